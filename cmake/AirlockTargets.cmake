@@ -1,0 +1,26 @@
+# Compile settings for airlock's own targets.
+#
+# Two kinds of code live here:
+#  - broker-side code (broker, audit, policy, host SDK, CLI, tests): warnings as errors and, in a
+#    sanitizer build, ASan + UBSan;
+#  - sandboxed code (worker SDK, worker executables): same warnings, never sanitized, because the
+#    sanitizer runtimes need /proc and syscalls the worker's seccomp allowlist refuses. The sandbox
+#    is the boundary for that code, not the sanitizer.
+
+set(AIRLOCK_WARNINGS -Wall -Wextra -Werror)
+set(AIRLOCK_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+
+# airlock_broker_side(target): warnings, plus sanitizers when AIRLOCK_SANITIZE is on.
+function(airlock_broker_side target)
+  target_compile_options(${target} PRIVATE ${AIRLOCK_WARNINGS})
+  if(AIRLOCK_SANITIZE)
+    target_compile_options(${target} PRIVATE ${AIRLOCK_SANITIZER_FLAGS})
+    target_link_options(${target} PRIVATE ${AIRLOCK_SANITIZER_FLAGS})
+  endif()
+endfunction()
+
+# airlock_sandboxed(target): warnings only; code that runs inside the worker sandbox.
+function(airlock_sandboxed target)
+  target_compile_options(${target} PRIVATE ${AIRLOCK_WARNINGS})
+endfunction()
