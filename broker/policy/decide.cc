@@ -1,0 +1,135 @@
+#include "broker/policy/decide.h"
+
+#include <algorithm>
+
+namespace airlock::policy {
+
+namespace _ {
+
+// Requests carry worker- or host-controlled text; a reason is one log line, so the text is
+// escaped and cut to this many bytes.
+constexpr size_t MAX_QUOTED_BYTES = 256;
+
+std::string printable(std::string_view text) {
+  static constexpr char HEX[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < MAX_QUOTED_BYTES; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += HEX[c >> 4];
+      out += HEX[c & 0xf];
+    }
+  }
+  if (text.size() > MAX_QUOTED_BYTES) out += "...";
+  return out;
+}
+
+Decision defaultDeny(std::string reason) {
+  return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
+}
+
+// The winner of a scan: most specific match, deny over allow at equal specificity. Also keeps the
+// best allow that lost a tie so the reason can say why it did not win.
+struct Best {
+  const Rule* rule = nullptr;
+  int specificity = -1;
+  const Rule* tiedAllow = nullptr;
+
+  void offer(const Rule& candidate, int score) {
+    if (rule == nullptr || score > specificity) {
+      rule = &candidate;
+      specificity = score;
+      tiedAllow = nullptr;
+    } else if (score == specificity && candidate.effect != rule->effect) {
+      // Equal specificity, opposite effects: deny wins.
+      const Rule& allow = candidate.effect == Effect::ALLOW ? candidate : *rule;
+      rule = candidate.effect == Effect::DENY ? &candidate : rule;
+      tiedAllow = &allow;
+    }
+  }
+};
+
+Decision fromBest(const Best& best, const std::string& detail) {
+  const Rule& rule = *best.rule;
+  bool allow = rule.effect == Effect::ALLOW;
+  std::string reason =
+      std::string(allow ? "allowed by " : "denied by ") + rule.describe() + ": " + detail;
+  if (best.tiedAllow != nullptr) {
+    reason += "; deny wins the tie with allow " + best.tiedAllow->describe();
+  }
+  return Decision{allow ? Verdict::ALLOW : Verdict::DENY, rule.id, std::move(reason), &rule};
+}
+
+bool fsRuleApplies(const Rule& rule, std::string_view path, OpenModes modes) {
+  bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
+                                                 : (modes.bits & rule.modes.bits) != 0;
+  return modesApply && rule.path.matches(path);
+}
+
+// 2: the method is listed by name; 1: the rule lists "*"; 0: no match.
+int callSpecificity(const Rule& rule, uid_t callerUid, std::string_view method) {
+  if (std::find(rule.callerUids.begin(), rule.callerUids.end(), callerUid) ==
+      rule.callerUids.end()) {
+    return 0;
+  }
+  int best = 0;
+  for (const std::string& listed : rule.methods) {
+    if (listed == method) return 2;
+    if (listed == "*") best = 1;
+  }
+  return best;
+}
+
+}  // namespace _
+
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
+  std::string refused = validateRequestPath(path);
+  if (!refused.empty()) {
+    return _::defaultDeny("refused fs.open of \"" + _::printable(path) + "\": " + refused);
+  }
+  if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
+    return _::defaultDeny("refused fs.open of " + _::printable(path) +
+                          ": no or unknown open modes requested");
+  }
+  _::Best best;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != Operation::FS_OPEN) continue;
+    if (_::fsRuleApplies(rule, path, modes)) best.offer(rule, rule.path.specificity());
+  }
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows fs.open of " + _::printable(path) + " with modes " +
+                          modes.describe());
+  }
+  const Rule& rule = *best.rule;
+  std::string detail = "path matches " + rule.path.text() + ", modes " + modes.describe() +
+                       (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
+                       (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
+  return _::fromBest(best, detail);
+}
+
+Decision decideCall(const UnitPolicy& unit, uid_t callerUid, std::string_view method) {
+  std::string refused = validateMethodName(method);
+  if (!refused.empty()) {
+    return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by uid " +
+                          std::to_string(callerUid) + ": " + refused);
+  }
+  _::Best best;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != Operation::CALL) continue;
+    int score = _::callSpecificity(rule, callerUid, method);
+    if (score > 0) best.offer(rule, score);
+  }
+  std::string who = "uid " + std::to_string(callerUid);
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows call of " + unit.name + "." + std::string(method) +
+                          " by " + who);
+  }
+  std::string how = best.specificity == 2 ? "method " + std::string(method) + " listed"
+                                          : "method * matches " + std::string(method);
+  return _::fromBest(best, "caller " + who + " listed, " + how);
+}
+
+}  // namespace airlock::policy

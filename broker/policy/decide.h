@@ -1,0 +1,34 @@
+#pragma once
+// Policy decisions: pure functions of a unit's policy and a request. No I/O, no allocation
+// beyond the returned reason.
+//
+// Evaluation: among the rules of the request's operation whose conditions match, the most
+// specific wins; between equally specific matches, deny wins; if none matches, the implicit
+// rule DEFAULT_DENY_RULE_ID denies. docs/policy.md states the same with examples.
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "broker/policy/policy.h"
+
+namespace airlock::policy {
+
+inline constexpr std::string_view DEFAULT_DENY_RULE_ID = "default-deny";
+
+enum class Verdict : uint8_t { ALLOW, DENY };
+
+struct Decision {
+  Verdict verdict = Verdict::DENY;
+  std::string ruleId;          // the deciding rule, or DEFAULT_DENY_RULE_ID
+  std::string reason;          // one line, e.g. "path matches /srv/images/** (thumbnailer.toml:12)"
+  const Rule* rule = nullptr;  // the deciding rule; null for the default; borrowed from the policy
+
+  bool allowed() const { return verdict == Verdict::ALLOW; }
+};
+
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
+Decision decideCall(const UnitPolicy& unit, uid_t callerUid, std::string_view method);
+
+}  // namespace airlock::policy

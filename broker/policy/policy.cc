@@ -1,0 +1,63 @@
+#include "broker/policy/policy.h"
+
+namespace airlock::policy {
+
+std::string SourceLocation::describe() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ':' + std::to_string(line);
+    if (column > 0) out += ':' + std::to_string(column);
+  }
+  return out;
+}
+
+const char* operationName(Operation op) {
+  switch (op) {
+    case Operation::FS_OPEN: return "fs.open";
+    case Operation::CALL: return "call";
+  }
+  return "unknown-operation";
+}
+
+const char* openModeName(OpenMode mode) {
+  switch (mode) {
+    case OpenMode::READ: return "read";
+    case OpenMode::WRITE: return "write";
+    case OpenMode::CREATE: return "create";
+    case OpenMode::TRUNCATE: return "truncate";
+    case OpenMode::APPEND: return "append";
+  }
+  return "unknown-mode";
+}
+
+std::string OpenModes::describe() const {
+  std::string out;
+  for (OpenMode mode : ALL_OPEN_MODES) {
+    if (!has(mode)) continue;
+    if (!out.empty()) out += ',';
+    out += openModeName(mode);
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string Rule::describe() const {
+  return "rule \"" + id + "\" (" + where.file + ':' + std::to_string(where.line) + ')';
+}
+
+std::string validateMethodName(std::string_view method) {
+  if (method.empty()) return "empty method name";
+  if (method.size() > MAX_METHOD_NAME_BYTES) {
+    return "method name longer than " + std::to_string(MAX_METHOD_NAME_BYTES) + " bytes";
+  }
+  auto isAlpha = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  if (!isAlpha(method[0])) return "method name must start with a letter or '_'";
+  for (char c : method) {
+    bool ok = isAlpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    if (!ok) return "method name may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
+}  // namespace airlock::policy

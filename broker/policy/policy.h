@@ -1,0 +1,84 @@
+#pragma once
+// The typed, immutable form of one unit's policy file. Parsed once (policy_loader.h); the broker
+// only ever reads it. Every rule keeps the file:line it came from so decisions and errors can
+// point at it.
+
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/policy/path_pattern.h"
+
+namespace airlock::policy {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string describe() const;  // "file:line:col"
+};
+
+enum class Effect : uint8_t { ALLOW, DENY };
+
+enum class Operation : uint8_t {
+  FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
+  CALL,     // host -> unit: call a method (rule keys: caller_uid, method)
+};
+const char* operationName(Operation op);  // "fs.open", "call": the names used in files and audit
+
+// Open modes as a bit set; a request must ask only for modes some rule grants.
+enum class OpenMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };
+struct OpenModes {
+  uint8_t bits = 0;
+  bool has(OpenMode m) const { return bits & static_cast<uint8_t>(m); }
+  void add(OpenMode m) { bits |= static_cast<uint8_t>(m); }
+  bool subsetOf(OpenModes other) const { return (bits & ~other.bits) == 0; }
+  std::string describe() const;  // "read,write"; "none" when empty
+};
+inline constexpr std::array<OpenMode, 5> ALL_OPEN_MODES = {
+    OpenMode::READ, OpenMode::WRITE, OpenMode::CREATE, OpenMode::TRUNCATE, OpenMode::APPEND};
+const char* openModeName(OpenMode mode);  // "read", "write", ...: the names used in files
+
+// Method names: what a host may ask for and a `method` list may name. Bounded because the name
+// comes from a host and ends up in audit records.
+inline constexpr size_t MAX_METHOD_NAME_BYTES = 64;
+std::string validateMethodName(std::string_view method);
+// Returns an empty string if `method` is [A-Za-z_][A-Za-z0-9_.-]* and at most
+// MAX_METHOD_NAME_BYTES long, otherwise the reason it is refused. "*" is not a method name (it is
+// only meaningful in a rule's method list).
+
+struct Rule {
+  std::string id;
+  Effect effect = Effect::DENY;
+  Operation operation = Operation::FS_OPEN;
+  SourceLocation where;
+
+  // FS_OPEN
+  PathPattern path;  // the grant's root is path.root()
+  OpenModes modes;   // an allow grants these modes; a deny refuses requests asking any of them
+
+  // CALL
+  std::vector<uid_t> callerUids;     // empty: any caller (only allowed with a justification later)
+  std::vector<std::string> methods;  // "*" matches any method
+
+  std::string describe() const;  // `rule "id" (file:line)`
+};
+
+struct UnitPolicy {
+  std::string name;
+  std::string workerPath;  // absolute path of the worker executable (resolved at load)
+  int instances = 1;
+  std::chrono::milliseconds callTimeout{5000};
+  size_t maxPayloadBytes = 1 << 20;
+  std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
+  std::vector<Rule> rules;
+  std::string file;      // the policy file it came from
+  SourceLocation where;  // of the `name` value in [unit]
+};
+
+}  // namespace airlock::policy

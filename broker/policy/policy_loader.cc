@@ -1,0 +1,140 @@
+#include "broker/policy/policy_loader.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "broker/policy/rule_section.h"
+#include "broker/policy/toml_reader.h"
+#include "broker/policy/unit_section.h"
+
+namespace airlock::policy {
+
+std::string Diagnostic::describe() const { return where.describe() + ": " + message; }
+
+namespace _ {
+namespace {
+
+void fileError(LoadResult& result, const std::string& file, std::string message) {
+  result.errors.push_back(Diagnostic{SourceLocation{file, 0, 0}, std::move(message)});
+}
+
+// Reads the whole file, bounded by MAX_POLICY_FILE_BYTES. Reports and returns nullopt on failure.
+std::optional<std::string> readWholeFile(const std::string& path, LoadResult& result) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec) {
+    fileError(result, path, "cannot read policy file: " + ec.message());
+    return std::nullopt;
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    fileError(result, path, "cannot read policy file: not a regular file");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    fileError(result, path, std::string("cannot read policy file: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::string text;
+  text.resize(MAX_POLICY_FILE_BYTES + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > MAX_POLICY_FILE_BYTES) {
+    fileError(result, path,
+              "policy file larger than " + std::to_string(MAX_POLICY_FILE_BYTES) + " bytes");
+    return std::nullopt;
+  }
+  return text;
+}
+
+// Parses one file into `unit`; all problems go to `result`. Returns false if there were any.
+bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& result,
+              UnitPolicy& unit) {
+  size_t errorsBefore = result.errors.size();
+  std::optional<std::string> text = readWholeFile(path, result);
+  if (!text) return false;
+  toml::table root;
+  try {
+    root = toml::parse(std::string_view(*text), std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    // A syntax error is a value of the input, not a bug: convert it at the library boundary.
+    result.errors.push_back(Diagnostic{SourceLocation{path, static_cast<int>(e.source().begin.line),
+                                                      static_cast<int>(e.source().begin.column)},
+                                       "TOML syntax error: " + std::string(e.description())});
+    return false;
+  }
+  Diagnostics diag(path, result.errors, result.warnings);
+  unit.file = path;
+  for (auto&& [key, value] : root) {
+    std::string_view k = key.str();
+    if (k == "unit" || k == "sandbox" || k == "rule") continue;
+    diag.error(key.source(), "unknown top-level key or table \"" + std::string(k) +
+                                 "\" (expected [unit], [sandbox], [[rule]])");
+  }
+  readUnitSection(root.get("unit"), options, diag, unit);
+  readSandboxSection(root.get("sandbox"), options, diag, unit);
+  readRules(root.get("rule"), options, diag, unit);
+  // Report in file order, as a reader walks the file.
+  auto byPosition = [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  };
+  std::stable_sort(result.errors.begin() + static_cast<std::ptrdiff_t>(errorsBefore),
+                   result.errors.end(), byPosition);
+  return result.errors.size() == errorsBefore;
+}
+
+}  // namespace
+}  // namespace _
+
+LoadResult loadPolicyFile(const std::string& path, const LoadOptions& options) {
+  LoadResult result;
+  UnitPolicy unit;
+  if (_::loadInto(path, options, result, unit)) result.units.push_back(std::move(unit));
+  return result;
+}
+
+LoadResult loadPolicyDir(const std::string& dir, const LoadOptions& options) {
+  LoadResult result;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || it->path().extension() != ".toml") continue;
+    files.push_back(it->path().string());
+  }
+  if (ec) {
+    _::fileError(result, dir, "cannot read policy directory: " + ec.message());
+    return result;
+  }
+  if (files.empty()) {
+    _::fileError(result, dir, "no *.toml policy files in the policy directory");
+    return result;
+  }
+  std::sort(files.begin(), files.end());
+
+  std::vector<UnitPolicy> named;  // every unit whose name parsed, valid or not, to find duplicates
+  for (const std::string& file : files) {
+    UnitPolicy unit;
+    bool ok = _::loadInto(file, options, result, unit);
+    if (unit.name.empty()) continue;
+    auto first = std::find_if(named.begin(), named.end(),
+                              [&unit](const UnitPolicy& other) { return other.name == unit.name; });
+    if (first != named.end()) {
+      result.errors.push_back(Diagnostic{
+          unit.where, "unit \"" + unit.name + "\" is also defined at " + first->where.describe() +
+                          " (unit names must be unique across the policy directory)"});
+      continue;
+    }
+    named.push_back(unit);
+    if (ok) result.units.push_back(std::move(unit));
+  }
+  return result;
+}
+
+}  // namespace airlock::policy

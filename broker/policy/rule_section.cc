@@ -1,0 +1,224 @@
+#include "broker/policy/rule_section.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "broker/policy/decide.h"
+#include "broker/policy/expand_defines.h"
+
+namespace airlock::policy::_ {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> RULE_KEYS = {"id",   "allow",      "deny",  "path",
+                                                       "mode", "caller_uid", "method"};
+constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
+constexpr std::array<std::string_view, 2> CALL_KEYS = {"caller_uid", "method"};
+
+// uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
+constexpr int64_t MAX_UID = 4294967294;
+
+bool isRuleId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+const toml::source_region& keyRegion(const toml::table& table, std::string_view key) {
+  for (auto&& [k, v] : table) {
+    if (k.str() == key) return k.source();
+  }
+  return table.source();
+}
+
+std::optional<OpenMode> parseOpenMode(std::string_view name) {
+  for (OpenMode mode : ALL_OPEN_MODES) {
+    if (name == openModeName(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
+// One rule being read: the table and its name in messages.
+struct RuleReader {
+  const toml::table& table;
+  std::string context;  // `rule "id"` or `rule #3`
+  Diagnostics& diag;
+
+  void error(const toml::source_region& where, const std::string& message) {
+    diag.error(where, context + ": " + message);
+  }
+};
+
+void readEffect(RuleReader& r, Rule& rule) {
+  const toml::node* allow = r.table.get("allow");
+  const toml::node* deny = r.table.get("deny");
+  if (allow != nullptr && deny != nullptr) {
+    r.error(keyRegion(r.table, "deny"), "has both allow and deny; a rule has exactly one");
+    return;
+  }
+  if (allow == nullptr && deny == nullptr) {
+    r.error(r.table.source(), "missing allow = \"OP\" or deny = \"OP\" (OP: fs.open, call)");
+    return;
+  }
+  rule.effect = allow != nullptr ? Effect::ALLOW : Effect::DENY;
+  const std::string key = allow != nullptr ? "allow" : "deny";
+  std::optional<std::string> op = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
+  if (!op) return;
+  if (*op == operationName(Operation::FS_OPEN)) {
+    rule.operation = Operation::FS_OPEN;
+  } else if (*op == operationName(Operation::CALL)) {
+    rule.operation = Operation::CALL;
+  } else {
+    r.error(regionOf(r.table, key), "unknown operation \"" + *op + "\" (expected fs.open, call)");
+  }
+}
+
+void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  std::optional<std::string> text =
+      readString(r.table, "path", r.context, Presence::REQUIRED, r.diag);
+  if (text) {
+    std::string error;
+    std::optional<std::string> expanded = expandDefines(*text, options.defines, error);
+    std::optional<PathPattern> pattern;
+    if (expanded) pattern = PathPattern::parse(*expanded, error);
+    if (pattern) {
+      rule.path = std::move(*pattern);
+      if (rule.path.matchesEverything()) {
+        r.diag.warning(regionOf(r.table, "path"),
+                       r.context + ": path \"/**\" grants the whole file system for modes listed");
+      }
+    } else {
+      std::string shown = "\"" + *text + "\"";
+      if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
+      r.error(regionOf(r.table, "path"), "path " + shown + ": " + error);
+    }
+  }
+  if (auto modes = readStringList(r.table, "mode", r.context, Presence::REQUIRED, r.diag)) {
+    for (const Located<std::string>& entry : *modes) {
+      std::optional<OpenMode> mode = parseOpenMode(entry.value);
+      if (!mode) {
+        r.error(*entry.where, "unknown mode \"" + entry.value +
+                                  "\" (expected read, write, create, truncate, append)");
+      } else if (rule.modes.has(*mode)) {
+        r.error(*entry.where, "mode \"" + entry.value + "\" is listed twice");
+      } else {
+        rule.modes.add(*mode);
+      }
+    }
+  }
+}
+
+void readCall(RuleReader& r, Rule& rule) {
+  if (auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::REQUIRED, r.diag)) {
+    for (const Located<int64_t>& entry : *uids) {
+      if (entry.value < 0 || entry.value > MAX_UID) {
+        r.error(*entry.where, "caller_uid " + std::to_string(entry.value) + " is not a uid (0.." +
+                                  std::to_string(MAX_UID) + ")");
+        continue;
+      }
+      auto uid = static_cast<uid_t>(entry.value);
+      if (std::find(rule.callerUids.begin(), rule.callerUids.end(), uid) != rule.callerUids.end()) {
+        r.error(*entry.where, "caller_uid " + std::to_string(uid) + " is listed twice");
+        continue;
+      }
+      rule.callerUids.push_back(uid);
+    }
+  }
+  if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
+    for (const Located<std::string>& entry : *methods) {
+      std::string refused = entry.value == "*" ? "" : validateMethodName(entry.value);
+      if (!refused.empty()) {
+        r.error(*entry.where, "method \"" + entry.value + "\": " + refused + " (or \"*\" for any)");
+      } else if (std::find(rule.methods.begin(), rule.methods.end(), entry.value) !=
+                 rule.methods.end()) {
+        r.error(*entry.where, "method \"" + entry.value + "\" is listed twice");
+      } else {
+        rule.methods.push_back(entry.value);
+      }
+    }
+  }
+}
+
+// Keys of the other operation (e.g. `path` on a call rule) are errors, not ignored: a reader
+// would assume they restrict the rule.
+void rejectKeysOf(RuleReader& r, Operation op, std::span<const std::string_view> keys) {
+  Operation other = op == Operation::FS_OPEN ? Operation::CALL : Operation::FS_OPEN;
+  for (std::string_view key : keys) {
+    if (r.table.get(key) == nullptr) continue;
+    r.error(keyRegion(r.table, key), "key \"" + std::string(key) + "\" applies only to " +
+                                         operationName(other) + " rules, not " + operationName(op));
+  }
+}
+
+// Reads the id; returns the context string for messages.
+std::string readId(const toml::table& table, size_t index, Diagnostics& diag, Rule& rule) {
+  std::string fallback = "rule #" + std::to_string(index);
+  std::optional<std::string> id = readString(table, "id", fallback, Presence::REQUIRED, diag);
+  if (!id) return fallback;
+  if (!isRuleId(*id)) {
+    diag.error(regionOf(table, "id"),
+               fallback + ": id \"" + *id + "\": expected 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'");
+    return fallback;
+  }
+  if (*id == DEFAULT_DENY_RULE_ID) {
+    diag.error(regionOf(table, "id"),
+               fallback + ": id \"" + *id + "\" is reserved for the implicit final rule");
+  }
+  rule.id = *id;
+  return "rule \"" + *id + "\"";
+}
+
+}  // namespace
+
+void readRules(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
+               UnitPolicy& unit) {
+  if (node == nullptr) return;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    diag.error(node->source(), "rule must be an array of tables (write [[rule]]), got " +
+                                   std::string(typeName(*node)));
+    return;
+  }
+  std::map<std::string, SourceLocation> seenIds;
+  size_t index = 0;
+  for (const toml::node& element : *array) {
+    ++index;
+    const toml::table* table = element.as_table();
+    if (table == nullptr) {
+      diag.error(element.source(), "rule #" + std::to_string(index) + " must be a table, got " +
+                                       std::string(typeName(element)));
+      continue;
+    }
+    size_t errorsBefore = diag.errorCount();
+    Rule rule;
+    rule.where = diag.at(table->source());
+    RuleReader r{*table, readId(*table, index, diag, rule), diag};
+    checkKnownKeys(*table, RULE_KEYS, r.context, diag);
+    if (!rule.id.empty()) {
+      auto [seen, inserted] = seenIds.emplace(rule.id, diag.at(regionOf(*table, "id")));
+      if (!inserted) {
+        r.error(regionOf(*table, "id"),
+                "duplicate rule id (first at " + seen->second.describe() + ")");
+      }
+    }
+    size_t beforeEffect = diag.errorCount();
+    readEffect(r, rule);
+    if (diag.errorCount() == beforeEffect) {
+      if (rule.operation == Operation::FS_OPEN) {
+        readFsOpen(r, options, rule);
+        rejectKeysOf(r, Operation::FS_OPEN, CALL_KEYS);
+      } else {
+        readCall(r, rule);
+        rejectKeysOf(r, Operation::CALL, FS_OPEN_KEYS);
+      }
+    }
+    if (diag.errorCount() == errorsBefore) unit.rules.push_back(std::move(rule));
+  }
+}
+
+}  // namespace airlock::policy::_

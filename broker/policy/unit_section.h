@@ -1,0 +1,22 @@
+#pragma once
+// Loader internal: the [unit] and [sandbox] tables of a policy file.
+
+#include <toml++/toml.h>
+
+#include "broker/policy/policy_loader.h"
+#include "broker/policy/toml_reader.h"
+
+namespace airlock::policy::_ {
+
+// Fills unit.name, workerPath, instances, callTimeout, maxPayloadBytes and where from the
+// [unit] table `node` (null when the file has none, which is an error). Checks the worker as
+// options.workerCheck says. Records every problem in `diag`.
+void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
+                     UnitPolicy& unit);
+
+// Fills unit.readOnlyPaths from the optional [sandbox] table `node`. Each path gets ${...}
+// expansion, must pass validateRequestPath and must exist.
+void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
+                        UnitPolicy& unit);
+
+}  // namespace airlock::policy::_

@@ -1,0 +1,191 @@
+#include "broker/policy/decide.h"
+
+#include <gtest/gtest.h>
+
+namespace airlock::policy {
+namespace {
+
+OpenModes modesOf(std::initializer_list<OpenMode> list) {
+  OpenModes out;
+  for (OpenMode m : list) out.add(m);
+  return out;
+}
+const OpenModes READ = modesOf({OpenMode::READ});
+const OpenModes WRITE = modesOf({OpenMode::WRITE});
+const OpenModes READ_WRITE = modesOf({OpenMode::READ, OpenMode::WRITE});
+
+class DecideTest : public ::testing::Test {
+ protected:
+  void fs(std::string id, Effect effect, std::string_view path, OpenModes modes) {
+    Rule rule;
+    rule.id = std::move(id);
+    rule.effect = effect;
+    rule.operation = Operation::FS_OPEN;
+    rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
+    std::string error;
+    rule.path = PathPattern::parse(path, error).value();
+    rule.modes = modes;
+    unit_.rules.push_back(std::move(rule));
+  }
+  void call(std::string id, Effect effect, std::vector<uid_t> uids,
+            std::vector<std::string> methods) {
+    Rule rule;
+    rule.id = std::move(id);
+    rule.effect = effect;
+    rule.operation = Operation::CALL;
+    rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
+    rule.callerUids = std::move(uids);
+    rule.methods = std::move(methods);
+    unit_.rules.push_back(std::move(rule));
+  }
+
+  void SetUp() override { unit_.name = "thumbnailer"; }
+
+  UnitPolicy unit_;
+  int nextLine_ = 10;
+};
+
+TEST_F(DecideTest, AnEmptyPolicyDeniesByDefault) {
+  Decision d = decideFsOpen(unit_, "/etc/passwd", READ);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
+  EXPECT_EQ(d.rule, nullptr);
+  EXPECT_EQ(d.reason, "no rule allows fs.open of /etc/passwd with modes read");
+  EXPECT_FALSE(decideCall(unit_, 0, "thumbnail").allowed());
+}
+
+TEST_F(DecideTest, AMatchingAllowRuleAllowsAndNamesItselfAndItsLine) {
+  fs("images-read-only", Effect::ALLOW, "/srv/images/**", READ);
+  Decision d = decideFsOpen(unit_, "/srv/images/a/b.png", READ);
+  EXPECT_TRUE(d.allowed());
+  EXPECT_EQ(d.ruleId, "images-read-only");
+  EXPECT_EQ(d.rule, &unit_.rules[0]);
+  EXPECT_EQ(d.reason,
+            "allowed by rule \"images-read-only\" (unit.toml:10): path matches /srv/images/**, "
+            "modes read ⊆ read");
+}
+
+TEST_F(DecideTest, AllowNeedsEveryRequestedModeGranted) {
+  fs("images-read-only", Effect::ALLOW, "/srv/images/**", READ);
+  Decision d = decideFsOpen(unit_, "/srv/images/a.png", READ_WRITE);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
+  EXPECT_EQ(d.reason, "no rule allows fs.open of /srv/images/a.png with modes read,write");
+}
+
+TEST_F(DecideTest, RulesOfAnotherOperationAreIgnored) {
+  call("root-any", Effect::ALLOW, {0}, {"*"});
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/x", READ).ruleId, DEFAULT_DENY_RULE_ID);
+  fs("all", Effect::ALLOW, "/**", READ);
+  EXPECT_EQ(decideCall(unit_, 0, "x").ruleId, "root-any");
+}
+
+TEST_F(DecideTest, AMoreSpecificDenyOverridesABroadAllow) {
+  fs("images", Effect::ALLOW, "/srv/images/**", READ_WRITE);
+  fs("no-private", Effect::DENY, "/srv/images/private/**", WRITE);
+  EXPECT_TRUE(decideFsOpen(unit_, "/srv/images/a.png", READ_WRITE).allowed());
+  Decision d = decideFsOpen(unit_, "/srv/images/private/a.png", READ_WRITE);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, "no-private");
+  EXPECT_EQ(d.reason,
+            "denied by rule \"no-private\" (unit.toml:11): path matches /srv/images/private/**, "
+            "modes read,write ∩ write ≠ ∅");
+  // A deny only applies to requests asking for one of its modes.
+  EXPECT_TRUE(decideFsOpen(unit_, "/srv/images/private/a.png", READ).allowed());
+}
+
+TEST_F(DecideTest, AMoreSpecificAllowOverridesABroadDeny) {
+  fs("no-srv", Effect::DENY, "/srv/**", READ);
+  fs("one-file", Effect::ALLOW, "/srv/images/a.png", READ);
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/images/a.png", READ).ruleId, "one-file");
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/images/b.png", READ).ruleId, "no-srv");
+}
+
+TEST_F(DecideTest, DenyWinsATieAtEqualSpecificityWhateverTheOrder) {
+  fs("allow-png", Effect::ALLOW, "/srv/images/*.png", READ);
+  fs("deny-all", Effect::DENY, "/srv/images/**", READ);
+  Decision d = decideFsOpen(unit_, "/srv/images/a.png", READ);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, "deny-all");
+  EXPECT_NE(d.reason.find("deny wins the tie with allow rule \"allow-png\" (unit.toml:10)"),
+            std::string::npos)
+      << d.reason;
+
+  unit_.rules.clear();
+  fs("deny-all", Effect::DENY, "/srv/images/**", READ);
+  fs("allow-png", Effect::ALLOW, "/srv/images/*.png", READ);
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/images/a.png", READ).ruleId, "deny-all");
+}
+
+TEST_F(DecideTest, AnInvalidRequestPathIsDeniedByDefaultWithTheValidationReason) {
+  fs("all", Effect::ALLOW, "/**", READ);
+  Decision d = decideFsOpen(unit_, "/srv/images/../../etc/passwd", READ);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
+  EXPECT_EQ(d.reason,
+            "refused fs.open of \"/srv/images/../../etc/passwd\": path has a '.' or '..' segment");
+  EXPECT_FALSE(decideFsOpen(unit_, "relative", READ).allowed());
+  EXPECT_FALSE(decideFsOpen(unit_, "/srv/", READ).allowed());
+}
+
+TEST_F(DecideTest, ReasonsEscapeControlCharactersAndStayOneLine) {
+  Decision d = decideFsOpen(unit_, std::string_view("/a\nb\0c", 6), READ);
+  EXPECT_EQ(d.reason.find('\n'), std::string::npos);
+  EXPECT_EQ(d.reason.find('\0'), std::string::npos);
+  EXPECT_NE(d.reason.find("\\x0a"), std::string::npos);
+  Decision longPath = decideFsOpen(unit_, "/" + std::string(100000, 'a'), READ);
+  EXPECT_LT(longPath.reason.size(), 1000u);
+}
+
+TEST_F(DecideTest, ARequestWithNoModesIsDenied) {
+  fs("all", Effect::ALLOW, "/**", READ);
+  EXPECT_FALSE(decideFsOpen(unit_, "/srv/x", OpenModes{}).allowed());
+  EXPECT_FALSE(decideFsOpen(unit_, "/srv/x", OpenModes{0x80}).allowed());
+}
+
+TEST_F(DecideTest, ACallNeedsAListedCallerAndAListedMethod) {
+  call("root-may-thumbnail", Effect::ALLOW, {0, 1000}, {"thumbnail"});
+  Decision d = decideCall(unit_, 1000, "thumbnail");
+  EXPECT_TRUE(d.allowed());
+  EXPECT_EQ(d.reason,
+            "allowed by rule \"root-may-thumbnail\" (unit.toml:10): caller uid 1000 listed, "
+            "method thumbnail listed");
+  EXPECT_FALSE(decideCall(unit_, 1001, "thumbnail").allowed());
+  Decision other = decideCall(unit_, 0, "resize");
+  EXPECT_FALSE(other.allowed());
+  EXPECT_EQ(other.reason, "no rule allows call of thumbnailer.resize by uid 0");
+}
+
+TEST_F(DecideTest, ASpecificMethodBeatsStarAndDenyWinsTies) {
+  call("root-any", Effect::ALLOW, {0}, {"*"});
+  call("no-delete", Effect::DENY, {0}, {"delete"});
+  EXPECT_TRUE(decideCall(unit_, 0, "thumbnail").allowed());
+  EXPECT_EQ(decideCall(unit_, 0, "delete").ruleId, "no-delete");
+
+  call("deny-star", Effect::DENY, {0}, {"*"});
+  EXPECT_EQ(decideCall(unit_, 0, "thumbnail").ruleId, "deny-star");
+
+  call("allow-delete", Effect::ALLOW, {0}, {"delete"});
+  EXPECT_EQ(decideCall(unit_, 0, "delete").ruleId, "no-delete");
+}
+
+TEST_F(DecideTest, AMalformedMethodNameIsDeniedEvenUnderAStarRule) {
+  call("root-any", Effect::ALLOW, {0}, {"*"});
+  Decision d = decideCall(unit_, 0, "a\nb");
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
+  EXPECT_EQ(d.reason.find('\n'), std::string::npos);
+  EXPECT_FALSE(decideCall(unit_, 0, "").allowed());
+  EXPECT_FALSE(decideCall(unit_, 0, std::string(65, 'a')).allowed());
+}
+
+TEST_F(DecideTest, TenThousandRulesStillDecideCorrectly) {
+  for (int i = 0; i < 10000; ++i) {
+    fs("r" + std::to_string(i), Effect::ALLOW, "/srv/d" + std::to_string(i) + "/**", READ);
+  }
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/d9999/x", READ).ruleId, "r9999");
+  EXPECT_EQ(decideFsOpen(unit_, "/srv/e/x", READ).ruleId, DEFAULT_DENY_RULE_ID);
+}
+
+}  // namespace
+}  // namespace airlock::policy

@@ -1,0 +1,436 @@
+#include "broker/policy/policy_loader.h"
+
+#include <gtest/gtest.h>
+
+#include "broker/policy/decide.h"
+#include "tests/unit/policy/temp_policy_dir.h"
+
+namespace airlock::policy {
+namespace {
+
+using testing::TempPolicyDir;
+
+// All diagnostics as "file:line:col: message" with the temp dir prefix cut to "D".
+std::vector<std::string> described(const std::vector<Diagnostic>& list, const TempPolicyDir& dir) {
+  std::vector<std::string> out;
+  for (const Diagnostic& d : list) {
+    std::string text = d.describe();
+    for (size_t at; (at = text.find(dir.path())) != std::string::npos;) {
+      text.replace(at, dir.path().size(), "D");
+    }
+    out.push_back(text);
+  }
+  return out;
+}
+
+class LoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_.writeWorker("workers/thumbnailer-worker");
+    options_.workersDir = dir_.path() + "/workers";
+    options_.defines["images"] = "/srv/images";
+  }
+
+  LoadResult loadText(const std::string& text, const std::string& name = "unit.toml") {
+    return loadPolicyFile(dir_.write("policies/" + name, text), options_);
+  }
+  std::vector<std::string> errorsOf(const LoadResult& r) { return described(r.errors, dir_); }
+
+  TempPolicyDir dir_;
+  LoadOptions options_;
+};
+
+const char* const VALID = R"(# thumbnailer policy
+[unit]
+name = "thumbnailer"
+worker = "thumbnailer-worker"
+instances = 2
+call_timeout_ms = 250
+max_payload_bytes = 4096
+
+[sandbox]
+read_only_paths = ["/usr", "/etc/passwd"]
+
+[[rule]]
+id = "images-read-only"
+allow = "fs.open"
+path = "${images}/**"
+mode = ["read"]
+
+[[rule]]
+id = "no-private"
+deny = "fs.open"
+path = "/srv/images/private/**"
+mode = ["read", "write", "create", "truncate", "append"]
+
+[[rule]]
+id = "root-may-thumbnail"
+allow = "call"
+caller_uid = [0, 1000]
+method = ["thumbnail", "*"]
+)";
+
+TEST_F(LoaderTest, AValidFileLoadsEveryField) {
+  LoadResult r = loadText(VALID);
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  ASSERT_EQ(r.units.size(), 1u);
+  const UnitPolicy& u = r.units[0];
+  EXPECT_EQ(u.name, "thumbnailer");
+  EXPECT_EQ(u.workerPath, dir_.path() + "/workers/thumbnailer-worker");
+  EXPECT_EQ(u.instances, 2);
+  EXPECT_EQ(u.callTimeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(u.maxPayloadBytes, 4096u);
+  EXPECT_EQ(u.readOnlyPaths, (std::vector<std::string>{"/usr", "/etc/passwd"}));
+  EXPECT_EQ(u.file, dir_.path() + "/policies/unit.toml");
+  ASSERT_EQ(u.rules.size(), 3u);
+
+  const Rule& images = u.rules[0];
+  EXPECT_EQ(images.id, "images-read-only");
+  EXPECT_EQ(images.effect, Effect::ALLOW);
+  EXPECT_EQ(images.operation, Operation::FS_OPEN);
+  EXPECT_EQ(images.path.text(), "/srv/images/**");
+  EXPECT_EQ(images.path.root(), "/srv/images");
+  EXPECT_EQ(images.modes.describe(), "read");
+  EXPECT_EQ(images.where.line, 12);  // the [[rule]] header
+
+  EXPECT_EQ(u.rules[1].effect, Effect::DENY);
+  EXPECT_EQ(u.rules[1].modes.describe(), "read,write,create,truncate,append");
+
+  const Rule& call = u.rules[2];
+  EXPECT_EQ(call.operation, Operation::CALL);
+  EXPECT_EQ(call.callerUids, (std::vector<uid_t>{0, 1000}));
+  EXPECT_EQ(call.methods, (std::vector<std::string>{"thumbnail", "*"}));
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+TEST_F(LoaderTest, DecisionsOnALoadedPolicyNameTheRuleAndItsLine) {
+  LoadResult r = loadText(VALID);
+  ASSERT_TRUE(r.ok());
+  OpenModes read;
+  read.add(OpenMode::READ);
+  Decision d = decideFsOpen(r.units[0], "/srv/images/cat.png", read);
+  EXPECT_TRUE(d.allowed());
+  EXPECT_EQ(d.reason,
+            "allowed by rule \"images-read-only\" (" + dir_.path() +
+                "/policies/unit.toml:12): path matches /srv/images/**, modes read ⊆ read");
+  EXPECT_EQ(decideFsOpen(r.units[0], "/srv/images/private/a", read).ruleId, "no-private");
+  EXPECT_EQ(decideCall(r.units[0], 1000, "anything").ruleId, "root-may-thumbnail");
+}
+
+TEST_F(LoaderTest, OptionalUnitKeysTakeTheirDefaultsAndNoRulesMeansDenyAll) {
+  LoadResult r = loadText("[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  const UnitPolicy& u = r.units[0];
+  EXPECT_EQ(u.instances, 1);
+  EXPECT_EQ(u.callTimeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(u.maxPayloadBytes, 1u << 20);
+  EXPECT_TRUE(u.readOnlyPaths.empty());
+  EXPECT_TRUE(u.rules.empty());
+  EXPECT_FALSE(decideCall(u, 0, "x").allowed());
+}
+
+TEST_F(LoaderTest, AnUnknownModeIsReportedAtTheElementWithTheExpectedValues) {
+  LoadResult r = loadText(R"([unit]
+name = "thumbnailer"
+worker = "thumbnailer-worker"
+
+[[rule]]
+id = "x"
+allow = "fs.open"
+path = "/srv/**"
+mode = ["read", "exec"]
+)");
+  EXPECT_EQ(errorsOf(r), (std::vector<std::string>{
+                             "D/policies/unit.toml:9:17: rule \"x\": unknown mode \"exec\" "
+                             "(expected read, write, create, truncate, append)"}));
+  EXPECT_TRUE(r.units.empty());
+}
+
+TEST_F(LoaderTest, EveryProblemInAFileIsCollectedWithItsLocation) {
+  LoadResult r = loadText(R"([unit]
+name = "Thumb nailer"
+worker = 7
+instances = 0
+colour = "blue"
+
+[sandbox]
+read_only_paths = ["relative/path", "/does/not/exist/airlock"]
+
+[networking]
+on = true
+
+[[rule]]
+id = "a"
+allow = "fs.open"
+deny = "call"
+
+[[rule]]
+id = "a"
+allow = "call"
+path = "/srv/**"
+caller_uid = [-1]
+method = []
+
+[[rule]]
+allow = "fs.open"
+path = "/srv/../etc/**"
+mode = "read"
+
+[[rule]]
+id = "default-deny"
+allow = "fs.write"
+
+[[rule]]
+id = "b"
+allow = "fs.open"
+path = "${nope}/x"
+mode = ["read", "read"]
+caller_uid = [0]
+)");
+  EXPECT_EQ(
+      errorsOf(r),
+      (std::vector<std::string>{
+          "D/policies/unit.toml:2:8: [unit] name \"Thumb nailer\": expected 1 to 64 of a-z, "
+          "0-9 and '-'",
+          "D/policies/unit.toml:3:10: [unit]: worker must be a string, got integer",
+          "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
+          "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
+          "instances, call_timeout_ms, max_payload_bytes)",
+          "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
+          "not absolute",
+          "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
+          "does not exist (No such file or directory)",
+          "D/policies/unit.toml:10:2: unknown top-level key or table \"networking\" "
+          "(expected [unit], [sandbox], [[rule]])",
+          "D/policies/unit.toml:16:1: rule \"a\": has both allow and deny; a rule has exactly "
+          "one",
+          "D/policies/unit.toml:19:6: rule \"a\": duplicate rule id (first at "
+          "D/policies/unit.toml:14:6)",
+          "D/policies/unit.toml:21:1: rule \"a\": key \"path\" applies only to fs.open rules, "
+          "not call",
+          "D/policies/unit.toml:22:15: rule \"a\": caller_uid -1 is not a uid (0..4294967294)",
+          "D/policies/unit.toml:23:10: rule \"a\": method must not be empty",
+          "D/policies/unit.toml:25:1: rule #3: missing required key \"id\"",
+          "D/policies/unit.toml:27:8: rule #3: path \"/srv/../etc/**\": '.' and '..' segments "
+          "are not allowed",
+          "D/policies/unit.toml:28:8: rule #3: mode must be an array of strings, got string",
+          "D/policies/unit.toml:31:6: rule #4: id \"default-deny\" is reserved for the "
+          "implicit final rule",
+          "D/policies/unit.toml:32:9: rule \"default-deny\": unknown operation \"fs.write\" "
+          "(expected fs.open, call)",
+          "D/policies/unit.toml:37:8: rule \"b\": path \"${nope}/x\": undefined variable "
+          "${nope} (define it with --define nope=VALUE)",
+          "D/policies/unit.toml:38:17: rule \"b\": mode \"read\" is listed twice",
+          "D/policies/unit.toml:39:1: rule \"b\": key \"caller_uid\" applies only to call "
+          "rules, not fs.open",
+      }));
+  EXPECT_TRUE(r.units.empty());
+}
+
+TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
+  LoadResult r = loadText("[unit]\nname = \"a\"\n\n[[rule]]\nid = \"r\"\nallow = \"call\"\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\"",
+                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller_uid\"",
+                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"method\"",
+            }));
+}
+
+TEST_F(LoaderTest, ARuleWithNeitherAllowNorDenyIsAnError) {
+  LoadResult r =
+      loadText("[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[[rule]]\nid = \"r\"\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:1: rule \"r\": missing allow = \"OP\" or deny = "
+                "\"OP\" (OP: fs.open, call)"}));
+}
+
+TEST_F(LoaderTest, AFileWithoutAUnitTableIsAnErrorAtItsStart) {
+  LoadResult r = loadText("# nothing here\n");
+  EXPECT_EQ(errorsOf(r), (std::vector<std::string>{
+                             "D/policies/unit.toml:1:1: missing [unit] table (every policy file "
+                             "describes one unit)"}));
+}
+
+TEST_F(LoaderTest, RuleAsAPlainTableIsExplained) {
+  LoadResult r =
+      loadText("[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[rule]\nid = \"r\"\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "rule must be an array of tables (write [[rule]]), got table");
+}
+
+TEST_F(LoaderTest, ATomlSyntaxErrorGivesTheParsersLineAndColumn) {
+  LoadResult r = loadText("[unit]\nname = \"a\"\nworker = \n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].where.line, 3);
+  EXPECT_EQ(r.errors[0].where.column, 10);
+  EXPECT_EQ(r.errors[0].message.rfind("TOML syntax error: ", 0), 0u) << r.errors[0].message;
+
+  LoadResult dup = loadText("[unit]\nname = \"a\"\nname = \"b\"\n");
+  ASSERT_EQ(dup.errors.size(), 1u);
+  EXPECT_EQ(dup.errors[0].where.line, 3);
+}
+
+TEST_F(LoaderTest, DefinesExpandInRulePathsAndReadOnlyPaths) {
+  options_.defines["etc"] = "/etc";
+  LoadResult r = loadText(R"([unit]
+name = "a"
+worker = "thumbnailer-worker"
+[sandbox]
+read_only_paths = ["${etc}/passwd"]
+[[rule]]
+id = "r"
+allow = "fs.open"
+path = "${images}/sub${etc}/*.conf"
+mode = ["read"]
+)");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_EQ(r.units[0].readOnlyPaths[0], "/etc/passwd");
+  EXPECT_EQ(r.units[0].rules[0].path.text(), "/srv/images/sub/etc/*.conf");
+}
+
+TEST_F(LoaderTest, ADefineMayNotSmuggleInAWildcardOrBreakThePattern) {
+  options_.defines["wide"] = "/srv/*";
+  options_.defines["slash"] = "/srv/";
+  LoadResult r = loadText(R"([unit]
+name = "a"
+worker = "thumbnailer-worker"
+[[rule]]
+id = "r1"
+allow = "fs.open"
+path = "${wide}/x"
+mode = ["read"]
+[[rule]]
+id = "r2"
+allow = "fs.open"
+path = "${slash}/x"
+mode = ["read"]
+[[rule]]
+id = "r3"
+allow = "fs.open"
+path = "${images"
+mode = ["read"]
+)");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:7:8: rule \"r1\": path \"${wide}/x\": variable ${wide} = "
+                "\"/srv/*\" contains '*' or '${'; a define must be a literal path",
+                "D/policies/unit.toml:12:8: rule \"r2\": path \"${slash}/x\" (expanded to "
+                "\"/srv//x\"): empty path segment (\"//\" or a trailing '/')",
+                "D/policies/unit.toml:17:8: rule \"r3\": path \"${images\": unterminated \"${\"",
+            }));
+}
+
+TEST_F(LoaderTest, AWholeFilesystemGrantIsAcceptedWithAWarning) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[[rule]]\nid = \"all\"\n"
+      "allow = \"fs.open\"\npath = \"/**\"\nmode = [\"read\"]\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(described(r.warnings, dir_),
+            (std::vector<std::string>{"D/policies/unit.toml:7:8: rule \"all\": path \"/**\" grants "
+                                      "the whole file system for modes listed"}));
+}
+
+TEST_F(LoaderTest, TheWorkerMustExistAndBeExecutable) {
+  dir_.writeWorker("workers/not-executable", 0644);
+  auto load = [this](const std::string& worker) {
+    return errorsOf(loadText("[unit]\nname = \"a\"\nworker = \"" + worker + "\"\n"));
+  };
+  EXPECT_EQ(load("missing"),
+            (std::vector<std::string>{"D/policies/unit.toml:3:10: [unit] worker \"missing\": not "
+                                      "found at D/workers/missing (No such file or directory)"}));
+  EXPECT_EQ(
+      load("not-executable"),
+      (std::vector<std::string>{"D/policies/unit.toml:3:10: [unit] worker \"not-executable\": "
+                                "D/workers/not-executable is not an executable regular file"}));
+  EXPECT_EQ(load("../escape"), (std::vector<std::string>{
+                                   "D/policies/unit.toml:3:10: [unit] worker \"../escape\": must "
+                                   "be an absolute path or a file name in the workers directory"}));
+  EXPECT_TRUE(load(dir_.path() + "/workers/thumbnailer-worker").empty());
+}
+
+TEST_F(LoaderTest, SkippingTheWorkerCheckAcceptsAMissingWorker) {
+  options_.workersDir.clear();
+  options_.workerCheck = LoadOptions::WorkerCheck::SKIP;
+  LoadResult r = loadText("[unit]\nname = \"a\"\nworker = \"not-here\"\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_EQ(r.units[0].workerPath, "not-here");
+
+  options_.workerCheck = LoadOptions::WorkerCheck::REQUIRE_EXECUTABLE;
+  EXPECT_EQ(
+      errorsOf(loadText("[unit]\nname = \"a\"\nworker = \"not-here\"\n")),
+      (std::vector<std::string>{"D/policies/unit.toml:3:10: [unit] worker \"not-here\": a "
+                                "relative worker needs a workers directory (--workers DIR)"}));
+}
+
+TEST_F(LoaderTest, NumericLimitsAreEnforced) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\ninstances = 17\n"
+      "call_timeout_ms = 600001\nmax_payload_bytes = 67108865\n");
+  EXPECT_EQ(
+      errorsOf(r),
+      (std::vector<std::string>{
+          "D/policies/unit.toml:4:13: [unit] instances: 17 is out of range 1..16",
+          "D/policies/unit.toml:5:19: [unit] call_timeout_ms: 600001 is out of range 1..600000",
+          "D/policies/unit.toml:6:21: [unit] max_payload_bytes: 67108865 is out of range "
+          "1..67108864",
+      }));
+}
+
+TEST_F(LoaderTest, AnUnreadableFileIsAnError) {
+  LoadResult r = loadPolicyFile(dir_.path() + "/nope.toml", options_);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].describe(),
+            dir_.path() + "/nope.toml: cannot read policy file: No such file or directory");
+}
+
+TEST_F(LoaderTest, ADirectoryLoadsEveryTomlFileInNameOrder) {
+  dir_.write("policies/b.toml", "[unit]\nname = \"b\"\nworker = \"thumbnailer-worker\"\n");
+  dir_.write("policies/a.toml", "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n");
+  dir_.write("policies/notes.txt", "not a policy");
+  dir_.write("policies/.editor-swap.toml", "garbage [[[");
+  LoadResult r = loadPolicyDir(dir_.path() + "/policies", options_);
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  ASSERT_EQ(r.units.size(), 2u);
+  EXPECT_EQ(r.units[0].name, "a");
+  EXPECT_EQ(r.units[1].name, "b");
+}
+
+TEST_F(LoaderTest, TheSameUnitInTwoFilesIsAnErrorNamingBoth) {
+  dir_.write("policies/a.toml", "[unit]\nname = \"thumb\"\nworker = \"thumbnailer-worker\"\n");
+  dir_.write("policies/b.toml",
+             "# copy\n[unit]\nname = \"thumb\"\nworker = \"thumbnailer-worker\"\n");
+  LoadResult r = loadPolicyDir(dir_.path() + "/policies", options_);
+  EXPECT_EQ(errorsOf(r), (std::vector<std::string>{
+                             "D/policies/b.toml:3:8: unit \"thumb\" is also defined at "
+                             "D/policies/a.toml:2:8 (unit names must be unique across the policy "
+                             "directory)"}));
+  EXPECT_EQ(r.units.size(), 1u);
+}
+
+TEST_F(LoaderTest, ErrorsFromSeveralFilesAreAllReported) {
+  dir_.write("policies/a.toml", "[unit]\nname = \"a\"\n");
+  dir_.write("policies/b.toml", "[unit\n");
+  LoadResult r = loadPolicyDir(dir_.path() + "/policies", options_);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].where.file, dir_.path() + "/policies/a.toml");
+  EXPECT_EQ(r.errors[1].where.file, dir_.path() + "/policies/b.toml");
+  EXPECT_TRUE(r.units.empty());
+}
+
+TEST_F(LoaderTest, AMissingOrEmptyDirectoryIsAnError) {
+  LoadResult missing = loadPolicyDir(dir_.path() + "/absent", options_);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].describe(),
+            dir_.path() + "/absent: cannot read policy directory: No such file or directory");
+
+  dir_.write("empty/readme.txt", "no policies");
+  LoadResult empty = loadPolicyDir(dir_.path() + "/empty", options_);
+  ASSERT_EQ(empty.errors.size(), 1u);
+  EXPECT_EQ(empty.errors[0].describe(),
+            dir_.path() + "/empty: no *.toml policy files in the policy directory");
+}
+
+}  // namespace
+}  // namespace airlock::policy
