@@ -1,0 +1,39 @@
+#include "sandbox/id_map.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <kj/debug.h>
+#include <kj/io.h>
+#include <kj/string.h>
+
+namespace airlock::sandbox {
+
+namespace _ {
+
+void writeProcFile(pid_t child, const char* name, kj::StringPtr content) {
+  auto path = kj::str("/proc/", child, "/", name);
+  int fd;
+  KJ_SYSCALL(fd = open(path.cStr(), O_WRONLY | O_CLOEXEC), path,
+             "writing the sandbox's user namespace map; run `airlock doctor`");
+  kj::AutoCloseFd file(fd);
+  ssize_t n;
+  KJ_SYSCALL(n = write(file.get(), content.begin(), content.size()), path, content,
+             "run `airlock doctor`");
+  KJ_REQUIRE(static_cast<size_t>(n) == content.size(), "short write", path);
+}
+
+}  // namespace _
+
+HostIds sandboxHostIds(uid_t launcherUid, gid_t launcherGid) {
+  if (launcherUid == 0) return {OVERFLOW_HOST_ID, OVERFLOW_HOST_ID};
+  return {launcherUid, launcherGid};
+}
+
+void writeIdMaps(pid_t child, HostIds ids) {
+  _::writeProcFile(child, "setgroups", "deny");
+  _::writeProcFile(child, "uid_map", kj::str("0 ", ids.uid, " 1\n"));
+  _::writeProcFile(child, "gid_map", kj::str("0 ", ids.gid, " 1\n"));
+}
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,179 @@
+#include "sandbox/syscall_sets.h"
+
+namespace airlock::sandbox {
+
+namespace _ {
+
+using A = SyscallAction;
+
+// Everything on already-open descriptors. The root is read-only and empty of secrets, so even
+// path-based metadata calls reveal nothing beyond the bound libraries.
+constexpr SyscallEntry BASIC_IO[] = {
+    {"read", A::ALLOW},       {"write", A::ALLOW},      {"readv", A::ALLOW},
+    {"writev", A::ALLOW},     {"pread64", A::ALLOW},    {"pwrite64", A::ALLOW},
+    {"preadv", A::ALLOW},     {"pwritev", A::ALLOW},    {"preadv2", A::ALLOW},
+    {"pwritev2", A::ALLOW},   {"lseek", A::ALLOW},      {"close", A::ALLOW},
+    {"dup", A::ALLOW},        {"dup2", A::ALLOW},       {"dup3", A::ALLOW},
+    {"fcntl", A::ALLOW},      {"fstat", A::ALLOW},      {"newfstatat", A::ALLOW},
+    {"statx", A::ALLOW},      {"fstatfs", A::ALLOW},    {"ftruncate", A::ALLOW},
+    {"fsync", A::ALLOW},      {"fdatasync", A::ALLOW},  {"getdents64", A::ALLOW},
+    {"close_range", A::ALLOW},  {"ioctl", A::ALLOW_SAFE_IOCTLS},
+};
+
+// Heap and mappings. No memfd_create: with it a worker could create and exec a new binary.
+constexpr SyscallEntry MEMORY[] = {
+    {"mmap", A::ALLOW},    {"munmap", A::ALLOW},  {"mprotect", A::ALLOW},
+    {"mremap", A::ALLOW},  {"madvise", A::ALLOW}, {"brk", A::ALLOW},
+};
+
+// What execve, ld.so and libc start-up need. execve must be allowed because the filter is
+// installed right before it; the only executables in the root are the program and libraries.
+constexpr SyscallEntry PROCESS_STARTUP[] = {
+    {"execve", A::ALLOW},          {"arch_prctl", A::ALLOW},   {"set_tid_address", A::ALLOW},
+    {"set_robust_list", A::ALLOW}, {"rseq", A::ALLOW},         {"prlimit64", A::ALLOW},
+    {"getrandom", A::ALLOW},       {"access", A::ALLOW},       {"faccessat", A::ALLOW},
+    {"faccessat2", A::ALLOW},      {"openat", A::ALLOW},       {"open", A::ALLOW},
+    {"readlink", A::ALLOW},        {"readlinkat", A::ALLOW},   {"getcwd", A::ALLOW},
+    {"uname", A::ALLOW},           {"getuid", A::ALLOW},       {"geteuid", A::ALLOW},
+    {"getgid", A::ALLOW},          {"getegid", A::ALLOW},      {"getresuid", A::ALLOW},
+    {"getresgid", A::ALLOW},       {"getpid", A::ALLOW},       {"getppid", A::ALLOW},
+    {"sched_getaffinity", A::ALLOW},
+};
+
+// Own signal handling. Kill is confined by the PID namespace: the worker is its only process.
+constexpr SyscallEntry SIGNALS[] = {
+    {"rt_sigaction", A::ALLOW},  {"rt_sigprocmask", A::ALLOW}, {"rt_sigreturn", A::ALLOW},
+    {"sigaltstack", A::ALLOW},   {"rt_sigpending", A::ALLOW},  {"rt_sigtimedwait", A::ALLOW},
+    {"rt_sigsuspend", A::ALLOW}, {"tgkill", A::ALLOW},         {"tkill", A::ALLOW},
+    {"kill", A::ALLOW},          {"signalfd4", A::ALLOW},
+};
+
+// Clocks and sleeping (the vDSO covers most clock reads; these are its fallbacks).
+constexpr SyscallEntry TIME[] = {
+    {"clock_gettime", A::ALLOW}, {"clock_getres", A::ALLOW},    {"gettimeofday", A::ALLOW},
+    {"time", A::ALLOW},          {"nanosleep", A::ALLOW},       {"clock_nanosleep", A::ALLOW},
+};
+
+// Threads inside the one process. clone3 passes its flags in memory, which a filter must not
+// read (the process can change it after the check), so it gets ENOSYS and glibc falls back to
+// clone(2), whose flags register is checked for CLONE_THREAD: no new processes and no new
+// namespaces (CLONE_THREAD with CLONE_NEWUSER/NEWPID is EINVAL).
+constexpr SyscallEntry THREADS[] = {
+    {"clone", A::ALLOW_THREADS_ONLY}, {"clone3", A::ERRNO_ENOSYS}, {"futex", A::ALLOW},
+    {"gettid", A::ALLOW},             {"sched_yield", A::ALLOW},   {"membarrier", A::ALLOW},
+    {"get_robust_list", A::ALLOW},
+};
+
+// The broker channel: a Unix socketpair on fd 3 with fds passed by SCM_RIGHTS, driven by a kj
+// epoll loop. Only calls on descriptors the worker already has; no socket(2) or socketpair(2).
+constexpr SyscallEntry UNIX_SOCKET_IO[] = {
+    {"sendmsg", A::ALLOW},      {"recvmsg", A::ALLOW},      {"sendto", A::ALLOW},
+    {"recvfrom", A::ALLOW},     {"shutdown", A::ALLOW},     {"getsockopt", A::ALLOW},
+    {"getsockname", A::ALLOW},  {"getpeername", A::ALLOW},  {"epoll_create1", A::ALLOW},
+    {"epoll_ctl", A::ALLOW},    {"epoll_wait", A::ALLOW},   {"epoll_pwait", A::ALLOW},
+    {"epoll_pwait2", A::ALLOW}, {"eventfd2", A::ALLOW},     {"pipe2", A::ALLOW},
+    {"poll", A::ALLOW},         {"ppoll", A::ALLOW},        {"pselect6", A::ALLOW},
+};
+
+constexpr SyscallEntry EXIT[] = {
+    {"exit", A::ALLOW},
+    {"exit_group", A::ALLOW},
+};
+
+constexpr SyscallGroup GROUPS[] = {
+    {"basic-io", "read, write, seek, stat and close descriptors the worker already holds",
+     BASIC_IO},
+    {"memory", "heap and anonymous/file mappings; no memfd_create", MEMORY},
+    {"process-startup",
+     "execve (the filter precedes it), ld.so and libc start-up; the root holds only the program "
+     "and its libraries, read-only",
+     PROCESS_STARTUP},
+    {"signals", "own signal handlers and masks; kill reaches nothing outside the PID namespace",
+     SIGNALS},
+    {"time", "clock reads and sleeps", TIME},
+    {"threads",
+     "threads of the one process: clone only with CLONE_THREAD, clone3 answered ENOSYS so glibc "
+     "falls back to clone",
+     THREADS},
+    {"unix-socket-io",
+     "the broker channel on fd 3 (SCM_RIGHTS) and the kj epoll loop; no new sockets",
+     UNIX_SOCKET_IO},
+    {"exit", "ending the process", EXIT},
+};
+
+constexpr const char* DEFAULT_WORKER_GROUPS[] = {
+    "basic-io", "memory", "process-startup", "signals",
+    "time",     "threads", "unix-socket-io", "exit",
+};
+
+constexpr ForbiddenSyscall FORBIDDEN[] = {
+    {"ptrace", "inspects and controls other processes"},
+    {"process_vm_readv", "reads another process's memory"},
+    {"process_vm_writev", "writes another process's memory"},
+    {"mount", "changes the filesystem view"},
+    {"umount2", "could expose what the sandbox root covers"},
+    {"pivot_root", "changes the filesystem view"},
+    {"chroot", "classic escape with a directory fd"},
+    {"open_tree", "new mount API"},
+    {"move_mount", "new mount API"},
+    {"fsopen", "new mount API"},
+    {"fsmount", "new mount API"},
+    {"fspick", "new mount API"},
+    {"mount_setattr", "could make the root writable again"},
+    {"unshare", "new namespaces are new kernel attack surface (user namespace exploits)"},
+    {"setns", "joins other namespaces"},
+    {"bpf", "eBPF programs: verifier bugs are a recurring root exploit"},
+    {"io_uring_setup", "io_uring bypasses seccomp for the operations it performs"},
+    {"io_uring_enter", "io_uring bypasses seccomp for the operations it performs"},
+    {"io_uring_register", "io_uring bypasses seccomp for the operations it performs"},
+    {"keyctl", "kernel keyrings are not namespaced"},
+    {"add_key", "kernel keyrings are not namespaced"},
+    {"request_key", "kernel keyrings are not namespaced"},
+    {"perf_event_open", "side channels and a long record of kernel bugs"},
+    {"userfaultfd", "makes kernel races easy to win"},
+    {"kexec_load", "replaces the kernel"},
+    {"kexec_file_load", "replaces the kernel"},
+    {"init_module", "loads kernel code"},
+    {"finit_module", "loads kernel code"},
+    {"delete_module", "unloads kernel code"},
+    {"personality", "can re-enable legacy behaviour such as READ_IMPLIES_EXEC"},
+    {"socket", "v1 workers get sockets only from the broker"},
+    {"socketpair", "v1 workers get sockets only from the broker"},
+    {"fork", "one process per sandbox; a fork bomb needs it"},
+    {"vfork", "one process per sandbox"},
+    {"execveat", "could execute a memfd or a passed fd"},
+    {"memfd_create", "creates an executable file outside the read-only root"},
+    {"name_to_handle_at", "file handles bypass path checks (the 'shocker' escape)"},
+    {"open_by_handle_at", "file handles bypass path checks (the 'shocker' escape)"},
+    {"ioctl", "too wide: TIOCSTI injects input into a terminal"},
+    {"setuid", "no identity changes inside the sandbox"},
+    {"setgid", "no identity changes inside the sandbox"},
+    {"setresuid", "no identity changes inside the sandbox"},
+    {"setresgid", "no identity changes inside the sandbox"},
+    {"capset", "capabilities are dropped for good"},
+    {"prctl", "securebits, dumpable and similar process attributes stay as set"},
+    {"seccomp", "no filter changes after exec"},
+    {"reboot", "host control"},
+    {"swapon", "host control"},
+    {"acct", "host control"},
+    {"quotactl", "host control"},
+    {"syslog", "kernel log reading"},
+    {"sethostname", "set once by the launcher"},
+};
+
+}  // namespace _
+
+kj::ArrayPtr<const SyscallGroup> syscallGroups() { return _::GROUPS; }
+
+kj::ArrayPtr<const char* const> defaultWorkerGroups() { return _::DEFAULT_WORKER_GROUPS; }
+
+kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls() { return _::FORBIDDEN; }
+
+kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name) {
+  for (auto& group : _::GROUPS) {
+    if (name == group.name) return group;
+  }
+  return nullptr;
+}
+
+}  // namespace airlock::sandbox

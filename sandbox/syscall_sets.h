@@ -1,0 +1,44 @@
+#pragma once
+// The one table of syscall groups a sandboxed worker may use (STYLE rule 13). The seccomp filter
+// compiler, `airlock doctor`, the policy linter and the refused-syscall message all read it.
+
+#include <kj/common.h>
+#include <kj/string.h>
+
+namespace airlock::sandbox {
+
+enum class SyscallAction {
+  ALLOW,
+  ALLOW_THREADS_ONLY,  // clone(2) only with CLONE_THREAD in its flags register: threads, no processes
+  ERRNO_ENOSYS,        // refused with ENOSYS so that libc falls back to an allowed older call
+  ALLOW_SAFE_IOCTLS,   // ioctl(2) only for fd-flag and tty-query requests (see seccomp_filter.cc)
+};
+
+struct SyscallEntry {
+  const char* name;    // x86_64 name as libseccomp spells it
+  SyscallAction action;
+};
+
+struct SyscallGroup {
+  const char* name;    // e.g. "basic-io"; policies compose groups by this name
+  const char* reason;  // one line: why a worker needs it and why it is safe in the sandbox
+  kj::ArrayPtr<const SyscallEntry> syscalls;
+};
+
+struct ForbiddenSyscall {
+  const char* name;
+  const char* reason;  // why no group may ever contain it
+};
+
+kj::ArrayPtr<const SyscallGroup> syscallGroups();
+// Every group, in table order. Static, immutable data; callable from anywhere, any thread.
+
+kj::ArrayPtr<const char* const> defaultWorkerGroups();
+// The groups every v1 worker gets (a Cap'n Proto/kj event loop on fd 3 plus a decoder library).
+
+kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls();
+// Syscalls that must stay refused whatever the policy says (tested: no group contains one).
+
+kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name);
+
+}  // namespace airlock::sandbox
