@@ -1,0 +1,128 @@
+#include "sdk/host/client.h"
+
+#include <airlock/capnp/host.capnp.h>
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/debug.h>
+
+namespace airlock {
+
+struct Client::Connection {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyClient> rpc;
+  rpc::Session::Client session = nullptr;
+};
+
+namespace _ {
+
+CallErrorKind fromWire(rpc::ErrorKind kind) {
+  switch (kind) {
+    case rpc::ErrorKind::DENIED: return CallErrorKind::DENIED;
+    case rpc::ErrorKind::UNIT_CRASHED: return CallErrorKind::UNIT_CRASHED;
+    case rpc::ErrorKind::TIMED_OUT: return CallErrorKind::TIMED_OUT;
+    case rpc::ErrorKind::BAD_REQUEST: return CallErrorKind::BAD_REQUEST;
+    case rpc::ErrorKind::UNIT_UNAVAILABLE: return CallErrorKind::UNIT_UNAVAILABLE;
+    case rpc::ErrorKind::NO_SUCH_METHOD: return CallErrorKind::NO_SUCH_METHOD;
+    case rpc::ErrorKind::WORKER_FAILED: return CallErrorKind::WORKER_FAILED;
+    case rpc::ErrorKind::NO_SUCH_UNIT: return CallErrorKind::NO_SUCH_UNIT;
+    case rpc::ErrorKind::INTERNAL: return CallErrorKind::INTERNAL;
+  }
+  return CallErrorKind::INTERNAL;
+}
+
+}  // namespace _
+
+const char* callErrorKindName(CallErrorKind kind) {
+  switch (kind) {
+    case CallErrorKind::NONE: return "ok";
+    case CallErrorKind::DENIED: return "denied";
+    case CallErrorKind::UNIT_CRASHED: return "unit crashed";
+    case CallErrorKind::TIMED_OUT: return "timed out";
+    case CallErrorKind::BAD_REQUEST: return "bad request";
+    case CallErrorKind::UNIT_UNAVAILABLE: return "unit unavailable";
+    case CallErrorKind::NO_SUCH_METHOD: return "no such method";
+    case CallErrorKind::WORKER_FAILED: return "worker failed";
+    case CallErrorKind::NO_SUCH_UNIT: return "no such unit";
+    case CallErrorKind::INTERNAL: return "broker error";
+    case CallErrorKind::DISCONNECTED: return "disconnected";
+  }
+  return "unknown";
+}
+
+CallOutcome CallOutcome::success(std::string payload) {
+  CallOutcome outcome;
+  outcome.payloadOrMessage_ = std::move(payload);
+  return outcome;
+}
+
+CallOutcome CallOutcome::failure(CallErrorKind kind, std::string message, std::string ruleId) {
+  CallOutcome outcome;
+  outcome.kind_ = kind;
+  outcome.payloadOrMessage_ = std::move(message);
+  outcome.ruleId_ = std::move(ruleId);
+  return outcome;
+}
+
+std::string CallOutcome::describe() const {
+  if (ok()) return "ok";
+  std::string text = callErrorKindName(kind_);
+  if (!ruleId_.empty()) text += " by rule " + ruleId_;
+  if (!payloadOrMessage_.empty()) text += ": " + payloadOrMessage_;
+  return text;
+}
+
+Client Client::connect(const std::string& socketPath) {
+  auto connection = kj::heap<Connection>();
+  auto& io = connection->io;
+  auto address = io.provider->getNetwork()
+                     .parseAddress(kj::str("unix:", socketPath.c_str()))
+                     .wait(io.waitScope);
+  connection->stream = address->connect().wait(io.waitScope);
+  connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);
+  auto gateway = connection->rpc->bootstrap().castAs<rpc::Gateway>();
+  auto response = gateway.authenticateRequest().send().wait(io.waitScope);
+  connection->session = response.getSession();
+  return Client(kj::mv(connection));
+}
+
+Client::Client(kj::Own<Connection> connection) : connection_(kj::mv(connection)) {}
+Client::Client(Client&&) noexcept = default;
+Client::~Client() noexcept(false) = default;
+
+CallOutcome UnitRef::call(const std::string& method, const std::string& payload) {
+  return client_.call(name_, method, payload);
+}
+
+CallOutcome Client::call(const std::string& unit, const std::string& method,
+                         const std::string& payload) {
+  auto& io = connection_->io;
+  auto unitRequest = connection_->session.unitRequest();
+  unitRequest.setName(unit);
+  auto callRequest = unitRequest.send().getUnit().callRequest();
+  callRequest.setMethod(method);
+  callRequest.setPayload(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
+  CallOutcome outcome = CallOutcome::failure(CallErrorKind::INTERNAL, "no answer");
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto response = callRequest.send().wait(io.waitScope);
+    auto result = response.getResult();
+    if (result.isOk()) {
+      auto bytes = result.getOk();
+      outcome = CallOutcome::success(
+          std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+    } else {
+      auto error = result.getError();
+      outcome = CallOutcome::failure(_::fromWire(error.getKind()), error.getMessage(),
+                                     error.getRuleId());
+    }
+  })) {
+    auto kind = exception->getType() == kj::Exception::Type::DISCONNECTED
+                    ? CallErrorKind::DISCONNECTED
+                    : CallErrorKind::INTERNAL;
+    outcome = CallOutcome::failure(kind, exception->getDescription().cStr());
+  }
+  return outcome;
+}
+
+}  // namespace airlock

@@ -1,0 +1,83 @@
+#pragma once
+// The host client SDK: how an application calls units through airlockd.
+//
+//   auto broker = airlock::Client::connect("/run/airlock/airlock.sock");
+//   auto outcome = broker.unit("thumbnailer").call("thumbnail", "/srv/images/cat.png");
+//   if (!outcome.ok()) std::cerr << outcome.describe() << "\n";   // denied, unit crashed, ...
+//
+// A Client owns a kj event loop, so it is used from one thread and only one Client may exist per
+// thread at a time. Calls block until the broker answers.
+
+#include <kj/memory.h>
+
+#include <string>
+
+namespace airlock {
+
+enum class CallErrorKind {
+  NONE,
+  DENIED,            // the policy refused the call
+  UNIT_CRASHED,      // the worker died while handling it
+  TIMED_OUT,         // the worker did not answer within the unit's call timeout
+  BAD_REQUEST,       // malformed arguments (e.g. payload too large)
+  UNIT_UNAVAILABLE,  // no worker could be started
+  NO_SUCH_METHOD,
+  WORKER_FAILED,     // the method reported an error
+  NO_SUCH_UNIT,
+  INTERNAL,          // the broker could not complete it (e.g. audit log unwritable)
+  DISCONNECTED,      // the connection to airlockd was lost
+};
+const char* callErrorKindName(CallErrorKind kind);  // "denied", "unit crashed", ...
+
+class CallOutcome {
+ public:
+  static CallOutcome success(std::string payload);
+  static CallOutcome failure(CallErrorKind kind, std::string message, std::string ruleId = "");
+
+  bool ok() const { return kind_ == CallErrorKind::NONE; }
+  const std::string& payload() const { return payloadOrMessage_; }   // when ok()
+  CallErrorKind errorKind() const { return kind_; }
+  const std::string& message() const { return payloadOrMessage_; }  // when !ok()
+  const std::string& ruleId() const { return ruleId_; }              // set for DENIED
+  std::string describe() const;  // "denied by rule default-deny: ..."
+
+ private:
+  CallErrorKind kind_ = CallErrorKind::NONE;
+  std::string payloadOrMessage_;
+  std::string ruleId_;
+};
+
+class Client;
+
+class UnitRef {
+ public:
+  CallOutcome call(const std::string& method, const std::string& payload);
+
+ private:
+  friend class Client;
+  UnitRef(Client& client, std::string name) : client_(client), name_(std::move(name)) {}
+  Client& client_;
+  std::string name_;
+};
+
+class Client {
+ public:
+  // Connects and authenticates. Throws kj::Exception saying what failed (no socket, refused by
+  // policy for this uid, ...).
+  static Client connect(const std::string& socketPath);
+
+  Client(Client&&) noexcept;
+  ~Client() noexcept(false);
+
+  UnitRef unit(std::string name) { return UnitRef(*this, std::move(name)); }
+
+ private:
+  friend class UnitRef;
+  struct Connection;
+  explicit Client(kj::Own<Connection> connection);
+  CallOutcome call(const std::string& unit, const std::string& method,
+                   const std::string& payload);
+  kj::Own<Connection> connection_;
+};
+
+}  // namespace airlock

@@ -1,0 +1,202 @@
+#include "sdk/worker/worker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <airlock/capnp/worker.capnp.h>
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/debug.h>
+
+#include <cstdio>
+#include <deque>
+
+#include "sdk/worker/call_queue.h"
+
+namespace airlock {
+
+namespace _ {
+
+// The broker channel is always fd 3 (the sandbox launcher puts it there).
+constexpr int CHANNEL_FD = 3;
+
+// Fds the worker accepts per message. The broker sends at most one (an opened file).
+constexpr uint MAX_FDS_FROM_BROKER = 2;
+
+class BrokeredFs final : public Fs {
+ public:
+  BrokeredFs(rpc::Fs::Client fs, kj::WaitScope& waitScope)
+      : fs_(kj::mv(fs)), waitScope_(waitScope) {}
+
+  OpenedFile open(const std::string& path, OpenFlags flags) override {
+    auto request = fs_.openRequest();
+    request.setPath(path);
+    auto mode = request.initMode();
+    mode.setRead(flags.read);
+    mode.setWrite(flags.write);
+    mode.setCreate(flags.create);
+    mode.setTruncate(flags.truncate);
+    mode.setAppend(flags.append);
+    auto response = request.send().wait(waitScope_);
+    auto result = response.getResult();
+    switch (result.which()) {
+      case rpc::OpenResult::FILE: {
+        auto file = result.getFile();
+        int received = file.getFd().wait(waitScope_).orDefault(-1);
+        if (received >= 0) {
+          // Received fds arrive close-on-exec; dup so the fd outlives the capability.
+          int copy = fcntl(received, F_DUPFD_CLOEXEC, 0);
+          KJ_SYSCALL(copy, "dup of brokered fd");
+          return OpenedFile::opened(kj::AutoCloseFd(copy));
+        }
+        return OpenedFile::failed("broker answered without a file descriptor");
+      }
+      case rpc::OpenResult::DENIED:
+        return OpenedFile::denied(result.getDenied());
+      case rpc::OpenResult::FAILED:
+        return OpenedFile::failed(result.getFailed());
+    }
+    return OpenedFile::failed("unknown answer from broker");
+  }
+
+ private:
+  rpc::Fs::Client fs_;
+  kj::WaitScope& waitScope_;
+};
+
+class CallInProgress final : public Call {
+ public:
+  CallInProgress(PendingCall& pending, kj::WaitScope& waitScope)
+      : pending_(pending), waitScope_(waitScope) {}
+
+  const std::string& method() const override { return pending_.method; }
+  std::string_view payload() const override { return pending_.payload; }
+  Fs& fs() override {
+    KJ_IF_MAYBE(fs, fs_) { return **fs; }
+    KJ_IF_MAYBE(cap, pending_.fs) {
+      auto owned = kj::heap<BrokeredFs>(*cap, waitScope_);
+      auto& ref = *owned;
+      fs_ = kj::mv(owned);
+      return ref;
+    }
+    KJ_FAIL_REQUIRE("this unit's policy grants no file access (no fs.open rule)");
+  }
+
+ private:
+  PendingCall& pending_;
+  kj::WaitScope& waitScope_;
+  kj::Maybe<kj::Own<BrokeredFs>> fs_;
+};
+
+// The worker's bootstrap capability: queues each call for the main loop, which runs methods at
+// top level where blocking on broker requests is allowed.
+class WorkerServer final : public rpc::Worker::Server {
+ public:
+  WorkerServer(const std::map<std::string, Method>& methods, CallQueue& queue)
+      : methods_(methods), queue_(queue) {}
+
+  kj::Promise<void> hello(HelloContext context) override {
+    auto list = context.getResults().initMethods(methods_.size());
+    uint i = 0;
+    for (auto& entry : methods_) list.set(i++, entry.first);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> call(CallContext context) override {
+    auto params = context.getParams();
+    auto pending = kj::heap<PendingCall>();
+    pending->method = params.getMethod();
+    auto payload = params.getPayload();
+    pending->payload.assign(reinterpret_cast<const char*>(payload.begin()), payload.size());
+    if (params.getCaps().hasFs()) pending->fs = params.getCaps().getFs();
+    auto paf = kj::newPromiseAndFulfiller<Reply>();
+    pending->done = kj::mv(paf.fulfiller);
+    queue_.push(kj::mv(pending));
+    return paf.promise.then([context](Reply reply) mutable {
+      auto result = context.getResults().initResult();
+      if (reply.isOk()) {
+        auto& bytes = reply.payloadOrMessage();
+        result.setOk(kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+      } else if (reply.payloadOrMessage() == NO_SUCH_METHOD_MARK) {
+        result.setNoSuchMethod();
+      } else {
+        result.setError(reply.payloadOrMessage());
+      }
+    });
+  }
+
+ private:
+  const std::map<std::string, Method>& methods_;
+  CallQueue& queue_;
+};
+
+Reply runMethod(const std::map<std::string, Method>& methods, PendingCall& pending,
+                kj::WaitScope& waitScope) {
+  auto it = methods.find(pending.method);
+  if (it == methods.end()) return Reply::error(NO_SUCH_METHOD_MARK);
+  CallInProgress call(pending, waitScope);
+  Reply reply = Reply::error("");
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { reply = it->second(call); })) {
+    return Reply::error(kj::str("method threw: ", exception->getDescription()).cStr());
+  }
+  return reply;
+}
+
+}  // namespace _
+
+OpenedFile OpenedFile::opened(kj::AutoCloseFd fd) {
+  OpenedFile f;
+  f.fd_ = kj::mv(fd);
+  return f;
+}
+OpenedFile OpenedFile::denied(std::string reason) {
+  OpenedFile f;
+  f.denied_ = true;
+  f.message_ = kj::mv(reason);
+  return f;
+}
+OpenedFile OpenedFile::failed(std::string reason) {
+  OpenedFile f;
+  f.message_ = kj::mv(reason);
+  return f;
+}
+
+Worker::Worker(int, char**) {
+  struct stat st;
+  if (fstat(_::CHANNEL_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    fprintf(stderr, "airlock worker: fd 3 is not the broker channel; workers are started by "
+                    "airlockd (or `airlock sandbox run` for testing)\n");
+    _exit(2);
+  }
+}
+
+Worker::~Worker() = default;
+
+void Worker::method(std::string name, Method handler) {
+  methods_[kj::mv(name)] = kj::mv(handler);
+}
+
+int Worker::serve() {
+  auto io = kj::setupAsyncIo();
+  auto stream = io.lowLevelProvider->wrapUnixSocketFd(_::CHANNEL_FD);
+  _::CallQueue queue;
+  capnp::TwoPartyClient rpc(*stream, _::MAX_FDS_FROM_BROKER,
+                            kj::heap<_::WorkerServer>(methods_, queue),
+                            capnp::rpc::twoparty::Side::SERVER);
+  auto disconnected = rpc.onDisconnect().fork();
+  for (;;) {
+    auto next = queue.next().exclusiveJoin(
+        disconnected.addBranch().then([]() -> kj::Maybe<kj::Own<_::PendingCall>> {
+          return nullptr;
+        }));
+    KJ_IF_MAYBE(pending, next.wait(io.waitScope)) {
+      auto reply = _::runMethod(methods_, **pending, io.waitScope);
+      (*pending)->done->fulfill(kj::mv(reply));
+    } else {
+      return 0;  // the broker closed the channel: nothing more will come
+    }
+  }
+}
+
+}  // namespace airlock

@@ -1,0 +1,102 @@
+#pragma once
+// The worker SDK: what an untrusted library's wrapper program links to be served by airlockd.
+//
+//   int main(int argc, char** argv) {
+//     airlock::Worker worker(argc, argv);
+//     worker.method("thumbnail", [](airlock::Call& call) {
+//       auto file = call.fs().open(std::string(call.payload()), airlock::OpenFlags::read());
+//       if (!file.ok()) return airlock::Reply::error(file.message());
+//       return airlock::Reply::ok(makeThumbnail(file.fd()));
+//     });
+//     return worker.serve();
+//   }
+//
+// The process is started by airlockd inside its sandbox with the broker channel on fd 3 and
+// nothing else. Methods run one at a time on the main thread; inside one, brokered requests
+// (fs().open) block until the broker answers.
+
+#include <kj/io.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace airlock {
+
+// How to open a file through the broker; combine with `|`.
+struct OpenFlags {
+  bool read = false, write = false, create = false, truncate = false, append = false;
+  static OpenFlags readOnly() { return {true, false, false, false, false}; }
+  static OpenFlags writeOnly() { return {false, true, false, false, false}; }
+};
+
+// The answer to a brokered open: an fd the caller now owns, or why there is none.
+class OpenedFile {
+ public:
+  static OpenedFile opened(kj::AutoCloseFd fd);
+  static OpenedFile denied(std::string reason);   // the policy refused it
+  static OpenedFile failed(std::string reason);   // allowed, but the open failed (e.g. ENOENT)
+
+  bool ok() const { return fd_.get() >= 0; }
+  bool wasDenied() const { return denied_; }
+  int fd() const { return fd_.get(); }            // -1 unless ok()
+  kj::AutoCloseFd takeFd() { return kj::mv(fd_); }
+  const std::string& message() const { return message_; }
+
+ private:
+  kj::AutoCloseFd fd_;
+  bool denied_ = false;
+  std::string message_;
+};
+
+class Fs {
+ public:
+  virtual ~Fs() noexcept(false) = default;
+  virtual OpenedFile open(const std::string& path, OpenFlags flags) = 0;
+  // `path` is an absolute host path under a directory the unit's policy grants.
+};
+
+class Reply {
+ public:
+  static Reply ok(std::string payload) { return Reply(true, kj::mv(payload)); }
+  static Reply error(std::string message) { return Reply(false, kj::mv(message)); }
+  bool isOk() const { return ok_; }
+  const std::string& payloadOrMessage() const { return text_; }
+
+ private:
+  Reply(bool ok, std::string text) : ok_(ok), text_(kj::mv(text)) {}
+  bool ok_;
+  std::string text_;
+};
+
+// One host call being served. Valid only during the method; its capabilities expire with it.
+class Call {
+ public:
+  virtual ~Call() noexcept(false) = default;
+  virtual const std::string& method() const = 0;
+  virtual std::string_view payload() const = 0;
+  virtual Fs& fs() = 0;
+  // Throws if the unit's policy grants no file access: the capability was never handed over.
+};
+
+using Method = std::function<Reply(Call&)>;
+
+class Worker {
+ public:
+  Worker(int argc, char** argv);
+  // Checks that fd 3 is the broker channel; exits with a message on stderr otherwise.
+  ~Worker();
+
+  void method(std::string name, Method handler);
+  // Register before serve(). A method that throws answers the call with an error.
+
+  int serve();
+  // Serves calls until the broker closes the channel; returns the process exit code.
+
+ private:
+  std::map<std::string, Method> methods_;
+};
+
+}  // namespace airlock
