@@ -1,0 +1,38 @@
+#include "broker/caps/fs_roots.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace airlock::broker {
+
+FsRoots FsRoots::open(const std::vector<policy::UnitPolicy>& units) {
+  FsRoots roots;
+  for (auto& unit : units) {
+    for (auto& rule : unit.rules) {
+      if (rule.operation != policy::Operation::FS_OPEN) continue;
+      const std::string& root = rule.path.root();
+      if (roots.fds_.count(root) || roots.missing_.count(root)) continue;
+      int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        roots.missing_[root] = std::string("cannot open granted root ") + root + ": " +
+                               strerror(errno) + " (rule " + rule.id + " at " +
+                               rule.where.describe() + ")";
+        continue;
+      }
+      roots.fds_.emplace(root, kj::AutoCloseFd(fd));
+    }
+  }
+  return roots;
+}
+
+int FsRoots::find(const std::string& root, std::string& why) const {
+  auto it = fds_.find(root);
+  if (it != fds_.end()) return it->second.get();
+  auto missing = missing_.find(root);
+  why = missing != missing_.end() ? missing->second : "granted root " + root + " was not opened";
+  return -1;
+}
+
+}  // namespace airlock::broker

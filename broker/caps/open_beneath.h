@@ -1,0 +1,30 @@
+#pragma once
+// Opens a file strictly beneath a directory fd with openat2(2): RESOLVE_BENEATH refuses `..`
+// escapes and absolute paths, RESOLVE_NO_SYMLINKS refuses every symlink (a planted symlink under
+// a recursive grant would otherwise expose its target), RESOLVE_NO_MAGICLINKS refuses /proc
+// magic links. Broker-side; the path has already passed policy::validateRequestPath.
+
+#include <kj/io.h>
+
+#include <string>
+
+#include "broker/policy/policy.h"
+
+namespace airlock::broker {
+
+struct OpenBeneathResult {
+  kj::AutoCloseFd fd;     // valid on success
+  int error = 0;          // errno on failure
+  std::string message;    // one line on failure: "ELOOP: symlink in path refused ..."
+  bool ok() const { return fd.get() >= 0; }
+  bool escapeRefused() const;  // the kernel refused a symlink or an escape from the root
+};
+
+// `relative` is the request path with the root prefix removed ("." for the root itself).
+// Only regular files (or directories for read-only opens) are returned: a FIFO or device under a
+// grant is refused rather than letting an open block the broker.
+OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes);
+
+const char* errnoName(int error);  // "ENOENT", ...
+
+}  // namespace airlock::broker

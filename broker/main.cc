@@ -1,0 +1,183 @@
+// airlockd: the broker. Loads the unit policies, starts each unit's sandboxed workers, serves
+// host applications on a Unix socket and writes the audit log.
+
+#include <grp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <kj/debug.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "audit/audit_log.h"
+#include "broker/caps/fs_roots.h"
+#include "broker/host/routing.h"
+#include "broker/policy/policy_loader.h"
+#include "broker/server/host_listener.h"
+#include "broker/supervisor/unit_pool.h"
+
+namespace {
+
+const char USAGE[] = R"(usage: airlockd --policies DIR --socket PATH --audit FILE [options]
+
+Runs the airlock broker: loads every *.toml unit policy in DIR, starts each unit's workers in the
+sandbox, serves host applications on the Unix socket PATH, and appends one JSON record per
+decision to the audit log FILE.
+
+options:
+  --policies DIR         directory of unit policy files (*.toml)               (required)
+  --socket PATH          Unix socket for host applications; mode 0600          (required)
+  --audit FILE           audit log (JSON Lines), created 0600 or appended to   (required)
+  --workers DIR          where relative `worker = "..."` names are found
+                         (default: the directory airlockd is installed in)
+  --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
+  --socket-group GROUP   make the socket 0660 with this group instead of 0600
+  --help                 this text
+
+Stops cleanly (workers killed, socket removed, broker.stop audited) on SIGTERM or SIGINT.
+Exit status: 0 after a clean stop, 1 if policies, audit log or socket cannot be set up, 2 on a
+usage error.
+)";
+
+struct Options {
+  std::string policies, socket, audit, workers;
+  std::map<std::string, std::string> defines;
+  std::string socketGroup;
+};
+
+[[noreturn]] void usageError(const std::string& message) {
+  fprintf(stderr, "airlockd: %s\n(see airlockd --help)\n", message.c_str());
+  exit(2);
+}
+
+std::string directoryOf(const char* argv0) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::string path = n > 0 ? std::string(self, n) : std::string(argv0);
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+Options parseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usageError(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      fputs(USAGE, stdout);
+      exit(0);
+    } else if (arg == "--policies") {
+      options.policies = value();
+    } else if (arg == "--socket") {
+      options.socket = value();
+    } else if (arg == "--audit") {
+      options.audit = value();
+    } else if (arg == "--workers") {
+      options.workers = value();
+    } else if (arg == "--socket-group") {
+      options.socketGroup = value();
+    } else if (arg == "--define") {
+      std::string definition = value();
+      auto eq = definition.find('=');
+      if (eq == std::string::npos || eq == 0) usageError("--define needs NAME=VALUE");
+      options.defines[definition.substr(0, eq)] = definition.substr(eq + 1);
+    } else {
+      usageError("unknown option " + arg);
+    }
+  }
+  if (options.policies.empty()) usageError("--policies is required");
+  if (options.socket.empty()) usageError("--socket is required");
+  if (options.audit.empty()) usageError("--audit is required");
+  if (options.workers.empty()) options.workers = directoryOf(argv[0]);
+  return options;
+}
+
+std::optional<gid_t> resolveGroup(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  struct group* entry = getgrnam(name.c_str());
+  if (entry == nullptr) {
+    fprintf(stderr, "airlockd: --socket-group: no such group \"%s\"\n", name.c_str());
+    exit(1);
+  }
+  return entry->gr_gid;
+}
+
+int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& units) {
+  using namespace airlock;
+  auto auditLog = audit::AuditLog::open(options.audit, audit::systemWallClock());
+  auto roots = broker::FsRoots::open(units);
+  for (auto& [root, why] : roots.missing()) spdlog::warn("{}", why);
+
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
+  auto io = kj::setupAsyncIo();
+
+  std::map<std::string, kj::Own<broker::UnitPool>> pools;
+  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer()};
+
+  audit::AuditRecord start;
+  start.event = "broker.start";
+  start.args["pid"] = getpid();
+  start.args["units"] = units.size();
+  start.args["policies"] = options.policies;
+  KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
+
+  broker::SocketOptions socketOptions{options.socket, resolveGroup(options.socketGroup)};
+  broker::HostListener listener(socketOptions, io, routing);
+  for (auto& unit : units) {
+    auto pool = kj::heap<broker::UnitPool>(unit, io, *auditLog);
+    pool->start();
+    pools.emplace(unit.name, kj::mv(pool));
+  }
+  spdlog::info("ready: {} unit(s), socket {}, audit {}", units.size(), options.socket,
+               options.audit);
+
+  auto serving = listener.run();
+  auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
+  auto signal = serving.then([]() { return siginfo_t{}; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  spdlog::info("stopping on {}", strsignal(signal.si_signo));
+
+  pools.clear();  // kills and reaps every worker
+  audit::AuditRecord stopRecord;
+  stopRecord.event = "broker.stop";
+  stopRecord.reason = std::string("signal ") + strsignal(signal.si_signo);
+  auditLog->append(stopRecord);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("airlockd"));
+  spdlog::set_pattern("airlockd %Y-%m-%dT%H:%M:%S.%e %^%l%$: %v");
+  signal(SIGPIPE, SIG_IGN);
+  Options options = parseOptions(argc, argv);
+
+  airlock::policy::LoadOptions loadOptions;
+  loadOptions.defines = options.defines;
+  loadOptions.workersDir = options.workers;
+  auto loaded = airlock::policy::loadPolicyDir(options.policies, loadOptions);
+  if (!loaded.ok()) {
+    for (auto& error : loaded.errors) fprintf(stderr, "%s\n", error.describe().c_str());
+    fprintf(stderr, "airlockd: %zu error(s) in policies under %s; not starting\n",
+            loaded.errors.size(), options.policies.c_str());
+    return 1;
+  }
+
+  int status = 1;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = serve(options, loaded.units); })) {
+    fprintf(stderr, "airlockd: %s\n", exception->getDescription().cStr());
+    return 1;
+  }
+  return status;
+}

@@ -1,0 +1,110 @@
+#include "broker/server/host_listener.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/debug.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "broker/host/gateway.h"
+
+namespace airlock::broker {
+
+namespace _ {
+
+// Pending connections the kernel queues for us.
+constexpr int LISTEN_BACKLOG = 64;
+
+sockaddr_un socketAddress(const std::string& path) {
+  sockaddr_un address;
+  memset(&address, 0, sizeof(address));
+  address.sun_family = AF_UNIX;
+  KJ_REQUIRE(path.size() < sizeof(address.sun_path), "socket path too long", path);
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return address;
+}
+
+// A socket file left by a broker that died is removed; one a live broker answers on is not.
+void removeStaleSocket(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return;
+  KJ_REQUIRE(S_ISSOCK(st.st_mode), "refusing to replace a non-socket file at the socket path",
+             path);
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  KJ_SYSCALL(probe);
+  kj::AutoCloseFd owned(probe);
+  auto address = socketAddress(path);
+  if (connect(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    KJ_FAIL_REQUIRE("another broker is listening on this socket", path);
+  }
+  KJ_SYSCALL(unlink(path.c_str()), "removing stale socket", path);
+}
+
+}  // namespace _
+
+class HostListener::Connection {
+ public:
+  Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, uid_t uid, pid_t pid)
+      : stream_(kj::mv(stream)),
+        network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
+        rpc_(capnp::makeRpcServer(network_, kj::heap<GatewayServer>(routing, uid, pid))) {}
+
+  kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
+
+ private:
+  kj::Own<kj::AsyncIoStream> stream_;
+  capnp::TwoPartyVatNetwork network_;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc_;
+};
+
+void HostListener::ConnectionErrors::taskFailed(kj::Exception&& exception) {
+  spdlog::warn("host connection ended with an error: {}", exception.getDescription().cStr());
+}
+
+HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
+                           Routing& routing)
+    : path_(options.path), routing_(routing), connections_(errors_) {
+  _::removeStaleSocket(path_);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  KJ_SYSCALL(fd, "socket(AF_UNIX)");
+  kj::AutoCloseFd owned(fd);
+  auto address = _::socketAddress(path_);
+  // Bind with a umask that leaves the socket 0600 from its first instant; widen to 0660 only
+  // after the group is set.
+  mode_t old = umask(0177);
+  int bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  int bindError = errno;
+  umask(old);
+  if (bound != 0) KJ_FAIL_SYSCALL("bind", bindError, path_);
+  if (options.group) {
+    KJ_SYSCALL(chown(path_.c_str(), static_cast<uid_t>(-1), *options.group), path_);
+    KJ_SYSCALL(chmod(path_.c_str(), 0660), path_);
+  }
+  KJ_SYSCALL(listen(fd, _::LISTEN_BACKLOG), path_);
+  receiver_ = io.lowLevelProvider->wrapListenSocketFd(
+      kj::mv(owned), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+}
+
+HostListener::~HostListener() noexcept(false) { unlink(path_.c_str()); }
+
+kj::Promise<void> HostListener::run() { return acceptLoop(); }
+
+kj::Promise<void> HostListener::acceptLoop() {
+  return receiver_->accept().then([this](kj::Own<kj::AsyncIoStream>&& stream) {
+    struct ucred peer;
+    uint length = sizeof(peer);
+    stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
+    auto connection = kj::heap<Connection>(kj::mv(stream), routing_, peer.uid, peer.pid);
+    auto done = connection->onDisconnect();
+    connections_.add(done.attach(kj::mv(connection)));
+    return acceptLoop();
+  });
+}
+
+}  // namespace airlock::broker

@@ -1,0 +1,43 @@
+#pragma once
+// airlockd's Unix socket for host applications: creates it (refusing to steal a live broker's
+// socket), restricts its mode, accepts connections, reads each peer's credentials and serves a
+// Gateway on it. Event-loop thread only.
+
+#include <sys/types.h>
+
+#include <kj/async-io.h>
+
+#include <optional>
+#include <string>
+
+#include "broker/host/routing.h"
+
+namespace airlock::broker {
+
+struct SocketOptions {
+  std::string path;
+  std::optional<gid_t> group;  // set: mode 0660 with this group; unset: mode 0600
+};
+
+class HostListener {
+ public:
+  // Binds and listens. Throws naming the path and errno on failure.
+  HostListener(const SocketOptions& options, kj::AsyncIoContext& io, Routing& routing);
+  ~HostListener() noexcept(false);  // removes the socket file
+
+  kj::Promise<void> run();  // accepts until destroyed
+
+ private:
+  class Connection;
+  kj::Promise<void> acceptLoop();
+
+  std::string path_;
+  Routing& routing_;
+  kj::Own<kj::ConnectionReceiver> receiver_;
+  struct ConnectionErrors final : public kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&& exception) override;
+  } errors_;
+  kj::TaskSet connections_;  // after errors_, which it uses
+};
+
+}  // namespace airlock::broker

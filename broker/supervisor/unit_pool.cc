@@ -1,0 +1,122 @@
+#include "broker/supervisor/unit_pool.h"
+
+#include <kj/debug.h>
+#include <spdlog/spdlog.h>
+
+namespace airlock::broker {
+
+namespace _ {
+
+// Restart back-off: first retry after this, doubling per consecutive failure up to the cap, so a
+// worker that dies at start-up cannot make the broker spin.
+constexpr kj::Duration FIRST_RESPAWN_DELAY = 50 * kj::MILLISECONDS;
+constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
+
+}  // namespace _
+
+void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
+  spdlog::error("unit pool task failed: {}", exception.getDescription().cStr());
+}
+
+UnitPool::UnitPool(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+                   audit::AuditLog& audit)
+    : unit_(unit), io_(io), audit_(audit), tasks_(taskErrors_) {}
+
+UnitPool::~UnitPool() noexcept(false) {}
+
+void UnitPool::start() {
+  for (int i = 0; i < unit_.instances; ++i) {
+    slots_.push_back(kj::heap<Slot>());
+    spawn(*slots_.back());
+  }
+}
+
+void UnitPool::spawn(Slot& slot) {
+  audit::AuditRecord record;
+  record.event = "worker.spawn";
+  record.unit = unit_.name;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto process = WorkerProcess::spawn(unit_, io_);
+    pid_t pid = process->pid();
+    record.workerPid = pid;
+    record.result = "started " + unit_.workerPath;
+    // Serving again resets the back-off.
+    slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
+    tasks_.add(process->whenExited().then(
+        [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
+    slot.process = kj::mv(process);
+    spdlog::info("unit {}: worker pid {} started", unit_.name, pid);
+  })) {
+    lastFailure_ = exception->getDescription().cStr();
+    record.result = "sandbox setup failed: " + lastFailure_;
+    spdlog::error("unit {}: cannot start worker: {}", unit_.name, lastFailure_);
+    slot.ready = nullptr;
+    ++slot.consecutiveFailures;
+    respawnLater(slot);
+  }
+  audit_.append(record);
+}
+
+void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) {
+  audit::AuditRecord record;
+  record.event = "worker.exit";
+  record.unit = unit_.name;
+  record.workerPid = pid;
+  record.result = status.describe();
+  audit_.append(record);
+  lastFailure_ = "worker pid " + std::to_string(pid) + " " + status.describe();
+  spdlog::warn("unit {}: worker pid {} {}", unit_.name, pid, status.describe());
+
+  // A crash while serving is one failure; crashes in a row (e.g. at start-up) back off.
+  slot.consecutiveFailures += 1;
+  // Destroy the process object outside this continuation, which it indirectly owns.
+  auto dead = kj::mv(slot.process);
+  slot.process = nullptr;
+  slot.ready = nullptr;
+  tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
+  respawnLater(slot);
+}
+
+void UnitPool::respawnLater(Slot& slot) {
+  if (slot.consecutiveFailures <= 1) {
+    // First failure in a row: replace at once, so the next call finds a worker starting.
+    spawn(slot);
+    return;
+  }
+  int doublings = kj::min(slot.consecutiveFailures - 2, _::MAX_BACKOFF_DOUBLINGS);
+  kj::Duration delay = _::FIRST_RESPAWN_DELAY * (1 << doublings);
+  tasks_.add(io_.provider->getTimer().afterDelay(delay).then([this, &slot]() {
+    if (slot.process == nullptr) spawn(slot);
+  }));
+}
+
+void UnitPool::kill(pid_t pid) {
+  for (auto& slot : slots_) {
+    KJ_IF_MAYBE(process, slot->process) {
+      if ((*process)->pid() == pid) (*process)->kill();
+    }
+  }
+}
+
+kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire() {
+  for (size_t tries = 0; tries < slots_.size(); ++tries) {
+    Slot& slot = *slots_[nextSlot_];
+    nextSlot_ = (nextSlot_ + 1) % slots_.size();
+    KJ_IF_MAYBE(ready, slot.ready) {
+      KJ_IF_MAYBE(process, slot.process) {
+        WorkerProcess* expected = process->get();
+        return ready->addBranch().then(
+            [&slot, expected]() -> kj::Maybe<WorkerProcess&> {
+              KJ_IF_MAYBE(current, slot.process) {
+                if (current->get() == expected) return **current;
+              }
+              return nullptr;  // it died while we waited
+            },
+            [](kj::Exception&&) -> kj::Maybe<WorkerProcess&> { return nullptr; });
+      }
+    }
+  }
+  return kj::Maybe<WorkerProcess&>(nullptr);
+}
+
+}  // namespace airlock::broker

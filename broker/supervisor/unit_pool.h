@@ -1,0 +1,58 @@
+#pragma once
+// The running workers of one unit: starts `instances` of them, hands a ready one to each call
+// (round robin), records every spawn and exit in the audit log, and replaces workers that exit,
+// with back-off while they keep failing. Broker-side, event-loop thread only.
+
+#include <kj/async-io.h>
+
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "broker/policy/policy.h"
+#include "broker/supervisor/worker_process.h"
+
+namespace airlock::broker {
+
+class UnitPool {
+ public:
+  UnitPool(const policy::UnitPolicy& unit, kj::AsyncIoContext& io, audit::AuditLog& audit);
+  ~UnitPool() noexcept(false);
+
+  void start();  // spawns every instance; failures are logged, audited and retried
+
+  kj::Promise<kj::Maybe<WorkerProcess&>> acquire();
+  // A worker that has answered hello, waiting for one that is starting. Null if no instance
+  // could be started (see lastFailure()).
+
+  void kill(pid_t pid);
+  // SIGKILLs the worker with this pid if it is still one of ours (never a recycled pid: the kill
+  // goes through its pidfd). Its exit then replaces it.
+
+  const policy::UnitPolicy& unit() const { return unit_; }
+  const std::string& lastFailure() const { return lastFailure_; }
+
+ private:
+  struct Slot {
+    kj::Maybe<kj::Own<WorkerProcess>> process;
+    kj::Maybe<kj::ForkedPromise<void>> ready;
+    int consecutiveFailures = 0;
+  };
+
+  void spawn(Slot& slot);
+  void onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status);
+  void respawnLater(Slot& slot);
+
+  const policy::UnitPolicy& unit_;
+  kj::AsyncIoContext& io_;
+  audit::AuditLog& audit_;
+  std::vector<kj::Own<Slot>> slots_;
+  size_t nextSlot_ = 0;
+  std::string lastFailure_;
+  struct TaskErrors final : public kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&& exception) override;
+  } taskErrors_;
+  kj::TaskSet tasks_;  // after taskErrors_, which it uses
+};
+
+}  // namespace airlock::broker

@@ -1,0 +1,104 @@
+#include "broker/supervisor/worker_process.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <kj/debug.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/supervisor/fd_refusing_stream.h"
+
+namespace airlock::broker {
+
+namespace _ {
+
+// The broker sends at most one fd per message (an opened file) and accepts none: see
+// FdRefusingStream. This is the broker's *own* limit, which 0.9.2 also applies to sending.
+constexpr uint BROKER_MAX_FDS_PER_MESSAGE = 1;
+
+// A worker's output line longer than this is cut: the worker must not make the broker buffer
+// without bound.
+constexpr size_t MAX_OUTPUT_LINE = 4096;
+
+}  // namespace _
+
+kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
+                                            kj::AsyncIoContext& io) {
+  int pair[2];
+  KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
+  kj::AutoCloseFd brokerEnd(pair[0]), workerEnd(pair[1]);
+  int pipeFds[2];
+  KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC), "worker output pipe");
+  kj::AutoCloseFd outputRead(pipeFds[0]), outputWrite(pipeFds[1]);
+
+  sandbox::SandboxSpec spec;
+  spec.program = unit.workerPath;
+  spec.readOnlyPaths = unit.readOnlyPaths;
+  spec.env = {"AIRLOCK_UNIT=" + unit.name};
+  sandbox::ChildFds fds;
+  fds.channel = workerEnd.get();
+  fds.stdoutFd = outputWrite.get();
+  fds.stderrFd = outputWrite.get();
+  auto process = sandbox::launch(spec, fds);
+  // workerEnd and outputWrite close here: the child holds the only copies now.
+  return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
+                                 kj::mv(outputRead));
+}
+
+WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+                             sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
+                             kj::AutoCloseFd output)
+    : unit_(unit),
+      process_(kj::mv(process)),
+      channel_(kj::heap<FdRefusingStream>(io.lowLevelProvider->wrapUnixSocketFd(
+          kj::mv(channel), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP))),
+      rpc_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE),
+      worker_(rpc_.bootstrap().castAs<rpc::Worker>()),
+      output_(io.lowLevelProvider->wrapInputFd(kj::mv(output),
+                                               kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP)),
+      exitObserver_(io.unixEventPort, process_.pidfd(), kj::UnixEventPort::FdObserver::OBSERVE_READ),
+      exited_(watchExit().eagerlyEvaluate(nullptr).fork()),
+      ready_(worker_.helloRequest().send().ignoreResult().eagerlyEvaluate(nullptr).fork()),
+      outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
+      outputTask_(logOutput().eagerlyEvaluate([this](kj::Exception&& e) {
+        spdlog::warn("[{} pid {}] output pipe: {}", unit_.name, pid(), e.getDescription().cStr());
+      })) {}
+
+WorkerProcess::~WorkerProcess() noexcept(false) {}
+
+kj::Promise<sandbox::ExitStatus> WorkerProcess::watchExit() {
+  return exitObserver_.whenBecomesReadable().then([this]() -> kj::Promise<sandbox::ExitStatus> {
+    auto status = process_.tryReap();
+    if (status) return *status;
+    return watchExit();
+  });
+}
+
+kj::Promise<void> WorkerProcess::logOutput() {
+  return output_->tryRead(outputBuffer_.begin(), 1, outputBuffer_.size())
+      .then([this](size_t n) -> kj::Promise<void> {
+        if (n == 0) {
+          if (!pendingOutput_.empty()) logLine(pendingOutput_);
+          return kj::READY_NOW;
+        }
+        pendingOutput_.append(outputBuffer_.begin(), n);
+        size_t start = 0, newline;
+        while ((newline = pendingOutput_.find('\n', start)) != std::string::npos) {
+          logLine(std::string_view(pendingOutput_).substr(start, newline - start));
+          start = newline + 1;
+        }
+        pendingOutput_.erase(0, start);
+        if (pendingOutput_.size() >= _::MAX_OUTPUT_LINE) {
+          logLine(pendingOutput_ + " [cut]");
+          pendingOutput_.clear();
+        }
+        return logOutput();
+      });
+}
+
+void WorkerProcess::logLine(std::string_view line) {
+  spdlog::info("[{} pid {}] {}", unit_.name, pid(), line);
+}
+
+}  // namespace airlock::broker

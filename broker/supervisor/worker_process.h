@@ -1,0 +1,61 @@
+#pragma once
+// One running, sandboxed worker as the broker sees it: its process (owned via pidfd), its RPC
+// channel, its stderr, and the promise of its exit. Broker-side, event-loop thread only.
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+
+#include <airlock/capnp/worker.capnp.h>
+
+#include <string>
+#include <string_view>
+
+#include "broker/policy/policy.h"
+#include "sandbox/launcher.h"
+
+namespace airlock::broker {
+
+class WorkerProcess {
+ public:
+  // Starts `unit`'s worker in a fresh sandbox with a socketpair as its only channel and a pipe
+  // for its stdout/stderr, which the broker logs tagged with unit and pid. Throws (from the
+  // sandbox launcher) if the sandbox cannot be set up.
+  static kj::Own<WorkerProcess> spawn(const policy::UnitPolicy& unit, kj::AsyncIoContext& io);
+
+  WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+                sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
+                kj::AutoCloseFd output);
+  ~WorkerProcess() noexcept(false);
+
+  pid_t pid() const { return process_.pid(); }
+  rpc::Worker::Client& worker() { return worker_; }
+
+  kj::Promise<void> whenReady() { return ready_.addBranch(); }
+  // Resolves once the worker has answered `hello`; rejects if it dies first.
+
+  kj::Promise<sandbox::ExitStatus> whenExited() { return exited_.addBranch(); }
+  // Resolves with the exit status once the process has been reaped.
+
+  void kill() { process_.kill(); }
+
+ private:
+  kj::Promise<void> logOutput();
+  void logLine(std::string_view line);
+  kj::Promise<sandbox::ExitStatus> watchExit();
+
+  const policy::UnitPolicy& unit_;
+  sandbox::SandboxedProcess process_;
+  kj::Own<kj::AsyncCapabilityStream> channel_;
+  capnp::TwoPartyClient rpc_;
+  rpc::Worker::Client worker_;
+  kj::Own<kj::AsyncInputStream> output_;
+  kj::UnixEventPort::FdObserver exitObserver_;
+  kj::ForkedPromise<sandbox::ExitStatus> exited_;
+  kj::ForkedPromise<void> ready_;
+  kj::Array<char> outputBuffer_;
+  std::string pendingOutput_;
+  kj::Promise<void> outputTask_;
+};
+
+}  // namespace airlock::broker
