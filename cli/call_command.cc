@@ -1,0 +1,67 @@
+#include "cli/call_command.h"
+
+#include <kj/debug.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "sdk/host/client.h"
+
+namespace {
+
+const char USAGE[] = R"(usage: airlock call --socket PATH UNIT METHOD [PAYLOAD]
+
+Calls METHOD of UNIT through the airlockd listening on PATH, with PAYLOAD (default empty) as
+the request bytes, and prints the reply bytes to stdout. The broker checks the call against the
+unit's policy for your uid and records it in its audit log.
+
+options:
+  --socket PATH   airlockd's host socket (required)
+  --help          this text
+
+Exit status: 0 on success; 1 if the call failed (the error kind and message go to stderr, e.g.
+"denied by rule default-deny: ..." or "unit crashed: worker pid 12 killed by SIGSEGV"); 2 on a
+usage error or if the broker cannot be reached.
+)";
+
+}  // namespace
+
+int callMain(int argc, char** argv) {
+  std::string socket;
+  std::string positional[3];
+  int count = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(USAGE, stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+      socket = argv[++i];
+    } else if (count < 3) {
+      positional[count++] = argv[i];
+    } else {
+      fprintf(stderr, "airlock call: too many arguments\n%s", USAGE);
+      return 2;
+    }
+  }
+  if (socket.empty() || count < 2) {
+    fprintf(stderr, "airlock call: need --socket, UNIT and METHOD\n%s", USAGE);
+    return 2;
+  }
+  int status = 2;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto client = airlock::Client::connect(socket);
+    auto outcome = client.unit(positional[0]).call(positional[1], positional[2]);
+    if (outcome.ok()) {
+      fwrite(outcome.payload().data(), 1, outcome.payload().size(), stdout);
+      status = 0;
+    } else {
+      fprintf(stderr, "airlock call: %s\n", outcome.describe().c_str());
+      status = 1;
+    }
+  })) {
+    fprintf(stderr, "airlock call: cannot reach airlockd at %s: %s\n", socket.c_str(),
+            exception->getDescription().cStr());
+  }
+  return status;
+}

@@ -1,0 +1,44 @@
+// airlock: the command-line tool for developers, the security team and auditors.
+// Each subcommand group lives in its own file; this one only dispatches.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/call_command.h"
+#include "cli/policy_check.h"
+#include "cli/sandbox_run.h"
+
+namespace {
+
+const char USAGE[] = R"(usage: airlock COMMAND [ARGS]
+
+commands:
+  sandbox run     run a program inside the sandbox a unit's worker gets
+  policy check    validate policy files the way airlockd loads them
+  call            call a unit's method through a running airlockd
+
+`airlock COMMAND --help` describes each command's options.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+      !strcmp(argv[1], "help")) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  std::string sub = argc > 2 ? argv[2] : "";
+  if (command == "sandbox" && sub == "run") return sandboxRunMain(argc - 2, argv + 2);
+  if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
+  if (command == "call") return callMain(argc - 1, argv + 1);
+  if (command == "sandbox" || command == "policy") {
+    fprintf(stderr, "airlock %s: unknown subcommand \"%s\"\n%s", command.c_str(), sub.c_str(),
+            USAGE);
+    return 2;
+  }
+  fprintf(stderr, "airlock: unknown command \"%s\"\n%s", command.c_str(), USAGE);
+  return 2;
+}

@@ -1,0 +1,3 @@
+#pragma once
+// `airlock sandbox run`: run a program in the worker sandbox. argv[0] is "run".
+int sandboxRunMain(int argc, char** argv);

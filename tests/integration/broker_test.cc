@@ -1,0 +1,273 @@
+// End to end through a real airlockd: host client -> broker -> sandboxed probe worker -> broker
+// capabilities, with the audit log checked after each step.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <kj/exception.h>
+
+#include "sdk/host/client.h"
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+namespace {
+
+std::string probePolicy(const std::string& extraUnit = "", int timeoutMs = 5000) {
+  return R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+call_timeout_ms = )" + std::to_string(timeoutMs) + R"(
+
+[[rule]]
+id = "data-read"
+allow = "fs.open"
+path = "${tmp}/data/**"
+mode = ["read"]
+
+[[rule]]
+id = "out-write"
+allow = "fs.open"
+path = "${tmp}/out/**"
+mode = ["write", "create", "truncate"]
+
+[[rule]]
+id = "me-calls-probe"
+allow = "call"
+caller_uid = [)" + std::to_string(getuid()) + R"(]
+method = ["*"]
+)" + extraUnit;
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void start(const std::string& policy = probePolicy()) {
+    broker_ = std::make_unique<BrokerProcess>(std::map<std::string, std::string>{{"probe.toml", policy}});
+    auto& dir = broker_->dir();
+    mkdir(dir.file("data").c_str(), 0755);
+    mkdir(dir.file("out").c_str(), 0755);
+    dir.write("data/hello.txt", "hello from the host\n");
+    dir.write("secret.txt", "top secret\n");
+    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+  }
+
+  CallOutcome call(const std::string& method, const std::string& payload) {
+    auto client = Client::connect(broker_->socket());
+    return client.unit("probe").call(method, payload);
+  }
+
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(BrokerTest, AnAllowedOpenPassesARealDescriptorAndIsAudited) {
+  start();
+  std::string path = broker_->dir().file("data/hello.txt");
+  auto outcome = call("read", path);
+  ASSERT_TRUE(outcome.ok()) << outcome.describe() << "\n" << broker_->log();
+  EXPECT_EQ(outcome.payload(), "hello from the host\n");
+
+  auto opens = broker_->auditRecords({{"event", "fs.open"}});
+  ASSERT_EQ(opens.size(), 1u);
+  EXPECT_EQ(opens[0]["decision"], "allow");
+  EXPECT_EQ(opens[0]["rule"], "data-read");
+  EXPECT_EQ(opens[0]["args"]["path"], path);
+  EXPECT_EQ(opens[0]["result"], "fd passed");
+  EXPECT_GT(opens[0]["worker_pid"].get<int>(), 0);
+
+  auto calls = broker_->auditRecords({{"event", "call"}});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["decision"], "allow");
+  EXPECT_EQ(calls[0]["rule"], "me-calls-probe");
+  EXPECT_EQ(calls[0]["result"], "ok");
+  EXPECT_EQ(calls[0]["caller"], "uid:" + std::to_string(getuid()));
+  EXPECT_EQ(calls[0]["call_id"], opens[0]["call_id"]) << "the open is tied to its call";
+}
+
+TEST_F(BrokerTest, EveryEscapeAttemptIsRefusedWithADenyRecordNamingTheRule) {
+  start();
+  auto& dir = broker_->dir();
+  ASSERT_EQ(symlink(dir.file("secret.txt").c_str(), dir.file("data/planted.png").c_str()), 0);
+  ASSERT_EQ(symlink("../secret.txt", dir.file("data/relative-link.png").c_str()), 0);
+
+  struct Attempt {
+    std::string path, rule;
+  };
+  std::vector<Attempt> attempts = {
+      {dir.file("data/../secret.txt"), "default-deny"},     // .. out of the grant
+      {"../../etc/passwd", "default-deny"},                 // relative
+      {"/etc/passwd", "default-deny"},                      // absolute, outside every grant
+      {dir.file("data/planted.png"), "data-read"},          // symlink planted in the grant
+      {dir.file("data/relative-link.png"), "data-read"},    // relative symlink
+  };
+  for (auto& attempt : attempts) {
+    auto outcome = call("read", attempt.path);
+    ASSERT_FALSE(outcome.ok()) << attempt.path << " was opened";
+    EXPECT_EQ(outcome.errorKind(), CallErrorKind::WORKER_FAILED);
+    EXPECT_NE(outcome.message().find("DENIED"), std::string::npos) << outcome.message();
+    EXPECT_EQ(outcome.message().find("top secret"), std::string::npos);
+
+    auto records = broker_->auditRecords({{"event", "fs.open"}});
+    ASSERT_FALSE(records.empty());
+    auto& last = records.back();
+    EXPECT_EQ(last["args"]["path"], attempt.path);
+    EXPECT_EQ(last["decision"], "deny") << last.dump();
+    EXPECT_EQ(last["rule"], attempt.rule) << last.dump();
+    EXPECT_FALSE(last["reason"].get<std::string>().empty());
+  }
+}
+
+TEST_F(BrokerTest, AReadGrantDoesNotGrantWriting) {
+  start();
+  auto denied = call("write", broker_->dir().file("data/hello.txt") + "\noverwritten");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.message().find("DENIED"), std::string::npos) << denied.message();
+  std::ifstream original(broker_->dir().file("data/hello.txt"));
+  std::string line;
+  std::getline(original, line);
+  EXPECT_EQ(line, "hello from the host");
+
+  auto written = call("write", broker_->dir().file("out/result.txt") + "\nfrom the worker");
+  ASSERT_TRUE(written.ok()) << written.describe();
+  std::ifstream result(broker_->dir().file("out/result.txt"));
+  std::getline(result, line);
+  EXPECT_EQ(line, "from the worker");
+  auto records = broker_->auditRecords({{"event", "fs.open"}, {"rule", "out-write"}});
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["args"]["mode"], "write,create,truncate");
+}
+
+TEST_F(BrokerTest, TheWorkerCannotOpenHostFilesItself) {
+  start();
+  for (std::string path : {std::string("/etc/passwd"), broker_->dir().file("data/hello.txt"),
+                           broker_->auditPath()}) {
+    auto outcome = call("open-directly", path);
+    ASSERT_TRUE(outcome.ok()) << outcome.describe();
+    EXPECT_EQ(outcome.payload(), "errno ENOENT") << path;
+  }
+}
+
+TEST_F(BrokerTest, AWorkerKilledMidCallGivesUnitCrashedAndTheNextCallSucceeds) {
+  start();
+  auto spawn = broker_->waitForRecord({{"event", "worker.spawn"}});
+  ASSERT_FALSE(spawn.is_null());
+  pid_t worker = spawn["worker_pid"].get<pid_t>();
+  ASSERT_TRUE(call("echo", "warm").ok());
+
+  std::thread killer([&]() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(worker, SIGKILL);
+  });
+  auto outcome = call("hang", "");
+  killer.join();
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED) << outcome.describe();
+  EXPECT_NE(outcome.message().find("SIGKILL"), std::string::npos) << outcome.message();
+
+  auto next = call("echo", "again");
+  ASSERT_TRUE(next.ok()) << next.describe() << "\n" << broker_->log();
+  EXPECT_EQ(next.payload(), "again");
+  EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), 2u);
+  auto exits = broker_->auditRecords({{"event", "worker.exit"}});
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0]["worker_pid"], worker);
+  auto crashed = broker_->auditRecords({{"event", "call"}, {"args", {{"method", "hang"}, {"payload_bytes", 0}}}});
+  ASSERT_EQ(crashed.size(), 1u);
+  EXPECT_NE(crashed[0]["result"].get<std::string>().find("unit crashed"), std::string::npos);
+}
+
+TEST_F(BrokerTest, ACrashingWorkerIsReportedWithItsSignalAndReplaced) {
+  start();
+  auto outcome = call("crash", "");
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED) << outcome.describe();
+  EXPECT_NE(outcome.message().find("SIGSEGV"), std::string::npos) << outcome.message();
+  auto exitOutcome = call("exit", "");
+  ASSERT_EQ(exitOutcome.errorKind(), CallErrorKind::UNIT_CRASHED) << exitOutcome.describe();
+  EXPECT_NE(exitOutcome.message().find("status 3"), std::string::npos) << exitOutcome.message();
+  auto next = call("echo", "still here");
+  ASSERT_TRUE(next.ok()) << next.describe();
+}
+
+TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
+  start(probePolicy("", 700));
+  auto outcome = call("hang", "");
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::TIMED_OUT) << outcome.describe();
+  auto next = call("echo", "after timeout");
+  ASSERT_TRUE(next.ok()) << next.describe();
+  EXPECT_FALSE(broker_->waitForRecord({{"event", "worker.exit"}}).is_null());
+}
+
+TEST_F(BrokerTest, UnknownMethodsAndUnitsAreDistinctErrors) {
+  start();
+  EXPECT_EQ(call("no-such-method", "").errorKind(), CallErrorKind::NO_SUCH_METHOD);
+  auto client = Client::connect(broker_->socket());
+  auto outcome = client.unit("nonexistent").call("echo", "");
+  EXPECT_EQ(outcome.errorKind(), CallErrorKind::NO_SUCH_UNIT);
+  auto records = broker_->auditRecords({{"event", "call"}, {"unit", "nonexistent"}});
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["decision"], "deny");
+}
+
+TEST_F(BrokerTest, ACallerUidNoPolicyNamesIsRefusedAtAuthentication) {
+  std::string policy = probePolicy();
+  std::string me = "caller_uid = [" + std::to_string(getuid()) + "]";
+  policy.replace(policy.find(me), me.size(), "caller_uid = [4242]");
+  start(policy);
+  try {
+    Client::connect(broker_->socket());
+    FAIL() << "connected with a uid no policy names";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("authentication refused"),
+              std::string::npos) << e.getDescription().cStr();
+  }
+  auto auth = broker_->auditRecords({{"event", "auth"}});
+  ASSERT_EQ(auth.size(), 1u);
+  EXPECT_EQ(auth[0]["decision"], "deny");
+  EXPECT_EQ(auth[0]["rule"], "default-deny");
+}
+
+TEST_F(BrokerTest, AMethodTheCallerIsNotGrantedIsDeniedByRule) {
+  std::string policy = probePolicy();
+  policy.replace(policy.find("method = [\"*\"]"), 14, "method = [\"echo\"]");
+  start(policy);
+  EXPECT_TRUE(call("echo", "x").ok());
+  auto outcome = call("read", "/etc/passwd");
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::DENIED);
+  EXPECT_EQ(outcome.ruleId(), "default-deny");
+}
+
+TEST_F(BrokerTest, ACapabilityThePolicyDoesNotGrantIsNotReachableAtAll) {
+  start(R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+
+[[rule]]
+id = "me-calls-probe"
+allow = "call"
+caller_uid = [)" + std::to_string(getuid()) + R"(]
+method = ["*"]
+)");
+  auto outcome = call("read", "/etc/passwd");
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::WORKER_FAILED);
+  EXPECT_NE(outcome.message().find("grants no file access"), std::string::npos)
+      << outcome.message();
+  EXPECT_TRUE(broker_->auditRecords({{"event", "fs.open"}}).empty())
+      << "nothing to refuse: the worker never held an fs capability";
+}
+
+TEST_F(BrokerTest, SigtermStopsTheBrokerCleanlyAndAuditsIt) {
+  start();
+  ASSERT_TRUE(call("echo", "x").ok());
+  EXPECT_EQ(broker_->stop(), 0);
+  EXPECT_EQ(broker_->auditRecords({{"event", "broker.stop"}}).size(), 1u);
+  struct stat st;
+  EXPECT_NE(stat(broker_->socket().c_str(), &st), 0) << "socket removed";
+}
+
+}  // namespace
+}  // namespace airlock::testing

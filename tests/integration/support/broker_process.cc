@@ -1,0 +1,194 @@
+#include "tests/integration/support/broker_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace airlock::testing {
+
+namespace {
+
+std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+bool canConnect(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return ok;
+}
+
+bool matches(const nlohmann::json& record, const nlohmann::json& filter) {
+  for (auto& [key, value] : filter.items()) {
+    if (!record.contains(key) || record[key] != value) return false;
+  }
+  return true;
+}
+
+int waitExit(pid_t pid, int timeoutSeconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+std::string binDir() { return AIRLOCK_BIN_DIR; }
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/airlock-test-XXXXXX";
+  if (!mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+  chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+  std::string command = "rm -rf '" + path_ + "'";
+  if (system(command.c_str()) != 0) fprintf(stderr, "could not remove %s\n", path_.c_str());
+}
+
+void TempDir::write(const std::string& name, const std::string& content) const {
+  std::ofstream(file(name)) << content;
+}
+
+RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds) {
+  TempDir scratch;
+  std::string outPath = scratch.file("output");
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(out, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  RunResult result;
+  result.exitCode = waitExit(pid, timeoutSeconds);
+  std::ifstream in(outPath);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  result.output = buffer.str();
+  return result;
+}
+
+BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
+                             const std::map<std::string, std::string>& defines) {
+  std::string policyDir = dir_.file("policies");
+  mkdir(policyDir.c_str(), 0755);
+  for (auto& [name, text] : policies) {
+    dir_.write("policies/" + name, replaceAll(text, "${tmp}", dir_.path()));
+  }
+  socket_ = dir_.file("airlock.sock");
+  audit_ = dir_.file("audit.jsonl");
+  logPath_ = dir_.file("airlockd.log");
+
+  std::vector<std::string> argv = {binDir() + "/airlockd", "--policies", policyDir,
+                                   "--socket", socket_, "--audit", audit_,
+                                   "--workers", binDir()};
+  for (auto& [name, value] : defines) {
+    argv.push_back("--define");
+    argv.push_back(name + "=" + value);
+  }
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(log, 2);
+    dup2(log, 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+BrokerProcess::~BrokerProcess() { stop(); }
+
+bool BrokerProcess::waitUntilReady(int timeoutSeconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (canConnect(socket_)) return true;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int BrokerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int code = waitExit(pid_, 20);
+  pid_ = -1;
+  return code;
+}
+
+std::vector<nlohmann::json> BrokerProcess::auditRecords() const {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(audit_);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  }
+  return records;
+}
+
+std::vector<nlohmann::json> BrokerProcess::auditRecords(const nlohmann::json& filter) const {
+  std::vector<nlohmann::json> selected;
+  for (auto& record : auditRecords()) {
+    if (matches(record, filter)) selected.push_back(record);
+  }
+  return selected;
+}
+
+nlohmann::json BrokerProcess::waitForRecord(const nlohmann::json& filter,
+                                            int timeoutSeconds) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto found = auditRecords(filter);
+    if (!found.empty()) return found.back();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return nullptr;
+}
+
+std::string BrokerProcess::log() const {
+  std::ifstream in(logPath_);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace airlock::testing

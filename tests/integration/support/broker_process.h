@@ -1,0 +1,65 @@
+#pragma once
+// A real airlockd for one test: its own temporary directory with policies, socket and audit
+// log, started as a child process and stopped (SIGTERM, then SIGKILL) when the object dies.
+
+#include <sys/types.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace airlock::testing {
+
+std::string binDir();  // where the build put airlockd, airlock and the test programs
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+struct RunResult {
+  int exitCode = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a program to completion (at most `timeoutSeconds`), capturing its output.
+RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds = 30);
+
+class BrokerProcess {
+ public:
+  // `policies` maps file names to TOML text. `${tmp}` in the text is replaced by this test's
+  // temporary directory; further --define values can be given.
+  explicit BrokerProcess(const std::map<std::string, std::string>& policies,
+                         const std::map<std::string, std::string>& defines = {});
+  ~BrokerProcess();
+
+  const std::string& socket() const { return socket_; }
+  const std::string& auditPath() const { return audit_; }
+  const TempDir& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }
+
+  bool waitUntilReady(int timeoutSeconds = 20);  // the socket accepts connections
+  std::vector<nlohmann::json> auditRecords() const;
+  // Records matching every key/value of `filter` (e.g. {{"event","fs.open"}}).
+  std::vector<nlohmann::json> auditRecords(const nlohmann::json& filter) const;
+  // Waits until some record matches `filter`; returns it (or null json on timeout).
+  nlohmann::json waitForRecord(const nlohmann::json& filter, int timeoutSeconds = 20) const;
+
+  int stop();  // SIGTERM and wait; returns the exit status (or 128+signal)
+  std::string log() const;  // airlockd's stderr so far
+
+ private:
+  TempDir dir_;
+  std::string socket_, audit_, logPath_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace airlock::testing
