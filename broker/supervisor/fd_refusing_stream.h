@@ -7,6 +7,7 @@
 // closed by the kernel on receipt and never enter the broker's fd table.
 
 #include <kj/async-io.h>
+#include <kj/io.h>
 
 namespace airlock::broker {
 

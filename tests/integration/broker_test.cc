@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -258,6 +259,40 @@ method = ["*"]
       << outcome.message();
   EXPECT_TRUE(broker_->auditRecords({{"event", "fs.open"}}).empty())
       << "nothing to refuse: the worker never held an fs capability";
+}
+
+size_t openFdCount(pid_t pid) {
+  size_t count = 0;
+  for (auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+// The broker closes a finished host connection asynchronously; give it a moment to settle. A
+// leak would never settle.
+size_t settledFdCount(pid_t pid, size_t expected) {
+  size_t count = openFdCount(pid);
+  for (int i = 0; i < 100 && count != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    count = openFdCount(pid);
+  }
+  return count;
+}
+
+TEST_F(BrokerTest, FdsAndJunkAWorkerSendsNeverEnterTheBroker) {
+  start();
+  ASSERT_TRUE(call("echo", "warm").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  size_t before = openFdCount(broker_->pid());
+  auto outcome = call("spam-fds", "");
+  EXPECT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED)
+      << "a worker that breaks the protocol is killed: " << outcome.describe();
+  auto next = call("echo", "still serving");
+  ASSERT_TRUE(next.ok()) << next.describe() << "\n" << broker_->log();
+  EXPECT_EQ(settledFdCount(broker_->pid(), before), before)
+      << "the 256 fds the worker attached were closed by the kernel, not received";
 }
 
 TEST_F(BrokerTest, SigtermStopsTheBrokerCleanlyAndAuditsIt) {

@@ -7,8 +7,10 @@
 //   crash          dereferences null (a real fault, which even a PID-namespace init cannot ignore)
 //   hang           sleeps far longer than any test's call timeout
 //   exit           exits with status 3 mid-call
+//   spam-fds       hostile: writes junk bytes carrying SCM_RIGHTS fds straight onto the channel
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +63,30 @@ airlock::Reply openDirectly(airlock::Call& call) {
   return airlock::Reply::ok(std::string("errno ") + strerrorname_np(errno));
 }
 
+// Each message: junk bytes (never a valid Cap'n Proto frame) with four fds attached.
+airlock::Reply spamFds(airlock::Call&) {
+  constexpr int CHANNEL = 3, MESSAGES = 64, FDS_PER_MESSAGE = 4;
+  char junk[64];
+  memset(junk, 0xff, sizeof(junk));
+  int fds[FDS_PER_MESSAGE] = {0, 1, 2, CHANNEL};
+  char control[CMSG_SPACE(sizeof(fds))];
+  for (int i = 0; i < MESSAGES; ++i) {
+    iovec io = {junk, sizeof(junk)};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(header), fds, sizeof(fds));
+    if (sendmsg(CHANNEL, &message, MSG_NOSIGNAL) < 0) break;
+  }
+  return airlock::Reply::ok("sent");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +106,7 @@ int main(int argc, char** argv) {
     nanosleep(&forever, nullptr);
     return airlock::Reply::ok("woke");
   });
+  worker.method("spam-fds", spamFds);
   worker.method("exit", [](airlock::Call&) -> airlock::Reply { _exit(3); });
   return worker.serve();
 }

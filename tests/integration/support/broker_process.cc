@@ -82,9 +82,10 @@ RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds) {
   std::string outPath = scratch.file("output");
   pid_t pid = fork();
   if (pid == 0) {
-    int out = open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     dup2(out, 1);
     dup2(out, 2);
+    close_range(3, ~0U, 0);
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -120,9 +121,10 @@ BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
   }
   pid_ = fork();
   if (pid_ == 0) {
-    int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     dup2(log, 2);
     dup2(log, 1);
+    close_range(3, ~0U, 0);  // airlockd gets no fds of the test runner
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
