@@ -295,6 +295,16 @@ TEST_F(BrokerTest, FdsAndJunkAWorkerSendsNeverEnterTheBroker) {
       << "the 256 fds the worker attached were closed by the kernel, not received";
 }
 
+TEST_F(BrokerTest, TheHostSocketAndTheAuditLogAreOwnerOnly) {
+  start();
+  struct stat st;
+  ASSERT_EQ(stat(broker_->socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat(broker_->auditPath().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 TEST_F(BrokerTest, SigtermStopsTheBrokerCleanlyAndAuditsIt) {
   start();
   ASSERT_TRUE(call("echo", "x").ok());
