@@ -9,7 +9,7 @@ namespace airlock::sandbox {
 
 enum class SyscallAction {
   ALLOW,
-  ALLOW_THREADS_ONLY,  // clone(2) only with CLONE_THREAD in its flags register: threads, no processes
+  ALLOW_THREADS_ONLY,  // clone(2) only with CLONE_THREAD in its flags register: no processes
   ERRNO_ENOSYS,        // refused with ENOSYS so that libc falls back to an allowed older call
   ALLOW_SAFE_IOCTLS,   // ioctl(2) only for fd-flag and tty-query requests (see seccomp_filter.cc)
 };
