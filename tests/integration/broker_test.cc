@@ -143,6 +143,15 @@ TEST_F(BrokerTest, AReadGrantDoesNotGrantWriting) {
   EXPECT_EQ(records[0]["args"]["mode"], "write,create,truncate");
 }
 
+TEST_F(BrokerTest, AFifoUnderAGrantIsRefusedWithoutBlockingTheBroker) {
+  start();
+  ASSERT_EQ(mkfifo(broker_->dir().file("data/pipe.png").c_str(), 0644), 0);
+  auto outcome = call("read", broker_->dir().file("data/pipe.png"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.message().find("not a regular file"), std::string::npos) << outcome.message();
+  EXPECT_TRUE(call("echo", "not blocked").ok());
+}
+
 TEST_F(BrokerTest, TheWorkerCannotOpenHostFilesItself) {
   start();
   for (std::string path : {std::string("/etc/passwd"), broker_->dir().file("data/hello.txt"),
