@@ -5,6 +5,8 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <map>
+
 namespace airlock {
 
 struct Client::Connection {
@@ -12,6 +14,18 @@ struct Client::Connection {
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyClient> rpc;
   rpc::Session::Client session = nullptr;
+  // One Unit capability per unit name, obtained once (pipelined), so a call is one round trip.
+  std::map<std::string, rpc::Unit::Client> units;
+
+  rpc::Unit::Client& unit(const std::string& name) {
+    auto it = units.find(name);
+    if (it == units.end()) {
+      auto request = session.unitRequest();
+      request.setName(name);
+      it = units.emplace(name, request.send().getUnit()).first;
+    }
+    return it->second;
+  }
 };
 
 namespace _ {
@@ -97,9 +111,7 @@ CallOutcome UnitRef::call(const std::string& method, const std::string& payload)
 CallOutcome Client::call(const std::string& unit, const std::string& method,
                          const std::string& payload) {
   auto& io = connection_->io;
-  auto unitRequest = connection_->session.unitRequest();
-  unitRequest.setName(unit);
-  auto callRequest = unitRequest.send().getUnit().callRequest();
+  auto callRequest = connection_->unit(unit).callRequest();
   callRequest.setMethod(method);
   callRequest.setPayload(
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
