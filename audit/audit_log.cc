@@ -10,7 +10,8 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fstream>
+
+#include "audit/chain.h"
 
 namespace airlock::audit {
 
@@ -25,19 +26,87 @@ class SystemWallClock final : public WallClock {
   }
 };
 
-// The sequence number to continue with: one past the last complete record's "seq".
-uint64_t sequenceAfterExisting(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
+// The last line of a file of `size` bytes (without its '\n'), read backwards in chunks so that
+// reopening a large log does not read all of it. Empty for an empty file.
+std::string lastLine(int fd, uint64_t size, const std::string& path) {
+  if (size == 0) return "";
+  constexpr uint64_t CHUNK = 4096;
+  std::string tail;
+  uint64_t end = size;
+  while (true) {
+    uint64_t start = end > CHUNK ? end - CHUNK : 0;
+    std::string chunk(end - start, '\0');
+    ssize_t n;
+    KJ_SYSCALL(n = pread(fd, chunk.data(), chunk.size(), start), path);
+    KJ_REQUIRE(static_cast<uint64_t>(n) == chunk.size(), "short read of audit log", path);
+    tail.insert(0, chunk);
+    // `tail` ends with the file's final '\n'; the line starts after the newline before it.
+    if (tail.size() >= 2) {
+      auto newline = tail.rfind('\n', tail.size() - 2);
+      if (newline != std::string::npos) {
+        return tail.substr(newline + 1, tail.size() - newline - 2);
+      }
+    }
+    if (start == 0) return tail.substr(0, tail.size() - 1);
+    end = start;
   }
-  if (last.empty()) return 1;
-  auto parsed = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
+}
+
+struct Tail {
+  uint64_t nextSequence = 1;
+  std::string prevHash = ZERO_HASH_HEX;
+  bool endsWithCheckpoint = true;  // nothing to cover
+};
+
+// Where an existing log leaves off: one past the last record's "seq", and that line's hash.
+Tail tailOf(int fd, uint64_t size, const std::string& path) {
+  Tail tail;
+  if (size == 0) return tail;
+  char lastByte = 0;
+  KJ_SYSCALL(pread(fd, &lastByte, 1, size - 1), path);
+  KJ_REQUIRE(lastByte == '\n',
+             "audit log ends in a partial line; refusing to append to a damaged log", path);
+  std::string line = lastLine(fd, size, path);
+  auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   KJ_REQUIRE(parsed.is_object() && parsed.contains("seq") && parsed["seq"].is_number_unsigned(),
              "audit log's last line is not a record; refusing to append to a damaged log",
              path);
-  return parsed["seq"].get<uint64_t>() + 1;
+  tail.nextSequence = parsed["seq"].get<uint64_t>() + 1;
+  tail.prevHash = lineHashHex(line);
+  tail.endsWithCheckpoint = parsed.value("event", "") == "checkpoint";
+  return tail;
+}
+
+uint64_t fileSize(int fd, const std::string& path) {
+  struct stat st;
+  KJ_SYSCALL(fstat(fd, &st), path);
+  return st.st_size;
+}
+
+kj::AutoCloseFd openForAppend(const std::string& path, int extraFlags) {
+  int fd = ::open(path.c_str(), extraFlags | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int error = errno;
+    KJ_FAIL_REQUIRE("cannot open audit file", path, strerror(error));
+  }
+  return kj::AutoCloseFd(fd);
+}
+
+// One write of `line` + '\n' to an O_APPEND fd holding `length` bytes of whole lines. On a short
+// write the partial line is truncated away; `truncated` is false only if that failed too.
+bool writeWholeLine(int fd, const std::string& line, uint64_t& length, int& error,
+                    bool& truncated) {
+  std::string bytes = line + '\n';
+  ssize_t written = ::write(fd, bytes.data(), bytes.size());
+  error = errno;
+  truncated = true;
+  if (written == static_cast<ssize_t>(bytes.size())) {
+    length += bytes.size();
+    return true;
+  }
+  if (written >= 0) error = ENOSPC;  // a short regular-file write means the space ran out
+  if (written > 0) truncated = ftruncate(fd, length) == 0;
+  return false;
 }
 
 }  // namespace _
@@ -47,20 +116,45 @@ const WallClock& systemWallClock() {
   return clock;
 }
 
-kj::Own<AuditLog> AuditLog::open(const std::string& path, const WallClock& clock) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int error = errno;
-    KJ_FAIL_REQUIRE("cannot open audit log", path, strerror(error));
-  }
-  kj::AutoCloseFd owned(fd);
-  uint64_t next = _::sequenceAfterExisting(path);
-  return kj::heap<AuditLog>(kj::mv(owned), path, next, clock);
+kj::Own<AuditLog> AuditLog::open(const std::string& path, const WallClock& clock,
+                                 AuditLogOptions options) {
+  // Read access too: reopening reads the last line to continue the chain.
+  auto fd = _::openForAppend(path, O_RDWR);
+  uint64_t size = _::fileSize(fd.get(), path);
+  _::Tail tail = _::tailOf(fd.get(), size, path);
+  auto log = kj::heap<AuditLog>(kj::mv(fd), path, tail.nextSequence, clock, kj::mv(options),
+                                tail.prevHash, size);
+  // A tail left by a killed broker is covered by this run's first checkpoint.
+  log->recordsSinceCheckpoint_ = tail.endsWithCheckpoint ? 0 : 1;
+  return log;
 }
 
 AuditLog::AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence,
-                   const WallClock& clock)
-    : fd_(kj::mv(fd)), path_(kj::mv(path)), nextSequence_(nextSequence), clock_(clock) {}
+                   const WallClock& clock, AuditLogOptions options, std::string prevHash,
+                   uint64_t fileLength)
+    : fd_(kj::mv(fd)),
+      path_(kj::mv(path)),
+      nextSequence_(nextSequence),
+      clock_(clock),
+      syncMode_(options.sync),
+      ownedKey_(kj::mv(options.key)),
+      checkpointEveryRecords_(options.checkpointEveryRecords),
+      prevHash_(prevHash.empty() ? ZERO_HASH_HEX : kj::mv(prevHash)),
+      fileLength_(fileLength),
+      anchorPath_(kj::mv(options.anchorPath)) {
+  KJ_REQUIRE(checkpointEveryRecords_ > 0, "checkpoints need a positive record interval");
+  KJ_IF_MAYBE(key, ownedKey_) { key_ = key->get(); }
+  if (!anchorPath_.empty()) {
+    KJ_REQUIRE(key_ != nullptr, "an anchor file holds checkpoints, which need a signing key");
+    auto anchor = _::openForAppend(anchorPath_, O_WRONLY);
+    anchorLength_ = _::fileSize(anchor.get(), anchorPath_);
+    anchorFd_ = kj::mv(anchor);
+  }
+}
+
+AuditLog::~AuditLog() noexcept(false) {
+  if (!failed_) sync();
+}
 
 std::string AuditLog::formatTime(int64_t micros) {
   time_t seconds = static_cast<time_t>(micros / 1000000);
@@ -72,11 +166,37 @@ std::string AuditLog::formatTime(int64_t micros) {
   return buffer;
 }
 
+void AuditLog::fail(const char* what, int error) {
+  failed_ = true;
+  KJ_LOG(ERROR, "audit log failed; every further operation is refused until airlockd restarts",
+         what, path_, strerror(error));
+}
+
+bool AuditLog::writeLine(const std::string& line) {
+  int error = 0;
+  bool truncated = true;
+  if (!_::writeWholeLine(fd_.get(), line, fileLength_, error, truncated)) {
+    KJ_LOG(ERROR, "audit append failed; refusing the operation it describes", path_,
+           strerror(error), nextSequence_);
+    if (!truncated) fail("ftruncate after a short write (the log may end in a partial line)", error);
+    return false;
+  }
+  prevHash_ = lineHashHex(line);
+  ++nextSequence_;
+  dirty_ = true;
+  return true;
+}
+
 bool AuditLog::append(const AuditRecord& r) {
+  if (failed_) {
+    KJ_LOG(ERROR, "audit log is in the failed state; refusing the operation", path_, r.event);
+    return false;
+  }
   nlohmann::ordered_json j;
   j["seq"] = nextSequence_;
   j["time"] = formatTime(clock_.nowMicrosSinceEpoch());
   j["event"] = r.event;
+  j["prev"] = prevHash_;
   auto putIfSet = [&j](const char* key, const std::string& value) {
     if (!value.empty()) j[key] = value;
   };
@@ -93,17 +213,90 @@ bool AuditLog::append(const AuditRecord& r) {
 
   // Invalid UTF-8 from a worker (e.g. in a path) is replaced, never allowed to abort the record.
   std::string line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  line.push_back('\n');
-  // One write on an O_APPEND fd: a record is never interleaved with another writer's.
-  ssize_t written = ::write(fd_.get(), line.data(), line.size());
-  if (written != static_cast<ssize_t>(line.size())) {
+  uint64_t lengthBefore = fileLength_;
+  std::string prevBefore = prevHash_;
+  if (!writeLine(line)) return false;
+  if (syncMode_ == SyncMode::ALWAYS && fdatasync(fd_.get()) != 0) {
     int error = errno;
-    KJ_LOG(ERROR, "audit append failed; refusing the operation it describes", path_,
-           written < 0 ? strerror(error) : "short write", nextSequence_);
+    // Nothing was answered on this record's strength: take it back, so the log holds only
+    // records whose operations happened.
+    if (ftruncate(fd_.get(), lengthBefore) == 0) {
+      fileLength_ = lengthBefore;
+      prevHash_ = prevBefore;
+      --nextSequence_;
+    }
+    fail("fdatasync", error);
     return false;
   }
-  ++nextSequence_;
+  if (syncMode_ == SyncMode::ALWAYS) dirty_ = false;
+  ++recordsSinceCheckpoint_;
+  // A failed checkpoint is logged and retried at the next trigger; the record itself stands.
+  if (key_ != nullptr && recordsSinceCheckpoint_ >= checkpointEveryRecords_) checkpoint();
+  if (listener_ != nullptr) listener_->appended();
   return true;
+}
+
+bool AuditLog::checkpoint() {
+  if (key_ == nullptr || recordsSinceCheckpoint_ == 0) return true;
+  bool written = writeCheckpoint(false);
+  if (listener_ != nullptr) listener_->appended();  // the checkpoint needs syncing too
+  return written;
+}
+
+bool AuditLog::writeCheckpoint(bool closing) {
+  if (failed_) return false;
+  uint64_t covers = nextSequence_ - 1;
+  std::string time = formatTime(clock_.nowMicrosSinceEpoch());
+  nlohmann::ordered_json j;
+  j["seq"] = nextSequence_;
+  j["time"] = time;
+  j["event"] = "checkpoint";
+  j["prev"] = prevHash_;
+  j["covers"] = covers;
+  j["chain"] = prevHash_;
+  j["closing"] = closing;
+  j["key"] = key_->publicKey().hex();
+  j["sig"] = key_->signHex(checkpointSigningInput(covers, prevHash_, time, closing));
+  std::string line = j.dump();
+  if (!writeLine(line)) return false;
+  recordsSinceCheckpoint_ = 0;
+  bool anchored = appendToAnchor(line);
+  if (syncMode_ == SyncMode::ALWAYS) return sync() && anchored;
+  return anchored;
+}
+
+bool AuditLog::appendToAnchor(const std::string& line) {
+  KJ_IF_MAYBE(anchor, anchorFd_) {
+    int error = 0;
+    bool truncated = true;
+    if (!_::writeWholeLine(anchor->get(), line, anchorLength_, error, truncated)) {
+      KJ_LOG(ERROR, "cannot append the checkpoint to the anchor file; the log has it, the anchor "
+             "does not, and `airlock audit verify --anchor` will say so", anchorPath_,
+             strerror(error), truncated ? "" : "and the partial line could not be truncated");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AuditLog::sync() {
+  if (!dirty_ || failed_) return !failed_;
+  if (fdatasync(fd_.get()) != 0) {
+    fail("fdatasync", errno);
+    return false;
+  }
+  KJ_IF_MAYBE(anchor, anchorFd_) {
+    if (fdatasync(anchor->get()) != 0) {
+      KJ_LOG(ERROR, "fdatasync of the anchor file failed", anchorPath_, strerror(errno));
+    }
+  }
+  dirty_ = false;
+  return true;
+}
+
+void AuditLog::close() {
+  if (key_ != nullptr && !failed_) writeCheckpoint(true);
+  sync();
 }
 
 }  // namespace airlock::audit

@@ -1,10 +1,28 @@
 #pragma once
-// The audit log writer: one JSON object per line, one line per decision or lifecycle event.
+// The audit log writer: one JSON object per line, one line per decision or lifecycle event,
+// each line chained to the one before by its hash, with Ed25519-signed checkpoints.
 //
-// Each record reaches the file (one write(2) on an O_APPEND descriptor) before append()
-// returns, so a record is in the page cache before the answer it describes is sent. A failed or
-// short write makes append() return false: callers must then refuse the operation (fail closed).
-// Owned by the broker's main(); used from the broker's single event-loop thread only.
+// Durability. Each record reaches the file (one write(2) on an O_APPEND descriptor) before
+// append() returns, so a record is in the page cache before the answer it describes is sent and
+// survives a SIGKILL of the broker. Reaching the disk is the sync mode's job:
+//   GROUP   append() marks the log dirty; sync() (called by AuditTimers within the sync window)
+//           fdatasyncs once for every record appended since: group commit.
+//   ALWAYS  append() fdatasyncs before it returns.
+// Failure. A failed or short write makes append() return false and leaves the file as it was
+// (a partial line is truncated away): callers must then refuse the operation (fail closed). A
+// failed fdatasync, or a truncation that itself fails, puts the log in a failed state in which
+// every later append() returns false until the broker is restarted: after a failed fdatasync
+// Linux may already have dropped the dirty pages, so what is on disk is unknown.
+//
+// Chain and checkpoints. Every line carries "prev", the BLAKE2b-256 of the previous line's bytes
+// (see chain.h). With a signing key, a checkpoint record signed with it is written after every
+// `checkpointEveryRecords` records, when checkpoint() is called (AuditTimers does, every
+// --checkpoint-ms) and, marked closing, by close(). Each checkpoint is also appended to the
+// anchor file, if any.
+//
+// Threading: owned by the broker's main(); every member is called from the broker's single
+// event-loop thread only (AuditTimers runs on that loop too). Nothing here is thread-safe, and
+// nothing needs to be: there is no flusher thread.
 
 #include <kj/io.h>
 #include <kj/memory.h>
@@ -12,6 +30,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "audit/signing_key.h"
 
 namespace airlock::audit {
 
@@ -38,27 +58,80 @@ class WallClock {
 };
 const WallClock& systemWallClock();
 
+enum class SyncMode { GROUP, ALWAYS };
+
+struct AuditLogOptions {
+  SyncMode sync = SyncMode::GROUP;
+  kj::Maybe<kj::Own<SigningKey>> key;  // null: chain only, no checkpoints
+  uint64_t checkpointEveryRecords = 1000;
+  std::string anchorPath;              // empty: no anchor file
+};
+
+// Told after each line the log writes, so timers can be armed only while there is work.
+class AppendListener {
+ public:
+  virtual ~AppendListener() noexcept(false) = default;
+  virtual void appended() = 0;
+};
+
 class AuditLog {
  public:
-  // Opens (creating with mode 0600, appending to) `path`. Throws naming the path and errno if it
-  // cannot. Continues the sequence after the last record of an existing file.
-  static kj::Own<AuditLog> open(const std::string& path, const WallClock& clock);
+  // Opens (creating with mode 0600, appending to) `path` and, if set, the anchor file. Throws
+  // naming the path and errno if it cannot, or if the existing log's last line is not a whole
+  // record. Continues the sequence and the chain after the last record of an existing file.
+  static kj::Own<AuditLog> open(const std::string& path, const WallClock& clock,
+                                AuditLogOptions options = {});
 
-  AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence, const WallClock& clock);
+  // A log on an already-open fd whose current content is `fileLength` bytes ending in a line
+  // hashing to `prevHash` (ZERO_HASH_HEX for an empty file).
+  AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence, const WallClock& clock,
+           AuditLogOptions options = {}, std::string prevHash = "", uint64_t fileLength = 0);
+  ~AuditLog() noexcept(false);  // best-effort sync; no checkpoint (call close() for that)
 
   bool append(const AuditRecord& record);
-  // Returns false, and logs why to stderr, if the record could not be written whole.
+  // Returns false, and logs why, if the record could not be written whole (or, in ALWAYS mode,
+  // synced). A record not written consumes no sequence number and leaves the chain unchanged.
+
+  bool checkpoint();  // writes a signed checkpoint now if records were appended since the last
+                      // one; true if there was nothing to do or it was written (and anchored)
+  bool sync();        // fdatasync if dirty; false (and the failed state) if that fails
+  void close();       // on a clean stop: a closing checkpoint (with a key), then sync()
+
+  void setListener(AppendListener* listener) { listener_ = listener; }
 
   uint64_t nextSequence() const { return nextSequence_; }
+  uint64_t recordsSinceCheckpoint() const { return recordsSinceCheckpoint_; }
+  bool signs() const { return key_ != nullptr; }
+  bool dirty() const { return dirty_; }
+  bool failed() const { return failed_; }
+  SyncMode syncMode() const { return syncMode_; }
   const std::string& path() const { return path_; }
 
   static std::string formatTime(int64_t microsSinceEpoch);  // RFC 3339, UTC, microseconds
 
  private:
+  bool writeLine(const std::string& line);
+  bool writeCheckpoint(bool closing);
+  bool appendToAnchor(const std::string& line);
+  void fail(const char* what, int error);
+
   kj::AutoCloseFd fd_;
   std::string path_;
   uint64_t nextSequence_;
   const WallClock& clock_;
+  SyncMode syncMode_;
+  kj::Maybe<kj::Own<SigningKey>> ownedKey_;
+  const SigningKey* key_ = nullptr;  // into ownedKey_
+  uint64_t checkpointEveryRecords_;
+  std::string prevHash_;
+  uint64_t fileLength_;              // bytes of whole lines; a failed write truncates back here
+  kj::Maybe<kj::AutoCloseFd> anchorFd_;
+  std::string anchorPath_;
+  uint64_t anchorLength_ = 0;
+  uint64_t recordsSinceCheckpoint_ = 0;
+  bool dirty_ = false;
+  bool failed_ = false;
+  AppendListener* listener_ = nullptr;
 };
 
 }  // namespace airlock::audit

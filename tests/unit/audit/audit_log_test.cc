@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,13 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "audit/chain.h"
+#include "tests/unit/audit/test_log.h"
+
 namespace airlock::audit {
 namespace {
 
-class FixedClock final : public WallClock {
- public:
-  int64_t nowMicrosSinceEpoch() const override { return 1795717753123456; }
-};
+using testing::FixedClock;
+using testing::readLines;
 
 class AuditLogTest : public ::testing::Test {
  protected:
@@ -117,6 +120,120 @@ TEST_F(AuditLogTest, AFullDiskMakesAppendFailSoCallersRefuse) {
   record.event = "call";
   EXPECT_FALSE(log.append(record));
   EXPECT_EQ(log.nextSequence(), 1u) << "a record not written does not consume a sequence number";
+}
+
+TEST_F(AuditLogTest, EachRecordCarriesTheHashOfTheLineBeforeItStartingFromZeros) {
+  auto log = AuditLog::open(path_, clock_);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log->append(testing::callRecord(i)));
+  auto text = readLines(path_);
+  ASSERT_EQ(text.size(), 3u);
+  auto records = lines();
+  EXPECT_EQ(records[0]["prev"], std::string(64, '0'));
+  EXPECT_EQ(records[1]["prev"], lineHashHex(text[0]));
+  EXPECT_EQ(records[2]["prev"], lineHashHex(text[1]));
+  EXPECT_EQ(text[0].find("{\"seq\":1,\"time\":"), 0u) << "fixed key order: " << text[0];
+}
+
+TEST_F(AuditLogTest, ReopeningContinuesTheChainFromTheLastLine) {
+  {
+    auto log = AuditLog::open(path_, clock_);
+    ASSERT_TRUE(log->append(testing::callRecord(1)));
+    ASSERT_TRUE(log->append(testing::callRecord(2)));
+  }
+  {
+    auto log = AuditLog::open(path_, clock_);
+    ASSERT_TRUE(log->append(testing::callRecord(3)));
+  }
+  auto text = readLines(path_);
+  ASSERT_EQ(text.size(), 3u);
+  EXPECT_EQ(lines()[2]["prev"], lineHashHex(text[1]));
+  EXPECT_EQ(lines()[2]["seq"], 3);
+}
+
+TEST_F(AuditLogTest, ASignedCheckpointFollowsEveryNRecordsAndCloseWritesAClosingOne) {
+  auto key = SigningKey::generate();
+  PublicKey publicKey = key->publicKey();
+  AuditLogOptions options;
+  options.key = kj::mv(key);
+  options.checkpointEveryRecords = 2;
+  options.anchorPath = dir_ + "/anchor.jsonl";
+  {
+    auto log = AuditLog::open(path_, clock_, kj::mv(options));
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log->append(testing::callRecord(i)));
+    log->close();
+  }
+  auto text = readLines(path_);
+  auto records = lines();
+  ASSERT_EQ(records.size(), 5u) << testing::readFile(path_);
+  EXPECT_EQ(records[2]["event"], "checkpoint");
+  EXPECT_EQ(records[2]["covers"], 2);
+  EXPECT_EQ(records[2]["chain"], lineHashHex(text[1]));
+  EXPECT_EQ(records[2]["prev"], records[2]["chain"]);
+  EXPECT_EQ(records[2]["closing"], false);
+  EXPECT_EQ(records[2]["key"], publicKey.hex());
+  EXPECT_TRUE(publicKey.verifies(
+      checkpointSigningInput(2, records[2]["chain"].get<std::string>(),
+                             records[2]["time"].get<std::string>(), false),
+      records[2]["sig"].get<std::string>()));
+  EXPECT_EQ(records[3]["prev"], lineHashHex(text[2])) << "a checkpoint is chained like a record";
+  EXPECT_EQ(records[4]["event"], "checkpoint");
+  EXPECT_EQ(records[4]["covers"], 4);
+  EXPECT_EQ(records[4]["closing"], true);
+  auto anchor = readLines(dir_ + "/anchor.jsonl");
+  ASSERT_EQ(anchor.size(), 2u);
+  EXPECT_EQ(anchor[0], text[2]);
+  EXPECT_EQ(anchor[1], text[4]);
+  unlink((dir_ + "/anchor.jsonl").c_str());
+}
+
+TEST_F(AuditLogTest, WithoutAKeyThereAreNoCheckpoints) {
+  auto log = AuditLog::open(path_, clock_);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log->append(testing::callRecord(i)));
+  EXPECT_TRUE(log->checkpoint());
+  log->close();
+  for (auto& record : lines()) EXPECT_NE(record["event"], "checkpoint");
+}
+
+TEST_F(AuditLogTest, GroupModeLeavesTheLogDirtyUntilSyncAlwaysModeSyncsEachRecord) {
+  {
+    auto log = AuditLog::open(path_, clock_);
+    ASSERT_TRUE(log->append(testing::callRecord(1)));
+    EXPECT_TRUE(log->dirty());
+    EXPECT_TRUE(log->sync());
+    EXPECT_FALSE(log->dirty());
+  }
+  AuditLogOptions options;
+  options.sync = SyncMode::ALWAYS;
+  auto log = AuditLog::open(path_, clock_, kj::mv(options));
+  ASSERT_TRUE(log->append(testing::callRecord(2)));
+  EXPECT_FALSE(log->dirty());
+}
+
+TEST_F(AuditLogTest, AShortWriteIsTruncatedAwaySoTheFileNeverHoldsAPartialLine) {
+  auto log = AuditLog::open(path_, clock_);
+  ASSERT_TRUE(log->append(testing::callRecord(1)));
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  // RLIMIT_FSIZE a few bytes past the end makes the next write(2) short: the real partial write.
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto previousHandler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tight = {static_cast<rlim_t>(st.st_size + 10), saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tight), 0);
+  bool appended = log->append(testing::callRecord(2));
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, previousHandler);
+
+  EXPECT_FALSE(appended);
+  EXPECT_FALSE(log->failed()) << "the truncation worked, so the log can go on";
+  struct stat after;
+  ASSERT_EQ(stat(path_.c_str(), &after), 0);
+  EXPECT_EQ(after.st_size, st.st_size) << "the partial line was truncated away";
+  ASSERT_TRUE(log->append(testing::callRecord(3)));
+  auto records = lines();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1]["seq"], 2) << "the failed record consumed no seq";
+  EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
 }
 
 }  // namespace

@@ -1,0 +1,408 @@
+#include "audit/verifier.h"
+
+#include <kj/debug.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "audit/chain.h"
+
+namespace airlock::audit {
+
+namespace _ {
+
+using Json = nlohmann::ordered_json;
+
+// What the walk remembers about the previous parsed line.
+struct Link {
+  uint64_t line = 0;
+  uint64_t seq = 0;
+  std::string hash;
+  bool seqAnomaly = false;
+  bool closingCheckpoint = false;
+};
+
+struct Gap {
+  uint64_t line, seq, from;  // seq jumped from `from` to `seq` at `line`
+};
+
+struct CheckpointSeen {
+  uint64_t line;
+  std::string text;
+};
+
+class Walker {
+ public:
+  Walker(const VerifyOptions& options, VerifyReport& report)
+      : options_(options), report_(report) {}
+
+  void walkLog();
+  void checkGaps();
+  void checkTail();
+  void checkAnchor();
+
+ private:
+  void add(const std::string& file, uint64_t line, int64_t seq, Finding kind,
+           std::string message);
+  void addHere(uint64_t line, int64_t seq, Finding kind, std::string message) {
+    add(options_.logPath, line, seq, kind, kj::mv(message));
+  }
+  void record(uint64_t lineNumber, const std::string& line);
+  bool classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& prev);
+  void checkpoint(uint64_t lineNumber, const std::string& line, const Json& j, uint64_t seq,
+                  const std::string& prev);
+  // Verifies a checkpoint's signature; returns false after reporting why not.
+  bool signatureHolds(const std::string& file, uint64_t lineNumber, uint64_t seq, const Json& j);
+
+  const VerifyOptions& options_;
+  VerifyReport& report_;
+  kj::Maybe<Link> previous_;          // null at the start and after a malformed line
+  bool started_ = false;
+  uint64_t maxSeq_ = 0;
+  std::unordered_map<uint64_t, uint64_t> lineOfSeq_;
+  std::vector<Gap> gaps_;
+  std::map<uint64_t, CheckpointSeen> checkpoints_;  // by seq
+  uint64_t checkpointCount_ = 0;
+  uint64_t recordsAfterCheckpoint_ = 0;
+  bool lastCheckpointClosing_ = false;
+  uint64_t lastLine_ = 0;
+  int64_t lastSeq_ = -1;
+};
+
+std::string shortKey(const std::string& hex) { return hex.substr(0, 16) + "…"; }
+
+bool isUnsigned(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_number_unsigned();
+}
+bool isHexString(const Json& j, const char* key, size_t chars) {
+  return j.contains(key) && j[key].is_string() && isLowerHex(j[key].get<std::string>(), chars);
+}
+
+void Walker::add(const std::string& file, uint64_t line, int64_t seq, Finding kind,
+                 std::string message) {
+  if (report_.problems.size() >= VerifyReport::MAX_PROBLEMS) {
+    ++report_.problemsOmitted;
+    return;
+  }
+  report_.problems.push_back(Problem{file, line, seq, kind, kj::mv(message)});
+}
+
+void Walker::walkLog() {
+  std::ifstream in(options_.logPath, std::ios::binary);
+  if (!in) {
+    add(options_.logPath, 0, -1, Finding::UNREADABLE,
+        std::string("cannot read the log: ") + strerror(errno));
+    return;
+  }
+  std::string line;
+  uint64_t lineNumber = 0;
+  while (std::getline(in, line)) {
+    ++lineNumber;
+    if (in.eof()) {
+      // getline hit the end before a '\n': the writer never leaves a partial line.
+      addHere(lineNumber, -1, Finding::TAIL_CUT,
+              "tail cut: the last line is incomplete (no newline): the file was cut mid-record");
+      break;
+    }
+    record(lineNumber, line);
+  }
+}
+
+void Walker::record(uint64_t lineNumber, const std::string& line) {
+  ++report_.records;
+  lastLine_ = lineNumber;
+  Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !isUnsigned(j, "seq") || !isHexString(j, "prev", HASH_HEX_CHARS) ||
+      !j.contains("event") || !j["event"].is_string()) {
+    addHere(lineNumber, -1, Finding::MALFORMED,
+            line.empty() ? "malformed record: empty line"
+                         : "malformed record: not a JSON object with seq, event and prev");
+    previous_ = nullptr;  // the chain cannot be followed across this line
+    return;
+  }
+  uint64_t seq = j["seq"].get<uint64_t>();
+  lastSeq_ = static_cast<int64_t>(seq);
+  std::string prev = j["prev"].get<std::string>();
+  std::string hash = lineHashHex(line);
+  if (j.dump(-1, ' ', false, Json::error_handler_t::replace) != line) {
+    addHere(lineNumber, seq, Finding::MODIFIED,
+            "modified record: not byte-for-byte in the form airlockd writes (edited or "
+            "re-encoded)");
+  }
+  bool anomaly = classifySeq(lineNumber, seq, prev);
+
+  KJ_IF_MAYBE(before, previous_) {
+    if (!anomaly && !before->seqAnomaly && prev != before->hash) {
+      addHere(before->line, before->seq, Finding::MODIFIED,
+              "modified record: its hash no longer matches the prev of seq " +
+                  std::to_string(seq) + " (line " + std::to_string(lineNumber) + ")");
+    }
+    if (before->closingCheckpoint && j["event"] != "broker.start" && !anomaly) {
+      addHere(lineNumber, seq, Finding::INSERTED,
+              "inserted record: it follows the closing checkpoint at seq " +
+                  std::to_string(before->seq) + ", where only a broker.start can");
+    }
+  }
+  bool closing = false;
+  if (j["event"] == "checkpoint") {
+    checkpoint(lineNumber, line, j, seq, prev);
+    closing = j.contains("closing") && j["closing"] == true;
+  } else {
+    ++recordsAfterCheckpoint_;
+  }
+  previous_ = Link{lineNumber, seq, hash, anomaly, closing};
+}
+
+// Returns true if `seq` does not simply continue the sequence (already reported, or a gap that
+// checkGaps() classifies once every seq is known).
+bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& prev) {
+  bool anomaly = false;
+  if (!started_) {
+    started_ = true;
+    if (seq != 1) {
+      gaps_.push_back(Gap{lineNumber, seq, 0});
+      anomaly = true;
+    } else if (prev != ZERO_HASH_HEX) {
+      addHere(lineNumber, seq, Finding::MODIFIED,
+              "modified record: the first record's prev is not the zero hash");
+    }
+  } else if (seq > maxSeq_ + 1) {
+    gaps_.push_back(Gap{lineNumber, seq, maxSeq_});
+    anomaly = true;
+  } else if (seq <= maxSeq_) {
+    auto seen = lineOfSeq_.find(seq);
+    if (seen != lineOfSeq_.end()) {
+      addHere(lineNumber, seq, Finding::INSERTED,
+              "inserted record: seq " + std::to_string(seq) + " already appeared at line " +
+                  std::to_string(seen->second));
+    } else {
+      addHere(lineNumber, seq, Finding::REORDERED,
+              "reordered records: seq " + std::to_string(seq) + " comes after seq " +
+                  std::to_string(maxSeq_));
+    }
+    anomaly = true;
+  }
+  maxSeq_ = std::max(maxSeq_, seq);
+  lineOfSeq_.emplace(seq, lineNumber);
+  return anomaly;
+}
+
+void Walker::checkpoint(uint64_t lineNumber, const std::string& line, const Json& j,
+                        uint64_t seq, const std::string& prev) {
+  if (!isUnsigned(j, "covers") || !isHexString(j, "chain", HASH_HEX_CHARS) ||
+      !isHexString(j, "key", HASH_HEX_CHARS) || !isHexString(j, "sig", 2 * HASH_HEX_CHARS) ||
+      !j.contains("closing") || !j["closing"].is_boolean() || !j.contains("time") ||
+      !j["time"].is_string()) {
+    addHere(lineNumber, seq, Finding::MALFORMED,
+            "malformed checkpoint: covers, chain, closing, time, key or sig missing or wrong");
+    return;
+  }
+  ++checkpointCount_;
+  recordsAfterCheckpoint_ = 0;
+  lastCheckpointClosing_ = j["closing"].get<bool>();
+  checkpoints_.emplace(seq, CheckpointSeen{lineNumber, line});
+  uint64_t covers = j["covers"].get<uint64_t>();
+  std::string chain = j["chain"].get<std::string>();
+  KJ_IF_MAYBE(before, previous_) {
+    if (covers < before->seq) {
+      addHere(lineNumber, seq, Finding::INSERTED,
+              "inserted record(s): this checkpoint signed seq " + std::to_string(covers) +
+                  " as the last record, but " + std::to_string(before->seq - covers) +
+                  " more precede it");
+    } else if (covers > before->seq) {
+      addHere(lineNumber, seq, Finding::DELETED,
+              "deleted record(s): this checkpoint signed seq " + std::to_string(covers) +
+                  " as the last record, but the record before it is seq " +
+                  std::to_string(before->seq));
+    } else if (chain != before->hash && prev == before->hash) {
+      addHere(lineNumber, seq, Finding::MODIFIED,
+              "modified record(s) before this checkpoint: the chain was recomputed and no longer "
+              "matches the hash it signed for seq " + std::to_string(covers));
+    }
+  }
+  if (signatureHolds(options_.logPath, lineNumber, seq, j)) ++report_.checkpoints;
+}
+
+bool Walker::signatureHolds(const std::string& file, uint64_t lineNumber, uint64_t seq,
+                            const Json& j) {
+  std::string keyHex = j["key"].get<std::string>();
+  PublicKey signer = KJ_ASSERT_NONNULL(PublicKey::fromHex(keyHex));
+  KJ_IF_MAYBE(trusted, options_.trustedKey) {
+    if (!(signer == *trusted)) {
+      add(file, lineNumber, static_cast<int64_t>(seq), Finding::WRONG_KEY,
+          "wrong key: checkpoint signed by key " + shortKey(keyHex) + ", not by the --key given (" +
+              shortKey(trusted->hex()) + ")");
+      return false;
+    }
+  }
+  std::string input = checkpointSigningInput(
+      j["covers"].get<uint64_t>(), j["chain"].get<std::string>(), j["time"].get<std::string>(),
+      j["closing"].get<bool>());
+  if (!signer.verifies(input, j["sig"].get<std::string>())) {
+    add(file, lineNumber, static_cast<int64_t>(seq), Finding::BAD_SIGNATURE,
+        "bad signature: the checkpoint's signature does not verify with key " + shortKey(keyHex) +
+            " (its covers, chain, time or closing field was changed, or the sig forged)");
+    return false;
+  }
+  return true;
+}
+
+void Walker::checkGaps() {
+  if (gaps_.empty()) return;
+  std::vector<uint64_t> present;
+  present.reserve(lineOfSeq_.size());
+  for (auto& [seq, line] : lineOfSeq_) present.push_back(seq);
+  std::sort(present.begin(), present.end());
+  for (auto& gap : gaps_) {
+    // Seqs strictly between gap.from and gap.seq that appear nowhere in the file were deleted;
+    // ones that appear elsewhere were moved (reported as reordered where they landed).
+    auto first = std::upper_bound(present.begin(), present.end(), gap.from);
+    auto last = std::lower_bound(present.begin(), present.end(), gap.seq);
+    uint64_t span = gap.seq - gap.from - 1;
+    uint64_t missing = span - static_cast<uint64_t>(last - first);
+    if (missing == 0) continue;
+    std::string which = span == 1 ? "seq " + std::to_string(gap.from + 1)
+                                  : "seq " + std::to_string(gap.from + 1) + ".." +
+                                        std::to_string(gap.seq - 1);
+    addHere(gap.line, gap.seq, Finding::DELETED,
+            "deleted record(s): " + std::to_string(missing) + " record(s) of " + which +
+                " missing before seq " + std::to_string(gap.seq));
+  }
+}
+
+void Walker::checkTail() {
+  if (report_.records == 0) return;
+  if (checkpointCount_ == 0) {
+    if (options_.trustedKey != nullptr) {
+      addHere(lastLine_, lastSeq_, Finding::NO_CHECKPOINT,
+              "no checkpoint: none of the " + std::to_string(report_.records) +
+                  " records is signed (was airlockd started without --key?)");
+    }
+    return;
+  }
+  if (recordsAfterCheckpoint_ > 0) {
+    addHere(lastLine_, lastSeq_, Finding::NOT_CLOSED,
+            "log ends " + std::to_string(recordsAfterCheckpoint_) +
+                " records after its last checkpoint; not closed cleanly: truncated, or the broker "
+                "was killed");
+  } else if (!lastCheckpointClosing_) {
+    addHere(lastLine_, lastSeq_, Finding::NOT_CLOSED,
+            "log ends at a periodic checkpoint, not a closing one; not closed cleanly: "
+            "truncated, or the broker was killed");
+  }
+}
+
+void Walker::checkAnchor() {
+  if (options_.anchorPath.empty()) return;
+  report_.anchorChecked = true;
+  std::ifstream in(options_.anchorPath, std::ios::binary);
+  if (!in) {
+    add(options_.anchorPath, 0, -1, Finding::UNREADABLE,
+        std::string("cannot read the anchor: ") + strerror(errno));
+    return;
+  }
+  std::string line;
+  uint64_t lineNumber = 0;
+  uint64_t firstAnchored = UINT64_MAX;
+  std::map<uint64_t, bool> anchored;
+  while (std::getline(in, line)) {
+    ++lineNumber;
+    Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !isUnsigned(j, "seq") || j.value("event", "") != "checkpoint") {
+      add(options_.anchorPath, lineNumber, -1, Finding::MALFORMED,
+          "malformed record: the anchor line is not a checkpoint record");
+      continue;
+    }
+    uint64_t seq = j["seq"].get<uint64_t>();
+    firstAnchored = std::min(firstAnchored, seq);
+    anchored[seq] = true;
+    auto inLog = checkpoints_.find(seq);
+    std::string where = options_.anchorPath + ":" + std::to_string(lineNumber);
+    if (inLog != checkpoints_.end()) {
+      if (inLog->second.text != line) {
+        addHere(inLog->second.line, seq, Finding::ANCHOR_MISMATCH,
+                "anchor mismatch: this checkpoint differs from its copy at " + where);
+      }
+    } else if (seq > maxSeq_) {
+      add(options_.anchorPath, lineNumber, seq, Finding::TAIL_CUT,
+          "tail cut: the anchor has checkpoint seq " + std::to_string(seq) +
+              " but the log ends at seq " + std::to_string(maxSeq_));
+    } else {
+      auto found = lineOfSeq_.find(seq);
+      addHere(found == lineOfSeq_.end() ? 0 : found->second, seq, Finding::ANCHOR_MISMATCH,
+              "anchor mismatch: the anchor's checkpoint seq " + std::to_string(seq) + " (" +
+                  where + ") is not a checkpoint in the log");
+    }
+  }
+  // The anchor may have been added to an existing log: it vouches from its first checkpoint on.
+  for (auto& [seq, seen] : checkpoints_) {
+    if (seq >= firstAnchored && anchored.find(seq) == anchored.end()) {
+      addHere(seen.line, seq, Finding::ANCHOR_MISMATCH,
+              "anchor mismatch: this checkpoint is not in the anchor " + options_.anchorPath);
+    }
+  }
+}
+
+}  // namespace _
+
+const char* findingName(Finding finding) {
+  switch (finding) {
+    case Finding::UNREADABLE: return "cannot read";
+    case Finding::MALFORMED: return "malformed";
+    case Finding::MODIFIED: return "modified record";
+    case Finding::DELETED: return "deleted record";
+    case Finding::REORDERED: return "reordered records";
+    case Finding::INSERTED: return "inserted record";
+    case Finding::TAIL_CUT: return "tail cut";
+    case Finding::NOT_CLOSED: return "not closed cleanly";
+    case Finding::NO_CHECKPOINT: return "no checkpoint";
+    case Finding::BAD_SIGNATURE: return "bad signature";
+    case Finding::WRONG_KEY: return "wrong key";
+    case Finding::ANCHOR_MISMATCH: return "anchor mismatch";
+  }
+  return "unknown finding";
+}
+
+std::string Problem::describe() const {
+  std::string text = file + ":" + std::to_string(line) + ": ";
+  if (seq >= 0) text += "seq " + std::to_string(seq) + ": ";
+  return text + message;
+}
+
+std::string VerifyReport::summary() const {
+  if (!ok()) {
+    return "FAILED: " + std::to_string(problems.size() + problemsOmitted) + " problem(s)";
+  }
+  std::string text = "ok: " + std::to_string(records) + " records, " +
+                     std::to_string(checkpoints) + " signed checkpoints";
+  if (checkpoints == 0) {
+    text += " (unsigned log: a cut tail cannot be detected)";
+  } else if (!keyChecked) {
+    text += " (by the key they name; pass --key to check it is yours)";
+  }
+  text += ", chain intact";
+  if (anchorChecked) text += ", anchor matches";
+  return text;
+}
+
+VerifyReport verifyLog(const VerifyOptions& options) {
+  VerifyReport report;
+  report.keyChecked = options.trustedKey != nullptr;
+  _::Walker walker(options, report);
+  walker.walkLog();
+  walker.checkGaps();
+  walker.checkTail();
+  walker.checkAnchor();
+  if (report.problemsOmitted > 0 && !report.problems.empty()) {
+    // Say so in the output itself, as the last problem line.
+    report.problems.back().message +=
+        " (and " + std::to_string(report.problemsOmitted) + " more problems not listed)";
+  }
+  return report;
+}
+
+}  // namespace airlock::audit

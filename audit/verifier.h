@@ -1,0 +1,74 @@
+#pragma once
+// `airlock audit verify`'s engine: walks an audit log and says whether it is the log airlockd
+// wrote, and if not, what was done to it and where.
+//
+// It checks every line is a whole JSON record in the exact form the writer emits, sequence
+// continuity, every "prev" hash, every checkpoint (its covered seq and chain hash, its Ed25519
+// signature, and against --key which key made it), that the log ends with a closing
+// checkpoint, and that the anchor file's checkpoints are the log's. Each finding is classified
+// (Finding) so that modification, deletion, reordering, insertion and a cut tail are told apart.
+//
+// Reads the files only; no side effects. Callable from any thread. Memory: one hash-table entry
+// per record (for duplicate detection) plus one line per checkpoint.
+
+#include <kj/common.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "audit/signing_key.h"
+
+namespace airlock::audit {
+
+enum class Finding {
+  UNREADABLE,       // a file could not be read
+  MALFORMED,        // a line that is not a whole record (not JSON, missing fields, empty)
+  MODIFIED,         // a record's bytes changed: its hash no longer matches what chains to it
+  DELETED,          // a seq gap: records removed
+  REORDERED,        // seq goes backwards to a value not seen before
+  INSERTED,         // a duplicate seq, or a record where none can be (after a closing checkpoint)
+  TAIL_CUT,         // the anchor knows a later checkpoint than the log has; a cut last line
+  NOT_CLOSED,       // records (or a periodic checkpoint) after the last closing checkpoint
+  NO_CHECKPOINT,    // --key given, but the log has no checkpoint to check
+  BAD_SIGNATURE,    // a checkpoint's signature does not verify
+  WRONG_KEY,        // a checkpoint made with a key other than --key
+  ANCHOR_MISMATCH,  // the anchor and the log disagree about a checkpoint
+};
+
+// The words each finding's message starts with: "modified record", "deleted record(s)", ...
+const char* findingName(Finding finding);
+
+struct Problem {
+  std::string file;
+  uint64_t line = 0;  // 1-based; 0 for the file as a whole
+  int64_t seq = -1;   // -1 when the line has no usable seq
+  Finding kind;
+  std::string message;  // starts with findingName(kind), except NOT_CLOSED (see docs/audit.md)
+
+  std::string describe() const;  // "FILE:LINE: seq S: message"
+};
+
+struct VerifyOptions {
+  std::string logPath;
+  kj::Maybe<PublicKey> trustedKey;  // --key; null: signatures checked against the key they name
+  std::string anchorPath;           // --anchor; empty: none
+};
+
+struct VerifyReport {
+  uint64_t records = 0;      // every line, checkpoints included
+  uint64_t checkpoints = 0;  // checkpoints whose signature verified
+  bool keyChecked = false;   // --key was given
+  bool anchorChecked = false;
+  std::vector<Problem> problems;  // at most MAX_PROBLEMS, in file order within each check
+  uint64_t problemsOmitted = 0;
+
+  static constexpr size_t MAX_PROBLEMS = 1000;  // a shredded log should not print a million lines
+
+  bool ok() const { return problems.empty(); }
+  std::string summary() const;  // "ok: N records, M signed checkpoints, chain intact[, ...]"
+};
+
+VerifyReport verifyLog(const VerifyOptions& options);
+
+}  // namespace airlock::audit

@@ -1,0 +1,200 @@
+// The verifier on logs written by the real AuditLog, and on doctored copies: each kind of
+// tampering must be found and named as that kind, at the right line and seq.
+
+#include "audit/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/chain.h"
+#include "tests/unit/audit/test_log.h"
+
+namespace airlock::audit {
+namespace {
+
+using namespace testing;
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  // 1 broker.start + 8 calls, a checkpoint after every 3 records, closing checkpoint:
+  //   line: 1 start, 2-3 calls, 4 ckpt, 5-7 calls, 8 ckpt, 9-11 calls, 12 ckpt, 13 closing ckpt
+  void SetUp() override {
+    key_ = writeSignedLog(log_, anchor_, 8, 3);
+    lines_ = readLines(log_);
+  }
+  VerifyReport doctored(const std::vector<std::string>& lines, bool withAnchor = false) {
+    writeLines(copy_, lines);
+    return verify(copy_, key_, withAnchor ? anchor_ : "");
+  }
+  // Only `kind` is named (and at least once).
+  static void expectOnly(const VerifyReport& report, Finding kind) {
+    ASSERT_FALSE(report.ok()) << describeAll(report);
+    for (auto& problem : report.problems) {
+      EXPECT_EQ(problem.kind, kind) << describeAll(report);
+      if (problem.kind != Finding::NOT_CLOSED) {
+        EXPECT_EQ(problem.message.find(findingName(kind)), 0u) << problem.message;
+      }
+    }
+  }
+  static std::string setField(const std::string& line, const char* key,
+                              const nlohmann::ordered_json& value) {
+    auto j = nlohmann::ordered_json::parse(line);
+    j[key] = value;
+    return j.dump();
+  }
+
+  ScratchDir dir_;
+  std::string log_ = dir_.file("audit.jsonl"), anchor_ = dir_.file("anchor.jsonl"),
+              copy_ = dir_.file("copy.jsonl");
+  kj::Maybe<PublicKey> key_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(VerifierTest, AnUntouchedLogVerifiesWithItsKeyAndAnchor) {
+  ASSERT_EQ(lines_.size(), 13u);
+  auto report = verify(log_, key_, anchor_);
+  ASSERT_TRUE(report.ok()) << describeAll(report);
+  EXPECT_EQ(report.summary(), "ok: 13 records, 4 signed checkpoints, chain intact, anchor matches");
+}
+
+TEST_F(VerifierTest, AModifiedRecordIsNamedAtItsLineAndSeq) {
+  auto lines = lines_;
+  lines[5] = setField(lines[5], "decision", "deny");  // line 6, seq 6
+  auto report = doctored(lines);
+  expectOnly(report, Finding::MODIFIED);
+  EXPECT_EQ(report.problems[0].line, 6u);
+  EXPECT_EQ(report.problems[0].seq, 6);
+}
+
+TEST_F(VerifierTest, AModifiedRecordJustBeforeACheckpointIsNamed) {
+  auto lines = lines_;
+  lines[6] = setField(lines[6], "result", "refused");  // line 7, covered by the line 8 checkpoint
+  expectOnly(doctored(lines), Finding::MODIFIED);
+}
+
+TEST_F(VerifierTest, AChainRecomputedAfterAModificationIsCaughtByTheSignedCheckpoint) {
+  // An attacker without the key edits seq 5 and recomputes every prev after it.
+  auto lines = lines_;
+  lines[4] = setField(lines[4], "decision", "deny");
+  for (size_t i = 5; i < lines.size(); ++i) lines[i] = setField(lines[i], "prev", lineHashHex(lines[i - 1]));
+  auto report = doctored(lines);
+  expectOnly(report, Finding::MODIFIED);
+  EXPECT_EQ(report.problems[0].line, 8u) << "found at the first checkpoint after the edit";
+}
+
+TEST_F(VerifierTest, ADeletedRecordIsNamedAsASeqGap) {
+  auto lines = lines_;
+  lines.erase(lines.begin() + 5);  // seq 6
+  auto report = doctored(lines);
+  expectOnly(report, Finding::DELETED);
+  EXPECT_NE(report.problems[0].message.find("seq 6"), std::string::npos) << describeAll(report);
+}
+
+TEST_F(VerifierTest, ReorderedRecordsAreNamedAsReorderedNotDeleted) {
+  auto lines = lines_;
+  std::swap(lines[4], lines[5]);  // seq 6 before seq 5
+  auto report = doctored(lines);
+  expectOnly(report, Finding::REORDERED);
+  EXPECT_EQ(report.problems[0].seq, 5);
+}
+
+TEST_F(VerifierTest, AnInsertedCopyOfARecordIsNamedAsInserted) {
+  auto lines = lines_;
+  lines.insert(lines.begin() + 6, lines[4]);  // seq 5 again, after seq 6
+  auto report = doctored(lines);
+  expectOnly(report, Finding::INSERTED);
+  EXPECT_EQ(report.problems[0].line, 7u);
+}
+
+TEST_F(VerifierTest, ARecordAppendedAfterTheClosingCheckpointIsNamedAsInserted) {
+  auto lines = lines_;
+  auto extra = nlohmann::ordered_json::parse(lines[1]);
+  extra["seq"] = 14;
+  extra["prev"] = lineHashHex(lines.back());
+  lines.push_back(extra.dump());
+  auto report = doctored(lines);
+  ASSERT_TRUE(names(report, Finding::INSERTED)) << describeAll(report);
+}
+
+TEST_F(VerifierTest, ATailCutAfterTheLastCheckpointSaysNotClosedCleanly) {
+  auto lines = lines_;
+  lines.resize(10);  // the log now ends two records after the line-8 checkpoint
+  auto report = doctored(lines);
+  expectOnly(report, Finding::NOT_CLOSED);
+  EXPECT_EQ(report.problems[0].message,
+            "log ends 2 records after its last checkpoint; not closed cleanly: truncated, or the "
+            "broker was killed");
+}
+
+TEST_F(VerifierTest, ATailCutAtAPeriodicCheckpointIsStillNotClosed) {
+  auto lines = lines_;
+  lines.resize(8);
+  expectOnly(doctored(lines), Finding::NOT_CLOSED);
+}
+
+TEST_F(VerifierTest, TheAnchorShowsTheTailWasCut) {
+  auto lines = lines_;
+  lines.resize(8);
+  auto report = doctored(lines, /*withAnchor=*/true);
+  EXPECT_TRUE(names(report, Finding::TAIL_CUT)) << describeAll(report);
+  EXPECT_TRUE(names(report, Finding::NOT_CLOSED)) << describeAll(report);
+}
+
+TEST_F(VerifierTest, ACheckpointWithAChangedFieldHasABadSignature) {
+  auto lines = lines_;
+  lines.back() = setField(lines.back(), "time", "2030-01-01T00:00:00.000000Z");
+  expectOnly(doctored(lines), Finding::BAD_SIGNATURE);
+}
+
+TEST_F(VerifierTest, ALogSignedByAnotherKeyIsNamedWrongKey) {
+  auto other = SigningKey::generate()->publicKey();
+  auto report = verify(log_, other);
+  expectOnly(report, Finding::WRONG_KEY);
+  EXPECT_EQ(report.problems.size(), 4u) << "every checkpoint";
+}
+
+TEST_F(VerifierTest, ACheckpointThatDiffersFromItsAnchorCopyIsAnAnchorMismatch) {
+  auto anchor = readLines(anchor_);
+  anchor[0] = setField(anchor[0], "time", "2030-01-01T00:00:00.000000Z");
+  writeLines(anchor_, anchor);
+  auto report = verify(log_, key_, anchor_);
+  expectOnly(report, Finding::ANCHOR_MISMATCH);
+  EXPECT_EQ(report.problems[0].line, 4u);
+}
+
+TEST_F(VerifierTest, ALastLineWithoutItsNewlineIsACutTail) {
+  writeLines(copy_, lines_);
+  std::string text = readFile(copy_);
+  std::ofstream(copy_, std::ios::trunc) << text.substr(0, text.size() - 20);
+  auto report = verify(copy_, key_);
+  EXPECT_TRUE(names(report, Finding::TAIL_CUT)) << describeAll(report);
+}
+
+TEST_F(VerifierTest, ProblemLinesAreFileLineSeqWhat) {
+  auto lines = lines_;
+  lines.erase(lines.begin() + 5);
+  auto report = doctored(lines);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.problems[0].describe(),
+            copy_ + ":6: seq 7: deleted record(s): 1 record(s) of seq 6 missing before seq 7");
+}
+
+TEST(VerifierUnsignedTest, AnUnsignedLogVerifiesWithACaveatButNotAgainstAKey) {
+  ScratchDir dir;
+  FixedClock clock;
+  {
+    auto log = AuditLog::open(dir.file("a.jsonl"), clock);
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log->append(callRecord(i)));
+    log->close();
+  }
+  auto report = verify(dir.file("a.jsonl"));
+  ASSERT_TRUE(report.ok()) << describeAll(report);
+  EXPECT_NE(report.summary().find("a cut tail cannot be detected"), std::string::npos);
+  auto keyed = verify(dir.file("a.jsonl"), SigningKey::generate()->publicKey());
+  ASSERT_FALSE(keyed.ok());
+  EXPECT_EQ(keyed.problems[0].kind, Finding::NO_CHECKPOINT) << describeAll(keyed);
+}
+
+}  // namespace
+}  // namespace airlock::audit
