@@ -11,12 +11,15 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
 
 #include "audit/audit_log.h"
+#include "audit/audit_timers.h"
 #include "broker/caps/fs_roots.h"
 #include "broker/host/routing.h"
 #include "broker/policy/policy_loader.h"
@@ -39,9 +42,21 @@ options:
                          (default: the directory airlockd is installed in)
   --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
   --socket-group GROUP   make the socket 0660 with this group instead of 0600
+  --key FILE             Ed25519 private key (from `airlock keygen`) that signs audit
+                         checkpoints; must be mode 0600 and owned by airlockd's user.
+                         Without it the log is hash-chained but unsigned (a warning says so)
+  --checkpoint-every N   write a signed checkpoint after every N records     (default 1000)
+  --checkpoint-ms T      ... and within T ms of any record not yet covered   (default 1000)
+  --anchor FILE          also append every checkpoint to FILE (keep a copy off this host);
+                         needs --key
+  --sync MODE            group: fdatasync the log at most --sync-window-ms after a record
+                         (group commit); always: fdatasync each record before its answer
+                         leaves                                              (default group)
+  --sync-window-ms T     group commit window                                 (default 5)
   --help                 this text
 
-Stops cleanly (workers killed, socket removed, broker.stop audited) on SIGTERM or SIGINT.
+Stops cleanly (workers killed, socket removed, broker.stop audited, a closing checkpoint signed)
+on SIGTERM or SIGINT.
 Exit status: 0 after a clean stop, 1 if policies, audit log or socket cannot be set up, 2 on a
 usage error.
 )";
@@ -50,11 +65,26 @@ struct Options {
   std::string policies, socket, audit, workers;
   std::map<std::string, std::string> defines;
   std::string socketGroup;
+  std::string key, anchor;
+  uint64_t checkpointEvery = 1000;
+  uint64_t checkpointMs = 1000;
+  airlock::audit::SyncMode sync = airlock::audit::SyncMode::GROUP;
+  uint64_t syncWindowMs = 5;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
   fprintf(stderr, "airlockd: %s\n(see airlockd --help)\n", message.c_str());
   exit(2);
+}
+
+uint64_t positiveNumber(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value == 0 || text[0] == '-') {
+    usageError(option + " needs a positive whole number, not \"" + text + "\"");
+  }
+  return value;
 }
 
 std::string directoryOf(const char* argv0) {
@@ -86,6 +116,25 @@ Options parseOptions(int argc, char** argv) {
       options.workers = value();
     } else if (arg == "--socket-group") {
       options.socketGroup = value();
+    } else if (arg == "--key") {
+      options.key = value();
+    } else if (arg == "--anchor") {
+      options.anchor = value();
+    } else if (arg == "--checkpoint-every") {
+      options.checkpointEvery = positiveNumber(arg, value());
+    } else if (arg == "--checkpoint-ms") {
+      options.checkpointMs = positiveNumber(arg, value());
+    } else if (arg == "--sync-window-ms") {
+      options.syncWindowMs = positiveNumber(arg, value());
+    } else if (arg == "--sync") {
+      std::string mode = value();
+      if (mode == "group") {
+        options.sync = airlock::audit::SyncMode::GROUP;
+      } else if (mode == "always") {
+        options.sync = airlock::audit::SyncMode::ALWAYS;
+      } else {
+        usageError("--sync is group or always, not \"" + mode + "\"");
+      }
     } else if (arg == "--define") {
       std::string definition = value();
       auto eq = definition.find('=');
@@ -98,6 +147,9 @@ Options parseOptions(int argc, char** argv) {
   if (options.policies.empty()) usageError("--policies is required");
   if (options.socket.empty()) usageError("--socket is required");
   if (options.audit.empty()) usageError("--audit is required");
+  if (!options.anchor.empty() && options.key.empty()) {
+    usageError("--anchor needs --key: the anchor receives the signed checkpoints");
+  }
   if (options.workers.empty()) options.workers = directoryOf(argv[0]);
   return options;
 }
@@ -112,15 +164,41 @@ std::optional<gid_t> resolveGroup(const std::string& name) {
   return entry->gr_gid;
 }
 
+// The audit log as the options ask for it. Exits 1 on a key that may not be used.
+kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options) {
+  using namespace airlock;
+  audit::AuditLogOptions auditOptions;
+  auditOptions.sync = options.sync;
+  auditOptions.checkpointEveryRecords = options.checkpointEvery;
+  auditOptions.anchorPath = options.anchor;
+  if (options.key.empty()) {
+    spdlog::warn("no --key: the audit log is hash-chained but has no signed checkpoints, so a "
+                 "rewritten or cut log cannot be told from a real one (create a key with "
+                 "`airlock keygen --out PREFIX`)");
+  } else {
+    std::string error;
+    KJ_IF_MAYBE(key, audit::loadSigningKey(options.key, error)) {
+      auditOptions.key = kj::mv(*key);
+    } else {
+      fprintf(stderr, "airlockd: --key %s\nairlockd: not starting\n", error.c_str());
+      exit(1);
+    }
+  }
+  return audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
+}
+
 int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& units) {
   using namespace airlock;
-  auto auditLog = audit::AuditLog::open(options.audit, audit::systemWallClock());
+  auto auditLog = openAuditLog(options);
   auto roots = broker::FsRoots::open(units);
   for (auto& [root, why] : roots.missing()) spdlog::warn("{}", why);
 
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
+  audit::AuditTimers auditTimers(*auditLog, io.provider->getTimer(),
+                                 options.syncWindowMs * kj::MILLISECONDS,
+                                 options.checkpointMs * kj::MILLISECONDS);
 
   std::map<std::string, kj::Own<broker::UnitPool>> pools;
   broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer()};
@@ -152,6 +230,7 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   stopRecord.event = "broker.stop";
   stopRecord.reason = std::string("signal ") + strsignal(signal.si_signo);
   auditLog->append(stopRecord);
+  auditLog->close();  // the closing checkpoint, then fdatasync
   return 0;
 }
 

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <string>
 
+#include "cli/audit_verify.h"
 #include "cli/call_command.h"
+#include "cli/keygen.h"
 #include "cli/policy_check.h"
 #include "cli/sandbox_run.h"
 
@@ -17,6 +19,8 @@ commands:
   sandbox run     run a program inside the sandbox a unit's worker gets
   policy check    validate policy files the way airlockd loads them
   call            call a unit's method through a running airlockd
+  keygen          make the key pair airlockd signs audit checkpoints with
+  audit verify    check an audit log's chain, signatures and anchor
 
 `airlock COMMAND --help` describes each command's options.
 )";
@@ -34,7 +38,9 @@ int main(int argc, char** argv) {
   if (command == "sandbox" && sub == "run") return sandboxRunMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
-  if (command == "sandbox" || command == "policy") {
+  if (command == "keygen") return keygenMain(argc - 1, argv + 1);
+  if (command == "audit" && sub == "verify") return auditVerifyMain(argc - 2, argv + 2);
+  if (command == "sandbox" || command == "policy" || command == "audit") {
     fprintf(stderr, "airlock %s: unknown subcommand \"%s\"\n%s", command.c_str(), sub.c_str(),
             USAGE);
     return 2;
