@@ -102,14 +102,15 @@ RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds) {
 }
 
 BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
-                             const std::map<std::string, std::string>& defines) {
+                             const std::map<std::string, std::string>& defines,
+                             const BrokerOptions& options) {
   std::string policyDir = dir_.file("policies");
   mkdir(policyDir.c_str(), 0755);
   for (auto& [name, text] : policies) {
     dir_.write("policies/" + name, replaceAll(text, "${tmp}", dir_.path()));
   }
   socket_ = dir_.file("airlock.sock");
-  audit_ = dir_.file("audit.jsonl");
+  audit_ = options.auditPath.empty() ? dir_.file("audit.jsonl") : options.auditPath;
   logPath_ = dir_.file("airlockd.log");
 
   std::vector<std::string> argv = {binDir() + "/airlockd", "--policies", policyDir,
@@ -119,6 +120,7 @@ BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
     argv.push_back("--define");
     argv.push_back(name + "=" + value);
   }
+  argv.insert(argv.end(), options.extraArgs.begin(), options.extraArgs.end());
   pid_ = fork();
   if (pid_ == 0) {
     int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -152,6 +154,14 @@ bool BrokerProcess::waitUntilReady(int timeoutSeconds) {
 int BrokerProcess::stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
+  int code = waitExit(pid_, 20);
+  pid_ = -1;
+  return code;
+}
+
+int BrokerProcess::killHard() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGKILL);
   int code = waitExit(pid_, 20);
   pid_ = -1;
   return code;

@@ -33,12 +33,19 @@ struct RunResult {
 // Runs a program to completion (at most `timeoutSeconds`), capturing its output.
 RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds = 30);
 
+// What a test may change about how airlockd is started.
+struct BrokerOptions {
+  std::vector<std::string> extraArgs;  // appended to airlockd's command line (e.g. --key F)
+  std::string auditPath;               // --audit; empty: audit.jsonl in the broker's dir
+};
+
 class BrokerProcess {
  public:
   // `policies` maps file names to TOML text. `${tmp}` in the text is replaced by this test's
   // temporary directory; further --define values can be given.
   explicit BrokerProcess(const std::map<std::string, std::string>& policies,
-                         const std::map<std::string, std::string>& defines = {});
+                         const std::map<std::string, std::string>& defines = {},
+                         const BrokerOptions& options = {});
   ~BrokerProcess();
 
   const std::string& socket() const { return socket_; }
@@ -54,6 +61,7 @@ class BrokerProcess {
   nlohmann::json waitForRecord(const nlohmann::json& filter, int timeoutSeconds = 20) const;
 
   int stop();  // SIGTERM and wait; returns the exit status (or 128+signal)
+  int killHard();  // SIGKILL and reap: a crash, no clean stop; returns 128+9
   std::string log() const;  // airlockd's stderr so far
 
  private:

@@ -1,0 +1,343 @@
+// The audit log of a real airlockd: it verifies with `airlock audit verify`, doctored copies are
+// named for what was done to them, a SIGKILL loses no answered call, and a full disk makes calls
+// fail closed.
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <kj/exception.h>
+
+#include "sdk/host/client.h"
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+namespace {
+
+std::string echoPolicy() {
+  return R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+
+[[rule]]
+id = "me-calls-probe"
+allow = "call"
+caller_uid = [)" + std::to_string(getuid()) + R"(]
+method = ["*"]
+)";
+}
+
+std::vector<std::string> readLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+void writeLines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::trunc);
+  for (auto& line : lines) out << line << "\n";
+}
+
+// The problem lines of a verify run (everything but an "ok:" line).
+std::vector<std::string> problemLines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.rfind("ok:", 0) != 0) lines.push_back(line);
+  }
+  return lines;
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto made = runProgram({binDir() + "/airlock", "keygen", "--out", keys_.file("broker")});
+    ASSERT_EQ(made.exitCode, 0) << made.output;
+  }
+
+  void start(std::vector<std::string> extraArgs, const std::string& auditPath = "") {
+    BrokerOptions options;
+    options.extraArgs = kj::mv(extraArgs);
+    options.auditPath = auditPath;
+    broker_ = std::make_unique<BrokerProcess>(
+        std::map<std::string, std::string>{{"probe.toml", echoPolicy()}},
+        std::map<std::string, std::string>{}, options);
+    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+  }
+  std::vector<std::string> signedArgs() {
+    return {"--key", keys_.file("broker.key"), "--anchor", anchorPath()};
+  }
+  std::string anchorPath() const { return keys_.file("anchor.jsonl"); }
+
+  RunResult verify(const std::string& log, bool withAnchor = true) {
+    std::vector<std::string> argv = {binDir() + "/airlock", "audit", "verify", log, "--key",
+                                     keys_.file("broker.pub")};
+    if (withAnchor) {
+      argv.push_back("--anchor");
+      argv.push_back(anchorPath());
+    }
+    return runProgram(argv);
+  }
+
+  // A cleanly stopped broker's log with `calls` echo calls and a checkpoint every 4 records.
+  void writeRealLog(int calls) {
+    std::vector<std::string> args = signedArgs();
+    args.insert(args.end(), {"--checkpoint-every", "4"});
+    start(args);
+    auto client = Client::connect(broker_->socket());
+    for (int i = 0; i < calls; ++i) {
+      auto outcome = client.unit("probe").call("echo", "n" + std::to_string(i));
+      ASSERT_TRUE(outcome.ok()) << outcome.describe();
+    }
+    ASSERT_EQ(broker_->stop(), 0) << broker_->log();
+  }
+
+  TempDir keys_;  // keys and the anchor: "off the host", outside the broker's directory
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(AuditTest, ALogWrittenByARealBrokerVerifiesWithItsKeyAndAnchor) {
+  writeRealLog(12);
+  auto records = broker_->auditRecords();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back()["event"], "checkpoint");
+  EXPECT_EQ(records.back()["closing"], true) << "a clean stop closes the log";
+  EXPECT_GE(broker_->auditRecords({{"event", "checkpoint"}}).size(), 4u);
+
+  auto result = verify(broker_->auditPath());
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output.rfind("ok: " + std::to_string(records.size()) + " records, ", 0), 0u)
+      << result.output;
+  EXPECT_NE(result.output.find("chain intact, anchor matches"), std::string::npos)
+      << result.output;
+}
+
+TEST_F(AuditTest, DoctoredCopiesOfARealLogFailNamingWhatWasDone) {
+  writeRealLog(12);
+  auto lines = readLines(broker_->auditPath());
+  size_t call = 0;  // index of a call record with a record after it
+  for (size_t i = 0; i + 2 < lines.size(); ++i) {
+    if (lines[i].find("\"event\":\"call\"") != std::string::npos) call = i;
+  }
+  ASSERT_GT(call, 2u);
+  std::string copy = broker_->dir().file("copy.jsonl");
+  auto expectNamed = [&](std::vector<std::string> doctored, const std::string& what) {
+    writeLines(copy, doctored);
+    auto result = verify(copy);
+    EXPECT_EQ(result.exitCode, 1) << what << ":\n" << result.output;
+    EXPECT_NE(result.output.find(what), std::string::npos) << what << ":\n" << result.output;
+    for (auto& line : problemLines(result.output)) {
+      bool located = line.rfind(copy + ":", 0) == 0 || line.rfind(anchorPath() + ":", 0) == 0;
+      EXPECT_TRUE(located) << "FILE:LINE: seq S: what — " << line;
+    }
+  };
+
+  auto modified = lines;
+  auto at = modified[call].find("\"result\":\"ok\"");
+  ASSERT_NE(at, std::string::npos) << modified[call];
+  modified[call].replace(at, 13, "\"result\":\"no\"");
+  expectNamed(modified, "modified record");
+
+  auto deleted = lines;
+  deleted.erase(deleted.begin() + call);
+  expectNamed(deleted, "deleted record");
+
+  auto reordered = lines;
+  std::swap(reordered[call - 1], reordered[call]);
+  expectNamed(reordered, "reordered records");
+
+  auto inserted = lines;
+  inserted.insert(inserted.begin() + call + 2, lines[call]);
+  expectNamed(inserted, "inserted record");
+
+  auto cut = lines;
+  cut.resize(call + 1);
+  expectNamed(cut, "not closed cleanly");
+  expectNamed(cut, "tail cut");  // the anchor has the later checkpoints
+
+  RunResult wrongKey;
+  {
+    TempDir other;
+    ASSERT_EQ(runProgram({binDir() + "/airlock", "keygen", "--out", other.file("x")}).exitCode, 0);
+    wrongKey = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
+                           "--key", other.file("x.pub")});
+  }
+  EXPECT_EQ(wrongKey.exitCode, 1) << wrongKey.output;
+  EXPECT_NE(wrongKey.output.find("wrong key"), std::string::npos) << wrongKey.output;
+}
+
+TEST_F(AuditTest, RecordsWaitingLongerThanCheckpointMsGetACheckpointFromTheTimer) {
+  std::vector<std::string> args = signedArgs();
+  args.insert(args.end(), {"--checkpoint-every", "100000", "--checkpoint-ms", "50"});
+  start(args);
+  ASSERT_TRUE(Client::connect(broker_->socket()).unit("probe").call("echo", "x").ok());
+  auto checkpoint = broker_->waitForRecord({{"event", "checkpoint"}});
+  ASSERT_FALSE(checkpoint.is_null()) << "no checkpoint without a stop\n" << broker_->log();
+  EXPECT_EQ(checkpoint["closing"], false);
+}
+
+TEST_F(AuditTest, SyncAlwaysModeWritesAVerifiableLog) {
+  std::vector<std::string> args = signedArgs();
+  args.insert(args.end(), {"--sync", "always"});
+  start(args);
+  auto client = Client::connect(broker_->socket());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "x").ok());
+  ASSERT_EQ(broker_->stop(), 0);
+  auto result = verify(broker_->auditPath());
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+}
+
+TEST_F(AuditTest, SigkillDuringAStreamOfCallsLosesNoAnsweredCallAndBreaksNoChain) {
+  std::vector<std::string> args = {"--key", keys_.file("broker.key"), "--checkpoint-every", "7"};
+  start(args);
+  std::mutex mutex;
+  std::vector<size_t> answered;  // payload sizes of calls answered ok
+  std::atomic<bool> stopped{false};
+  std::thread caller([&]() {
+    try {
+      auto client = Client::connect(broker_->socket());
+      for (size_t size = 1; !stopped; ++size) {
+        auto outcome = client.unit("probe").call("echo", std::string(size, 'x'));
+        if (!outcome.ok()) break;
+        std::lock_guard<std::mutex> lock(mutex);
+        answered.push_back(size);
+      }
+    } catch (const kj::Exception&) {
+      // the broker died under us: expected
+    }
+  });
+  for (;;) {  // wait for progress, not for time
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (answered.size() >= 40) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  broker_->killHard();
+  stopped = true;
+  caller.join();
+
+  for (size_t size : answered) {
+    auto found = broker_->auditRecords(
+        {{"event", "call"}, {"result", "ok"}, {"args", {{"method", "echo"}, {"payload_bytes", size}}}});
+    EXPECT_EQ(found.size(), 1u) << "answered call with payload " << size << " has no record";
+  }
+  auto result = verify(broker_->auditPath(), /*withAnchor=*/false);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  auto problems = problemLines(result.output);
+  ASSERT_EQ(problems.size(), 1u) << result.output;
+  EXPECT_NE(problems[0].find("not closed cleanly: truncated, or the broker was killed"),
+            std::string::npos) << result.output;
+}
+
+// A tmpfs of 64 KiB holding only the audit log: the real ENOSPC, soon.
+class SmallDisk {
+ public:
+  SmallDisk() {
+    mkdir(dir_.file("disk").c_str(), 0755);
+    mounted_ = mount("tmpfs", dir_.file("disk").c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                     "size=64k,mode=0755") == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) umount2(dir_.file("disk").c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  std::string file(const std::string& name) const { return dir_.file("disk/" + name); }
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  SmallDisk disk;
+  if (!disk.mounted()) GTEST_SKIP() << "mount -t tmpfs failed: " << strerror(errno);
+  start({"--key", keys_.file("broker.key"), "--checkpoint-every", "10"}, disk.file("audit.jsonl"));
+
+  auto client = Client::connect(broker_->socket());
+  size_t ok = 0;
+  CallOutcome refused = client.unit("probe").call("echo", "x");
+  for (int i = 0; i < 5000 && refused.ok(); ++i) {
+    ++ok;
+    refused = client.unit("probe").call("echo", "x");
+  }
+  ASSERT_FALSE(refused.ok()) << "64 KiB never filled up";
+  EXPECT_EQ(refused.errorKind(), CallErrorKind::INTERNAL) << refused.describe();
+  EXPECT_NE(refused.message().find("audit log"), std::string::npos) << refused.message();
+  auto again = client.unit("probe").call("echo", "x");
+  EXPECT_EQ(again.errorKind(), CallErrorKind::INTERNAL) << "still full, still refused";
+  EXPECT_NE(broker_->log().find("audit append failed"), std::string::npos) << "said loudly";
+
+  ASSERT_GT(ok, 0u);
+  EXPECT_EQ(broker_->auditRecords({{"event", "call"}, {"result", "ok"}}).size(), ok)
+      << "every answered call is recorded, and nothing unanswered is";
+  broker_->stop();
+  auto result = verify(broker_->auditPath(), /*withAnchor=*/false);
+  for (auto& line : problemLines(result.output)) {
+    EXPECT_NE(line.find("not closed cleanly"), std::string::npos)
+        << "the log holds only whole, chained records: " << line;
+  }
+}
+
+TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOthersCanRead) {
+  ASSERT_EQ(chmod(keys_.file("broker.key").c_str(), 0640), 0);
+  TempDir dir;
+  mkdir(dir.file("policies").c_str(), 0755);
+  dir.write("policies/probe.toml", echoPolicy());
+  auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"), "--socket",
+                            dir.file("s"), "--audit", dir.file("a"), "--workers", binDir(),
+                            "--key", keys_.file("broker.key")});
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_NE(result.output.find("mode 0640, it must be 0600"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("not starting"), std::string::npos) << result.output;
+}
+
+TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOwnedByAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a file to another uid needs root";
+  ASSERT_EQ(chown(keys_.file("broker.key").c_str(), 65534, 65534), 0);
+  TempDir dir;
+  mkdir(dir.file("policies").c_str(), 0755);
+  dir.write("policies/probe.toml", echoPolicy());
+  auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"), "--socket",
+                            dir.file("s"), "--audit", dir.file("a"), "--workers", binDir(),
+                            "--key", keys_.file("broker.key")});
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_NE(result.output.find("owned by uid 65534, not by this process's uid 0"),
+            std::string::npos) << result.output;
+}
+
+// The --help texts are the reference in docs/cli.md, verbatim.
+TEST(AuditCliHelp, KeygenAndVerifyHelpAreInTheDocsVerbatim) {
+  std::ifstream in(std::string(AIRLOCK_SOURCE_DIR) + "/docs/cli.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  for (auto command : {std::vector<std::string>{"keygen", "--help"},
+                       std::vector<std::string>{"audit", "verify", "--help"}}) {
+    command.insert(command.begin(), binDir() + "/airlock");
+    auto help = runProgram(command);
+    EXPECT_EQ(help.exitCode, 0);
+    EXPECT_NE(docs.str().find(help.output), std::string::npos)
+        << "docs/cli.md does not contain:\n" << help.output;
+  }
+  auto airlockd = runProgram({binDir() + "/airlockd", "--help"});
+  for (auto option : {"--key FILE", "--checkpoint-every N", "--checkpoint-ms T", "--anchor FILE",
+                      "--sync MODE", "--sync-window-ms T"}) {
+    EXPECT_NE(airlockd.output.find(option), std::string::npos) << option;
+    EXPECT_NE(docs.str().find(option), std::string::npos) << "docs/cli.md lacks " << option;
+  }
+}
+
+}  // namespace
+}  // namespace airlock::testing
