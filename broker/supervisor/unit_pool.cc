@@ -67,13 +67,38 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   lastFailure_ = "worker pid " + std::to_string(pid) + " " + status.describe();
   spdlog::warn("unit {}: worker pid {} {}", unit_.name, pid, status.describe());
 
-  // A crash while serving is one failure; crashes in a row (e.g. at start-up) back off.
-  slot.consecutiveFailures += 1;
-  // Destroy the process object outside this continuation, which it indirectly owns.
-  auto dead = kj::mv(slot.process);
+  bool stillInSlot = false;
+  KJ_IF_MAYBE(process, slot.process) { stillInSlot = (*process)->pid() == pid; }
+  if (stillInSlot) {
+    retire(slot);
+  } else {
+    // Already replaced when it was killed; now it has exited, drop it.
+    for (size_t i = 0; i < retired_.size(); ++i) {
+      if (retired_[i]->pid() == pid) {
+        auto dead = kj::mv(retired_[i]);
+        retired_.erase(retired_.begin() + i);
+        tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
+        break;
+      }
+    }
+  }
+}
+
+void UnitPool::retire(Slot& slot) {
+  KJ_IF_MAYBE(process, slot.process) {
+    // Keep the object until its exit is observed (its exit watcher lives in it); nothing is
+    // dispatched to it any more.
+    retired_.push_back(kj::mv(*process));
+    if (retired_.back()->exited()) {
+      auto dead = kj::mv(retired_.back());
+      retired_.pop_back();
+      tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
+    }
+  }
   slot.process = nullptr;
   slot.ready = nullptr;
-  tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
+  // A crash while serving is one failure; failures in a row (e.g. at start-up) back off.
+  slot.consecutiveFailures += 1;
   respawnLater(slot);
 }
 
@@ -93,7 +118,11 @@ void UnitPool::respawnLater(Slot& slot) {
 void UnitPool::kill(pid_t pid) {
   for (auto& slot : slots_) {
     KJ_IF_MAYBE(process, slot->process) {
-      if ((*process)->pid() == pid) (*process)->kill();
+      if ((*process)->pid() == pid) {
+        (*process)->kill();
+        retire(*slot);  // replaced now: the next call must not be handed the dying worker
+        return;
+      }
     }
   }
 }

@@ -42,11 +42,13 @@ class UnitPool {
   void spawn(Slot& slot);
   void onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status);
   void respawnLater(Slot& slot);
+  void retire(Slot& slot);  // takes the slot's worker out of service and starts a replacement
 
   const policy::UnitPolicy& unit_;
   kj::AsyncIoContext& io_;
   audit::AuditLog& audit_;
   std::vector<kj::Own<Slot>> slots_;
+  std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   size_t nextSlot_ = 0;
   std::string lastFailure_;
   struct TaskErrors final : public kj::TaskSet::ErrorHandler {

@@ -58,6 +58,14 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
       output_(io.lowLevelProvider->wrapInputFd(kj::mv(output),
                                                kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP)),
       exitObserver_(io.unixEventPort, process_.pidfd(), kj::UnixEventPort::FdObserver::OBSERVE_READ),
+      seccompObserver_(io.unixEventPort, process_.seccompListenerFd(),
+                       kj::UnixEventPort::FdObserver::OBSERVE_READ),
+      // Before watchExit: a refusal is recorded, then the process killed, then its exit seen.
+      seccompTask_(superviseSeccomp().eagerlyEvaluate([this](kj::Exception&& e) {
+        spdlog::error("[{} pid {}] seccomp supervision failed, killing the worker: {}",
+                      unit_.name, pid(), e.getDescription().cStr());
+        process_.kill();
+      })),
       exited_(watchExit().eagerlyEvaluate(nullptr).fork()),
       ready_(worker_.helloRequest().send().ignoreResult().eagerlyEvaluate(nullptr).fork()),
       outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
@@ -70,8 +78,21 @@ WorkerProcess::~WorkerProcess() noexcept(false) {}
 kj::Promise<sandbox::ExitStatus> WorkerProcess::watchExit() {
   return exitObserver_.whenBecomesReadable().then([this]() -> kj::Promise<sandbox::ExitStatus> {
     auto status = process_.tryReap();
-    if (status) return *status;
+    if (status) {
+      exitedStatus_ = true;
+      return *status;
+    }
     return watchExit();
+  });
+}
+
+// A refused syscall stops the worker's thread until we read it; serviceSeccomp() records the
+// syscall (ExitStatus::refusedSyscall, hence describe() in the log and the worker.exit audit
+// record) and kills the process.
+kj::Promise<void> WorkerProcess::superviseSeccomp() {
+  return seccompObserver_.whenBecomesReadable().then([this]() -> kj::Promise<void> {
+    process_.serviceSeccomp();
+    return superviseSeccomp();
   });
 }
 

@@ -38,11 +38,13 @@ class WorkerProcess {
   // Resolves with the exit status once the process has been reaped.
 
   void kill() { process_.kill(); }
+  bool exited() const { return exitedStatus_; }  // the exit has been observed and audited
 
  private:
   kj::Promise<void> logOutput();
   void logLine(std::string_view line);
   kj::Promise<sandbox::ExitStatus> watchExit();
+  kj::Promise<void> superviseSeccomp();
 
   const policy::UnitPolicy& unit_;
   sandbox::SandboxedProcess process_;
@@ -51,8 +53,11 @@ class WorkerProcess {
   rpc::Worker::Client worker_;
   kj::Own<kj::AsyncInputStream> output_;
   kj::UnixEventPort::FdObserver exitObserver_;
+  kj::UnixEventPort::FdObserver seccompObserver_;
+  kj::Promise<void> seccompTask_;
   kj::ForkedPromise<sandbox::ExitStatus> exited_;
   kj::ForkedPromise<void> ready_;
+  bool exitedStatus_ = false;
   kj::Array<char> outputBuffer_;
   std::string pendingOutput_;
   kj::Promise<void> outputTask_;
