@@ -1,6 +1,7 @@
 #include "cli/sandbox_run.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,9 +18,11 @@ namespace {
 const char USAGE[] = R"(usage: airlock sandbox run [--ro-bind PATH]... [--setenv KEY=VALUE]... -- PROG [ARGS]
 
 Runs PROG inside the sandbox airlock gives a unit's worker: new user, PID, mount, network, IPC,
-UTS and cgroup namespaces; a minimal read-only root holding PROG, the shared libraries and
-/dev/{null,zero,urandom}; no capabilities; no_new_privs; the worker seccomp allowlist. PROG's
-stdout and stderr are this command's; it gets no other fds and an empty environment.
+UTS and cgroup namespaces, as uid/gid 1000 (host nobody, or you); a minimal read-only root holding
+PROG, the shared libraries and /dev/{null,zero,urandom}; no capabilities; no_new_privs; Landlock
+(read-only, execute only PROG, no TCP, scoped signals and abstract sockets); rlimits; the worker
+seccomp allowlist. PROG's stdout and stderr are this command's; it gets no other fds and an empty
+environment.
 
 options:
   --ro-bind PATH        make host PATH visible read-only at the same path (repeatable)
@@ -27,8 +30,10 @@ options:
   --help                this text
 
 PROG is looked up in $PATH if it has no '/'. Exit status: PROG's own; 128+N if it was killed by
-signal N (the signal is named on stderr, e.g. SIGSYS when seccomp refused a syscall); 125 if the
-sandbox could not be set up (the failed step is named on stderr).
+signal N (named on stderr); 159 (128+SIGSYS) if the sandbox stopped it for a refused syscall,
+which stderr names with its registers (refused syscall ptrace(0x10, ...)); 125 if the
+sandbox could not be set up (the failed step is named on stderr; `airlock doctor` says what this
+kernel offers).
 )";
 
 std::string resolveProgram(const std::string& name) {
@@ -103,7 +108,8 @@ int sandboxRunMain(int argc, char** argv) {
     } else {
       fprintf(stderr, "airlock sandbox run: %s %s\n", spec.program.c_str(),
               exit.describe().c_str());
-      status = 128 + exit.signal;
+      // A refusal ends with the supervisor's SIGKILL; report it as the seccomp kill it is.
+      status = 128 + (exit.killedBySandbox() ? SIGSYS : exit.signal);
     }
   })) {
     fprintf(stderr, "airlock sandbox run: %s\n", exception->getDescription().cStr());

@@ -8,11 +8,14 @@ namespace airlock::sandbox {
 
 std::string ExitStatus::describe() const {
   if (exited) return "exited with status " + std::to_string(code);
+  // The supervisor's SIGKILL is how a refusal ends; the refusal is what matters.
+  if (!refusedSyscall.empty()) return "killed by seccomp: refused syscall " + refusedSyscall;
   const char* abbrev = sigabbrev_np(signal);
   std::string text = "killed by ";
   text += abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-  // The seccomp filter's default action kills the process with SIGSYS.
-  if (signal == SIGSYS) text += " (seccomp refused a syscall)";
+  // Refusals of native syscalls are named above; only the filter's bad-arch action kills with
+  // SIGSYS (the worker is PID 1 of its namespace, so it cannot SIGSYS itself).
+  if (signal == SIGSYS) text += " (seccomp: a foreign-architecture syscall, i386 or x32)";
   return text;
 }
 

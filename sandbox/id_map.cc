@@ -26,14 +26,14 @@ void writeProcFile(pid_t child, const char* name, kj::StringPtr content) {
 }  // namespace _
 
 HostIds sandboxHostIds(uid_t launcherUid, gid_t launcherGid) {
-  if (launcherUid == 0) return {OVERFLOW_HOST_ID, OVERFLOW_HOST_ID};
-  return {launcherUid, launcherGid};
+  if (launcherUid == 0) return {OVERFLOW_HOST_ID, OVERFLOW_HOST_ID, true};
+  return {launcherUid, launcherGid, false};
 }
 
 void writeIdMaps(pid_t child, HostIds ids) {
-  _::writeProcFile(child, "setgroups", "deny");
-  _::writeProcFile(child, "uid_map", kj::str("0 ", ids.uid, " 1\n"));
-  _::writeProcFile(child, "gid_map", kj::str("0 ", ids.gid, " 1\n"));
+  if (!ids.dropSupplementaryGroups) _::writeProcFile(child, "setgroups", "deny");
+  _::writeProcFile(child, "uid_map", kj::str(WORKER_ID, " ", ids.uid, " 1\n"));
+  _::writeProcFile(child, "gid_map", kj::str(WORKER_ID, " ", ids.gid, " 1\n"));
 }
 
 }  // namespace airlock::sandbox

@@ -1,23 +1,29 @@
 #include "sandbox/launcher.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sched.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <kj/debug.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "sandbox/capabilities.h"
 #include "sandbox/child_fds.h"
 #include "sandbox/id_map.h"
+#include "sandbox/landlock.h"
 #include "sandbox/mount_root.h"
+#include "sandbox/resource_limits.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/setup_error.h"
 #include "sandbox/syscall_sets.h"
@@ -40,6 +46,14 @@ struct Pipe {
 Pipe makePipe() {
   int ends[2];
   KJ_SYSCALL(pipe2(ends, O_CLOEXEC));
+  return {kj::AutoCloseFd(ends[0]), kj::AutoCloseFd(ends[1])};
+}
+
+// The setup channel is a socket, not a pipe: besides error text, the child sends the seccomp
+// listener fd over it (SCM_RIGHTS) right before execve.
+Pipe makeSetupChannel() {
+  int ends[2];
+  KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends));
   return {kj::AutoCloseFd(ends[0]), kj::AutoCloseFd(ends[1])};
 }
 
@@ -66,13 +80,18 @@ struct ExecArgs {
 // Everything the child needs, prepared by the broker before clone3.
 struct ChildPlan {
   const RootPlan& root;
+  const LandlockPlan& landlock;
   const SeccompFilter& filter;
   const ExecArgs& exec;
-  const std::string& hostname;
+  const SandboxSpec& spec;
+  bool dropSupplementaryGroups;
   ChildFds fds;
   int releaseFd;     // read end of the sync pipe
-  int setupErrorFd;  // write end of the setup-error pipe (close-on-exec)
+  int setupErrorFd;  // child end of the setup channel (close-on-exec)
 };
+
+// Sent ahead of the listener fd so the parent can tell it from error text.
+constexpr char LISTENER_MARKER = '\0';
 
 // The broker may ignore or handle signals (SIGPIPE, SIGCHLD); the worker starts with defaults
 // and nothing blocked. execve resets handlers but keeps ignored signals and the mask.
@@ -94,12 +113,48 @@ void waitForRelease(int releaseFd, const SetupReporter& reporter) {
   close(releaseFd);
 }
 
-void becomeMappedRoot(const SetupReporter& reporter) {
-  if (setresgid(0, 0, 0) < 0) reporter.fail("switch ids", errno, "setresgid(0, 0, 0)");
-  if (setresuid(0, 0, 0) < 0) reporter.fail("switch ids", errno, "setresuid(0, 0, 0)");
+// Becomes WORKER_ID, the only id mapped, while keeping this namespace's capabilities for the rest
+// of setup: NO_SETUID_FIXUP stops the uid change from clearing them (dropAllCapabilities locks
+// the bit later and empties the sets itself).
+void becomeWorkerIds(bool dropGroups, const SetupReporter& reporter) {
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
+    reporter.fail("switch ids", errno, "prctl(PR_SET_SECUREBITS, NO_SETUID_FIXUP)");
+  }
+  // Host root's supplementary groups (gid 0...) must not come along into the sandbox.
+  if (dropGroups && setgroups(0, nullptr) < 0) reporter.fail("switch ids", errno, "setgroups(0)");
+  if (setresgid(WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
+    reporter.fail("switch ids", errno, "setresgid(%u)", WORKER_ID);
+  }
+  if (setresuid(WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
+    reporter.fail("switch ids", errno, "setresuid(%u)", WORKER_ID);
+  }
 }
 
-// The one linear setup sequence. Every step reports its failure on the setup pipe and exits.
+// Installs the filter and hands its listener to the parent, which supervises refusals. Only
+// syscalls the allowlist has (sendmsg, close) run after the filter, so none can stop here.
+void installSeccomp(const SeccompFilter& filter, const SetupReporter& reporter) {
+  int listener = filter.install();
+  if (listener < 0) reporter.fail("seccomp", -listener, "seccomp(SET_MODE_FILTER, NEW_LISTENER)");
+  char marker = LISTENER_MARKER;
+  struct iovec iov = {&marker, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr message = {};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+  if (sendmsg(reporter.fd(), &message, MSG_NOSIGNAL) != 1) {
+    reporter.fail("seccomp", errno, "sendmsg(listener fd to the launcher)");
+  }
+  close(listener);  // the parent holds the only copy now
+}
+
+// The one linear setup sequence. Every step reports its failure on the setup channel and exits.
 [[noreturn]] void runChild(const ChildPlan& plan) {
   SetupReporter reporter(plan.setupErrorFd);
   // First, so nothing of the broker's signal state reaches the worker or disturbs setup.
@@ -108,54 +163,90 @@ void becomeMappedRoot(const SetupReporter& reporter) {
   waitForRelease(plan.releaseFd, reporter);
   // Before the uid switch: host uid 0's owner access may be needed to reach the sources.
   std::vector<int> sources = openBindSources(plan.root, reporter);
-  // Before the new root: tmpfs files must be created by a mapped uid.
-  becomeMappedRoot(reporter);
+  // Before the new root: tmpfs files must be created by a mapped uid. Capabilities in the new
+  // user namespace are kept until dropAllCapabilities.
+  becomeWorkerIds(plan.dropSupplementaryGroups, reporter);
   // After the uid switch, which clears the parent-death signal: die with the broker.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
     reporter.fail("parent death signal", errno, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
   }
   // While we still hold CAP_SYS_ADMIN in the new user namespace.
   enterNewRoot(plan.root, sources, reporter);
-  if (sethostname(plan.hostname.data(), plan.hostname.size()) < 0) {
-    reporter.fail("hostname", errno, "sethostname(%s)", plan.hostname.c_str());
+  if (sethostname(plan.spec.hostname.data(), plan.spec.hostname.size()) < 0) {
+    reporter.fail("hostname", errno, "sethostname(%s)", plan.spec.hostname.c_str());
   }
   // No controlling terminal: TIOCSTI and job-control signals cannot reach the broker's tty.
   if (setsid() < 0) reporter.fail("new session", errno, "setsid()");
   // After pivot_root, so stdin is the sandbox's own /dev/null.
   arrangeChildFds(plan.fds.channel, plan.fds.stdoutFd, plan.fds.stderrFd, reporter);
-  // After every privileged step; before seccomp, which refuses capset and prctl.
+  // After every privileged step; before seccomp, which refuses capset and prctl. Sets
+  // no_new_privs, which Landlock and seccomp both require without capabilities.
   dropAllCapabilities(reporter);
+  // After pivot_root (its rules name the new root's paths) and no_new_privs; before seccomp,
+  // which refuses the Landlock syscalls.
+  applyLandlock(plan.landlock, reporter);
+  // After the last step that may allocate (RLIMIT_AS could refuse a sanitizer build's mmaps);
+  // before seccomp, to keep the filtered stretch to sendmsg, close and execve.
+  applyResourceLimits(plan.spec.limits, reporter);
   // Last before execve, so the allowlist only has to cover execve and the program itself.
-  int rc = plan.filter.load();
-  if (rc < 0) reporter.fail("seccomp", -rc, "seccomp_load(worker allowlist)");
+  installSeccomp(plan.filter, reporter);
   execve(plan.root.programPath.c_str(), plan.exec.argv.data(), plan.exec.envp.data());
   reporter.fail("execve", errno, "execve(%s)", plan.root.programPath.c_str());
 }
 
-// Reads the child's setup report: empty (EOF) once execve closed the pipe.
-std::string readSetupError(int fd) {
-  std::string message;
-  char buffer[512];
-  while (message.size() < MAX_SETUP_ERROR) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
+struct SetupReport {
+  std::string error;          // empty: execve succeeded
+  kj::AutoCloseFd listener;   // the seccomp listener, if the child got that far
+};
+
+// Reads the child's setup report until EOF (execve closed the channel, or the child exited).
+SetupReport readSetupReport(int fd) {
+  SetupReport report;
+  std::string data;
+  while (data.size() < MAX_SETUP_ERROR) {
+    char buffer[512];
+    struct iovec iov = {buffer, sizeof(buffer)};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr message = {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
-    KJ_SYSCALL(n, "reading the sandbox setup pipe");
+    KJ_SYSCALL(n, "reading the sandbox setup channel");
+    for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr;
+         cmsg = CMSG_NXTHDR(&message, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+      int received;
+      memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
+      kj::AutoCloseFd owned(received);
+      // Exactly one listener, ever; a second fd would be a bug in the child.
+      KJ_REQUIRE(report.listener == nullptr, "sandbox child sent more than one fd");
+      report.listener = kj::mv(owned);
+    }
+    KJ_REQUIRE(!(message.msg_flags & MSG_CTRUNC), "sandbox setup channel: control data cut");
     if (n == 0) break;
-    message.append(buffer, static_cast<size_t>(n));
+    data.append(buffer, static_cast<size_t>(n));
   }
-  return message;
+  // The marker precedes the listener; what follows it is an error (execve failed).
+  size_t start = !data.empty() && data[0] == LISTENER_MARKER ? 1 : 0;
+  report.error = data.substr(start);
+  return report;
 }
 
 }  // namespace _
 
 SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
-  // Everything that can throw is prepared here, before clone3.
+  // Everything that can throw or allocate is prepared here, before clone3.
+  validateResourceLimits(spec.limits);
   RootPlan root = planRoot(spec);
+  LandlockPlan landlock = planLandlock(spec, root);
   SeccompFilter filter = SeccompFilter::compile(defaultWorkerGroups());
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();
-  _::Pipe setupErrors = _::makePipe();
+  _::Pipe setupErrors = _::makeSetupChannel();
 
   int pidfd = -1;
   struct clone_args args = {};
@@ -171,8 +262,8 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
                     strerrorname_np(err), strerror(err), _::HINT);
   }
   if (pid == 0) {
-    _::runChild({root, filter, exec, spec.hostname, fds, release.readEnd.get(),
-                 setupErrors.writeEnd.get()});
+    _::runChild({root, landlock, filter, exec, spec, ids.dropSupplementaryGroups, fds,
+                 release.readEnd.get(), setupErrors.writeEnd.get()});
   }
   // From here on the process object kills and reaps the child if anything throws.
   SandboxedProcess process(static_cast<pid_t>(pid), kj::AutoCloseFd(pidfd));
@@ -183,13 +274,21 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   KJ_SYSCALL(write(release.writeEnd.get(), &go, 1), "releasing the sandbox child");
   release.writeEnd = nullptr;
 
-  std::string error = _::readSetupError(setupErrors.readEnd.get());
-  if (!error.empty()) {
+  _::SetupReport report = _::readSetupReport(setupErrors.readEnd.get());
+  if (report.error.empty() && report.listener == nullptr) {
+    // Cannot happen unless the child is broken; an unsupervised worker must not run.
+    process.kill();
+    report.error = "seccomp: the child exec'd without handing over its listener";
+  }
+  if (!report.error.empty()) {
     ExitStatus status = process.wait();
     kj::throwFatalException(kj::Exception(
         kj::Exception::Type::FAILED, __FILE__, __LINE__,
-        kj::str("sandbox setup failed: ", error, " (child ", status.describe(), "); ", _::HINT)));
+        kj::str("sandbox setup failed: ", report.error, " (child ", status.describe(), "); ",
+                _::HINT)));
   }
+  process.attachSeccompListener(kj::mv(report.listener));
+  process.setLandlockAbi(landlock.abi);
   return process;
 }
 

@@ -6,6 +6,7 @@
 // before exec: a half-applied sandbox never runs code. Called only by the broker (or the CLI),
 // from a single-threaded process, because the child continues as a fork of the caller.
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <kj/io.h>
@@ -21,30 +22,54 @@ struct ExitStatus {
   bool exited = false;   // true: normal exit with `code`; false: killed by `signal`
   int code = 0;
   int signal = 0;
+  std::string refusedSyscall;
+  // Set when the supervisor killed the process (SIGKILL) because seccomp refused a syscall: the
+  // syscall's name and registers, from RefusedSyscall::describe(). Empty otherwise.
+
+  bool killedBySandbox() const { return !refusedSyscall.empty() || (!exited && signal == SIGSYS); }
+  // A seccomp refusal: a named one, or a foreign-architecture call (SIGSYS).
+
   std::string describe() const;
-  // e.g. "exited with status 3", "killed by SIGSEGV", "killed by SIGSYS (seccomp refused a
-  // syscall)".
+  // e.g. "exited with status 3", "killed by SIGSEGV", "killed by seccomp: refused syscall
+  // ptrace(0x10, ...) [always refused: ...]", "killed by SIGSYS (seccomp: a foreign-architecture
+  // syscall, i386 or x32)".
 };
 
-// A sandboxed child process, owned through its pidfd (never a recyclable pid). The destructor
-// kills it with SIGKILL via the pidfd and reaps it.
+// A sandboxed child process, owned through its pidfd (never a recyclable pid), and the supervisor
+// of its seccomp filter, through the filter's listener fd: a refused syscall stops the calling
+// thread until this object reads the notification, records the syscall and kills the process.
+// So whoever owns it must keep servicing it — wait() does; an event loop watches
+// seccompListenerFd() and calls serviceSeccomp() — or a refusing worker just stays stopped (never
+// running the syscall). The destructor kills it with SIGKILL via the pidfd and reaps it.
 class SandboxedProcess {
  public:
   SandboxedProcess(pid_t pid, kj::AutoCloseFd pidfd);
+  // Without a listener yet: launch() attaches it once the child has sent it.
   SandboxedProcess(SandboxedProcess&&) noexcept;
   SandboxedProcess& operator=(SandboxedProcess&&) = delete;
   ~SandboxedProcess();
 
   pid_t pid() const { return pid_; }   // host pid, for logs and audit records only
   int pidfd() const { return pidfd_.get(); }  // readable once the process has exited
+  int seccompListenerFd() const { return listener_.get(); }  // readable when a syscall is refused
+  int landlockAbi() const { return landlockAbi_; }  // the Landlock ABI applied; 0: none
 
   void kill();                         // SIGKILL through the pidfd; idempotent
-  std::optional<ExitStatus> tryReap(); // non-blocking; the status once it has exited
-  ExitStatus wait();                   // blocks until exit
+  void serviceSeccomp();
+  // Non-blocking: for each pending refusal, records the first one and kills the process.
+  std::optional<ExitStatus> tryReap(); // non-blocking (services seccomp first); once exited
+  ExitStatus wait();                   // blocks until exit, servicing seccomp meanwhile
+
+  void attachSeccompListener(kj::AutoCloseFd listener) { listener_ = kj::mv(listener); }
+  void setLandlockAbi(int abi) { landlockAbi_ = abi; }
+  // For launch() only.
 
  private:
   pid_t pid_;
   kj::AutoCloseFd pidfd_;
+  kj::AutoCloseFd listener_;
+  int landlockAbi_ = 0;
+  std::string refusedSyscall_;
   std::optional<ExitStatus> status_;
 };
 
@@ -56,7 +81,8 @@ struct ChildFds {
   // of the caller is closed in the child.
 };
 
-// Starts `spec.program` in a fresh sandbox. Throws kj::Exception naming the failed setup step,
+// Starts `spec.program` in a fresh sandbox. Returns once execve has succeeded, with every layer
+// in place (Landlock as the spec's strictness allows; see SandboxedProcess::landlockAbi()). Throws kj::Exception naming the failed setup step,
 // its arguments and errno (e.g. "sandbox setup failed: pivot_root(/tmp, /tmp): EPERM ...; run
 // `airlock doctor`") if any step fails; the child is then already reaped.
 SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds);

@@ -1,6 +1,7 @@
-// SandboxedProcess: a sandboxed child owned through its pidfd.
+// SandboxedProcess: a sandboxed child owned through its pidfd, and its seccomp supervisor.
 #include "sandbox/launcher.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,19 +11,27 @@
 
 #include <cerrno>
 
+#include "sandbox/refused_syscall.h"
+
 namespace airlock::sandbox {
 
 namespace _ {
 
-ExitStatus toExitStatus(const siginfo_t& info) {
+ExitStatus toExitStatus(const siginfo_t& info, const std::string& refused) {
   ExitStatus status;
   if (info.si_code == CLD_EXITED) {
     status.exited = true;
     status.code = info.si_status;
   } else {
     status.signal = info.si_status;  // CLD_KILLED or CLD_DUMPED
+    status.refusedSyscall = refused;
   }
   return status;
+}
+
+bool readable(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 }  // namespace _
@@ -31,7 +40,12 @@ SandboxedProcess::SandboxedProcess(pid_t pid, kj::AutoCloseFd pidfd)
     : pid_(pid), pidfd_(kj::mv(pidfd)) {}
 
 SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
-    : pid_(other.pid_), pidfd_(kj::mv(other.pidfd_)), status_(other.status_) {}
+    : pid_(other.pid_),
+      pidfd_(kj::mv(other.pidfd_)),
+      listener_(kj::mv(other.listener_)),
+      landlockAbi_(other.landlockAbi_),
+      refusedSyscall_(kj::mv(other.refusedSyscall_)),
+      status_(other.status_) {}
 
 SandboxedProcess::~SandboxedProcess() {
   if (pidfd_ == nullptr || status_) return;
@@ -50,21 +64,46 @@ void SandboxedProcess::kill() {
   }
 }
 
+void SandboxedProcess::serviceSeccomp() {
+  while (listener_ != nullptr && _::readable(listener_.get())) {
+    KJ_IF_MAYBE(refused, receiveRefusal(listener_.get())) {
+      // Recorded before the kill, so the exit status always carries it.
+      if (refusedSyscall_.empty()) refusedSyscall_ = refused->describe();
+      kill();
+    } else {
+      break;
+    }
+  }
+}
+
 std::optional<ExitStatus> SandboxedProcess::tryReap() {
   if (status_ || pidfd_ == nullptr) return status_;
+  serviceSeccomp();
   siginfo_t info = {};
   KJ_SYSCALL(waitid(P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG), pid_);
   if (info.si_pid == 0) return std::nullopt;  // still running
-  status_ = _::toExitStatus(info);
+  status_ = _::toExitStatus(info, refusedSyscall_);
   return status_;
 }
 
 ExitStatus SandboxedProcess::wait() {
   KJ_REQUIRE(pidfd_ != nullptr, "waiting on a moved-from SandboxedProcess");
   if (status_) return *status_;
+  // Service refusals while waiting, or a refusing worker would stay stopped and never exit.
+  bool listening = listener_ != nullptr;
+  for (;;) {
+    struct pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {listener_.get(), POLLIN, 0}};
+    int n = poll(fds, listening ? 2 : 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    KJ_SYSCALL(n, "poll(pidfd, seccomp listener)", pid_);
+    if (listening && (fds[1].revents & POLLIN)) serviceSeccomp();
+    // POLLHUP: no task uses the filter any more (the process is exiting).
+    if (listening && (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL))) listening = false;
+    if (fds[0].revents != 0) break;
+  }
   siginfo_t info = {};
   KJ_SYSCALL(waitid(P_PIDFD, pidfd_.get(), &info, WEXITED), pid_);
-  status_ = _::toExitStatus(info);
+  status_ = _::toExitStatus(info, refusedSyscall_);
   return *status_;
 }
 

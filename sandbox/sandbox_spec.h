@@ -2,10 +2,31 @@
 // What a sandboxed process gets: the one description the launcher, `airlock sandbox run` and the
 // broker's supervisor share.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace airlock::sandbox {
+
+// How hard a layer that the kernel may lack is required. REQUIRED: the launch fails, naming the
+// layer, if the kernel cannot apply it. BEST_EFFORT: the launch goes on without it and the
+// launcher reports what was applied (SandboxedProcess::landlockAbi()). A policy must opt in to
+// BEST_EFFORT explicitly (STYLE rule 12); the broker passes REQUIRED.
+enum class Strictness { REQUIRED, BEST_EFFORT };
+
+// Resource limits applied with setrlimit in the child before execve, soft == hard, so that the
+// worker can lower but never raise them (root here lacks CAP_SYS_RESOURCE, and the worker has no
+// capabilities at all). The core size is always 0 and is not a field. Zero means "unlimited" only
+// for cpuSeconds; the others must be positive.
+struct ResourceLimits {
+  uint64_t addressSpaceMiB = 1024;  // RLIMIT_AS: a memory bomb gets ENOMEM, not the OOM killer
+  uint64_t openFiles = 256;         // RLIMIT_NOFILE: fd exhaustion stays inside the worker
+  uint64_t threads = 64;            // RLIMIT_NPROC: counts the worker's threads (it has no fork);
+                                    // enforced because the worker is not uid 0 (DESIGN)
+  uint64_t fileSizeMiB = 64;        // RLIMIT_FSIZE: the largest file it may write through a fd
+  uint64_t cpuSeconds = 0;          // RLIMIT_CPU: 0 = unlimited, since workers are long-lived;
+                                    // TODO(security): take it from the unit policy
+};
 
 struct SandboxSpec {
   std::string program;
@@ -23,6 +44,12 @@ struct SandboxSpec {
   // The shared-library directories the program needs are added by the launcher itself.
 
   std::string hostname = "airlock";
+
+  Strictness landlock = Strictness::REQUIRED;
+  // Landlock at the highest ABI the kernel offers (up to 7). REQUIRED fails the launch when the
+  // kernel has no Landlock at all.
+
+  ResourceLimits limits;
 };
 
 }  // namespace airlock::sandbox

@@ -1,13 +1,17 @@
 #include "sandbox/seccomp_filter.h"
 
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include <kj/debug.h>
+#include <kj/io.h>
 
 #include "sandbox/syscall_sets.h"
 
@@ -15,65 +19,119 @@ namespace airlock::sandbox {
 
 namespace _ {
 
+// libseccomp refuses SCMP_ACT_NOTIFY as a default action. So the filter is compiled with this
+// placeholder default, which no table entry uses, and every BPF return of it becomes
+// SECCOMP_RET_USER_NOTIF afterwards (checked by the unit tests).
+constexpr uint32_t PLACEHOLDER_DEFAULT = SCMP_ACT_TRAP;
+
+struct Context {
+  scmp_filter_ctx ctx;
+  explicit Context(uint32_t defaultAction) : ctx(seccomp_init(defaultAction)) {
+    KJ_REQUIRE(ctx != nullptr, "seccomp_init failed");
+  }
+  ~Context() { seccomp_release(ctx); }
+  KJ_DISALLOW_COPY(Context);
+};
+
+void check(int rc, const char* what, const char* name) {
+  KJ_REQUIRE(rc == 0, "seccomp_rule_add failed", what, name, strerror(-rc));
+}
+
 void addRule(scmp_filter_ctx ctx, const SyscallEntry& entry) {
   int nr = seccomp_syscall_resolve_name(entry.name);
   KJ_REQUIRE(nr != __NR_SCMP_ERROR, "syscall table names a syscall unknown on this arch",
              entry.name);
-  int rc = 0;
+  // Every comparison is on a register, never on memory the process could change after the check.
   switch (entry.action) {
     case SyscallAction::ALLOW:
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-      break;
+      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0), "allow", entry.name);
+      return;
     case SyscallAction::ALLOW_THREADS_ONLY:
-      // clone's flags are its first argument, a register: safe to decide on.
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                            SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-      break;
-    case SyscallAction::ALLOW_SAFE_IOCTLS:
-      // The request number is a register; the kernel reads it as 32 bits, so compare only those.
-      // FIONBIO/FIOCLEX/FIONCLEX: kj sets fd flags with them; TCGETS: isatty(), answered ENOTTY
-      // on the worker's pipes; FIONREAD: bytes pending. No request that reaches a tty or device.
-      for (unsigned long request : {FIONBIO, FIOCLEX, FIONCLEX, TCGETS, FIONREAD}) {
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFul, request));
-        if (rc != 0) break;
-      }
-      break;
+      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
+            "threads only", entry.name);
+      return;
     case SyscallAction::ERRNO_ENOSYS:
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
-      break;
+      check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0), "enosys", entry.name);
+      return;
+    case SyscallAction::ALLOW_IF_ARG_IN:
+      KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);
+      for (uint64_t value : entry.values) {
+        // int-typed arguments are read by the kernel as 32 bits: compare only those.
+        struct scmp_arg_cmp cmp = {entry.argIndex, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFull, value};
+        check(seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp), "arg in", entry.name);
+      }
+      return;
+    case SyscallAction::ALLOW_W_XOR_X_MMAP:
+      // mmap(addr, len, prot, flags, fd, off). Either no PROT_EXEC, or PROT_EXEC without
+      // PROT_WRITE and without MAP_ANONYMOUS (ld.so mapping a library's text).
+      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+            "mmap no exec", entry.name);
+      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+                             SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, 0),
+                             SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0)),
+            "mmap file exec", entry.name);
+      return;
+    case SyscallAction::ALLOW_NO_EXEC:
+      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
+            "no exec", entry.name);
+      return;
   }
-  KJ_REQUIRE(rc == 0, "seccomp_rule_add failed", entry.name, strerror(-rc));
+  KJ_FAIL_REQUIRE("unknown syscall action", entry.name);
+}
+
+std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
+  int raw = memfd_create("airlock-seccomp-bpf", MFD_CLOEXEC);
+  KJ_SYSCALL(raw, "memfd_create(airlock-seccomp-bpf)");
+  kj::AutoCloseFd memfd(raw);
+  int rc = seccomp_export_bpf(ctx, memfd.get());
+  KJ_REQUIRE(rc == 0, "seccomp_export_bpf failed", strerror(-rc));
+  off_t size = lseek(memfd.get(), 0, SEEK_END);
+  KJ_SYSCALL(size);
+  KJ_REQUIRE(size > 0 && size % sizeof(sock_filter) == 0, "odd BPF program size", size);
+  // The kernel's limit on one filter (BPF_MAXINSNS).
+  KJ_REQUIRE(size / sizeof(sock_filter) <= BPF_MAXINSNS, "seccomp program too long", size);
+  std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+  ssize_t n;
+  KJ_SYSCALL(n = pread(memfd.get(), program.data(), static_cast<size_t>(size), 0));
+  KJ_REQUIRE(n == size, "short read of the BPF program");
+  return program;
 }
 
 }  // namespace _
 
 SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-  KJ_REQUIRE(ctx != nullptr, "seccomp_init failed");
-  SeccompFilter filter(ctx);
+  _::Context context(_::PLACEHOLDER_DEFAULT);
   // The default bad-arch action is KILL_THREAD: a worker thread making an i386 `int 0x80` call
   // would die while the rest ran on. Kill the process instead (DESIGN: measured on 6.18).
-  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  int rc = seccomp_attr_set(context.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
   KJ_REQUIRE(rc == 0, "seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH) failed", strerror(-rc));
   for (const char* name : groupNames) {
     KJ_IF_MAYBE(group, findSyscallGroup(name)) {
-      for (auto& entry : group->syscalls) _::addRule(ctx, entry);
+      for (auto& entry : group->syscalls) _::addRule(context.ctx, entry);
     } else {
       KJ_FAIL_REQUIRE("unknown syscall group", name);
     }
   }
+  SeccompFilter filter;
+  filter.program_ = _::exportProgram(context.ctx);
+  size_t rewritten = 0;
+  for (auto& insn : filter.program_) {
+    if (insn.code == (BPF_RET | BPF_K) && insn.k == _::PLACEHOLDER_DEFAULT) {
+      insn.k = SECCOMP_RET_USER_NOTIF;
+      ++rewritten;
+    }
+  }
+  KJ_ASSERT(rewritten > 0, "compiled seccomp program has no default-action return");
   return filter;
 }
 
-SeccompFilter::SeccompFilter(SeccompFilter&& other) noexcept : ctx_(other.ctx_) {
-  other.ctx_ = nullptr;
+int SeccompFilter::install() const {
+  struct sock_fprog prog = {static_cast<unsigned short>(program_.size()),
+                            const_cast<sock_filter*>(program_.data())};
+  // The listener is created close-on-exec by the kernel.
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  return fd < 0 ? -errno : static_cast<int>(fd);
 }
-
-SeccompFilter::~SeccompFilter() {
-  if (ctx_ != nullptr) seccomp_release(ctx_);
-}
-
-int SeccompFilter::load() const { return seccomp_load(ctx_); }
 
 }  // namespace airlock::sandbox

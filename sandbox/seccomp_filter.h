@@ -1,30 +1,40 @@
 #pragma once
-// Compiles syscall groups (syscall_sets.h) into a libseccomp filter, and loads it.
+// Compiles syscall groups (syscall_sets.h) into a seccomp BPF program, and installs it.
+//
+// Refusals: a syscall the groups do not allow is answered SECCOMP_RET_USER_NOTIF. The calling
+// thread stops inside the kernel before the syscall runs, and the supervisor (the launcher's
+// SandboxedProcess) reads the syscall number and its registers from the listener fd, records them
+// and kills the process with SIGKILL; it never answers, so the syscall never runs. Foreign
+// architectures (i386 `int 0x80`, x32) are killed outright with SECCOMP_RET_KILL_PROCESS (SIGSYS):
+// their numbers mean other syscalls, so they are not worth naming. Why not RET_TRAP: the worker
+// owns its SIGSYS handler and could swallow the report; why not KILL_PROCESS for everything: the
+// parent then learns only "SIGSYS", not which syscall (see docs/sandbox.md).
+
+#include <linux/filter.h>
 
 #include <kj/common.h>
 #include <kj/string.h>
+
+#include <vector>
 
 namespace airlock::sandbox {
 
 class SeccompFilter {
  public:
   static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames);
-  // Default action: kill the whole process (SIGSYS); foreign architectures (i386 `int 0x80`,
-  // x32) also kill the process. Throws kj::Exception on an unknown group or syscall name.
-  // Called in the launcher before clone3, so table errors surface as exceptions in the broker.
+  // Builds the BPF program in the broker (libseccomp), before clone3, so that table errors
+  // surface as exceptions there and the child has nothing to allocate. Throws kj::Exception on an
+  // unknown group or syscall name.
 
-  SeccompFilter(SeccompFilter&& other) noexcept;
-  SeccompFilter& operator=(SeccompFilter&&) = delete;
-  ~SeccompFilter();
+  int install() const;
+  // Installs the program on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns
+  // the listener fd (close-on-exec), or -errno. Child side, after no_new_privs, as the last step
+  // before handing the listener to the parent and execve; allocates nothing, never throws.
 
-  int load() const;
-  // Installs the filter on the calling thread. Returns 0, or -errno. Called in the sandbox child
-  // after clone3, as the last step before execve; never throws (the child reports errors on its
-  // setup pipe instead). Requires PR_SET_NO_NEW_PRIVS (set by the caller).
+  kj::ArrayPtr<const sock_filter> program() const { return kj::arrayPtr(program_.data(), program_.size()); }
 
  private:
-  explicit SeccompFilter(void* ctx) : ctx_(ctx) {}
-  void* ctx_;  // scmp_filter_ctx, owned; nullptr once moved from
+  std::vector<sock_filter> program_;
 };
 
 }  // namespace airlock::sandbox

@@ -1,10 +1,27 @@
 #include "sandbox/syscall_sets.h"
 
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
 namespace airlock::sandbox {
 
 namespace _ {
 
 using A = SyscallAction;
+
+// ioctl requests (register 1; the kernel reads it as 32 bits): FIONBIO/FIOCLEX/FIONCLEX, which kj
+// uses for fd flags; TCGETS, which isatty() sends (ENOTTY on the worker's pipes); FIONREAD. None
+// reaches a terminal's input queue or a device: TIOCSTI and TIOCLINUX are refused by omission.
+constexpr uint64_t SAFE_IOCTLS[] = {FIONBIO, FIOCLEX, FIONCLEX, TCGETS, FIONREAD};
+
+// prctl options (register 0): naming threads and reading back harmless state. Everything that
+// changes the process's security state (PR_SET_SECCOMP, PR_SET_SECUREBITS, PR_CAP_AMBIENT,
+// PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE, PR_SET_MM, PR_SET_PTRACER...) is refused by omission.
+constexpr uint64_t SAFE_PRCTL_OPTIONS[] = {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE};
+
+// socketpair domains (register 0): only a local pair, which reaches nothing outside the process.
+constexpr uint64_t LOCAL_SOCKET_DOMAINS[] = {AF_UNIX};
 
 // Everything on already-open descriptors. The root is read-only and empty of secrets, so even
 // path-based metadata calls reveal nothing beyond the bound libraries.
@@ -17,13 +34,17 @@ constexpr SyscallEntry BASIC_IO[] = {
     {"fcntl", A::ALLOW},      {"fstat", A::ALLOW},      {"newfstatat", A::ALLOW},
     {"statx", A::ALLOW},      {"fstatfs", A::ALLOW},    {"ftruncate", A::ALLOW},
     {"fsync", A::ALLOW},      {"fdatasync", A::ALLOW},  {"getdents64", A::ALLOW},
-    {"close_range", A::ALLOW},  {"ioctl", A::ALLOW_SAFE_IOCTLS},
+    {"close_range", A::ALLOW},
+    {"ioctl", A::ALLOW_IF_ARG_IN, 1, SAFE_IOCTLS},
 };
 
-// Heap and mappings. No memfd_create: with it a worker could create and exec a new binary.
+// Heap and mappings, W^X: ld.so maps libraries read+exec from files and later makes RELRO
+// read-only, which is all the exec a normal program needs; no mapping is ever writable and
+// executable, anonymous memory is never executable, and mprotect never adds exec, so bytes the
+// worker writes never become code. No memfd_create or pkey_mprotect (forbidden below).
 constexpr SyscallEntry MEMORY[] = {
-    {"mmap", A::ALLOW},    {"munmap", A::ALLOW},  {"mprotect", A::ALLOW},
-    {"mremap", A::ALLOW},  {"madvise", A::ALLOW}, {"brk", A::ALLOW},
+    {"mmap", A::ALLOW_W_XOR_X_MMAP}, {"munmap", A::ALLOW},  {"mprotect", A::ALLOW_NO_EXEC},
+    {"mremap", A::ALLOW},            {"madvise", A::ALLOW}, {"brk", A::ALLOW},
 };
 
 // What execve, ld.so and libc start-up need. execve must be allowed because the filter is
@@ -36,8 +57,8 @@ constexpr SyscallEntry PROCESS_STARTUP[] = {
     {"readlink", A::ALLOW},        {"readlinkat", A::ALLOW},   {"getcwd", A::ALLOW},
     {"uname", A::ALLOW},           {"getuid", A::ALLOW},       {"geteuid", A::ALLOW},
     {"getgid", A::ALLOW},          {"getegid", A::ALLOW},      {"getresuid", A::ALLOW},
-    {"getresgid", A::ALLOW},       {"getpid", A::ALLOW},       {"getppid", A::ALLOW},
-    {"sched_getaffinity", A::ALLOW},
+    {"getresgid", A::ALLOW},       {"getgroups", A::ALLOW},     {"getpid", A::ALLOW},       {"getppid", A::ALLOW},
+    {"sched_getaffinity", A::ALLOW}, {"prctl", A::ALLOW_IF_ARG_IN, 0, SAFE_PRCTL_OPTIONS},
 };
 
 // Own signal handling (kj's event loop reads signals through a signalfd). Kill is confined by
@@ -76,6 +97,12 @@ constexpr SyscallEntry UNIX_SOCKET_IO[] = {
     {"poll", A::ALLOW},         {"ppoll", A::ALLOW},        {"pselect6", A::ALLOW},
 };
 
+// Not in the default set: a worker that wants a private socketpair (e.g. a library's own
+// wake-up pipe). AF_UNIX only; socket(2) stays forbidden, since a path socket could be connected.
+constexpr SyscallEntry LOCAL_SOCKETPAIR[] = {
+    {"socketpair", A::ALLOW_IF_ARG_IN, 0, LOCAL_SOCKET_DOMAINS},
+};
+
 constexpr SyscallEntry EXIT[] = {
     {"exit", A::ALLOW},
     {"exit_group", A::ALLOW},
@@ -99,6 +126,8 @@ constexpr SyscallGroup GROUPS[] = {
     {"unix-socket-io",
      "the broker channel on fd 3 (SCM_RIGHTS) and the kj epoll loop; no new sockets",
      UNIX_SOCKET_IO},
+    {"local-socketpair", "AF_UNIX socketpair only: a connected pair private to the process",
+     LOCAL_SOCKETPAIR},
     {"exit", "ending the process", EXIT},
 };
 
@@ -139,7 +168,6 @@ constexpr ForbiddenSyscall FORBIDDEN[] = {
     {"delete_module", "unloads kernel code"},
     {"personality", "can re-enable legacy behaviour such as READ_IMPLIES_EXEC"},
     {"socket", "v1 workers get sockets only from the broker"},
-    {"socketpair", "v1 workers get sockets only from the broker"},
     {"fork", "one process per sandbox; a fork bomb needs it"},
     {"vfork", "one process per sandbox"},
     {"execveat", "could execute a memfd or a passed fd"},
@@ -151,8 +179,21 @@ constexpr ForbiddenSyscall FORBIDDEN[] = {
     {"setresuid", "no identity changes inside the sandbox"},
     {"setresgid", "no identity changes inside the sandbox"},
     {"capset", "capabilities are dropped for good"},
-    {"prctl", "securebits, dumpable and similar process attributes stay as set"},
-    {"seccomp", "no filter changes after exec"},
+    {"seccomp", "no new filters or listeners after exec (prctl(PR_SET_SECCOMP) is refused too)"},
+    {"pkey_mprotect", "would make memory executable past mprotect's W^X filter"},
+    {"pidfd_getfd", "copies descriptors out of other processes"},
+    {"kcmp", "compares other processes' kernel objects"},
+    {"modify_ldt", "16-bit segments and a history of kernel bugs"},
+    {"iopl", "port I/O"},
+    {"ioperm", "port I/O"},
+    {"clock_settime", "the host clock is not namespaced"},
+    {"clock_adjtime", "the host clock is not namespaced"},
+    {"settimeofday", "the host clock is not namespaced"},
+    {"adjtimex", "the host clock is not namespaced"},
+    {"setdomainname", "set once by the launcher"},
+    {"setgroups", "no identity changes inside the sandbox"},
+    {"move_pages", "acts on other processes' memory"},
+    {"migrate_pages", "acts on other processes' memory"},
     {"reboot", "host control"},
     {"swapon", "host control"},
     {"acct", "host control"},

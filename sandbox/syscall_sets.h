@@ -5,18 +5,28 @@
 #include <kj/common.h>
 #include <kj/string.h>
 
+#include <cstdint>
+
 namespace airlock::sandbox {
 
 enum class SyscallAction {
   ALLOW,
   ALLOW_THREADS_ONLY,  // clone(2) only with CLONE_THREAD in its flags register: no processes
   ERRNO_ENOSYS,        // refused with ENOSYS so that libc falls back to an allowed older call
-  ALLOW_SAFE_IOCTLS,   // ioctl(2) only for fd-flag and tty-query requests (see seccomp_filter.cc)
+  ALLOW_IF_ARG_IN,     // only if the low 32 bits of register `argIndex` are one of `values`
+  ALLOW_W_XOR_X_MMAP,  // mmap(2): never PROT_WRITE|PROT_EXEC; PROT_EXEC only for file mappings
+  ALLOW_NO_EXEC,       // mprotect(2): never PROT_EXEC (so written memory never becomes code)
 };
+// Anything not allowed is refused by the filter's default action: the supervisor is notified
+// (it names the syscall and its registers) and kills the process; see seccomp_filter.h.
+// Arguments are decided on registers only, never on memory the process can change after the
+// check (which is why clone3, whose flags live in memory, gets ENOSYS).
 
 struct SyscallEntry {
   const char* name;    // x86_64 name as libseccomp spells it
   SyscallAction action;
+  unsigned argIndex = 0;                         // ALLOW_IF_ARG_IN: which register
+  kj::ArrayPtr<const uint64_t> values = nullptr; // ALLOW_IF_ARG_IN: the permitted values
 };
 
 struct SyscallGroup {

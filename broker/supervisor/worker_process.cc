@@ -36,11 +36,20 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
   spec.program = unit.workerPath;
   spec.readOnlyPaths = unit.readOnlyPaths;
   spec.env = {"AIRLOCK_UNIT=" + unit.name};
+  // Policies cannot weaken the sandbox yet: Landlock is required and the limits are the
+  // defaults. TODO(security): policy keys for limits and an explicit `unsafe_` best-effort.
+  spec.landlock = sandbox::Strictness::REQUIRED;
   sandbox::ChildFds fds;
   fds.channel = workerEnd.get();
   fds.stdoutFd = outputWrite.get();
   fds.stderrFd = outputWrite.get();
   auto process = sandbox::launch(spec, fds);
+  spdlog::info("unit {}: worker pid {} sandboxed: landlock ABI {}, rlimits as {} MiB, {} files, "
+               "{} threads, file size {} MiB, cpu {}", unit.name, process.pid(),
+               process.landlockAbi(), spec.limits.addressSpaceMiB, spec.limits.openFiles,
+               spec.limits.threads, spec.limits.fileSizeMiB,
+               spec.limits.cpuSeconds == 0 ? std::string("unlimited")
+                                           : std::to_string(spec.limits.cpuSeconds) + " s");
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
                                  kj::mv(outputRead));

@@ -202,6 +202,22 @@ TEST_F(BrokerTest, ACrashingWorkerIsReportedWithItsSignalAndReplaced) {
   ASSERT_TRUE(next.ok()) << next.describe();
 }
 
+TEST_F(BrokerTest, AWorkerStoppedBySeccompIsAuditedWithTheSyscallsName) {
+  start();
+  auto outcome = call("ptrace", "");
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED) << outcome.describe();
+  EXPECT_NE(outcome.message().find("refused syscall ptrace(0x10, 0x1"), std::string::npos)
+      << outcome.message();
+  auto exit = broker_->waitForRecord({{"event", "worker.exit"}});
+  ASSERT_FALSE(exit.is_null());
+  EXPECT_NE(exit["result"].get<std::string>().find("killed by seccomp: refused syscall ptrace("),
+            std::string::npos)
+      << exit.dump();
+  EXPECT_NE(broker_->log().find("refused syscall ptrace("), std::string::npos) << broker_->log();
+  auto next = call("echo", "after the refusal");
+  ASSERT_TRUE(next.ok()) << next.describe();
+}
+
 TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
   start(probePolicy("", 700));
   auto outcome = call("hang", "");

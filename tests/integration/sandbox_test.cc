@@ -11,6 +11,7 @@
 
 #include <kj/debug.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,8 +42,10 @@ ProbeResult runProbe(SandboxSpec spec, int channel = -1) {
   kj::AutoCloseFd readEnd(ends[0]), writeEnd(ends[1]);
   auto process = launch(spec, ChildFds{channel, writeEnd.get(), -1});
   writeEnd = nullptr;
-  std::string output = readAll(readEnd.get());
-  return {process.wait(), output};
+  // Wait first: wait() services seccomp refusals, without which a refusing probe stays stopped
+  // and its stdout never reaches EOF. Probe output is far below a pipe's capacity.
+  ExitStatus status = process.wait();
+  return {status, readAll(readEnd.get())};
 }
 
 SandboxSpec probeSpec(std::vector<std::string> args) {
@@ -74,10 +77,20 @@ std::string nsLink(const std::string& pid, const char* kind) {
   return n > 0 ? std::string(target, static_cast<size_t>(n)) : "<unreadable>";
 }
 
-TEST(Sandbox, RunsADynamicallyLinkedProgramAsUidZeroInside) {
+TEST(Sandbox, RunsADynamicallyLinkedProgramAsANonRootUidInside) {
   auto result = probe({"whoami"});
   EXPECT_TRUE(result.status.exited) << result.status.describe();
-  EXPECT_EQ(result.output, "uid=0 gid=0\n");
+  EXPECT_EQ(result.output, "uid=1000 gid=1000\n");
+}
+
+TEST(Sandbox, NoSupplementaryGroupOfTheLauncherComesAlong) {
+  auto result = probe({"groups"});
+  EXPECT_TRUE(result.status.exited) << result.status.describe();
+  if (geteuid() == 0) {
+    EXPECT_EQ(result.output, "groups:\n");  // host root's groups (gid 0) are dropped
+  } else {
+    EXPECT_EQ(result.output.find("groups: 0"), std::string::npos) << result.output;
+  }
 }
 
 TEST(Sandbox, WorkerRunsAsHostNobodyWithNoCapabilitiesNoNewPrivsAndSeccomp) {
@@ -178,7 +191,7 @@ TEST(Sandbox, ProgramUnderA0700RootOwnedDirectoryStillStarts) {
   spec.program = copy;
   spec.args = {"whoami"};
   auto result = runProbe(spec);
-  EXPECT_EQ(result.output, "uid=0 gid=0\n") << result.status.describe();
+  EXPECT_EQ(result.output, "uid=1000 gid=1000\n") << result.status.describe();
   unlink(copy.c_str());
   rmdir(dir);
 }
@@ -194,14 +207,77 @@ TEST(Sandbox, ThreadsWorkAndClone3FallsBackWithEnosys) {
   EXPECT_EQ(probe({"clone3"}).output, "errno=ENOSYS\n");
 }
 
-TEST(Sandbox, RefusedSyscallsKillTheProcessWithSigsys) {
-  for (const char* attack : {"fork", "socket-inet", "socket-unix", "ptrace", "mount",
-                             "unshare-user", "io-uring", "tiocsti", "int80"}) {
+TEST(Sandbox, RefusedSyscallsKillTheProcessAndAreNamed) {
+  struct Case {
+    const char* probe;
+    const char* refused;  // how the supervisor names it
+  };
+  for (auto [attack, refused] : {Case{"fork", "clone(0x11, "}, Case{"socket-inet", "socket(0x2, "},
+                                 Case{"socket-unix", "socket(0x1, "}, Case{"ptrace", "ptrace("},
+                                 Case{"mount", "mount("}, Case{"unshare-user", "unshare(0x10000000"},
+                                 Case{"io-uring", "io_uring_setup("},
+                                 Case{"tiocsti", "ioctl(0x0, 0x5412"}}) {
     auto result = probe({attack});
-    EXPECT_FALSE(result.status.exited) << attack << ": " << result.output;
-    EXPECT_EQ(result.status.signal, SIGSYS) << attack << ": " << result.status.describe();
+    EXPECT_TRUE(result.status.killedBySandbox()) << attack << ": " << result.status.describe();
+    EXPECT_EQ(result.status.refusedSyscall.rfind(refused, 0), 0u)
+        << attack << ": " << result.status.describe();
     EXPECT_EQ(result.output, "") << attack;
   }
+}
+
+TEST(Sandbox, ForeignArchitectureSyscallsKillTheProcessWithSigsys) {
+  auto result = probe({"int80"});
+  EXPECT_FALSE(result.status.exited) << result.output;
+  EXPECT_EQ(result.status.signal, SIGSYS) << result.status.describe();
+  EXPECT_EQ(result.output, "");
+}
+
+TEST(Sandbox, WritableMemoryNeverBecomesExecutable) {
+  for (auto [attack, refused] : {std::pair{"mmap-wx", "mmap("}, std::pair{"mmap-anon-x", "mmap("},
+                                 std::pair{"mprotect-x", "mprotect("}}) {
+    auto result = probe({attack});
+    EXPECT_EQ(result.status.refusedSyscall.rfind(refused, 0), 0u)
+        << attack << ": " << result.status.describe();
+  }
+}
+
+TEST(Sandbox, PrctlOnlyForHarmlessOptions) {
+  EXPECT_EQ(probe({"prctl-name"}).output, "ok\n");
+  auto result = probe({"prctl-seccomp"});
+  EXPECT_EQ(result.status.refusedSyscall.rfind("prctl(0x16, 0x2", 0), 0u)
+      << result.status.describe();
+}
+
+TEST(Sandbox, ResourceLimitsAreTheSpecsWithCoreDumpsOff) {
+  auto spec = probeSpec({"rlimits"});
+  spec.limits.addressSpaceMiB = 512;
+  spec.limits.openFiles = 100;
+  spec.limits.threads = 8;
+  spec.limits.fileSizeMiB = 3;
+  spec.limits.cpuSeconds = 60;
+  EXPECT_EQ(runProbe(spec).output, "as=512 nofile=100 nproc=8 fsize=3 core=0 cpu=60\n");
+}
+
+TEST(Sandbox, LandlockIsAppliedAtTheKernelsAbi) {
+  auto process = launch(probeSpec({"sleep"}), ChildFds{});
+  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1 /* VERSION */);
+  ASSERT_GT(abi, 0) << "this kernel has no Landlock; run `airlock doctor`";
+  EXPECT_EQ(process.landlockAbi(), std::min(abi, 7L));
+}
+
+TEST(Sandbox, LandlockAllowsExecutingOnlyTheProgram) {
+  // The library directories are mounted executable (ld.so needs that), so only Landlock stands
+  // between the worker and another binary there.
+  std::string other;
+  for (const char* candidate : {"/usr/lib/systemd/systemd-ac-power", "/usr/lib/udev/hwclock-set",
+                                "/usr/lib/openssh/ssh-keysign"}) {
+    if (access(candidate, X_OK) == 0) {
+      other = candidate;
+      break;
+    }
+  }
+  if (other.empty()) GTEST_SKIP() << "no executable under /usr/lib to try";
+  EXPECT_EQ(probe({"exec", other}).output, "errno=EACCES\n");
 }
 
 TEST(Sandbox, ExitCodesAndCrashesAreReported) {

@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +108,11 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok("woke");
   });
   worker.method("spam-fds", spamFds);
+  worker.method("ptrace", [](airlock::Call&) -> airlock::Reply {
+    // PTRACE_ATTACH to pid 1 of its own namespace (itself): refused by seccomp before it runs.
+    syscall(SYS_ptrace, 16, 1, 0, 0);
+    return airlock::Reply::error("ptrace was not refused");
+  });
   worker.method("exit", [](airlock::Call&) -> airlock::Reply { _exit(3); });
   return worker.serve();
 }

@@ -7,7 +7,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -87,12 +90,52 @@ int channelEcho() {
   return 0;
 }
 
+unsigned long long limitOf(int resource) {
+  struct rlimit limit;
+  getrlimit(resource, &limit);
+  return limit.rlim_cur == RLIM_INFINITY ? 0 : static_cast<unsigned long long>(limit.rlim_cur);
+}
+
+int printLimits() {
+  printf("as=%llu nofile=%llu nproc=%llu fsize=%llu core=%llu cpu=%llu\n",
+         limitOf(RLIMIT_AS) >> 20, limitOf(RLIMIT_NOFILE), limitOf(RLIMIT_NPROC),
+         limitOf(RLIMIT_FSIZE) >> 20, limitOf(RLIMIT_CORE), limitOf(RLIMIT_CPU));
+  return 0;
+}
+
+int mapProbe(const std::string& probe) {
+  constexpr size_t PAGE = 4096;
+  int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+  if (probe == "mmap-wx") {
+    return report(mmap(nullptr, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, anon, -1, 0) == MAP_FAILED ? -1 : 0);
+  }
+  if (probe == "mmap-anon-x") {
+    return report(mmap(nullptr, PAGE, PROT_READ | PROT_EXEC, anon, -1, 0) == MAP_FAILED ? -1 : 0);
+  }
+  void* page = mmap(nullptr, PAGE, PROT_READ | PROT_WRITE, anon, -1, 0);
+  if (page == MAP_FAILED) return report(-1);
+  static_cast<unsigned char*>(page)[0] = 0xc3;  // ret
+  return report(mprotect(page, PAGE, PROT_READ | PROT_EXEC));  // "mprotect-x"
+}
+
 int runProbe(const std::string& probe, const char* arg) {
   if (probe == "whoami") {
     printf("uid=%d gid=%d\n", getuid(), getgid());
     return 0;
   }
+  if (probe == "groups") {
+    gid_t groups[64];
+    int n = getgroups(64, groups);
+    printf("groups:");
+    for (int i = 0; i < n; ++i) printf(" %u", groups[i]);
+    printf("\n");
+    return 0;
+  }
   if (probe == "list-fds") return listFds();
+  if (probe == "rlimits") return printLimits();
+  if (probe == "mmap-wx" || probe == "mmap-anon-x" || probe == "mprotect-x") return mapProbe(probe);
+  if (probe == "prctl-name") return report(prctl(PR_SET_NAME, "probe", 0, 0, 0));
+  if (probe == "prctl-seccomp") return report(prctl(PR_SET_SECCOMP, 2, 0, 0, 0));
   if (probe == "env") return printEnv();
   if (probe == "hostname") {
     struct utsname names;

@@ -3,36 +3,78 @@
 
 #include "sandbox/id_map.h"
 #include "sandbox/launcher.h"
+#include "sandbox/refused_syscall.h"
 
 namespace airlock::sandbox {
 namespace {
 
-TEST(ExitStatus, DescribesANormalExit) {
-  ExitStatus status{true, 3, 0};
-  EXPECT_EQ(status.describe(), "exited with status 3");
+ExitStatus killedBy(int signal, std::string refused = "") {
+  ExitStatus status;
+  status.signal = signal;
+  status.refusedSyscall = std::move(refused);
+  return status;
 }
 
-TEST(ExitStatus, NamesSeccompForSigsys) {
-  ExitStatus status{false, 0, SIGSYS};
-  EXPECT_EQ(status.describe(), "killed by SIGSYS (seccomp refused a syscall)");
+TEST(ExitStatus, DescribesANormalExit) {
+  ExitStatus status;
+  status.exited = true;
+  status.code = 3;
+  EXPECT_EQ(status.describe(), "exited with status 3");
+  EXPECT_FALSE(status.killedBySandbox());
+}
+
+TEST(ExitStatus, NamesTheRefusedSyscallWhenTheSupervisorKilledTheWorker) {
+  auto status = killedBy(SIGKILL, "ptrace(0x10, 0x1, 0x0, 0x0, 0x0, 0x0)");
+  EXPECT_EQ(status.describe(),
+            "killed by seccomp: refused syscall ptrace(0x10, 0x1, 0x0, 0x0, 0x0, 0x0)");
+  EXPECT_TRUE(status.killedBySandbox());
+}
+
+TEST(ExitStatus, SigsysWithoutARefusalIsAForeignArchitectureCall) {
+  EXPECT_EQ(killedBy(SIGSYS).describe(),
+            "killed by SIGSYS (seccomp: a foreign-architecture syscall, i386 or x32)");
+  EXPECT_TRUE(killedBy(SIGSYS).killedBySandbox());
 }
 
 TEST(ExitStatus, NamesOtherSignals) {
-  EXPECT_EQ((ExitStatus{false, 0, SIGSEGV}).describe(), "killed by SIGSEGV");
-  EXPECT_EQ((ExitStatus{false, 0, SIGKILL}).describe(), "killed by SIGKILL");
+  EXPECT_EQ(killedBy(SIGSEGV).describe(), "killed by SIGSEGV");
+  EXPECT_EQ(killedBy(SIGKILL).describe(), "killed by SIGKILL");
+  EXPECT_FALSE(killedBy(SIGKILL).killedBySandbox());
+}
+
+TEST(RefusedSyscall, NamesTheSyscallFromTheTableWithRegistersAndTheForbiddenReason) {
+  RefusedSyscall refused;
+  refused.arch = 0xc000003e;  // AUDIT_ARCH_X86_64
+  refused.nr = 101;           // ptrace
+  refused.args[0] = 0x10;
+  refused.args[1] = 42;
+  EXPECT_EQ(refused.describe(),
+            "ptrace(0x10, 0x2a, 0x0, 0x0, 0x0, 0x0) [always refused: inspects and controls other "
+            "processes]");
+}
+
+TEST(RefusedSyscall, AnUnknownNumberIsShownAsANumber) {
+  RefusedSyscall refused;
+  refused.arch = 0xc000003e;
+  refused.nr = 4000;
+  EXPECT_EQ(refused.describe(), "syscall_4000(0x0, 0x0, 0x0, 0x0, 0x0, 0x0)");
 }
 
 TEST(IdMap, RootLauncherNeverMapsHostRootIntoTheSandbox) {
   HostIds ids = sandboxHostIds(0, 0);
   EXPECT_EQ(ids.uid, OVERFLOW_HOST_ID);
   EXPECT_EQ(ids.gid, OVERFLOW_HOST_ID);
+  EXPECT_TRUE(ids.dropSupplementaryGroups);
 }
 
 TEST(IdMap, UnprivilegedLauncherMapsItsOwnIds) {
   HostIds ids = sandboxHostIds(1000, 1001);
   EXPECT_EQ(ids.uid, 1000u);
   EXPECT_EQ(ids.gid, 1001u);
+  EXPECT_FALSE(ids.dropSupplementaryGroups);
 }
+
+TEST(IdMap, TheWorkerIsNotUidZeroInside) { EXPECT_NE(WORKER_ID, 0u); }
 
 }  // namespace
 }  // namespace airlock::sandbox

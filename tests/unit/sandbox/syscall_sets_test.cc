@@ -1,7 +1,11 @@
 #include "sandbox/syscall_sets.h"
 
 #include <gtest/gtest.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include <set>
 #include <string>
@@ -28,7 +32,9 @@ TEST(SyscallSets, ForbiddenListCoversTheIssuesMustNotAllowList) {
        {"ptrace", "mount", "unshare", "setns", "bpf", "io_uring_setup", "io_uring_enter",
         "io_uring_register", "keyctl", "perf_event_open", "userfaultfd", "process_vm_readv",
         "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-        "personality", "socket", "fork", "vfork", "chroot", "pivot_root"}) {
+        "personality", "socket", "fork", "vfork", "chroot", "pivot_root", "seccomp",
+        "add_key", "request_key", "delete_module", "open_by_handle_at", "memfd_create",
+        "execveat", "pkey_mprotect", "clock_settime", "settimeofday", "sethostname"}) {
     EXPECT_EQ(forbidden.count(name), 1u) << name;
   }
 }
@@ -81,8 +87,69 @@ TEST(SyscallSets, DefaultWorkerGroupsAllExist) {
   EXPECT_TRUE(findSyscallGroup("no-such-group") == nullptr);
 }
 
+const SyscallEntry* findEntry(const char* name) {
+  for (auto& group : syscallGroups()) {
+    for (auto& syscall : group.syscalls) {
+      if (std::string(syscall.name) == name) return &syscall;
+    }
+  }
+  return nullptr;
+}
+
+std::set<uint64_t> allowedValues(const char* name) {
+  auto* entry = findEntry(name);
+  if (entry == nullptr) return {};
+  EXPECT_EQ(entry->action, SyscallAction::ALLOW_IF_ARG_IN) << name;
+  return std::set<uint64_t>(entry->values.begin(), entry->values.end());
+}
+
+TEST(SyscallSets, IoctlAllowlistExcludesTerminalInjection) {
+  auto ioctls = allowedValues("ioctl");
+  EXPECT_FALSE(ioctls.empty());
+  EXPECT_EQ(ioctls.count(TIOCSTI), 0u);
+  EXPECT_EQ(ioctls.count(TIOCLINUX), 0u);
+  EXPECT_EQ(ioctls.count(TIOCSCTTY), 0u);
+}
+
+TEST(SyscallSets, PrctlAllowlistCannotChangeSecurityState) {
+  auto options = allowedValues("prctl");
+  EXPECT_FALSE(options.empty());
+  for (uint64_t option : {PR_SET_SECCOMP, PR_SET_SECUREBITS, PR_CAP_AMBIENT, PR_CAPBSET_DROP,
+                          PR_SET_DUMPABLE, PR_SET_MM, PR_SET_PTRACER, PR_SET_NO_NEW_PRIVS,
+                          PR_SET_KEEPCAPS, PR_SET_PDEATHSIG}) {
+    EXPECT_EQ(options.count(option), 0u) << option;
+  }
+}
+
+TEST(SyscallSets, SocketpairIsLocalOnlyAndNotInTheDefaultSet) {
+  auto domains = allowedValues("socketpair");
+  EXPECT_EQ(domains, (std::set<uint64_t>{static_cast<uint64_t>(AF_UNIX)}));
+  for (const char* name : defaultWorkerGroups()) EXPECT_STRNE(name, "local-socketpair");
+}
+
+TEST(SyscallSets, MappingsAreWriteXorExecute) {
+  ASSERT_NE(findEntry("mmap"), nullptr);
+  ASSERT_NE(findEntry("mprotect"), nullptr);
+  EXPECT_EQ(findEntry("mmap")->action, SyscallAction::ALLOW_W_XOR_X_MMAP);
+  EXPECT_EQ(findEntry("mprotect")->action, SyscallAction::ALLOW_NO_EXEC);
+}
+
 TEST(SeccompFilter, CompilesTheDefaultWorkerGroups) {
   EXPECT_NO_THROW(SeccompFilter::compile(defaultWorkerGroups()));
+}
+
+TEST(SeccompFilter, RefusalsNotifyTheSupervisorAndForeignArchitecturesKill) {
+  auto filter = SeccompFilter::compile(defaultWorkerGroups());
+  size_t notify = 0, killProcess = 0, trap = 0;
+  for (auto& insn : filter.program()) {
+    if (insn.code != (BPF_RET | BPF_K)) continue;
+    if (insn.k == SECCOMP_RET_USER_NOTIF) ++notify;
+    if (insn.k == SECCOMP_RET_KILL_PROCESS) ++killProcess;
+    if ((insn.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_TRAP) ++trap;
+  }
+  EXPECT_GT(notify, 0u);       // the default action
+  EXPECT_GT(killProcess, 0u);  // the bad-arch action
+  EXPECT_EQ(trap, 0u);         // the placeholder is gone: a worker's SIGSYS handler sees nothing
 }
 
 TEST(SeccompFilter, RejectsAnUnknownGroupName) {

@@ -1,0 +1,55 @@
+#include "sandbox/refused_syscall.h"
+
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+
+#include <kj/debug.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "sandbox/syscall_sets.h"
+
+namespace airlock::sandbox {
+
+std::string RefusedSyscall::describe() const {
+  char* resolved = seccomp_syscall_resolve_num_arch(arch, nr);
+  std::string name = resolved != nullptr ? resolved : "syscall_" + std::to_string(nr);
+  free(resolved);
+  std::string text = name + "(";
+  for (int i = 0; i < 6; ++i) {
+    char hex[24];
+    snprintf(hex, sizeof(hex), "%s0x%" PRIx64, i > 0 ? ", " : "", args[i]);
+    text += hex;
+  }
+  text += ")";
+  for (auto& forbidden : forbiddenSyscalls()) {
+    if (name == forbidden.name) {
+      text += std::string(" [always refused: ") + forbidden.reason + "]";
+      break;
+    }
+  }
+  return text;
+}
+
+kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd) {
+  struct seccomp_notif notification;
+  memset(&notification, 0, sizeof(notification));  // the kernel requires a zeroed buffer
+  if (ioctl(listenerFd, SECCOMP_IOCTL_NOTIF_RECV, &notification) < 0) {
+    // ENOENT: the thread was killed before we read it. EBADF/ENOTTY would be our bug.
+    if (errno == ENOENT || errno == EINTR) return nullptr;
+    KJ_FAIL_SYSCALL("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", errno, listenerFd);
+  }
+  RefusedSyscall refused;
+  refused.arch = notification.data.arch;
+  refused.nr = notification.data.nr;
+  for (int i = 0; i < 6; ++i) refused.args[i] = notification.data.args[i];
+  refused.pid = notification.pid;
+  return refused;
+}
+
+}  // namespace airlock::sandbox

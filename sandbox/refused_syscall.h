@@ -1,0 +1,30 @@
+#pragma once
+// A syscall the seccomp filter refused, as the kernel reported it on the listener fd: supervisor
+// side only (the launcher's SandboxedProcess). Names come from libseccomp's syscall table and the
+// reason, for an always-refused syscall, from syscall_sets.h.
+
+#include <cstdint>
+#include <string>
+
+#include <kj/common.h>
+
+namespace airlock::sandbox {
+
+struct RefusedSyscall {
+  uint32_t arch = 0;  // AUDIT_ARCH_* as the kernel reports it (libseccomp uses the same values)
+  int nr = -1;
+  uint64_t args[6] = {};  // register values at the call; pointers are shown, never followed
+  uint32_t pid = 0;       // the calling thread, in the supervisor's PID namespace
+
+  std::string describe() const;
+  // e.g. "ptrace(0x10, 0x1, 0x0, 0x0, 0x0, 0x0) [always refused: inspects and controls other
+  // processes]" or "socket(0x2, 0x1, 0x0, ...)"; an unknown number shows as "syscall_512(...)".
+};
+
+kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd);
+// Reads one pending notification (SECCOMP_IOCTL_NOTIF_RECV) and never answers it: the thread
+// stays stopped before the syscall until the caller kills the process. Call only after poll()
+// reported the fd readable, since the ioctl blocks otherwise. Returns nullptr if the thread died
+// first (ENOENT) or the listener is gone. Throws kj::Exception on other errors.
+
+}  // namespace airlock::sandbox
