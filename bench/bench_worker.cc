@@ -1,0 +1,50 @@
+// airlock-bench-worker: the worker the benchmarks call through airlockd.
+//   noop       answers its payload
+//   open-loop  payload "N PATH": N brokered fs.open(PATH, read), each timed here, inside the
+//              worker; answers N little-endian int64 nanosecond samples
+//   crash      a real fault, for the restart figure
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "sdk/worker/worker.h"
+
+namespace {
+
+airlock::Reply openLoop(airlock::Call& call) {
+  std::string payload(call.payload());
+  auto space = payload.find(' ');
+  if (space == std::string::npos) return airlock::Reply::error("payload is \"N PATH\"");
+  int count = std::stoi(payload.substr(0, space));
+  std::string path = payload.substr(space + 1);
+  std::string samples;
+  for (int i = 0; i < count; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto file = call.fs().open(path, airlock::OpenFlags::readOnly());
+    if (!file.ok()) return airlock::Reply::error(file.message());
+    file.takeFd();  // closed here, as the bare baseline closes its copy
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start).count();
+    samples.append(reinterpret_cast<const char*>(&ns), sizeof(ns));
+  }
+  return airlock::Reply::ok(samples);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  airlock::Worker worker(argc, argv);
+  worker.method("noop", [](airlock::Call& call) {
+    return airlock::Reply::ok(std::string(call.payload()));
+  });
+  worker.method("open-loop", openLoop);
+  worker.method("crash", [](airlock::Call&) -> airlock::Reply {
+    *static_cast<volatile int*>(nullptr) = 1;
+    return airlock::Reply::error("unreachable");
+  });
+  return worker.serve();
+}

@@ -1,0 +1,107 @@
+#include "bench/broker_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kj/debug.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace airlock::bench {
+
+namespace {
+
+std::string unitPolicy(const std::string& name, int instances, const std::string& files) {
+  return "[unit]\nname = \"" + name + "\"\nworker = \"airlock-bench-worker\"\ninstances = " +
+         std::to_string(instances) +
+         "\n\n[[rule]]\nid = \"bench-files\"\nallow = \"fs.open\"\npath = \"" + files +
+         "/**\"\nmode = [\"read\"]\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
+         "caller_uid = [" + std::to_string(getuid()) + "]\nmethod = [\"*\"]\n";
+}
+
+}  // namespace
+
+BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances) {
+  char pattern[] = "/tmp/airlock-bench-XXXXXX";
+  KJ_REQUIRE(mkdtemp(pattern) != nullptr, "mkdtemp");
+  dir_ = pattern;
+  chmod(dir_.c_str(), 0755);
+  files_ = dir_ + "/files";
+  mkdir(files_.c_str(), 0755);
+  std::ofstream(files_ + "/small.txt") << "benchmark file\n";
+  std::string policies = dir_ + "/policies";
+  mkdir(policies.c_str(), 0755);
+  for (int i = 0; i < units; ++i) {
+    std::string name = units == 1 ? "bench" : "bench" + std::to_string(i);
+    std::ofstream(policies + "/" + name + ".toml") << unitPolicy(name, instances, files_);
+  }
+  socket_ = dir_ + "/airlock.sock";
+  std::string audit = dir_ + "/audit.jsonl", log = dir_ + "/airlockd.log";
+  std::string airlockd = binDir + "/airlockd";
+  pid_ = fork();
+  if (pid_ == 0) {
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    dup2(out, 1);
+    dup2(out, 2);
+    execl(airlockd.c_str(), airlockd.c_str(), "--policies", policies.c_str(), "--socket",
+          socket_.c_str(), "--audit", audit.c_str(), "--workers", binDir.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 500; ++i) {
+    struct stat st;
+    if (stat(socket_.c_str(), &st) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  KJ_FAIL_REQUIRE("airlockd did not start; see its log", log);
+}
+
+BrokerRunner::~BrokerRunner() {
+  session_ = nullptr;
+  rpc_ = nullptr;
+  stream_ = nullptr;
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string command = "rm -rf '" + dir_ + "'";
+  if (system(command.c_str()) != 0) fprintf(stderr, "could not remove %s\n", dir_.c_str());
+}
+
+long BrokerRunner::rssKiB() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      status >> value;
+      return value;
+    }
+  }
+  return -1;
+}
+
+rpc::Unit::Client BrokerRunner::connect(kj::AsyncIoContext& io, const std::string& unit) {
+  if (session_ == nullptr) {
+    auto address = io.provider->getNetwork()
+                       .parseAddress(kj::str("unix:", socket_.c_str()))
+                       .wait(io.waitScope);
+    stream_ = address->connect().wait(io.waitScope);
+    rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
+    auto gateway = rpc_->bootstrap().castAs<rpc::Gateway>();
+    session_ = gateway.authenticateRequest().send().wait(io.waitScope).getSession();
+  }
+  KJ_IF_MAYBE(session, session_) {
+    auto request = session->unitRequest();
+    request.setName(unit);
+    return request.send().wait(io.waitScope).getUnit();
+  }
+  KJ_UNREACHABLE;
+}
+
+}  // namespace airlock::bench

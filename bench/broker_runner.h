@@ -1,0 +1,38 @@
+#pragma once
+// A real airlockd for the benchmarks: a temporary directory with a generated policy, the broker
+// started with fork+exec, and an authenticated host session to it.
+
+#include <sys/types.h>
+
+#include <kj/async-io.h>
+
+#include <airlock/capnp/host.capnp.h>
+#include <capnp/rpc-twoparty.h>
+
+#include <string>
+
+namespace airlock::bench {
+
+class BrokerRunner {
+ public:
+  // Starts airlockd from `binDir` with `units` units named bench0.. (or "bench" when units == 1)
+  // of `instances` workers each, running airlock-bench-worker.
+  BrokerRunner(const std::string& binDir, int units, int instances);
+  ~BrokerRunner();
+
+  pid_t pid() const { return pid_; }
+  const std::string& filesDir() const { return files_; }  // granted for fs.open (read)
+  long rssKiB() const;                                       // VmRSS of airlockd
+
+  // Connects and authenticates; returns the unit's capability. One connection per runner.
+  rpc::Unit::Client connect(kj::AsyncIoContext& io, const std::string& unit);
+
+ private:
+  std::string dir_, files_, socket_;
+  pid_t pid_ = -1;
+  kj::Own<kj::AsyncIoStream> stream_;
+  kj::Own<capnp::TwoPartyClient> rpc_;
+  kj::Maybe<rpc::Session::Client> session_;
+};
+
+}  // namespace airlock::bench

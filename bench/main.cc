@@ -1,0 +1,265 @@
+// airlock-bench: the cost of brokered calls, each beside its baseline measured in the same run,
+// on the same machine, with the same process layout.
+//
+//   airlock-bench [--json FILE] [--pin] [--iterations N]
+//
+// --pin puts this process, and so every process it starts (airlockd, workers, baselines), on
+// CPU 0: on a small VM a wake-up across CPUs costs ~20 us, so latency figures are given both ways.
+
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <kj/async-io.h>
+#include <kj/debug.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/bare_servers.h"
+#include "bench/broker_runner.h"
+#include "bench/policy_measure.h"
+#include "bench/rpc_measure.h"
+#include "bench/spawn_measure.h"
+
+namespace airlock::bench {
+namespace {
+
+struct Options {
+  std::string json;
+  bool pin = false;
+  int iterations = 3000;
+};
+
+std::string selfDir() {
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  KJ_REQUIRE(n > 0);
+  std::string self(path, n);
+  return self.substr(0, self.rfind('/'));
+}
+
+Figure latency(const std::string& name, Samples samples, const std::string& target = "") {
+  Figure f;
+  f.name = name;
+  f.unit = "us";
+  f.p50 = samples.p50();
+  f.p99 = samples.p99();
+  f.target = target;
+  return f;
+}
+
+Figure against(Figure figure, const Figure& baseline) {
+  figure.baseline = baseline.name;
+  double mine = figure.unit == "us" ? figure.p50 : figure.value;
+  double theirs = baseline.unit == "us" ? baseline.p50 : baseline.value;
+  figure.ratio = theirs > 0 ? mine / theirs : 0;
+  return figure;
+}
+
+Figure quantity(const std::string& name, const std::string& unit, double value,
+                const std::string& target = "") {
+  Figure f;
+  f.name = name;
+  f.unit = unit;
+  f.value = value;
+  f.target = target;
+  return f;
+}
+
+std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
+  int fds[2];
+  KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
+}
+
+void print(const std::vector<Figure>& figures) {
+  printf("%-48s %10s %10s %12s  %-8s %s\n", "figure", "p50", "p99", "value", "ratio", "target");
+  for (auto& f : figures) {
+    if (f.unit == "us") {
+      printf("%-48s %8.1fus %8.1fus %12s", f.name.c_str(), f.p50, f.p99, "");
+    } else {
+      printf("%-48s %10s %10s %9.1f %-3s", f.name.c_str(), "", "", f.value, f.unit.c_str());
+    }
+    if (!f.baseline.empty()) {
+      printf("  %5.2fx   %s (vs %s)\n", f.ratio, f.target.c_str(), f.baseline.c_str());
+    } else {
+      printf("  %-8s %s\n", "", f.target.c_str());
+    }
+  }
+}
+
+void writeJson(const std::string& path, const std::vector<Figure>& figures, bool pinned) {
+  nlohmann::ordered_json out;
+  out["pinned"] = pinned;
+  out["cpus"] = sysconf(_SC_NPROCESSORS_ONLN);
+  for (auto& f : figures) {
+    nlohmann::ordered_json row;
+    row["name"] = f.name;
+    row["unit"] = f.unit;
+    if (f.unit == "us") {
+      row["p50"] = f.p50;
+      row["p99"] = f.p99;
+    } else {
+      row["value"] = f.value;
+    }
+    if (!f.baseline.empty()) {
+      row["baseline"] = f.baseline;
+      row["ratio"] = f.ratio;
+    }
+    if (!f.target.empty()) row["target"] = f.target;
+    out["figures"].push_back(row);
+  }
+  std::ofstream(path) << out.dump(2) << "\n";
+}
+
+int run(const Options& options) {
+  std::string bin = selfDir();
+  int n = options.iterations;
+
+  // Baseline servers are forked before this process starts its own event loop.
+  auto [rawMine, rawTheirs] = socketPair();
+  auto rawEcho = startRawEcho(kj::mv(rawTheirs));
+  auto [unitMine, unitTheirs] = socketPair();
+  auto bareUnitServer = startBareUnit(kj::mv(unitTheirs));
+  auto [fsMine, fsTheirs] = socketPair();
+  auto bareFsServer = startBareFs(kj::mv(fsTheirs));
+
+  auto io = kj::setupAsyncIo();
+  std::vector<Figure> figures;
+
+  auto raw = latency("raw socketpair 64 B round trip", measureRawRoundTrip(rawMine.get(), n));
+  figures.push_back(raw);
+
+  auto unitStream = io.lowLevelProvider->wrapUnixSocketFd(unitMine.get());
+  capnp::TwoPartyClient bareUnitClient(*unitStream);
+  auto bareUnit = bareUnitClient.bootstrap().castAs<rpc::Unit>();
+  measureCalls(bareUnit, io.waitScope, "noop", 200);  // warm-up
+  auto bare = latency("bare capnp call, 16 B", measureCalls(bareUnit, io.waitScope, "noop", n));
+  figures.push_back(bare);
+
+  BrokerRunner broker(bin, 1, 1);
+  auto unit = broker.connect(io, "bench");
+  measureCalls(unit, io.waitScope, "noop", 200);
+  figures.push_back(against(
+      latency("host->unit no-op call via airlockd", measureCalls(unit, io.waitScope, "noop", n),
+              "p50 <= 1.15x bare capnp; p99 <= 100 us"),
+      bare));
+
+  auto bareRate = quantity("bare capnp, 16 in flight", "calls/s",
+                           measureCallsPerSecond(bareUnit, io, "noop", 16, 2 * kj::SECONDS));
+  figures.push_back(bareRate);
+  figures.push_back(against(
+      quantity("airlockd, 16 in flight", "calls/s",
+               measureCallsPerSecond(unit, io, "noop", 16, 2 * kj::SECONDS), ">= 0.85x bare"),
+      bareRate));
+
+  std::string file = broker.filesDir() + "/small.txt";
+  figures.push_back(latency("direct open+close", measureDirectOpen(file, n)));
+  auto fsStream = io.lowLevelProvider->wrapUnixSocketFd(fsMine.get());
+  capnp::TwoPartyClient bareFsClient(*fsStream, 4);
+  auto bareFs = bareFsClient.bootstrap().castAs<rpc::Fs>();
+  measureFdPass(bareFs, io.waitScope, file, 200);
+  auto bareFd = latency("bare capnp open + fd pass", measureFdPass(bareFs, io.waitScope, file, n));
+  figures.push_back(bareFd);
+  {
+    auto request = unit.callRequest();
+    request.setMethod("open-loop");
+    std::string payload = std::to_string(n) + " " + file;
+    request.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()),
+                                    payload.size()));
+    auto response = request.send().wait(io.waitScope);
+    KJ_REQUIRE(response.getResult().isOk(), response.getResult().getError().getMessage());
+    auto bytes = response.getResult().getOk();
+    Samples brokered;
+    for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
+      int64_t ns;
+      memcpy(&ns, bytes.begin() + i, 8);
+      brokered.addNanos(ns);
+    }
+    figures.push_back(against(latency("worker fs.open via airlockd, fd usable", brokered,
+                                      "<= 1.2x bare fd pass"),
+                              bareFd));
+  }
+
+  figures.push_back(latency("policy decision, 10k rules", measureDecision(10000, 2000),
+                            "< 1 us median"));
+
+  // Restart after crash: the crash answer, then the next call answered by the replacement.
+  Samples restart;
+  for (int i = 0; i < 30; ++i) {
+    auto crash = unit.callRequest();
+    crash.setMethod("crash");
+    crash.send().wait(io.waitScope);
+    auto start = std::chrono::steady_clock::now();
+    measureCalls(unit, io.waitScope, "noop", 1);
+    restart.add(std::chrono::steady_clock::now() - start);
+  }
+  figures.push_back(latency("restart after crash to first served call", restart, "< 20 ms"));
+
+  std::string worker = bin + "/airlock-bench-worker";
+  int spawns = std::max(20, n / 100);
+  auto forkExec = latency("fork+exec to first call",
+                          measureSpawnToFirstCall(Launcher::FORK_EXEC, worker, spawns, io));
+  figures.push_back(forkExec);
+  auto bwrapSamples = measureSpawnToFirstCall(Launcher::BWRAP, worker, spawns, io);
+  Figure bwrap = latency("bwrap --unshare-all to first call", bwrapSamples);
+  if (bwrapSamples.count() > 0) figures.push_back(bwrap);
+  auto sandboxed = latency("airlock sandbox spawn to first call",
+                           measureSpawnToFirstCall(Launcher::AIRLOCK_SANDBOX, worker, spawns, io),
+                           "<= 1.0x bwrap");
+  figures.push_back(bwrapSamples.count() > 0 ? against(sandboxed, bwrap)
+                                             : against(sandboxed, forkExec));
+
+  figures.push_back(quantity("airlockd RSS, idle, 1 worker", "MiB", broker.rssKiB() / 1024.0));
+  {
+    BrokerRunner hundred(bin, 10, 10);
+    for (int u = 0; u < 10; ++u) {
+      auto many = hundred.connect(io, "bench" + std::to_string(u));
+      measureCalls(many, io.waitScope, "noop", 10);  // each instance answers: all 100 are up
+    }
+    figures.push_back(quantity("airlockd RSS, 100 workers", "MiB", hundred.rssKiB() / 1024.0,
+                               "< 32 MiB"));
+  }
+
+  print(figures);
+  if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+  return 0;
+}
+
+}  // namespace
+}  // namespace airlock::bench
+
+int main(int argc, char** argv) {
+  airlock::bench::Options options;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+      options.json = argv[++i];
+    } else if (!strcmp(argv[i], "--pin")) {
+      options.pin = true;
+    } else if (!strcmp(argv[i], "--iterations") && i + 1 < argc) {
+      options.iterations = atoi(argv[++i]);
+    } else {
+      fprintf(stderr, "usage: airlock-bench [--json FILE] [--pin] [--iterations N]\n");
+      return 2;
+    }
+  }
+  if (options.pin) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+      perror("airlock-bench: sched_setaffinity");
+      return 1;
+    }
+  }
+  int status = 1;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = airlock::bench::run(options); })) {
+    fprintf(stderr, "airlock-bench: %s\n", exception->getDescription().cStr());
+  }
+  return status;
+}

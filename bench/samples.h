@@ -1,0 +1,36 @@
+#pragma once
+// Latency samples and the figures reported from them.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace airlock::bench {
+
+class Samples {
+ public:
+  void add(std::chrono::nanoseconds d) { ns_.push_back(d.count()); }
+  void addNanos(int64_t ns) { ns_.push_back(ns); }
+  size_t count() const { return ns_.size(); }
+  double percentileMicros(double p);  // p in [0, 100]
+  double p50() { return percentileMicros(50); }
+  double p99() { return percentileMicros(99); }
+
+ private:
+  std::vector<int64_t> ns_;
+  bool sorted_ = false;
+};
+
+// One row of the report: a figure and, when it has one, its baseline from the same run.
+struct Figure {
+  std::string name;       // "host->unit no-op call"
+  std::string unit;       // "us" or "calls/s" or "MiB"
+  double p50 = 0, p99 = 0;  // for latencies; `value` for throughputs and sizes
+  double value = 0;
+  std::string baseline;   // name of the baseline figure, empty if none
+  double ratio = 0;       // figure / baseline (p50 for latencies)
+  std::string target;     // the target, as text
+};
+
+}  // namespace airlock::bench
