@@ -7,6 +7,7 @@
 
 #include "cli/audit_verify.h"
 #include "cli/call_command.h"
+#include "cli/doctor.h"
 #include "cli/keygen.h"
 #include "cli/policy_check.h"
 #include "cli/sandbox_run.h"
@@ -21,6 +22,7 @@ commands:
   call            call a unit's method through a running airlockd
   keygen          make the key pair airlockd signs audit checkpoints with
   audit verify    check an audit log's chain, signatures and anchor
+  doctor          what this kernel offers the sandbox, and whether it is at full strength
 
 `airlock COMMAND --help` describes each command's options.
 )";
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
   if (command == "keygen") return keygenMain(argc - 1, argv + 1);
+  if (command == "doctor") return doctorMain(argc - 1, argv + 1);
   if (command == "audit" && sub == "verify") return auditVerifyMain(argc - 2, argv + 2);
   if (command == "sandbox" || command == "policy" || command == "audit") {
     fprintf(stderr, "airlock %s: unknown subcommand \"%s\"\n%s", command.c_str(), sub.c_str(),

@@ -1,0 +1,256 @@
+#include "cli/doctor.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kj/debug.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "sandbox/id_map.h"
+#include "sandbox/landlock.h"
+#include "sandbox/launcher.h"
+#include "sandbox/syscall_sets.h"
+
+namespace {
+
+const char USAGE[] = R"(usage: airlock doctor
+
+Reports what this kernel and this user offer the airlock sandbox: each namespace kind,
+unprivileged user namespaces, seccomp (kill-process and user notification), the Landlock ABI,
+openat2, which cgroup v1/v2 controllers are writable, and a trial launch of /bin/true in the full
+worker sandbox. Ends with a verdict.
+
+Full strength means: every namespace kind, seccomp with user notification, Landlock ABI 6 or
+newer (filesystem, TCP and scoping), and a successful trial launch. cgroup limits are reported
+but not yet applied by airlock (rlimits are).
+
+Exit status: 0 at full strength, 1 if not, 2 on a usage error.
+)";
+
+// The Landlock ABI that brings every layer the sandbox uses (scoped signals and abstract sockets).
+constexpr int FULL_LANDLOCK_ABI = 6;
+
+struct Report {
+  bool full = true;
+
+  void line(const char* what, const std::string& result, bool good, bool required = true) {
+    printf("  %-34s %s%s\n", what, result.c_str(), good || !required ? "" : "   << missing");
+    if (required && !good) full = false;
+  }
+};
+
+std::string errnoText(int err) {
+  const char* name = strerrorname_np(err);
+  return std::string("no (") + (name ? name : "E?") + ": " + strerror(err) + ")";
+}
+
+// Runs `probe` in a forked child and returns 0 or the errno it failed with. The child may
+// unshare and change ids freely: none of it reaches this process.
+template <typename Probe>
+int inChild(Probe probe) {
+  pid_t pid = fork();
+  KJ_SYSCALL(pid, "fork");
+  if (pid == 0) _exit(probe());
+  int status = 0;
+  KJ_SYSCALL(waitpid(pid, &status, 0));
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+int unshareErrno(int flags) { return unshare(flags) < 0 ? errno : 0; }
+
+void namespaces(Report& report) {
+  struct Kind {
+    const char* name;
+    int flag;
+  };
+  for (auto kind : {Kind{"user", 0}, Kind{"pid", CLONE_NEWPID}, Kind{"mount", CLONE_NEWNS},
+                    Kind{"network", CLONE_NEWNET}, Kind{"ipc", CLONE_NEWIPC},
+                    Kind{"uts", CLONE_NEWUTS}, Kind{"cgroup", CLONE_NEWCGROUP}}) {
+    int err = inChild([&kind]() { return unshareErrno(CLONE_NEWUSER | kind.flag); });
+    report.line((std::string("namespace ") + kind.name).c_str(), err ? errnoText(err) : "yes",
+                err == 0);
+  }
+}
+
+std::string readSysctl(const char* path) {
+  std::ifstream file(path);
+  std::string value;
+  if (!(file >> value)) return "";
+  return value;
+}
+
+void unprivilegedUserNamespaces(Report& report) {
+  bool root = geteuid() == 0;
+  int err = inChild([root]() {
+    if (root) {
+      // Become "nobody", as an unprivileged launcher would be.
+      if (setgroups(0, nullptr) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+          setresuid(65534, 65534, 65534) < 0) {
+        return errno;
+      }
+    }
+    return unshareErrno(CLONE_NEWUSER);
+  });
+  std::string detail;
+  for (const char* sysctl : {"/proc/sys/user/max_user_namespaces",
+                             "/proc/sys/kernel/unprivileged_userns_clone",
+                             "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"}) {
+    std::string value = readSysctl(sysctl);
+    if (!value.empty()) detail += std::string(" ") + (strrchr(sysctl, '/') + 1) + "=" + value;
+  }
+  // Needed only when airlockd itself runs unprivileged.
+  report.line("unprivileged user namespaces", (err ? errnoText(err) : "yes") + detail, err == 0,
+              !root);
+}
+
+bool actionAvailable(uint32_t action) {
+  return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+}
+
+void seccomp(Report& report) {
+  bool kill = actionAvailable(SECCOMP_RET_KILL_PROCESS);
+  bool notify = actionAvailable(SECCOMP_RET_USER_NOTIF);
+  report.line("seccomp filter, kill-process", kill ? "yes" : errnoText(errno), kill);
+  report.line("seccomp user notification", notify ? "yes" : errnoText(errno), notify);
+  size_t groups = airlock::sandbox::syscallGroups().size();
+  size_t forbidden = airlock::sandbox::forbiddenSyscalls().size();
+  report.line("syscall table", std::to_string(groups) + " groups, " + std::to_string(forbidden) +
+                                   " always-refused syscalls", true);
+}
+
+void landlock(Report& report) {
+  int abi = airlock::sandbox::landlockAbi();
+  std::string text = abi == 0 ? "no (not built, or not in the lsm= boot list)"
+                              : "ABI " + std::to_string(abi);
+  if (abi > 0 && abi < FULL_LANDLOCK_ABI) text += " (ABI 6 adds TCP and scoping)";
+  report.line("landlock", text, abi >= FULL_LANDLOCK_ABI);
+}
+
+void openat2(Report& report) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  KJ_SYSCALL(root, "open(/)");
+  kj::AutoCloseFd rootFd(root);
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, rootFd.get(), "..", &how, sizeof(how));
+  int err = errno;
+  if (fd >= 0) close(static_cast<int>(fd));
+  // A `..` escape must be refused (EXDEV); ENOSYS means no openat2 at all.
+  bool good = fd < 0 && err == EXDEV;
+  report.line("openat2 RESOLVE_BENEATH", good ? "yes" : fd >= 0 ? "no (.. escaped)" : errnoText(err),
+              good);
+}
+
+// This process's cgroup path for `controller` ("" for the v2 hierarchy), from /proc/self/cgroup.
+std::string ownCgroup(const std::string& controller) {
+  std::ifstream file("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(file, line)) {
+    size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::string list = "," + line.substr(first + 1, second - first - 1) + ",";
+    if (controller.empty() ? list == ",," : list.find("," + controller + ",") != std::string::npos) {
+      return line.substr(second + 1);
+    }
+  }
+  return "";
+}
+
+// Where the cgroup2 hierarchy is mounted here ("" if nowhere), from /proc/self/mountinfo.
+std::string cgroup2Mount() {
+  std::ifstream file("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(file, line)) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    size_t at = 0;
+    for (int field = 0; field < 4; ++field) at = line.find(' ', at) + 1;
+    return line.substr(at, line.find(' ', at) - at);
+  }
+  return "";
+}
+
+void cgroups(Report& report) {
+  std::string v2 = cgroup2Mount();
+  if (v2.empty()) {
+    report.line("cgroup v2", "not mounted here", true, false);
+  } else {
+    std::string dir = v2 + ownCgroup("");
+    std::string controllers;
+    std::getline(std::ifstream(dir + "/cgroup.controllers"), controllers);
+    bool writable = access((dir + "/cgroup.subtree_control").c_str(), W_OK) == 0;
+    report.line("cgroup v2", dir + ": " + (controllers.empty() ? "no controllers" : controllers) +
+                                 (writable ? ", writable" : ", not writable"),
+                true, false);
+  }
+  std::string v1;
+  for (const char* controller : {"memory", "pids", "cpu"}) {
+    std::string dir = std::string("/sys/fs/cgroup/") + controller;
+    struct statfs cfs;
+    if (statfs(dir.c_str(), &cfs) != 0 || cfs.f_type != CGROUP_SUPER_MAGIC) continue;
+    dir += ownCgroup(controller);
+    v1 += std::string(v1.empty() ? "" : ", ") + controller +
+          (access(dir.c_str(), W_OK) == 0 ? " (writable)" : " (read-only)");
+  }
+  report.line("cgroup v1 controllers", v1.empty() ? "none" : v1, true, false);
+  report.line("cgroup limits", "not applied yet; rlimits are", true, false);
+}
+
+void trialLaunch(Report& report) {
+  airlock::sandbox::SandboxSpec spec;
+  spec.program = "/bin/true";
+  std::string result;
+  bool good = false;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto process = airlock::sandbox::launch(spec, airlock::sandbox::ChildFds{});
+    int abi = process.landlockAbi();
+    auto status = process.wait();
+    good = status.exited && status.code == 0;
+    result = (good ? "ok" : "no: /bin/true " + status.describe()) + " (uid " +
+             std::to_string(airlock::sandbox::WORKER_ID) + " inside, landlock ABI " +
+             std::to_string(abi) + ")";
+  })) {
+    result = std::string("no: ") + exception->getDescription().cStr();
+  }
+  report.line("trial launch of /bin/true", result, good);
+}
+
+}  // namespace
+
+int doctorMain(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(USAGE, stdout);
+      return 0;
+    }
+    fprintf(stderr, "airlock doctor: unknown option \"%s\"\n%s", argv[i], USAGE);
+    return 2;
+  }
+  Report report;
+  printf("airlock doctor (running as uid %u)\n", geteuid());
+  namespaces(report);
+  unprivilegedUserNamespaces(report);
+  seccomp(report);
+  landlock(report);
+  openat2(report);
+  cgroups(report);
+  fflush(stdout);  // the trial child inherits nothing, but keep the order on a pipe
+  trialLaunch(report);
+  printf("verdict: %s\n", report.full ? "airlock can run at full strength"
+                                      : "airlock cannot run at full strength here (see '<< missing')");
+  return report.full ? 0 : 1;
+}
