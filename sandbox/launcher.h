@@ -2,7 +2,7 @@
 // Starts a program inside the airlock sandbox.
 //
 // Setup runs in the child between clone3() and execve(), as one linear sequence (see
-// launcher.cc). Any failed step is reported on a close-on-exec setup pipe and the child exits
+// launcher.cc). Any failed step is reported on a close-on-exec setup channel and the child exits
 // before exec: a half-applied sandbox never runs code. Called only by the broker (or the CLI),
 // from a single-threaded process, because the child continues as a fork of the caller.
 

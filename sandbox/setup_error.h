@@ -1,5 +1,5 @@
 #pragma once
-// The sandbox child's only way to fail: one line on the setup-error pipe, then _exit(127).
+// The sandbox child's only way to fail: one line on the setup channel (a socketpair), then _exit(127).
 // Used only in the child between clone3 and execve (single-threaded fork of the launcher).
 
 namespace airlock::sandbox {
@@ -10,7 +10,7 @@ constexpr int SETUP_FAILED_EXIT_CODE = 127;
 class SetupReporter {
  public:
   explicit SetupReporter(int errorFd) : errorFd_(errorFd) {}
-  // `errorFd`: write end of the close-on-exec setup pipe, borrowed; it moves when the child
+  // `errorFd`: the child end of the close-on-exec setup channel, borrowed; it moves when the child
   // renumbers its fds (see moveTo()).
 
   [[noreturn]] void fail(const char* step, int err, const char* callFormat, ...) const
