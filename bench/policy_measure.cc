@@ -29,6 +29,7 @@ policy::UnitPolicy manyRules(int count) {
     rule.modes.add(policy::OpenMode::READ);
     unit.rules.push_back(rule);
   }
+  policy::indexRules(unit);
   return unit;
 }
 

@@ -1,5 +1,7 @@
 #include "broker/policy/policy.h"
 
+#include "broker/policy/fs_rule_index.h"
+
 namespace airlock::policy {
 
 std::string SourceLocation::describe() const {
@@ -59,5 +61,7 @@ std::string validateMethodName(std::string_view method) {
   }
   return {};
 }
+
+void indexRules(UnitPolicy& unit) { unit.fsIndex = FsRuleIndex::build(unit.rules); }
 
 }  // namespace airlock::policy

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "broker/policy/path_pattern.h"
 
 namespace airlock::policy {
+
+class FsRuleIndex;
 
 struct SourceLocation {
   std::string file;
@@ -27,7 +30,7 @@ enum class Effect : uint8_t { ALLOW, DENY };
 
 enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
-  CALL,     // host -> unit: call a method (rule keys: caller_uid, method)
+  CALL,     // host -> unit: call a method (rule keys: caller, caller_uid, method)
 };
 const char* operationName(Operation op);  // "fs.open", "call": the names used in files and audit
 
@@ -63,10 +66,19 @@ struct Rule {
   OpenModes modes;   // an allow grants these modes; a deny refuses requests asking any of them
 
   // CALL
-  std::vector<uid_t> callerUids;     // empty: any caller (only allowed with a justification later)
+  std::vector<std::string> callerNames;  // authenticated client identities; never empty
+  std::vector<uid_t> callerUids;         // if not empty, the caller's uid must be one of these too
   std::vector<std::string> methods;  // "*" matches any method
 
   std::string describe() const;  // `rule "id" (file:line)`
+};
+
+// Who is calling: the identity the host authenticated as (capnp/host_auth.h) and the uid its
+// connection has (SO_PEERCRED). Borrows the name.
+struct Caller {
+  std::string_view name;
+  uid_t uid = 0;
+  std::string describe() const;  // "client web (uid 1000)"
 };
 
 struct UnitPolicy {
@@ -79,6 +91,12 @@ struct UnitPolicy {
   std::vector<Rule> rules;
   std::string file;      // the policy file it came from
   SourceLocation where;  // of the `name` value in [unit]
+
+  std::shared_ptr<const FsRuleIndex> fsIndex;
+  // Built from `rules` by the loader (indexRules); decisions use it when set and scan otherwise.
 };
+
+// Builds `unit.fsIndex` from its rules. Call again after changing `unit.rules`.
+void indexRules(UnitPolicy& unit);
 
 }  // namespace airlock::policy

@@ -86,7 +86,9 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
   };
   std::stable_sort(result.errors.begin() + static_cast<std::ptrdiff_t>(errorsBefore),
                    result.errors.end(), byPosition);
-  return result.errors.size() == errorsBefore;
+  bool ok = result.errors.size() == errorsBefore;
+  if (ok) indexRules(unit);
+  return ok;
 }
 
 }  // namespace
