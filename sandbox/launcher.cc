@@ -120,12 +120,17 @@ void becomeWorkerIds(bool dropGroups, const SetupReporter& reporter) {
   if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
     reporter.fail("switch ids", errno, "prctl(PR_SET_SECUREBITS, NO_SETUID_FIXUP)");
   }
+  // Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc knows
+  // of (nptl setxid) and wait for each to acknowledge. The child is a clone3 copy of one thread of
+  // a broker that may run others (the audit group-commit thread), so it would wait forever.
   // Host root's supplementary groups (gid 0...) must not come along into the sandbox.
-  if (dropGroups && setgroups(0, nullptr) < 0) reporter.fail("switch ids", errno, "setgroups(0)");
-  if (setresgid(WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
+  if (dropGroups && syscall(SYS_setgroups, 0, nullptr) < 0) {
+    reporter.fail("switch ids", errno, "setgroups(0)");
+  }
+  if (syscall(SYS_setresgid, WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
     reporter.fail("switch ids", errno, "setresgid(%u)", WORKER_ID);
   }
-  if (setresuid(WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
+  if (syscall(SYS_setresuid, WORKER_ID, WORKER_ID, WORKER_ID) < 0) {
     reporter.fail("switch ids", errno, "setresuid(%u)", WORKER_ID);
   }
 }

@@ -12,9 +12,12 @@
 #include <kj/debug.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "sandbox/launcher.h"
 
@@ -79,6 +82,27 @@ std::string nsLink(const std::string& pid, const char* kind) {
 
 TEST(Sandbox, RunsADynamicallyLinkedProgramAsANonRootUidInside) {
   auto result = probe({"whoami"});
+  EXPECT_TRUE(result.status.exited) << result.status.describe();
+  EXPECT_EQ(result.output, "uid=1000 gid=1000\n");
+}
+
+TEST(Sandbox, LaunchingFromAProcessWithOtherThreadsDoesNotHang) {
+  // airlockd runs an audit group-commit thread. The child is a copy of the launching thread
+  // only; glibc's id-changing wrappers would wait for the other (absent) threads forever.
+  std::mutex mutex;
+  std::condition_variable stop;
+  bool stopping = false;
+  std::thread other([&]() {
+    std::unique_lock<std::mutex> lock(mutex);
+    stop.wait(lock, [&]() { return stopping; });
+  });
+  auto result = probe({"whoami"});
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+  }
+  stop.notify_one();
+  other.join();
   EXPECT_TRUE(result.status.exited) << result.status.describe();
   EXPECT_EQ(result.output, "uid=1000 gid=1000\n");
 }
