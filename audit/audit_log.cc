@@ -1,5 +1,7 @@
 #include "audit/audit_log.h"
 
+#include "audit/group_commit.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -184,10 +186,23 @@ bool AuditLog::writeLine(const std::string& line) {
   prevHash_ = lineHashHex(line);
   ++nextSequence_;
   dirty_ = true;
+  if (committer_ != nullptr) committer_->markDirty();
   return true;
 }
 
+void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
+  KJ_REQUIRE(syncMode_ == SyncMode::GROUP && committer_ == nullptr);
+  int anchor = -1;
+  KJ_IF_MAYBE(fd, anchorFd_) { anchor = fd->get(); }
+  auto owned = kj::heap<GroupCommitThread>(fd_.get(), anchor, window);
+  committer_ = owned.get();
+  committerOwned_ = kj::mv(owned);
+}
+
 bool AuditLog::append(const AuditRecord& r) {
+  if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
+    fail("fdatasync (group commit)", committer_->failedErrno());
+  }
   if (failed_) {
     KJ_LOG(ERROR, "audit log is in the failed state; refusing the operation", path_, r.event);
     return false;
@@ -296,6 +311,9 @@ bool AuditLog::sync() {
 
 void AuditLog::close() {
   if (key_ != nullptr && !failed_) writeCheckpoint(true);
+  // Stop the committer (it syncs what it has pending), then sync here so a failure is seen.
+  committerOwned_ = nullptr;
+  committer_ = nullptr;
   sync();
 }
 

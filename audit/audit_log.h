@@ -28,12 +28,15 @@
 #include <kj/memory.h>
 
 #include <cstdint>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "audit/signing_key.h"
 
 namespace airlock::audit {
+
+class GroupCommitThread;
 
 // What a decision or event was about. Fields left empty are omitted from the record.
 struct AuditRecord {
@@ -99,6 +102,11 @@ class AuditLog {
 
   void setListener(AppendListener* listener) { listener_ = listener; }
 
+  void startGroupCommitThread(std::chrono::microseconds window);
+  // GROUP mode only: from now on a background thread (group_commit.h) makes records durable
+  // within `window`, instead of sync() being called on the event loop. Call once, after open.
+  bool commitsInBackground() const { return committer_ != nullptr; }
+
   uint64_t nextSequence() const { return nextSequence_; }
   uint64_t recordsSinceCheckpoint() const { return recordsSinceCheckpoint_; }
   bool signs() const { return key_ != nullptr; }
@@ -132,6 +140,8 @@ class AuditLog {
   bool dirty_ = false;
   bool failed_ = false;
   AppendListener* listener_ = nullptr;
+  kj::Maybe<kj::Own<GroupCommitThread>> committerOwned_;  // last: borrows fd_ and anchorFd_
+  GroupCommitThread* committer_ = nullptr;                 // into committerOwned_
 };
 
 }  // namespace airlock::audit

@@ -17,7 +17,8 @@ AuditTimers::AuditTimers(AuditLog& log, kj::Timer& timer, kj::Duration syncWindo
 AuditTimers::~AuditTimers() noexcept(false) { log_.setListener(nullptr); }
 
 void AuditTimers::appended() {
-  if (log_.syncMode() == SyncMode::GROUP && log_.dirty() && !syncArmed_) {
+  if (log_.syncMode() == SyncMode::GROUP && !log_.commitsInBackground() && log_.dirty() &&
+      !syncArmed_) {
     syncArmed_ = true;
     tasks_.add(timer_.afterDelay(syncWindow_).then([this]() {
       syncArmed_ = false;

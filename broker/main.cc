@@ -196,6 +196,11 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
+  if (options.sync == audit::SyncMode::GROUP) {
+    // fdatasync leaves the event loop. The sandbox launcher clones from this thread while the
+    // committer runs: safe because the committer never allocates or takes a lock the child uses.
+    auditLog->startGroupCommitThread(std::chrono::milliseconds(options.syncWindowMs));
+  }
   audit::AuditTimers auditTimers(*auditLog, io.provider->getTimer(),
                                  options.syncWindowMs * kj::MILLISECONDS,
                                  options.checkpointMs * kj::MILLISECONDS);

@@ -1,4 +1,5 @@
 #include "audit/audit_log.h"
+#include "audit/group_commit.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -234,6 +235,53 @@ TEST_F(AuditLogTest, AShortWriteIsTruncatedAwaySoTheFileNeverHoldsAPartialLine) 
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1]["seq"], 2) << "the failed record consumed no seq";
   EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
+}
+
+}  // namespace
+}  // namespace airlock::audit
+
+namespace airlock::audit {
+namespace {
+
+// Waits (bounded) for `done`; no timing threshold: the bound only stops a hung test.
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 500 && !done(); ++i) usleep(10000);
+  return done();
+}
+
+TEST(GroupCommitThread, SyncsOnceAWindowForEverythingMarkedDirty) {
+  char path[] = "/tmp/airlock-group-commit-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  kj::AutoCloseFd owned(fd);
+  unlink(path);
+  GroupCommitThread committer(fd, -1, std::chrono::milliseconds(1));
+  EXPECT_EQ(committer.syncs(), 0u) << "nothing dirty, nothing synced";
+  ASSERT_EQ(write(fd, "x\n", 2), 2);
+  committer.markDirty();
+  EXPECT_TRUE(eventually([&]() { return committer.syncs() >= 1; }));
+  EXPECT_EQ(committer.failedErrno(), 0);
+}
+
+TEST_F(AuditLogTest, AFailedBackgroundSyncPutsTheLogInItsFailedStateSoCallsAreRefused) {
+  // fdatasync on a pipe fails with EINVAL: a real failing sync without breaking a disk.
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  kj::AutoCloseFd readEnd(fds[0]);
+  AuditLogOptions options;
+  AuditLog log(kj::AutoCloseFd(fds[1]), "pipe", 1, clock_, kj::mv(options));
+  log.startGroupCommitThread(std::chrono::milliseconds(1));
+  AuditRecord record;
+  record.event = "call";
+  ASSERT_TRUE(log.append(record)) << "the write itself succeeds";
+  bool refused = false;
+  for (int i = 0; i < 500 && !refused; ++i) {
+    usleep(10000);
+    refused = !log.append(record);
+  }
+  EXPECT_TRUE(refused) << "after the background fdatasync failed, appends must fail";
+  EXPECT_TRUE(log.failed());
 }
 
 }  // namespace
