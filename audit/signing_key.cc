@@ -96,6 +96,14 @@ bool PublicKey::verifies(std::string_view message, std::string_view signatureHex
                                      message.size(), bytes_.data()) == 0;
 }
 
+bool PublicKey::verifies(std::string_view message,
+                         const std::array<unsigned char, 64>& signature) const {
+  _::initSodium();
+  return crypto_sign_verify_detached(signature.data(),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), bytes_.data()) == 0;
+}
+
 kj::Own<SigningKey> SigningKey::generate() {
   _::initSodium();
   std::array<unsigned char, 32> seed;
@@ -124,6 +132,14 @@ std::string SigningKey::signHex(std::string_view message) const {
   crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
                        message.size(), secret_.data());
   return _::toHex(signature, sizeof(signature));
+}
+
+std::array<unsigned char, 64> SigningKey::sign(std::string_view message) const {
+  std::array<unsigned char, 64> signature;
+  crypto_sign_detached(signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       secret_.data());
+  return signature;
 }
 
 std::string SigningKey::seedHex() const {

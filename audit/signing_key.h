@@ -1,5 +1,6 @@
 #pragma once
-// Ed25519 keys for signed audit checkpoints, and their files.
+// Ed25519 keys and their files: the broker's key (audit checkpoints, and the identity host
+// clients pin) and each host client's key (the handshake, capnp/host_auth.h).
 //
 // File formats (one line of text each, so they can be pasted and diffed):
 //   PREFIX.key  "airlock-ed25519-secret-v1 <64 hex: the 32-byte seed>\n", mode 0600
@@ -26,9 +27,12 @@ class PublicKey {
   static kj::Maybe<PublicKey> fromHex(std::string_view hex);
 
   std::string hex() const;  // the key id: 64 lower-case hex
+  const std::array<unsigned char, 32>& bytes() const { return bytes_; }
   // True if `signatureHex` (128 hex) is this key's Ed25519 signature of `message`. Any
   // malformed signature text is simply false.
   bool verifies(std::string_view message, std::string_view signatureHex) const;
+  // The same for a raw 64-byte signature (the host handshake sends bytes, not hex).
+  bool verifies(std::string_view message, const std::array<unsigned char, 64>& signature) const;
 
   bool operator==(const PublicKey& other) const { return bytes_ == other.bytes_; }
 
@@ -44,6 +48,7 @@ class SigningKey {
 
   const PublicKey& publicKey() const { return publicKey_; }
   std::string signHex(std::string_view message) const;  // 128 hex
+  std::array<unsigned char, 64> sign(std::string_view message) const;  // raw Ed25519 signature
   std::string seedHex() const;  // only for writing the key file
 
   SigningKey() = default;  // use generate() / fromSeed()
