@@ -22,7 +22,7 @@ std::string unitPolicy(const std::string& name, int instances, const std::string
          std::to_string(instances) +
          "\n\n[[rule]]\nid = \"bench-files\"\nallow = \"fs.open\"\npath = \"" + files +
          "/**\"\nmode = [\"read\"]\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
-         "caller_uid = [" + std::to_string(getuid()) + "]\nmethod = [\"*\"]\n";
+         "caller = [\"bench\"]\nmethod = [\"*\"]\n";
 }
 
 }  // namespace
@@ -41,6 +41,17 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances) 
     std::string name = units == 1 ? "bench" : "bench" + std::to_string(i);
     std::ofstream(policies + "/" + name + ".toml") << unitPolicy(name, instances, files_);
   }
+  // The broker's key and the benchmark's client key: every host connection authenticates.
+  std::string keys = dir_ + "/keys";
+  mkdir(keys.c_str(), 0700);
+  auto brokerKey = audit::SigningKey::generate();
+  auto clientKey = audit::SigningKey::generate();
+  KJ_REQUIRE(audit::writeKeyPair(*brokerKey, dir_ + "/broker").empty(), "writing broker key");
+  KJ_REQUIRE(audit::writeKeyPair(*clientKey, keys + "/bench").empty(), "writing client key");
+  unlink((keys + "/bench.key").c_str());  // the broker holds public keys only
+  brokerPublicKey_ = brokerKey->publicKey();
+  identity_ = ClientIdentity{"bench", kj::mv(clientKey)};
+  std::string brokerKeyFile = dir_ + "/broker.key";
   socket_ = dir_ + "/airlock.sock";
   std::string audit = dir_ + "/audit.jsonl", log = dir_ + "/airlockd.log";
   std::string airlockd = binDir + "/airlockd";
@@ -50,7 +61,8 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances) 
     dup2(out, 1);
     dup2(out, 2);
     execl(airlockd.c_str(), airlockd.c_str(), "--policies", policies.c_str(), "--socket",
-          socket_.c_str(), "--audit", audit.c_str(), "--workers", binDir.c_str(), nullptr);
+          socket_.c_str(), "--audit", audit.c_str(), "--workers", binDir.c_str(), "--key",
+          brokerKeyFile.c_str(), "--client-keys", keys.c_str(), nullptr);
     _exit(127);
   }
   for (int i = 0; i < 500; ++i) {
@@ -94,7 +106,7 @@ rpc::Unit::Client BrokerRunner::connect(kj::AsyncIoContext& io, const std::strin
     stream_ = address->connect().wait(io.waitScope);
     rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
     auto gateway = rpc_->bootstrap().castAs<rpc::Gateway>();
-    session_ = gateway.authenticateRequest().send().wait(io.waitScope).getSession();
+    session_ = authenticate(gateway, identity_, brokerPublicKey_, io.waitScope);
   }
   KJ_IF_MAYBE(session, session_) {
     auto request = session->unitRequest();

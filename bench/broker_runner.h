@@ -11,6 +11,9 @@
 
 #include <string>
 
+#include "audit/signing_key.h"
+#include "sdk/host/handshake.h"
+
 namespace airlock::bench {
 
 class BrokerRunner {
@@ -33,6 +36,8 @@ class BrokerRunner {
   kj::Own<kj::AsyncIoStream> stream_;
   kj::Own<capnp::TwoPartyClient> rpc_;
   kj::Maybe<rpc::Session::Client> session_;
+  audit::PublicKey brokerPublicKey_;
+  ClientIdentity identity_;
 };
 
 }  // namespace airlock::bench

@@ -21,6 +21,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_timers.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/host/client_keys.h"
 #include "broker/host/routing.h"
 #include "broker/policy/policy_loader.h"
 #include "broker/server/host_listener.h"
@@ -28,11 +29,13 @@
 
 namespace {
 
-const char USAGE[] = R"(usage: airlockd --policies DIR --socket PATH --audit FILE [options]
+const char USAGE[] = R"(usage: airlockd --policies DIR --socket PATH --audit FILE --key FILE --client-keys DIR [options]
 
 Runs the airlock broker: loads every *.toml unit policy in DIR, starts each unit's workers in the
 sandbox, serves host applications on the Unix socket PATH, and appends one JSON record per
-decision to the audit log FILE.
+decision to the audit log FILE. Every host connection authenticates first: a mutual Ed25519
+challenge-response between the client's key (its NAME.pub in --client-keys) and the broker's
+--key, whose public half clients pin (see SECURITY.md, "Host authentication").
 
 options:
   --policies DIR         directory of unit policy files (*.toml)               (required)
@@ -42,9 +45,13 @@ options:
                          (default: the directory airlockd is installed in)
   --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
   --socket-group GROUP   make the socket 0660 with this group instead of 0600
-  --key FILE             Ed25519 private key (from `airlock keygen`) that signs audit
-                         checkpoints; must be mode 0600 and owned by airlockd's user.
-                         Without it the log is hash-chained but unsigned (a warning says so)
+  --key FILE             the broker's Ed25519 private key (from `airlock keygen --out
+                         PREFIX`): its identity in the host handshake (clients pin
+                         PREFIX.pub) and the signer of audit checkpoints. Mode 0600, owned
+                         by airlockd's user                                    (required)
+  --client-keys DIR      the host clients: one NAME.pub per client (from `airlock keygen
+                         --client NAME`); NAME is what policies call `caller`. Read at
+                         start-up: to revoke a key, remove its file and restart (required)
   --checkpoint-every N   write a signed checkpoint after every N records     (default 1000)
   --checkpoint-ms T      ... and within T ms of any record not yet covered   (default 1000)
   --anchor FILE          also append every checkpoint to FILE (keep a copy off this host);
@@ -65,7 +72,7 @@ struct Options {
   std::string policies, socket, audit, workers;
   std::map<std::string, std::string> defines;
   std::string socketGroup;
-  std::string key, anchor;
+  std::string key, anchor, clientKeys;
   uint64_t checkpointEvery = 1000;
   uint64_t checkpointMs = 1000;
   airlock::audit::SyncMode sync = airlock::audit::SyncMode::GROUP;
@@ -118,6 +125,8 @@ Options parseOptions(int argc, char** argv) {
       options.socketGroup = value();
     } else if (arg == "--key") {
       options.key = value();
+    } else if (arg == "--client-keys") {
+      options.clientKeys = value();
     } else if (arg == "--anchor") {
       options.anchor = value();
     } else if (arg == "--checkpoint-every") {
@@ -147,8 +156,13 @@ Options parseOptions(int argc, char** argv) {
   if (options.policies.empty()) usageError("--policies is required");
   if (options.socket.empty()) usageError("--socket is required");
   if (options.audit.empty()) usageError("--audit is required");
-  if (!options.anchor.empty() && options.key.empty()) {
-    usageError("--anchor needs --key: the anchor receives the signed checkpoints");
+  if (options.key.empty()) {
+    usageError("--key is required: hosts authenticate the broker by it (create one with "
+               "`airlock keygen --out PREFIX` and give clients PREFIX.pub)");
+  }
+  if (options.clientKeys.empty()) {
+    usageError("--client-keys is required: every host connection authenticates with a client "
+               "key from it (create one with `airlock keygen --client NAME --out DIR`)");
   }
   if (options.workers.empty()) options.workers = directoryOf(argv[0]);
   return options;
@@ -164,32 +178,48 @@ std::optional<gid_t> resolveGroup(const std::string& name) {
   return entry->gr_gid;
 }
 
-// The audit log as the options ask for it. Exits 1 on a key that may not be used.
-kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options) {
+// The broker's key, shared by the host handshake and the audit checkpoints. Exits 1 on a key
+// that may not be used.
+kj::Own<airlock::audit::SigningKey> loadBrokerKey(const Options& options) {
+  std::string error;
+  KJ_IF_MAYBE(key, airlock::audit::loadSigningKey(options.key, error)) { return kj::mv(*key); }
+  fprintf(stderr, "airlockd: --key %s\nairlockd: not starting\n", error.c_str());
+  exit(1);
+}
+
+// The client identities. Exits 1 on any problem in the directory.
+airlock::broker::ClientKeys loadClientKeys(const Options& options) {
+  std::vector<std::string> errors;
+  auto keys = airlock::broker::ClientKeys::load(options.clientKeys, errors);
+  if (!errors.empty()) {
+    for (auto& error : errors) fprintf(stderr, "airlockd: --client-keys %s\n", error.c_str());
+    fprintf(stderr, "airlockd: not starting\n");
+    exit(1);
+  }
+  if (keys.all().empty()) {
+    spdlog::warn("--client-keys {} holds no NAME.pub: no host can authenticate (create one with "
+                 "`airlock keygen --client NAME --out {}`)", options.clientKeys, options.clientKeys);
+  }
+  return keys;
+}
+
+// The audit log as the options ask for it; signs with `key`, which must outlive it.
+kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
+                                               airlock::audit::SigningKey& key) {
   using namespace airlock;
   audit::AuditLogOptions auditOptions;
   auditOptions.sync = options.sync;
   auditOptions.checkpointEveryRecords = options.checkpointEvery;
   auditOptions.anchorPath = options.anchor;
-  if (options.key.empty()) {
-    spdlog::warn("no --key: the audit log is hash-chained but has no signed checkpoints, so a "
-                 "rewritten or cut log cannot be told from a real one (create a key with "
-                 "`airlock keygen --out PREFIX`)");
-  } else {
-    std::string error;
-    KJ_IF_MAYBE(key, audit::loadSigningKey(options.key, error)) {
-      auditOptions.key = kj::mv(*key);
-    } else {
-      fprintf(stderr, "airlockd: --key %s\nairlockd: not starting\n", error.c_str());
-      exit(1);
-    }
-  }
+  auditOptions.key = kj::Own<audit::SigningKey>(&key, kj::NullDisposer::instance);
   return audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
 }
 
 int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& units) {
   using namespace airlock;
-  auto auditLog = openAuditLog(options);
+  auto brokerKey = loadBrokerKey(options);
+  auto clientKeys = loadClientKeys(options);
+  auto auditLog = openAuditLog(options, *brokerKey);
   auto roots = broker::FsRoots::open(units);
   for (auto& [root, why] : roots.missing()) spdlog::warn("{}", why);
 
@@ -206,7 +236,10 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
                                  options.checkpointMs * kj::MILLISECONDS);
 
   std::map<std::string, kj::Own<broker::UnitPool>> pools;
-  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer()};
+  broker::AuthBackoff backoff;
+  broker::SeenNonces nonces;
+  broker::HostAuth auth{clientKeys, *brokerKey, backoff, nonces};
+  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer(), auth};
 
   audit::AuditRecord start;
   start.event = "broker.start";
@@ -222,8 +255,9 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
     pool->start();
     pools.emplace(unit.name, kj::mv(pool));
   }
-  spdlog::info("ready: {} unit(s), socket {}, audit {}", units.size(), options.socket,
-               options.audit);
+  spdlog::info("ready: {} unit(s), socket {}, audit {}, {} client key(s), broker key {}",
+               units.size(), options.socket, options.audit, clientKeys.all().size(),
+               brokerKey->publicKey().hex());
 
   auto serving = listener.run();
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));

@@ -1,17 +1,39 @@
 @0xe94198ddf917a267;
 # The interface host applications use to reach units through airlockd.
 #
-# A host connects to airlockd's Unix socket; the bootstrap capability is a Gateway. Nothing but
-# `authenticate` is reachable before it succeeds.
+# A host connects to airlockd's Unix socket; the bootstrap capability is a Gateway. It offers only
+# the handshake (docs: SECURITY.md "Host authentication"; the signed bytes: capnp/host_auth.h):
+#
+#   client                                             airlockd (knows the peer's uid, pid)
+#   hello(clientName, clientNonce)          ───▶       looks up clientName's public key
+#                                           ◀───       (challenge, brokerNonce, peerUid, peerPid,
+#                                                       brokerSignature)
+#   verifies brokerSignature with the pinned broker.pub, and that peerUid/peerPid are its own
+#   challenge.authenticate(clientSignature) ───▶       verifies it with clientName's public key
+#                                           ◀───       (session)
+#
+# Both signatures cover the same transcript (both identities, both nonces, the peer credentials)
+# under different domain-separation prefixes. Nothing else is reachable before `authenticate`
+# succeeds: the Session capability exists only in its answer.
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("airlock::rpc");
 
 interface Gateway {
-  authenticate @0 () -> (session :Session);
-  # v1 identifies the caller by the peer credentials (SO_PEERCRED uid) of its connection; the
-  # broker refuses the session unless some unit's policy names that uid as a caller. The key
-  # challenge-response extends this method without changing what follows it.
+  hello @0 (clientName :Text, clientNonce :Data)
+      -> (challenge :Challenge, brokerNonce :Data, peerUid :UInt32, peerPid :UInt32,
+          brokerSignature :Data);
+  # clientName: a name from airlockd's --client-keys directory (at most 64 bytes); clientNonce:
+  # 32 fresh random bytes. One hello per connection. Fails ("authentication refused") for an
+  # unknown name, a malformed or oversized argument, a client nonce seen before, or too many
+  # attempts in flight from this uid; after repeated failures from a uid the answer is delayed.
+}
+
+interface Challenge {
+  authenticate @0 (clientSignature :Data) -> (session :Session);
+  # clientSignature: 64-byte Ed25519 signature, with the client's key, of the client transcript.
+  # One use: a second answer is refused as a replay. Succeeds only if the signature verifies
+  # and some unit's call rules name this client (and, where a rule says so, its uid).
 }
 
 interface Session {

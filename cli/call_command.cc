@@ -10,15 +10,20 @@
 
 namespace {
 
-const char USAGE[] = R"(usage: airlock call --socket PATH UNIT METHOD [PAYLOAD]
+const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub UNIT METHOD [PAYLOAD]
 
 Calls METHOD of UNIT through the airlockd listening on PATH, with PAYLOAD (default empty) as
-the request bytes, and prints the reply bytes to stdout. The broker checks the call against the
-unit's policy for your uid and records it in its audit log.
+the request bytes, and prints the reply bytes to stdout. It first authenticates as client NAME
+with its secret key (which never leaves this process) and checks that the peer is the airlockd
+whose public key is broker.pub. The broker checks the call against the unit's policy for client
+NAME (and your uid, where a rule lists uids) and records it in its audit log.
 
 options:
-  --socket PATH   airlockd's host socket (required)
-  --help          this text
+  --socket PATH        airlockd's host socket                                      (required)
+  --key FILE           this client's secret key, NAME.key from
+                       `airlock keygen --client NAME`; mode 0600, yours            (required)
+  --broker-key FILE    airlockd's public key (broker.pub) to accept                (required)
+  --help               this text
 
 Exit status: 0 on success; 1 if the call failed (the error kind and message go to stderr, e.g.
 "denied by rule default-deny: ..." or "unit crashed: worker pid 12 killed by SIGSEGV"); 2 on a
@@ -28,7 +33,7 @@ usage error or if the broker cannot be reached.
 }  // namespace
 
 int callMain(int argc, char** argv) {
-  std::string socket;
+  std::string socket, key, brokerKey;
   std::string positional[3];
   int count = 0;
   for (int i = 1; i < argc; ++i) {
@@ -37,6 +42,10 @@ int callMain(int argc, char** argv) {
       return 0;
     } else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
       socket = argv[++i];
+    } else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+      key = argv[++i];
+    } else if (!strcmp(argv[i], "--broker-key") && i + 1 < argc) {
+      brokerKey = argv[++i];
     } else if (count < 3) {
       positional[count++] = argv[i];
     } else {
@@ -44,13 +53,14 @@ int callMain(int argc, char** argv) {
       return 2;
     }
   }
-  if (socket.empty() || count < 2) {
-    fprintf(stderr, "airlock call: need --socket, UNIT and METHOD\n%s", USAGE);
+  if (socket.empty() || key.empty() || brokerKey.empty() || count < 2) {
+    fprintf(stderr, "airlock call: need --socket, --key, --broker-key, UNIT and METHOD\n%s",
+            USAGE);
     return 2;
   }
   int status = 2;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto client = airlock::Client::connect(socket);
+    auto client = airlock::Client::connect(socket, key, brokerKey);
     auto outcome = client.unit(positional[0]).call(positional[1], positional[2]);
     if (outcome.ok()) {
       fwrite(outcome.payload().data(), 1, outcome.payload().size(), stdout);
@@ -60,7 +70,8 @@ int callMain(int argc, char** argv) {
       status = 1;
     }
   })) {
-    fprintf(stderr, "airlock call: cannot reach airlockd at %s: %s\n", socket.c_str(),
+    fprintf(stderr, "airlock call: cannot reach or authenticate to airlockd at %s: %s\n",
+            socket.c_str(),
             exception->getDescription().cStr());
   }
   return status;

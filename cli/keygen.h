@@ -1,9 +1,11 @@
 #pragma once
-// `airlock keygen`: makes the Ed25519 key pair airlockd signs audit checkpoints with.
+// `airlock keygen`: makes Ed25519 key pairs: the broker's (its identity to host clients and the
+// signer of audit checkpoints) and host clients' (their identity in the handshake).
 
 namespace airlock::cli {
 
-// argv[0] is "keygen". Writes PREFIX.key (0600) and PREFIX.pub (0644), never overwriting.
+// argv[0] is "keygen". Writes PREFIX.key (0600) and PREFIX.pub (0644), or with --client NAME
+// DIR/NAME.key and DIR/NAME.pub, never overwriting.
 // Returns the exit status: 0 written, 1 cannot write, 2 usage error.
 int keygenMain(int argc, char** argv);
 

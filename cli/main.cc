@@ -20,7 +20,7 @@ commands:
   sandbox run     run a program inside the sandbox a unit's worker gets
   policy check    validate policy files the way airlockd loads them
   call            call a unit's method through a running airlockd
-  keygen          make the key pair airlockd signs audit checkpoints with
+  keygen          make the broker's key pair, or a host client's (--client NAME)
   audit verify    check an audit log's chain, signatures and anchor
   doctor          what this kernel offers the sandbox, and whether it is at full strength
 

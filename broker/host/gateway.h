@@ -1,53 +1,120 @@
 #pragma once
-// The host-facing servers: Gateway (one per connection, the bootstrap), Session (after
-// authentication) and Unit (one per unit lookup; its `call` is the per-call path, unit_call.cc).
+// The host-facing servers: Gateway (one per connection, the bootstrap, offering only `hello`),
+// Challenge (one per hello, offering only `authenticate`), Session (only from a successful
+// `authenticate`) and Unit (one per unit lookup; its `call` is the per-call path, unit_call.cc).
+// The handshake's bytes are in capnp/host_auth.h; its bounds and back-off in SECURITY.md.
+// Event-loop thread only.
 
 #include <sys/types.h>
 
 #include <airlock/capnp/host.capnp.h>
 
 #include "broker/host/routing.h"
+#include "capnp/host_auth.h"
 
 namespace airlock::broker {
 
-// `peerUid`/`peerPid` come from SO_PEERCRED on the accepted connection.
+// From SO_PEERCRED on the accepted connection.
+struct PeerCredentials {
+  uid_t uid = 0;
+  pid_t pid = 0;
+};
+
+// A host that completed the handshake on a connection with these credentials.
+struct AuthenticatedCaller {
+  std::string name;
+  uid_t uid = 0;
+  policy::Caller policy() const { return policy::Caller{name, uid}; }
+  std::string audit() const;  // "client:web,uid:1000": the audit records' `caller`
+};
+
+// Why a handshake was refused: the `failure` of its audit record.
+enum class AuthFailure : uint8_t {
+  UNKNOWN_IDENTITY,   // no NAME.pub in --client-keys
+  WRONG_KEY,          // signed with another registered client's key
+  BAD_SIGNATURE,      // the answer does not verify (another key, another nonce, a replay)
+  REPLAY,             // a client nonce seen before, or a second answer to one challenge
+  OVERSIZED,          // an argument longer than its bound
+  MALFORMED,          // an argument of the wrong form, or a second hello on a connection
+  NOT_AUTHENTICATED,  // anything but the handshake called before it succeeded
+  NOT_A_CALLER,       // the key is right, but no call rule names the client
+  WRONG_UID,          // rules name the client, but not for the connection's uid
+  TOO_MANY_ATTEMPTS,  // AuthBackoff::MAX_PENDING_PER_UID handshakes of this uid in flight
+};
+const char* authFailureName(AuthFailure failure);  // "unknown identity", "wrong key", ...
+
 class GatewayServer final : public rpc::Gateway::Server {
  public:
-  GatewayServer(Routing& routing, uid_t peerUid, pid_t peerPid)
-      : routing_(routing), peerUid_(peerUid), peerPid_(peerPid) {}
+  GatewayServer(Routing& routing, PeerCredentials peer) : routing_(routing), peer_(peer) {}
+
+  kj::Promise<void> hello(HelloContext context) override;
+  // Bounds and checks the arguments, waits out the uid's back-off, then answers with a fresh
+  // broker nonce, its signature of the transcript and a one-shot Challenge. Every refusal is
+  // audited and counts as a failure of the uid.
+
+  DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
+      override;
+  // Anything but `hello` (e.g. a Session method called on the bootstrap) is refused and audited
+  // as NOT_AUTHENTICATED.
+
+ private:
+  kj::Promise<void> answerHello(HelloContext context, AuthBackoff::Attempt attempt,
+                                kj::Duration delay);
+
+  Routing& routing_;
+  PeerCredentials peer_;
+  bool helloSeen_ = false;
+};
+
+class ChallengeServer final : public rpc::Challenge::Server {
+ public:
+  ChallengeServer(Routing& routing, PeerCredentials peer, rpc::AuthTranscript transcript,
+                  audit::PublicKey clientKey, AuthBackoff::Attempt attempt, kj::Duration delay)
+      : routing_(routing), peer_(peer), transcript_(kj::mv(transcript)), clientKey_(clientKey),
+        attempt_(kj::mv(attempt)), delay_(delay) {}
 
   kj::Promise<void> authenticate(AuthenticateContext context) override;
-  // Grants a Session if some policy names the peer's uid as a caller; audited either way.
+  // One use. Verifies the client's signature of the transcript with its registered key, then
+  // admits it if some unit's call rules name it (for this uid). Audited either way.
+
+  DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
+      override;
 
  private:
   Routing& routing_;
-  uid_t peerUid_;
-  pid_t peerPid_;
-  bool authenticated_ = false;
+  PeerCredentials peer_;
+  rpc::AuthTranscript transcript_;
+  audit::PublicKey clientKey_;
+  kj::Maybe<AuthBackoff::Attempt> attempt_;  // the uid's in-flight slot, until answered
+  kj::Duration delay_;
+  bool answered_ = false;
 };
 
 class SessionServer final : public rpc::Session::Server {
  public:
-  SessionServer(Routing& routing, uid_t callerUid) : routing_(routing), callerUid_(callerUid) {}
+  SessionServer(Routing& routing, AuthenticatedCaller caller)
+      : routing_(routing), caller_(kj::mv(caller)) {}
   kj::Promise<void> unit(UnitContext context) override;
 
  private:
   Routing& routing_;
-  uid_t callerUid_;
+  AuthenticatedCaller caller_;
 };
 
 class UnitServer final : public rpc::Unit::Server {
  public:
-  UnitServer(Routing& routing, uid_t callerUid, std::string unit)
-      : routing_(routing), callerUid_(callerUid), unit_(kj::mv(unit)) {}
+  UnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit)
+      : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)) {}
 
   kj::Promise<void> call(CallContext context) override;
-  // receive -> decide (call rules for this caller uid) -> dispatch to a worker with the call's
-  // capabilities, under the unit's timeout -> audit (decision and result) -> reply.
+  // receive -> decide (call rules for this client and uid) -> dispatch to a worker with the
+  // call's capabilities, under the unit's timeout -> audit (decision and result) -> reply.
 
  private:
   Routing& routing_;
-  uid_t callerUid_;
+  AuthenticatedCaller caller_;
   std::string unit_;
 };
 

@@ -12,17 +12,24 @@ kj::Maybe<UnitPool&> Routing::pool(const std::string& unit) {
 
 std::string Routing::newCallId() { return "c-" + std::to_string(nextCallId++); }
 
-bool Routing::admitsCaller(uid_t uid) const {
+Admission Routing::admits(const policy::Caller& caller) const {
+  Admission admission;
   for (auto& unit : units) {
     for (auto& rule : unit.rules) {
       if (rule.operation != policy::Operation::CALL || rule.effect != policy::Effect::ALLOW) {
         continue;
       }
+      auto& names = rule.callerNames;
+      if (std::find(names.begin(), names.end(), caller.name) == names.end()) continue;
       auto& uids = rule.callerUids;
-      if (std::find(uids.begin(), uids.end(), uid) != uids.end()) return true;
+      if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) {
+        admission.kind = Admission::WRONG_UID;
+        continue;
+      }
+      return Admission{Admission::ADMITTED, rule.id};
     }
   }
-  return false;
+  return admission;
 }
 
 }  // namespace airlock::broker

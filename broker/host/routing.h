@@ -10,11 +10,30 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "audit/signing_key.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/host/auth_backoff.h"
+#include "broker/host/client_keys.h"
+#include "broker/host/seen_nonces.h"
 #include "broker/policy/policy.h"
 #include "broker/supervisor/unit_pool.h"
 
 namespace airlock::broker {
+
+// What the host handshake (gateway.cc) needs. The broker key is the one that signs audit
+// checkpoints too: clients pin its public half (broker.pub).
+struct HostAuth {
+  const ClientKeys& clients;
+  const audit::SigningKey& brokerKey;
+  AuthBackoff& backoff;
+  SeenNonces& nonces;
+};
+
+// Whether any unit's allow call rules admit an authenticated caller.
+struct Admission {
+  enum Kind { ADMITTED, NOT_NAMED, WRONG_UID } kind = NOT_NAMED;
+  std::string ruleId;  // ADMITTED: the first admitting rule
+};
 
 struct Routing {
   const std::vector<policy::UnitPolicy>& units;
@@ -22,11 +41,14 @@ struct Routing {
   audit::AuditLog& audit;
   const FsRoots& roots;
   kj::Timer& timer;
+  HostAuth& auth;
   uint64_t nextCallId = 1;
 
   kj::Maybe<UnitPool&> pool(const std::string& unit);
-  std::string newCallId();          // "c-<n>", unique for this broker run
-  bool admitsCaller(uid_t uid) const;  // some unit has a call rule naming this uid
+  std::string newCallId();  // "c-<n>", unique for this broker run
+  // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids);
+  // WRONG_UID if rules name the caller but none for this uid.
+  Admission admits(const policy::Caller& caller) const;
 };
 
 }  // namespace airlock::broker

@@ -87,7 +87,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   audit::AuditRecord record;
   record.event = "call";
   record.unit = unit_;
-  record.caller = "uid:" + std::to_string(callerUid_);
+  record.caller = caller_.audit();
   record.callId = routing_.newCallId();
   record.args["method"] = method;
   record.args["payload_bytes"] = payloadReader.size();
@@ -118,7 +118,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
                   "payload of " + std::to_string(payloadReader.size()) +
                       " bytes exceeds max_payload_bytes " + std::to_string(unit.maxPayloadBytes));
   }
-  auto decision = policy::decideCall(unit, callerUid_, method);
+  auto decision = policy::decideCall(unit, caller_.policy(), method);
   if (!decision.allowed()) {
     return refuse(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
   }

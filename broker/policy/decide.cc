@@ -73,11 +73,11 @@ bool fsRuleApplies(const Rule& rule, std::string_view path, OpenModes modes) {
 }
 
 // 2: the method is listed by name; 1: the rule lists "*"; 0: no match.
-int callSpecificity(const Rule& rule, uid_t callerUid, std::string_view method) {
-  if (std::find(rule.callerUids.begin(), rule.callerUids.end(), callerUid) ==
-      rule.callerUids.end()) {
-    return 0;
-  }
+int callSpecificity(const Rule& rule, const Caller& caller, std::string_view method) {
+  auto& names = rule.callerNames;
+  if (std::find(names.begin(), names.end(), caller.name) == names.end()) return 0;
+  auto& uids = rule.callerUids;
+  if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) return 0;
   int best = 0;
   for (const std::string& listed : rule.methods) {
     if (listed == method) return 2;
@@ -123,19 +123,19 @@ Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes m
   return _::fromBest(best, detail);
 }
 
-Decision decideCall(const UnitPolicy& unit, uid_t callerUid, std::string_view method) {
+Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method) {
+  std::string who = caller.describe();
   std::string refused = validateMethodName(method);
   if (!refused.empty()) {
-    return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by uid " +
-                          std::to_string(callerUid) + ": " + refused);
+    return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by " + who +
+                          ": " + refused);
   }
   _::Best best;
   for (const Rule& rule : unit.rules) {
     if (rule.operation != Operation::CALL) continue;
-    int score = _::callSpecificity(rule, callerUid, method);
+    int score = _::callSpecificity(rule, caller, method);
     if (score > 0) best.offer(rule, score);
   }
-  std::string who = "uid " + std::to_string(callerUid);
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows call of " + unit.name + "." + std::string(method) +
                           " by " + who);

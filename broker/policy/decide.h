@@ -29,6 +29,6 @@ struct Decision {
 };
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
-Decision decideCall(const UnitPolicy& unit, uid_t callerUid, std::string_view method);
+Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
 
 }  // namespace airlock::policy

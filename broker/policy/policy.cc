@@ -46,6 +46,10 @@ std::string Rule::describe() const {
   return "rule \"" + id + "\" (" + where.file + ':' + std::to_string(where.line) + ')';
 }
 
+std::string Caller::describe() const {
+  return "client " + std::string(name) + " (uid " + std::to_string(uid) + ")";
+}
+
 std::string validateMethodName(std::string_view method) {
   if (method.empty()) return "empty method name";
   if (method.size() > MAX_METHOD_NAME_BYTES) {

@@ -30,7 +30,7 @@ enum class Effect : uint8_t { ALLOW, DENY };
 
 enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
-  CALL,     // host -> unit: call a method (rule keys: caller_uid, method)
+  CALL,     // host -> unit: call a method (rule keys: caller, caller_uid, method)
 };
 const char* operationName(Operation op);  // "fs.open", "call": the names used in files and audit
 
@@ -66,10 +66,19 @@ struct Rule {
   OpenModes modes;   // an allow grants these modes; a deny refuses requests asking any of them
 
   // CALL
-  std::vector<uid_t> callerUids;     // empty: any caller (only allowed with a justification later)
+  std::vector<std::string> callerNames;  // authenticated client identities; never empty
+  std::vector<uid_t> callerUids;         // if not empty, the caller's uid must be one of these too
   std::vector<std::string> methods;  // "*" matches any method
 
   std::string describe() const;  // `rule "id" (file:line)`
+};
+
+// Who is calling: the identity the host authenticated as (capnp/host_auth.h) and the uid its
+// connection has (SO_PEERCRED). Borrows the name.
+struct Caller {
+  std::string_view name;
+  uid_t uid = 0;
+  std::string describe() const;  // "client web (uid 1000)"
 };
 
 struct UnitPolicy {

@@ -6,15 +6,16 @@
 
 #include "broker/policy/decide.h"
 #include "broker/policy/expand_defines.h"
+#include "capnp/host_auth.h"
 
 namespace airlock::policy::_ {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> RULE_KEYS = {"id",   "allow",      "deny",  "path",
-                                                       "mode", "caller_uid", "method"};
+constexpr std::array<std::string_view, 8> RULE_KEYS = {
+    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method"};
 constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
-constexpr std::array<std::string_view, 2> CALL_KEYS = {"caller_uid", "method"};
+constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
 
 // uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
 constexpr int64_t MAX_UID = 4294967294;
@@ -113,22 +114,52 @@ void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
   }
 }
 
-void readCall(RuleReader& r, Rule& rule) {
-  if (auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::REQUIRED, r.diag)) {
-    for (const Located<int64_t>& entry : *uids) {
-      if (entry.value < 0 || entry.value > MAX_UID) {
-        r.error(*entry.where, "caller_uid " + std::to_string(entry.value) + " is not a uid (0.." +
-                                  std::to_string(MAX_UID) + ")");
-        continue;
-      }
-      auto uid = static_cast<uid_t>(entry.value);
-      if (std::find(rule.callerUids.begin(), rule.callerUids.end(), uid) != rule.callerUids.end()) {
-        r.error(*entry.where, "caller_uid " + std::to_string(uid) + " is listed twice");
-        continue;
-      }
-      rule.callerUids.push_back(uid);
+// `caller` names authenticated client identities (capnp/host_auth.h); since every host connection
+// authenticates, a rule without it would name nobody, so it is required.
+void readCallerNames(RuleReader& r, Rule& rule) {
+  if (r.table.get("caller") == nullptr && r.table.get("caller_uid") != nullptr) {
+    r.error(r.table.source(),
+            "missing required key \"caller\": call rules name client identities "
+            "(caller = [\"web\"], keys from airlock keygen --client); caller_uid alone is no "
+            "longer accepted and now only narrows a caller to uids");
+    return;
+  }
+  auto names = readStringList(r.table, "caller", r.context, Presence::REQUIRED, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = rpc::validateClientName(entry.value);
+    if (!refused.empty()) {
+      r.error(*entry.where, "caller \"" + entry.value + "\": " + refused);
+    } else if (std::find(rule.callerNames.begin(), rule.callerNames.end(), entry.value) !=
+               rule.callerNames.end()) {
+      r.error(*entry.where, "caller \"" + entry.value + "\" is listed twice");
+    } else {
+      rule.callerNames.push_back(entry.value);
     }
   }
+}
+
+void readCallerUids(RuleReader& r, Rule& rule) {
+  auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::OPTIONAL, r.diag);
+  if (!uids) return;
+  for (const Located<int64_t>& entry : *uids) {
+    if (entry.value < 0 || entry.value > MAX_UID) {
+      r.error(*entry.where, "caller_uid " + std::to_string(entry.value) + " is not a uid (0.." +
+                                std::to_string(MAX_UID) + ")");
+      continue;
+    }
+    auto uid = static_cast<uid_t>(entry.value);
+    if (std::find(rule.callerUids.begin(), rule.callerUids.end(), uid) != rule.callerUids.end()) {
+      r.error(*entry.where, "caller_uid " + std::to_string(uid) + " is listed twice");
+      continue;
+    }
+    rule.callerUids.push_back(uid);
+  }
+}
+
+void readCall(RuleReader& r, Rule& rule) {
+  readCallerNames(r, rule);
+  readCallerUids(r, rule);
   if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *methods) {
       std::string refused = entry.value == "*" ? "" : validateMethodName(entry.value);

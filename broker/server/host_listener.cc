@@ -53,7 +53,8 @@ class HostListener::Connection {
   Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, uid_t uid, pid_t pid)
       : stream_(kj::mv(stream)),
         network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
-        rpc_(capnp::makeRpcServer(network_, kj::heap<GatewayServer>(routing, uid, pid))) {}
+        rpc_(capnp::makeRpcServer(network_,
+                                  kj::heap<GatewayServer>(routing, PeerCredentials{uid, pid}))) {}
 
   kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
 

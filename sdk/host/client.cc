@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include "sdk/host/handshake.h"
+
 namespace airlock {
 
 struct Client::Connection {
@@ -86,7 +88,14 @@ std::string CallOutcome::describe() const {
   return text;
 }
 
-Client Client::connect(const std::string& socketPath) {
+Client Client::connect(const std::string& socketPath, const std::string& clientKeyFile,
+                       const std::string& brokerPublicKeyFile) {
+  auto identity = ClientIdentity::fromFile(clientKeyFile);
+  return connect(socketPath, identity, brokerKeyFromFile(brokerPublicKeyFile));
+}
+
+Client Client::connect(const std::string& socketPath, const ClientIdentity& identity,
+                       const audit::PublicKey& brokerKey) {
   auto connection = kj::heap<Connection>();
   auto& io = connection->io;
   auto address = io.provider->getNetwork()
@@ -95,8 +104,7 @@ Client Client::connect(const std::string& socketPath) {
   connection->stream = address->connect().wait(io.waitScope);
   connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);
   auto gateway = connection->rpc->bootstrap().castAs<rpc::Gateway>();
-  auto response = gateway.authenticateRequest().send().wait(io.waitScope);
-  connection->session = response.getSession();
+  connection->session = authenticate(gateway, identity, brokerKey, io.waitScope);
   return Client(kj::mv(connection));
 }
 

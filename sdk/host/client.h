@@ -1,7 +1,7 @@
 #pragma once
 // The host client SDK: how an application calls units through airlockd.
 //
-//   auto broker = airlock::Client::connect("/run/airlock/airlock.sock");
+//   auto broker = airlock::Client::connect("/run/airlock/airlock.sock", "web.key", "broker.pub");
 //   auto outcome = broker.unit("thumbnailer").call("thumbnail", "/srv/images/cat.png");
 //   if (!outcome.ok()) std::cerr << outcome.describe() << "\n";   // denied, unit crashed, ...
 //
@@ -13,6 +13,11 @@
 #include <string>
 
 namespace airlock {
+
+struct ClientIdentity;  // sdk/host/handshake.h
+namespace audit {
+class PublicKey;
+}
 
 enum class CallErrorKind {
   NONE,
@@ -62,9 +67,17 @@ class UnitRef {
 
 class Client {
  public:
-  // Connects and authenticates. Throws kj::Exception saying what failed (no socket, refused by
-  // policy for this uid, ...).
-  static Client connect(const std::string& socketPath);
+  // Connects and authenticates as the client whose secret key is `clientKeyFile` (NAME.key from
+  // `airlock keygen --client NAME`, mode 0600), accepting only the airlockd whose public key is
+  // `brokerPublicKeyFile` (broker.pub). The secret key is read, used to sign one handshake
+  // answer, and wiped from memory before this returns. Throws kj::Exception saying what failed:
+  // no socket, an unusable key file, a peer that is not that airlockd, or airlockd's refusal
+  // (its audit log, event "auth", says why).
+  static Client connect(const std::string& socketPath, const std::string& clientKeyFile,
+                        const std::string& brokerPublicKeyFile);
+  // The same with the identity and the broker's key already loaded (borrowed for the call).
+  static Client connect(const std::string& socketPath, const ClientIdentity& identity,
+                        const audit::PublicKey& brokerKey);
 
   Client(Client&&) noexcept;
   ~Client() noexcept(false);

@@ -30,7 +30,7 @@ worker = "test-probe_worker"
 [[rule]]
 id = "me-calls-probe"
 allow = "call"
-caller_uid = [)" + std::to_string(getuid()) + R"(]
+caller = ["tester"]
 method = ["*"]
 )";
 }
@@ -70,6 +70,7 @@ class AuditTest : public ::testing::Test {
     BrokerOptions options;
     options.extraArgs = kj::mv(extraArgs);
     options.auditPath = auditPath;
+    options.brokerKeyPrefix = keys_.file("broker");  // --key: the same key as in extraArgs
     broker_ = std::make_unique<BrokerProcess>(
         std::map<std::string, std::string>{{"probe.toml", echoPolicy()}},
         std::map<std::string, std::string>{}, options);
@@ -95,7 +96,7 @@ class AuditTest : public ::testing::Test {
     std::vector<std::string> args = signedArgs();
     args.insert(args.end(), {"--checkpoint-every", "4"});
     start(args);
-    auto client = Client::connect(broker_->socket());
+    auto client = broker_->connect();
     for (int i = 0; i < calls; ++i) {
       auto outcome = client.unit("probe").call("echo", "n" + std::to_string(i));
       ASSERT_TRUE(outcome.ok()) << outcome.describe();
@@ -181,7 +182,7 @@ TEST_F(AuditTest, RecordsWaitingLongerThanCheckpointMsGetACheckpointFromTheTimer
   std::vector<std::string> args = signedArgs();
   args.insert(args.end(), {"--checkpoint-every", "100000", "--checkpoint-ms", "50"});
   start(args);
-  ASSERT_TRUE(Client::connect(broker_->socket()).unit("probe").call("echo", "x").ok());
+  ASSERT_TRUE(broker_->connect().unit("probe").call("echo", "x").ok());
   auto checkpoint = broker_->waitForRecord({{"event", "checkpoint"}});
   ASSERT_FALSE(checkpoint.is_null()) << "no checkpoint without a stop\n" << broker_->log();
   EXPECT_EQ(checkpoint["closing"], false);
@@ -191,7 +192,7 @@ TEST_F(AuditTest, SyncAlwaysModeWritesAVerifiableLog) {
   std::vector<std::string> args = signedArgs();
   args.insert(args.end(), {"--sync", "always"});
   start(args);
-  auto client = Client::connect(broker_->socket());
+  auto client = broker_->connect();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "x").ok());
   ASSERT_EQ(broker_->stop(), 0);
   auto result = verify(broker_->auditPath());
@@ -206,7 +207,7 @@ TEST_F(AuditTest, SigkillDuringAStreamOfCallsLosesNoAnsweredCallAndBreaksNoChain
   std::atomic<bool> stopped{false};
   std::thread caller([&]() {
     try {
-      auto client = Client::connect(broker_->socket());
+      auto client = broker_->connect();
       for (size_t size = 1; !stopped; ++size) {
         auto outcome = client.unit("probe").call("echo", std::string(size, 'x'));
         if (!outcome.ok()) break;
@@ -266,7 +267,7 @@ TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
   if (!disk.mounted()) GTEST_SKIP() << "mount -t tmpfs failed: " << strerror(errno);
   start({"--key", keys_.file("broker.key"), "--checkpoint-every", "10"}, disk.file("audit.jsonl"));
 
-  auto client = Client::connect(broker_->socket());
+  auto client = broker_->connect();
   size_t ok = 0;
   CallOutcome refused = client.unit("probe").call("echo", "x");
   for (int i = 0; i < 5000 && refused.ok(); ++i) {
@@ -298,7 +299,7 @@ TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOthersCanRead) {
   dir.write("policies/probe.toml", echoPolicy());
   auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"), "--socket",
                             dir.file("s"), "--audit", dir.file("a"), "--workers", binDir(),
-                            "--key", keys_.file("broker.key")});
+                            "--key", keys_.file("broker.key"), "--client-keys", dir.path()});
   EXPECT_EQ(result.exitCode, 1) << result.output;
   EXPECT_NE(result.output.find("mode 0640, it must be 0600"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("not starting"), std::string::npos) << result.output;
@@ -312,7 +313,7 @@ TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOwnedByAnotherUser) {
   dir.write("policies/probe.toml", echoPolicy());
   auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"), "--socket",
                             dir.file("s"), "--audit", dir.file("a"), "--workers", binDir(),
-                            "--key", keys_.file("broker.key")});
+                            "--key", keys_.file("broker.key"), "--client-keys", dir.path()});
   EXPECT_EQ(result.exitCode, 1) << result.output;
   EXPECT_NE(result.output.find("owned by uid 65534, not by this process's uid 0"),
             std::string::npos) << result.output;
@@ -332,7 +333,7 @@ TEST(AuditCliHelp, KeygenAndVerifyHelpAreInTheDocsVerbatim) {
         << "docs/cli.md does not contain:\n" << help.output;
   }
   auto airlockd = runProgram({binDir() + "/airlockd", "--help"});
-  for (auto option : {"--key FILE", "--checkpoint-every N", "--checkpoint-ms T", "--anchor FILE",
+  for (auto option : {"--key FILE", "--client-keys DIR", "--checkpoint-every N", "--checkpoint-ms T", "--anchor FILE",
                       "--sync MODE", "--sync-window-ms T"}) {
     EXPECT_NE(airlockd.output.find(option), std::string::npos) << option;
     EXPECT_NE(docs.str().find(option), std::string::npos) << "docs/cli.md lacks " << option;

@@ -41,7 +41,7 @@ mode = ["write", "create", "truncate"]
 [[rule]]
 id = "me-calls-probe"
 allow = "call"
-caller_uid = [)" + std::to_string(getuid()) + R"(]
+caller = ["tester"]
 method = ["*"]
 )" + extraUnit;
 }
@@ -59,7 +59,7 @@ class BrokerTest : public ::testing::Test {
   }
 
   CallOutcome call(const std::string& method, const std::string& payload) {
-    auto client = Client::connect(broker_->socket());
+    auto client = broker_->connect();
     return client.unit("probe").call(method, payload);
   }
 
@@ -86,7 +86,7 @@ TEST_F(BrokerTest, AnAllowedOpenPassesARealDescriptorAndIsAudited) {
   EXPECT_EQ(calls[0]["decision"], "allow");
   EXPECT_EQ(calls[0]["rule"], "me-calls-probe");
   EXPECT_EQ(calls[0]["result"], "ok");
-  EXPECT_EQ(calls[0]["caller"], "uid:" + std::to_string(getuid()));
+  EXPECT_EQ(calls[0]["caller"], "client:tester,uid:" + std::to_string(getuid()));
   EXPECT_EQ(calls[0]["call_id"], opens[0]["call_id"]) << "the open is tied to its call";
 }
 
@@ -230,7 +230,7 @@ TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
 TEST_F(BrokerTest, UnknownMethodsAndUnitsAreDistinctErrors) {
   start();
   EXPECT_EQ(call("no-such-method", "").errorKind(), CallErrorKind::NO_SUCH_METHOD);
-  auto client = Client::connect(broker_->socket());
+  auto client = broker_->connect();
   auto outcome = client.unit("nonexistent").call("echo", "");
   EXPECT_EQ(outcome.errorKind(), CallErrorKind::NO_SUCH_UNIT);
   auto records = broker_->auditRecords({{"event", "call"}, {"unit", "nonexistent"}});
@@ -238,14 +238,14 @@ TEST_F(BrokerTest, UnknownMethodsAndUnitsAreDistinctErrors) {
   EXPECT_EQ(records[0]["decision"], "deny");
 }
 
-TEST_F(BrokerTest, ACallerUidNoPolicyNamesIsRefusedAtAuthentication) {
+TEST_F(BrokerTest, AClientNoPolicyNamesIsRefusedAtAuthentication) {
   std::string policy = probePolicy();
-  std::string me = "caller_uid = [" + std::to_string(getuid()) + "]";
-  policy.replace(policy.find(me), me.size(), "caller_uid = [4242]");
+  std::string me = "caller = [\"tester\"]";
+  policy.replace(policy.find(me), me.size(), "caller = [\"someone-else\"]");
   start(policy);
   try {
-    Client::connect(broker_->socket());
-    FAIL() << "connected with a uid no policy names";
+    broker_->connect();
+    FAIL() << "connected as a client no policy names";
   } catch (const kj::Exception& e) {
     EXPECT_NE(std::string(e.getDescription().cStr()).find("authentication refused"),
               std::string::npos) << e.getDescription().cStr();
@@ -254,6 +254,7 @@ TEST_F(BrokerTest, ACallerUidNoPolicyNamesIsRefusedAtAuthentication) {
   ASSERT_EQ(auth.size(), 1u);
   EXPECT_EQ(auth[0]["decision"], "deny");
   EXPECT_EQ(auth[0]["rule"], "default-deny");
+  EXPECT_EQ(auth[0]["args"]["failure"], "not a caller");
 }
 
 TEST_F(BrokerTest, AMethodTheCallerIsNotGrantedIsDeniedByRule) {
@@ -275,7 +276,7 @@ worker = "test-probe_worker"
 [[rule]]
 id = "me-calls-probe"
 allow = "call"
-caller_uid = [)" + std::to_string(getuid()) + R"(]
+caller = ["tester"]
 method = ["*"]
 )");
   auto outcome = call("read", "/etc/passwd");

@@ -8,10 +8,25 @@
 namespace airlock::testing {
 namespace {
 
+// --key and --client-keys, which airlockd requires, made in `dir`.
+std::vector<std::string> keyArgs(const TempDir& dir) {
+  auto made = runProgram({binDir() + "/airlock", "keygen", "--out", dir.file("broker")});
+  EXPECT_EQ(made.exitCode, 0) << made.output;
+  mkdir(dir.file("clients").c_str(), 0755);
+  return {"--key", dir.file("broker.key"), "--client-keys", dir.file("clients")};
+}
+
+std::vector<std::string> withKeys(std::vector<std::string> argv, const TempDir& dir) {
+  auto keys = keyArgs(dir);
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return argv;
+}
+
 TEST(AirlockdStartup, AMissingPolicyDirectoryStopsItWithAClearMessage) {
   TempDir dir;
-  auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("nope"), "--socket",
-                            dir.file("s"), "--audit", dir.file("a")});
+  auto result = runProgram(withKeys({binDir() + "/airlockd", "--policies", dir.file("nope"),
+                                     "--socket", dir.file("s"), "--audit", dir.file("a")},
+                                    dir));
   EXPECT_NE(result.exitCode, 0);
   EXPECT_NE(result.output.find(dir.file("nope")), std::string::npos) << result.output;
 }
@@ -22,9 +37,10 @@ TEST(AirlockdStartup, AMalformedPolicyStopsItNamingFileAndLine) {
   dir.write("policies/broken.toml",
             "[unit]\nname = \"broken\"\nworker = \"test-probe_worker\"\n\n[[rule]]\nid = \"r\"\n"
             "allow = \"fs.open\"\npath = \"/srv/**\"\nmode = [\"exec\"]\n");
-  auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"),
-                            "--socket", dir.file("s"), "--audit", dir.file("a"), "--workers",
-                            binDir()});
+  auto result = runProgram(withKeys({binDir() + "/airlockd", "--policies", dir.file("policies"),
+                                     "--socket", dir.file("s"), "--audit", dir.file("a"),
+                                     "--workers", binDir()},
+                                    dir));
   EXPECT_EQ(result.exitCode, 1) << result.output;
   EXPECT_NE(result.output.find("broken.toml:9"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("exec"), std::string::npos) << result.output;
@@ -34,8 +50,9 @@ TEST(AirlockdStartup, ATomlSyntaxErrorNamesFileAndLine) {
   TempDir dir;
   mkdir(dir.file("policies").c_str(), 0755);
   dir.write("policies/syntax.toml", "[unit]\nname = \"x\"\nworker = = 3\n");
-  auto result = runProgram({binDir() + "/airlockd", "--policies", dir.file("policies"),
-                            "--socket", dir.file("s"), "--audit", dir.file("a")});
+  auto result = runProgram(withKeys({binDir() + "/airlockd", "--policies", dir.file("policies"),
+                                     "--socket", dir.file("s"), "--audit", dir.file("a")},
+                                    dir));
   EXPECT_EQ(result.exitCode, 1) << result.output;
   EXPECT_NE(result.output.find("syntax.toml:3"), std::string::npos) << result.output;
 }
@@ -43,9 +60,46 @@ TEST(AirlockdStartup, ATomlSyntaxErrorNamesFileAndLine) {
 TEST(AirlockdStartup, HelpDescribesTheRealOptions) {
   auto result = runProgram({binDir() + "/airlockd", "--help"});
   EXPECT_EQ(result.exitCode, 0);
-  for (auto option : {"--policies", "--socket", "--audit", "--workers", "--define"}) {
+  for (auto option : {"--policies", "--socket", "--audit", "--workers", "--define", "--key",
+                      "--client-keys"}) {
     EXPECT_NE(result.output.find(option), std::string::npos) << option;
   }
+}
+
+TEST(AirlockdStartup, WithoutTheBrokerKeyOrClientKeysItRefusesToStartSayingWhy) {
+  TempDir dir;
+  auto keys = keyArgs(dir);
+  std::vector<std::string> base = {binDir() + "/airlockd", "--policies", dir.file("p"),
+                                   "--socket", dir.file("s"), "--audit", dir.file("a")};
+  auto noKey = base;
+  noKey.insert(noKey.end(), {"--client-keys", dir.file("clients")});
+  auto result = runProgram(noKey);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_NE(result.output.find("--key is required: hosts authenticate the broker by it"),
+            std::string::npos) << result.output;
+
+  auto noClients = base;
+  noClients.insert(noClients.end(), {"--key", dir.file("broker.key")});
+  result = runProgram(noClients);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_NE(result.output.find("--client-keys is required"), std::string::npos) << result.output;
+}
+
+TEST(AirlockdStartup, AClientSecretKeyInTheClientKeysDirectoryStopsIt) {
+  TempDir dir;
+  mkdir(dir.file("policies").c_str(), 0755);
+  dir.write("policies/p.toml", "[unit]\nname = \"p\"\nworker = \"test-probe_worker\"\n");
+  auto argv = withKeys({binDir() + "/airlockd", "--policies", dir.file("policies"), "--socket",
+                        dir.file("s"), "--audit", dir.file("a"), "--workers", binDir()},
+                       dir);
+  auto made = runProgram({binDir() + "/airlock", "keygen", "--client", "web", "--out",
+                          dir.file("clients")});
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  auto result = runProgram(argv);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_NE(result.output.find(dir.file("clients/web.key") + ": a private key in the client keys "
+                               "directory"),
+            std::string::npos) << result.output;
 }
 
 }  // namespace

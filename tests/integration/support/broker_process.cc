@@ -15,6 +15,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "audit/signing_key.h"
+#include "sdk/host/client.h"
+
 namespace airlock::testing {
 
 namespace {
@@ -113,26 +116,61 @@ BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
   audit_ = options.auditPath.empty() ? dir_.file("audit.jsonl") : options.auditPath;
   logPath_ = dir_.file("airlockd.log");
 
-  std::vector<std::string> argv = {binDir() + "/airlockd", "--policies", policyDir,
-                                   "--socket", socket_, "--audit", audit_,
-                                   "--workers", binDir()};
-  for (auto& [name, value] : defines) {
-    argv.push_back("--define");
-    argv.push_back(name + "=" + value);
+  brokerKeyPrefix_ = options.brokerKeyPrefix;
+  if (brokerKeyPrefix_.empty()) {
+    brokerKeyPrefix_ = dir_.file("broker");
+    std::string error = audit::writeKeyPair(*audit::SigningKey::generate(), brokerKeyPrefix_);
+    if (!error.empty()) throw std::runtime_error(error);
   }
-  argv.insert(argv.end(), options.extraArgs.begin(), options.extraArgs.end());
+  mkdir(clientKeysDir().c_str(), 0755);
+  mkdir(dir_.file("clients").c_str(), 0700);
+  for (auto& name : options.clients) {
+    std::string prefix = dir_.file("clients/" + name);
+    std::string error = audit::writeKeyPair(*audit::SigningKey::generate(), prefix);
+    if (!error.empty()) throw std::runtime_error(error);
+    std::string copy = "cp '" + prefix + ".pub' '" + clientKeysDir() + "/'";
+    if (system(copy.c_str()) != 0) throw std::runtime_error("cannot copy " + prefix + ".pub");
+  }
+
+  argv_ = {binDir() + "/airlockd", "--policies", policyDir,    "--socket",
+           socket_,                "--audit",    audit_,       "--workers",
+           binDir(),               "--key",      brokerKeyPrefix_ + ".key",
+           "--client-keys",        clientKeysDir()};
+  for (auto& [name, value] : defines) {
+    argv_.push_back("--define");
+    argv_.push_back(name + "=" + value);
+  }
+  argv_.insert(argv_.end(), options.extraArgs.begin(), options.extraArgs.end());
+  spawn();
+}
+
+void BrokerProcess::spawn() {
   pid_ = fork();
   if (pid_ == 0) {
-    int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     dup2(log, 2);
     dup2(log, 1);
     close_range(3, ~0U, 0);  // airlockd gets no fds of the test runner
     std::vector<char*> args;
-    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (auto& a : argv_) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
+}
+
+std::string BrokerProcess::clientKey(const std::string& name) const {
+  return dir_.file("clients/" + name + ".key");
+}
+
+Client BrokerProcess::connect(const std::string& name) const {
+  return Client::connect(socket_, clientKey(name), brokerPublicKey());
+}
+
+bool BrokerProcess::restart() {
+  stop();
+  spawn();
+  return waitUntilReady();
 }
 
 BrokerProcess::~BrokerProcess() { stop(); }

@@ -9,7 +9,14 @@
 #include <string>
 #include <vector>
 
+namespace airlock {
+class Client;
+}
+
 namespace airlock::testing {
+
+// The client every test broker knows unless told otherwise; policies name it `caller`.
+inline constexpr char TEST_CLIENT[] = "tester";
 
 std::string binDir();  // where the build put airlockd, airlock and the test programs
 
@@ -34,9 +41,14 @@ struct RunResult {
 RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds = 30);
 
 // What a test may change about how airlockd is started.
+//
+// Every broker gets a key (--key) and a client keys directory (--client-keys) holding one
+// NAME.pub per entry of `clients`; the secret halves stay in the test's directory, outside it.
 struct BrokerOptions {
-  std::vector<std::string> extraArgs;  // appended to airlockd's command line (e.g. --key F)
+  std::vector<std::string> extraArgs;  // appended to airlockd's command line
   std::string auditPath;               // --audit; empty: audit.jsonl in the broker's dir
+  std::string brokerKeyPrefix;         // PREFIX.key/.pub for --key; empty: made in the broker's dir
+  std::vector<std::string> clients = {TEST_CLIENT};
 };
 
 class BrokerProcess {
@@ -51,6 +63,15 @@ class BrokerProcess {
   const std::string& socket() const { return socket_; }
   const std::string& auditPath() const { return audit_; }
   const TempDir& dir() const { return dir_; }
+  std::string brokerPublicKey() const { return brokerKeyPrefix_ + ".pub"; }
+  std::string clientKeysDir() const { return dir_.file("client-keys"); }
+  // The secret key of a client made for this broker (BrokerOptions::clients): NAME.key.
+  std::string clientKey(const std::string& name = TEST_CLIENT) const;
+  // Connects and authenticates as `name` with the broker's key pinned.
+  Client connect(const std::string& name = TEST_CLIENT) const;
+  // Stops airlockd (SIGTERM) and starts it again with the same command line, e.g. after a key
+  // was removed from clientKeysDir(). Returns waitUntilReady().
+  bool restart();
   pid_t pid() const { return pid_; }
 
   bool waitUntilReady(int timeoutSeconds = 20);  // the socket accepts connections
@@ -65,8 +86,11 @@ class BrokerProcess {
   std::string log() const;  // airlockd's stderr so far
 
  private:
+  void spawn();
+
   TempDir dir_;
-  std::string socket_, audit_, logPath_;
+  std::string socket_, audit_, logPath_, brokerKeyPrefix_;
+  std::vector<std::string> argv_;
   pid_t pid_ = -1;
 };
 

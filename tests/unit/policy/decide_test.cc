@@ -13,6 +13,7 @@ OpenModes modesOf(std::initializer_list<OpenMode> list) {
 const OpenModes READ = modesOf({OpenMode::READ});
 const OpenModes WRITE = modesOf({OpenMode::WRITE});
 const OpenModes READ_WRITE = modesOf({OpenMode::READ, OpenMode::WRITE});
+const Caller ROOT_WEB{"web", 0};
 
 class DecideTest : public ::testing::Test {
  protected:
@@ -27,13 +28,14 @@ class DecideTest : public ::testing::Test {
     rule.modes = modes;
     unit_.rules.push_back(std::move(rule));
   }
-  void call(std::string id, Effect effect, std::vector<uid_t> uids,
-            std::vector<std::string> methods) {
+  void call(std::string id, Effect effect, std::vector<std::string> names,
+            std::vector<uid_t> uids, std::vector<std::string> methods) {
     Rule rule;
     rule.id = std::move(id);
     rule.effect = effect;
     rule.operation = Operation::CALL;
     rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
+    rule.callerNames = std::move(names);
     rule.callerUids = std::move(uids);
     rule.methods = std::move(methods);
     unit_.rules.push_back(std::move(rule));
@@ -51,7 +53,7 @@ TEST_F(DecideTest, AnEmptyPolicyDeniesByDefault) {
   EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
   EXPECT_EQ(d.rule, nullptr);
   EXPECT_EQ(d.reason, "no rule allows fs.open of /etc/passwd with modes read");
-  EXPECT_FALSE(decideCall(unit_, 0, "thumbnail").allowed());
+  EXPECT_FALSE(decideCall(unit_, ROOT_WEB, "thumbnail").allowed());
 }
 
 TEST_F(DecideTest, AMatchingAllowRuleAllowsAndNamesItselfAndItsLine) {
@@ -74,10 +76,10 @@ TEST_F(DecideTest, AllowNeedsEveryRequestedModeGranted) {
 }
 
 TEST_F(DecideTest, RulesOfAnotherOperationAreIgnored) {
-  call("root-any", Effect::ALLOW, {0}, {"*"});
+  call("root-any", Effect::ALLOW, {"web"}, {}, {"*"});
   EXPECT_EQ(decideFsOpen(unit_, "/srv/x", READ).ruleId, DEFAULT_DENY_RULE_ID);
   fs("all", Effect::ALLOW, "/**", READ);
-  EXPECT_EQ(decideCall(unit_, 0, "x").ruleId, "root-any");
+  EXPECT_EQ(decideCall(unit_, ROOT_WEB, "x").ruleId, "root-any");
 }
 
 TEST_F(DecideTest, AMoreSpecificDenyOverridesABroadAllow) {
@@ -144,39 +146,49 @@ TEST_F(DecideTest, ARequestWithNoModesIsDenied) {
 }
 
 TEST_F(DecideTest, ACallNeedsAListedCallerAndAListedMethod) {
-  call("root-may-thumbnail", Effect::ALLOW, {0, 1000}, {"thumbnail"});
-  Decision d = decideCall(unit_, 1000, "thumbnail");
+  call("web-may-thumbnail", Effect::ALLOW, {"web", "batch"}, {}, {"thumbnail"});
+  Decision d = decideCall(unit_, Caller{"batch", 1000}, "thumbnail");
   EXPECT_TRUE(d.allowed());
   EXPECT_EQ(d.reason,
-            "allowed by rule \"root-may-thumbnail\" (unit.toml:10): caller uid 1000 listed, "
-            "method thumbnail listed");
-  EXPECT_FALSE(decideCall(unit_, 1001, "thumbnail").allowed());
-  Decision other = decideCall(unit_, 0, "resize");
+            "allowed by rule \"web-may-thumbnail\" (unit.toml:10): caller client batch (uid "
+            "1000) listed, method thumbnail listed");
+  EXPECT_FALSE(decideCall(unit_, Caller{"webx", 1000}, "thumbnail").allowed());
+  Decision other = decideCall(unit_, ROOT_WEB, "resize");
   EXPECT_FALSE(other.allowed());
-  EXPECT_EQ(other.reason, "no rule allows call of thumbnailer.resize by uid 0");
+  EXPECT_EQ(other.reason, "no rule allows call of thumbnailer.resize by client web (uid 0)");
+}
+
+TEST_F(DecideTest, CallerUidNarrowsANamedCallerToThoseUids) {
+  call("web-as-1000", Effect::ALLOW, {"web"}, {1000, 1001}, {"*"});
+  EXPECT_TRUE(decideCall(unit_, Caller{"web", 1001}, "thumbnail").allowed());
+  Decision d = decideCall(unit_, Caller{"web", 0}, "thumbnail");
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
+  EXPECT_FALSE(decideCall(unit_, Caller{"batch", 1000}, "thumbnail").allowed())
+      << "the uid alone admits no one";
 }
 
 TEST_F(DecideTest, ASpecificMethodBeatsStarAndDenyWinsTies) {
-  call("root-any", Effect::ALLOW, {0}, {"*"});
-  call("no-delete", Effect::DENY, {0}, {"delete"});
-  EXPECT_TRUE(decideCall(unit_, 0, "thumbnail").allowed());
-  EXPECT_EQ(decideCall(unit_, 0, "delete").ruleId, "no-delete");
+  call("root-any", Effect::ALLOW, {"web"}, {}, {"*"});
+  call("no-delete", Effect::DENY, {"web"}, {}, {"delete"});
+  EXPECT_TRUE(decideCall(unit_, ROOT_WEB, "thumbnail").allowed());
+  EXPECT_EQ(decideCall(unit_, ROOT_WEB, "delete").ruleId, "no-delete");
 
-  call("deny-star", Effect::DENY, {0}, {"*"});
-  EXPECT_EQ(decideCall(unit_, 0, "thumbnail").ruleId, "deny-star");
+  call("deny-star", Effect::DENY, {"web"}, {}, {"*"});
+  EXPECT_EQ(decideCall(unit_, ROOT_WEB, "thumbnail").ruleId, "deny-star");
 
-  call("allow-delete", Effect::ALLOW, {0}, {"delete"});
-  EXPECT_EQ(decideCall(unit_, 0, "delete").ruleId, "no-delete");
+  call("allow-delete", Effect::ALLOW, {"web"}, {}, {"delete"});
+  EXPECT_EQ(decideCall(unit_, ROOT_WEB, "delete").ruleId, "no-delete");
 }
 
 TEST_F(DecideTest, AMalformedMethodNameIsDeniedEvenUnderAStarRule) {
-  call("root-any", Effect::ALLOW, {0}, {"*"});
-  Decision d = decideCall(unit_, 0, "a\nb");
+  call("root-any", Effect::ALLOW, {"web"}, {}, {"*"});
+  Decision d = decideCall(unit_, ROOT_WEB, "a\nb");
   EXPECT_FALSE(d.allowed());
   EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID);
   EXPECT_EQ(d.reason.find('\n'), std::string::npos);
-  EXPECT_FALSE(decideCall(unit_, 0, "").allowed());
-  EXPECT_FALSE(decideCall(unit_, 0, std::string(65, 'a')).allowed());
+  EXPECT_FALSE(decideCall(unit_, ROOT_WEB, "").allowed());
+  EXPECT_FALSE(decideCall(unit_, ROOT_WEB, std::string(65, 'a')).allowed());
 }
 
 TEST_F(DecideTest, TenThousandRulesStillDecideCorrectly) {

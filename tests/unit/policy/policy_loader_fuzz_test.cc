@@ -26,6 +26,7 @@ mode = ["read", "write"]
 [[rule]]
 id = "root"
 deny = "call"
+caller = ["web"]
 caller_uid = [0]
 method = ["thumbnail", "*"]
 )";
@@ -43,7 +44,7 @@ void checkOne(const std::string& file, const LoadOptions& options) {
   read.add(OpenMode::READ);
   for (const UnitPolicy& u : r.units) {
     decideFsOpen(u, "/srv/images/a/b.png", read);
-    decideCall(u, 0, "thumbnail");
+    decideCall(u, Caller{"web", 0}, "thumbnail");
   }
 }
 

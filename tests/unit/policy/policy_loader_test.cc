@@ -66,6 +66,7 @@ mode = ["read", "write", "create", "truncate", "append"]
 [[rule]]
 id = "root-may-thumbnail"
 allow = "call"
+caller = ["web", "batch"]
 caller_uid = [0, 1000]
 method = ["thumbnail", "*"]
 )";
@@ -98,6 +99,7 @@ TEST_F(LoaderTest, AValidFileLoadsEveryField) {
 
   const Rule& call = u.rules[2];
   EXPECT_EQ(call.operation, Operation::CALL);
+  EXPECT_EQ(call.callerNames, (std::vector<std::string>{"web", "batch"}));
   EXPECT_EQ(call.callerUids, (std::vector<uid_t>{0, 1000}));
   EXPECT_EQ(call.methods, (std::vector<std::string>{"thumbnail", "*"}));
   EXPECT_TRUE(r.warnings.empty());
@@ -114,7 +116,7 @@ TEST_F(LoaderTest, DecisionsOnALoadedPolicyNameTheRuleAndItsLine) {
             "allowed by rule \"images-read-only\" (" + dir_.path() +
                 "/policies/unit.toml:12): path matches /srv/images/**, modes read ⊆ read");
   EXPECT_EQ(decideFsOpen(r.units[0], "/srv/images/private/a", read).ruleId, "no-private");
-  EXPECT_EQ(decideCall(r.units[0], 1000, "anything").ruleId, "root-may-thumbnail");
+  EXPECT_EQ(decideCall(r.units[0], Caller{"batch", 1000}, "anything").ruleId, "root-may-thumbnail");
 }
 
 TEST_F(LoaderTest, OptionalUnitKeysTakeTheirDefaultsAndNoRulesMeansDenyAll) {
@@ -126,7 +128,7 @@ TEST_F(LoaderTest, OptionalUnitKeysTakeTheirDefaultsAndNoRulesMeansDenyAll) {
   EXPECT_EQ(u.maxPayloadBytes, 1u << 20);
   EXPECT_TRUE(u.readOnlyPaths.empty());
   EXPECT_TRUE(u.rules.empty());
-  EXPECT_FALSE(decideCall(u, 0, "x").allowed());
+  EXPECT_FALSE(decideCall(u, Caller{"web", 0}, "x").allowed());
 }
 
 TEST_F(LoaderTest, AnUnknownModeIsReportedAtTheElementWithTheExpectedValues) {
@@ -169,6 +171,7 @@ id = "a"
 allow = "call"
 path = "/srv/**"
 caller_uid = [-1]
+caller = ["Web"]
 method = []
 
 [[rule]]
@@ -209,19 +212,21 @@ caller_uid = [0]
           "D/policies/unit.toml:21:1: rule \"a\": key \"path\" applies only to fs.open rules, "
           "not call",
           "D/policies/unit.toml:22:15: rule \"a\": caller_uid -1 is not a uid (0..4294967294)",
-          "D/policies/unit.toml:23:10: rule \"a\": method must not be empty",
-          "D/policies/unit.toml:25:1: rule #3: missing required key \"id\"",
-          "D/policies/unit.toml:27:8: rule #3: path \"/srv/../etc/**\": '.' and '..' segments "
+          "D/policies/unit.toml:23:11: rule \"a\": caller \"Web\": client name may hold only a-z, "
+          "0-9 and '-'",
+          "D/policies/unit.toml:24:10: rule \"a\": method must not be empty",
+          "D/policies/unit.toml:26:1: rule #3: missing required key \"id\"",
+          "D/policies/unit.toml:28:8: rule #3: path \"/srv/../etc/**\": '.' and '..' segments "
           "are not allowed",
-          "D/policies/unit.toml:28:8: rule #3: mode must be an array of strings, got string",
-          "D/policies/unit.toml:31:6: rule #4: id \"default-deny\" is reserved for the "
+          "D/policies/unit.toml:29:8: rule #3: mode must be an array of strings, got string",
+          "D/policies/unit.toml:32:6: rule #4: id \"default-deny\" is reserved for the "
           "implicit final rule",
-          "D/policies/unit.toml:32:9: rule \"default-deny\": unknown operation \"fs.write\" "
+          "D/policies/unit.toml:33:9: rule \"default-deny\": unknown operation \"fs.write\" "
           "(expected fs.open, call)",
-          "D/policies/unit.toml:37:8: rule \"b\": path \"${nope}/x\": undefined variable "
+          "D/policies/unit.toml:38:8: rule \"b\": path \"${nope}/x\": undefined variable "
           "${nope} (define it with --define nope=VALUE)",
-          "D/policies/unit.toml:38:17: rule \"b\": mode \"read\" is listed twice",
-          "D/policies/unit.toml:39:1: rule \"b\": key \"caller_uid\" applies only to call "
+          "D/policies/unit.toml:39:17: rule \"b\": mode \"read\" is listed twice",
+          "D/policies/unit.toml:40:1: rule \"b\": key \"caller_uid\" applies only to call "
           "rules, not fs.open",
       }));
   EXPECT_TRUE(r.units.empty());
@@ -232,8 +237,39 @@ TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\"",
-                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller_uid\"",
+                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller\"",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"method\"",
+            }));
+}
+
+TEST_F(LoaderTest, ACallRuleWithOnlyCallerUidIsAnErrorThatSaysWhatChanged) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"r\"\n"
+      "allow = \"call\"\ncaller_uid = [0]\nmethod = [\"*\"]\n");
+  ASSERT_EQ(errorsOf(r).size(), 1u);
+  EXPECT_EQ(errorsOf(r)[0].rfind("D/policies/unit.toml:5:1: rule \"r\": missing required key "
+                                 "\"caller\": call rules name client identities",
+                                 0),
+            0u)
+      << errorsOf(r)[0];
+}
+
+TEST_F(LoaderTest, CallerNamesAreValidatedAndUniqueAtTheirElement) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"r\"\n"
+      "allow = \"call\"\ncaller = [\"web\", \"web\", \"\", 3]\nmethod = [\"*\"]\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:8:29: rule \"r\": caller element must be a string, got "
+                "integer",
+            }));
+  r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"r\"\n"
+      "allow = \"call\"\ncaller = [\"web\", \"web\", \"\"]\nmethod = [\"*\"]\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:8:18: rule \"r\": caller \"web\" is listed twice",
+                "D/policies/unit.toml:8:25: rule \"r\": caller \"\": client name is empty",
             }));
 }
 
