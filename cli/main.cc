@@ -10,6 +10,7 @@
 #include "cli/doctor.h"
 #include "cli/keygen.h"
 #include "cli/policy_check.h"
+#include "cli/policy_explain.h"
 #include "cli/sandbox_run.h"
 
 namespace {
@@ -19,6 +20,7 @@ const char USAGE[] = R"(usage: airlock COMMAND [ARGS]
 commands:
   sandbox run     run a program inside the sandbox a unit's worker gets
   policy check    validate policy files the way airlockd loads them
+  policy explain  what airlockd would decide for one request, and which rule decides it
   call            call a unit's method through a running airlockd
   keygen          make the broker's key pair, or a host client's (--client NAME)
   audit verify    check an audit log's chain, signatures and anchor
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   std::string sub = argc > 2 ? argv[2] : "";
   if (command == "sandbox" && sub == "run") return sandboxRunMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
+  if (command == "policy" && sub == "explain") return policyExplainMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
   if (command == "keygen") return keygenMain(argc - 1, argv + 1);
   if (command == "doctor") return doctorMain(argc - 1, argv + 1);

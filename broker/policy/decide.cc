@@ -86,32 +86,53 @@ int callSpecificity(const Rule& rule, const Caller& caller, std::string_view met
   return best;
 }
 
-}  // namespace _
-
-Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
-  std::string refused = validateRequestPath(path);
-  if (!refused.empty()) {
-    return _::defaultDeny("refused fs.open of \"" + _::printable(path) + "\": " + refused);
-  }
-  if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
-    return _::defaultDeny("refused fs.open of " + _::printable(path) +
-                          ": no or unknown open modes requested");
-  }
-  _::Best best;
+// Calls `visit` with every fs.open rule matching a validated request, in file order.
+template <typename Visit>
+void forEachFsMatch(const UnitPolicy& unit, std::string_view path, OpenModes modes, Visit&& visit) {
   if (unit.fsIndex) {
     // Only rules rooted at an ancestor of the path can match it (fs_rule_index.h).
     std::vector<uint32_t> candidates;
     unit.fsIndex->candidates(path, candidates);
     for (uint32_t i : candidates) {
       const Rule& rule = unit.rules[i];
-      if (_::fsRuleApplies(rule, path, modes)) best.offer(rule, rule.path.specificity());
+      if (fsRuleApplies(rule, path, modes)) visit(rule);
     }
   } else {
     for (const Rule& rule : unit.rules) {
       if (rule.operation != Operation::FS_OPEN) continue;
-      if (_::fsRuleApplies(rule, path, modes)) best.offer(rule, rule.path.specificity());
+      if (fsRuleApplies(rule, path, modes)) visit(rule);
     }
   }
+}
+
+// The refusals decide makes before any rule is looked at; empty if the request gets to matching.
+std::string refuseFsOpen(std::string_view path, OpenModes modes) {
+  std::string refused = validateRequestPath(path);
+  if (!refused.empty()) return "refused fs.open of \"" + printable(path) + "\": " + refused;
+  if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
+    return "refused fs.open of " + printable(path) + ": no or unknown open modes requested";
+  }
+  return {};
+}
+
+// Ranks matches as Best does: specificity, then deny over allow, then file order.
+void rankMatches(const UnitPolicy& unit, std::vector<RuleMatch>& matches) {
+  std::stable_sort(matches.begin(), matches.end(), [&unit](const RuleMatch& a, const RuleMatch& b) {
+    if (a.specificity != b.specificity) return a.specificity > b.specificity;
+    if (a.rule->effect != b.rule->effect) return a.rule->effect == Effect::DENY;
+    return a.rule - unit.rules.data() < b.rule - unit.rules.data();
+  });
+}
+
+}  // namespace _
+
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
+  std::string refused = _::refuseFsOpen(path, modes);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best;
+  _::forEachFsMatch(unit, path, modes, [&best](const Rule& rule) {
+    best.offer(rule, rule.path.specificity());
+  });
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows fs.open of " + _::printable(path) + " with modes " +
                           modes.describe());
@@ -143,6 +164,30 @@ Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_vi
   std::string how = best.specificity == 2 ? "method " + std::string(method) + " listed"
                                           : "method * matches " + std::string(method);
   return _::fromBest(best, "caller " + who + " listed, " + how);
+}
+
+std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
+                                           OpenModes modes) {
+  std::vector<RuleMatch> matches;
+  if (!_::refuseFsOpen(path, modes).empty()) return matches;
+  _::forEachFsMatch(unit, path, modes, [&matches](const Rule& rule) {
+    matches.push_back(RuleMatch{&rule, rule.path.specificity()});
+  });
+  _::rankMatches(unit, matches);
+  return matches;
+}
+
+std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
+                                         std::string_view method) {
+  std::vector<RuleMatch> matches;
+  if (!validateMethodName(method).empty()) return matches;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != Operation::CALL) continue;
+    int score = _::callSpecificity(rule, caller, method);
+    if (score > 0) matches.push_back(RuleMatch{&rule, score});
+  }
+  _::rankMatches(unit, matches);
+  return matches;
 }
 
 }  // namespace airlock::policy

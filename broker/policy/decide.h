@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/policy/policy.h"
 
@@ -30,5 +31,22 @@ struct Decision {
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
+
+// A rule whose conditions match a request, with the specificity the decision ranked it by.
+struct RuleMatch {
+  const Rule* rule = nullptr;  // borrowed from the policy
+  int specificity = 0;
+};
+
+// Every rule of the request's operation whose conditions match it, found with the same
+// predicates and candidate set as decideFsOpen / decideCall, in the order the decision ranks them:
+// most specific first; at equal specificity deny before allow, then file order. So the first
+// entry is the deciding rule (when there is one) and the rest are the rules that matched and
+// lost. Empty for a request decide refuses before matching (bad path, no modes, bad method
+// name). For `airlock policy explain`; allocates, so not for the per-call path.
+std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
+                                           OpenModes modes);
+std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
+                                         std::string_view method);
 
 }  // namespace airlock::policy

@@ -1,0 +1,122 @@
+#include "broker/policy/explain.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <set>
+
+namespace airlock::policy {
+
+namespace _ {
+namespace {
+
+// The arguments each operation takes, and which of them must be given.
+struct OperationArgs {
+  std::set<std::string> required, optional;
+};
+
+OperationArgs argsOf(Operation op) {
+  switch (op) {
+    case Operation::FS_OPEN: return {{"path", "mode"}, {}};
+    case Operation::CALL: return {{"caller", "uid", "method"}, {}};
+  }
+  return {};
+}
+
+std::string checkArgs(Operation op, const std::map<std::string, std::string>& args) {
+  OperationArgs known = argsOf(op);
+  for (auto& [key, value] : args) {
+    if (!known.required.count(key) && !known.optional.count(key)) {
+      std::string list;
+      for (auto& k : known.required) list += (list.empty() ? "" : ", ") + k;
+      return "unknown argument \"" + key + "\" for " + operationName(op) + " (takes " + list + ")";
+    }
+  }
+  for (auto& key : known.required) {
+    if (!args.count(key)) return std::string(operationName(op)) + " needs --arg " + key + "=...";
+  }
+  return {};
+}
+
+// "read,write" -> modes; an unknown name sets `error`.
+OpenModes parseModes(const std::string& text, std::string& error) {
+  OpenModes modes;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = std::min(text.find(',', start), text.size());
+    std::string name = text.substr(start, end - start);
+    auto found = std::find_if(ALL_OPEN_MODES.begin(), ALL_OPEN_MODES.end(),
+                              [&name](OpenMode m) { return name == openModeName(m); });
+    if (found == ALL_OPEN_MODES.end()) {
+      error = "unknown open mode \"" + name + "\" (read, write, create, truncate, append)";
+      return modes;
+    }
+    modes.add(*found);
+    start = end + 1;
+  }
+  return modes;
+}
+
+Decision denyByDefault(std::string reason) {
+  return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
+}
+
+// The matches other than the deciding rule.
+std::vector<RuleMatch> losers(std::vector<RuleMatch> matches, const Decision& decision) {
+  std::erase_if(matches, [&decision](const RuleMatch& m) { return m.rule == decision.rule; });
+  return matches;
+}
+
+}  // namespace
+}  // namespace _
+
+Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& request) {
+  Explanation out;
+  std::optional<Operation> op;
+  for (Operation known : {Operation::FS_OPEN, Operation::CALL}) {
+    if (request.operation == operationName(known)) op = known;
+  }
+  out.request = request.operation + " in unit " + request.unit;
+  if (!op) {
+    out.decision = _::denyByDefault("no operation \"" + request.operation +
+                                    "\" (airlockd decides fs.open and call)");
+    return out;
+  }
+  out.error = _::checkArgs(*op, request.args);
+  if (!out.error.empty()) return out;
+  auto unit = std::find_if(units.begin(), units.end(),
+                           [&request](const UnitPolicy& u) { return u.name == request.unit; });
+  if (*op == Operation::FS_OPEN) {
+    OpenModes modes = _::parseModes(request.args.at("mode"), out.error);
+    if (!out.error.empty()) return out;
+    const std::string& path = request.args.at("path");
+    out.request = "fs.open " + path + " (" + modes.describe() + ") in unit " + request.unit;
+    if (unit == units.end()) {
+      out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
+      return out;
+    }
+    out.decision = decideFsOpen(*unit, path, modes);
+    out.lost = _::losers(matchingFsOpenRules(*unit, path, modes), out.decision);
+    return out;
+  }
+  const std::string& uidText = request.args.at("uid");
+  uid_t uid = 0;
+  auto [end, ec] = std::from_chars(uidText.data(), uidText.data() + uidText.size(), uid);
+  if (ec != std::errc() || end != uidText.data() + uidText.size() || uidText.empty()) {
+    out.error = "uid must be a number, not \"" + uidText + "\"";
+    return out;
+  }
+  Caller caller{request.args.at("caller"), uid};
+  const std::string& method = request.args.at("method");
+  out.request = "call " + request.unit + "." + method + " by " + caller.describe();
+  if (unit == units.end()) {
+    // As UnitServer::call answers a call for a unit no policy defines.
+    out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
+    return out;
+  }
+  out.decision = decideCall(*unit, caller, method);
+  out.lost = _::losers(matchingCallRules(*unit, caller, method), out.decision);
+  return out;
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,187 @@
+#include "cli/policy_explain.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "broker/policy/explain.h"
+#include "broker/policy/policy_loader.h"
+
+namespace airlock::cli {
+
+namespace _ {
+namespace {
+
+constexpr std::string_view USAGE = R"(
+usage: airlock policy explain --policies DIR --unit UNIT --op OP [--arg KEY=VALUE]...
+                              [--define NAME=VALUE]... [--json]
+
+Says what airlockd, started with --policies DIR, would decide for one request, and why: the
+decision, the deciding rule with its file:line, and every other rule that matched and lost. It
+loads DIR exactly as airlockd does (workers are not checked) and decides with airlockd's own code.
+
+operations and their arguments:
+  --op fs.open  --arg path=/abs/path --arg mode=read[,write,create,truncate,append]
+                (a worker opening a file; an empty mode= asks for nothing and is denied)
+  --op call     --arg caller=NAME --arg method=METHOD [--arg uid=N]
+                (a host client, authenticated as NAME, calling a method; uid defaults to yours)
+An operation airlockd has no rule kind for, or a unit no policy defines, is denied by
+default-deny, as airlockd denies it.
+
+options:
+  --policies DIR       the policy directory                                      (required)
+  --unit UNIT          the unit the request is made to (or by, for fs.open)       (required)
+  --op OP              fs.open or call                                            (required)
+  --arg KEY=VALUE      a request argument, as above; repeatable
+  --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
+  --json               one JSON object on stdout instead of text
+  -h, --help           print this help
+
+What it cannot see: the kernel's resolution of the path at open time (a symlink or `..` that
+leaves the grant is refused then, with the same rule id), and a caller refused at authentication.
+
+exit status: 0 allowed, 1 denied (or DIR does not load: errors as file:line:col on stderr),
+2 usage error.
+)";
+
+constexpr std::string_view SHORT_USAGE =
+    "usage: airlock policy explain --policies DIR --unit UNIT --op OP [--arg KEY=VALUE]... "
+    "[--define NAME=VALUE]... [--json]\n";
+
+struct Options {
+  policy::LoadOptions load;
+  std::string policies;
+  policy::ExplainRequest request;
+  bool json = false;
+};
+
+int usageError(const std::string& message) {
+  std::cerr << "airlock policy explain: " << message << "\n"
+            << SHORT_USAGE << "try 'airlock policy explain --help'\n";
+  return 2;
+}
+
+// Splits KEY=VALUE; returns false if there is no '=' or no KEY.
+bool splitPair(std::string_view text, std::string& key, std::string& value) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return false;
+  key = std::string(text.substr(0, eq));
+  value = std::string(text.substr(eq + 1));
+  return true;
+}
+
+// Returns -1 when parsing succeeded, else the exit status to return (0 for --help).
+int parseArgs(int argc, char** argv, Options& out) {
+  out.load.workerCheck = policy::LoadOptions::WorkerCheck::SKIP;  // as `policy check` does
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string text, key, value;
+    auto next = [&]() -> bool {
+      if (i + 1 >= argc) return false;
+      text = argv[++i];
+      return true;
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << USAGE.substr(1);  // the raw string starts with a newline
+      return 0;
+    } else if (arg == "--json") {
+      out.json = true;
+    } else if (arg != "--policies" && arg != "--unit" && arg != "--op" && arg != "--arg" &&
+               arg != "--define") {
+      return usageError("unknown option or argument " + std::string(arg));
+    } else if (!next()) {
+      return usageError(std::string(arg) + " needs a value");
+    } else if (arg == "--policies") {
+      out.policies = text;
+    } else if (arg == "--unit") {
+      out.request.unit = text;
+    } else if (arg == "--op") {
+      out.request.operation = text;
+    } else if (!splitPair(text, key, value)) {
+      return usageError(std::string(arg) + " needs KEY=VALUE, got \"" + text + "\"");
+    } else if (arg == "--arg") {
+      if (!out.request.args.emplace(key, value).second) return usageError("--arg " + key + " given twice");
+    } else if (!policy::isDefineName(key) || !out.load.defines.emplace(key, value).second) {
+      return usageError("--define " + key + " is not a valid name or is given twice");
+    }
+  }
+  if (out.policies.empty()) return usageError("--policies is required");
+  if (out.request.unit.empty()) return usageError("--unit is required");
+  if (out.request.operation.empty()) return usageError("--op is required");
+  if (out.request.operation == "call" && !out.request.args.count("uid")) {
+    out.request.args["uid"] = std::to_string(getuid());
+  }
+  return -1;
+}
+
+// "file:line", as decision reasons name a rule (the line of its [[rule]] header).
+std::string fileLine(const policy::Rule& rule) {
+  return rule.where.file + ":" + std::to_string(rule.where.line);
+}
+
+std::string whereOf(const policy::Rule* rule) {
+  return rule == nullptr ? "(implicit)" : fileLine(*rule);
+}
+
+const char* effectName(const policy::Rule& rule) {
+  return rule.effect == policy::Effect::ALLOW ? "allow" : "deny";
+}
+
+void printJson(const policy::Explanation& e) {
+  nlohmann::ordered_json out;
+  out["request"] = e.request;
+  out["decision"] = e.decision.allowed() ? "allow" : "deny";
+  out["rule"] = e.decision.ruleId;
+  out["where"] = e.decision.rule == nullptr ? "" : fileLine(*e.decision.rule);
+  out["reason"] = e.decision.reason;
+  out["lost"] = nlohmann::ordered_json::array();
+  for (const policy::RuleMatch& m : e.lost) {
+    out["lost"].push_back({{"rule", m.rule->id},
+                           {"where", fileLine(*m.rule)},
+                           {"effect", effectName(*m.rule)},
+                           {"specificity", m.specificity}});
+  }
+  // Paths and methods may hold any bytes: replace what is not UTF-8 rather than throw.
+  std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+void printText(const policy::Explanation& e) {
+  std::cout << (e.decision.allowed() ? "allow" : "deny") << ": " << e.request << "\n"
+            << "  rule:   " << e.decision.ruleId << " " << whereOf(e.decision.rule) << "\n"
+            << "  reason: " << e.decision.reason << "\n";
+  if (e.lost.empty()) return;
+  std::cout << "  matched and lost:\n";
+  for (const policy::RuleMatch& m : e.lost) {
+    std::cout << "    " << m.rule->id << " " << fileLine(*m.rule) << ": "
+              << effectName(*m.rule) << ", specificity " << m.specificity << "\n";
+  }
+}
+
+}  // namespace
+}  // namespace _
+
+int policyExplainMain(int argc, char** argv) {
+  _::Options options;
+  int status = _::parseArgs(argc, argv, options);
+  if (status >= 0) return status;
+  policy::LoadResult loaded = policy::loadPolicyDir(options.policies, options.load);
+  if (!loaded.ok()) {
+    for (const policy::Diagnostic& d : loaded.errors) std::cerr << d.describe() << "\n";
+    std::cerr << "airlock policy explain: " << loaded.errors.size() << " error(s) in "
+              << options.policies << ": airlockd would not start with it\n";
+    return 1;
+  }
+  policy::Explanation e = policy::explain(loaded.units, options.request);
+  if (!e.error.empty()) return _::usageError(e.error);
+  if (options.json) {
+    _::printJson(e);
+  } else {
+    _::printText(e);
+  }
+  return e.decision.allowed() ? 0 : 1;
+}
+
+}  // namespace airlock::cli
