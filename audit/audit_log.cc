@@ -222,6 +222,7 @@ bool AuditLog::append(const AuditRecord& r) {
   if (!r.args.empty()) j["args"] = r.args;
   putIfSet("decision", r.decision);
   putIfSet("rule", r.rule);
+  if (r.policyRev) j["policy_rev"] = *r.policyRev;
   putIfSet("reason", r.reason);
   putIfSet("result", r.result);
   if (r.durationMicros >= 0) j["duration_us"] = r.durationMicros;

@@ -28,6 +28,7 @@
 #include <kj/memory.h>
 
 #include <cstdint>
+#include <memory>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -48,6 +49,9 @@ struct AuditRecord {
   nlohmann::ordered_json args = nlohmann::ordered_json::object();  // paths yes, secret values never
   std::string decision;     // "allow" or "deny" for decisions; empty for lifecycle events
   std::string rule;         // id of the deciding rule
+  std::shared_ptr<const std::string> policyRev;
+  // Revision of the policy set that decided (broker/policy/revision.h); shared with the loaded
+  // policy, not copied per record. Null: not a decision of a policy ("policy_rev" omitted).
   std::string reason;
   std::string result;       // what happened when acting on the decision
   int64_t durationMicros = -1;  // -1: not measured

@@ -24,6 +24,7 @@
 #include "broker/host/client_keys.h"
 #include "broker/host/routing.h"
 #include "broker/policy/policy_loader.h"
+#include "broker/policy/revision.h"
 #include "broker/server/host_listener.h"
 #include "broker/supervisor/unit_pool.h"
 
@@ -239,13 +240,15 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   broker::AuthBackoff backoff;
   broker::SeenNonces nonces;
   broker::HostAuth auth{clientKeys, *brokerKey, backoff, nonces};
-  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer(), auth};
+  auto revision = policy::stampRevision(units);
+  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer(), auth, revision};
 
   audit::AuditRecord start;
   start.event = "broker.start";
   start.args["pid"] = getpid();
   start.args["units"] = units.size();
   start.args["policies"] = options.policies;
+  start.policyRev = revision;
   KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
 
   broker::SocketOptions socketOptions{options.socket, resolveGroup(options.socketGroup)};
@@ -255,9 +258,9 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
     pool->start();
     pools.emplace(unit.name, kj::mv(pool));
   }
-  spdlog::info("ready: {} unit(s), socket {}, audit {}, {} client key(s), broker key {}",
-               units.size(), options.socket, options.audit, clientKeys.all().size(),
-               brokerKey->publicKey().hex());
+  spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
+               "broker key {}", units.size(), *revision, options.socket, options.audit,
+               clientKeys.all().size(), brokerKey->publicKey().hex());
 
   auto serving = listener.run();
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));

@@ -9,6 +9,7 @@
 
 #include "broker/policy/explain.h"
 #include "broker/policy/policy_loader.h"
+#include "broker/policy/revision.h"
 
 namespace airlock::cli {
 
@@ -130,13 +131,14 @@ const char* effectName(const policy::Rule& rule) {
   return rule.effect == policy::Effect::ALLOW ? "allow" : "deny";
 }
 
-void printJson(const policy::Explanation& e) {
+void printJson(const policy::Explanation& e, const std::string& revision) {
   nlohmann::ordered_json out;
   out["request"] = e.request;
   out["decision"] = e.decision.allowed() ? "allow" : "deny";
   out["rule"] = e.decision.ruleId;
   out["where"] = e.decision.rule == nullptr ? "" : fileLine(*e.decision.rule);
   out["reason"] = e.decision.reason;
+  out["policy_rev"] = revision;
   out["lost"] = nlohmann::ordered_json::array();
   for (const policy::RuleMatch& m : e.lost) {
     out["lost"].push_back({{"rule", m.rule->id},
@@ -148,10 +150,11 @@ void printJson(const policy::Explanation& e) {
   std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-void printText(const policy::Explanation& e) {
+void printText(const policy::Explanation& e, const std::string& revision) {
   std::cout << (e.decision.allowed() ? "allow" : "deny") << ": " << e.request << "\n"
             << "  rule:   " << e.decision.ruleId << " " << whereOf(e.decision.rule) << "\n"
-            << "  reason: " << e.decision.reason << "\n";
+            << "  reason: " << e.decision.reason << "\n"
+            << "  policy: revision " << revision << "\n";
   if (e.lost.empty()) return;
   std::cout << "  matched and lost:\n";
   for (const policy::RuleMatch& m : e.lost) {
@@ -177,9 +180,9 @@ int policyExplainMain(int argc, char** argv) {
   policy::Explanation e = policy::explain(loaded.units, options.request);
   if (!e.error.empty()) return _::usageError(e.error);
   if (options.json) {
-    _::printJson(e);
+    _::printJson(e, policy::policyRevision(loaded.units));
   } else {
-    _::printText(e);
+    _::printText(e, policy::policyRevision(loaded.units));
   }
   return e.decision.allowed() ? 0 : 1;
 }

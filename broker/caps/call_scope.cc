@@ -9,6 +9,7 @@ audit::AuditRecord CallScope::record(std::string event) const {
   r.workerPid = workerPid;
   r.caller = caller;
   r.callId = callId;
+  r.policyRev = unit.revision;  // the policy this call's capabilities decide with
   return r;
 }
 

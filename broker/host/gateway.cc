@@ -57,6 +57,7 @@ kj::Exception refuse(Routing& routing, const PeerCredentials& peer, std::string_
                      const char* step, kj::Duration delay, AuthFailure failure,
                      const std::string& detail) {
   auto record = authRecord(peer, clientName, step, delay);
+  record.policyRev = routing.policyRev;
   uint32_t failures = routing.auth.backoff.failed(peer.uid);
   record.args["failure"] = authFailureName(failure);
   record.args["failures"] = failures;
@@ -257,6 +258,7 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   }
   routing_.auth.backoff.succeeded(peer_.uid);
   auto record = _::authRecord(peer_, name, "authenticate", delay_);
+  record.policyRev = routing_.policyRev;
   record.decision = "allow";
   record.rule = admission.ruleId;
   record.reason = caller.policy().describe() + " proved its key; admitted by rule " +

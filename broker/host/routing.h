@@ -6,6 +6,7 @@
 #include <kj/memory.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct Routing {
   const FsRoots& roots;
   kj::Timer& timer;
   HostAuth& auth;
+  std::shared_ptr<const std::string> policyRev;  // of `units`; stamped on every decision record
   uint64_t nextCallId = 1;
 
   kj::Maybe<UnitPool&> pool(const std::string& unit);

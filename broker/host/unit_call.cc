@@ -89,6 +89,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   record.unit = unit_;
   record.caller = caller_.audit();
   record.callId = routing_.newCallId();
+  record.policyRev = routing_.policyRev;
   record.args["method"] = method;
   record.args["payload_bytes"] = payloadReader.size();
 

@@ -84,6 +84,7 @@ struct Caller {
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
+  std::string workerName;  // `worker` as written in the file, before resolving against --workers
   int instances = 1;
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;
@@ -94,6 +95,10 @@ struct UnitPolicy {
 
   std::shared_ptr<const FsRuleIndex> fsIndex;
   // Built from `rules` by the loader (indexRules); decisions use it when set and scan otherwise.
+
+  std::shared_ptr<const std::string> revision;
+  // The revision of the policy set this unit was loaded with (revision.h's stampRevision), shared
+  // by every unit of the set and stamped on each decision record; null until stamped.
 };
 
 // Builds `unit.fsIndex` from its rules. Call again after changing `unit.rules`.

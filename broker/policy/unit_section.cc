@@ -113,6 +113,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
     }
   }
   if (auto worker = readString(*table, "worker", "[unit]", Presence::REQUIRED, diag)) {
+    unit.workerName = *worker;
     unit.workerPath = resolveWorker(*worker, regionOf(*table, "worker"), options, diag);
   }
   unit.instances = static_cast<int>(readBounded(*table, "instances", 1, MAX_INSTANCES, 1, diag));

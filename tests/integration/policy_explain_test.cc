@@ -105,10 +105,29 @@ TEST(PolicyExplainTest, ExplainAgreesWithWhatARealAirlockdDecided) {
     EXPECT_EQ(explained["decision"], record["decision"]) << record.dump() << "\n" << explained.dump();
     EXPECT_EQ(explained["rule"], record["rule"]) << record.dump() << "\n" << explained.dump();
     EXPECT_EQ(exitCode, record["decision"] == "allow" ? 0 : 1) << explained.dump();
+    EXPECT_EQ(explained["policy_rev"], record["policy_rev"]) << record.dump();
     rulesSeen.insert(record["rule"].get<std::string>());
   }
   EXPECT_EQ(rulesSeen, (std::set<std::string>{"data-read", "data-private", "default-deny",
                                               "me-calls-probe", "no-echo"}));
+}
+
+TEST(PolicyExplainTest, EveryDecisionRecordNamesThePolicyRevisionBrokerStartAnnounced) {
+  BrokerProcess broker({{"probe.toml", explainPolicy()}});
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  broker.connect().unit("probe").call("echo", "x");
+
+  auto starts = broker.auditRecords({{"event", "broker.start"}});
+  ASSERT_EQ(starts.size(), 1u);
+  std::string revision = starts[0].value("policy_rev", "");
+  EXPECT_EQ(revision.size(), 32u) << starts[0].dump();
+  size_t decisions = 0;
+  for (auto& record : broker.auditRecords()) {
+    if (!record.contains("decision")) continue;
+    ++decisions;
+    EXPECT_EQ(record.value("policy_rev", ""), revision) << record.dump();
+  }
+  EXPECT_GE(decisions, 2u) << "auth and call";
 }
 
 TEST(PolicyExplainTest, TextOutputNamesTheRuleItsLineAndTheRulesThatLost) {

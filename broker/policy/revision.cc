@@ -1,0 +1,82 @@
+#include "broker/policy/revision.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace airlock::policy {
+
+namespace _ {
+namespace {
+
+// Length-prefixed, so no two different sequences of fields serialize alike.
+void put(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+  out += ',';
+}
+
+void put(std::string& out, uint64_t number) { put(out, std::to_string(number)); }
+
+void putRule(std::string& out, const Rule& rule) {
+  put(out, rule.id);
+  put(out, rule.effect == Effect::ALLOW ? "allow" : "deny");
+  put(out, operationName(rule.operation));
+  switch (rule.operation) {
+    case Operation::FS_OPEN:
+      put(out, rule.path.text());
+      put(out, rule.modes.bits);
+      break;
+    case Operation::CALL:
+      put(out, rule.callerNames.size());
+      for (auto& name : rule.callerNames) put(out, name);
+      put(out, rule.callerUids.size());
+      for (uid_t uid : rule.callerUids) put(out, uid);
+      put(out, rule.methods.size());
+      for (auto& method : rule.methods) put(out, method);
+      break;
+  }
+}
+
+void putUnit(std::string& out, const UnitPolicy& unit) {
+  put(out, unit.name);
+  // As written, not as resolved: the revision is the policy's, the same wherever --workers points.
+  put(out, unit.workerName);
+  put(out, static_cast<uint64_t>(unit.instances));
+  put(out, static_cast<uint64_t>(unit.callTimeout.count()));
+  put(out, unit.maxPayloadBytes);
+  put(out, unit.readOnlyPaths.size());
+  for (auto& path : unit.readOnlyPaths) put(out, path);
+  put(out, unit.rules.size());
+  for (const Rule& rule : unit.rules) putRule(out, rule);
+}
+
+}  // namespace
+}  // namespace _
+
+std::string policyRevision(const std::vector<UnitPolicy>& units) {
+  std::vector<const UnitPolicy*> byName;
+  for (const UnitPolicy& unit : units) byName.push_back(&unit);
+  std::sort(byName.begin(), byName.end(),
+            [](const UnitPolicy* a, const UnitPolicy* b) { return a->name < b->name; });
+  std::string canonical = "airlock-policy-v1,";
+  _::put(canonical, byName.size());
+  for (const UnitPolicy* unit : byName) _::putUnit(canonical, *unit);
+
+  unsigned char digest[POLICY_REVISION_HEX_CHARS / 2];
+  crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(canonical.data()),
+                     canonical.size(), nullptr, 0);
+  char hex[POLICY_REVISION_HEX_CHARS + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  return hex;
+}
+
+std::shared_ptr<const std::string> stampRevision(std::vector<UnitPolicy>& units) {
+  auto revision = std::make_shared<const std::string>(policyRevision(units));
+  for (UnitPolicy& unit : units) unit.revision = revision;
+  return revision;
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,92 @@
+#include "broker/policy/revision.h"
+
+#include <gtest/gtest.h>
+
+#include "broker/policy/policy_loader.h"
+#include "tests/unit/policy/temp_policy_dir.h"
+
+namespace airlock::policy {
+namespace {
+
+constexpr char POLICY[] = R"(
+[unit]
+name = "probe"
+worker = "probe-worker"
+
+[[rule]]
+id = "data-read"
+allow = "fs.open"
+path = "/srv/data/**"
+mode = ["read"]
+
+[[rule]]
+id = "web-calls"
+allow = "call"
+caller = ["web"]
+method = ["*"]
+)";
+
+std::string revisionOf(const std::map<std::string, std::string>& files) {
+  testing::TempPolicyDir dir;
+  for (auto& [name, text] : files) dir.write(name, text);
+  LoadOptions options;
+  options.workerCheck = LoadOptions::WorkerCheck::SKIP;
+  LoadResult loaded = loadPolicyDir(dir.path(), options);
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].describe());
+  return policyRevision(loaded.units);
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+TEST(PolicyRevisionTest, TheSamePolicyHasTheSameRevisionWhereverItIsLoadedFrom) {
+  std::string rev = revisionOf({{"probe.toml", POLICY}});
+  EXPECT_EQ(rev.size(), POLICY_REVISION_HEX_CHARS);
+  EXPECT_EQ(rev.find_first_not_of("0123456789abcdef"), std::string::npos) << rev;
+  EXPECT_EQ(revisionOf({{"probe.toml", POLICY}}), rev);
+  EXPECT_EQ(revisionOf({{"renamed.toml", POLICY}}), rev) << "file names are not meaning";
+}
+
+TEST(PolicyRevisionTest, CommentsWhitespaceAndKeyOrderDoNotChangeIt) {
+  std::string rev = revisionOf({{"probe.toml", POLICY}});
+  EXPECT_EQ(revisionOf({{"probe.toml", "# reviewed by sec\n\n" + std::string(POLICY)}}), rev);
+  EXPECT_EQ(revisionOf({{"probe.toml", replaced(POLICY, "mode = [\"read\"]",
+                                                "mode   =   [ \"read\" ]  # ro")}}), rev);
+  EXPECT_EQ(revisionOf({{"probe.toml", replaced(POLICY, "id = \"data-read\"\nallow = \"fs.open\"",
+                                                "allow = \"fs.open\"\nid = \"data-read\"")}}),
+            rev);
+}
+
+TEST(PolicyRevisionTest, AnyChangeInMeaningChangesIt) {
+  std::string rev = revisionOf({{"probe.toml", POLICY}});
+  std::vector<std::pair<std::string, std::string>> edits = {
+      {"mode = [\"read\"]", "mode = [\"read\", \"write\"]"},
+      {"/srv/data/**", "/srv/data/*"},
+      {"allow = \"fs.open\"", "deny = \"fs.open\""},
+      {"id = \"data-read\"", "id = \"data-read2\""},
+      {"caller = [\"web\"]", "caller = [\"web\"]\ncaller_uid = [33]"},
+      {"method = [\"*\"]", "method = [\"thumbnail\"]"},
+      {"worker = \"probe-worker\"", "worker = \"probe-worker\"\ninstances = 2"},
+  };
+  for (auto& [from, to] : edits) {
+    EXPECT_NE(revisionOf({{"probe.toml", replaced(POLICY, from, to)}}), rev) << from << " -> " << to;
+  }
+  std::string other = replaced(POLICY, "name = \"probe\"", "name = \"other\"");
+  EXPECT_NE(revisionOf({{"probe.toml", POLICY}, {"other.toml", other}}), rev);
+}
+
+TEST(PolicyRevisionTest, StampingSharesOneStringAcrossUnits) {
+  std::vector<UnitPolicy> units(2);
+  units[0].name = "a";
+  units[1].name = "b";
+  auto revision = stampRevision(units);
+  ASSERT_NE(revision, nullptr);
+  EXPECT_EQ(*revision, policyRevision(units));
+  EXPECT_EQ(units[0].revision.get(), revision.get());
+  EXPECT_EQ(units[1].revision.get(), revision.get());
+}
+
+}  // namespace
+}  // namespace airlock::policy
