@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "broker/policy/printable.h"
+
 namespace airlock::broker {
 
 namespace _ {
@@ -17,20 +19,7 @@ constexpr size_t WRONG_KEY_SEARCH_LIMIT = 64;
 constexpr size_t MAX_AUDITED_NAME_BYTES = rpc::MAX_CLIENT_NAME_BYTES;
 
 std::string printableName(std::string_view text) {
-  static constexpr char HEX[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < MAX_AUDITED_NAME_BYTES; ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += HEX[c >> 4];
-      out += HEX[c & 0xf];
-    }
-  }
-  if (text.size() > MAX_AUDITED_NAME_BYTES) out += "...";
-  return out;
+  return policy::printable(text, MAX_AUDITED_NAME_BYTES);
 }
 
 int64_t millis(kj::Duration duration) { return duration / kj::MILLISECONDS; }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "broker/policy/fs_rule_index.h"
+#include "broker/policy/printable.h"
 
 namespace airlock::policy {
 
@@ -13,22 +14,7 @@ namespace _ {
 // escaped and cut to this many bytes.
 constexpr size_t MAX_QUOTED_BYTES = 256;
 
-std::string printable(std::string_view text) {
-  static constexpr char HEX[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < MAX_QUOTED_BYTES; ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += HEX[c >> 4];
-      out += HEX[c & 0xf];
-    }
-  }
-  if (text.size() > MAX_QUOTED_BYTES) out += "...";
-  return out;
-}
+std::string printable(std::string_view text) { return policy::printable(text, MAX_QUOTED_BYTES); }
 
 Decision defaultDeny(std::string reason) {
   return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
