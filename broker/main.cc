@@ -21,6 +21,10 @@
 #include "audit/audit_log.h"
 #include "audit/audit_timers.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/caps/log.h"
+#include "broker/caps/secret_hash.h"
+#include "broker/caps/secret_store.h"
+#include "broker/caps/secrets.h"
 #include "broker/host/client_keys.h"
 #include "broker/host/routing.h"
 #include "broker/policy/policy_loader.h"
@@ -53,6 +57,10 @@ options:
   --client-keys DIR      the host clients: one NAME.pub per client (from `airlock keygen
                          --client NAME`); NAME is what policies call `caller`. Read at
                          start-up: to revoke a key, remove its file and restart (required)
+  --secrets DIR          the secret store for secrets.get: one file per secret, named as
+                         policies name it (`name = [...]`), each mode 0600 and owned by
+                         airlockd's user; any other file stops start-up. Without it every
+                         secrets.get fails
   --checkpoint-every N   write a signed checkpoint after every N records     (default 1000)
   --checkpoint-ms T      ... and within T ms of any record not yet covered   (default 1000)
   --anchor FILE          also append every checkpoint to FILE (keep a copy off this host);
@@ -73,7 +81,7 @@ struct Options {
   std::string policies, socket, audit, workers;
   std::map<std::string, std::string> defines;
   std::string socketGroup;
-  std::string key, anchor, clientKeys;
+  std::string key, anchor, clientKeys, secrets;
   uint64_t checkpointEvery = 1000;
   uint64_t checkpointMs = 1000;
   airlock::audit::SyncMode sync = airlock::audit::SyncMode::GROUP;
@@ -128,6 +136,8 @@ Options parseOptions(int argc, char** argv) {
       options.key = value();
     } else if (arg == "--client-keys") {
       options.clientKeys = value();
+    } else if (arg == "--secrets") {
+      options.secrets = value();
     } else if (arg == "--anchor") {
       options.anchor = value();
     } else if (arg == "--checkpoint-every") {
@@ -204,6 +214,29 @@ airlock::broker::ClientKeys loadClientKeys(const Options& options) {
   return keys;
 }
 
+// The secret store. Exits 1 naming each file that may not hold a secret.
+kj::Own<airlock::broker::SecretStore> openSecrets(
+    const Options& options, const std::vector<airlock::policy::UnitPolicy>& units) {
+  using namespace airlock;
+  if (options.secrets.empty()) {
+    for (auto& unit : units) {
+      if (broker::grantsSecrets(unit)) {
+        spdlog::warn("unit {} has a secrets.get rule but airlockd has no --secrets: every "
+                     "secrets.get will fail", unit.name);
+      }
+    }
+    return kj::heap<broker::NoSecretStore>();
+  }
+  std::vector<std::string> errors;
+  auto store = broker::DirectorySecretStore::open(options.secrets, errors);
+  if (!errors.empty()) {
+    for (auto& error : errors) fprintf(stderr, "airlockd: --secrets %s\n", error.c_str());
+    fprintf(stderr, "airlockd: not starting\n");
+    exit(1);
+  }
+  return store;
+}
+
 // The audit log as the options ask for it; signs with `key`, which must outlive it.
 kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
                                                airlock::audit::SigningKey& key) {
@@ -222,6 +255,8 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   auto clientKeys = loadClientKeys(options);
   auto auditLog = openAuditLog(options, *brokerKey);
   auto roots = broker::FsRoots::open(units);
+  auto secrets = openSecrets(options, units);
+  broker::SecretHasher secretHasher;
   for (auto& [root, why] : roots.missing()) spdlog::warn("{}", why);
 
   kj::UnixEventPort::captureSignal(SIGTERM);
@@ -241,7 +276,13 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   broker::SeenNonces nonces;
   broker::HostAuth auth{clientKeys, *brokerKey, backoff, nonces};
   auto revision = policy::stampRevision(units);
-  broker::Routing routing{units, pools, *auditLog, roots, io.provider->getTimer(), auth, revision};
+  std::map<std::string, kj::Own<broker::UnitLog>> logs;
+  for (auto& unit : units) {
+    logs.emplace(unit.name,
+                 kj::heap<broker::UnitLog>(unit.name, io.provider->getTimer(), *auditLog));
+  }
+  broker::Routing routing{units,    pools,    *auditLog,    roots, io.provider->getTimer(),
+                          auth,     revision, *secrets,     secretHasher, logs};
 
   audit::AuditRecord start;
   start.event = "broker.start";

@@ -25,7 +25,36 @@ struct WorkerResult {
 }
 
 struct Capabilities {
-  fs @0 :Fs;   # null unless the policy has an fs.open allow rule
+  fs @0 :Fs;            # null unless the policy has an fs.open allow rule
+  secrets @1 :Secrets;  # null unless the policy has a secrets.get allow rule
+  log @2 :Log;          # always granted: bounded per line and rate-limited per unit
+}
+
+interface Secrets {
+  get @0 (name :Text) -> (result :SecretResult);
+  # `name` is a secret's name in airlockd's --secrets store, [A-Za-z0-9_.-]{1,128}, not starting
+  # with '.'. The value is never logged or audited (the record has the name and a keyed hash).
+}
+
+struct SecretResult {
+  union {
+    value @0 :Data;
+    denied @1 :Text;   # the policy refused it: the deciding rule and why
+    failed @2 :Text;   # allowed, but the store could not read it
+  }
+}
+
+interface Log {
+  log @0 (level :LogLevel, message :Text) -> ();
+  # One line for the broker's log, tagged with the unit and worker pid. Lines longer than 4 KiB
+  # are cut; control characters are escaped; lines past the unit's rate are dropped and counted.
+}
+
+enum LogLevel {
+  debug @0;
+  info @1;
+  warn @2;
+  error @3;
 }
 
 interface Fs {

@@ -29,13 +29,15 @@ operations and their arguments:
                 (a worker opening a file; an empty mode= asks for nothing and is denied)
   --op call     --arg caller=NAME --arg method=METHOD [--arg uid=N]
                 (a host client, authenticated as NAME, calling a method; uid defaults to yours)
+  --op secrets.get --arg name=NAME
+                (a worker reading the secret NAME from airlockd's --secrets store)
 An operation airlockd has no rule kind for, or a unit no policy defines, is denied by
 default-deny, as airlockd denies it.
 
 options:
   --policies DIR       the policy directory                                      (required)
   --unit UNIT          the unit the request is made to (or by, for fs.open)       (required)
-  --op OP              fs.open or call                                            (required)
+  --op OP              fs.open, call or secrets.get                               (required)
   --arg KEY=VALUE      a request argument, as above; repeatable
   --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
   --json               one JSON object on stdout instead of text

@@ -10,6 +10,8 @@
 
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/caps/secret_hash.h"
+#include "broker/caps/secret_store.h"
 #include "broker/policy/policy.h"
 
 namespace airlock::broker {
@@ -17,9 +19,10 @@ namespace airlock::broker {
 class CallScope final : public kj::Refcounted {
  public:
   CallScope(const policy::UnitPolicy& unit, pid_t workerPid, std::string caller,
-            std::string callId, audit::AuditLog& audit, const FsRoots& roots)
+            std::string callId, audit::AuditLog& audit, const FsRoots& roots,
+            const SecretStore& secrets, const SecretHasher& secretHasher)
       : unit(unit), workerPid(workerPid), caller(std::move(caller)), callId(std::move(callId)),
-        audit(audit), roots(roots) {}
+        audit(audit), roots(roots), secrets(secrets), secretHasher(secretHasher) {}
 
   const policy::UnitPolicy& unit;
   const pid_t workerPid;
@@ -27,6 +30,8 @@ class CallScope final : public kj::Refcounted {
   const std::string callId;
   audit::AuditLog& audit;
   const FsRoots& roots;
+  const SecretStore& secrets;
+  const SecretHasher& secretHasher;
 
   bool expired() const { return expired_; }
   void expire() { expired_ = true; }  // the call is over: every capability of it now refuses

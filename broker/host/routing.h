@@ -13,6 +13,9 @@
 #include "audit/audit_log.h"
 #include "audit/signing_key.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/caps/log.h"
+#include "broker/caps/secret_hash.h"
+#include "broker/caps/secret_store.h"
 #include "broker/host/auth_backoff.h"
 #include "broker/host/client_keys.h"
 #include "broker/host/seen_nonces.h"
@@ -44,6 +47,9 @@ struct Routing {
   kj::Timer& timer;
   HostAuth& auth;
   std::shared_ptr<const std::string> policyRev;  // of `units`; stamped on every decision record
+  const SecretStore& secrets;
+  const SecretHasher& secretHasher;
+  std::map<std::string, kj::Own<UnitLog>>& logs;  // one per unit, by unit name
   uint64_t nextCallId = 1;
 
   kj::Maybe<UnitPool&> pool(const std::string& unit);

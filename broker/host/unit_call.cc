@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "broker/caps/fs.h"
+#include "broker/caps/secrets.h"
 #include "broker/host/gateway.h"
 #include "broker/policy/decide.h"
 
@@ -142,11 +143,19 @@ kj::Promise<void> UnitServer::call(CallContext context) {
         }
         pid_t pid = worker->pid();
         auto scope = kj::refcounted<CallScope>(unit, pid, caller, callId, routing_.audit,
-                                               routing_.roots);
+                                               routing_.roots, routing_.secrets,
+                                               routing_.secretHasher);
         auto request = worker->worker().callRequest();
         request.setMethod(method);
         request.setPayload(payload);
-        if (grantsFs(unit)) request.initCaps().setFs(kj::heap<FsServer>(kj::addRef(*scope)));
+        // A capability the policy does not grant stays a null field (worker.capnp).
+        auto caps = request.initCaps();
+        if (grantsFs(unit)) caps.setFs(kj::heap<FsServer>(kj::addRef(*scope)));
+        if (grantsSecrets(unit)) caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(*scope)));
+        auto unitLog = routing_.logs.find(unit.name);
+        KJ_ASSERT(unitLog != routing_.logs.end(), "main() makes a UnitLog for every unit",
+                  unit.name);
+        caps.setLog(kj::heap<LogServer>(kj::addRef(*scope), *unitLog->second));
         auto exited = worker->whenExited();
         auto answered = request.send().then(
             [pid](capnp::Response<rpc::Worker::CallResults>&& response)

@@ -152,6 +152,23 @@ Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_vi
   return _::fromBest(best, "caller " + who + " listed, " + how);
 }
 
+Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
+  std::string refused = validateSecretName(name);
+  if (!refused.empty()) {
+    return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused);
+  }
+  _::Best best;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != Operation::SECRETS_GET) continue;
+    auto& names = rule.secretNames;
+    if (std::find(names.begin(), names.end(), name) != names.end()) best.offer(rule, 1);
+  }
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows secrets.get of \"" + std::string(name) + "\"");
+  }
+  return _::fromBest(best, "name " + std::string(name) + " listed");
+}
+
 std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
                                            OpenModes modes) {
   std::vector<RuleMatch> matches;
@@ -171,6 +188,20 @@ std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& c
     if (rule.operation != Operation::CALL) continue;
     int score = _::callSpecificity(rule, caller, method);
     if (score > 0) matches.push_back(RuleMatch{&rule, score});
+  }
+  _::rankMatches(unit, matches);
+  return matches;
+}
+
+std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name) {
+  std::vector<RuleMatch> matches;
+  if (!validateSecretName(name).empty()) return matches;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != Operation::SECRETS_GET) continue;
+    auto& names = rule.secretNames;
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      matches.push_back(RuleMatch{&rule, 1});
+    }
   }
   _::rankMatches(unit, matches);
   return matches;

@@ -31,6 +31,9 @@ struct Decision {
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
+Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name);
+// Rules list exact names, so every match is equally specific: any matching deny wins, else the
+// first matching allow.
 
 // A rule whose conditions match a request, with the specificity the decision ranked it by.
 struct RuleMatch {
@@ -48,5 +51,6 @@ std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_v
                                            OpenModes modes);
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
                                          std::string_view method);
+std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name);
 
 }  // namespace airlock::policy

@@ -19,6 +19,7 @@ OperationArgs argsOf(Operation op) {
   switch (op) {
     case Operation::FS_OPEN: return {{"path", "mode"}, {}};
     case Operation::CALL: return {{"caller", "uid", "method"}, {}};
+    case Operation::SECRETS_GET: return {{"name"}, {}};
   }
   return {};
 }
@@ -73,13 +74,13 @@ std::vector<RuleMatch> losers(std::vector<RuleMatch> matches, const Decision& de
 Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& request) {
   Explanation out;
   std::optional<Operation> op;
-  for (Operation known : {Operation::FS_OPEN, Operation::CALL}) {
+  for (Operation known : ALL_OPERATIONS) {
     if (request.operation == operationName(known)) op = known;
   }
   out.request = request.operation + " in unit " + request.unit;
   if (!op) {
     out.decision = _::denyByDefault("no operation \"" + request.operation +
-                                    "\" (airlockd decides fs.open and call)");
+                                    "\" (airlockd decides fs.open, call and secrets.get)");
     return out;
   }
   out.error = _::checkArgs(*op, request.args);
@@ -97,6 +98,17 @@ Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& 
     }
     out.decision = decideFsOpen(*unit, path, modes);
     out.lost = _::losers(matchingFsOpenRules(*unit, path, modes), out.decision);
+    return out;
+  }
+  if (*op == Operation::SECRETS_GET) {
+    const std::string& name = request.args.at("name");
+    out.request = "secrets.get " + name + " in unit " + request.unit;
+    if (unit == units.end()) {
+      out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
+      return out;
+    }
+    out.decision = decideSecretsGet(*unit, name);
+    out.lost = _::losers(matchingSecretsGetRules(*unit, name), out.decision);
     return out;
   }
   const std::string& uidText = request.args.at("uid");

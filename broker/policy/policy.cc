@@ -17,6 +17,7 @@ const char* operationName(Operation op) {
   switch (op) {
     case Operation::FS_OPEN: return "fs.open";
     case Operation::CALL: return "call";
+    case Operation::SECRETS_GET: return "secrets.get";
   }
   return "unknown-operation";
 }
@@ -62,6 +63,20 @@ std::string validateMethodName(std::string_view method) {
   for (char c : method) {
     bool ok = isAlpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
     if (!ok) return "method name may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
+std::string validateSecretName(std::string_view name) {
+  if (name.empty()) return "empty secret name";
+  if (name.size() > MAX_SECRET_NAME_BYTES) {
+    return "secret name longer than " + std::to_string(MAX_SECRET_NAME_BYTES) + " bytes";
+  }
+  if (name[0] == '.') return "secret name must not start with '.' (no \".\", \"..\" or hidden files)";
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return "secret name may contain only letters, digits, '_', '.' and '-' (no '/')";
   }
   return {};
 }

@@ -31,8 +31,12 @@ enum class Effect : uint8_t { ALLOW, DENY };
 enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
   CALL,     // host -> unit: call a method (rule keys: caller, caller_uid, method)
+  SECRETS_GET,  // worker -> broker: read a secret's value (rule key: name)
 };
-const char* operationName(Operation op);  // "fs.open", "call": the names used in files and audit
+const char* operationName(Operation op);
+// "fs.open", "call", "secrets.get": the names used in files and audit
+inline constexpr std::array<Operation, 3> ALL_OPERATIONS = {Operation::FS_OPEN, Operation::CALL,
+                                                            Operation::SECRETS_GET};
 
 // Open modes as a bit set; a request must ask only for modes some rule grants.
 enum class OpenMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };
@@ -55,6 +59,14 @@ std::string validateMethodName(std::string_view method);
 // MAX_METHOD_NAME_BYTES long, otherwise the reason it is refused. "*" is not a method name (it is
 // only meaningful in a rule's method list).
 
+// Secret names: what a worker may ask for and a `name` list may name. They are file names in the
+// secret store's directory, so no '/', and never "." or "..". Bounded because the name comes
+// from a worker and ends up in audit records.
+inline constexpr size_t MAX_SECRET_NAME_BYTES = 128;
+std::string validateSecretName(std::string_view name);
+// Returns an empty string if `name` is [A-Za-z0-9_.-]{1,MAX_SECRET_NAME_BYTES}, does not start
+// with '.' (so neither "." nor ".." nor a hidden file), otherwise the reason it is refused.
+
 struct Rule {
   std::string id;
   Effect effect = Effect::DENY;
@@ -69,6 +81,9 @@ struct Rule {
   std::vector<std::string> callerNames;  // authenticated client identities; never empty
   std::vector<uid_t> callerUids;         // if not empty, the caller's uid must be one of these too
   std::vector<std::string> methods;  // "*" matches any method
+
+  // SECRETS_GET
+  std::vector<std::string> secretNames;  // exact names; never empty
 
   std::string describe() const;  // `rule "id" (file:line)`
 };

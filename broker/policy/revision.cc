@@ -37,6 +37,10 @@ void putRule(std::string& out, const Rule& rule) {
       put(out, rule.methods.size());
       for (auto& method : rule.methods) put(out, method);
       break;
+    case Operation::SECRETS_GET:
+      put(out, rule.secretNames.size());
+      for (auto& name : rule.secretNames) put(out, name);
+      break;
   }
 }
 

@@ -12,10 +12,21 @@ namespace airlock::policy::_ {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> RULE_KEYS = {
-    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method"};
-constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
-constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
+constexpr std::array<std::string_view, 9> RULE_KEYS = {
+    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method", "name"};
+
+// The keys each operation's rules take (besides id and allow/deny).
+std::span<const std::string_view> keysOf(Operation op) {
+  static constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
+  static constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
+  static constexpr std::array<std::string_view, 1> SECRETS_GET_KEYS = {"name"};
+  switch (op) {
+    case Operation::FS_OPEN: return FS_OPEN_KEYS;
+    case Operation::CALL: return CALL_KEYS;
+    case Operation::SECRETS_GET: return SECRETS_GET_KEYS;
+  }
+  return {};
+}
 
 // uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
 constexpr int64_t MAX_UID = 4294967294;
@@ -63,20 +74,22 @@ void readEffect(RuleReader& r, Rule& rule) {
     return;
   }
   if (allow == nullptr && deny == nullptr) {
-    r.error(r.table.source(), "missing allow = \"OP\" or deny = \"OP\" (OP: fs.open, call)");
+    r.error(r.table.source(),
+            "missing allow = \"OP\" or deny = \"OP\" (OP: fs.open, call, secrets.get)");
     return;
   }
   rule.effect = allow != nullptr ? Effect::ALLOW : Effect::DENY;
   const std::string key = allow != nullptr ? "allow" : "deny";
   std::optional<std::string> op = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!op) return;
-  if (*op == operationName(Operation::FS_OPEN)) {
-    rule.operation = Operation::FS_OPEN;
-  } else if (*op == operationName(Operation::CALL)) {
-    rule.operation = Operation::CALL;
-  } else {
-    r.error(regionOf(r.table, key), "unknown operation \"" + *op + "\" (expected fs.open, call)");
+  for (Operation known : ALL_OPERATIONS) {
+    if (*op == operationName(known)) {
+      rule.operation = known;
+      return;
+    }
   }
+  r.error(regionOf(r.table, key),
+          "unknown operation \"" + *op + "\" (expected fs.open, call, secrets.get)");
 }
 
 void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
@@ -175,15 +188,45 @@ void readCall(RuleReader& r, Rule& rule) {
   }
 }
 
-// Keys of the other operation (e.g. `path` on a call rule) are errors, not ignored: a reader
-// would assume they restrict the rule.
-void rejectKeysOf(RuleReader& r, Operation op, std::span<const std::string_view> keys) {
-  Operation other = op == Operation::FS_OPEN ? Operation::CALL : Operation::FS_OPEN;
-  for (std::string_view key : keys) {
-    if (r.table.get(key) == nullptr) continue;
-    r.error(keyRegion(r.table, key), "key \"" + std::string(key) + "\" applies only to " +
-                                         operationName(other) + " rules, not " + operationName(op));
+void readSecretsGet(RuleReader& r, Rule& rule) {
+  auto names = readStringList(r.table, "name", r.context, Presence::REQUIRED, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = validateSecretName(entry.value);
+    if (!refused.empty()) {
+      r.error(*entry.where, "name \"" + entry.value + "\": " + refused);
+    } else if (std::find(rule.secretNames.begin(), rule.secretNames.end(), entry.value) !=
+               rule.secretNames.end()) {
+      r.error(*entry.where, "name \"" + entry.value + "\" is listed twice");
+    } else {
+      rule.secretNames.push_back(entry.value);
+    }
   }
+}
+
+// Keys of other operations (e.g. `path` on a call rule) are errors, not ignored: a reader would
+// assume they restrict the rule.
+void rejectKeysOfOthers(RuleReader& r, Operation op) {
+  for (Operation other : ALL_OPERATIONS) {
+    if (other == op) continue;
+    for (std::string_view key : keysOf(other)) {
+      auto own = keysOf(op);
+      if (std::find(own.begin(), own.end(), key) != own.end()) continue;
+      if (r.table.get(key) == nullptr) continue;
+      r.error(keyRegion(r.table, key), "key \"" + std::string(key) + "\" applies only to " +
+                                           operationName(other) + " rules, not " +
+                                           operationName(op));
+    }
+  }
+}
+
+void readOperation(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  switch (rule.operation) {
+    case Operation::FS_OPEN: readFsOpen(r, options, rule); break;
+    case Operation::CALL: readCall(r, rule); break;
+    case Operation::SECRETS_GET: readSecretsGet(r, rule); break;
+  }
+  rejectKeysOfOthers(r, rule.operation);
 }
 
 // Reads the id; returns the context string for messages.
@@ -239,15 +282,7 @@ void readRules(const toml::node* node, const LoadOptions& options, Diagnostics& 
     }
     size_t beforeEffect = diag.errorCount();
     readEffect(r, rule);
-    if (diag.errorCount() == beforeEffect) {
-      if (rule.operation == Operation::FS_OPEN) {
-        readFsOpen(r, options, rule);
-        rejectKeysOf(r, Operation::FS_OPEN, CALL_KEYS);
-      } else {
-        readCall(r, rule);
-        rejectKeysOf(r, Operation::CALL, FS_OPEN_KEYS);
-      }
-    }
+    if (diag.errorCount() == beforeEffect) readOperation(r, options, rule);
     if (diag.errorCount() == errorsBefore) unit.rules.push_back(std::move(rule));
   }
 }

@@ -20,6 +20,8 @@ struct PendingCall {
   std::string method;
   std::string payload;
   kj::Maybe<rpc::Fs::Client> fs;
+  kj::Maybe<rpc::Secrets::Client> secrets;
+  kj::Maybe<rpc::Log::Client> log;
   kj::Own<kj::PromiseFulfiller<Reply>> done;
 };
 

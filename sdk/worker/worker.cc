@@ -10,6 +10,7 @@
 #include <kj/debug.h>
 
 #include <cstdio>
+#include <cstring>
 #include <deque>
 
 #include "sdk/worker/call_queue.h"
@@ -65,6 +66,45 @@ class BrokeredFs final : public Fs {
   kj::WaitScope& waitScope_;
 };
 
+class BrokeredSecrets final : public Secrets {
+ public:
+  BrokeredSecrets(rpc::Secrets::Client secrets, kj::WaitScope& waitScope)
+      : secrets_(kj::mv(secrets)), waitScope_(waitScope) {}
+
+  Secret get(const std::string& name) override {
+    auto request = secrets_.getRequest();
+    request.setName(name);
+    auto response = request.send().wait(waitScope_);
+    auto result = response.getResult();
+    switch (result.which()) {
+      case rpc::SecretResult::VALUE: {
+        auto bytes = result.getValue();
+        return Secret::value(std::string(reinterpret_cast<const char*>(bytes.begin()),
+                                         bytes.size()));
+      }
+      case rpc::SecretResult::DENIED:
+        return Secret::denied(result.getDenied());
+      case rpc::SecretResult::FAILED:
+        return Secret::failed(result.getFailed());
+    }
+    return Secret::failed("unknown answer from broker");
+  }
+
+ private:
+  rpc::Secrets::Client secrets_;
+  kj::WaitScope& waitScope_;
+};
+
+rpc::LogLevel toRpc(LogLevel level) {
+  switch (level) {
+    case LogLevel::DEBUG: return rpc::LogLevel::DEBUG;
+    case LogLevel::INFO: return rpc::LogLevel::INFO;
+    case LogLevel::WARN: return rpc::LogLevel::WARN;
+    case LogLevel::ERROR: return rpc::LogLevel::ERROR;
+  }
+  return rpc::LogLevel::INFO;
+}
+
 class CallInProgress final : public Call {
  public:
   CallInProgress(PendingCall& pending, kj::WaitScope& waitScope)
@@ -82,11 +122,32 @@ class CallInProgress final : public Call {
     }
     KJ_FAIL_REQUIRE("this unit's policy grants no file access (no fs.open rule)");
   }
+  Secrets& secrets() override {
+    KJ_IF_MAYBE(secrets, secrets_) { return **secrets; }
+    KJ_IF_MAYBE(cap, pending_.secrets) {
+      auto owned = kj::heap<BrokeredSecrets>(*cap, waitScope_);
+      auto& ref = *owned;
+      secrets_ = kj::mv(owned);
+      return ref;
+    }
+    KJ_FAIL_REQUIRE("this unit's policy grants no secrets (no secrets.get allow rule)");
+  }
+  void log(LogLevel level, std::string_view message) override {
+    KJ_IF_MAYBE(cap, pending_.log) {
+      auto request = cap->logRequest();
+      request.setLevel(toRpc(level));
+      request.setMessage(capnp::Text::Reader(message.data(), message.size()));
+      request.send().wait(waitScope_);
+      return;
+    }
+    KJ_FAIL_REQUIRE("the broker handed this call no log capability");
+  }
 
  private:
   PendingCall& pending_;
   kj::WaitScope& waitScope_;
   kj::Maybe<kj::Own<BrokeredFs>> fs_;
+  kj::Maybe<kj::Own<BrokeredSecrets>> secrets_;
 };
 
 // The worker's bootstrap capability: queues each call for the main loop, which runs methods at
@@ -109,7 +170,10 @@ class WorkerServer final : public rpc::Worker::Server {
     pending->method = params.getMethod();
     auto payload = params.getPayload();
     pending->payload.assign(reinterpret_cast<const char*>(payload.begin()), payload.size());
-    if (params.getCaps().hasFs()) pending->fs = params.getCaps().getFs();
+    auto caps = params.getCaps();
+    if (caps.hasFs()) pending->fs = caps.getFs();
+    if (caps.hasSecrets()) pending->secrets = caps.getSecrets();
+    if (caps.hasLog()) pending->log = caps.getLog();
     auto paf = kj::newPromiseAndFulfiller<Reply>();
     pending->done = kj::mv(paf.fulfiller);
     queue_.push(kj::mv(pending));
@@ -144,6 +208,33 @@ Reply runMethod(const std::map<std::string, Method>& methods, PendingCall& pendi
 }
 
 }  // namespace _
+
+Secret Secret::value(std::string bytes) {
+  Secret s;
+  s.ok_ = true;
+  s.value_.assign(bytes);  // copied, then wiped: see the move constructor
+  explicit_bzero(bytes.data(), bytes.size());
+  return s;
+}
+Secret Secret::denied(std::string reason) {
+  Secret s;
+  s.denied_ = true;
+  s.message_ = kj::mv(reason);
+  return s;
+}
+Secret Secret::failed(std::string reason) {
+  Secret s;
+  s.message_ = kj::mv(reason);
+  return s;
+}
+Secret::Secret(Secret&& other) noexcept
+    : ok_(other.ok_), denied_(other.denied_), message_(kj::mv(other.message_)) {
+  // Copy rather than move the value: a moved small string leaves its bytes in `other`'s inline
+  // buffer, which would then escape the wipe below.
+  value_.assign(other.value_);
+  explicit_bzero(other.value_.data(), other.value_.size());
+}
+Secret::~Secret() { explicit_bzero(value_.data(), value_.size()); }
 
 OpenedFile OpenedFile::opened(kj::AutoCloseFd fd) {
   OpenedFile f;

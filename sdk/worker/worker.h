@@ -58,6 +58,37 @@ class Fs {
   // `path` is an absolute host path under a directory the unit's policy grants.
 };
 
+// The answer to secrets().get: the value, or why there is none. The value is zeroed when this
+// object dies (copy it out only if you must).
+class Secret {
+ public:
+  static Secret value(std::string bytes);
+  static Secret denied(std::string reason);   // the policy refused it
+  static Secret failed(std::string reason);   // allowed, but the store could not read it
+  Secret(Secret&& other) noexcept;
+  Secret& operator=(Secret&&) = delete;
+  ~Secret();
+
+  bool ok() const { return ok_; }
+  bool wasDenied() const { return denied_; }
+  const std::string& value() const { return value_; }      // empty unless ok()
+  const std::string& message() const { return message_; }  // empty if ok()
+
+ private:
+  Secret() = default;
+  bool ok_ = false, denied_ = false;
+  std::string value_, message_;
+};
+
+class Secrets {
+ public:
+  virtual ~Secrets() noexcept(false) = default;
+  virtual Secret get(const std::string& name) = 0;
+  // `name` is a secret name the unit's policy lists (`allow = "secrets.get"`, `name = [...]`).
+};
+
+enum class LogLevel { DEBUG, INFO, WARN, ERROR };
+
 class Reply {
  public:
   static Reply ok(std::string payload) { return Reply(true, kj::mv(payload)); }
@@ -79,6 +110,13 @@ class Call {
   virtual std::string_view payload() const = 0;
   virtual Fs& fs() = 0;
   // Throws if the unit's policy grants no file access: the capability was never handed over.
+  virtual Secrets& secrets() = 0;
+  // Throws if the unit's policy has no secrets.get allow rule: the capability was never handed
+  // over.
+  virtual void log(LogLevel level, std::string_view message) = 0;
+  // One line in airlockd's log, tagged with the unit and this worker's pid. Blocks until the
+  // broker has it. Lines over 4 KiB are cut; past the unit's rate (100 lines/s, bursts of 200)
+  // lines are dropped and counted by the broker.
 };
 
 using Method = std::function<Reply(Call&)>;

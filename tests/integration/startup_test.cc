@@ -102,5 +102,24 @@ TEST(AirlockdStartup, AClientSecretKeyInTheClientKeysDirectoryStopsIt) {
             std::string::npos) << result.output;
 }
 
+TEST(AirlockdStartup, ASecretsFileOthersCanReadStopsItNamingTheFile) {
+  TempDir dir;
+  mkdir(dir.file("policies").c_str(), 0755);
+  dir.write("policies/p.toml", "[unit]\nname = \"p\"\nworker = \"test-probe_worker\"\n");
+  mkdir(dir.file("secrets").c_str(), 0700);
+  dir.write("secrets/db-password", "pw");
+  ASSERT_EQ(chmod(dir.file("secrets/db-password").c_str(), 0600), 0);
+  dir.write("secrets/api-token", "token");
+  ASSERT_EQ(chmod(dir.file("secrets/api-token").c_str(), 0644), 0);
+  auto result = runProgram(withKeys({binDir() + "/airlockd", "--policies", dir.file("policies"),
+                                     "--socket", dir.file("s"), "--audit", dir.file("a"),
+                                     "--workers", binDir(), "--secrets", dir.file("secrets")},
+                                    dir));
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_NE(result.output.find("--secrets " + dir.file("secrets/api-token") + ": mode 0644"),
+            std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("db-password"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace airlock::testing

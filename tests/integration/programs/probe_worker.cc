@@ -8,6 +8,9 @@
 //   hang           sleeps far longer than any test's call timeout
 //   exit           exits with status 3 mid-call
 //   spam-fds       hostile: writes junk bytes carrying SCM_RIGHTS fds straight onto the channel
+//   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
+//   log TEXT       log(info, TEXT) through the broker
+//   log-flood N    N log(info) lines as fast as the broker takes them
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -88,6 +91,23 @@ airlock::Reply spamFds(airlock::Call&) {
   return airlock::Reply::ok("sent");
 }
 
+airlock::Reply getSecret(airlock::Call& call) {
+  auto secret = call.secrets().get(std::string(call.payload()));
+  if (!secret.ok()) {
+    return airlock::Reply::error(std::string(secret.wasDenied() ? "DENIED: " : "FAILED: ") +
+                                 secret.message());
+  }
+  return airlock::Reply::ok(secret.value());
+}
+
+airlock::Reply logFlood(airlock::Call& call) {
+  int lines = std::stoi(std::string(call.payload()));
+  for (int i = 0; i < lines; ++i) {
+    call.log(airlock::LogLevel::INFO, "flood line " + std::to_string(i));
+  }
+  return airlock::Reply::ok("logged");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +128,12 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok("woke");
   });
   worker.method("spam-fds", spamFds);
+  worker.method("secret", getSecret);
+  worker.method("log", [](airlock::Call& call) {
+    call.log(airlock::LogLevel::INFO, call.payload());
+    return airlock::Reply::ok("logged");
+  });
+  worker.method("log-flood", logFlood);
   worker.method("ptrace", [](airlock::Call&) -> airlock::Reply {
     // PTRACE_ATTACH to pid 1 of its own namespace (itself): refused by seccomp before it runs.
     syscall(SYS_ptrace, 16, 1, 0, 0);

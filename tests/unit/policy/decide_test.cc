@@ -41,6 +41,16 @@ class DecideTest : public ::testing::Test {
     unit_.rules.push_back(std::move(rule));
   }
 
+  void secret(std::string id, Effect effect, std::vector<std::string> names) {
+    Rule rule;
+    rule.id = std::move(id);
+    rule.effect = effect;
+    rule.operation = Operation::SECRETS_GET;
+    rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
+    rule.secretNames = std::move(names);
+    unit_.rules.push_back(std::move(rule));
+  }
+
   void SetUp() override { unit_.name = "thumbnailer"; }
 
   UnitPolicy unit_;
@@ -197,6 +207,39 @@ TEST_F(DecideTest, TenThousandRulesStillDecideCorrectly) {
   }
   EXPECT_EQ(decideFsOpen(unit_, "/srv/d9999/x", READ).ruleId, "r9999");
   EXPECT_EQ(decideFsOpen(unit_, "/srv/e/x", READ).ruleId, DEFAULT_DENY_RULE_ID);
+}
+
+TEST_F(DecideTest, ASecretIsAllowedOnlyByARuleListingItsExactName) {
+  secret("db", Effect::ALLOW, {"db-password"});
+  Decision d = decideSecretsGet(unit_, "db-password");
+  EXPECT_TRUE(d.allowed());
+  EXPECT_EQ(d.ruleId, "db");
+  EXPECT_FALSE(decideSecretsGet(unit_, "db-password2").allowed());
+  EXPECT_EQ(decideSecretsGet(unit_, "db").ruleId, DEFAULT_DENY_RULE_ID);
+  fs("fs", Effect::ALLOW, "/srv/**", READ);
+  EXPECT_FALSE(decideSecretsGet(unit_, "srv").allowed());
+}
+
+TEST_F(DecideTest, ADenyListingASecretWinsOverAnAllow) {
+  secret("all", Effect::ALLOW, {"db-password", "api-token"});
+  secret("no-db", Effect::DENY, {"db-password"});
+  Decision d = decideSecretsGet(unit_, "db-password");
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.ruleId, "no-db");
+  EXPECT_TRUE(decideSecretsGet(unit_, "api-token").allowed());
+  EXPECT_EQ(matchingSecretsGetRules(unit_, "db-password").size(), 2u);
+}
+
+TEST_F(DecideTest, SecretNamesThatCouldLeaveTheStoreAreRefusedBeforeAnyRule) {
+  secret("all", Effect::ALLOW, {"db-password"});
+  for (std::string_view name : {"", ".", "..", "../db-password", "a/b", "/etc/passwd", ".hidden",
+                                "with space"}) {
+    Decision d = decideSecretsGet(unit_, name);
+    EXPECT_FALSE(d.allowed()) << name;
+    EXPECT_EQ(d.ruleId, DEFAULT_DENY_RULE_ID) << name;
+    EXPECT_NE(d.reason.find("refused secrets.get"), std::string::npos) << d.reason;
+  }
+  EXPECT_FALSE(decideSecretsGet(unit_, std::string(MAX_SECRET_NAME_BYTES + 1, 'a')).allowed());
 }
 
 }  // namespace

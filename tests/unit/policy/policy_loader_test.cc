@@ -222,7 +222,7 @@ caller_uid = [0]
           "D/policies/unit.toml:32:6: rule #4: id \"default-deny\" is reserved for the "
           "implicit final rule",
           "D/policies/unit.toml:33:9: rule \"default-deny\": unknown operation \"fs.write\" "
-          "(expected fs.open, call)",
+          "(expected fs.open, call, secrets.get)",
           "D/policies/unit.toml:38:8: rule \"b\": path \"${nope}/x\": undefined variable "
           "${nope} (define it with --define nope=VALUE)",
           "D/policies/unit.toml:39:17: rule \"b\": mode \"read\" is listed twice",
@@ -279,7 +279,7 @@ TEST_F(LoaderTest, ARuleWithNeitherAllowNorDenyIsAnError) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:4:1: rule \"r\": missing allow = \"OP\" or deny = "
-                "\"OP\" (OP: fs.open, call)"}));
+                "\"OP\" (OP: fs.open, call, secrets.get)"}));
 }
 
 TEST_F(LoaderTest, AFileWithoutAUnitTableIsAnErrorAtItsStart) {
@@ -466,6 +466,35 @@ TEST_F(LoaderTest, AMissingOrEmptyDirectoryIsAnError) {
   ASSERT_EQ(empty.errors.size(), 1u);
   EXPECT_EQ(empty.errors[0].describe(),
             dir_.path() + "/empty: no *.toml policy files in the policy directory");
+}
+
+TEST_F(LoaderTest, ASecretsRuleLoadsItsExactNames) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"s\"\n"
+      "allow = \"secrets.get\"\nname = [\"db-password\", \"api.token\"]\n");
+  ASSERT_TRUE(r.ok()) << errorsOf(r)[0];
+  ASSERT_EQ(r.units[0].rules.size(), 1u);
+  EXPECT_EQ(r.units[0].rules[0].operation, Operation::SECRETS_GET);
+  EXPECT_EQ(r.units[0].rules[0].secretNames,
+            (std::vector<std::string>{"db-password", "api.token"}));
+}
+
+TEST_F(LoaderTest, SecretsRuleErrorsAreReportedAtFileLineAndColumn) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"s\"\n"
+      "allow = \"secrets.get\"\nname = [\"ok\", \"ok\", \"../x\", \"a/b\"]\n"
+      "path = \"/srv/**\"\n\n[[rule]]\nid = \"t\"\nallow = \"secrets.get\"\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:8:15: rule \"s\": name \"ok\" is listed twice",
+                "D/policies/unit.toml:8:21: rule \"s\": name \"../x\": secret name must not "
+                "start with '.' (no \".\", \"..\" or hidden files)",
+                "D/policies/unit.toml:8:29: rule \"s\": name \"a/b\": secret name may contain "
+                "only letters, digits, '_', '.' and '-' (no '/')",
+                "D/policies/unit.toml:9:1: rule \"s\": key \"path\" applies only to fs.open "
+                "rules, not secrets.get",
+                "D/policies/unit.toml:11:1: rule \"t\": missing required key \"name\"",
+            }));
 }
 
 }  // namespace

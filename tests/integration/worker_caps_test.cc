@@ -1,0 +1,226 @@
+// secrets.get and log through a real airlockd and the sandboxed probe worker: the grants, the
+// refusals with their audit records, and the logs checked byte for byte for leaked values.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "sdk/host/client.h"
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+namespace {
+
+// Distinctive, with bytes that are not text, so a leak in any encoding-preserving form is found.
+const std::string DB_PASSWORD = std::string("hunter2-correct-horse-\x01\xfe-7f3a9c", 31);
+const std::string NOT_GRANTED_VALUE = "ungranted-value-5be1d0";
+
+std::string unitPolicy(const std::string& rules) {
+  return R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+call_timeout_ms = 60000
+
+[[rule]]
+id = "me-calls-probe"
+allow = "call"
+caller = ["tester"]
+method = ["*"]
+)" + rules;
+}
+
+const char SECRETS_RULE[] = R"(
+[[rule]]
+id = "db-secrets"
+allow = "secrets.get"
+name = ["db-password", "missing-one"]
+)";
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class WorkerCapsTest : public ::testing::Test {
+ protected:
+  // Starts airlockd on `policy` with a --secrets directory holding db-password and not-granted.
+  void start(const std::string& policy) {
+    secrets_.write("db-password", DB_PASSWORD);
+    secrets_.write("not-granted", NOT_GRANTED_VALUE);
+    for (auto name : {"db-password", "not-granted"}) {
+      ASSERT_EQ(chmod(secrets_.file(name).c_str(), 0600), 0);
+    }
+    BrokerOptions options;
+    options.extraArgs = {"--secrets", secrets_.path()};
+    broker_ = std::make_unique<BrokerProcess>(
+        std::map<std::string, std::string>{{"probe.toml", policy}},
+        std::map<std::string, std::string>{}, options);
+    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+  }
+
+  CallOutcome call(const std::string& method, const std::string& payload) {
+    auto client = broker_->connect();
+    return client.unit("probe").call(method, payload);
+  }
+
+  TempDir secrets_;
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(WorkerCapsTest, AGrantedSecretReturnsItsExactBytesAndTheRecordHasOnlyAKeyedHash) {
+  start(unitPolicy(SECRETS_RULE));
+  auto outcome = call("secret", "db-password");
+  ASSERT_TRUE(outcome.ok()) << outcome.describe() << "\n" << broker_->log();
+  EXPECT_EQ(outcome.payload(), DB_PASSWORD);
+  ASSERT_TRUE(call("secret", "db-password").ok());
+
+  auto gets = broker_->auditRecords({{"event", "secrets.get"}});
+  ASSERT_EQ(gets.size(), 2u);
+  EXPECT_EQ(gets[0]["decision"], "allow");
+  EXPECT_EQ(gets[0]["rule"], "db-secrets");
+  EXPECT_EQ(gets[0]["args"]["name"], "db-password");
+  EXPECT_EQ(gets[0]["result"], "value passed");
+  EXPECT_TRUE(std::regex_match(gets[0]["args"]["value_hash"].get<std::string>(),
+                               std::regex("blake2b-keyed:[0-9a-f]{64}")))
+      << gets[0].dump();
+  EXPECT_EQ(gets[0]["args"]["value_hash"], gets[1]["args"]["value_hash"])
+      << "one key per broker run: the same value hashes alike";
+  auto calls = broker_->auditRecords({{"event", "call"}});
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(gets[0]["call_id"], calls[0]["call_id"]);
+}
+
+TEST_F(WorkerCapsTest, ANameThePolicyDoesNotListIsDeniedWithADenyRecord) {
+  start(unitPolicy(SECRETS_RULE));
+  auto outcome = call("secret", "not-granted");
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.message().find("DENIED: denied by rule default-deny"), std::string::npos)
+      << outcome.message();
+  EXPECT_EQ(outcome.message().find(NOT_GRANTED_VALUE), std::string::npos);
+  auto gets = broker_->auditRecords({{"event", "secrets.get"}});
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0]["decision"], "deny");
+  EXPECT_EQ(gets[0]["rule"], "default-deny");
+  EXPECT_EQ(gets[0]["args"]["name"], "not-granted");
+  EXPECT_FALSE(gets[0]["args"].contains("value_hash"));
+
+  // Granted but absent from the store: allowed by the rule, failed by the store.
+  auto missing = call("secret", "missing-one");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("FAILED: "), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find("ENOENT"), std::string::npos) << missing.message();
+}
+
+TEST_F(WorkerCapsTest, NamesWithASlashOrDotDotAreRefusedBeforeAnyRule) {
+  start(unitPolicy(SECRETS_RULE));
+  for (std::string name : {"../not-granted", "..", ".", "sub/db-password", "/etc/passwd", ""}) {
+    auto outcome = call("secret", name);
+    ASSERT_FALSE(outcome.ok()) << name;
+    EXPECT_NE(outcome.message().find("DENIED"), std::string::npos) << outcome.message();
+    auto last = broker_->auditRecords({{"event", "secrets.get"}}).back();
+    EXPECT_EQ(last["decision"], "deny") << last.dump();
+    EXPECT_EQ(last["rule"], "default-deny") << last.dump();
+    EXPECT_NE(last["reason"].get<std::string>().find("refused secrets.get"), std::string::npos)
+        << last.dump();
+  }
+}
+
+TEST_F(WorkerCapsTest, TheValueAppearsNowhereInTheAuditLogOrTheBrokerLog) {
+  start(unitPolicy(SECRETS_RULE));
+  ASSERT_TRUE(call("secret", "db-password").ok());
+  ASSERT_FALSE(call("secret", "not-granted").ok());
+  ASSERT_FALSE(call("secret", "../db-password").ok());
+  ASSERT_EQ(broker_->stop(), 0);  // the closing records and checkpoint are written too
+  std::string audit = readAll(broker_->auditPath());
+  std::string log = broker_->log();
+  ASSERT_NE(audit.find("\"secrets.get\""), std::string::npos);
+  for (const std::string& value : {DB_PASSWORD, NOT_GRANTED_VALUE, std::string("hunter2")}) {
+    EXPECT_EQ(audit.find(value), std::string::npos) << "audit log holds " << value;
+    EXPECT_EQ(log.find(value), std::string::npos) << "broker log holds " << value;
+  }
+}
+
+TEST_F(WorkerCapsTest, AUnitWithoutASecretsRuleGetsANullSecretsCapability) {
+  start(unitPolicy(""));
+  auto outcome = call("secret", "db-password");
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.errorKind(), CallErrorKind::WORKER_FAILED);
+  // The SDK throws only when the call's `secrets` field is null (sdk/worker/worker.cc).
+  EXPECT_NE(outcome.message().find("grants no secrets"), std::string::npos) << outcome.message();
+  EXPECT_TRUE(broker_->auditRecords({{"event", "secrets.get"}}).empty());
+}
+
+TEST_F(WorkerCapsTest, ALogLineReachesTheBrokerLogTaggedWithUnitAndPidAndCannotForgeALine) {
+  start(unitPolicy(""));
+  auto outcome = call("log", "hello from the worker\nairlockd FORGED: line");
+  ASSERT_TRUE(outcome.ok()) << outcome.describe();
+  auto calls = broker_->auditRecords({{"event", "call"}});
+  ASSERT_EQ(calls.size(), 1u);
+  std::string tag = "[probe " + std::to_string(calls[0]["worker_pid"].get<int>()) + "] ";
+  std::string log = broker_->log();
+  EXPECT_NE(log.find(tag + "hello from the worker\\x0aairlockd FORGED: line"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("\nairlockd FORGED"), std::string::npos) << log;
+  EXPECT_TRUE(broker_->auditRecords({{"event", "log"}}).empty()) << "log lines are not audited";
+
+  ASSERT_TRUE(call("log", std::string(5000, 'x')).ok());
+  EXPECT_NE(broker_->log().find(tag + std::string(4096, 'x') + " [cut 904 bytes]"),
+            std::string::npos);
+}
+
+// Sum of N over the broker's "dropped N log lines" lines.
+uint64_t droppedReported(const std::string& log) {
+  static const std::regex DROPPED("\\[probe\\] dropped ([0-9]+) log lines");
+  uint64_t total = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), DROPPED), end; it != end; ++it) {
+    total += std::stoull((*it)[1]);
+  }
+  return total;
+}
+
+uint64_t count(const std::string& text, const std::string& needle) {
+  uint64_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(WorkerCapsTest, ALogFloodIsRateLimitedAuditedOnceAndEveryDroppedLineIsCounted) {
+  start(unitPolicy(""));
+  constexpr uint64_t LINES = 3000;
+  auto outcome = call("log-flood", std::to_string(LINES));
+  ASSERT_TRUE(outcome.ok()) << outcome.describe();
+
+  // Every line is either in the log or counted in a report; the last report follows within its
+  // period, so wait for the sum rather than for a time.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string log;
+  uint64_t written = 0, dropped = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    log = broker_->log();
+    written = count(log, "] flood line ");
+    dropped = droppedReported(log);
+    if (written + dropped == LINES) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(written + dropped, LINES) << log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LT(written, LINES);
+  auto limited = broker_->auditRecords({{"event", "log.rate_limited"}});
+  ASSERT_FALSE(limited.empty());
+  EXPECT_LE(limited.size(), count(log, "[probe] dropped ")) << "one record per engagement";
+  EXPECT_EQ(limited[0]["unit"], "probe");
+  EXPECT_EQ(limited[0]["args"]["lines_per_second"], 100);
+  EXPECT_EQ(limited[0]["args"]["burst_lines"], 200);
+}
+
+}  // namespace
+}  // namespace airlock::testing
