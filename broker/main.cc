@@ -34,6 +34,11 @@
 
 namespace {
 
+// Shutdown: how often a draining broker looks at its in-flight count, and how long past the
+// longest call timeout it waits for the last answers.
+constexpr int64_t DRAIN_POLL_MS = 5;
+constexpr int64_t DRAIN_MARGIN_MS = 1000;
+
 const char USAGE[] = R"(usage: airlockd --policies DIR --socket PATH --audit FILE --key FILE --client-keys DIR [options]
 
 Runs the airlock broker: loads every *.toml unit policy in DIR, starts each unit's workers in the
@@ -71,8 +76,10 @@ options:
   --sync-window-ms T     group commit window                                 (default 5)
   --help                 this text
 
-Stops cleanly (workers killed, socket removed, broker.stop audited, a closing checkpoint signed)
-on SIGTERM or SIGINT.
+On SIGTERM or SIGINT it drains, then stops: the socket is removed so no new client connects,
+calls on open connections are refused as "unit unavailable", calls already dispatched finish
+(waiting at most the longest call_timeout_ms plus 1 s) and get their audit records; then workers
+are killed, broker.stop is audited and a closing checkpoint signed.
 Exit status: 0 after a clean stop, 1 if policies, audit log or socket cannot be set up, 2 on a
 usage error.
 )";
@@ -249,6 +256,28 @@ kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
   return audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
 }
 
+// SIGTERM drains: calls already dispatched get their answers and audit records; new calls on
+// open connections are refused. Waits at most the longest unit call timeout plus a margin, after
+// which the remaining workers are killed and their callers see the connection close.
+void drain(airlock::broker::Routing& routing,
+           const std::vector<airlock::policy::UnitPolicy>& units, kj::AsyncIoContext& io) {
+  routing.draining = true;
+  auto longest = std::chrono::milliseconds(0);
+  for (auto& unit : units) longest = std::max(longest, unit.callTimeout);
+  auto deadline = io.provider->getTimer().now() +
+                  (longest.count() + DRAIN_MARGIN_MS) * kj::MILLISECONDS;
+  if (routing.callsInFlight > 0) {
+    spdlog::info("draining {} call(s) in flight", routing.callsInFlight);
+  }
+  while (routing.callsInFlight > 0 && io.provider->getTimer().now() < deadline) {
+    io.provider->getTimer().afterDelay(DRAIN_POLL_MS * kj::MILLISECONDS).wait(io.waitScope);
+  }
+  if (routing.callsInFlight > 0) {
+    spdlog::warn("drain deadline passed with {} call(s) in flight; stopping their workers",
+                 routing.callsInFlight);
+  }
+}
+
 int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& units) {
   using namespace airlock;
   auto brokerKey = loadBrokerKey(options);
@@ -306,6 +335,9 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
   auto serving = listener.run();
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto signal = serving.then([]() { return siginfo_t{}; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  // The join above has cancelled the accept loop; no new client gets in from here on.
+  listener.stopAccepting();
+  drain(routing, units, io);
   spdlog::info("stopping on {}", strsignal(signal.si_signo));
 
   pools.clear();  // kills and reaps every worker

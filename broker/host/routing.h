@@ -52,6 +52,11 @@ struct Routing {
   std::map<std::string, kj::Own<UnitLog>>& logs;  // one per unit, by unit name
   uint64_t nextCallId = 1;
 
+  // Shutdown (SIGTERM): once draining, new calls are refused as unit unavailable while the calls
+  // already dispatched finish; main() waits for callsInFlight to reach 0 (or a deadline).
+  bool draining = false;
+  uint64_t callsInFlight = 0;
+
   kj::Maybe<UnitPool&> pool(const std::string& unit);
   std::string newCallId();  // "c-<n>", unique for this broker run
   // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids);

@@ -108,6 +108,10 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   };
 
   // Decide.
+  if (routing_.draining) {
+    return refuse(rpc::ErrorKind::UNIT_UNAVAILABLE, std::string(policy::DEFAULT_DENY_RULE_ID),
+                  "airlockd is stopping: it finishes the calls it has and takes no new ones");
+  }
   UnitPool* pool = nullptr;
   KJ_IF_MAYBE(found, routing_.pool(unit_)) { pool = found; }
   if (pool == nullptr) {
@@ -192,6 +196,9 @@ kj::Promise<void> UnitServer::call(CallContext context) {
       });
 
   // Audit the result, then reply.
+  // Counted from dispatch until the answer is written, so a draining broker waits for it.
+  ++routing_.callsInFlight;
+  auto counted = kj::defer([this]() { --routing_.callsInFlight; });
   return outcome.then([this, context, record = kj::mv(record), started](_::Outcome o) mutable {
     record.workerPid = o.workerPid;
     record.result = o.ok ? "ok" : std::string(_::kindName(o.kind)) + ": " + o.text;
@@ -204,7 +211,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
     } else {
       _::setError(result, o.kind, o.text, "");
     }
-  });
+  }).attach(kj::mv(counted));
 }
 
 }  // namespace airlock::broker

@@ -92,7 +92,13 @@ HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
       kj::mv(owned), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
 }
 
-HostListener::~HostListener() noexcept(false) { unlink(path_.c_str()); }
+HostListener::~HostListener() noexcept(false) { stopAccepting(); }
+
+void HostListener::stopAccepting() {
+  if (receiver_.get() == nullptr) return;
+  receiver_ = nullptr;
+  unlink(path_.c_str());
+}
 
 kj::Promise<void> HostListener::run() { return acceptLoop(); }
 

@@ -25,7 +25,11 @@ class HostListener {
   HostListener(const SocketOptions& options, kj::AsyncIoContext& io, Routing& routing);
   ~HostListener() noexcept(false);  // removes the socket file
 
-  kj::Promise<void> run();  // accepts until destroyed
+  kj::Promise<void> run();  // accepts until destroyed or stopAccepting()
+
+  void stopAccepting();
+  // Closes the listening socket and removes its file: new clients fail to connect at once, while
+  // connections already accepted (and their calls) carry on. Cancel run()'s promise first.
 
  private:
   class Connection;

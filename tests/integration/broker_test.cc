@@ -331,6 +331,36 @@ TEST_F(BrokerTest, TheHostSocketAndTheAuditLogAreOwnerOnly) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(BrokerTest, SigtermLetsACallInFlightFinishAndRecordsItBeforeStopping) {
+  start();
+  ASSERT_TRUE(call("echo", "warm").ok());
+  CallOutcome slow = CallOutcome::failure(CallErrorKind::INTERNAL, "not answered");
+  std::thread caller([&]() { slow = call("sleep", "600"); });
+  // SIGTERM only once the worker is running the call: it says so on stderr, which the broker logs.
+  bool running = false;
+  for (int i = 0; i < 1000 && !running; ++i) {
+    running = broker_->log().find("sleeping 600") != std::string::npos;
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(running) << broker_->log();
+  kill(broker_->pid(), SIGTERM);
+  caller.join();
+  ASSERT_TRUE(slow.ok()) << "a call in flight at SIGTERM must finish: " << slow.describe();
+  EXPECT_EQ(slow.payload(), "slept");
+  EXPECT_EQ(broker_->stop(), 0);
+  auto records = broker_->auditRecords();
+  int sleptAt = -1, stoppedAt = -1;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i]["event"] == "call" && records[i]["args"]["method"] == "sleep") {
+      sleptAt = static_cast<int>(i);
+      EXPECT_EQ(records[i]["result"], "ok");
+    }
+    if (records[i]["event"] == "broker.stop") stoppedAt = static_cast<int>(i);
+  }
+  ASSERT_GE(sleptAt, 0) << "the drained call has its audit record";
+  EXPECT_LT(sleptAt, stoppedAt) << "recorded before broker.stop";
+}
+
 TEST_F(BrokerTest, SigtermStopsTheBrokerCleanlyAndAuditsIt) {
   start();
   ASSERT_TRUE(call("echo", "x").ok());

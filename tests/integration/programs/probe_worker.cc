@@ -6,6 +6,7 @@
 //   open-directly PATH  open(2) without the broker; answers "errno NAME" or "opened"
 //   crash          dereferences null (a real fault, which even a PID-namespace init cannot ignore)
 //   hang           sleeps far longer than any test's call timeout
+//   sleep MS       says "sleeping MS" on stderr (the broker logs it), sleeps, answers "slept"
 //   exit           exits with status 3 mid-call
 //   spam-fds       hostile: writes junk bytes carrying SCM_RIGHTS fds straight onto the channel
 //   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -138,6 +140,14 @@ int main(int argc, char** argv) {
     // PTRACE_ATTACH to pid 1 of its own namespace (itself): refused by seccomp before it runs.
     syscall(SYS_ptrace, 16, 1, 0, 0);
     return airlock::Reply::error("ptrace was not refused");
+  });
+  worker.method("sleep", [](airlock::Call& call) {
+    long ms = std::stol(std::string(call.payload()));
+    fprintf(stderr, "sleeping %ld\n", ms);
+    fflush(stderr);
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&pause, nullptr);
+    return airlock::Reply::ok("slept");
   });
   worker.method("exit", [](airlock::Call&) -> airlock::Reply { _exit(3); });
   return worker.serve();
