@@ -367,6 +367,7 @@ int main(int argc, char** argv) {
             loaded.errors.size(), options.policies.c_str());
     return 1;
   }
+  for (auto& warning : loaded.warnings) spdlog::warn("policy: {}", warning.describe());
 
   int status = 1;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = serve(options, loaded.units); })) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "broker/policy/lint.h"
 #include "broker/policy/rule_section.h"
 #include "broker/policy/toml_reader.h"
 #include "broker/policy/unit_section.h"
@@ -87,7 +88,10 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
   std::stable_sort(result.errors.begin() + static_cast<std::ptrdiff_t>(errorsBefore),
                    result.errors.end(), byPosition);
   bool ok = result.errors.size() == errorsBefore;
-  if (ok) indexRules(unit);
+  if (ok) {
+    indexRules(unit);
+    lintUnit(unit, result.warnings);
+  }
   return ok;
 }
 

@@ -361,7 +361,9 @@ mode = ["read"]
 TEST_F(LoaderTest, AWholeFilesystemGrantIsAcceptedWithAWarning) {
   LoadResult r = loadText(
       "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[[rule]]\nid = \"all\"\n"
-      "allow = \"fs.open\"\npath = \"/**\"\nmode = [\"read\"]\n");
+      "allow = \"fs.open\"\npath = \"/**\"\nmode = [\"read\"]\n"
+      // A caller, so the only warning is the one under test (not "no host can call it").
+      "[[rule]]\nid = \"c\"\nallow = \"call\"\ncaller = [\"web\"]\nmethod = [\"*\"]\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(described(r.warnings, dir_),
             (std::vector<std::string>{"D/policies/unit.toml:7:8: rule \"all\": path \"/**\" grants "
@@ -495,6 +497,64 @@ TEST_F(LoaderTest, SecretsRuleErrorsAreReportedAtFileLineAndColumn) {
                 "rules, not secrets.get",
                 "D/policies/unit.toml:11:1: rule \"t\": missing required key \"name\"",
             }));
+}
+
+}  // namespace
+}  // namespace airlock::policy
+
+namespace airlock::policy {
+namespace {
+
+std::vector<std::string> lintOf(const std::string& rules) {
+  char pattern[] = "/tmp/airlock-lint-XXXXXX";
+  EXPECT_NE(mkdtemp(pattern), nullptr);
+  std::string path = std::string(pattern) + "/u.toml";
+  std::ofstream(path) << "[unit]\nname = \"u\"\nworker = \"/bin/true\"\n\n" << rules;
+  LoadOptions options;
+  auto result = loadPolicyFile(path, options);
+  EXPECT_TRUE(result.ok()) << (result.errors.empty() ? "" : result.errors[0].describe());
+  std::vector<std::string> out;
+  for (auto& w : result.warnings) out.push_back(w.describe());
+  unlink(path.c_str());
+  rmdir(pattern);
+  return out;
+}
+
+const char CALLABLE[] =
+    "[[rule]]\nid = \"c\"\nallow = \"call\"\ncaller = [\"web\"]\nmethod = [\"*\"]\n\n";
+
+TEST(PolicyLint, AUnitNoHostMayCallIsReported) {
+  auto warnings = lintOf("[[rule]]\nid = \"r\"\nallow = \"fs.open\"\npath = \"/srv/**\"\n"
+                         "mode = [\"read\"]\n");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("u.toml:2"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("no host can call it"), std::string::npos) << warnings[0];
+}
+
+TEST(PolicyLint, AnAllowADenyOnTheSamePatternCoversNeverDecides) {
+  auto warnings = lintOf(std::string(CALLABLE) +
+                         "[[rule]]\nid = \"a\"\nallow = \"fs.open\"\npath = \"/srv/**\"\n"
+                         "mode = [\"read\"]\n\n[[rule]]\nid = \"d\"\ndeny = \"fs.open\"\n"
+                         "path = \"/srv/**\"\nmode = [\"read\", \"write\"]\n");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("rule \"a\" can never allow"), std::string::npos) << warnings[0];
+}
+
+TEST(PolicyLint, ADenyCoveringOnlySomeModesLeavesTheAllowUseful) {
+  auto warnings = lintOf(std::string(CALLABLE) +
+                         "[[rule]]\nid = \"a\"\nallow = \"fs.open\"\npath = \"/srv/**\"\n"
+                         "mode = [\"read\", \"write\"]\n\n[[rule]]\nid = \"d\"\ndeny = \"fs.open\"\n"
+                         "path = \"/srv/**\"\nmode = [\"write\"]\n");
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
+TEST(PolicyLint, ARepeatedRuleIsReportedAtTheRepeat) {
+  auto warnings = lintOf(std::string(CALLABLE) +
+                         "[[rule]]\nid = \"a\"\nallow = \"fs.open\"\npath = \"/srv/**\"\n"
+                         "mode = [\"read\"]\n\n[[rule]]\nid = \"b\"\nallow = \"fs.open\"\n"
+                         "path = \"/srv/**\"\nmode = [\"read\"]\n");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("rule \"b\" repeats"), std::string::npos) << warnings[0];
 }
 
 }  // namespace

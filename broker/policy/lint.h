@@ -1,0 +1,19 @@
+#pragma once
+// Warnings about a policy that loads but does not do what its author likely meant: rules that can
+// never decide anything, and units no host may call. Run by the loader on every unit that loaded
+// without errors; `airlock policy check` prints them, airlockd logs them.
+
+#include <vector>
+
+#include "broker/policy/policy.h"
+#include "broker/policy/policy_loader.h"
+
+namespace airlock::policy {
+
+void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings);
+// - an fs.open rule identical (effect, pattern, modes) to an earlier one: it never decides;
+// - an fs.open allow whose pattern also appears on a deny covering all its modes: at equal
+//   specificity deny wins, so the allow never decides;
+// - a unit with no allow `call` rule: no host can call it.
+
+}  // namespace airlock::policy
