@@ -227,7 +227,7 @@ kj::Own<airlock::broker::SecretStore> openSecrets(
   using namespace airlock;
   if (options.secrets.empty()) {
     for (auto& unit : units) {
-      if (broker::grantsSecrets(unit)) {
+      if (unit.allowsAny(policy::Operation::SECRETS_GET)) {
         spdlog::warn("unit {} has a secrets.get rule but airlockd has no --secrets: every "
                      "secrets.get will fail", unit.name);
       }

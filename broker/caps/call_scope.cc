@@ -13,4 +13,23 @@ audit::AuditRecord CallScope::record(std::string event) const {
   return r;
 }
 
+policy::Decision CallScope::expiredDecision() {
+  policy::Decision decision;
+  decision.ruleId = std::string(policy::DEFAULT_DENY_RULE_ID);
+  decision.reason = "capability used after its call ended";
+  return decision;
+}
+
+void recordDecision(audit::AuditRecord& record, const policy::Decision& decision) {
+  record.decision = decision.allowed() ? "allow" : "deny";
+  record.rule = decision.ruleId;
+  record.reason = decision.reason;
+}
+
+kj::Maybe<std::string> refusalAnswer(bool audited, const policy::Decision& decision) {
+  if (!audited) return std::string("refused: the broker could not write its audit log");
+  if (!decision.allowed()) return "denied by rule " + decision.ruleId + ": " + decision.reason;
+  return nullptr;
+}
+
 }  // namespace airlock::broker

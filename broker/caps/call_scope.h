@@ -12,6 +12,7 @@
 #include "broker/caps/fs_roots.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
+#include "broker/policy/decide.h"
 #include "broker/policy/policy.h"
 
 namespace airlock::broker {
@@ -39,8 +40,24 @@ class CallScope final : public kj::Refcounted {
   // A record pre-filled with who and which call.
   audit::AuditRecord record(std::string event) const;
 
+  // The decision for a request on one of this call's capabilities: `decide()` while the call
+  // lasts, a default-deny once it has ended.
+  template <typename Decide>
+  policy::Decision decideUnlessExpired(Decide&& decide) const {
+    return expired_ ? expiredDecision() : decide();
+  }
+
  private:
+  static policy::Decision expiredDecision();
+
   bool expired_ = false;
 };
+
+// Sets the record's decision, rule and reason from `decision`.
+void recordDecision(audit::AuditRecord& record, const policy::Decision& decision);
+
+// What a capability answers when it refuses: the audit record could not be written (nothing may
+// happen unrecorded), or the decision denies. Null when the request goes ahead.
+kj::Maybe<std::string> refusalAnswer(bool audited, const policy::Decision& decision);
 
 }  // namespace airlock::broker

@@ -41,15 +41,6 @@ std::string relativeTo(const std::string& root, const std::string& path) {
 
 }  // namespace _
 
-bool grantsFs(const policy::UnitPolicy& unit) {
-  for (auto& rule : unit.rules) {
-    if (rule.operation == policy::Operation::FS_OPEN && rule.effect == policy::Effect::ALLOW) {
-      return true;
-    }
-  }
-  return false;
-}
-
 kj::Promise<void> FsServer::open(OpenContext context) {
   // Receive: copy what the worker sent before deciding anything on it.
   auto params = context.getParams();
@@ -62,16 +53,8 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   record.args["mode"] = modes.describe();
 
   // Decide.
-  policy::Decision decision;
-  if (scope_->expired()) {
-    decision.ruleId = std::string(policy::DEFAULT_DENY_RULE_ID);
-    decision.reason = "capability used after its call ended";
-  } else if (modes.bits == 0) {
-    decision.ruleId = std::string(policy::DEFAULT_DENY_RULE_ID);
-    decision.reason = "no open mode requested";
-  } else {
-    decision = policy::decideFsOpen(scope_->unit, path, modes);
-  }
+  policy::Decision decision = scope_->decideUnlessExpired(
+      [&]() { return policy::decideFsOpen(scope_->unit, path, modes); });
 
   // Act.
   OpenBeneathResult opened;
@@ -93,19 +76,14 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   }
 
   // Audit, before anything reaches the worker.
-  record.decision = decision.allowed() ? "allow" : "deny";
-  record.rule = decision.ruleId;
-  record.reason = decision.reason;
+  recordDecision(record, decision);
   record.result = !decision.allowed() ? "refused" : opened.ok() ? "fd passed" : opened.message;
   bool audited = scope_->audit.append(record);
 
   // Reply.
   auto result = context.getResults().initResult();
-  if (!audited) {
-    result.setDenied("refused: the broker could not write its audit log");
-  } else if (!decision.allowed()) {
-    result.setDenied(kj::str("denied by rule ", decision.ruleId.c_str(), ": ",
-                             decision.reason.c_str()));
+  KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
+    result.setDenied(*refusal);
   } else if (!opened.ok()) {
     result.setFailed(opened.message);
   } else {

@@ -1,6 +1,6 @@
 #pragma once
 // fs.* for workers: the broker-side `Fs` capability. Handed to a worker only with a call, and
-// only if its unit's policy has an fs.open allow rule (grantsFs).
+// only if its unit's policy has an fs.open allow rule (UnitPolicy::allowsAny).
 
 #include <kj/refcount.h>
 
@@ -10,7 +10,6 @@
 
 namespace airlock::broker {
 
-bool grantsFs(const policy::UnitPolicy& unit);
 
 class FsServer final : public rpc::Fs::Server {
  public:

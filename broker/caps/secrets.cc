@@ -4,16 +4,6 @@
 
 namespace airlock::broker {
 
-bool grantsSecrets(const policy::UnitPolicy& unit) {
-  for (auto& rule : unit.rules) {
-    if (rule.operation == policy::Operation::SECRETS_GET &&
-        rule.effect == policy::Effect::ALLOW) {
-      return true;
-    }
-  }
-  return false;
-}
-
 kj::Promise<void> SecretsServer::get(GetContext context) {
   // Receive: one byte past the limit is enough for decide to refuse an over-long name.
   auto nameText = context.getParams().getName();
@@ -22,22 +12,15 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   record.args["name"] = name;
 
   // Decide.
-  policy::Decision decision;
-  if (scope_->expired()) {
-    decision.ruleId = std::string(policy::DEFAULT_DENY_RULE_ID);
-    decision.reason = "capability used after its call ended";
-  } else {
-    decision = policy::decideSecretsGet(scope_->unit, name);
-  }
+  policy::Decision decision = scope_->decideUnlessExpired(
+      [&]() { return policy::decideSecretsGet(scope_->unit, name); });
 
   // Act. `read` owns the only broker copy of the value and zeroes it when this function returns.
   SecretRead read;
   if (decision.allowed()) read = scope_->secrets.read(name);
 
   // Audit, before anything reaches the worker: the name and a keyed hash, never the value.
-  record.decision = decision.allowed() ? "allow" : "deny";
-  record.rule = decision.ruleId;
-  record.reason = decision.reason;
+  recordDecision(record, decision);
   if (!decision.allowed()) {
     record.result = "refused";
   } else if (!read.ok()) {
@@ -50,11 +33,8 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
 
   // Reply.
   auto result = context.getResults().initResult();
-  if (!audited) {
-    result.setDenied("refused: the broker could not write its audit log");
-  } else if (!decision.allowed()) {
-    result.setDenied(kj::str("denied by rule ", decision.ruleId.c_str(), ": ",
-                             decision.reason.c_str()));
+  KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
+    result.setDenied(*refusal);
   } else if (!read.ok()) {
     result.setFailed(read.error);
   } else {

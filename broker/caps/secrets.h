@@ -1,6 +1,6 @@
 #pragma once
 // secrets.* for workers: the broker-side `Secrets` capability. Handed to a worker only with a
-// call, and only if its unit's policy has a secrets.get allow rule (grantsSecrets).
+// call, and only if its unit's policy has a secrets.get allow rule (UnitPolicy::allowsAny).
 
 #include <kj/refcount.h>
 
@@ -10,7 +10,6 @@
 
 namespace airlock::broker {
 
-bool grantsSecrets(const policy::UnitPolicy& unit);
 
 class SecretsServer final : public rpc::Secrets::Server {
  public:

@@ -154,8 +154,12 @@ kj::Promise<void> UnitServer::call(CallContext context) {
         request.setPayload(payload);
         // A capability the policy does not grant stays a null field (worker.capnp).
         auto caps = request.initCaps();
-        if (grantsFs(unit)) caps.setFs(kj::heap<FsServer>(kj::addRef(*scope)));
-        if (grantsSecrets(unit)) caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(*scope)));
+        if (unit.allowsAny(policy::Operation::FS_OPEN)) {
+          caps.setFs(kj::heap<FsServer>(kj::addRef(*scope)));
+        }
+        if (unit.allowsAny(policy::Operation::SECRETS_GET)) {
+          caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(*scope)));
+        }
         auto unitLog = routing_.logs.find(unit.name);
         KJ_ASSERT(unitLog != routing_.logs.end(), "main() makes a UnitLog for every unit",
                   unit.name);

@@ -81,6 +81,14 @@ std::string validateSecretName(std::string_view name) {
   return {};
 }
 
-void indexRules(UnitPolicy& unit) { unit.fsIndex = FsRuleIndex::build(unit.rules); }
+void indexRules(UnitPolicy& unit) {
+  unit.fsIndex = FsRuleIndex::build(unit.rules);
+  unit.allowedOperations = 0;
+  for (const Rule& rule : unit.rules) {
+    if (rule.effect == Effect::ALLOW) {
+      unit.allowedOperations |= static_cast<uint8_t>(1u << static_cast<uint8_t>(rule.operation));
+    }
+  }
+}
 
 }  // namespace airlock::policy

@@ -111,12 +111,20 @@ struct UnitPolicy {
   std::shared_ptr<const FsRuleIndex> fsIndex;
   // Built from `rules` by the loader (indexRules); decisions use it when set and scan otherwise.
 
+  uint8_t allowedOperations = 0;
+  // One bit per Operation that at least one allow rule names (indexRules): which worker
+  // capabilities a call carries, answered without scanning the rules on every call.
+  bool allowsAny(Operation op) const {
+    return allowedOperations & (1u << static_cast<uint8_t>(op));
+  }
+
   std::shared_ptr<const std::string> revision;
   // The revision of the policy set this unit was loaded with (revision.h's stampRevision), shared
   // by every unit of the set and stamped on each decision record; null until stamped.
 };
 
-// Builds `unit.fsIndex` from its rules. Call again after changing `unit.rules`.
+// Builds `unit.fsIndex` and `unit.allowedOperations` from its rules. Call again after changing
+// `unit.rules`.
 void indexRules(UnitPolicy& unit);
 
 }  // namespace airlock::policy

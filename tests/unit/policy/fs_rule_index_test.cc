@@ -85,3 +85,23 @@ TEST(FsRuleIndex, DecisionsWithTheIndexEqualAFullScanOnRandomPolicies) {
 
 }  // namespace
 }  // namespace airlock::policy
+
+namespace airlock::policy {
+namespace {
+
+TEST(IndexRules, AllowedOperationsAreThoseSomeAllowRuleNames) {
+  UnitPolicy unit;
+  unit.rules.push_back(fsRule("a", Effect::ALLOW, "/srv/**", OpenModes{1}));
+  Rule denySecret;
+  denySecret.id = "d";
+  denySecret.effect = Effect::DENY;
+  denySecret.operation = Operation::SECRETS_GET;
+  unit.rules.push_back(denySecret);
+  indexRules(unit);
+  EXPECT_TRUE(unit.allowsAny(Operation::FS_OPEN));
+  EXPECT_FALSE(unit.allowsAny(Operation::SECRETS_GET)) << "a deny grants no capability";
+  EXPECT_FALSE(unit.allowsAny(Operation::CALL));
+}
+
+}  // namespace
+}  // namespace airlock::policy
