@@ -4,6 +4,7 @@
 //
 // Pure functions; callable from any thread (libsodium's BLAKE2b needs no sodium_init()).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ extern const std::string ZERO_HASH_HEX;
 // This is the canonical encoding: the writer emits keys in a fixed order, compact, so the bytes
 // on disk are the record.
 std::string lineHashHex(std::string_view line);
+
+// The same hex digits without a heap allocation, for the verifier's per-line loop.
+using HashHex = std::array<char, HASH_HEX_CHARS>;
+HashHex lineHash(std::string_view line);
+inline std::string_view view(const HashHex& hash) { return {hash.data(), hash.size()}; }
 
 // The bytes a checkpoint's Ed25519 signature covers:
 //   "airlock-checkpoint-v1\n<covers>\n<chain>\n<time>\n<closing|periodic>"

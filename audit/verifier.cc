@@ -7,9 +7,11 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 
 #include "audit/chain.h"
+#include "audit/line_reader.h"
+#include "audit/record_scanner.h"
+#include "audit/seq_index.h"
 
 namespace airlock::audit {
 
@@ -21,7 +23,7 @@ using Json = nlohmann::ordered_json;
 struct Link {
   uint64_t line = 0;
   uint64_t seq = 0;
-  std::string hash;
+  HashHex hash;
   bool seqAnomaly = false;
   bool closingCheckpoint = false;
 };
@@ -51,10 +53,14 @@ class Walker {
   void addHere(uint64_t line, int64_t seq, Finding kind, std::string message) {
     add(options_.logPath, line, seq, kind, kj::mv(message));
   }
-  void record(uint64_t lineNumber, const std::string& line);
-  bool classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& prev);
-  void checkpoint(uint64_t lineNumber, const std::string& line, const Json& j, uint64_t seq,
-                  const std::string& prev);
+  void record(uint64_t lineNumber, std::string_view line);
+  // The checks every record gets once its seq, prev and event are known; `parsed` is the whole
+  // record for a checkpoint (whose fields are checked too), null otherwise.
+  void follow(uint64_t lineNumber, std::string_view line, uint64_t seq, std::string_view prev,
+              std::string_view event, const Json* parsed);
+  bool classifySeq(uint64_t lineNumber, uint64_t seq, std::string_view prev);
+  void checkpoint(uint64_t lineNumber, std::string_view line, const Json& j, uint64_t seq,
+                  std::string_view prev);
   // Verifies a checkpoint's signature; returns false after reporting why not.
   bool signatureHolds(const std::string& file, uint64_t lineNumber, uint64_t seq, const Json& j);
 
@@ -63,7 +69,7 @@ class Walker {
   kj::Maybe<Link> previous_;          // null at the start and after a malformed line
   bool started_ = false;
   uint64_t maxSeq_ = 0;
-  std::unordered_map<uint64_t, uint64_t> lineOfSeq_;
+  SeqIndex lineOfSeq_;
   std::vector<Gap> gaps_;
   std::map<uint64_t, CheckpointSeen> checkpoints_;  // by seq
   uint64_t checkpointCount_ = 0;
@@ -92,30 +98,45 @@ void Walker::add(const std::string& file, uint64_t line, int64_t seq, Finding ki
 }
 
 void Walker::walkLog() {
-  std::ifstream in(options_.logPath, std::ios::binary);
-  if (!in) {
-    add(options_.logPath, 0, -1, Finding::UNREADABLE,
-        std::string("cannot read the log: ") + strerror(errno));
+  std::string error;
+  kj::Own<LineReader> reader;
+  KJ_IF_MAYBE(opened, LineReader::open(options_.logPath, error)) {
+    reader = kj::mv(*opened);
+  } else {
+    add(options_.logPath, 0, -1, Finding::UNREADABLE, "cannot read the log: " + error);
     return;
   }
-  std::string line;
+  std::string_view line;
+  bool whole = true;
   uint64_t lineNumber = 0;
-  while (std::getline(in, line)) {
+  while (reader->next(line, whole)) {
     ++lineNumber;
-    if (in.eof()) {
-      // getline hit the end before a '\n': the writer never leaves a partial line.
+    if (!whole) {
+      // The writer never leaves a partial line.
       addHere(lineNumber, -1, Finding::TAIL_CUT,
               "tail cut: the last line is incomplete (no newline): the file was cut mid-record");
       break;
     }
     record(lineNumber, line);
   }
+  if (reader->readErrno() != 0) {
+    add(options_.logPath, lineNumber + 1, -1, Finding::UNREADABLE,
+        std::string("cannot read the log: ") + strerror(reader->readErrno()));
+  }
 }
 
-void Walker::record(uint64_t lineNumber, const std::string& line) {
+void Walker::record(uint64_t lineNumber, std::string_view line) {
   ++report_.records;
   lastLine_ = lineNumber;
-  Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // Fast path: a line proven to be in the writer's exact form needs no general parse, unless it
+  // is a checkpoint (one in every --checkpoint-every records), whose fields are checked below.
+  KJ_IF_MAYBE(scanned, scanCanonicalRecord(line)) {
+    if (scanned->event != "checkpoint") {
+      follow(lineNumber, line, scanned->seq, scanned->prev, scanned->event, nullptr);
+      return;
+    }
+  }
+  Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !isUnsigned(j, "seq") || !isHexString(j, "prev", HASH_HEX_CHARS) ||
       !j.contains("event") || !j["event"].is_string()) {
     addHere(lineNumber, -1, Finding::MALFORMED,
@@ -125,32 +146,39 @@ void Walker::record(uint64_t lineNumber, const std::string& line) {
     return;
   }
   uint64_t seq = j["seq"].get<uint64_t>();
-  lastSeq_ = static_cast<int64_t>(seq);
-  std::string prev = j["prev"].get<std::string>();
-  std::string hash = lineHashHex(line);
   if (j.dump(-1, ' ', false, Json::error_handler_t::replace) != line) {
     addHere(lineNumber, seq, Finding::MODIFIED,
             "modified record: not byte-for-byte in the form airlockd writes (edited or "
             "re-encoded)");
   }
+  const std::string& prev = j["prev"].get_ref<const std::string&>();
+  const std::string& event = j["event"].get_ref<const std::string&>();
+  follow(lineNumber, line, seq, prev, event, &j);
+}
+
+void Walker::follow(uint64_t lineNumber, std::string_view line, uint64_t seq,
+                    std::string_view prev, std::string_view event, const Json* parsed) {
+  lastSeq_ = static_cast<int64_t>(seq);
+  HashHex hash = lineHash(line);
   bool anomaly = classifySeq(lineNumber, seq, prev);
 
   KJ_IF_MAYBE(before, previous_) {
-    if (!anomaly && !before->seqAnomaly && prev != before->hash) {
+    if (!anomaly && !before->seqAnomaly && prev != view(before->hash)) {
       addHere(before->line, before->seq, Finding::MODIFIED,
               "modified record: its hash no longer matches the prev of seq " +
                   std::to_string(seq) + " (line " + std::to_string(lineNumber) + ")");
     }
-    if (before->closingCheckpoint && j["event"] != "broker.start" && !anomaly) {
+    if (before->closingCheckpoint && event != "broker.start" && !anomaly) {
       addHere(lineNumber, seq, Finding::INSERTED,
               "inserted record: it follows the closing checkpoint at seq " +
                   std::to_string(before->seq) + ", where only a broker.start can");
     }
   }
   bool closing = false;
-  if (j["event"] == "checkpoint") {
-    checkpoint(lineNumber, line, j, seq, prev);
-    closing = j.contains("closing") && j["closing"] == true;
+  if (event == "checkpoint") {
+    KJ_ASSERT(parsed != nullptr, "checkpoints take the parsed path");
+    checkpoint(lineNumber, line, *parsed, seq, prev);
+    closing = parsed->contains("closing") && (*parsed)["closing"] == true;
   } else {
     ++recordsAfterCheckpoint_;
   }
@@ -159,7 +187,7 @@ void Walker::record(uint64_t lineNumber, const std::string& line) {
 
 // Returns true if `seq` does not simply continue the sequence (already reported, or a gap that
 // checkGaps() classifies once every seq is known).
-bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& prev) {
+bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, std::string_view prev) {
   bool anomaly = false;
   if (!started_) {
     started_ = true;
@@ -174,11 +202,10 @@ bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& p
     gaps_.push_back(Gap{lineNumber, seq, maxSeq_});
     anomaly = true;
   } else if (seq <= maxSeq_) {
-    auto seen = lineOfSeq_.find(seq);
-    if (seen != lineOfSeq_.end()) {
+    KJ_IF_MAYBE(seen, lineOfSeq_.positionOf(seq)) {
       addHere(lineNumber, seq, Finding::INSERTED,
               "inserted record: seq " + std::to_string(seq) + " already appeared at line " +
-                  std::to_string(seen->second));
+                  std::to_string(*seen));
     } else {
       addHere(lineNumber, seq, Finding::REORDERED,
               "reordered records: seq " + std::to_string(seq) + " comes after seq " +
@@ -187,12 +214,12 @@ bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, const std::string& p
     anomaly = true;
   }
   maxSeq_ = std::max(maxSeq_, seq);
-  lineOfSeq_.emplace(seq, lineNumber);
+  lineOfSeq_.add(seq, lineNumber);
   return anomaly;
 }
 
-void Walker::checkpoint(uint64_t lineNumber, const std::string& line, const Json& j,
-                        uint64_t seq, const std::string& prev) {
+void Walker::checkpoint(uint64_t lineNumber, std::string_view line, const Json& j,
+                        uint64_t seq, std::string_view prev) {
   if (!isUnsigned(j, "covers") || !isHexString(j, "chain", HASH_HEX_CHARS) ||
       !isHexString(j, "key", HASH_HEX_CHARS) || !isHexString(j, "sig", 2 * HASH_HEX_CHARS) ||
       !j.contains("closing") || !j["closing"].is_boolean() || !j.contains("time") ||
@@ -204,9 +231,9 @@ void Walker::checkpoint(uint64_t lineNumber, const std::string& line, const Json
   ++checkpointCount_;
   recordsAfterCheckpoint_ = 0;
   lastCheckpointClosing_ = j["closing"].get<bool>();
-  checkpoints_.emplace(seq, CheckpointSeen{lineNumber, line});
+  checkpoints_.emplace(seq, CheckpointSeen{lineNumber, std::string(line)});
   uint64_t covers = j["covers"].get<uint64_t>();
-  std::string chain = j["chain"].get<std::string>();
+  const std::string& chain = j["chain"].get_ref<const std::string&>();
   KJ_IF_MAYBE(before, previous_) {
     if (covers < before->seq) {
       addHere(lineNumber, seq, Finding::INSERTED,
@@ -218,7 +245,7 @@ void Walker::checkpoint(uint64_t lineNumber, const std::string& line, const Json
               "deleted record(s): this checkpoint signed seq " + std::to_string(covers) +
                   " as the last record, but the record before it is seq " +
                   std::to_string(before->seq));
-    } else if (chain != before->hash && prev == before->hash) {
+    } else if (chain != view(before->hash) && prev == view(before->hash)) {
       addHere(lineNumber, seq, Finding::MODIFIED,
               "modified record(s) before this checkpoint: the chain was recomputed and no longer "
               "matches the hash it signed for seq " + std::to_string(covers));
@@ -253,10 +280,7 @@ bool Walker::signatureHolds(const std::string& file, uint64_t lineNumber, uint64
 
 void Walker::checkGaps() {
   if (gaps_.empty()) return;
-  std::vector<uint64_t> present;
-  present.reserve(lineOfSeq_.size());
-  for (auto& [seq, line] : lineOfSeq_) present.push_back(seq);
-  std::sort(present.begin(), present.end());
+  std::vector<uint64_t> present = lineOfSeq_.sortedSeqs();
   for (auto& gap : gaps_) {
     // Seqs strictly between gap.from and gap.seq that appear nowhere in the file were deleted;
     // ones that appear elsewhere were moved (reported as reordered where they landed).
@@ -332,8 +356,9 @@ void Walker::checkAnchor() {
           "tail cut: the anchor has checkpoint seq " + std::to_string(seq) +
               " but the log ends at seq " + std::to_string(maxSeq_));
     } else {
-      auto found = lineOfSeq_.find(seq);
-      addHere(found == lineOfSeq_.end() ? 0 : found->second, seq, Finding::ANCHOR_MISMATCH,
+      uint64_t lineInLog = 0;
+      KJ_IF_MAYBE(found, lineOfSeq_.positionOf(seq)) { lineInLog = *found; }
+      addHere(lineInLog, seq, Finding::ANCHOR_MISMATCH,
               "anchor mismatch: the anchor's checkpoint seq " + std::to_string(seq) + " (" +
                   where + ") is not a checkpoint in the log");
     }
