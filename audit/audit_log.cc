@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -54,6 +55,28 @@ std::string lastLine(int fd, uint64_t size, const std::string& path) {
   }
 }
 
+// The seq of the first record of a file of `size` bytes (the file's name once it is rotated).
+// `fallback` for an empty file or a first line that is not a record.
+uint64_t firstSequenceOf(int fd, uint64_t size, uint64_t fallback) {
+  constexpr uint64_t CHUNK = 4096;
+  std::string head;
+  while (head.size() < size) {
+    std::string chunk(std::min(CHUNK, size - head.size()), '\0');
+    ssize_t n = pread(fd, chunk.data(), chunk.size(), head.size());
+    if (n <= 0) return fallback;
+    head.append(chunk.data(), n);
+    auto newline = head.find('\n');
+    if (newline != std::string::npos) {
+      auto parsed = nlohmann::json::parse(head.substr(0, newline), nullptr, false);
+      if (parsed.is_object() && parsed.contains("seq") && parsed["seq"].is_number_unsigned()) {
+        return parsed["seq"].get<uint64_t>();
+      }
+      return fallback;
+    }
+  }
+  return fallback;
+}
+
 struct Tail {
   uint64_t nextSequence = 1;
   std::string prevHash = ZERO_HASH_HEX;
@@ -77,6 +100,18 @@ Tail tailOf(int fd, uint64_t size, const std::string& path) {
   tail.prevHash = lineHashHex(line);
   tail.endsWithCheckpoint = parsed.value("event", "") == "checkpoint";
   return tail;
+}
+
+// Makes a rename in the directory of `path` durable. Best effort: logged if it fails, since the
+// records themselves are already synced in both files.
+void syncDirectoryOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    KJ_LOG(ERROR, "cannot fsync the audit log's directory after rotating", dir, strerror(errno));
+  }
+  if (fd >= 0) ::close(fd);
 }
 
 uint64_t fileSize(int fd, const std::string& path) {
@@ -113,6 +148,12 @@ bool writeWholeLine(int fd, const std::string& line, uint64_t& length, int& erro
 
 }  // namespace _
 
+std::string rotatedPath(const std::string& path, uint64_t firstSequence) {
+  char digits[32];
+  snprintf(digits, sizeof(digits), ".%020llu", static_cast<unsigned long long>(firstSequence));
+  return path + digits;
+}
+
 const WallClock& systemWallClock() {
   static const _::SystemWallClock clock;
   return clock;
@@ -128,6 +169,7 @@ kj::Own<AuditLog> AuditLog::open(const std::string& path, const WallClock& clock
                                 tail.prevHash, size);
   // A tail left by a killed broker is covered by this run's first checkpoint.
   log->recordsSinceCheckpoint_ = tail.endsWithCheckpoint ? 0 : 1;
+  log->firstSequenceInFile_ = _::firstSequenceOf(log->fd_.get(), size, tail.nextSequence);
   return log;
 }
 
@@ -143,7 +185,9 @@ AuditLog::AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence,
       checkpointEveryRecords_(options.checkpointEveryRecords),
       prevHash_(prevHash.empty() ? ZERO_HASH_HEX : kj::mv(prevHash)),
       fileLength_(fileLength),
-      anchorPath_(kj::mv(options.anchorPath)) {
+      anchorPath_(kj::mv(options.anchorPath)),
+      rotateBytes_(options.rotateBytes),
+      firstSequenceInFile_(nextSequence) {
   KJ_REQUIRE(checkpointEveryRecords_ > 0, "checkpoints need a positive record interval");
   KJ_IF_MAYBE(key, ownedKey_) { key_ = key->get(); }
   if (!anchorPath_.empty()) {
@@ -195,18 +239,12 @@ void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
   int anchor = -1;
   KJ_IF_MAYBE(fd, anchorFd_) { anchor = fd->get(); }
   auto owned = kj::heap<GroupCommitThread>(fd_.get(), anchor, window);
+  commitWindow_ = window;
   committer_ = owned.get();
   committerOwned_ = kj::mv(owned);
 }
 
-bool AuditLog::append(const AuditRecord& r) {
-  if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
-    fail("fdatasync (group commit)", committer_->failedErrno());
-  }
-  if (failed_) {
-    KJ_LOG(ERROR, "audit log is in the failed state; refusing the operation", path_, r.event);
-    return false;
-  }
+std::string AuditLog::formatRecord(const AuditRecord& r) const {
   nlohmann::ordered_json j;
   j["seq"] = nextSequence_;
   j["time"] = formatTime(clock_.nowMicrosSinceEpoch());
@@ -226,9 +264,72 @@ bool AuditLog::append(const AuditRecord& r) {
   putIfSet("reason", r.reason);
   putIfSet("result", r.result);
   if (r.durationMicros >= 0) j["duration_us"] = r.durationMicros;
-
   // Invalid UTF-8 from a worker (e.g. in a path) is replaced, never allowed to abort the record.
-  std::string line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool AuditLog::rotationDue(size_t lineBytes) const {
+  return rotateBytes_ > 0 && fileLength_ > 0 && fileLength_ + lineBytes + 1 > rotateBytes_;
+}
+
+bool AuditLog::rotate() {
+  // Until the closing checkpoint is written nothing has changed: refusing this record is enough,
+  // and the next record tries again.
+  if (key_ != nullptr && !writeCheckpoint(true)) return false;
+  // From here on this file is closed for good: a failure can only stop the log.
+  bool inBackground = committer_ != nullptr;
+  committerOwned_ = nullptr;  // syncs what it has pending, then joins
+  committer_ = nullptr;
+  if (fdatasync(fd_.get()) != 0) {
+    fail("fdatasync of the file being rotated", errno);
+    return false;
+  }
+  std::string aside = rotatedPath(path_, firstSequenceInFile_);
+  // RENAME_NOREPLACE: a file already there (an operator's copy) is never overwritten.
+  if (renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
+    int error = errno;
+    KJ_LOG(ERROR, "cannot rename the audit log aside to rotate it", path_, aside);
+    fail("rename", error);
+    return false;
+  }
+  _::syncDirectoryOf(path_);
+  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fail("creating the next audit file after rotating", errno);
+    return false;
+  }
+  fd_ = kj::AutoCloseFd(fd);
+  fileLength_ = 0;
+  firstSequenceInFile_ = nextSequence_;
+  if (inBackground) startGroupCommitThread(commitWindow_);
+
+  AuditRecord continued;
+  continued.event = std::string(CONTINUED_EVENT);
+  continued.args["from_file"] = aside.substr(aside.rfind('/') + 1);
+  continued.args["from_seq"] = nextSequence_ - 1;
+  continued.args["from_hash"] = prevHash_;
+  if (!writeLine(formatRecord(continued))) {
+    fail("writing the first record of the next audit file", ENOSPC);
+    return false;
+  }
+  ++recordsSinceCheckpoint_;
+  if (syncMode_ == SyncMode::ALWAYS && !sync()) return false;
+  return true;
+}
+
+bool AuditLog::append(const AuditRecord& r) {
+  if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
+    fail("fdatasync (group commit)", committer_->failedErrno());
+  }
+  if (failed_) {
+    KJ_LOG(ERROR, "audit log is in the failed state; refusing the operation", path_, r.event);
+    return false;
+  }
+  std::string line = formatRecord(r);
+  if (rotationDue(line.size())) {
+    if (!rotate()) return false;
+    line = formatRecord(r);  // its seq and prev follow the new file's first record
+  }
   uint64_t lengthBefore = fileLength_;
   std::string prevBefore = prevHash_;
   if (!writeLine(line)) return false;

@@ -72,7 +72,12 @@ struct AuditLogOptions {
   kj::Maybe<kj::Own<SigningKey>> key;  // null: chain only, no checkpoints
   uint64_t checkpointEveryRecords = 1000;
   std::string anchorPath;              // empty: no anchor file
+  uint64_t rotateBytes = 0;            // 0: never rotate; see AuditLog::append
 };
+
+// Where a rotated file goes: `path` + "." + the seq of its first record, zero-padded to 20
+// digits so that `ls PATH.*` (and a shell glob) lists a rotation set oldest first.
+std::string rotatedPath(const std::string& path, uint64_t firstSequence);
 
 // Told after each line the log writes, so timers can be armed only while there is work.
 class AppendListener {
@@ -98,6 +103,15 @@ class AuditLog {
   bool append(const AuditRecord& record);
   // Returns false, and logs why, if the record could not be written whole (or, in ALWAYS mode,
   // synced). A record not written consumes no sequence number and leaves the chain unchanged.
+  //
+  // Rotation: with rotateBytes > 0, when this record would take a non-empty file past that
+  // size, the file is first closed (a closing checkpoint, with a key; fdatasync), renamed to
+  // rotatedPath(path, its first seq) and replaced by a new file whose first record is
+  // CONTINUED_EVENT (chain.h), so seq and chain run on across files. This happens here, between
+  // two records on the writer's thread, so no record can fall between the files. If the closing
+  // checkpoint cannot be written the record is refused and nothing moved; any later step failing
+  // (rename, create) puts the log in the failed state. A file may end one checkpoint line past
+  // rotateBytes.
 
   bool checkpoint();  // writes a signed checkpoint now if records were appended since the last
                       // one; true if there was nothing to do or it was written (and anchored)
@@ -122,6 +136,9 @@ class AuditLog {
   static std::string formatTime(int64_t microsSinceEpoch);  // RFC 3339, UTC, microseconds
 
  private:
+  std::string formatRecord(const AuditRecord& record) const;  // with the next seq and prev
+  bool rotationDue(size_t lineBytes) const;
+  bool rotate();
   bool writeLine(const std::string& line);
   bool writeCheckpoint(bool closing);
   bool appendToAnchor(const std::string& line);
@@ -141,6 +158,9 @@ class AuditLog {
   std::string anchorPath_;
   uint64_t anchorLength_ = 0;
   uint64_t recordsSinceCheckpoint_ = 0;
+  uint64_t rotateBytes_;
+  uint64_t firstSequenceInFile_;     // names the file when it is rotated
+  std::chrono::microseconds commitWindow_{0};  // to restart the committer on a new file
   bool dirty_ = false;
   bool failed_ = false;
   AppendListener* listener_ = nullptr;

@@ -34,6 +34,11 @@ inline std::string_view view(const HashHex& hash) { return {hash.data(), hash.si
 std::string checkpointSigningInput(uint64_t covers, std::string_view chainHex,
                                    std::string_view time, bool closing);
 
+// The first record of a file that continues a rotated log (AuditLogOptions::rotateBytes): its
+// args name the file before it ("from_file", the name it was renamed to), that file's last seq
+// ("from_seq") and its last line's hash ("from_hash", also this record's "prev").
+inline constexpr std::string_view CONTINUED_EVENT = "audit.continued";
+
 // True if `text` is exactly `hexChars` lower-case hex digits.
 bool isLowerHex(std::string_view text, size_t hexChars);
 

@@ -11,6 +11,7 @@
 #include "audit/chain.h"
 #include "audit/line_reader.h"
 #include "audit/record_scanner.h"
+#include "audit/rotation_set.h"
 #include "audit/seq_index.h"
 
 namespace airlock::audit {
@@ -19,9 +20,18 @@ namespace _ {
 
 using Json = nlohmann::ordered_json;
 
+// A line of the set: the file (index into VerifyOptions::logPaths) and its 1-based line, packed
+// into one number so that SeqIndex can hold it. 0: no line.
+constexpr int LINE_BITS = 40;
+uint64_t positionOf(size_t file, uint64_t line) {
+  return ((static_cast<uint64_t>(file) + 1) << LINE_BITS) | line;
+}
+size_t fileAt(uint64_t position) { return (position >> LINE_BITS) - 1; }
+uint64_t lineAt(uint64_t position) { return position & ((uint64_t{1} << LINE_BITS) - 1); }
+
 // What the walk remembers about the previous parsed line.
 struct Link {
-  uint64_t line = 0;
+  uint64_t at = 0;  // position
   uint64_t seq = 0;
   HashHex hash;
   bool seqAnomaly = false;
@@ -29,11 +39,11 @@ struct Link {
 };
 
 struct Gap {
-  uint64_t line, seq, from;  // seq jumped from `from` to `seq` at `line`
+  uint64_t at, seq, from;  // seq jumped from `from` to `seq` at position `at`
 };
 
 struct CheckpointSeen {
-  uint64_t line;
+  uint64_t at;
   std::string text;
 };
 
@@ -42,7 +52,7 @@ class Walker {
   Walker(const VerifyOptions& options, VerifyReport& report)
       : options_(options), report_(report) {}
 
-  void walkLog();
+  void walkSet();
   void checkGaps();
   void checkTail();
   void checkAnchor();
@@ -50,19 +60,29 @@ class Walker {
  private:
   void add(const std::string& file, uint64_t line, int64_t seq, Finding kind,
            std::string message);
-  void addHere(uint64_t line, int64_t seq, Finding kind, std::string message) {
-    add(options_.logPath, line, seq, kind, kj::mv(message));
+  // A problem at position `at` (0: the first file as a whole).
+  void addAt(uint64_t at, int64_t seq, Finding kind, std::string message) {
+    const std::string& file = options_.logPaths[at == 0 ? 0 : fileAt(at)];
+    add(file, lineAt(at), seq, kind, kj::mv(message));
   }
-  void record(uint64_t lineNumber, std::string_view line);
+  // "line N", or "line N of FILE" when `at` is in another file than `from`.
+  std::string lineName(uint64_t at, uint64_t from) const {
+    std::string name = "line " + std::to_string(lineAt(at));
+    if (fileAt(at) != fileAt(from)) name += " of " + options_.logPaths[fileAt(at)];
+    return name;
+  }
+  void checkSetOrder(const std::vector<SetFileEnds>& ends, const SetOrder& order);
+  void walkFile(size_t file, const SetFileEnds& ends, bool continuesPrevious);
+  void record(uint64_t at, std::string_view line);
   // The checks every record gets once its seq, prev and event are known; `parsed` is the whole
   // record for a checkpoint (whose fields are checked too), null otherwise.
-  void follow(uint64_t lineNumber, std::string_view line, uint64_t seq, std::string_view prev,
+  void follow(uint64_t at, std::string_view line, uint64_t seq, std::string_view prev,
               std::string_view event, const Json* parsed);
-  bool classifySeq(uint64_t lineNumber, uint64_t seq, std::string_view prev);
-  void checkpoint(uint64_t lineNumber, std::string_view line, const Json& j, uint64_t seq,
+  bool classifySeq(uint64_t at, uint64_t seq, std::string_view prev);
+  void checkpoint(uint64_t at, std::string_view line, const Json& j, uint64_t seq,
                   std::string_view prev);
   // Verifies a checkpoint's signature; returns false after reporting why not.
-  bool signatureHolds(const std::string& file, uint64_t lineNumber, uint64_t seq, const Json& j);
+  bool signatureHolds(uint64_t at, uint64_t seq, const Json& j);
 
   const VerifyOptions& options_;
   VerifyReport& report_;
@@ -75,7 +95,7 @@ class Walker {
   uint64_t checkpointCount_ = 0;
   uint64_t recordsAfterCheckpoint_ = 0;
   bool lastCheckpointClosing_ = false;
-  uint64_t lastLine_ = 0;
+  uint64_t lastAt_ = 0;
   int64_t lastSeq_ = -1;
 };
 
@@ -97,14 +117,64 @@ void Walker::add(const std::string& file, uint64_t line, int64_t seq, Finding ki
   report_.problems.push_back(Problem{file, line, seq, kind, kj::mv(message)});
 }
 
-void Walker::walkLog() {
+// The files in the order they chain in; a file missing from the set, or given out of order, is
+// named once here, and the walk then goes on in chain order so the records are checked as well.
+void Walker::walkSet() {
+  std::vector<SetFileEnds> ends;
+  for (auto& path : options_.logPaths) ends.push_back(readFileEnds(path));
+  SetOrder order = orderBySuccession(ends);
+  checkSetOrder(ends, order);
+  for (size_t file : order.walk) {
+    walkFile(file, ends[file], order.predecessor[file] != nullptr);
+  }
+}
+
+void Walker::checkSetOrder(const std::vector<SetFileEnds>& ends, const SetOrder& order) {
+  auto& paths = options_.logPaths;
+  for (size_t file = 0; file < paths.size(); ++file) {
+    KJ_IF_MAYBE(continuation, ends[file].continues) {
+      KJ_IF_MAYBE(predecessor, order.predecessor[file]) {
+        if (*predecessor > file) {
+          std::string inOrder;
+          for (size_t i : order.walk) inOrder += " " + paths[i];
+          addAt(positionOf(file, 1), continuation->fromSeq + 1, Finding::FILES_OUT_OF_ORDER,
+                "files out of order: this file continues " + paths[*predecessor] +
+                    ", which is given after it; in order:" + inOrder);
+        }
+      } else {
+        std::string before =
+            file == 0 ? "it is the first file given; give the rotated files before it, oldest "
+                        "first"
+                      : ends[file - 1].hasLastLine
+                            ? "the file given before it, " + paths[file - 1] + ", ends at seq " +
+                                  std::to_string(ends[file - 1].lastSeq)
+                            : "the file given before it is " + paths[file - 1];
+        addAt(positionOf(file, 1), continuation->fromSeq + 1, Finding::FILE_MISSING,
+              "file missing: this file continues " + continuation->fromFile +
+                  " (ending at seq " + std::to_string(continuation->fromSeq) +
+                  "), which is not among the files given, or was cut; " + before);
+      }
+    }
+  }
+}
+
+void Walker::walkFile(size_t file, const SetFileEnds& ends, bool continuesPrevious) {
+  const std::string& path = options_.logPaths[file];
   std::string error;
   kj::Own<LineReader> reader;
-  KJ_IF_MAYBE(opened, LineReader::open(options_.logPath, error)) {
+  KJ_IF_MAYBE(opened, LineReader::open(path, error)) {
     reader = kj::mv(*opened);
   } else {
-    add(options_.logPath, 0, -1, Finding::UNREADABLE, "cannot read the log: " + error);
+    add(path, 0, -1, Finding::UNREADABLE, "cannot read the log: " + error);
     return;
+  }
+  if (!continuesPrevious) {
+    previous_ = nullptr;  // the chain restarts here (a missing file was reported)
+    KJ_IF_MAYBE(continuation, ends.continues) {
+      // Seqs go on from where the missing file ended: that is not also a gap.
+      started_ = true;
+      maxSeq_ = std::max(maxSeq_, continuation->fromSeq);
+    }
   }
   std::string_view line;
   bool whole = true;
@@ -113,154 +183,161 @@ void Walker::walkLog() {
     ++lineNumber;
     if (!whole) {
       // The writer never leaves a partial line.
-      addHere(lineNumber, -1, Finding::TAIL_CUT,
-              "tail cut: the last line is incomplete (no newline): the file was cut mid-record");
+      addAt(positionOf(file, lineNumber), -1, Finding::TAIL_CUT,
+            "tail cut: the last line is incomplete (no newline): the file was cut mid-record");
       break;
     }
-    record(lineNumber, line);
+    record(positionOf(file, lineNumber), line);
   }
   if (reader->readErrno() != 0) {
-    add(options_.logPath, lineNumber + 1, -1, Finding::UNREADABLE,
+    add(path, lineNumber + 1, -1, Finding::UNREADABLE,
         std::string("cannot read the log: ") + strerror(reader->readErrno()));
   }
 }
 
-void Walker::record(uint64_t lineNumber, std::string_view line) {
+void Walker::record(uint64_t at, std::string_view line) {
   ++report_.records;
-  lastLine_ = lineNumber;
+  lastAt_ = at;
   // Fast path: a line proven to be in the writer's exact form needs no general parse, unless it
   // is a checkpoint (one in every --checkpoint-every records), whose fields are checked below.
   KJ_IF_MAYBE(scanned, scanCanonicalRecord(line)) {
     if (scanned->event != "checkpoint") {
-      follow(lineNumber, line, scanned->seq, scanned->prev, scanned->event, nullptr);
+      follow(at, line, scanned->seq, scanned->prev, scanned->event, nullptr);
       return;
     }
   }
   Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !isUnsigned(j, "seq") || !isHexString(j, "prev", HASH_HEX_CHARS) ||
       !j.contains("event") || !j["event"].is_string()) {
-    addHere(lineNumber, -1, Finding::MALFORMED,
-            line.empty() ? "malformed record: empty line"
-                         : "malformed record: not a JSON object with seq, event and prev");
+    addAt(at, -1, Finding::MALFORMED,
+          line.empty() ? "malformed record: empty line"
+                       : "malformed record: not a JSON object with seq, event and prev");
     previous_ = nullptr;  // the chain cannot be followed across this line
     return;
   }
   uint64_t seq = j["seq"].get<uint64_t>();
   if (j.dump(-1, ' ', false, Json::error_handler_t::replace) != line) {
-    addHere(lineNumber, seq, Finding::MODIFIED,
-            "modified record: not byte-for-byte in the form airlockd writes (edited or "
-            "re-encoded)");
+    addAt(at, seq, Finding::MODIFIED,
+          "modified record: not byte-for-byte in the form airlockd writes (edited or "
+          "re-encoded)");
   }
   const std::string& prev = j["prev"].get_ref<const std::string&>();
   const std::string& event = j["event"].get_ref<const std::string&>();
-  follow(lineNumber, line, seq, prev, event, &j);
+  follow(at, line, seq, prev, event, &j);
 }
 
-void Walker::follow(uint64_t lineNumber, std::string_view line, uint64_t seq,
-                    std::string_view prev, std::string_view event, const Json* parsed) {
+void Walker::follow(uint64_t at, std::string_view line, uint64_t seq, std::string_view prev,
+                    std::string_view event, const Json* parsed) {
   lastSeq_ = static_cast<int64_t>(seq);
   HashHex hash = lineHash(line);
-  bool anomaly = classifySeq(lineNumber, seq, prev);
+  bool anomaly = classifySeq(at, seq, prev);
+  bool firstOfFile = lineAt(at) == 1;
 
   KJ_IF_MAYBE(before, previous_) {
     if (!anomaly && !before->seqAnomaly && prev != view(before->hash)) {
-      addHere(before->line, before->seq, Finding::MODIFIED,
-              "modified record: its hash no longer matches the prev of seq " +
-                  std::to_string(seq) + " (line " + std::to_string(lineNumber) + ")");
+      addAt(before->at, before->seq, Finding::MODIFIED,
+            "modified record: its hash no longer matches the prev of seq " + std::to_string(seq) +
+                " (" + lineName(at, before->at) + ")");
     }
-    if (before->closingCheckpoint && event != "broker.start" && !anomaly) {
-      addHere(lineNumber, seq, Finding::INSERTED,
-              "inserted record: it follows the closing checkpoint at seq " +
-                  std::to_string(before->seq) + ", where only a broker.start can");
+    bool mayFollowClosing =
+        event == "broker.start" || (event == CONTINUED_EVENT && firstOfFile);
+    if (before->closingCheckpoint && !mayFollowClosing && !anomaly) {
+      addAt(at, seq, Finding::INSERTED,
+            "inserted record: it follows the closing checkpoint at seq " +
+                std::to_string(before->seq) + ", where only a broker.start can" +
+                (firstOfFile ? " (or, first in the next file, an audit.continued)" : ""));
     }
+  }
+  if (event == CONTINUED_EVENT && !firstOfFile) {
+    addAt(at, seq, Finding::INSERTED,
+          "inserted record: an audit.continued record can only be the first line of a file");
   }
   bool closing = false;
   if (event == "checkpoint") {
     KJ_ASSERT(parsed != nullptr, "checkpoints take the parsed path");
-    checkpoint(lineNumber, line, *parsed, seq, prev);
+    checkpoint(at, line, *parsed, seq, prev);
     closing = parsed->contains("closing") && (*parsed)["closing"] == true;
   } else {
     ++recordsAfterCheckpoint_;
   }
-  previous_ = Link{lineNumber, seq, hash, anomaly, closing};
+  previous_ = Link{at, seq, hash, anomaly, closing};
 }
 
 // Returns true if `seq` does not simply continue the sequence (already reported, or a gap that
 // checkGaps() classifies once every seq is known).
-bool Walker::classifySeq(uint64_t lineNumber, uint64_t seq, std::string_view prev) {
+bool Walker::classifySeq(uint64_t at, uint64_t seq, std::string_view prev) {
   bool anomaly = false;
   if (!started_) {
     started_ = true;
     if (seq != 1) {
-      gaps_.push_back(Gap{lineNumber, seq, 0});
+      gaps_.push_back(Gap{at, seq, 0});
       anomaly = true;
     } else if (prev != ZERO_HASH_HEX) {
-      addHere(lineNumber, seq, Finding::MODIFIED,
-              "modified record: the first record's prev is not the zero hash");
+      addAt(at, seq, Finding::MODIFIED,
+            "modified record: the first record's prev is not the zero hash");
     }
   } else if (seq > maxSeq_ + 1) {
-    gaps_.push_back(Gap{lineNumber, seq, maxSeq_});
+    gaps_.push_back(Gap{at, seq, maxSeq_});
     anomaly = true;
   } else if (seq <= maxSeq_) {
     KJ_IF_MAYBE(seen, lineOfSeq_.positionOf(seq)) {
-      addHere(lineNumber, seq, Finding::INSERTED,
-              "inserted record: seq " + std::to_string(seq) + " already appeared at line " +
-                  std::to_string(*seen));
+      addAt(at, seq, Finding::INSERTED,
+            "inserted record: seq " + std::to_string(seq) + " already appeared at " +
+                lineName(*seen, at));
     } else {
-      addHere(lineNumber, seq, Finding::REORDERED,
-              "reordered records: seq " + std::to_string(seq) + " comes after seq " +
-                  std::to_string(maxSeq_));
+      addAt(at, seq, Finding::REORDERED,
+            "reordered records: seq " + std::to_string(seq) + " comes after seq " +
+                std::to_string(maxSeq_));
     }
     anomaly = true;
   }
   maxSeq_ = std::max(maxSeq_, seq);
-  lineOfSeq_.add(seq, lineNumber);
+  lineOfSeq_.add(seq, at);
   return anomaly;
 }
 
-void Walker::checkpoint(uint64_t lineNumber, std::string_view line, const Json& j,
-                        uint64_t seq, std::string_view prev) {
+void Walker::checkpoint(uint64_t at, std::string_view line, const Json& j, uint64_t seq,
+                        std::string_view prev) {
   if (!isUnsigned(j, "covers") || !isHexString(j, "chain", HASH_HEX_CHARS) ||
       !isHexString(j, "key", HASH_HEX_CHARS) || !isHexString(j, "sig", 2 * HASH_HEX_CHARS) ||
       !j.contains("closing") || !j["closing"].is_boolean() || !j.contains("time") ||
       !j["time"].is_string()) {
-    addHere(lineNumber, seq, Finding::MALFORMED,
+    addAt(at, seq, Finding::MALFORMED,
             "malformed checkpoint: covers, chain, closing, time, key or sig missing or wrong");
     return;
   }
   ++checkpointCount_;
   recordsAfterCheckpoint_ = 0;
   lastCheckpointClosing_ = j["closing"].get<bool>();
-  checkpoints_.emplace(seq, CheckpointSeen{lineNumber, std::string(line)});
+  checkpoints_.emplace(seq, CheckpointSeen{at, std::string(line)});
   uint64_t covers = j["covers"].get<uint64_t>();
   const std::string& chain = j["chain"].get_ref<const std::string&>();
   KJ_IF_MAYBE(before, previous_) {
     if (covers < before->seq) {
-      addHere(lineNumber, seq, Finding::INSERTED,
+      addAt(at, seq, Finding::INSERTED,
               "inserted record(s): this checkpoint signed seq " + std::to_string(covers) +
                   " as the last record, but " + std::to_string(before->seq - covers) +
                   " more precede it");
     } else if (covers > before->seq) {
-      addHere(lineNumber, seq, Finding::DELETED,
+      addAt(at, seq, Finding::DELETED,
               "deleted record(s): this checkpoint signed seq " + std::to_string(covers) +
                   " as the last record, but the record before it is seq " +
                   std::to_string(before->seq));
     } else if (chain != view(before->hash) && prev == view(before->hash)) {
-      addHere(lineNumber, seq, Finding::MODIFIED,
+      addAt(at, seq, Finding::MODIFIED,
               "modified record(s) before this checkpoint: the chain was recomputed and no longer "
               "matches the hash it signed for seq " + std::to_string(covers));
     }
   }
-  if (signatureHolds(options_.logPath, lineNumber, seq, j)) ++report_.checkpoints;
+  if (signatureHolds(at, seq, j)) ++report_.checkpoints;
 }
 
-bool Walker::signatureHolds(const std::string& file, uint64_t lineNumber, uint64_t seq,
-                            const Json& j) {
+bool Walker::signatureHolds(uint64_t at, uint64_t seq, const Json& j) {
   std::string keyHex = j["key"].get<std::string>();
   PublicKey signer = KJ_ASSERT_NONNULL(PublicKey::fromHex(keyHex));
   KJ_IF_MAYBE(trusted, options_.trustedKey) {
     if (!(signer == *trusted)) {
-      add(file, lineNumber, static_cast<int64_t>(seq), Finding::WRONG_KEY,
+      addAt(at, static_cast<int64_t>(seq), Finding::WRONG_KEY,
           "wrong key: checkpoint signed by key " + shortKey(keyHex) + ", not by the --key given (" +
               shortKey(trusted->hex()) + ")");
       return false;
@@ -270,7 +347,7 @@ bool Walker::signatureHolds(const std::string& file, uint64_t lineNumber, uint64
       j["covers"].get<uint64_t>(), j["chain"].get<std::string>(), j["time"].get<std::string>(),
       j["closing"].get<bool>());
   if (!signer.verifies(input, j["sig"].get<std::string>())) {
-    add(file, lineNumber, static_cast<int64_t>(seq), Finding::BAD_SIGNATURE,
+    addAt(at, static_cast<int64_t>(seq), Finding::BAD_SIGNATURE,
         "bad signature: the checkpoint's signature does not verify with key " + shortKey(keyHex) +
             " (its covers, chain, time or closing field was changed, or the sig forged)");
     return false;
@@ -292,7 +369,7 @@ void Walker::checkGaps() {
     std::string which = span == 1 ? "seq " + std::to_string(gap.from + 1)
                                   : "seq " + std::to_string(gap.from + 1) + ".." +
                                         std::to_string(gap.seq - 1);
-    addHere(gap.line, gap.seq, Finding::DELETED,
+    addAt(gap.at, gap.seq, Finding::DELETED,
             "deleted record(s): " + std::to_string(missing) + " record(s) of " + which +
                 " missing before seq " + std::to_string(gap.seq));
   }
@@ -302,19 +379,19 @@ void Walker::checkTail() {
   if (report_.records == 0) return;
   if (checkpointCount_ == 0) {
     if (options_.trustedKey != nullptr) {
-      addHere(lastLine_, lastSeq_, Finding::NO_CHECKPOINT,
+      addAt(lastAt_, lastSeq_, Finding::NO_CHECKPOINT,
               "no checkpoint: none of the " + std::to_string(report_.records) +
                   " records is signed (was airlockd started without --key?)");
     }
     return;
   }
   if (recordsAfterCheckpoint_ > 0) {
-    addHere(lastLine_, lastSeq_, Finding::NOT_CLOSED,
+    addAt(lastAt_, lastSeq_, Finding::NOT_CLOSED,
             "log ends " + std::to_string(recordsAfterCheckpoint_) +
                 " records after its last checkpoint; not closed cleanly: truncated, or the broker "
                 "was killed");
   } else if (!lastCheckpointClosing_) {
-    addHere(lastLine_, lastSeq_, Finding::NOT_CLOSED,
+    addAt(lastAt_, lastSeq_, Finding::NOT_CLOSED,
             "log ends at a periodic checkpoint, not a closing one; not closed cleanly: "
             "truncated, or the broker was killed");
   }
@@ -348,7 +425,7 @@ void Walker::checkAnchor() {
     std::string where = options_.anchorPath + ":" + std::to_string(lineNumber);
     if (inLog != checkpoints_.end()) {
       if (inLog->second.text != line) {
-        addHere(inLog->second.line, seq, Finding::ANCHOR_MISMATCH,
+        addAt(inLog->second.at, seq, Finding::ANCHOR_MISMATCH,
                 "anchor mismatch: this checkpoint differs from its copy at " + where);
       }
     } else if (seq > maxSeq_) {
@@ -356,9 +433,9 @@ void Walker::checkAnchor() {
           "tail cut: the anchor has checkpoint seq " + std::to_string(seq) +
               " but the log ends at seq " + std::to_string(maxSeq_));
     } else {
-      uint64_t lineInLog = 0;
-      KJ_IF_MAYBE(found, lineOfSeq_.positionOf(seq)) { lineInLog = *found; }
-      addHere(lineInLog, seq, Finding::ANCHOR_MISMATCH,
+      uint64_t inLog = 0;
+      KJ_IF_MAYBE(found, lineOfSeq_.positionOf(seq)) { inLog = *found; }
+      addAt(inLog, seq, Finding::ANCHOR_MISMATCH,
               "anchor mismatch: the anchor's checkpoint seq " + std::to_string(seq) + " (" +
                   where + ") is not a checkpoint in the log");
     }
@@ -366,7 +443,7 @@ void Walker::checkAnchor() {
   // The anchor may have been added to an existing log: it vouches from its first checkpoint on.
   for (auto& [seq, seen] : checkpoints_) {
     if (seq >= firstAnchored && anchored.find(seq) == anchored.end()) {
-      addHere(seen.line, seq, Finding::ANCHOR_MISMATCH,
+      addAt(seen.at, seq, Finding::ANCHOR_MISMATCH,
               "anchor mismatch: this checkpoint is not in the anchor " + options_.anchorPath);
     }
   }
@@ -388,6 +465,8 @@ const char* findingName(Finding finding) {
     case Finding::BAD_SIGNATURE: return "bad signature";
     case Finding::WRONG_KEY: return "wrong key";
     case Finding::ANCHOR_MISMATCH: return "anchor mismatch";
+    case Finding::FILE_MISSING: return "file missing";
+    case Finding::FILES_OUT_OF_ORDER: return "files out of order";
   }
   return "unknown finding";
 }
@@ -415,10 +494,11 @@ std::string VerifyReport::summary() const {
 }
 
 VerifyReport verifyLog(const VerifyOptions& options) {
+  KJ_REQUIRE(!options.logPaths.empty(), "verifyLog needs at least one file");
   VerifyReport report;
   report.keyChecked = options.trustedKey != nullptr;
   _::Walker walker(options, report);
-  walker.walkLog();
+  walker.walkSet();
   walker.checkGaps();
   walker.checkTail();
   walker.checkAnchor();

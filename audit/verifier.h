@@ -8,8 +8,8 @@
 // checkpoint, and that the anchor file's checkpoints are the log's. Each finding is classified
 // (Finding) so that modification, deletion, reordering, insertion and a cut tail are told apart.
 //
-// Reads the files only; no side effects. Callable from any thread. Memory: one hash-table entry
-// per record (for duplicate detection) plus one line per checkpoint.
+// Reads the files only; no side effects. Callable from any thread. Memory: about 8 bytes per
+// record (for duplicate detection) plus one line per checkpoint.
 
 #include <kj/common.h>
 
@@ -34,6 +34,8 @@ enum class Finding {
   BAD_SIGNATURE,    // a checkpoint's signature does not verify
   WRONG_KEY,        // a checkpoint made with a key other than --key
   ANCHOR_MISMATCH,  // the anchor and the log disagree about a checkpoint
+  FILE_MISSING,     // a file of a rotation set continues one that is not given (or was cut)
+  FILES_OUT_OF_ORDER,  // a file of a rotation set is given before the file it continues
 };
 
 // The words each finding's message starts with: "modified record", "deleted record(s)", ...
@@ -50,7 +52,7 @@ struct Problem {
 };
 
 struct VerifyOptions {
-  std::string logPath;
+  std::vector<std::string> logPaths;  // one log, or a rotated set oldest first (see below)
   kj::Maybe<PublicKey> trustedKey;  // --key; null: signatures checked against the key they name
   std::string anchorPath;           // --anchor; empty: none
 };
@@ -70,5 +72,11 @@ struct VerifyReport {
 };
 
 VerifyReport verifyLog(const VerifyOptions& options);
+// A rotated log (airlockd --audit-rotate-bytes) is verified as one log: give every file, oldest
+// first (`audit.jsonl.* audit.jsonl` in shell glob order). Each file after the first must begin
+// with the audit.continued record naming the file before it; the files are walked in the order
+// those records chain them, so a file given out of order is named once (FILES_OUT_OF_ORDER) and
+// the records are still checked, and a file missing from the set is named at the first line of
+// the file after the gap (FILE_MISSING). Problems name the file they are in.
 
 }  // namespace airlock::audit

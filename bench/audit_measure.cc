@@ -109,7 +109,7 @@ double measureVerifySeconds(const std::string& dir, int records) {
     log->close();
   }
   audit::VerifyOptions verify;
-  verify.logPath = path;
+  verify.logPaths = {path};
   verify.trustedKey = publicKey;
   auto start = Clock::now();
   auto report = audit::verifyLog(verify);

@@ -74,6 +74,9 @@ options:
                          (group commit); always: fdatasync each record before its answer
                          leaves                                              (default group)
   --sync-window-ms T     group commit window                                 (default 5)
+  --audit-rotate-bytes N before a record would take the audit log past N bytes, close it
+                         (closing checkpoint), rename it FILE.<first seq, 20 digits> and
+                         go on in a new FILE that continues its chain; 0: never (default 0)
   --help                 this text
 
 On SIGTERM or SIGINT it drains, then stops: the socket is removed so no new client connects,
@@ -93,6 +96,7 @@ struct Options {
   uint64_t checkpointMs = 1000;
   airlock::audit::SyncMode sync = airlock::audit::SyncMode::GROUP;
   uint64_t syncWindowMs = 5;
+  uint64_t auditRotateBytes = 0;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -100,13 +104,19 @@ struct Options {
   exit(2);
 }
 
-uint64_t positiveNumber(const std::string& option, const std::string& text) {
+uint64_t wholeNumber(const std::string& option, const std::string& text) {
   char* end = nullptr;
   errno = 0;
   unsigned long long value = strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || value == 0 || text[0] == '-') {
-    usageError(option + " needs a positive whole number, not \"" + text + "\"");
+  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-') {
+    usageError(option + " needs a whole number, not \"" + text + "\"");
   }
+  return value;
+}
+
+uint64_t positiveNumber(const std::string& option, const std::string& text) {
+  uint64_t value = wholeNumber(option, text);
+  if (value == 0) usageError(option + " needs a positive whole number, not \"" + text + "\"");
   return value;
 }
 
@@ -153,6 +163,8 @@ Options parseOptions(int argc, char** argv) {
       options.checkpointMs = positiveNumber(arg, value());
     } else if (arg == "--sync-window-ms") {
       options.syncWindowMs = positiveNumber(arg, value());
+    } else if (arg == "--audit-rotate-bytes") {
+      options.auditRotateBytes = wholeNumber(arg, value());
     } else if (arg == "--sync") {
       std::string mode = value();
       if (mode == "group") {
@@ -252,6 +264,7 @@ kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
   auditOptions.sync = options.sync;
   auditOptions.checkpointEveryRecords = options.checkpointEvery;
   auditOptions.anchorPath = options.anchor;
+  auditOptions.rotateBytes = options.auditRotateBytes;
   auditOptions.key = kj::Own<audit::SigningKey>(&key, kj::NullDisposer::instance);
   return audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
 }

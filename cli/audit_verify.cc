@@ -14,11 +14,15 @@ namespace airlock::cli {
 namespace _ {
 
 constexpr std::string_view VERIFY_USAGE = R"(
-usage: airlock audit verify FILE [--key PUB] [--anchor CHECKPOINTS]
+usage: airlock audit verify FILE... [--key PUB] [--anchor CHECKPOINTS]
 
 Checks that the audit log FILE is the log airlockd wrote: every line a whole record in the exact
 form airlockd writes, seq 1, 2, 3, ... without gaps, every record's "prev" the BLAKE2b-256 of the
 line before it, every checkpoint's signature, and that the log ends with a closing checkpoint.
+
+A log rotated by airlockd --audit-rotate-bytes is verified as one: give all its files, oldest
+first (FILE.* FILE: the shell's glob order is that order). Each file after the first must
+continue the one before it; a file missing from the set or given out of order is named.
 
 options:
   --key PUB             public key file from `airlock keygen` (PREFIX.pub): every checkpoint must
@@ -35,7 +39,7 @@ output:
   where "what" starts with the kind of tampering: modified record, deleted record(s),
   reordered records, inserted record, tail cut, not closed cleanly ("log ends N records after
   its last checkpoint; ..."), no checkpoint, bad signature, wrong key, anchor mismatch,
-  malformed record.
+  malformed record, file missing, files out of order.
 
 exit status: 0 if the log is intact, 1 if any problem was found or a file cannot be read,
 2 on a usage error.
@@ -43,7 +47,7 @@ exit status: 0 if the log is intact, 1 if any problem was found or a file cannot
 
 int verifyUsageError(const std::string& message) {
   std::cerr << "airlock audit verify: " << message << "\n"
-            << "usage: airlock audit verify FILE [--key PUB] [--anchor CHECKPOINTS]\n"
+            << "usage: airlock audit verify FILE... [--key PUB] [--anchor CHECKPOINTS]\n"
             << "try 'airlock audit verify --help'\n";
   return 2;
 }
@@ -63,13 +67,11 @@ int auditVerifyMain(int argc, char** argv) {
       (arg == "--key" ? keyPath : options.anchorPath) = argv[++i];
     } else if (arg.size() > 1 && arg[0] == '-') {
       return _::verifyUsageError("unknown option " + std::string(arg));
-    } else if (options.logPath.empty()) {
-      options.logPath = arg;
     } else {
-      return _::verifyUsageError("one FILE only (rotated sets are not supported yet)");
+      options.logPaths.emplace_back(arg);
     }
   }
-  if (options.logPath.empty()) return _::verifyUsageError("FILE is required");
+  if (options.logPaths.empty()) return _::verifyUsageError("FILE is required");
   if (!keyPath.empty()) {
     std::string error;
     KJ_IF_MAYBE(key, audit::loadPublicKey(keyPath, error)) {

@@ -15,6 +15,7 @@
 
 #include <kj/exception.h>
 
+#include "audit/rotation_set.h"
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
 
@@ -82,8 +83,12 @@ class AuditTest : public ::testing::Test {
   std::string anchorPath() const { return keys_.file("anchor.jsonl"); }
 
   RunResult verify(const std::string& log, bool withAnchor = true) {
-    std::vector<std::string> argv = {binDir() + "/airlock", "audit", "verify", log, "--key",
-                                     keys_.file("broker.pub")};
+    return verifySet({log}, withAnchor);
+  }
+  RunResult verifySet(const std::vector<std::string>& files, bool withAnchor = true) {
+    std::vector<std::string> argv = {binDir() + "/airlock", "audit", "verify"};
+    argv.insert(argv.end(), files.begin(), files.end());
+    argv.insert(argv.end(), {"--key", keys_.file("broker.pub")});
     if (withAnchor) {
       argv.push_back("--anchor");
       argv.push_back(anchorPath());
@@ -242,6 +247,57 @@ TEST_F(AuditTest, SigkillDuringAStreamOfCallsLosesNoAnsweredCallAndBreaksNoChain
             std::string::npos) << result.output;
 }
 
+TEST_F(AuditTest, ARotatedLogLosesNoCallAcrossFilesAndVerifiesAsASetButNotWithAFileGone) {
+  std::vector<std::string> args = signedArgs();
+  args.insert(args.end(), {"--checkpoint-every", "10", "--audit-rotate-bytes", "4000"});
+  start(args);
+  std::vector<std::string> answered;
+  {
+    auto client = broker_->connect();
+    for (int i = 0; i < 80; ++i) {
+      std::string payload = "call-" + std::to_string(i);
+      auto outcome = client.unit("probe").call("echo", payload);
+      ASSERT_TRUE(outcome.ok()) << outcome.describe();
+      answered.push_back(payload);
+    }
+  }
+  ASSERT_EQ(broker_->stop(), 0) << broker_->log();
+
+  auto files = audit::listRotationSet(broker_->auditPath());
+  ASSERT_GE(files.size(), 4u) << "4000-byte files should have rotated several times";
+  size_t calls = 0;
+  for (auto& file : files) {
+    for (auto& line : readLines(file)) {
+      auto record = nlohmann::json::parse(line);
+      if (record["event"] == "call" && record["result"] == "ok") ++calls;
+    }
+  }
+  EXPECT_EQ(calls, answered.size()) << "every answered call is in exactly one file of the set";
+
+  auto whole = verifySet(files);
+  EXPECT_EQ(whole.exitCode, 0) << whole.output;
+  EXPECT_NE(whole.output.find("chain intact, anchor matches"), std::string::npos) << whole.output;
+
+  auto missing = files;
+  missing.erase(missing.begin() + 1);
+  auto gap = verifySet(missing, /*withAnchor=*/false);
+  EXPECT_EQ(gap.exitCode, 1) << gap.output;
+  auto problems = problemLines(gap.output);
+  ASSERT_EQ(problems.size(), 1u) << gap.output;
+  EXPECT_EQ(problems[0].rfind(missing[1] + ":1: ", 0), 0u) << gap.output;
+  EXPECT_NE(problems[0].find("file missing: this file continues "), std::string::npos)
+      << gap.output;
+
+  auto swapped = files;
+  std::swap(swapped[1], swapped[2]);
+  auto order = verifySet(swapped);
+  EXPECT_EQ(order.exitCode, 1) << order.output;
+  problems = problemLines(order.output);
+  ASSERT_EQ(problems.size(), 1u) << order.output;
+  EXPECT_NE(problems[0].find("files out of order: this file continues " + swapped[2]),
+            std::string::npos) << order.output;
+}
+
 // A tmpfs of 64 KiB holding only the audit log: the real ENOSPC, soon.
 class SmallDisk {
  public:
@@ -334,7 +390,7 @@ TEST(AuditCliHelp, KeygenAndVerifyHelpAreInTheDocsVerbatim) {
   }
   auto airlockd = runProgram({binDir() + "/airlockd", "--help"});
   for (auto option : {"--key FILE", "--client-keys DIR", "--checkpoint-every N", "--checkpoint-ms T", "--anchor FILE",
-                      "--sync MODE", "--sync-window-ms T"}) {
+                      "--sync MODE", "--sync-window-ms T", "--audit-rotate-bytes N"}) {
     EXPECT_NE(airlockd.output.find(option), std::string::npos) << option;
     EXPECT_NE(docs.str().find(option), std::string::npos) << "docs/cli.md lacks " << option;
   }

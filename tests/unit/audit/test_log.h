@@ -74,9 +74,10 @@ inline AuditRecord callRecord(int n) {
 }
 
 // A log as a clean airlockd run leaves it: broker.start, `calls` call records, a checkpoint after
-// every `every` records, then the closing checkpoint. Returns the signing key (for --key).
+// every `every` records, then the closing checkpoint; rotating at `rotateBytes` if not 0.
+// Returns the signing key (for --key).
 inline PublicKey writeSignedLog(const std::string& path, const std::string& anchorPath,
-                                int calls, uint64_t every) {
+                                int calls, uint64_t every, uint64_t rotateBytes = 0) {
   static FixedClock clock;
   auto key = SigningKey::generate();
   PublicKey publicKey = key->publicKey();
@@ -84,6 +85,7 @@ inline PublicKey writeSignedLog(const std::string& path, const std::string& anch
   options.key = kj::mv(key);
   options.checkpointEveryRecords = every;
   options.anchorPath = anchorPath;
+  options.rotateBytes = rotateBytes;
   auto log = AuditLog::open(path, clock, kj::mv(options));
   AuditRecord start;
   start.event = "broker.start";
@@ -96,7 +98,7 @@ inline PublicKey writeSignedLog(const std::string& path, const std::string& anch
 inline VerifyReport verify(const std::string& path, kj::Maybe<PublicKey> key = nullptr,
                            const std::string& anchor = "") {
   VerifyOptions options;
-  options.logPath = path;
+  options.logPaths = {path};
   options.trustedKey = key;
   options.anchorPath = anchor;
   return verifyLog(options);
