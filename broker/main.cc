@@ -25,10 +25,9 @@
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
 #include "broker/caps/secrets.h"
-#include "broker/host/client_keys.h"
 #include "broker/host/routing.h"
-#include "broker/policy/policy_loader.h"
-#include "broker/policy/revision.h"
+#include "broker/reload/policy_set.h"
+#include "broker/reload/reloader.h"
 #include "broker/server/host_listener.h"
 #include "broker/supervisor/unit_pool.h"
 
@@ -61,7 +60,8 @@ options:
                          by airlockd's user                                    (required)
   --client-keys DIR      the host clients: one NAME.pub per client (from `airlock keygen
                          --client NAME`); NAME is what policies call `caller`. Read at
-                         start-up: to revoke a key, remove its file and restart (required)
+                         start-up and on reload: to revoke a key, remove its file and
+                         reload; its open sessions are refused from then on   (required)
   --secrets DIR          the secret store for secrets.get: one file per secret, named as
                          policies name it (`name = [...]`), each mode 0600 and owned by
                          airlockd's user; any other file stops start-up. Without it every
@@ -79,6 +79,10 @@ options:
                          go on in a new FILE that continues its chain; 0: never (default 0)
   --help                 this text
 
+On SIGHUP it reloads: re-reads --policies and --client-keys; a set with any error is refused
+whole (each error logged and audited) and the one in force stays; a good one takes effect
+between two calls, nothing dropped: calls already dispatched finish under the revision they
+started with. Units whose worker, instances or sandbox paths changed get new workers.
 On SIGTERM or SIGINT it drains, then stops: the socket is removed so no new client connects,
 calls on open connections are refused as "unit unavailable", calls already dispatched finish
 (waiting at most the longest call_timeout_ms plus 1 s) and get their audit records; then workers
@@ -217,22 +221,6 @@ kj::Own<airlock::audit::SigningKey> loadBrokerKey(const Options& options) {
   exit(1);
 }
 
-// The client identities. Exits 1 on any problem in the directory.
-airlock::broker::ClientKeys loadClientKeys(const Options& options) {
-  std::vector<std::string> errors;
-  auto keys = airlock::broker::ClientKeys::load(options.clientKeys, errors);
-  if (!errors.empty()) {
-    for (auto& error : errors) fprintf(stderr, "airlockd: --client-keys %s\n", error.c_str());
-    fprintf(stderr, "airlockd: not starting\n");
-    exit(1);
-  }
-  if (keys.all().empty()) {
-    spdlog::warn("--client-keys {} holds no NAME.pub: no host can authenticate (create one with "
-                 "`airlock keygen --client NAME --out {}`)", options.clientKeys, options.clientKeys);
-  }
-  return keys;
-}
-
 // The secret store. Exits 1 naming each file that may not hold a secret.
 kj::Own<airlock::broker::SecretStore> openSecrets(
     const Options& options, const std::vector<airlock::policy::UnitPolicy>& units) {
@@ -272,11 +260,10 @@ kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
 // SIGTERM drains: calls already dispatched get their answers and audit records; new calls on
 // open connections are refused. Waits at most the longest unit call timeout plus a margin, after
 // which the remaining workers are killed and their callers see the connection close.
-void drain(airlock::broker::Routing& routing,
-           const std::vector<airlock::policy::UnitPolicy>& units, kj::AsyncIoContext& io) {
+void drain(airlock::broker::Routing& routing, kj::AsyncIoContext& io) {
   routing.draining = true;
   auto longest = std::chrono::milliseconds(0);
-  for (auto& unit : units) longest = std::max(longest, unit.callTimeout);
+  for (auto& unit : routing.policy->units) longest = std::max(longest, unit.callTimeout);
   auto deadline = io.provider->getTimer().now() +
                   (longest.count() + DRAIN_MARGIN_MS) * kj::MILLISECONDS;
   if (routing.callsInFlight > 0) {
@@ -291,18 +278,40 @@ void drain(airlock::broker::Routing& routing,
   }
 }
 
-int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& units) {
+// The policy set airlockd starts with. Exits 1 naming every problem.
+std::shared_ptr<const airlock::broker::PolicySet> loadStartingSet(
+    const airlock::broker::PolicySources& sources) {
+  auto load = airlock::broker::loadPolicySet(sources);
+  for (auto& warning : load.warnings) spdlog::warn("policy: {}", warning);
+  if (load.set == nullptr) {
+    for (auto& error : load.errors) fprintf(stderr, "%s\n", error.c_str());
+    fprintf(stderr, "airlockd: %zu error(s) in policies under %s or client keys in %s; not "
+            "starting\n", load.errors.size(), sources.policiesDir.c_str(),
+            sources.clientKeysDir.c_str());
+    exit(1);
+  }
+  return load.set;
+}
+
+// SIGHUP reloads, for as long as airlockd serves.
+kj::Promise<void> reloadOnSighup(kj::UnixEventPort& events, airlock::broker::Reloader& reloader) {
+  return events.onSignal(SIGHUP).then([&events, &reloader](siginfo_t info) {
+    reloader.reload("signal:SIGHUP,pid:" + std::to_string(info.si_pid));
+    return reloadOnSighup(events, reloader);
+  });
+}
+
+int serve(const Options& options, const airlock::broker::PolicySources& sources) {
   using namespace airlock;
+  auto policySet = loadStartingSet(sources);
   auto brokerKey = loadBrokerKey(options);
-  auto clientKeys = loadClientKeys(options);
   auto auditLog = openAuditLog(options, *brokerKey);
-  auto roots = broker::FsRoots::open(units);
-  auto secrets = openSecrets(options, units);
+  auto secrets = openSecrets(options, policySet->units);
   broker::SecretHasher secretHasher;
-  for (auto& [root, why] : roots.missing()) spdlog::warn("{}", why);
 
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGHUP);
   auto io = kj::setupAsyncIo();
   if (options.sync == audit::SyncMode::GROUP) {
     // fdatasync leaves the event loop. The sandbox launcher clones from this thread while the
@@ -313,44 +322,39 @@ int serve(const Options& options, std::vector<airlock::policy::UnitPolicy>& unit
                                  options.syncWindowMs * kj::MILLISECONDS,
                                  options.checkpointMs * kj::MILLISECONDS);
 
-  std::map<std::string, kj::Own<broker::UnitPool>> pools;
+  std::map<std::string, std::shared_ptr<broker::UnitPool>> pools;
   broker::AuthBackoff backoff;
   broker::SeenNonces nonces;
-  broker::HostAuth auth{clientKeys, *brokerKey, backoff, nonces};
-  auto revision = policy::stampRevision(units);
+  broker::HostAuth auth{*brokerKey, backoff, nonces};
   std::map<std::string, kj::Own<broker::UnitLog>> logs;
-  for (auto& unit : units) {
-    logs.emplace(unit.name,
-                 kj::heap<broker::UnitLog>(unit.name, io.provider->getTimer(), *auditLog));
-  }
-  broker::Routing routing{units,    pools,    *auditLog,    roots, io.provider->getTimer(),
-                          auth,     revision, *secrets,     secretHasher, logs};
+  broker::Routing routing{policySet, pools, *auditLog, io.provider->getTimer(),
+                          auth,      *secrets, secretHasher, logs};
+  broker::Reloader reloader(routing, sources, io);
+  routing.reloader = &reloader;
 
   audit::AuditRecord start;
   start.event = "broker.start";
   start.args["pid"] = getpid();
-  start.args["units"] = units.size();
+  start.args["units"] = policySet->units.size();
   start.args["policies"] = options.policies;
-  start.policyRev = revision;
+  start.policyRev = policySet->revision;
   KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
 
   broker::SocketOptions socketOptions{options.socket, resolveGroup(options.socketGroup)};
   broker::HostListener listener(socketOptions, io, routing);
-  for (auto& unit : units) {
-    auto pool = kj::heap<broker::UnitPool>(unit, io, *auditLog);
-    pool->start();
-    pools.emplace(unit.name, kj::mv(pool));
-  }
+  reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
-               "broker key {}", units.size(), *revision, options.socket, options.audit,
-               clientKeys.all().size(), brokerKey->publicKey().hex());
+               "broker key {}", policySet->units.size(), *policySet->revision, options.socket,
+               options.audit, policySet->clients.all().size(), brokerKey->publicKey().hex());
+  policySet = nullptr;  // from here on the set in force is routing.policy's
 
-  auto serving = listener.run();
+  auto serving = listener.run().exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader));
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto signal = serving.then([]() { return siginfo_t{}; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
-  // The join above has cancelled the accept loop; no new client gets in from here on.
+  // The join above has cancelled the accept loop and the reload loop; no new client gets in and
+  // the policy stays as it is from here on.
   listener.stopAccepting();
-  drain(routing, units, io);
+  drain(routing, io);
   spdlog::info("stopping on {}", strsignal(signal.si_signo));
 
   pools.clear();  // kills and reaps every worker
@@ -370,20 +374,14 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   Options options = parseOptions(argc, argv);
 
-  airlock::policy::LoadOptions loadOptions;
-  loadOptions.defines = options.defines;
-  loadOptions.workersDir = options.workers;
-  auto loaded = airlock::policy::loadPolicyDir(options.policies, loadOptions);
-  if (!loaded.ok()) {
-    for (auto& error : loaded.errors) fprintf(stderr, "%s\n", error.describe().c_str());
-    fprintf(stderr, "airlockd: %zu error(s) in policies under %s; not starting\n",
-            loaded.errors.size(), options.policies.c_str());
-    return 1;
-  }
-  for (auto& warning : loaded.warnings) spdlog::warn("policy: {}", warning.describe());
+  airlock::broker::PolicySources sources;
+  sources.policiesDir = options.policies;
+  sources.load.defines = options.defines;
+  sources.load.workersDir = options.workers;
+  sources.clientKeysDir = options.clientKeys;
 
   int status = 1;
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = serve(options, loaded.units); })) {
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = serve(options, sources); })) {
     fprintf(stderr, "airlockd: %s\n", exception->getDescription().cStr());
     return 1;
   }

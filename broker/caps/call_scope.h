@@ -6,6 +6,8 @@
 
 #include <kj/refcount.h>
 
+#include <memory>
+
 #include <string>
 
 #include "audit/audit_log.h"
@@ -19,12 +21,16 @@ namespace airlock::broker {
 
 class CallScope final : public kj::Refcounted {
  public:
-  CallScope(const policy::UnitPolicy& unit, pid_t workerPid, std::string caller,
-            std::string callId, audit::AuditLog& audit, const FsRoots& roots,
+  // `unitPolicy` keeps the policy set the call started under alive (and `roots`, which belongs to
+  // it) for as long as any capability of the call exists, even past a reload.
+  CallScope(std::shared_ptr<const policy::UnitPolicy> unitPolicy, pid_t workerPid,
+            std::string caller, std::string callId, audit::AuditLog& audit, const FsRoots& roots,
             const SecretStore& secrets, const SecretHasher& secretHasher)
-      : unit(unit), workerPid(workerPid), caller(std::move(caller)), callId(std::move(callId)),
-        audit(audit), roots(roots), secrets(secrets), secretHasher(secretHasher) {}
+      : unitPolicy(std::move(unitPolicy)), unit(*this->unitPolicy), workerPid(workerPid),
+        caller(std::move(caller)), callId(std::move(callId)), audit(audit), roots(roots),
+        secrets(secrets), secretHasher(secretHasher) {}
 
+  const std::shared_ptr<const policy::UnitPolicy> unitPolicy;
   const policy::UnitPolicy& unit;
   const pid_t workerPid;
   const std::string caller;

@@ -46,7 +46,7 @@ kj::Exception refuse(Routing& routing, const PeerCredentials& peer, std::string_
                      const char* step, kj::Duration delay, AuthFailure failure,
                      const std::string& detail) {
   auto record = authRecord(peer, clientName, step, delay);
-  record.policyRev = routing.policyRev;
+  record.policyRev = routing.policy->revision;
   uint32_t failures = routing.auth.backoff.failed(peer.uid);
   record.args["failure"] = authFailureName(failure);
   record.args["failures"] = failures;
@@ -174,7 +174,7 @@ kj::Promise<void> GatewayServer::answerHello(HelloContext context, AuthBackoff::
     return fail(AuthFailure::REPLAY, "this client nonce was used by an earlier hello");
   }
   const audit::PublicKey* clientKey = nullptr;
-  KJ_IF_MAYBE(key, routing_.auth.clients.find(name)) { clientKey = key; }
+  KJ_IF_MAYBE(key, routing_.policy->clients.find(name)) { clientKey = key; }
   if (clientKey == nullptr) {
     return fail(AuthFailure::UNKNOWN_IDENTITY, "no client key named \"" + std::string(name) +
                                                    "\" (a NAME.pub in --client-keys)");
@@ -227,7 +227,7 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   std::array<unsigned char, 64> signature;
   memcpy(signature.data(), signatureData.begin(), signature.size());
   if (!_::signedBy(transcript_, clientKey_, signature)) {
-    KJ_IF_MAYBE(other, _::signerAmongOthers(routing_.auth.clients, transcript_, signature)) {
+    KJ_IF_MAYBE(other, _::signerAmongOthers(routing_.policy->clients, transcript_, signature)) {
       return fail(AuthFailure::WRONG_KEY, "signed with the key of client \"" + *other +
                                               "\", not with " + name + ".pub's");
     }
@@ -247,7 +247,7 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   }
   routing_.auth.backoff.succeeded(peer_.uid);
   auto record = _::authRecord(peer_, name, "authenticate", delay_);
-  record.policyRev = routing_.policyRev;
+  record.policyRev = routing_.policy->revision;
   record.decision = "allow";
   record.rule = admission.ruleId;
   record.reason = caller.policy().describe() + " proved its key; admitted by rule " +

@@ -4,17 +4,17 @@
 
 namespace airlock::broker {
 
-kj::Maybe<UnitPool&> Routing::pool(const std::string& unit) {
+std::shared_ptr<UnitPool> Routing::pool(const std::string& unit) {
   auto it = pools.find(unit);
   if (it == pools.end()) return nullptr;
-  return *it->second;
+  return it->second;
 }
 
 std::string Routing::newCallId() { return "c-" + std::to_string(nextCallId++); }
 
 Admission Routing::admits(const policy::Caller& caller) const {
   Admission admission;
-  for (auto& unit : units) {
+  for (auto& unit : policy->units) {
     for (auto& rule : unit.rules) {
       if (rule.operation != policy::Operation::CALL || rule.effect != policy::Effect::ALLOW) {
         continue;

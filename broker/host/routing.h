@@ -1,6 +1,8 @@
 #pragma once
-// What the host-facing servers need to route a call: the running units, the services every call
-// uses, and the call-id counter. Built by airlockd's main(); outlives every connection.
+// What the host-facing servers need to route a call: the policy set in force, the running units,
+// the services every call uses, and the call-id counter. Built by airlockd's main(); outlives
+// every connection. A reload (broker/reload/) replaces `policy` and adjusts `pools` between two
+// events of the loop, so a call sees either the old set or the new one, never a mix.
 
 #include <kj/async-io.h>
 #include <kj/memory.h>
@@ -17,17 +19,19 @@
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
 #include "broker/host/auth_backoff.h"
-#include "broker/host/client_keys.h"
 #include "broker/host/seen_nonces.h"
 #include "broker/policy/policy.h"
+#include "broker/reload/policy_set.h"
 #include "broker/supervisor/unit_pool.h"
 
 namespace airlock::broker {
 
-// What the host handshake (gateway.cc) needs. The broker key is the one that signs audit
-// checkpoints too: clients pin its public half (broker.pub).
+class Reloader;
+
+// What the host handshake (gateway.cc) needs besides the client keys (which are part of the
+// policy set, so a reload revokes). The broker key is the one that signs audit checkpoints too:
+// clients pin its public half (broker.pub).
 struct HostAuth {
-  const ClientKeys& clients;
   const audit::SigningKey& brokerKey;
   AuthBackoff& backoff;
   SeenNonces& nonces;
@@ -40,16 +44,18 @@ struct Admission {
 };
 
 struct Routing {
-  const std::vector<policy::UnitPolicy>& units;
-  std::map<std::string, kj::Own<UnitPool>>& pools;
+  std::shared_ptr<const PolicySet> policy;  // in force; a call holds its own reference
+  std::map<std::string, std::shared_ptr<UnitPool>>& pools;
+  // One per unit of `policy`. Shared: a call holds its unit's pool until it is answered, so a
+  // reload that replaces or removes the pool does not pull it from under the call.
   audit::AuditLog& audit;
-  const FsRoots& roots;
   kj::Timer& timer;
   HostAuth& auth;
-  std::shared_ptr<const std::string> policyRev;  // of `units`; stamped on every decision record
   const SecretStore& secrets;
   const SecretHasher& secretHasher;
-  std::map<std::string, kj::Own<UnitLog>>& logs;  // one per unit, by unit name
+  std::map<std::string, kj::Own<UnitLog>>& logs;
+  // One per unit name ever loaded: a reload adds, never removes (a call's log capability may
+  // outlive its unit).
   uint64_t nextCallId = 1;
 
   // Shutdown (SIGTERM): once draining, new calls are refused as unit unavailable while the calls
@@ -57,7 +63,9 @@ struct Routing {
   bool draining = false;
   uint64_t callsInFlight = 0;
 
-  kj::Maybe<UnitPool&> pool(const std::string& unit);
+  Reloader* reloader = nullptr;  // for an admin's reload request; set by main()
+
+  std::shared_ptr<UnitPool> pool(const std::string& unit);  // null: no such unit
   std::string newCallId();  // "c-<n>", unique for this broker run
   // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids);
   // WRONG_UID if rules name the caller but none for this uid.

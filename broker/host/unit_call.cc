@@ -81,6 +81,8 @@ int64_t microsSince(std::chrono::steady_clock::time_point start) {
 kj::Promise<void> UnitServer::call(CallContext context) {
   auto started = std::chrono::steady_clock::now();
   // Receive.
+  // The policy set this call is decided by, start to end, whatever a reload does meanwhile.
+  std::shared_ptr<const PolicySet> policySet = routing_.policy;
   auto params = context.getParams();
   std::string method = params.getMethod();
   auto payloadReader = params.getPayload();
@@ -90,7 +92,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   record.unit = unit_;
   record.caller = caller_.audit();
   record.callId = routing_.newCallId();
-  record.policyRev = routing_.policyRev;
+  record.policyRev = policySet->revision;
   record.args["method"] = method;
   record.args["payload_bytes"] = payloadReader.size();
 
@@ -112,13 +114,19 @@ kj::Promise<void> UnitServer::call(CallContext context) {
     return refuse(rpc::ErrorKind::UNIT_UNAVAILABLE, std::string(policy::DEFAULT_DENY_RULE_ID),
                   "airlockd is stopping: it finishes the calls it has and takes no new ones");
   }
-  UnitPool* pool = nullptr;
-  KJ_IF_MAYBE(found, routing_.pool(unit_)) { pool = found; }
-  if (pool == nullptr) {
+  if (policySet->clients.find(caller_.name) == nullptr) {
+    return refuse(rpc::ErrorKind::DENIED, std::string(policy::DEFAULT_DENY_RULE_ID),
+                  "client " + caller_.name + "'s key was removed by a policy reload: its "
+                  "sessions are revoked");
+  }
+  const policy::UnitPolicy* found = policySet->find(unit_);
+  std::shared_ptr<UnitPool> pool = routing_.pool(unit_);
+  if (found == nullptr || pool == nullptr) {
     return refuse(rpc::ErrorKind::NO_SUCH_UNIT, std::string(policy::DEFAULT_DENY_RULE_ID),
                   "no policy defines unit \"" + unit_ + "\"");
   }
-  const policy::UnitPolicy& unit = pool->unit();
+  const policy::UnitPolicy& unit = *found;
+  auto unitPolicy = unitOf(policySet, unit);
   if (payloadReader.size() > unit.maxPayloadBytes) {
     return refuse(rpc::ErrorKind::BAD_REQUEST, "unit.max_payload_bytes",
                   "payload of " + std::to_string(payloadReader.size()) +
@@ -136,8 +144,9 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   auto payload = kj::heapArray<kj::byte>(payloadReader);
   std::string caller = record.caller, callId = record.callId;
   auto outcome = pool->acquire().then(
-      [this, pool, &unit, method, payload = kj::mv(payload), caller, callId](
+      [this, pool, policySet, unitPolicy, method, payload = kj::mv(payload), caller, callId](
           kj::Maybe<WorkerProcess&> acquired) mutable -> kj::Promise<_::Outcome> {
+        const policy::UnitPolicy& unit = *unitPolicy;
         WorkerProcess* worker = nullptr;
         KJ_IF_MAYBE(w, acquired) { worker = w; }
         if (worker == nullptr) {
@@ -146,8 +155,9 @@ kj::Promise<void> UnitServer::call(CallContext context) {
                                          " is running: " + pool->lastFailure());
         }
         pid_t pid = worker->pid();
-        auto scope = kj::refcounted<CallScope>(unit, pid, caller, callId, routing_.audit,
-                                               routing_.roots, routing_.secrets,
+        auto scope = kj::refcounted<CallScope>(unitPolicy, pid, caller, callId, routing_.audit,
+                                               policySet->roots,
+                                               routing_.secrets,
                                                routing_.secretHasher);
         auto request = worker->worker().callRequest();
         request.setMethod(method);
@@ -188,12 +198,12 @@ kj::Promise<void> UnitServer::call(CallContext context) {
                   }));
             });
         auto deadline = routing_.timer.afterDelay(unit.callTimeout.count() * kj::MILLISECONDS)
-                            .then([pool, pid, &unit]() {
+                            .then([pool, pid, unitPolicy]() {
                               pool->kill(pid);  // a worker past its deadline is replaced
                               return _::Outcome::failure(
                                   rpc::ErrorKind::TIMED_OUT,
                                   "no answer within call_timeout_ms " +
-                                      std::to_string(unit.callTimeout.count()), pid);
+                                      std::to_string(unitPolicy->callTimeout.count()), pid);
                             });
         return answered.exclusiveJoin(kj::mv(deadline))
             .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
@@ -202,7 +212,11 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   // Audit the result, then reply.
   // Counted from dispatch until the answer is written, so a draining broker waits for it.
   ++routing_.callsInFlight;
-  auto counted = kj::defer([this]() { --routing_.callsInFlight; });
+  ++pool->callsInFlight;
+  auto counted = kj::defer([this, pool]() {
+    --routing_.callsInFlight;
+    --pool->callsInFlight;
+  });
   return outcome.then([this, context, record = kj::mv(record), started](_::Outcome o) mutable {
     record.workerPid = o.workerPid;
     record.result = o.ok ? "ok" : std::string(_::kindName(o.kind)) + ": " + o.text;

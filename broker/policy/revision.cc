@@ -60,6 +60,18 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
 }  // namespace
 }  // namespace _
 
+std::string canonicalForm(const UnitPolicy& unit) {
+  std::string out;
+  _::putUnit(out, unit);
+  return out;
+}
+
+std::string canonicalForm(const Rule& rule) {
+  std::string out;
+  _::putRule(out, rule);
+  return out;
+}
+
 std::string policyRevision(const std::vector<UnitPolicy>& units) {
   std::vector<const UnitPolicy*> byName;
   for (const UnitPolicy& unit : units) byName.push_back(&unit);

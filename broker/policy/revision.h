@@ -22,6 +22,11 @@ std::string policyRevision(const std::vector<UnitPolicy>& units);
 // expansion. Pure; call
 // it at load, never per call.
 
+std::string canonicalForm(const UnitPolicy& unit);
+std::string canonicalForm(const Rule& rule);
+// The bytes policyRevision digests for one unit / one rule: equal exactly when they mean the
+// same (how a reload tells a changed unit from an unchanged one).
+
 std::shared_ptr<const std::string> stampRevision(std::vector<UnitPolicy>& units);
 // Computes policyRevision(units) once, stores the shared string in every unit's `revision` and
 // returns it; decision records then share it instead of recomputing or copying it.

@@ -18,14 +18,14 @@ void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
   spdlog::error("unit pool task failed: {}", exception.getDescription().cStr());
 }
 
-UnitPool::UnitPool(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
                    audit::AuditLog& audit)
-    : unit_(unit), io_(io), audit_(audit), tasks_(taskErrors_) {}
+    : unit_(kj::mv(unit)), io_(io), audit_(audit), tasks_(taskErrors_) {}
 
 UnitPool::~UnitPool() noexcept(false) {}
 
 void UnitPool::start() {
-  for (int i = 0; i < unit_.instances; ++i) {
+  for (int i = 0; i < unit_->instances; ++i) {
     slots_.push_back(kj::heap<Slot>());
     spawn(*slots_.back());
   }
@@ -34,22 +34,22 @@ void UnitPool::start() {
 void UnitPool::spawn(Slot& slot) {
   audit::AuditRecord record;
   record.event = "worker.spawn";
-  record.unit = unit_.name;
+  record.unit = unit_->name;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto process = WorkerProcess::spawn(unit_, io_);
+    auto process = WorkerProcess::spawn(*unit_, io_);
     pid_t pid = process->pid();
     record.workerPid = pid;
-    record.result = "started " + unit_.workerPath;
+    record.result = "started " + unit_->workerPath;
     // Serving again resets the back-off.
     slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
     tasks_.add(process->whenExited().then(
         [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
     slot.process = kj::mv(process);
-    spdlog::info("unit {}: worker pid {} started", unit_.name, pid);
+    spdlog::info("unit {}: worker pid {} started", unit_->name, pid);
   })) {
     lastFailure_ = exception->getDescription().cStr();
     record.result = "sandbox setup failed: " + lastFailure_;
-    spdlog::error("unit {}: cannot start worker: {}", unit_.name, lastFailure_);
+    spdlog::error("unit {}: cannot start worker: {}", unit_->name, lastFailure_);
     slot.ready = nullptr;
     ++slot.consecutiveFailures;
     respawnLater(slot);
@@ -60,12 +60,12 @@ void UnitPool::spawn(Slot& slot) {
 void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) {
   audit::AuditRecord record;
   record.event = "worker.exit";
-  record.unit = unit_.name;
+  record.unit = unit_->name;
   record.workerPid = pid;
   record.result = status.describe();
   audit_.append(record);
   lastFailure_ = "worker pid " + std::to_string(pid) + " " + status.describe();
-  spdlog::warn("unit {}: worker pid {} {}", unit_.name, pid, status.describe());
+  spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, status.describe());
 
   bool stillInSlot = false;
   KJ_IF_MAYBE(process, slot.process) { stillInSlot = (*process)->pid() == pid; }
@@ -97,6 +97,7 @@ void UnitPool::retire(Slot& slot) {
   }
   slot.process = nullptr;
   slot.ready = nullptr;
+  ++restarts_;
   // A crash while serving is one failure; failures in a row (e.g. at start-up) back off.
   slot.consecutiveFailures += 1;
   respawnLater(slot);
@@ -125,6 +126,22 @@ void UnitPool::kill(pid_t pid) {
       }
     }
   }
+}
+
+void UnitPool::adopt(std::shared_ptr<const policy::UnitPolicy> unit) {
+  KJ_REQUIRE(unit->name == unit_->name, "a pool adopts only its own unit's policy", unit->name);
+  unit_ = kj::mv(unit);
+}
+
+UnitPool::Status UnitPool::status() const {
+  Status status;
+  status.restarts = restarts_;
+  for (auto& slot : slots_) {
+    pid_t pid = 0;
+    KJ_IF_MAYBE(process, slot->process) { pid = (*process)->pid(); }
+    status.pids.push_back(pid);
+  }
+  return status;
 }
 
 kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire() {

@@ -5,6 +5,7 @@
 
 #include <kj/async-io.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,9 @@ namespace airlock::broker {
 
 class UnitPool {
  public:
-  UnitPool(const policy::UnitPolicy& unit, kj::AsyncIoContext& io, audit::AuditLog& audit);
+  // `unit` points into the policy set in force (broker/reload/policy_set.h) and keeps it alive.
+  UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
+           audit::AuditLog& audit);
   ~UnitPool() noexcept(false);
 
   void start();  // spawns every instance; failures are logged, audited and retried
@@ -29,8 +32,21 @@ class UnitPool {
   // SIGKILLs the worker with this pid if it is still one of ours (never a recycled pid: the kill
   // goes through its pidfd). Its exit then replaces it.
 
-  const policy::UnitPolicy& unit() const { return unit_; }
+  const policy::UnitPolicy& unit() const { return *unit_; }
   const std::string& lastFailure() const { return lastFailure_; }
+
+  void adopt(std::shared_ptr<const policy::UnitPolicy> unit);
+  // A reload whose new policy for this unit runs workers the same way (sameWorkers() in
+  // broker/reload/unit_changes.h): the running workers carry on under it.
+
+  // What `airlock status` shows of this pool.
+  struct Status {
+    std::vector<pid_t> pids;  // the instances serving or starting; 0 for an empty slot
+    uint64_t restarts = 0;    // workers replaced after an exit or a kill since the pool started
+  };
+  Status status() const;
+
+  uint64_t callsInFlight = 0;  // host calls dispatched to this unit and not yet answered
 
  private:
   struct Slot {
@@ -44,12 +60,13 @@ class UnitPool {
   void respawnLater(Slot& slot);
   void retire(Slot& slot);  // takes the slot's worker out of service and starts a replacement
 
-  const policy::UnitPolicy& unit_;
+  std::shared_ptr<const policy::UnitPolicy> unit_;
   kj::AsyncIoContext& io_;
   audit::AuditLog& audit_;
   std::vector<kj::Own<Slot>> slots_;
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   size_t nextSlot_ = 0;
+  uint64_t restarts_ = 0;
   std::string lastFailure_;
   struct TaskErrors final : public kj::TaskSet::ErrorHandler {
     void taskFailed(kj::Exception&& exception) override;

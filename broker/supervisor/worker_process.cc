@@ -58,7 +58,7 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                              kj::AutoCloseFd output)
-    : unit_(unit),
+    : unitName_(unit.name),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(io.lowLevelProvider->wrapUnixSocketFd(
           kj::mv(channel), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP))),
@@ -72,14 +72,14 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
       // Before watchExit: a refusal is recorded, then the process killed, then its exit seen.
       seccompTask_(superviseSeccomp().eagerlyEvaluate([this](kj::Exception&& e) {
         spdlog::error("[{} pid {}] seccomp supervision failed, killing the worker: {}",
-                      unit_.name, pid(), e.getDescription().cStr());
+                      unitName_, pid(), e.getDescription().cStr());
         process_.kill();
       })),
       exited_(watchExit().eagerlyEvaluate(nullptr).fork()),
       ready_(worker_.helloRequest().send().ignoreResult().eagerlyEvaluate(nullptr).fork()),
       outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
       outputTask_(logOutput().eagerlyEvaluate([this](kj::Exception&& e) {
-        spdlog::warn("[{} pid {}] output pipe: {}", unit_.name, pid(), e.getDescription().cStr());
+        spdlog::warn("[{} pid {}] output pipe: {}", unitName_, pid(), e.getDescription().cStr());
       })) {}
 
 WorkerProcess::~WorkerProcess() noexcept(false) {}
@@ -128,7 +128,7 @@ kj::Promise<void> WorkerProcess::logOutput() {
 }
 
 void WorkerProcess::logLine(std::string_view line) {
-  spdlog::info("[{} pid {}] {}", unit_.name, pid(), line);
+  spdlog::info("[{} pid {}] {}", unitName_, pid(), line);
 }
 
 }  // namespace airlock::broker

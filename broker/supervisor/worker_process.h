@@ -46,7 +46,7 @@ class WorkerProcess {
   kj::Promise<sandbox::ExitStatus> watchExit();
   kj::Promise<void> superviseSeccomp();
 
-  const policy::UnitPolicy& unit_;
+  const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
   capnp::TwoPartyClient rpc_;

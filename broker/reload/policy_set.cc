@@ -1,0 +1,45 @@
+#include "broker/reload/policy_set.h"
+
+#include "broker/policy/revision.h"
+
+namespace airlock::broker {
+
+const policy::UnitPolicy* PolicySet::find(std::string_view unit) const {
+  for (auto& candidate : units) {
+    if (candidate.name == unit) return &candidate;
+  }
+  return nullptr;
+}
+
+PolicySetLoad loadPolicySet(const PolicySources& sources) {
+  PolicySetLoad result;
+  auto loaded = policy::loadPolicyDir(sources.policiesDir, sources.load);
+  for (auto& error : loaded.errors) result.errors.push_back(error.describe());
+  for (auto& warning : loaded.warnings) result.warnings.push_back(warning.describe());
+  std::vector<std::string> keyErrors;
+  auto clients = ClientKeys::load(sources.clientKeysDir, keyErrors);
+  for (auto& error : keyErrors) result.errors.push_back("--client-keys " + error);
+  if (!result.errors.empty()) return result;
+
+  auto set = std::make_shared<PolicySet>();
+  set->units = kj::mv(loaded.units);
+  set->revision = policy::stampRevision(set->units);
+  set->roots = FsRoots::open(set->units);
+  set->clients = kj::mv(clients);
+  for (auto& [root, why] : set->roots.missing()) result.warnings.push_back(why);
+  if (set->clients.all().empty()) {
+    result.warnings.push_back("--client-keys " + sources.clientKeysDir +
+                              " holds no NAME.pub: no host can authenticate (create one with "
+                              "`airlock keygen --client NAME --out " + sources.clientKeysDir +
+                              "`)");
+  }
+  result.set = kj::mv(set);
+  return result;
+}
+
+std::shared_ptr<const policy::UnitPolicy> unitOf(const std::shared_ptr<const PolicySet>& set,
+                                                 const policy::UnitPolicy& unit) {
+  return std::shared_ptr<const policy::UnitPolicy>(set, &unit);
+}
+
+}  // namespace airlock::broker

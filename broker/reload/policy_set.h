@@ -1,0 +1,50 @@
+#pragma once
+// Everything a reload replaces, as one immutable value: the unit policies, their revision, the
+// granted roots opened for them and the client keys. airlockd holds the set in force through a
+// shared pointer (Routing::policy); a call takes its own reference when it starts, so a reload
+// never frees what a call in flight is still using, and a call is decided by one set from start
+// to end. Event-loop thread only.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/caps/fs_roots.h"
+#include "broker/host/client_keys.h"
+#include "broker/policy/policy.h"
+#include "broker/policy/policy_loader.h"
+
+namespace airlock::broker {
+
+struct PolicySet {
+  std::vector<policy::UnitPolicy> units;
+  std::shared_ptr<const std::string> revision;  // stamped on every unit and decision record
+  FsRoots roots;
+  ClientKeys clients;
+
+  const policy::UnitPolicy* find(std::string_view unit) const;  // null: no such unit
+};
+
+// Where a set is read from: what airlockd was started with.
+struct PolicySources {
+  std::string policiesDir;  // --policies
+  policy::LoadOptions load;  // --define, --workers
+  std::string clientKeysDir;  // --client-keys
+};
+
+struct PolicySetLoad {
+  std::shared_ptr<const PolicySet> set;  // null if anything failed
+  std::vector<std::string> errors;       // "file:line:col: message" or "--client-keys ...", all
+  std::vector<std::string> warnings;
+};
+
+// Reads the policy directory and the client keys, all or nothing: any error leaves `set` null.
+// Reads the file system; call it at start-up or reload, never per call.
+PolicySetLoad loadPolicySet(const PolicySources& sources);
+
+// A unit of `set` as its own shared pointer: keeps the whole set alive while it is held.
+std::shared_ptr<const policy::UnitPolicy> unitOf(const std::shared_ptr<const PolicySet>& set,
+                                                 const policy::UnitPolicy& unit);
+
+}  // namespace airlock::broker
