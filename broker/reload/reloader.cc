@@ -140,7 +140,10 @@ ReloadOutcome Reloader::reload(const std::string& requestedBy) {
 
 void Reloader::apply(std::shared_ptr<const PolicySet> next, const UnitChanges& changes) {
   routing_.policy = next;
-  for (auto& name : changes.removed) routing_.pools.erase(name);
+  for (auto& name : changes.removed) {
+    routing_.pools[name]->retireAll("unit removed by a policy reload");
+    routing_.pools.erase(name);
+  }
   for (auto& unit : next->units) {
     auto& keep = changes.unchanged;
     auto& rulesOnly = changes.changed;
@@ -150,6 +153,9 @@ void Reloader::apply(std::shared_ptr<const PolicySet> next, const UnitChanges& c
     if (keepWorkers && existing != routing_.pools.end()) {
       existing->second->adopt(unitOf(next, unit));
     } else {
+      if (existing != routing_.pools.end()) {
+        existing->second->retireAll("unit's workers changed by a policy reload");
+      }
       startPool(next, unit);
     }
   }

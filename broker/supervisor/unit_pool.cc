@@ -22,7 +22,30 @@ UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoCo
                    audit::AuditLog& audit)
     : unit_(kj::mv(unit)), io_(io), audit_(audit), tasks_(taskErrors_) {}
 
-UnitPool::~UnitPool() noexcept(false) {}
+UnitPool::~UnitPool() noexcept(false) {
+  // Exits nobody will watch any more: reaped and audited here, so every spawn has its exit.
+  auto stop = [this](WorkerProcess& process) {
+    if (process.exited()) return;
+    pid_t pid = process.pid();
+    auto status = process.stop();
+    audit::AuditRecord record;
+    record.event = "worker.exit";
+    record.unit = unit_->name;
+    record.workerPid = pid;
+    record.result = status.describe();
+    record.reason = stopReason_;
+    audit_.append(record);
+  };
+  for (auto& slot : slots_) {
+    KJ_IF_MAYBE(process, slot->process) { stop(**process); }
+  }
+  for (auto& process : retired_) stop(*process);
+}
+
+void UnitPool::retireAll(std::string why) {
+  retiredAll_ = true;
+  stopReason_ = kj::mv(why);
+}
 
 void UnitPool::start() {
   for (int i = 0; i < unit_->instances; ++i) {
@@ -104,6 +127,7 @@ void UnitPool::retire(Slot& slot) {
 }
 
 void UnitPool::respawnLater(Slot& slot) {
+  if (retiredAll_) return;  // out of service: its successor pool serves the unit
   if (slot.consecutiveFailures <= 1) {
     // First failure in a row: replace at once, so the next call finds a worker starting.
     spawn(slot);

@@ -35,6 +35,11 @@ class UnitPool {
   const policy::UnitPolicy& unit() const { return *unit_; }
   const std::string& lastFailure() const { return lastFailure_; }
 
+  void retireAll(std::string why);
+  // This pool is out of service (its unit was removed or its workers changed by a reload): no
+  // replacement is started from now on, and when the pool goes (after its last call in flight)
+  // each worker still running is stopped and its exit audited with `why`.
+
   void adopt(std::shared_ptr<const policy::UnitPolicy> unit);
   // A reload whose new policy for this unit runs workers the same way (sameWorkers() in
   // broker/reload/unit_changes.h): the running workers carry on under it.
@@ -67,6 +72,8 @@ class UnitPool {
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   size_t nextSlot_ = 0;
   uint64_t restarts_ = 0;
+  bool retiredAll_ = false;
+  std::string stopReason_ = "airlockd is stopping";
   std::string lastFailure_;
   struct TaskErrors final : public kj::TaskSet::ErrorHandler {
     void taskFailed(kj::Exception&& exception) override;

@@ -38,6 +38,12 @@ class WorkerProcess {
   // Resolves with the exit status once the process has been reaped.
 
   void kill() { process_.kill(); }
+  // SIGKILLs and reaps now, for a pool that is going away and will not watch the exit. Blocks
+  // only briefly: SIGKILL cannot be caught.
+  sandbox::ExitStatus stop() {
+    process_.kill();
+    return process_.wait();
+  }
   bool exited() const { return exitedStatus_; }  // the exit has been observed and audited
 
  private:

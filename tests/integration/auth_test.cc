@@ -3,6 +3,7 @@
 // `failure`) and leave the broker serving. Attacks drive the capnp interface directly.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -454,6 +455,34 @@ TEST_F(AuthTest, ARemovedKeyIsRefusedAfterARestart) {
   // The broker still serves the clients it knows.
   expectRefused([&]() { broker_->connect("other"); });
   EXPECT_EQ(refusals("not a caller").size(), 1u);
+}
+
+TEST_F(AuthTest, ARemovedKeyIsRevokedByAReloadIncludingTheSessionsItHasOpen) {
+  start();
+  {
+    auto session = broker_->connect();
+    auto unit = session.unit("probe");
+    ASSERT_TRUE(unit.call("echo", "before").ok());
+
+    ASSERT_EQ(unlink((broker_->clientKeysDir() + "/tester.pub").c_str()), 0);
+    ASSERT_EQ(kill(broker_->pid(), SIGHUP), 0);
+    auto reload = broker_->waitForRecord({{"event", "policy.reload"}});
+    ASSERT_FALSE(reload.is_null()) << broker_->log();
+    EXPECT_EQ(reload["args"]["clients_revoked"], nlohmann::json::array({TEST_CLIENT}))
+        << reload.dump();
+
+    // The session opened before the reload is refused from its next call on, and audited.
+    auto refused = unit.call("echo", "after");
+    EXPECT_EQ(refused.errorKind(), CallErrorKind::DENIED) << refused.describe();
+    EXPECT_NE(refused.describe().find("removed by a policy reload"), std::string::npos)
+        << refused.describe();
+  }
+  auto denied = broker_->auditRecords({{"event", "call"}, {"decision", "deny"}});
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0]["caller"], "client:tester,uid:" + std::to_string(getuid()));
+  // A new handshake with the removed key fails at hello.
+  expectRefused([&]() { broker_->connect(); });
+  EXPECT_EQ(refusals("unknown identity").size(), 1u);
 }
 
 TEST(AuthCli, KeygenClientWritesNameKeyAndNamePubAndCallUsesThem) {

@@ -1,0 +1,234 @@
+// Policy reload through a real airlockd: SIGHUP swaps in a new policy set between calls, refuses
+// a broken one whole, restarts only the units whose workers changed, drops no call under load,
+// and audits each reload with who asked and the old and new revisions.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "sdk/host/client.h"
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+namespace {
+
+// The probe unit: `methods` is the TOML list of methods the test client may call; `extra` is
+// appended (more rules, or other settings).
+std::string probePolicy(const std::string& methods, int instances = 1,
+                        const std::string& extra = "") {
+  return R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+instances = )" + std::to_string(instances) + R"(
+
+[[rule]]
+id = "tester-calls-probe"
+allow = "call"
+caller = ["tester"]
+method = )" + methods + "\n" + extra;
+}
+
+class ReloadTest : public ::testing::Test {
+ protected:
+  void start(const std::map<std::string, std::string>& policies) {
+    broker_ = std::make_unique<BrokerProcess>(policies);
+    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+  }
+
+  void writePolicy(const std::string& file, const std::string& text) {
+    broker_->dir().write("policies/" + file, text);
+  }
+
+  // Sends SIGHUP and waits for the reload's audit record (the `count`-th one).
+  nlohmann::json reload(size_t count = 1) {
+    EXPECT_EQ(kill(broker_->pid(), SIGHUP), 0);
+    for (int i = 0; i < 400; ++i) {
+      auto reloads = broker_->auditRecords({{"event", "policy.reload"}});
+      if (reloads.size() >= count) return reloads[count - 1];
+      usleep(50 * 1000);
+    }
+    ADD_FAILURE() << "no policy.reload record\n" << broker_->log();
+    return nullptr;
+  }
+
+  CallOutcome call(const std::string& unit, const std::string& method) {
+    return broker_->connect().unit(unit).call(method, "ping");
+  }
+
+  std::string revisionOfLastCall() {
+    auto calls = broker_->auditRecords({{"event", "call"}});
+    return calls.empty() ? "" : calls.back()["policy_rev"].get<std::string>();
+  }
+
+  std::unique_ptr<BrokerProcess> broker_;
+};
+
+TEST_F(ReloadTest, SighupSwapsInNewRulesKeepsTheWorkersAndAuditsOldAndNewRevision) {
+  start({{"probe.toml", probePolicy(R"(["echo"])")}});
+  EXPECT_TRUE(call("probe", "echo").ok());
+  auto refused = call("probe", "exit");
+  ASSERT_EQ(refused.errorKind(), CallErrorKind::DENIED) << refused.describe();
+  std::string before = revisionOfLastCall();
+
+  writePolicy("probe.toml", probePolicy(R"(["echo", "sleep"])"));
+  auto record = reload();
+  ASSERT_FALSE(record.is_null());
+  EXPECT_EQ(record["decision"], "allow") << record.dump();
+  EXPECT_EQ(record["result"], "applied");
+  EXPECT_EQ(record["caller"], "signal:SIGHUP,pid:" + std::to_string(getpid()));
+  EXPECT_EQ(record["args"]["from"], before);
+  std::string after = record["args"]["to"];
+  EXPECT_NE(after, before);
+  EXPECT_EQ(record["policy_rev"], after);
+  EXPECT_EQ(record["args"]["units_changed"], nlohmann::json::array({"probe"}));
+  EXPECT_TRUE(record["args"]["units_restarted"].empty());
+
+  auto outcome = broker_->connect().unit("probe").call("sleep", "1");
+  EXPECT_TRUE(outcome.ok()) << outcome.describe();
+  EXPECT_EQ(revisionOfLastCall(), after);
+  // Only the rules changed: the worker started at start-up is still the one serving.
+  EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), 1u);
+  EXPECT_TRUE(broker_->auditRecords({{"event", "worker.exit"}}).empty());
+}
+
+TEST_F(ReloadTest, ABrokenPolicySetIsRefusedWholeAndTheOneInForceStays) {
+  start({{"probe.toml", probePolicy(R"(["echo"])")},
+         {"second.toml", R"(
+[unit]
+name = "second"
+worker = "test-probe_worker"
+)"}});
+  std::string before;
+  ASSERT_TRUE(call("probe", "echo").ok());
+  before = revisionOfLastCall();
+
+  // One good file (which would allow more) and one broken one: neither takes effect.
+  writePolicy("probe.toml", probePolicy(R"(["echo", "sleep"])"));
+  writePolicy("second.toml", "[unit]\nname = \"second\"\nworker = 7\n");
+  auto record = reload();
+  ASSERT_FALSE(record.is_null());
+  EXPECT_EQ(record["decision"], "deny") << record.dump();
+  EXPECT_EQ(record["rule"], "policy.check");
+  EXPECT_EQ(record["policy_rev"], before);
+  ASSERT_FALSE(record["args"]["errors"].empty());
+  std::string error = record["args"]["errors"][0];
+  EXPECT_NE(error.find("second.toml:3:"), std::string::npos) << error;
+  EXPECT_NE(broker_->log().find("second.toml:3:"), std::string::npos) << broker_->log();
+
+  auto refused = call("probe", "sleep");
+  EXPECT_EQ(refused.errorKind(), CallErrorKind::DENIED) << refused.describe();
+  EXPECT_EQ(revisionOfLastCall(), before);
+  EXPECT_TRUE(call("probe", "echo").ok());
+}
+
+TEST_F(ReloadTest, UnitsComeAndGoAndChangedWorkerSettingsRestartOnlyThatUnit) {
+  start({{"probe.toml", probePolicy(R"(["*"])")}});
+  ASSERT_TRUE(call("probe", "echo").ok());
+  EXPECT_EQ(call("other", "echo").errorKind(), CallErrorKind::NO_SUCH_UNIT);
+
+  writePolicy("other.toml", R"(
+[unit]
+name = "other"
+worker = "test-probe_worker"
+
+[[rule]]
+id = "tester-calls-other"
+allow = "call"
+caller = ["tester"]
+method = ["echo"]
+)");
+  auto added = reload(1);
+  EXPECT_EQ(added["args"]["units_added"], nlohmann::json::array({"other"})) << added.dump();
+  auto outcome = call("other", "echo");
+  EXPECT_TRUE(outcome.ok()) << outcome.describe() << broker_->log();
+
+  // Two instances instead of one: probe's workers are replaced, other's are not touched.
+  writePolicy("probe.toml", probePolicy(R"(["*"])", 2));
+  auto restarted = reload(2);
+  EXPECT_EQ(restarted["args"]["units_restarted"], nlohmann::json::array({"probe"}))
+      << restarted.dump();
+  EXPECT_TRUE(call("probe", "echo").ok());
+  EXPECT_NE(broker_->waitForRecord({{"event", "worker.exit"}, {"unit", "probe"}}), nullptr);
+  EXPECT_TRUE(broker_->auditRecords({{"event", "worker.exit"}, {"unit", "other"}}).empty());
+  EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}, {"unit", "probe"}}).size(), 3u);
+
+  ASSERT_EQ(unlink(broker_->dir().file("policies/other.toml").c_str()), 0);
+  auto removed = reload(3);
+  EXPECT_EQ(removed["args"]["units_removed"], nlohmann::json::array({"other"}));
+  EXPECT_EQ(call("other", "echo").errorKind(), CallErrorKind::NO_SUCH_UNIT);
+  EXPECT_NE(broker_->waitForRecord({{"event", "worker.exit"}, {"unit", "other"}}), nullptr);
+  EXPECT_TRUE(call("probe", "echo").ok());
+}
+
+TEST_F(ReloadTest, ReloadsUnderLoadDropNoCallAndEveryRecordNamesTheRevisionThatDecidedIt) {
+  // Two policy sets that both allow echo and differ in a rule id: flipping between them changes
+  // the revision and nothing a caller can see.
+  std::string setA = probePolicy(R"(["echo"])", 2);
+  std::string setB = probePolicy(R"(["echo"])", 2,
+                                 "\n[[rule]]\nid = \"unused-deny\"\ndeny = \"call\"\n"
+                                 "caller = [\"tester\"]\nmethod = [\"exit\"]\n");
+  start({{"probe.toml", setA}});
+
+  constexpr int CALLERS = 2;
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::string> failures[CALLERS];
+  std::vector<std::thread> callers;
+  for (int c = 0; c < CALLERS; ++c) {
+    callers.emplace_back([&, c]() {
+      auto client = broker_->connect();
+      auto unit = client.unit("probe");
+      while (!stop) {
+        auto outcome = unit.call("echo", "ping");
+        ++answered;
+        if (!outcome.ok() || outcome.payload() != "ping") {
+          ++failed;
+          failures[c].push_back(outcome.describe());
+        }
+      }
+    });
+  }
+  constexpr size_t RELOADS = 8;
+  std::set<std::string> revisions;
+  for (size_t i = 1; i <= RELOADS; ++i) {
+    writePolicy("probe.toml", i % 2 ? setB : setA);
+    auto record = reload(i);
+    ASSERT_FALSE(record.is_null());
+    EXPECT_EQ(record["result"], "applied") << record.dump();
+    revisions.insert(record["args"]["from"].get<std::string>());
+    revisions.insert(record["args"]["to"].get<std::string>());
+    usleep(30 * 1000);  // let calls run under this revision
+  }
+  stop = true;
+  for (auto& t : callers) t.join();
+  for (auto& list : failures) {
+    for (auto& f : list) ADD_FAILURE() << f;
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(revisions.size(), 2u);
+
+  // One record per answered call, each naming one of the two revisions, both of which decided
+  // some calls.
+  ASSERT_EQ(broker_->stop(), 0);
+  auto calls = broker_->auditRecords({{"event", "call"}});
+  EXPECT_EQ(calls.size(), static_cast<size_t>(answered.load()));
+  std::set<std::string> seen;
+  for (auto& record : calls) {
+    ASSERT_EQ(record["decision"], "allow") << record.dump();
+    seen.insert(record["policy_rev"].get<std::string>());
+  }
+  EXPECT_EQ(seen, revisions);
+  // Rules only: nobody's workers were replaced.
+  EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), 2u);
+  auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
+                              "--key", broker_->brokerPublicKey()});
+  EXPECT_EQ(verified.exitCode, 0) << verified.output;
+}
+
+}  // namespace
+}  // namespace airlock::testing
