@@ -33,13 +33,26 @@ interface Challenge {
   authenticate @0 (clientSignature :Data) -> (session :Session);
   # clientSignature: 64-byte Ed25519 signature, with the client's key, of the client transcript.
   # One use: a second answer is refused as a replay. Succeeds only if the signature verifies
-  # and some unit's call rules name this client (and, where a rule says so, its uid).
+  # and some unit's call rules name this client (and, where a rule says so, its uid) or the
+  # policy's [broker] admins does.
 }
 
 interface Session {
   unit @0 (name :Text) -> (unit :Unit);
   # Always returns a capability (so calls can be pipelined); calls on an unknown unit answer
   # `noSuchUnit`.
+  admin @1 () -> (admin :Admin);
+  # Only for a client the policy's [broker] admins lists; anyone else gets an exception. Audited
+  # either way (event admin).
+}
+
+interface Admin {
+  reload @0 () -> (applied :Bool, revision :Text, summary :Text, errors :List(Text));
+  # Re-reads the policy directory and the client keys, as SIGHUP does. `revision` is the one in
+  # force afterwards; `errors` says why a reload was refused (the old policy then stays).
+  status @1 () -> (json :Text);
+  # What airlockd is running: revision, units, instances, pids, restarts, calls in flight,
+  # limits. One JSON object, described in docs/cli.md under `airlock status`.
 }
 
 interface Unit {

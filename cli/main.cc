@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "cli/admin_commands.h"
 #include "cli/audit_verify.h"
 #include "cli/call_command.h"
 #include "cli/doctor.h"
@@ -22,6 +23,8 @@ commands:
   policy check    validate policy files the way airlockd loads them
   policy explain  what airlockd would decide for one request, and which rule decides it
   call            call a unit's method through a running airlockd
+  reload          make a running airlockd re-read its policies and client keys (admins)
+  status          what a running airlockd is running: units, pids, calls in flight (admins)
   keygen          make the broker's key pair, or a host client's (--client NAME)
   audit verify    check an audit log's chain, signatures and anchor
   doctor          what this kernel offers the sandbox, and whether it is at full strength
@@ -43,6 +46,8 @@ int main(int argc, char** argv) {
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "explain") return policyExplainMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
+  if (command == "reload") return reloadMain(argc - 1, argv + 1);
+  if (command == "status") return statusMain(argc - 1, argv + 1);
   if (command == "keygen") return keygenMain(argc - 1, argv + 1);
   if (command == "doctor") return doctorMain(argc - 1, argv + 1);
   if (command == "audit" && sub == "verify") return auditVerifyMain(argc - 2, argv + 2);

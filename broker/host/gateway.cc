@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "broker/host/admin.h"
 #include "broker/policy/printable.h"
 
 namespace airlock::broker {
@@ -256,6 +257,12 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
     return KJ_EXCEPTION(FAILED, "authentication refused: the broker cannot write its audit log");
   }
   context.getResults().setSession(kj::heap<SessionServer>(routing_, kj::mv(caller)));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::admin(AdminContext context) {
+  authorizeAdmin(routing_, caller_, "open");
+  context.getResults().setAdmin(kj::heap<AdminServer>(routing_, caller_));
   return kj::READY_NOW;
 }
 

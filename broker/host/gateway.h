@@ -97,6 +97,7 @@ class SessionServer final : public rpc::Session::Server {
   SessionServer(Routing& routing, AuthenticatedCaller caller)
       : routing_(routing), caller_(kj::mv(caller)) {}
   kj::Promise<void> unit(UnitContext context) override;
+  kj::Promise<void> admin(AdminContext context) override;  // admin.h; [broker] admins only
 
  private:
   Routing& routing_;

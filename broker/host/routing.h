@@ -37,7 +37,10 @@ struct HostAuth {
   SeenNonces& nonces;
 };
 
-// Whether any unit's allow call rules admit an authenticated caller.
+// What audit records name as the rule when [broker] admins decided (admission, admin requests).
+inline constexpr std::string_view ADMINS_RULE_ID = "broker.admins";
+
+// Whether any unit's allow call rules, or [broker] admins, admit an authenticated caller.
 struct Admission {
   enum Kind { ADMITTED, NOT_NAMED, WRONG_UID } kind = NOT_NAMED;
   std::string ruleId;  // ADMITTED: the first admitting rule
@@ -67,8 +70,8 @@ struct Routing {
 
   std::shared_ptr<UnitPool> pool(const std::string& unit);  // null: no such unit
   std::string newCallId();  // "c-<n>", unique for this broker run
-  // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids);
-  // WRONG_UID if rules name the caller but none for this uid.
+  // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids)
+  // or [broker] admins does; WRONG_UID if rules name the caller but none for this uid.
   Admission admits(const policy::Caller& caller) const;
 };
 

@@ -1,5 +1,7 @@
 #include "broker/policy/policy.h"
 
+#include <algorithm>
+
 #include "broker/policy/fs_rule_index.h"
 
 namespace airlock::policy {
@@ -89,6 +91,10 @@ void indexRules(UnitPolicy& unit) {
       unit.allowedOperations |= static_cast<uint8_t>(1u << static_cast<uint8_t>(rule.operation));
     }
   }
+}
+
+bool BrokerSettings::isAdmin(std::string_view client) const {
+  return std::find(admins.begin(), admins.end(), client) != admins.end();
 }
 
 }  // namespace airlock::policy

@@ -123,6 +123,14 @@ struct UnitPolicy {
   // by every unit of the set and stamped on each decision record; null until stamped.
 };
 
+// Broker-wide settings: the [broker] table of the one policy file that holds it instead of a unit.
+struct BrokerSettings {
+  std::vector<std::string> admins;  // client identities that may reload and see status
+  SourceLocation where;             // of [broker]; an empty file when no file has one
+
+  bool isAdmin(std::string_view client) const;
+};
+
 // Builds `unit.fsIndex` and `unit.allowedOperations` from its rules. Call again after changing
 // `unit.rules`.
 void indexRules(UnitPolicy& unit);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "broker/policy/broker_section.h"
 #include "broker/policy/lint.h"
 #include "broker/policy/rule_section.h"
 #include "broker/policy/toml_reader.h"
@@ -54,9 +55,33 @@ std::optional<std::string> readWholeFile(const std::string& path, LoadResult& re
   return text;
 }
 
-// Parses one file into `unit`; all problems go to `result`. Returns false if there were any.
+// Sorts the diagnostics added since `errorsBefore` into file order, as a reader walks the file.
+void sortByPosition(LoadResult& result, size_t errorsBefore) {
+  auto byPosition = [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  };
+  std::stable_sort(result.errors.begin() + static_cast<std::ptrdiff_t>(errorsBefore),
+                   result.errors.end(), byPosition);
+}
+
+// A file holding [broker]: that and nothing else.
+bool loadBrokerFile(const toml::table& root, Diagnostics& diag, size_t errorsBefore,
+                    LoadResult& result, BrokerSettings& broker) {
+  for (auto&& [key, value] : root) {
+    if (key.str() == "broker") continue;
+    diag.error(key.source(), "\"" + std::string(key.str()) +
+                                 "\" in a file with [broker]: that file holds only [broker] "
+                                 "(each unit has a file of its own)");
+  }
+  readBrokerSection(*root.get("broker"), diag, broker);
+  sortByPosition(result, errorsBefore);
+  return result.errors.size() == errorsBefore;
+}
+
+// Parses one file into `unit`, or into `broker` if it holds [broker] (then `isBrokerFile` is set);
+// all problems go to `result`. Returns false if there were any.
 bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& result,
-              UnitPolicy& unit) {
+              UnitPolicy& unit, BrokerSettings& broker, bool& isBrokerFile) {
   size_t errorsBefore = result.errors.size();
   std::optional<std::string> text = readWholeFile(path, result);
   if (!text) return false;
@@ -71,22 +96,19 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
     return false;
   }
   Diagnostics diag(path, result.errors, result.warnings);
+  isBrokerFile = root.contains("broker");
+  if (isBrokerFile) return loadBrokerFile(root, diag, errorsBefore, result, broker);
   unit.file = path;
   for (auto&& [key, value] : root) {
     std::string_view k = key.str();
     if (k == "unit" || k == "sandbox" || k == "rule") continue;
     diag.error(key.source(), "unknown top-level key or table \"" + std::string(k) +
-                                 "\" (expected [unit], [sandbox], [[rule]])");
+                                 "\" (expected [unit], [sandbox], [[rule]]; or [broker] alone)");
   }
   readUnitSection(root.get("unit"), options, diag, unit);
   readSandboxSection(root.get("sandbox"), options, diag, unit);
   readRules(root.get("rule"), options, diag, unit);
-  // Report in file order, as a reader walks the file.
-  auto byPosition = [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
-  };
-  std::stable_sort(result.errors.begin() + static_cast<std::ptrdiff_t>(errorsBefore),
-                   result.errors.end(), byPosition);
+  sortByPosition(result, errorsBefore);
   bool ok = result.errors.size() == errorsBefore;
   if (ok) {
     indexRules(unit);
@@ -101,7 +123,15 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
 LoadResult loadPolicyFile(const std::string& path, const LoadOptions& options) {
   LoadResult result;
   UnitPolicy unit;
-  if (_::loadInto(path, options, result, unit)) result.units.push_back(std::move(unit));
+  BrokerSettings broker;
+  bool isBrokerFile = false;
+  if (_::loadInto(path, options, result, unit, broker, isBrokerFile)) {
+    if (isBrokerFile) {
+      result.broker = std::move(broker);
+    } else {
+      result.units.push_back(std::move(unit));
+    }
+  }
   return result;
 }
 
@@ -125,9 +155,25 @@ LoadResult loadPolicyDir(const std::string& dir, const LoadOptions& options) {
   std::sort(files.begin(), files.end());
 
   std::vector<UnitPolicy> named;  // every unit whose name parsed, valid or not, to find duplicates
+  std::string brokerFile;         // the file holding [broker], to find a second one
+  SourceLocation brokerWhere;
   for (const std::string& file : files) {
     UnitPolicy unit;
-    bool ok = _::loadInto(file, options, result, unit);
+    BrokerSettings broker;
+    bool isBrokerFile = false;
+    bool ok = _::loadInto(file, options, result, unit, broker, isBrokerFile);
+    if (isBrokerFile) {
+      if (!brokerFile.empty()) {
+        result.errors.push_back(Diagnostic{
+            broker.where, "[broker] is also defined at " + brokerWhere.describe() +
+                              " (one file in the policy directory holds it)"});
+      } else {
+        brokerFile = file;
+        brokerWhere = broker.where;
+        if (ok) result.broker = std::move(broker);
+      }
+      continue;
+    }
     if (unit.name.empty()) continue;
     auto first = std::find_if(named.begin(), named.end(),
                               [&unit](const UnitPolicy& other) { return other.name == unit.name; });

@@ -43,12 +43,14 @@ inline constexpr size_t MAX_POLICY_FILE_BYTES = 1 << 20;
 
 struct LoadResult {
   std::vector<UnitPolicy> units;  // only units whose file had no error
+  BrokerSettings broker;          // from the file holding [broker], if any (and if it had no error)
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> warnings;  // accepted but worth a look (e.g. a "/**" grant)
   bool ok() const { return errors.empty(); }
 };
 
-// Loads one policy file: at most one unit. Never throws for bad input: every problem (unreadable
+// Loads one policy file: at most one unit, or the [broker] settings (a file holds one or the
+// other). Never throws for bad input: every problem (unreadable
 // file, TOML syntax, unknown keys, wrong types, bad values, missing worker) is a Diagnostic.
 // Reads the file system (the file, the worker, sandbox.read_only_paths); call it at startup or
 // reload, never per call.
@@ -56,7 +58,7 @@ LoadResult loadPolicyFile(const std::string& path, const LoadOptions& options);
 
 // Loads every `*.toml` file directly in `dir` (sorted by name; names starting with '.' are
 // skipped). An empty or missing directory is an error; two files defining the same unit name is
-// an error naming both.
+// an error naming both; so are two files holding [broker].
 LoadResult loadPolicyDir(const std::string& dir, const LoadOptions& options);
 
 }  // namespace airlock::policy

@@ -72,7 +72,8 @@ std::string canonicalForm(const Rule& rule) {
   return out;
 }
 
-std::string policyRevision(const std::vector<UnitPolicy>& units) {
+std::string policyRevision(const std::vector<UnitPolicy>& units,
+                           const std::vector<std::string>& admins) {
   std::vector<const UnitPolicy*> byName;
   for (const UnitPolicy& unit : units) byName.push_back(&unit);
   std::sort(byName.begin(), byName.end(),
@@ -80,6 +81,14 @@ std::string policyRevision(const std::vector<UnitPolicy>& units) {
   std::string canonical = "airlock-policy-v1,";
   _::put(canonical, byName.size());
   for (const UnitPolicy* unit : byName) _::putUnit(canonical, *unit);
+  if (!admins.empty()) {
+    // Only when there are admins, so a set without [broker] keeps the revision it always had.
+    std::vector<std::string> sorted = admins;
+    std::sort(sorted.begin(), sorted.end());
+    canonical += "admins,";
+    _::put(canonical, sorted.size());
+    for (auto& name : sorted) _::put(canonical, name);
+  }
 
   unsigned char digest[POLICY_REVISION_HEX_CHARS / 2];
   crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char*>(canonical.data()),
@@ -89,8 +98,9 @@ std::string policyRevision(const std::vector<UnitPolicy>& units) {
   return hex;
 }
 
-std::shared_ptr<const std::string> stampRevision(std::vector<UnitPolicy>& units) {
-  auto revision = std::make_shared<const std::string>(policyRevision(units));
+std::shared_ptr<const std::string> stampRevision(std::vector<UnitPolicy>& units,
+                                                 const std::vector<std::string>& admins) {
+  auto revision = std::make_shared<const std::string>(policyRevision(units, admins));
   for (UnitPolicy& unit : units) unit.revision = revision;
   return revision;
 }

@@ -23,10 +23,18 @@ PolicySetLoad loadPolicySet(const PolicySources& sources) {
 
   auto set = std::make_shared<PolicySet>();
   set->units = kj::mv(loaded.units);
-  set->revision = policy::stampRevision(set->units);
+  set->broker = kj::mv(loaded.broker);
+  set->revision = policy::stampRevision(set->units, set->broker.admins);
   set->roots = FsRoots::open(set->units);
   set->clients = kj::mv(clients);
   for (auto& [root, why] : set->roots.missing()) result.warnings.push_back(why);
+  for (auto& admin : set->broker.admins) {
+    if (set->clients.find(admin) == nullptr) {
+      result.warnings.push_back(set->broker.where.describe() + ": admin \"" + admin +
+                                "\" has no " + admin + ".pub in --client-keys " +
+                                sources.clientKeysDir + ": nobody can act as it");
+    }
+  }
   if (set->clients.all().empty()) {
     result.warnings.push_back("--client-keys " + sources.clientKeysDir +
                               " holds no NAME.pub: no host can authenticate (create one with "

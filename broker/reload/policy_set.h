@@ -19,6 +19,7 @@ namespace airlock::broker {
 
 struct PolicySet {
   std::vector<policy::UnitPolicy> units;
+  policy::BrokerSettings broker;  // who the admins are
   std::shared_ptr<const std::string> revision;  // stamped on every unit and decision record
   FsRoots roots;
   ClientKeys clients;

@@ -19,6 +19,13 @@ struct Client::Connection {
   // One Unit capability per unit name, obtained once (pipelined), so a call is one round trip.
   std::map<std::string, rpc::Unit::Client> units;
 
+  kj::Maybe<rpc::Admin::Client> adminCap;  // obtained on first use
+
+  rpc::Admin::Client& admin() {
+    KJ_IF_MAYBE(cap, adminCap) { return *cap; }
+    return adminCap.emplace(session.adminRequest().send().getAdmin());
+  }
+
   rpc::Unit::Client& unit(const std::string& name) {
     auto it = units.find(name);
     if (it == units.end()) {
@@ -143,6 +150,22 @@ CallOutcome Client::call(const std::string& unit, const std::string& method,
     outcome = CallOutcome::failure(kind, exception->getDescription().cStr());
   }
   return outcome;
+}
+
+Client::Reloaded Client::reload() {
+  auto& io = connection_->io;
+  auto response = connection_->admin().reloadRequest().send().wait(io.waitScope);
+  Reloaded reloaded;
+  reloaded.applied = response.getApplied();
+  reloaded.revision = response.getRevision();
+  reloaded.summary = response.getSummary();
+  for (auto error : response.getErrors()) reloaded.errors.emplace_back(error);
+  return reloaded;
+}
+
+std::string Client::status() {
+  auto& io = connection_->io;
+  return connection_->admin().statusRequest().send().wait(io.waitScope).getJson();
 }
 
 }  // namespace airlock

@@ -11,6 +11,7 @@
 #include <kj/memory.h>
 
 #include <string>
+#include <vector>
 
 namespace airlock {
 
@@ -83,6 +84,17 @@ class Client {
   ~Client() noexcept(false);
 
   UnitRef unit(std::string name) { return UnitRef(*this, std::move(name)); }
+
+  // Admin operations, for a client the policy's [broker] admins lists. Both throw kj::Exception
+  // if airlockd refuses (its audit log, event admin, says why) or cannot be reached.
+  struct Reloaded {
+    bool applied = false;
+    std::string revision;  // in force afterwards
+    std::string summary;   // one line: what changed, or why it was refused
+    std::vector<std::string> errors;
+  };
+  Reloaded reload();     // re-read policies and client keys, as SIGHUP does
+  std::string status();  // one JSON object (docs/cli.md, `airlock status`)
 
  private:
   friend class UnitRef;

@@ -230,5 +230,105 @@ TEST_F(ReloadTest, ReloadsUnderLoadDropNoCallAndEveryRecordNamesTheRevisionThatD
   EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 
+// Admin operations: a broker whose policy directory names `ops` in [broker] admins.
+class AdminTest : public ReloadTest {
+ protected:
+  void SetUp() override {
+    BrokerOptions options;
+    options.clients = {TEST_CLIENT, "ops"};
+    broker_ = std::make_unique<BrokerProcess>(
+        std::map<std::string, std::string>{{"probe.toml", probePolicy(R"(["echo"])")},
+                                           {"broker.toml", "[broker]\nadmins = [\"ops\"]\n"}},
+        std::map<std::string, std::string>{}, options);
+    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+  }
+
+  RunResult airlock(const std::string& command, const std::string& client,
+                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {binDir() + "/airlock", command,
+                                     "--socket", broker_->socket(),
+                                     "--key", broker_->clientKey(client),
+                                     "--broker-key", broker_->brokerPublicKey()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return runProgram(argv);
+  }
+};
+
+TEST_F(AdminTest, AnAdminReloadsOverTheSocketAndTheRecordsNameThem) {
+  writePolicy("probe.toml", probePolicy(R"(["echo", "sleep"])"));
+  auto reloaded = airlock("reload", "ops");
+  EXPECT_EQ(reloaded.exitCode, 0) << reloaded.output;
+  EXPECT_NE(reloaded.output.find("rules changed probe"), std::string::npos) << reloaded.output;
+
+  std::string ops = "client:ops,uid:" + std::to_string(getuid());
+  auto reload = broker_->auditRecords({{"event", "policy.reload"}});
+  ASSERT_EQ(reload.size(), 1u);
+  EXPECT_EQ(reload[0]["caller"], ops);
+  EXPECT_EQ(reload[0]["result"], "applied");
+  auto admin = broker_->auditRecords({{"event", "admin"}, {"decision", "allow"}});
+  ASSERT_FALSE(admin.empty());
+  EXPECT_EQ(admin.back()["args"]["operation"], "reload");
+  EXPECT_EQ(admin.back()["rule"], "broker.admins");
+  auto slept = broker_->connect().unit("probe").call("sleep", "1");
+  EXPECT_TRUE(slept.ok()) << slept.describe();
+  // Admission: no call rule names ops, [broker] admins does.
+  auto auth = broker_->auditRecords({{"event", "auth"}, {"decision", "allow"}});
+  ASSERT_FALSE(auth.empty());
+  EXPECT_EQ(auth.front()["rule"], "broker.admins");
+}
+
+TEST_F(AdminTest, AnAdminReloadOfABrokenSetFailsWithEveryErrorAndChangesNothing) {
+  writePolicy("probe.toml", "[unit]\nname = \"probe\"\nworker = \"test-probe_worker\"\nbogus = 1\n");
+  auto reloaded = airlock("reload", "ops");
+  EXPECT_EQ(reloaded.exitCode, 1) << reloaded.output;
+  EXPECT_NE(reloaded.output.find("probe.toml:4:1: [unit]: unknown key \"bogus\""), std::string::npos)
+      << reloaded.output;
+  EXPECT_NE(reloaded.output.find("reload refused"), std::string::npos) << reloaded.output;
+  EXPECT_TRUE(call("probe", "echo").ok());
+}
+
+TEST_F(AdminTest, AClientNotListedAsAdminIsRefusedAndAudited) {
+  auto refused = airlock("reload", TEST_CLIENT);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_NE(refused.output.find("not listed in [broker] admins"), std::string::npos)
+      << refused.output;
+  auto status = airlock("status", TEST_CLIENT);
+  EXPECT_EQ(status.exitCode, 2) << status.output;
+  auto denied = broker_->auditRecords({{"event", "admin"}, {"decision", "deny"}});
+  EXPECT_EQ(denied.size(), 2u);
+  EXPECT_TRUE(broker_->auditRecords({{"event", "policy.reload"}}).empty());
+}
+
+TEST_F(AdminTest, StatusShowsTheRevisionUnitsAndTheirWorkers) {
+  ASSERT_TRUE(call("probe", "echo").ok());
+  auto shown = airlock("status", "ops", {"--json"});
+  ASSERT_EQ(shown.exitCode, 0) << shown.output;
+  auto status = nlohmann::json::parse(shown.output);
+  auto start = broker_->auditRecords({{"event", "broker.start"}});
+  ASSERT_EQ(start.size(), 1u);
+  EXPECT_EQ(status["revision"], start[0]["policy_rev"]);
+  EXPECT_EQ(status["draining"], false);
+  ASSERT_EQ(status["units"].size(), 1u);
+  auto& unit = status["units"][0];
+  EXPECT_EQ(unit["name"], "probe");
+  auto spawned = broker_->auditRecords({{"event", "worker.spawn"}});
+  ASSERT_EQ(spawned.size(), 1u);
+  EXPECT_EQ(unit["pids"], nlohmann::json::array({spawned[0]["worker_pid"]}));
+  EXPECT_EQ(unit["restarts"], 0);
+  EXPECT_EQ(unit["calls_in_flight"], 0);
+
+  // The worker crashes and is replaced: status follows.
+  EXPECT_EQ(call("probe", "crash").errorKind(), CallErrorKind::DENIED);
+  writePolicy("probe.toml", probePolicy(R"(["echo", "crash"])"));
+  ASSERT_EQ(airlock("reload", "ops").exitCode, 0);
+  EXPECT_EQ(call("probe", "crash").errorKind(), CallErrorKind::UNIT_CRASHED);
+  auto table = airlock("status", "ops");
+  ASSERT_EQ(table.exitCode, 0) << table.output;
+  EXPECT_NE(table.output.find("probe"), std::string::npos) << table.output;
+  auto after = nlohmann::json::parse(airlock("status", "ops", {"--json"}).output);
+  EXPECT_EQ(after["units"][0]["restarts"], 1);
+  EXPECT_NE(after["revision"], status["revision"]);
+}
+
 }  // namespace
 }  // namespace airlock::testing

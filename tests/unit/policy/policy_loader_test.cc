@@ -204,7 +204,7 @@ caller_uid = [0]
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
           "does not exist (No such file or directory)",
           "D/policies/unit.toml:10:2: unknown top-level key or table \"networking\" "
-          "(expected [unit], [sandbox], [[rule]])",
+          "(expected [unit], [sandbox], [[rule]]; or [broker] alone)",
           "D/policies/unit.toml:16:1: rule \"a\": has both allow and deny; a rule has exactly "
           "one",
           "D/policies/unit.toml:19:6: rule \"a\": duplicate rule id (first at "
@@ -445,6 +445,53 @@ TEST_F(LoaderTest, TheSameUnitInTwoFilesIsAnErrorNamingBoth) {
                              "D/policies/a.toml:2:8 (unit names must be unique across the policy "
                              "directory)"}));
   EXPECT_EQ(r.units.size(), 1u);
+}
+
+TEST_F(LoaderTest, AFileWithBrokerHoldsTheAdminsAndNoUnit) {
+  dir_.write("policies/a.toml", "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n");
+  dir_.write("policies/broker.toml", "# who may reload\n[broker]\nadmins = [\"ops\", \"oncall\"]\n");
+  LoadResult r = loadPolicyDir(dir_.path() + "/policies", options_);
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  ASSERT_EQ(r.units.size(), 1u);
+  EXPECT_EQ(r.broker.admins, (std::vector<std::string>{"ops", "oncall"}));
+  EXPECT_TRUE(r.broker.isAdmin("ops"));
+  EXPECT_FALSE(r.broker.isAdmin("a"));
+  EXPECT_EQ(r.broker.where.line, 2);
+}
+
+TEST_F(LoaderTest, BrokerSectionErrorsAreReportedAtFileLineAndColumn) {
+  auto r = loadText("[broker]\nadmins = [\"ops\", \"Bad Name\", \"ops\"]\nreload = true\n",
+                    "broker.toml");
+  auto errors = errorsOf(r);
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_NE(errors[0].find("D/policies/broker.toml:2:18: [broker] admins: \"Bad Name\""),
+            std::string::npos) << errors[0];
+  EXPECT_EQ(errors[1], "D/policies/broker.toml:2:30: [broker] admins: \"ops\" is listed twice");
+  EXPECT_NE(errors[2].find("D/policies/broker.toml:3:1: [broker]: unknown key \"reload\""),
+            std::string::npos) << errors[2];
+  auto wrongType = errorsOf(loadText("[broker]\nadmins = [\"ops\", 3]\n", "typed.toml"));
+  ASSERT_EQ(wrongType.size(), 1u);
+  EXPECT_NE(wrongType[0].find("D/policies/typed.toml:2:18:"), std::string::npos) << wrongType[0];
+
+  auto mixed = loadText("[broker]\nadmins = [\"ops\"]\n\n[unit]\nname = \"x\"\n", "mixed.toml");
+  EXPECT_EQ(errorsOf(mixed), (std::vector<std::string>{
+                                 "D/policies/mixed.toml:4:2: \"unit\" in a file with [broker]: "
+                                 "that file holds only [broker] (each unit has a file of its "
+                                 "own)"}));
+  auto missing = loadText("[broker]\n", "empty.toml");
+  ASSERT_EQ(errorsOf(missing).size(), 1u);
+  EXPECT_NE(errorsOf(missing)[0].find("admins"), std::string::npos) << errorsOf(missing)[0];
+}
+
+TEST_F(LoaderTest, TwoFilesWithBrokerIsAnErrorNamingBoth) {
+  dir_.write("policies/a.toml", "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n");
+  dir_.write("policies/b1.toml", "[broker]\nadmins = [\"ops\"]\n");
+  dir_.write("policies/b2.toml", "\n[broker]\nadmins = [\"ops\"]\n");
+  LoadResult r = loadPolicyDir(dir_.path() + "/policies", options_);
+  EXPECT_EQ(errorsOf(r), (std::vector<std::string>{
+                             "D/policies/b2.toml:2:1: [broker] is also defined at "
+                             "D/policies/b1.toml:1:1 (one file in the policy directory holds "
+                             "it)"}));
 }
 
 TEST_F(LoaderTest, ErrorsFromSeveralFilesAreAllReported) {
