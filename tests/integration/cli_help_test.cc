@@ -1,0 +1,49 @@
+// Each command's --help is its reference: docs/cli.md holds the same text verbatim.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+namespace {
+
+std::string cliDocs() {
+  std::ifstream in(std::string(AIRLOCK_SOURCE_DIR) + "/docs/cli.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  return docs.str();
+}
+
+TEST(CliHelp, AdminCommandsHelpIsInTheDocsVerbatim) {
+  std::string docs = cliDocs();
+  for (std::string command : {"reload", "status"}) {
+    auto help = runProgram({binDir() + "/airlock", command, "--help"});
+    EXPECT_EQ(help.exitCode, 0) << command;
+    EXPECT_NE(help.output.find("usage: airlock " + command), std::string::npos) << help.output;
+    EXPECT_NE(docs.find(help.output), std::string::npos)
+        << "docs/cli.md does not contain:\n" << help.output;
+  }
+}
+
+TEST(CliHelp, AirlockdHelpDescribesReload) {
+  auto help = runProgram({binDir() + "/airlockd", "--help"});
+  EXPECT_NE(help.output.find("On SIGHUP it reloads"), std::string::npos) << help.output;
+  EXPECT_NE(cliDocs().find("SIGHUP reloads it"), std::string::npos);
+}
+
+TEST(CliHelp, AdminCommandsRefuseMissingOptionsWithUsage) {
+  auto reload = runProgram({binDir() + "/airlock", "reload", "--socket", "/nonexistent"});
+  EXPECT_EQ(reload.exitCode, 2);
+  EXPECT_NE(reload.output.find("need --socket, --key and --broker-key"), std::string::npos)
+      << reload.output;
+  auto status = runProgram({binDir() + "/airlock", "status", "--bogus"});
+  EXPECT_EQ(status.exitCode, 2);
+  EXPECT_NE(status.output.find("unknown or incomplete option \"--bogus\""), std::string::npos)
+      << status.output;
+}
+
+}  // namespace
+}  // namespace airlock::testing
