@@ -11,6 +11,7 @@
 #include "cli/doctor.h"
 #include "cli/keygen.h"
 #include "cli/policy_check.h"
+#include "cli/policy_diff.h"
 #include "cli/policy_explain.h"
 #include "cli/sandbox_run.h"
 
@@ -22,6 +23,7 @@ commands:
   sandbox run     run a program inside the sandbox a unit's worker gets
   policy check    validate policy files the way airlockd loads them
   policy explain  what airlockd would decide for one request, and which rule decides it
+  policy diff     what a reload from one policy set to another would change
   call            call a unit's method through a running airlockd
   reload          make a running airlockd re-read its policies and client keys (admins)
   status          what a running airlockd is running: units, pids, calls in flight (admins)
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   std::string sub = argc > 2 ? argv[2] : "";
   if (command == "sandbox" && sub == "run") return sandboxRunMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
+  if (command == "policy" && sub == "diff") return policyDiffMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "explain") return policyExplainMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
   if (command == "reload") return reloadMain(argc - 1, argv + 1);

@@ -1,12 +1,12 @@
 #include "cli/policy_check.h"
 
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "broker/policy/policy_loader.h"
+#include "cli/policy_args.h"
 
 namespace airlock::cli {
 
@@ -37,78 +37,9 @@ output:
 exit status: 0 if every PATH is valid, 1 if any has an error, 2 on a usage error.
 )";
 
-struct Options {
-  policy::LoadOptions load;
-  std::vector<std::string> paths;
-};
-
-int usageError(const std::string& message) {
-  std::cerr << "airlock policy check: " << message << "\n"
-            << "usage: airlock policy check [--define NAME=VALUE]... [--workers DIR] PATH...\n"
-            << "try 'airlock policy check --help'\n";
-  return 2;
-}
-
-// Parses NAME=VALUE into options; returns an error text or "".
-std::string addDefine(std::string_view arg, policy::LoadOptions& load) {
-  size_t eq = arg.find('=');
-  if (eq == std::string_view::npos)
-    return "--define needs NAME=VALUE, got \"" + std::string(arg) + "\"";
-  std::string name(arg.substr(0, eq));
-  if (!policy::isDefineName(name)) {
-    return "--define name \"" + name + "\" is not [A-Za-z_][A-Za-z0-9_]* (at most 64 bytes)";
-  }
-  if (!load.defines.emplace(name, std::string(arg.substr(eq + 1))).second) {
-    return "--define " + name + " given twice";
-  }
-  return {};
-}
-
-// Returns -1 when parsing succeeded, else the exit status to return (0 for --help).
-int parseArgs(int argc, char** argv, Options& out) {
-  out.load.workerCheck = policy::LoadOptions::WorkerCheck::SKIP;
-  bool optionsDone = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&](std::string_view flag, std::string& into) -> std::string {
-      if (arg.size() > flag.size() && arg[flag.size()] == '=') {
-        into = std::string(arg.substr(flag.size() + 1));
-        return {};
-      }
-      if (i + 1 >= argc) return std::string(flag) + " needs a value";
-      into = argv[++i];
-      return {};
-    };
-    std::string error, text;
-    if (optionsDone || arg.empty() || arg[0] != '-') {
-      out.paths.emplace_back(arg);
-    } else if (arg == "--") {
-      optionsDone = true;
-    } else if (arg == "-h" || arg == "--help") {
-      std::cout << USAGE.substr(1);  // the raw string starts with a newline
-      return 0;
-    } else if (arg == "--define" || arg.starts_with("--define=")) {
-      error = value("--define", text);
-      if (error.empty()) error = addDefine(text, out.load);
-    } else if (arg == "--workers" || arg.starts_with("--workers=")) {
-      error = value("--workers", out.load.workersDir);
-      if (error.empty() && out.load.workersDir.empty()) error = "--workers needs a directory";
-      out.load.workerCheck = policy::LoadOptions::WorkerCheck::REQUIRE_EXECUTABLE;
-    } else {
-      error = "unknown option " + std::string(arg);
-    }
-    if (!error.empty()) return usageError(error);
-  }
-  if (out.paths.empty()) return usageError("no PATH given");
-  return -1;
-}
-
 // Checks one PATH; returns whether it is valid.
 bool checkPath(const std::string& path, const policy::LoadOptions& load) {
-  std::error_code ec;
-  policy::LoadResult result = std::filesystem::is_directory(path, ec)
-                                  ? policy::loadPolicyDir(path, load)
-                                  : policy::loadPolicyFile(path, load);
+  policy::LoadResult result = loadPolicyPath(path, load);
   for (const policy::Diagnostic& d : result.errors) std::cerr << d.describe() << "\n";
   for (const policy::Diagnostic& d : result.warnings) {
     std::cerr << d.where.describe() << ": warning: " << d.message << "\n";
@@ -127,8 +58,11 @@ bool checkPath(const std::string& path, const policy::LoadOptions& load) {
 }  // namespace _
 
 int policyCheckMain(int argc, char** argv) {
-  _::Options options;
-  int status = _::parseArgs(argc, argv, options);
+  PolicyArgs options;
+  int status = parsePolicyArgs(argc, argv, _::USAGE, "policy check",
+                               "usage: airlock policy check [--define NAME=VALUE]... "
+                               "[--workers DIR] PATH...",
+                               options);
   if (status >= 0) return status;
   bool allOk = true;
   for (const std::string& path : options.paths) allOk = _::checkPath(path, options.load) && allOk;

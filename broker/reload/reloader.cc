@@ -108,7 +108,7 @@ ReloadOutcome Reloader::reload(const std::string& requestedBy) {
   }
 
   std::shared_ptr<const PolicySet> next = kj::mv(load.set);
-  outcome.changes = compareUnits(current->units, next->units);
+  outcome.changes = policy::compareUnits(current->units, next->units);
   outcome.clientsAdded = _::namesOnlyIn(next->clients, current->clients);
   outcome.clientsRemoved = _::namesOnlyIn(current->clients, next->clients);
   outcome.revision = *next->revision;
@@ -138,7 +138,8 @@ ReloadOutcome Reloader::reload(const std::string& requestedBy) {
   return outcome;
 }
 
-void Reloader::apply(std::shared_ptr<const PolicySet> next, const UnitChanges& changes) {
+void Reloader::apply(std::shared_ptr<const PolicySet> next,
+                     const policy::UnitChanges& changes) {
   routing_.policy = next;
   for (auto& name : changes.removed) {
     routing_.pools[name]->retireAll("unit removed by a policy reload");

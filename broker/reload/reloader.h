@@ -13,7 +13,7 @@
 
 #include "broker/host/routing.h"
 #include "broker/reload/policy_set.h"
-#include "broker/reload/unit_changes.h"
+#include "broker/policy/unit_changes.h"
 
 namespace airlock::broker {
 
@@ -22,7 +22,7 @@ struct ReloadOutcome {
   std::string previousRevision;
   std::string revision;             // in force afterwards (the previous one if not applied)
   std::vector<std::string> errors;  // why it was refused
-  UnitChanges changes;
+  policy::UnitChanges changes;
   std::vector<std::string> clientsAdded, clientsRemoved;
 
   std::string summary() const;  // one line for the log and for `airlock reload`
@@ -41,7 +41,7 @@ class Reloader {
 
  private:
   void startPool(const std::shared_ptr<const PolicySet>& set, const policy::UnitPolicy& unit);
-  void apply(std::shared_ptr<const PolicySet> next, const UnitChanges& changes);
+  void apply(std::shared_ptr<const PolicySet> next, const policy::UnitChanges& changes);
 
   Routing& routing_;
   const PolicySources sources_;

@@ -42,7 +42,7 @@ class UnitPool {
 
   void adopt(std::shared_ptr<const policy::UnitPolicy> unit);
   // A reload whose new policy for this unit runs workers the same way (sameWorkers() in
-  // broker/reload/unit_changes.h): the running workers carry on under it.
+  // broker/policy/unit_changes.h): the running workers carry on under it.
 
   // What `airlock status` shows of this pool.
   struct Status {

@@ -17,12 +17,17 @@ std::string cliDocs() {
   return docs.str();
 }
 
-TEST(CliHelp, AdminCommandsHelpIsInTheDocsVerbatim) {
+TEST(CliHelp, AdminAndPolicyDiffHelpIsInTheDocsVerbatim) {
   std::string docs = cliDocs();
-  for (std::string command : {"reload", "status"}) {
-    auto help = runProgram({binDir() + "/airlock", command, "--help"});
-    EXPECT_EQ(help.exitCode, 0) << command;
-    EXPECT_NE(help.output.find("usage: airlock " + command), std::string::npos) << help.output;
+  for (auto command : {std::vector<std::string>{"reload"}, std::vector<std::string>{"status"},
+                       std::vector<std::string>{"policy", "diff"}}) {
+    std::vector<std::string> argv = {binDir() + "/airlock"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    argv.push_back("--help");
+    auto help = runProgram(argv);
+    EXPECT_EQ(help.exitCode, 0) << command.back();
+    EXPECT_NE(help.output.find("usage: airlock " + command.front()), std::string::npos)
+        << help.output;
     EXPECT_NE(docs.find(help.output), std::string::npos)
         << "docs/cli.md does not contain:\n" << help.output;
   }

@@ -1,18 +1,18 @@
 #pragma once
-// What replacing one policy set by another changes, unit by unit: the reload's plan (which pools
-// keep their workers, which restart) and the body of its audit record.
+// What replacing one policy set by another changes, unit by unit: a reload's plan (which pools
+// keep their workers, which restart), the body of its audit record, and `airlock policy diff`.
 
 #include <string>
 #include <vector>
 
 #include "broker/policy/policy.h"
 
-namespace airlock::broker {
+namespace airlock::policy {
 
 // True if `a` and `b` start workers the same way (worker, instances, sandbox paths): running
 // workers can serve under `b` without a restart. Rules, timeouts and payload limits are read per
 // call and do not need one.
-bool sameWorkers(const policy::UnitPolicy& a, const policy::UnitPolicy& b);
+bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b);
 
 struct UnitChanges {
   std::vector<std::string> added;      // only in the new set: workers start
@@ -25,7 +25,7 @@ struct UnitChanges {
   bool any() const { return !added.empty() || !removed.empty() || !restarted.empty() || !changed.empty(); }
 };
 
-UnitChanges compareUnits(const std::vector<policy::UnitPolicy>& before,
-                         const std::vector<policy::UnitPolicy>& after);
+UnitChanges compareUnits(const std::vector<UnitPolicy>& before,
+                         const std::vector<UnitPolicy>& after);
 
-}  // namespace airlock::broker
+}  // namespace airlock::policy

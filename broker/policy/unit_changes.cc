@@ -1,19 +1,19 @@
-#include "broker/reload/unit_changes.h"
+#include "broker/policy/unit_changes.h"
 
 #include <map>
 
 #include "broker/policy/revision.h"
 
-namespace airlock::broker {
+namespace airlock::policy {
 
-bool sameWorkers(const policy::UnitPolicy& a, const policy::UnitPolicy& b) {
+bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
   return a.name == b.name && a.workerPath == b.workerPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths;
 }
 
-UnitChanges compareUnits(const std::vector<policy::UnitPolicy>& before,
-                         const std::vector<policy::UnitPolicy>& after) {
-  std::map<std::string_view, const policy::UnitPolicy*> old, now;
+UnitChanges compareUnits(const std::vector<UnitPolicy>& before,
+                         const std::vector<UnitPolicy>& after) {
+  std::map<std::string_view, const UnitPolicy*> old, now;
   for (auto& unit : before) old[unit.name] = &unit;
   for (auto& unit : after) now[unit.name] = &unit;
   UnitChanges changes;
@@ -23,7 +23,7 @@ UnitChanges compareUnits(const std::vector<policy::UnitPolicy>& before,
       changes.added.emplace_back(name);
     } else if (!sameWorkers(*previous->second, *unit)) {
       changes.restarted.emplace_back(name);
-    } else if (policy::canonicalForm(*previous->second) != policy::canonicalForm(*unit)) {
+    } else if (canonicalForm(*previous->second) != canonicalForm(*unit)) {
       changes.changed.emplace_back(name);
     } else {
       changes.unchanged.emplace_back(name);
@@ -35,4 +35,4 @@ UnitChanges compareUnits(const std::vector<policy::UnitPolicy>& before,
   return changes;
 }
 
-}  // namespace airlock::broker
+}  // namespace airlock::policy

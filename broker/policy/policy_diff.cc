@@ -1,0 +1,128 @@
+#include "broker/policy/policy_diff.h"
+
+#include <algorithm>
+#include <map>
+
+#include "broker/policy/revision.h"
+
+namespace airlock::policy {
+
+namespace _ {
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+const UnitPolicy* findUnit(const std::vector<UnitPolicy>& units, const std::string& name) {
+  for (auto& unit : units) {
+    if (unit.name == name) return &unit;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b) {
+  std::vector<std::string> out;
+  auto compare = [&](const char* key, const std::string& x, const std::string& y) {
+    if (x != y) out.push_back(std::string(key) + ": " + x + " -> " + y);
+  };
+  compare("worker", a.workerName, b.workerName);
+  compare("instances", std::to_string(a.instances), std::to_string(b.instances));
+  compare("call_timeout_ms", std::to_string(a.callTimeout.count()),
+          std::to_string(b.callTimeout.count()));
+  compare("max_payload_bytes", std::to_string(a.maxPayloadBytes),
+          std::to_string(b.maxPayloadBytes));
+  compare("read_only_paths", "[" + joined(a.readOnlyPaths) + "]",
+          "[" + joined(b.readOnlyPaths) + "]");
+  return out;
+}
+
+std::string located(const Rule& rule) {
+  return ruleSummary(rule) + "  (" + rule.where.describe() + ")";
+}
+
+std::vector<RuleChange> ruleChanges(const UnitPolicy& a, const UnitPolicy& b) {
+  std::map<std::string_view, const Rule*> old;
+  for (auto& rule : a.rules) old[rule.id] = &rule;
+  std::vector<RuleChange> out;
+  std::map<std::string_view, bool> seen;
+  for (auto& rule : b.rules) {
+    seen[rule.id] = true;
+    auto previous = old.find(rule.id);
+    if (previous == old.end()) {
+      out.push_back(RuleChange{RuleChange::ADDED, rule.id, "", located(rule)});
+    } else if (canonicalForm(*previous->second) != canonicalForm(rule)) {
+      out.push_back(
+          RuleChange{RuleChange::CHANGED, rule.id, located(*previous->second), located(rule)});
+    }
+  }
+  for (auto& rule : a.rules) {
+    if (!seen.count(rule.id)) {
+      out.push_back(RuleChange{RuleChange::REMOVED, rule.id, located(rule), ""});
+    }
+  }
+  return out;
+}
+
+void setDifference(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                   std::vector<std::string>& out) {
+  for (auto& name : a) {
+    if (std::find(b.begin(), b.end(), name) == b.end()) out.push_back(name);
+  }
+}
+
+}  // namespace
+}  // namespace _
+
+std::string ruleSummary(const Rule& rule) {
+  std::string out = rule.effect == Effect::ALLOW ? "allow " : "deny ";
+  out += operationName(rule.operation);
+  switch (rule.operation) {
+    case Operation::FS_OPEN:
+      out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
+      break;
+    case Operation::CALL: {
+      out += " caller=" + _::joined(rule.callerNames);
+      if (!rule.callerUids.empty()) {
+        std::vector<std::string> uids;
+        for (uid_t uid : rule.callerUids) uids.push_back(std::to_string(uid));
+        out += " caller_uid=" + _::joined(uids);
+      }
+      out += " method=" + _::joined(rule.methods);
+      break;
+    }
+    case Operation::SECRETS_GET:
+      out += " name=" + _::joined(rule.secretNames);
+      break;
+  }
+  return out;
+}
+
+PolicyDiff diffPolicies(const LoadResult& before, const LoadResult& after) {
+  PolicyDiff diff;
+  diff.revisionBefore = policyRevision(before.units, before.broker.admins);
+  diff.revisionAfter = policyRevision(after.units, after.broker.admins);
+  UnitChanges changes = compareUnits(before.units, after.units);
+  auto add = [&](const std::string& name, UnitDiff::Kind kind) {
+    UnitDiff unit{name, kind, {}, {}};
+    const UnitPolicy* a = _::findUnit(before.units, name);
+    const UnitPolicy* b = _::findUnit(after.units, name);
+    static const UnitPolicy NONE;
+    unit.settings = (a && b) ? _::settingChanges(*a, *b) : std::vector<std::string>{};
+    unit.rules = _::ruleChanges(a ? *a : NONE, b ? *b : NONE);
+    diff.units.push_back(std::move(unit));
+  };
+  for (auto& name : changes.added) add(name, UnitDiff::ADDED);
+  for (auto& name : changes.removed) add(name, UnitDiff::REMOVED);
+  for (auto& name : changes.restarted) add(name, UnitDiff::RESTARTED);
+  for (auto& name : changes.changed) add(name, UnitDiff::CHANGED);
+  std::sort(diff.units.begin(), diff.units.end(),
+            [](const UnitDiff& x, const UnitDiff& y) { return x.unit < y.unit; });
+  _::setDifference(after.broker.admins, before.broker.admins, diff.adminsAdded);
+  _::setDifference(before.broker.admins, after.broker.admins, diff.adminsRemoved);
+  return diff;
+}
+
+}  // namespace airlock::policy
