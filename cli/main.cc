@@ -6,6 +6,10 @@
 #include <string>
 
 #include "cli/admin_commands.h"
+#include "cli/audit_query.h"
+#include "cli/audit_report.h"
+#include "cli/audit_stats.h"
+#include "cli/audit_tail.h"
 #include "cli/audit_verify.h"
 #include "cli/call_command.h"
 #include "cli/doctor.h"
@@ -29,6 +33,10 @@ commands:
   status          what a running airlockd is running: units, pids, calls in flight (admins)
   keygen          make the broker's key pair, or a host client's (--client NAME)
   audit verify    check an audit log's chain, signatures and anchor
+  audit query     print the records that match filters, as JSON Lines or a table
+  audit stats     count records by unit, operation, decision and rule; top denials; rate
+  audit tail      print the last records of a log, and follow it (-f)
+  audit report    one self-contained HTML page: verification, summary, denials, events
   doctor          what this kernel offers the sandbox, and whether it is at full strength
 
 `airlock COMMAND --help` describes each command's options.
@@ -54,6 +62,10 @@ int main(int argc, char** argv) {
   if (command == "keygen") return keygenMain(argc - 1, argv + 1);
   if (command == "doctor") return doctorMain(argc - 1, argv + 1);
   if (command == "audit" && sub == "verify") return auditVerifyMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "query") return auditQueryMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "stats") return auditStatsMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "tail") return auditTailMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "report") return auditReportMain(argc - 2, argv + 2);
   if (command == "sandbox" || command == "policy" || command == "audit") {
     fprintf(stderr, "airlock %s: unknown subcommand \"%s\"\n%s", command.c_str(), sub.c_str(),
             USAGE);
