@@ -6,7 +6,7 @@ namespace _ {
 
 bool isLifecycleEvent(const std::string& event) {
   return event == "broker.start" || event == "broker.stop" || event == "worker.spawn" ||
-         event == "worker.exit" || event == "log.rate_limited";
+         event == "worker.exit" || event == "log.rate_limited" || event == "audit.continued";
 }
 
 }  // namespace _

@@ -52,7 +52,8 @@ class ReportModel {
   const VerificationOutcome& verification() const { return verification_; }
   const RecordStats& stats() const { return stats_; }
   const std::map<std::string, UnitWorkers>& workersByUnit() const { return workersByUnit_; }
-  // broker.start/stop, worker.spawn/exit and log.rate_limited records, in log order.
+  // broker.start/stop, worker.spawn/exit, log.rate_limited and audit.continued (rotation)
+  // records, in log order.
   const std::vector<ReportEvent>& events() const { return events_; }
   uint64_t eventsOmitted() const { return eventsOmitted_; }
   uint64_t malformedLines() const { return malformedLines_; }

@@ -26,8 +26,9 @@ about the audit log FILE... (a rotation set in the order given, oldest first):
   - a summary per unit: records, allowed, denied, worker spawns and exits, sandbox violations;
   - denials over time, as a bar chart;
   - the most frequent denied requests, with the rule that denied them;
-  - lifecycle events (broker start and stop, worker spawns and exits, log rate limits) and
-    sandbox violations (workers killed for a refused syscall, failed sandbox setups).
+  - lifecycle events (broker start and stop, worker spawns and exits, log rate limits, log
+    rotations) and sandbox violations (workers killed for a refused syscall, failed sandbox
+    setups).
 Every text taken from the log is escaped: it shows as text and never runs.
 
 options:
@@ -43,30 +44,20 @@ failed verification or has malformed lines (the page is still written, and says 
 file cannot be read or OUT.html cannot be written (no page); 2 on a usage error.
 )";
 
-// The one place that verifies. Each file is verified on its own for now: the verifier takes one
-// file, and a rotation set's later files start where the earlier ones end.
+// The one place that verifies: the files as one log (a rotation set is chained across files).
 audit::VerificationOutcome verifyForReport(const std::vector<std::string>& files,
                                            kj::Maybe<audit::PublicKey> key,
                                            const std::string& anchorPath) {
-  audit::VerificationOutcome outcome{true, {}};
-  for (auto& file : files) {
-    audit::VerifyOptions options;
-    options.logPath = file;
-    options.trustedKey = key;
-    options.anchorPath = anchorPath;
-    auto report = audit::verifyLog(options);
-    outcome.ok = outcome.ok && report.ok();
-    std::string prefix = files.size() > 1 ? file + ": " : "";
-    if (report.ok()) outcome.lines.push_back(prefix + report.summary());
-    for (auto& problem : report.problems) outcome.lines.push_back(problem.describe());
-    if (report.problemsOmitted > 0) {
-      outcome.lines.push_back(file + ": " + std::to_string(report.problemsOmitted) +
-                              " more problems not listed");
-    }
-  }
-  if (files.size() > 1) {
-    outcome.lines.push_back("(each file verified on its own: verifying a rotation set as one "
-                            "chain is not supported yet)");
+  audit::VerifyOptions options;
+  options.logPaths = files;
+  options.trustedKey = key;
+  options.anchorPath = anchorPath;
+  auto report = audit::verifyLog(options);
+  audit::VerificationOutcome outcome{report.ok(), {}};
+  if (report.ok()) outcome.lines.push_back(report.summary());
+  for (auto& problem : report.problems) outcome.lines.push_back(problem.describe());
+  if (report.problemsOmitted > 0) {
+    outcome.lines.push_back(std::to_string(report.problemsOmitted) + " more problems not listed");
   }
   return outcome;
 }

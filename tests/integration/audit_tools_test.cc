@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -261,6 +263,42 @@ TEST_F(AuditToolsTest, BadOptionsTimesAndFilesAreUsageErrorsOrNamedFailures) {
   EXPECT_EQ(unreadable.exitCode, 1);
   EXPECT_EQ(unreadable.output, "") << "nothing is printed when a file cannot be read";
   EXPECT_EQ(stderr_, missing + ": cannot read: No such file or directory\n");
+}
+
+// airlockd's own rotation: the set, oldest first, reads as one log and its report verifies.
+TEST(AuditToolsRotation, ARealRotatedSetQueriesAsOneLogAndItsReportVerifiesAsOne) {
+  auto broker = startSampleBroker({"--audit-rotate-bytes", "1500"});
+  driveSampleTraffic(*broker, {"/etc/passwd", "/etc/shadow"});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  std::vector<std::string> files;
+  for (auto& entry : std::filesystem::directory_iterator(broker->dir().path())) {
+    std::string name = entry.path().filename();
+    if (name.rfind("audit.jsonl.", 0) == 0) files.push_back(entry.path());
+  }
+  ASSERT_GE(files.size(), 2u) << "1500 bytes hold a few records only";
+  std::sort(files.begin(), files.end());  // zero-padded first seq: name order is log order
+  files.push_back(broker->auditPath());
+  std::string all;
+  for (auto& file : files) all += readAll(file);
+
+  std::vector<std::string> query = {binDir() + "/airlock", "audit", "query"};
+  query.insert(query.end(), files.begin(), files.end());
+  auto result = runProgram(query);
+  EXPECT_EQ(result.exitCode, 0);
+  EXPECT_EQ(result.output, all);
+
+  TempDir out;
+  std::vector<std::string> report = {binDir() + "/airlock", "audit", "report", "--html",
+                                     out.file("r.html"), "--key", broker->brokerPublicKey()};
+  report.insert(report.end(), files.begin(), files.end());
+  auto made = runProgram(report);
+  EXPECT_EQ(made.exitCode, 0) << made.output;
+  EXPECT_NE(made.output.find("verified"), std::string::npos) << made.output;
+  auto page = readAll(out.file("r.html"));
+  EXPECT_NE(page.find("data-ok=\"true\""), std::string::npos);
+  EXPECT_NE(page.find("<span id=\"total-records\">" + std::to_string(lines(all).size()) + "<"),
+            std::string::npos);
+  EXPECT_NE(page.find("data-event=\"audit.continued\""), std::string::npos);
 }
 
 // The --help texts are the reference in docs/cli.md, verbatim.
