@@ -77,6 +77,9 @@ options:
   --audit-rotate-bytes N before a record would take the audit log past N bytes, close it
                          (closing checkpoint), rename it FILE.<first seq, 20 digits> and
                          go on in a new FILE that continues its chain; 0: never (default 0)
+  --handshake-timeout-ms T
+                         close a connection that has not authenticated T ms
+                         after connecting (audited as handshake timeout)      (default 30000)
   --help                 this text
 
 On SIGHUP it reloads: re-reads --policies and --client-keys; a set with any error is refused
@@ -101,6 +104,7 @@ struct Options {
   airlock::audit::SyncMode sync = airlock::audit::SyncMode::GROUP;
   uint64_t syncWindowMs = 5;
   uint64_t auditRotateBytes = 0;
+  uint64_t handshakeTimeoutMs = 30000;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -165,6 +169,8 @@ Options parseOptions(int argc, char** argv) {
       options.checkpointEvery = positiveNumber(arg, value());
     } else if (arg == "--checkpoint-ms") {
       options.checkpointMs = positiveNumber(arg, value());
+    } else if (arg == "--handshake-timeout-ms") {
+      options.handshakeTimeoutMs = positiveNumber(arg, value());
     } else if (arg == "--sync-window-ms") {
       options.syncWindowMs = positiveNumber(arg, value());
     } else if (arg == "--audit-rotate-bytes") {
@@ -329,6 +335,7 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources)
   std::map<std::string, kj::Own<broker::UnitLog>> logs;
   broker::Routing routing{policySet, pools, *auditLog, io.provider->getTimer(),
                           auth,      *secrets, secretHasher, logs};
+  routing.handshakeTimeout = options.handshakeTimeoutMs * kj::MILLISECONDS;
   broker::Reloader reloader(routing, sources, io);
   routing.reloader = &reloader;
 

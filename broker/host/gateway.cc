@@ -94,6 +94,13 @@ capnp::Capability::Server::DispatchCallResult refusedDispatch(
 
 }  // namespace _
 
+void refuseHandshakeTimeout(Routing& routing, PeerCredentials peer) {
+  kj::Duration zero = 0 * kj::SECONDS;
+  _::refuse(routing, peer, "", "deadline", zero, AuthFailure::HANDSHAKE_TIMEOUT,
+            "no session within " + std::to_string(routing.handshakeTimeout / kj::MILLISECONDS) +
+                " ms of connecting; the connection is closed");
+}
+
 const char* authFailureName(AuthFailure failure) {
   switch (failure) {
     case AuthFailure::UNKNOWN_IDENTITY: return "unknown identity";
@@ -106,6 +113,7 @@ const char* authFailureName(AuthFailure failure) {
     case AuthFailure::NOT_A_CALLER: return "not a caller";
     case AuthFailure::WRONG_UID: return "wrong uid";
     case AuthFailure::TOO_MANY_ATTEMPTS: return "too many attempts";
+    case AuthFailure::HANDSHAKE_TIMEOUT: return "handshake timeout";
   }
   return "malformed";
 }
@@ -194,7 +202,8 @@ kj::Promise<void> GatewayServer::answerHello(HelloContext context, AuthBackoff::
   results.setPeerPid(transcript.peerPid);
   results.setBrokerSignature(kj::arrayPtr(signature.data(), signature.size()));
   results.setChallenge(kj::heap<ChallengeServer>(routing_, peer_, kj::mv(transcript), *clientKey,
-                                                 kj::mv(attempt), delay));
+                                                 kj::mv(attempt), delay,
+                                                 kj::addRef(*progress_)));
   return kj::READY_NOW;
 }
 
@@ -256,6 +265,7 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   if (!routing_.audit.append(record)) {
     return KJ_EXCEPTION(FAILED, "authentication refused: the broker cannot write its audit log");
   }
+  progress_->authenticated = true;
   context.getResults().setSession(kj::heap<SessionServer>(routing_, kj::mv(caller)));
   return kj::READY_NOW;
 }

@@ -40,12 +40,24 @@ enum class AuthFailure : uint8_t {
   NOT_A_CALLER,       // the key is right, but no call rule names the client
   WRONG_UID,          // rules name the client, but not for the connection's uid
   TOO_MANY_ATTEMPTS,  // AuthBackoff::MAX_PENDING_PER_UID handshakes of this uid in flight
+  HANDSHAKE_TIMEOUT,  // no session within Routing::handshakeTimeout of connecting
 };
 const char* authFailureName(AuthFailure failure);  // "unknown identity", "wrong key", ...
 
+// What the connection's deadline needs to know of its handshake (server/host_listener.cc):
+// whether it has succeeded. Shared by the connection and its Gateway and Challenge.
+struct HandshakeProgress final : public kj::Refcounted {
+  bool authenticated = false;
+};
+
+// Records (and counts against the uid) a connection cut because it did not authenticate within
+// the deadline.
+void refuseHandshakeTimeout(Routing& routing, PeerCredentials peer);
+
 class GatewayServer final : public rpc::Gateway::Server {
  public:
-  GatewayServer(Routing& routing, PeerCredentials peer) : routing_(routing), peer_(peer) {}
+  GatewayServer(Routing& routing, PeerCredentials peer, kj::Own<HandshakeProgress> progress)
+      : routing_(routing), peer_(peer), progress_(kj::mv(progress)) {}
 
   kj::Promise<void> hello(HelloContext context) override;
   // Bounds and checks the arguments, waits out the uid's back-off, then answers with a fresh
@@ -64,15 +76,17 @@ class GatewayServer final : public rpc::Gateway::Server {
 
   Routing& routing_;
   PeerCredentials peer_;
+  kj::Own<HandshakeProgress> progress_;
   bool helloSeen_ = false;
 };
 
 class ChallengeServer final : public rpc::Challenge::Server {
  public:
   ChallengeServer(Routing& routing, PeerCredentials peer, rpc::AuthTranscript transcript,
-                  audit::PublicKey clientKey, AuthBackoff::Attempt attempt, kj::Duration delay)
+                  audit::PublicKey clientKey, AuthBackoff::Attempt attempt, kj::Duration delay,
+                  kj::Own<HandshakeProgress> progress)
       : routing_(routing), peer_(peer), transcript_(kj::mv(transcript)), clientKey_(clientKey),
-        attempt_(kj::mv(attempt)), delay_(delay) {}
+        attempt_(kj::mv(attempt)), delay_(delay), progress_(kj::mv(progress)) {}
 
   kj::Promise<void> authenticate(AuthenticateContext context) override;
   // One use. Verifies the client's signature of the transcript with its registered key, then
@@ -89,6 +103,7 @@ class ChallengeServer final : public rpc::Challenge::Server {
   audit::PublicKey clientKey_;
   kj::Maybe<AuthBackoff::Attempt> attempt_;  // the uid's in-flight slot, until answered
   kj::Duration delay_;
+  kj::Own<HandshakeProgress> progress_;
   bool answered_ = false;
 };
 

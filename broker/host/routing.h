@@ -61,6 +61,12 @@ struct Routing {
   // outlive its unit).
   uint64_t nextCallId = 1;
 
+  // A connection that has not authenticated this long after it was accepted is closed (and the
+  // attempt audited): an unanswered handshake must not hold a connection and its uid's
+  // in-flight slot for ever. Longer than the longest back-off (auth_backoff.h), so a client
+  // that is only slowed down still gets its answer.
+  kj::Duration handshakeTimeout = 30 * kj::SECONDS;
+
   // Shutdown (SIGTERM): once draining, new calls are refused as unit unavailable while the calls
   // already dispatched finish; main() waits for callsInFlight to reach 0 (or a deadline).
   bool draining = false;

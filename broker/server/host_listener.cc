@@ -50,11 +50,12 @@ void removeStaleSocket(const std::string& path) {
 
 class HostListener::Connection {
  public:
-  Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, uid_t uid, pid_t pid)
+  Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, PeerCredentials peer,
+             kj::Own<HandshakeProgress> progress)
       : stream_(kj::mv(stream)),
         network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
         rpc_(capnp::makeRpcServer(network_,
-                                  kj::heap<GatewayServer>(routing, PeerCredentials{uid, pid}))) {}
+                                  kj::heap<GatewayServer>(routing, peer, kj::mv(progress)))) {}
 
   kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
 
@@ -107,8 +108,20 @@ kj::Promise<void> HostListener::acceptLoop() {
     struct ucred peer;
     uint length = sizeof(peer);
     stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
-    auto connection = kj::heap<Connection>(kj::mv(stream), routing_, peer.uid, peer.pid);
-    auto done = connection->onDisconnect();
+    PeerCredentials credentials{peer.uid, peer.pid};
+    auto progress = kj::refcounted<HandshakeProgress>();
+    auto connection = kj::heap<Connection>(kj::mv(stream), routing_, credentials,
+                                           kj::addRef(*progress));
+    // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
+    // connection is then dropped, which closes it).
+    auto deadline = routing_.timer.afterDelay(routing_.handshakeTimeout)
+                        .then([this, credentials, progress = kj::mv(progress)]()
+                                  -> kj::Promise<void> {
+                          if (progress->authenticated) return kj::NEVER_DONE;
+                          refuseHandshakeTimeout(routing_, credentials);
+                          return kj::READY_NOW;
+                        });
+    auto done = connection->onDisconnect().exclusiveJoin(kj::mv(deadline));
     connections_.add(done.attach(kj::mv(connection)));
     return acceptLoop();
   });

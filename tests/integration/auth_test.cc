@@ -13,9 +13,12 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
+#include <atomic>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "capnp/host_auth.h"
 #include "sdk/host/client.h"
@@ -112,9 +115,10 @@ void expectRefused(Attempt&& attempt) {
 
 class AuthTest : public ::testing::Test {
  protected:
-  void start(const std::string& policy = probePolicy()) {
+  void start(const std::string& policy = probePolicy(), std::vector<std::string> extraArgs = {}) {
     BrokerOptions options;
     options.clients = {TEST_CLIENT, "other"};
+    options.extraArgs = kj::mv(extraArgs);
     broker_ = std::make_unique<BrokerProcess>(
         std::map<std::string, std::string>{{"probe.toml", policy}},
         std::map<std::string, std::string>{}, options);
@@ -429,6 +433,55 @@ TEST_F(AuthTest, HandshakesInFlightPerUidAreCapped) {
   }
   EXPECT_EQ(refusals("too many attempts").size(), 1u);
   expectStillServing();  // the held challenges were released with their connections
+}
+
+TEST_F(AuthTest, AHandshakeLeftUnansweredIsCutAtTheDeadlineFreeingItsSlotAndAudited) {
+  start(probePolicy(), {"--handshake-timeout-ms", "300"});
+  // An authenticated session is not subject to the deadline. (Its own thread: a thread has one
+  // event loop, and the raw connections below need this one's.)
+  std::atomic<bool> deadlinesPassed{false};
+  std::string sessionOutcome;
+  std::thread sessionThread([&]() {
+    auto session = broker_->connect();
+    while (!deadlinesPassed) usleep(10 * 1000);
+    sessionOutcome = session.unit("probe").call("echo", "still here").describe();
+  });
+
+  // A connection that sends nothing at all: airlockd closes it (the read sees end of file).
+  int silent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(silent, 0);
+  kj::AutoCloseFd silentOwned(silent);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  strncpy(address.sun_path, broker_->socket().c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(connect(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  timeval wait{30, 0};
+  ASSERT_EQ(setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)), 0);
+  char byte;
+  EXPECT_EQ(read(silent, &byte, 1), 0) << "the silent connection was not closed";
+
+  {
+    // Four hellos never answered hold every in-flight slot of this uid until the deadline
+    // releases them; then a new handshake gets through.
+    auto io = kj::setupAsyncIo();
+    std::vector<std::unique_ptr<RawConnection>> held;
+    std::vector<capnp::Response<rpc::Gateway::HelloResults>> challenges;
+    for (int i = 0; i < 4; ++i) {
+      held.push_back(std::make_unique<RawConnection>(io, broker_->socket()));
+      challenges.push_back(held.back()->hello(bytesOf(std::string(TEST_CLIENT)),
+                                              bytesOf(rpc::freshAuthNonce())));
+    }
+    for (int i = 0; i < 200 && refusals("handshake timeout").size() < 5; ++i) usleep(50 * 1000);
+  }
+  auto timeouts = refusals("handshake timeout");
+  ASSERT_EQ(timeouts.size(), 5u);
+  EXPECT_EQ(timeouts[0]["args"]["step"], "deadline");
+  EXPECT_NE(timeouts[0]["reason"].get<std::string>().find("no session within 300 ms"),
+            std::string::npos) << timeouts[0].dump();
+  usleep(400 * 1000);  // the authenticated session is now well past the deadline
+  deadlinesPassed = true;
+  sessionThread.join();
+  EXPECT_EQ(sessionOutcome, "ok");
 }
 
 TEST_F(AuthTest, AClientPinningAnotherBrokerKeyRefusesToAnswer) {
