@@ -86,7 +86,7 @@ On SIGHUP it reloads: re-reads --policies and --client-keys; a set with any erro
 whole (each error logged and audited) and the one in force stays; a good one takes effect
 between two calls, nothing dropped: calls already dispatched finish under the revision they
 started with. Units whose worker, instances or sandbox paths changed get new workers.
-On SIGTERM or SIGINT it drains, then stops: the socket is removed so no new client connects,
+On SIGTERM or SIGINT (or an admin's `airlock drain`) it drains, then stops: the socket is removed so no new client connects,
 calls on open connections are refused as "unit unavailable", calls already dispatched finish
 (waiting at most the longest call_timeout_ms plus 1 s) and get their audit records; then workers
 are killed, broker.stop is audited and a closing checkpoint signed.
@@ -356,18 +356,28 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources)
   policySet = nullptr;  // from here on the set in force is routing.policy's
 
   auto serving = listener.run().exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader));
-  auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
-  auto signal = serving.then([]() { return siginfo_t{}; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  auto byAdmin = kj::newPromiseAndFulfiller<std::string>();
+  routing.requestStop = [&fulfiller = *byAdmin.fulfiller](std::string why) {
+    if (fulfiller.isWaiting()) fulfiller.fulfill(kj::mv(why));
+  };
+  auto bySignal = [](siginfo_t info) { return std::string("signal ") + strsignal(info.si_signo); };
+  auto stop = io.unixEventPort.onSignal(SIGTERM).then(bySignal)
+                  .exclusiveJoin(io.unixEventPort.onSignal(SIGINT).then(bySignal))
+                  .exclusiveJoin(kj::mv(byAdmin.promise));
+  std::string why = serving.then([]() { return std::string("the socket stopped accepting"); })
+                        .exclusiveJoin(kj::mv(stop))
+                        .wait(io.waitScope);
+  routing.requestStop = nullptr;
   // The join above has cancelled the accept loop and the reload loop; no new client gets in and
   // the policy stays as it is from here on.
   listener.stopAccepting();
   drain(routing, io);
-  spdlog::info("stopping on {}", strsignal(signal.si_signo));
+  spdlog::info("stopping: {}", why);
 
   pools.clear();  // kills and reaps every worker
   audit::AuditRecord stopRecord;
   stopRecord.event = "broker.stop";
-  stopRecord.reason = std::string("signal ") + strsignal(signal.si_signo);
+  stopRecord.reason = why;
   auditLog->append(stopRecord);
   auditLog->close();  // the closing checkpoint, then fdatasync
   return 0;

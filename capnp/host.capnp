@@ -53,6 +53,9 @@ interface Admin {
   status @1 () -> (json :Text);
   # What airlockd is running: revision, units, instances, pids, restarts, calls in flight,
   # limits. One JSON object, described in docs/cli.md under `airlock status`.
+  drain @2 () -> (callsInFlight :UInt64);
+  # Starts what SIGTERM does: stop accepting, refuse new calls, let the calls in flight finish,
+  # then stop. Answers at once, with how many calls are still in flight.
 }
 
 interface Unit {

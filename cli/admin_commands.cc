@@ -46,6 +46,24 @@ Exit status: 0 on success; 2 on a usage error, or if airlockd cannot be reached 
 client.
 )";
 
+const char DRAIN_USAGE[] = R"(usage: airlock drain --socket PATH --key NAME.key --broker-key broker.pub
+
+Asks the airlockd listening on PATH to drain and stop, as SIGTERM does: it stops accepting
+connections, refuses new calls as "unit unavailable", lets the calls in flight finish (at most
+the longest call_timeout_ms plus 1 s), then stops its workers and writes broker.stop, whose
+reason names you. Prints how many calls were in flight when it started. Only a client listed in
+the policy's [broker] admins may ask; the request is audited either way (event admin).
+
+options:
+  --socket PATH        airlockd's host socket                                      (required)
+  --key FILE           this client's secret key, NAME.key; NAME must be an admin   (required)
+  --broker-key FILE    airlockd's public key (broker.pub) to accept                (required)
+  --help               this text
+
+Exit status: 0 once airlockd has started draining; 2 on a usage error, or if airlockd cannot be
+reached or refuses the client.
+)";
+
 struct AdminOptions {
   std::string socket, key, brokerKey;
   bool json = false;
@@ -139,6 +157,17 @@ int statusMain(int argc, char** argv) {
     } else {
       printStatusTable(nlohmann::json::parse(json));
     }
+    return 0;
+  });
+}
+
+int drainMain(int argc, char** argv) {
+  AdminOptions options;
+  int early = parseAdminOptions(argc, argv, DRAIN_USAGE, false, options);
+  if (early >= 0) return early;
+  return withAdminClient("drain", options, [](airlock::Client& client) {
+    printf("draining: %llu call(s) in flight\n",
+           static_cast<unsigned long long>(client.drain()));
     return 0;
   });
 }

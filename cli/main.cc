@@ -31,6 +31,7 @@ commands:
   call            call a unit's method through a running airlockd
   reload          make a running airlockd re-read its policies and client keys (admins)
   status          what a running airlockd is running: units, pids, calls in flight (admins)
+  drain           make a running airlockd finish its calls and stop, as SIGTERM does (admins)
   keygen          make the broker's key pair, or a host client's (--client NAME)
   audit verify    check an audit log's chain, signatures and anchor
   audit query     print the records that match filters, as JSON Lines or a table
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "call") return callMain(argc - 1, argv + 1);
   if (command == "reload") return reloadMain(argc - 1, argv + 1);
   if (command == "status") return statusMain(argc - 1, argv + 1);
+  if (command == "drain") return drainMain(argc - 1, argv + 1);
   if (command == "keygen") return keygenMain(argc - 1, argv + 1);
   if (command == "doctor") return doctorMain(argc - 1, argv + 1);
   if (command == "audit" && sub == "verify") return auditVerifyMain(argc - 2, argv + 2);

@@ -53,6 +53,14 @@ kj::Promise<void> AdminServer::status(StatusContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> AdminServer::drain(DrainContext context) {
+  authorizeAdmin(routing_, caller_, "drain");
+  KJ_REQUIRE(routing_.requestStop != nullptr, "airlockd is already stopping");
+  routing_.requestStop("drain asked by " + caller_.audit());
+  context.getResults().setCallsInFlight(routing_.callsInFlight);
+  return kj::READY_NOW;
+}
+
 std::string statusJson(const Routing& routing) {
   const PolicySet& policy = *routing.policy;
   nlohmann::ordered_json status;

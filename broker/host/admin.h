@@ -1,6 +1,6 @@
 #pragma once
 // Admin operations on a live airlockd, for the clients the policy's [broker] admins lists: reload
-// the policy (as SIGHUP does) and report status. Every request, allowed or not, is one `admin`
+// the policy (as SIGHUP does), report status, and drain then stop (as SIGTERM does). Every request, allowed or not, is one `admin`
 // audit record. Event-loop thread only.
 
 #include <airlock/capnp/host.capnp.h>
@@ -16,6 +16,7 @@ class AdminServer final : public rpc::Admin::Server {
 
   kj::Promise<void> reload(ReloadContext context) override;
   kj::Promise<void> status(StatusContext context) override;
+  kj::Promise<void> drain(DrainContext context) override;
 
  private:
   Routing& routing_;

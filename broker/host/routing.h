@@ -7,6 +7,7 @@
 #include <kj/async-io.h>
 #include <kj/memory.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,9 @@ struct Routing {
   uint64_t callsInFlight = 0;
 
   Reloader* reloader = nullptr;  // for an admin's reload request; set by main()
+  // For an admin's drain request: starts the same drain-then-stop as SIGTERM, with `why` as the
+  // broker.stop record's reason. Set by main() while it serves.
+  std::function<void(std::string why)> requestStop = nullptr;
 
   std::shared_ptr<UnitPool> pool(const std::string& unit);  // null: no such unit
   std::string newCallId();  // "c-<n>", unique for this broker run

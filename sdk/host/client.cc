@@ -163,6 +163,11 @@ Client::Reloaded Client::reload() {
   return reloaded;
 }
 
+uint64_t Client::drain() {
+  auto& io = connection_->io;
+  return connection_->admin().drainRequest().send().wait(io.waitScope).getCallsInFlight();
+}
+
 std::string Client::status() {
   auto& io = connection_->io;
   return connection_->admin().statusRequest().send().wait(io.waitScope).getJson();

@@ -95,6 +95,7 @@ class Client {
   };
   Reloaded reload();     // re-read policies and client keys, as SIGHUP does
   std::string status();  // one JSON object (docs/cli.md, `airlock status`)
+  uint64_t drain();      // drain then stop, as SIGTERM does; returns the calls still in flight
 
  private:
   friend class UnitRef;

@@ -294,9 +294,40 @@ TEST_F(AdminTest, AClientNotListedAsAdminIsRefusedAndAudited) {
       << refused.output;
   auto status = airlock("status", TEST_CLIENT);
   EXPECT_EQ(status.exitCode, 2) << status.output;
+  auto drain = airlock("drain", TEST_CLIENT);
+  EXPECT_EQ(drain.exitCode, 2) << drain.output;
   auto denied = broker_->auditRecords({{"event", "admin"}, {"decision", "deny"}});
-  EXPECT_EQ(denied.size(), 2u);
+  EXPECT_EQ(denied.size(), 3u);
+  EXPECT_TRUE(call("probe", "echo").ok()) << "a refused drain stops nothing";
   EXPECT_TRUE(broker_->auditRecords({{"event", "policy.reload"}}).empty());
+}
+
+TEST_F(AdminTest, AnAdminDrainLetsTheCallInFlightFinishThenStopsTheBroker) {
+  writePolicy("probe.toml", probePolicy(R"(["echo", "sleep"])"));
+  ASSERT_EQ(airlock("reload", "ops").exitCode, 0);
+  std::string slow;
+  std::thread caller([&]() {
+    slow = broker_->connect().unit("probe").call("sleep", "600").describe();
+  });
+  bool running = false;
+  for (int i = 0; i < 1000 && !running; ++i) {
+    running = broker_->log().find("sleeping 600") != std::string::npos;
+    if (!running) usleep(10 * 1000);
+  }
+  ASSERT_TRUE(running) << broker_->log();
+  auto drained = airlock("drain", "ops");
+  EXPECT_EQ(drained.exitCode, 0) << drained.output;
+  EXPECT_NE(drained.output.find("draining: 1 call(s) in flight"), std::string::npos)
+      << drained.output;
+  caller.join();
+  EXPECT_EQ(slow, "ok") << "the call in flight finishes";
+  auto stopped = broker_->waitForRecord({{"event", "broker.stop"}});
+  ASSERT_FALSE(stopped.is_null()) << broker_->log();
+  EXPECT_EQ(stopped["reason"], "drain asked by client:ops,uid:" + std::to_string(getuid()));
+  EXPECT_EQ(broker_->stop(), 0);
+  auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
+                              "--key", broker_->brokerPublicKey()});
+  EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 
 TEST_F(AdminTest, StatusShowsTheRevisionUnitsAndTheirWorkers) {
