@@ -140,6 +140,7 @@ void printJson(const policy::Explanation& e, const std::string& revision) {
   out["rule"] = e.decision.ruleId;
   out["where"] = e.decision.rule == nullptr ? "" : fileLine(*e.decision.rule);
   out["reason"] = e.decision.reason;
+  out["justification"] = e.decision.rule == nullptr ? "" : e.decision.rule->justification;
   out["policy_rev"] = revision;
   out["lost"] = nlohmann::ordered_json::array();
   for (const policy::RuleMatch& m : e.lost) {
@@ -155,8 +156,11 @@ void printJson(const policy::Explanation& e, const std::string& revision) {
 void printText(const policy::Explanation& e, const std::string& revision) {
   std::cout << (e.decision.allowed() ? "allow" : "deny") << ": " << e.request << "\n"
             << "  rule:   " << e.decision.ruleId << " " << whereOf(e.decision.rule) << "\n"
-            << "  reason: " << e.decision.reason << "\n"
-            << "  policy: revision " << revision << "\n";
+            << "  reason: " << e.decision.reason << "\n";
+  if (e.decision.rule != nullptr && !e.decision.rule->justification.empty()) {
+    std::cout << "  justification: " << e.decision.rule->justification << "\n";
+  }
+  std::cout << "  policy: revision " << revision << "\n";
   if (e.lost.empty()) return;
   std::cout << "  matched and lost:\n";
   for (const policy::RuleMatch& m : e.lost) {

@@ -76,8 +76,6 @@ std::optional<PathPattern> PathPattern::parse(std::string_view text, std::string
                                                                      : SegmentKind::LITERAL;
     out.segments_.push_back(Segment{kind, std::string(segment)});
   }
-  // TODO(security): "/**" grants the whole filesystem to the rule's modes. v1 accepts it (the
-  // loader warns); a later format version should require an explicit justification key.
 
   out.exact_ = true;
   for (const Segment& s : out.segments_) out.exact_ = out.exact_ && s.kind == SegmentKind::LITERAL;

@@ -38,7 +38,7 @@ class PathPattern {
   // before the first wildcard wins.
 
   bool isExact() const { return exact_; }  // no wildcard at all
-  bool matchesEverything() const;          // "/**" (see the TODO(security) in parse)
+  bool matchesEverything() const;          // "/**": a dangerous allowance (dangerous.h)
 
  private:
   enum class SegmentKind : uint8_t { LITERAL, GLOB, ANY_SEGMENTS };

@@ -85,6 +85,9 @@ struct Rule {
   // SECRETS_GET
   std::vector<std::string> secretNames;  // exact names; never empty
 
+  std::string justification;  // why the rule is needed; required for a dangerous allowance
+                              // (dangerous.h). Not part of the revision: it explains, not decides
+
   std::string describe() const;  // `rule "id" (file:line)`
 };
 

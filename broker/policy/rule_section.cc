@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 
+#include "broker/policy/dangerous.h"
 #include "broker/policy/decide.h"
 #include "broker/policy/expand_defines.h"
 #include "capnp/host_auth.h"
@@ -12,8 +13,12 @@ namespace airlock::policy::_ {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> RULE_KEYS = {
-    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method", "name"};
+constexpr std::array<std::string_view, 10> RULE_KEYS = {
+    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method", "name",
+    "justification"};
+
+// A justification is a reviewer's sentence or two, not a document.
+constexpr size_t MAX_JUSTIFICATION_BYTES = 2000;
 
 // The keys each operation's rules take (besides id and allow/deny).
 std::span<const std::string_view> keysOf(Operation op) {
@@ -102,10 +107,6 @@ void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
     if (expanded) pattern = PathPattern::parse(*expanded, error);
     if (pattern) {
       rule.path = std::move(*pattern);
-      if (rule.path.matchesEverything()) {
-        r.diag.warning(regionOf(r.table, "path"),
-                       r.context + ": path \"/**\" grants the whole file system for modes listed");
-      }
     } else {
       std::string shown = "\"" + *text + "\"";
       if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
@@ -229,6 +230,29 @@ void readOperation(RuleReader& r, const LoadOptions& options, Rule& rule) {
   rejectKeysOfOthers(r, rule.operation);
 }
 
+// A dangerous allowance (dangerous.h) must carry a justification; any rule may.
+void readJustification(RuleReader& r, Rule& rule) {
+  std::optional<std::string> text =
+      readString(r.table, "justification", r.context, Presence::OPTIONAL, r.diag);
+  if (text) {
+    if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+      r.error(regionOf(r.table, "justification"), "justification must say why, not be empty");
+      return;
+    }
+    if (text->size() > MAX_JUSTIFICATION_BYTES) {
+      r.error(regionOf(r.table, "justification"),
+              "justification longer than " + std::to_string(MAX_JUSTIFICATION_BYTES) + " bytes");
+      return;
+    }
+    rule.justification = *text;
+  }
+  std::string danger = dangerousAllowance(rule);
+  if (!danger.empty() && rule.justification.empty()) {
+    r.error(r.table.source(), danger + ": a dangerous allowance needs justification = \"...\" "
+                              "saying why (the security team's review; see docs/policy.md)");
+  }
+}
+
 // Reads the id; returns the context string for messages.
 std::string readId(const toml::table& table, size_t index, Diagnostics& diag, Rule& rule) {
   std::string fallback = "rule #" + std::to_string(index);
@@ -283,6 +307,7 @@ void readRules(const toml::node* node, const LoadOptions& options, Diagnostics& 
     size_t beforeEffect = diag.errorCount();
     readEffect(r, rule);
     if (diag.errorCount() == beforeEffect) readOperation(r, options, rule);
+    if (diag.errorCount() == errorsBefore) readJustification(r, rule);
     if (diag.errorCount() == errorsBefore) unit.rules.push_back(std::move(rule));
   }
 }

@@ -358,16 +358,45 @@ mode = ["read"]
             }));
 }
 
-TEST_F(LoaderTest, AWholeFilesystemGrantIsAcceptedWithAWarning) {
-  LoadResult r = loadText(
-      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[[rule]]\nid = \"all\"\n"
-      "allow = \"fs.open\"\npath = \"/**\"\nmode = [\"read\"]\n"
-      // A caller, so the only warning is the one under test (not "no host can call it").
-      "[[rule]]\nid = \"c\"\nallow = \"call\"\ncaller = [\"web\"]\nmethod = [\"*\"]\n");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(described(r.warnings, dir_),
-            (std::vector<std::string>{"D/policies/unit.toml:7:8: rule \"all\": path \"/**\" grants "
-                                      "the whole file system for modes listed"}));
+TEST_F(LoaderTest, AWholeFilesystemGrantNeedsAJustification) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  const std::string rule = "[[rule]]\nid = \"all\"\nallow = \"fs.open\"\npath = \"/**\"\n"
+                           "mode = [\"read\"]\n";
+  EXPECT_EQ(errorsOf(loadText(head + rule)),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:1: rule \"all\": grants the whole file system (path "
+                "\"/**\"): a dangerous allowance needs justification = \"...\" saying why (the "
+                "security team's review; see docs/policy.md)"}));
+  LoadResult justified =
+      loadText(head + rule + "justification = \"the indexer reads every file; ticket SEC-12\"\n");
+  ASSERT_TRUE(justified.ok()) << ::testing::PrintToString(errorsOf(justified));
+  EXPECT_EQ(justified.units[0].rules[0].justification,
+            "the indexer reads every file; ticket SEC-12");
+  EXPECT_EQ(errorsOf(loadText(head + rule + "justification = \"  \"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:9:17: rule \"all\": justification "
+                                      "must say why, not be empty"}));
+}
+
+TEST_F(LoaderTest, WriteAccessUnderASystemDirectoryNeedsAJustificationButReadAndDataDoNot) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto fsRule = [](const std::string& path, const std::string& modes,
+                   const std::string& effect = "allow") {
+    return "[[rule]]\nid = \"r\"\n" + effect + " = \"fs.open\"\npath = \"" + path +
+           "\"\nmode = [" + modes + "]\n";
+  };
+  auto errors = errorsOf(loadText(head + fsRule("/etc/app/*.conf", "\"write\"")));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("grants write access under /etc, a system directory"),
+            std::string::npos) << errors[0];
+  errors = errorsOf(loadText(head + fsRule("/*", "\"create\"")));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("grants write access at the file system root"), std::string::npos)
+      << errors[0];
+  // Not dangerous: reading a system file, writing data, denying.
+  EXPECT_TRUE(loadText(head + fsRule("/etc/app/*.conf", "\"read\"")).ok());
+  EXPECT_TRUE(loadText(head + fsRule("/srv/out/**", "\"write\", \"create\"")).ok());
+  EXPECT_TRUE(loadText(head + fsRule("/etcetera/**", "\"write\"")).ok());
+  EXPECT_TRUE(loadText(head + fsRule("/usr/**", "\"write\"", "deny")).ok());
 }
 
 TEST_F(LoaderTest, TheWorkerMustExistAndBeExecutable) {
