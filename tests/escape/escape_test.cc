@@ -32,7 +32,13 @@
 namespace airlock::sandbox {
 namespace {
 
-const std::string PROBE = std::string(AIRLOCK_BIN_DIR) + "/test-escape_probe";
+// The attack program. run_unprivileged.sh points this at a copy an unprivileged user can reach
+// (the build tree may not be).
+std::string probePath() {
+  const char* copy = getenv("AIRLOCK_ESCAPE_PROBE");
+  return copy != nullptr ? copy : std::string(AIRLOCK_BIN_DIR) + "/test-escape_probe";
+}
+const std::string PROBE = probePath();
 constexpr const char* CANARY = "TOP-SECRET-CANARY";
 
 bool isRoot() { return geteuid() == 0; }
