@@ -9,13 +9,18 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include "broker/policy/policy_loader.h"
+#include "broker/supervisor/unit_sandbox.h"
+#include "cli/policy_args.h"
 #include "sandbox/launcher.h"
 
 namespace {
 
-const char USAGE[] = R"(usage: airlock sandbox run [--ro-bind PATH]... [--setenv KEY=VALUE]... -- PROG [ARGS]
+const char USAGE[] = R"(usage: airlock sandbox run [--policy PATH [--unit NAME] [--define NAME=VALUE]...]
+                          [--ro-bind PATH]... [--setenv KEY=VALUE]... -- PROG [ARGS]
 
 Runs PROG inside the sandbox airlock gives a unit's worker: new user, PID, mount, network, IPC,
 UTS and cgroup namespaces, as uid/gid 1000 (host nobody, or you); a minimal read-only root holding
@@ -24,7 +29,15 @@ PROG, the shared libraries and /dev/{null,zero,urandom}; no capabilities; no_new
 seccomp allowlist. PROG's stdout and stderr are this command's; it gets no other fds and an empty
 environment.
 
+With --policy, PROG runs in exactly the sandbox airlockd gives that unit's worker: the unit's
+[sandbox] read_only_paths and its environment (AIRLOCK_UNIT=NAME) as well; --ro-bind and
+--setenv then add to it. This is how to try a policy by hand, or attack it.
+
 options:
+  --policy PATH         a policy file, or a policy directory as airlockd --policies loads it;
+                        any error in it is printed (file:line:col) and nothing runs (exit 2)
+  --unit NAME           the unit whose sandbox to use; needed when PATH has several units
+  --define NAME=VALUE   value for ${NAME} in the policy's paths, as airlockd --define
   --ro-bind PATH        make host PATH visible read-only at the same path (repeatable)
   --setenv KEY=VALUE    add KEY=VALUE to the (otherwise empty) environment (repeatable)
   --help                this text
@@ -33,8 +46,33 @@ PROG is looked up in $PATH if it has no '/'. Exit status: PROG's own; 128+N if i
 signal N (named on stderr); 159 (128+SIGSYS) if the sandbox stopped it for a refused syscall,
 which stderr names with its registers (refused syscall ptrace(0x10, ...)); 125 if the
 sandbox could not be set up (the failed step is named on stderr; `airlock doctor` says what this
-kernel offers).
+kernel offers); 2 on a usage error or a policy that does not load.
 )";
+
+// The unit `name` of the policy at `path` (or its only unit when `name` is empty). Prints why
+// and returns null if there is none.
+std::optional<airlock::policy::UnitPolicy> loadUnit(const std::string& path,
+                                                     const std::string& name,
+                                                     const airlock::policy::LoadOptions& load) {
+  auto loaded = airlock::cli::loadPolicyPath(path, load);
+  for (auto& error : loaded.errors) fprintf(stderr, "%s\n", error.describe().c_str());
+  if (!loaded.ok()) {
+    fprintf(stderr, "airlock sandbox run: %zu error(s) in %s; not running anything\n",
+            loaded.errors.size(), path.c_str());
+    return std::nullopt;
+  }
+  if (name.empty()) {
+    if (loaded.units.size() == 1) return loaded.units[0];
+    fprintf(stderr, "airlock sandbox run: %s has %zu units; say which with --unit NAME\n",
+            path.c_str(), loaded.units.size());
+    return std::nullopt;
+  }
+  for (auto& unit : loaded.units) {
+    if (unit.name == name) return unit;
+  }
+  fprintf(stderr, "airlock sandbox run: no unit \"%s\" in %s\n", name.c_str(), path.c_str());
+  return std::nullopt;
+}
 
 std::string resolveProgram(const std::string& name) {
   std::string candidate = name;
@@ -61,22 +99,38 @@ std::string resolveProgram(const std::string& name) {
 }  // namespace
 
 int sandboxRunMain(int argc, char** argv) {
-  airlock::sandbox::SandboxSpec spec;
+  airlock::sandbox::SandboxSpec extra;  // what the options add to the unit's (or the default) sandbox
+  std::string policyPath, unitName;
+  airlock::policy::LoadOptions load;
+  load.workerCheck = airlock::policy::LoadOptions::WorkerCheck::SKIP;  // PROG replaces the worker
   int i = 1;
   for (; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       fputs(USAGE, stdout);
       return 0;
+    } else if (arg == "--policy" && i + 1 < argc) {
+      policyPath = argv[++i];
+    } else if (arg == "--unit" && i + 1 < argc) {
+      unitName = argv[++i];
+    } else if (arg == "--define" && i + 1 < argc) {
+      std::string definition = argv[++i];
+      auto eq = definition.find('=');
+      if (eq == std::string::npos || !airlock::policy::isDefineName(definition.substr(0, eq))) {
+        fprintf(stderr, "airlock sandbox run: --define needs NAME=VALUE, got \"%s\"\n",
+                definition.c_str());
+        return 2;
+      }
+      load.defines[definition.substr(0, eq)] = definition.substr(eq + 1);
     } else if (arg == "--ro-bind" && i + 1 < argc) {
-      spec.readOnlyPaths.push_back(argv[++i]);
+      extra.readOnlyPaths.push_back(argv[++i]);
     } else if (arg == "--setenv" && i + 1 < argc) {
       std::string kv = argv[++i];
       if (kv.find('=') == std::string::npos || kv[0] == '=') {
         fprintf(stderr, "airlock sandbox run: --setenv needs KEY=VALUE, got \"%s\"\n", kv.c_str());
         return 2;
       }
-      spec.env.push_back(kv);
+      extra.env.push_back(kv);
     } else if (arg == "--") {
       ++i;
       break;
@@ -89,6 +143,19 @@ int sandboxRunMain(int argc, char** argv) {
     fprintf(stderr, "airlock sandbox run: no program given\n%s", USAGE);
     return 2;
   }
+  if (policyPath.empty() && (!unitName.empty() || !load.defines.empty())) {
+    fprintf(stderr, "airlock sandbox run: --unit and --define need --policy\n");
+    return 2;
+  }
+  airlock::sandbox::SandboxSpec spec;
+  if (!policyPath.empty()) {
+    auto unit = loadUnit(policyPath, unitName, load);
+    if (!unit) return 2;
+    spec = airlock::broker::sandboxSpecFor(*unit);
+  }
+  spec.readOnlyPaths.insert(spec.readOnlyPaths.end(), extra.readOnlyPaths.begin(),
+                            extra.readOnlyPaths.end());
+  spec.env.insert(spec.env.end(), extra.env.begin(), extra.env.end());
   spec.program = resolveProgram(argv[i]);
   if (spec.program.empty()) {
     fprintf(stderr, "airlock sandbox run: cannot find program \"%s\"\n", argv[i]);

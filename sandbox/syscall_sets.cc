@@ -35,6 +35,12 @@ constexpr SyscallEntry BASIC_IO[] = {
     {"statx", A::ALLOW},      {"fstatfs", A::ALLOW},    {"ftruncate", A::ALLOW},
     {"fsync", A::ALLOW},      {"fdatasync", A::ALLOW},  {"getdents64", A::ALLOW},
     {"close_range", A::ALLOW},
+    // Page-cache advice on an fd the worker holds (cat, cp and libraries reading a file the broker
+    // passed use it); it changes no data and reaches nothing else.
+    {"fadvise64", A::ALLOW},
+    // Bytes from one held fd to another without a user-space copy (cat, std::filesystem's
+    // copy_file): what read + write could do anyway.
+    {"copy_file_range", A::ALLOW}, {"sendfile", A::ALLOW},
     {"ioctl", A::ALLOW_IF_ARG_IN, 1, SAFE_IOCTLS},
 };
 

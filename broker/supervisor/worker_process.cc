@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/supervisor/fd_refusing_stream.h"
+#include "broker/supervisor/unit_sandbox.h"
 
 namespace airlock::broker {
 
@@ -32,13 +33,7 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
   KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC), "worker output pipe");
   kj::AutoCloseFd outputRead(pipeFds[0]), outputWrite(pipeFds[1]);
 
-  sandbox::SandboxSpec spec;
-  spec.program = unit.workerPath;
-  spec.readOnlyPaths = unit.readOnlyPaths;
-  spec.env = {"AIRLOCK_UNIT=" + unit.name};
-  // Policies cannot weaken the sandbox yet: Landlock is required and the limits are the
-  // defaults. TODO(security): policy keys for limits and an explicit `unsafe_` best-effort.
-  spec.landlock = sandbox::Strictness::REQUIRED;
+  sandbox::SandboxSpec spec = sandboxSpecFor(unit);
   sandbox::ChildFds fds;
   fds.channel = workerEnd.get();
   fds.stdoutFd = outputWrite.get();

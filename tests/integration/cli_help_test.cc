@@ -21,6 +21,7 @@ TEST(CliHelp, AdminAndPolicyDiffHelpIsInTheDocsVerbatim) {
   std::string docs = cliDocs();
   for (auto command : {std::vector<std::string>{"reload"}, std::vector<std::string>{"status"},
                        std::vector<std::string>{"drain"},
+                       std::vector<std::string>{"sandbox", "run"},
                        std::vector<std::string>{"policy", "diff"}}) {
     std::vector<std::string> argv = {binDir() + "/airlock"};
     argv.insert(argv.end(), command.begin(), command.end());

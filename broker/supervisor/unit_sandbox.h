@@ -1,0 +1,15 @@
+#pragma once
+// The sandbox a unit's worker runs in, derived from its policy in one place: airlockd spawns
+// workers with it and `airlock sandbox run --policy` runs a program in it, so what the security
+// team tries is what the worker gets.
+
+#include "broker/policy/policy.h"
+#include "sandbox/launcher.h"
+
+namespace airlock::broker {
+
+// `unit`'s worker program with its sandbox: read-only paths, environment (AIRLOCK_UNIT), Landlock
+// required, the default limits.
+sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit);
+
+}  // namespace airlock::broker
