@@ -13,9 +13,9 @@ std::string ExitStatus::describe() const {
   const char* abbrev = sigabbrev_np(signal);
   std::string text = "killed by ";
   text += abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-  // Refusals of native syscalls are named above; only the filter's bad-arch action kills with
-  // SIGSYS (the worker is PID 1 of its namespace, so it cannot SIGSYS itself).
-  if (signal == SIGSYS) text += " (seccomp: a foreign-architecture syscall, i386 or x32)";
+  // Every refusal, foreign-architecture ones included, is named above. A SIGSYS here means the
+  // refusal could not be read (the listener gone), and a seccomp kill is still the likely cause.
+  if (signal == SIGSYS) text += " (seccomp)";
   return text;
 }
 

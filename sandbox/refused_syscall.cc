@@ -16,8 +16,29 @@
 
 namespace airlock::sandbox {
 
+namespace _ {
+namespace {
+
+// x32 calls enter through the x86_64 entry with this bit set in the number.
+constexpr int X32_SYSCALL_BIT = 0x40000000;
+
+// The ABI a syscall came in through, when it is not the native one: "i386", "x32", or the
+// audit arch number.
+std::string foreignAbi(uint32_t arch, int nr) {
+  if (arch == SCMP_ARCH_X86_64) return (nr & X32_SYSCALL_BIT) ? "x32" : "";
+  if (arch == SCMP_ARCH_X86) return "i386";
+  char hex[16];
+  snprintf(hex, sizeof(hex), "0x%x", arch);
+  return std::string("audit arch ") + hex;
+}
+
+}  // namespace
+}  // namespace _
+
 std::string RefusedSyscall::describe() const {
-  char* resolved = seccomp_syscall_resolve_num_arch(arch, nr);
+  std::string abi = _::foreignAbi(arch, nr);
+  char* resolved = abi == "x32" ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_X32, nr)
+                                : seccomp_syscall_resolve_num_arch(arch, nr);
   std::string name = resolved != nullptr ? resolved : "syscall_" + std::to_string(nr);
   free(resolved);
   std::string text = name + "(";
@@ -27,6 +48,9 @@ std::string RefusedSyscall::describe() const {
     text += hex;
   }
   text += ")";
+  if (!abi.empty()) {
+    return text + " [" + abi + " ABI: every syscall through a foreign architecture is refused]";
+  }
   for (auto& forbidden : forbiddenSyscalls()) {
     if (name == forbidden.name) {
       text += std::string(" [always refused: ") + forbidden.reason + "]";

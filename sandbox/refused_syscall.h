@@ -19,6 +19,8 @@ struct RefusedSyscall {
   std::string describe() const;
   // e.g. "ptrace(0x10, 0x1, 0x0, 0x0, 0x0, 0x0) [always refused: inspects and controls other
   // processes]" or "socket(0x2, 0x1, 0x0, ...)"; an unknown number shows as "syscall_512(...)".
+  // A call through the i386 or x32 ABI is named from that ABI's table and marked, e.g.
+  // "creat(0x...) [i386 ABI: every syscall through a foreign architecture is refused]".
 };
 
 kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd);

@@ -102,9 +102,11 @@ std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
 
 SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames) {
   _::Context context(_::PLACEHOLDER_DEFAULT);
-  // The default bad-arch action is KILL_THREAD: a worker thread making an i386 `int 0x80` call
-  // would die while the rest ran on. Kill the process instead (DESIGN: measured on 6.18).
-  int rc = seccomp_attr_set(context.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  // A foreign-architecture syscall (i386 `int 0x80`, or the x32 ABI, which libseccomp's x86_64
+  // filter sends to the bad-arch action) goes to the supervisor like any other refusal, so it is
+  // named and the whole process killed. (libseccomp's own default, KILL_THREAD, would let the
+  // rest of the worker run on.)
+  int rc = seccomp_attr_set(context.ctx, SCMP_FLTATR_ACT_BADARCH, _::PLACEHOLDER_DEFAULT);
   KJ_REQUIRE(rc == 0, "seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH) failed", strerror(-rc));
   for (const char* name : groupNames) {
     KJ_IF_MAYBE(group, findSyscallGroup(name)) {
