@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include "audit/anchor_delivery.h"
 #include "audit/group_commit.h"
 
 #include <fcntl.h>
@@ -196,6 +197,9 @@ AuditLog::AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence,
     anchorLength_ = _::fileSize(anchor.get(), anchorPath_);
     anchorFd_ = kj::mv(anchor);
   }
+  if (!options.anchorCommand.empty()) {
+    anchorDelivery_ = kj::heap<AnchorDelivery>(options.anchorCommand, options.anchorCommandDeadline);
+  }
 }
 
 AuditLog::~AuditLog() noexcept(false) {
@@ -318,6 +322,10 @@ bool AuditLog::rotate() {
 }
 
 bool AuditLog::append(const AuditRecord& r) {
+  return appendRecord(r, Covering::COUNTS_TOWARD_CHECKPOINT);
+}
+
+bool AuditLog::appendRecord(const AuditRecord& r, Covering covering) {
   if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
     fail("fdatasync (group commit)", committer_->failedErrno());
   }
@@ -346,7 +354,7 @@ bool AuditLog::append(const AuditRecord& r) {
     return false;
   }
   if (syncMode_ == SyncMode::ALWAYS) dirty_ = false;
-  ++recordsSinceCheckpoint_;
+  if (covering == Covering::COUNTS_TOWARD_CHECKPOINT) ++recordsSinceCheckpoint_;
   // A failed checkpoint is logged and retried at the next trigger; the record itself stands.
   if (key_ != nullptr && recordsSinceCheckpoint_ >= checkpointEveryRecords_) checkpoint();
   if (listener_ != nullptr) listener_->appended();
@@ -377,6 +385,7 @@ bool AuditLog::writeCheckpoint(bool closing) {
   std::string line = j.dump();
   if (!writeLine(line)) return false;
   recordsSinceCheckpoint_ = 0;
+  KJ_IF_MAYBE(delivery, anchorDelivery_) { (*delivery)->submit(line); }
   bool anchored = appendToAnchor(line);
   if (syncMode_ == SyncMode::ALWAYS) return sync() && anchored;
   return anchored;
@@ -412,11 +421,61 @@ bool AuditLog::sync() {
 }
 
 void AuditLog::close() {
+  recordAnchorFailures();  // before the closing checkpoint, which must be the last line
   if (key_ != nullptr && !failed_) writeCheckpoint(true);
+  stopAnchorDelivery();
   // Stop the committer (it syncs what it has pending), then sync here so a failure is seen.
   committerOwned_ = nullptr;
   committer_ = nullptr;
   sync();
+}
+
+kj::Maybe<int> AuditLog::anchorFailuresFd() const {
+  KJ_IF_MAYBE(delivery, anchorDelivery_) { return (*delivery)->failuresReadyFd(); }
+  return nullptr;
+}
+
+void AuditLog::recordAnchorFailures() {
+  KJ_IF_MAYBE(delivery, anchorDelivery_) {
+    for (auto& failure : (*delivery)->takeFailures()) {
+      char outcome[160];
+      describeAnchorOutcome(failure.outcome, (*delivery)->deadline(), outcome, sizeof(outcome));
+      KJ_LOG(ERROR, "the anchor command did not take the checkpoints; they stay in the audit log "
+             "and are handed to its next run (see docs/audit.md, anchor command)", outcome,
+             failure.firstSeq, failure.lastSeq, failure.droppedCheckpoints);
+      AuditRecord record;
+      record.event = ANCHOR_FAILED_EVENT;
+      record.args["first_seq"] = failure.firstSeq;
+      record.args["last_seq"] = failure.lastSeq;
+      record.args["checkpoints"] = failure.checkpoints;
+      auto& o = failure.outcome;
+      if (o.kind == AnchorOutcome::Kind::EXITED) record.args["exit_status"] = o.status;
+      if (o.kind == AnchorOutcome::Kind::SIGNALLED || o.kind == AnchorOutcome::Kind::TIMED_OUT) {
+        const char* name = sigabbrev_np(o.status);
+        record.args["signal"] = name != nullptr ? std::string("SIG") + name : std::to_string(o.status);
+      }
+      record.args["timed_out"] = o.kind == AnchorOutcome::Kind::TIMED_OUT;
+      record.args["bytes_offered"] = o.bytesOffered;
+      record.args["bytes_written"] = o.bytesWritten;
+      if (failure.droppedCheckpoints > 0) record.args["dropped"] = failure.droppedCheckpoints;
+      record.result = outcome;
+      appendRecord(record, Covering::BY_A_LATER_CHECKPOINT);
+    }
+  }
+}
+
+void AuditLog::stopAnchorDelivery() {
+  KJ_IF_MAYBE(delivery, anchorDelivery_) {
+    (*delivery)->finish();
+    // Too late for a record: the closing checkpoint is the log's last line.
+    for (auto& failure : (*delivery)->takeFailures()) {
+      char outcome[160];
+      describeAnchorOutcome(failure.outcome, (*delivery)->deadline(), outcome, sizeof(outcome));
+      KJ_LOG(ERROR, "the anchor command did not take the closing checkpoints; the anchor lacks "
+             "them and `airlock audit verify --anchor` will say so", outcome, failure.firstSeq,
+             failure.lastSeq);
+    }
+  }
 }
 
 }  // namespace airlock::audit

@@ -18,11 +18,13 @@
 // (see chain.h). With a signing key, a checkpoint record signed with it is written after every
 // `checkpointEveryRecords` records, when checkpoint() is called (AuditTimers does, every
 // --checkpoint-ms) and, marked closing, by close(). Each checkpoint is also appended to the
-// anchor file, if any.
+// anchor file, if any, and handed to the anchor command, if any (anchor_delivery.h), whose
+// failed runs come back through recordAnchorFailures() as `anchor.failed` records.
 //
 // Threading: owned by the broker's main(); every member is called from the broker's single
-// event-loop thread only (AuditTimers runs on that loop too). Nothing here is thread-safe, and
-// nothing needs to be: there is no flusher thread.
+// event-loop thread only (AuditTimers and AnchorFailureWatch run on that loop too). Nothing here
+// is thread-safe. The two threads it may own (group commit, anchor delivery) only borrow fds or
+// take copies of checkpoint lines.
 
 #include <kj/io.h>
 #include <kj/memory.h>
@@ -37,7 +39,13 @@
 
 namespace airlock::audit {
 
+class AnchorDelivery;
 class GroupCommitThread;
+
+// How long one run of the anchor command may take before it is killed: an ssh to a host that
+// went away must not hold checkpoints back for long, and a slow link gets ten seconds.
+constexpr std::chrono::milliseconds ANCHOR_COMMAND_DEADLINE{10000};
+constexpr char ANCHOR_FAILED_EVENT[] = "anchor.failed";
 
 // What a decision or event was about. Fields left empty are omitted from the record.
 struct AuditRecord {
@@ -72,6 +80,8 @@ struct AuditLogOptions {
   kj::Maybe<kj::Own<SigningKey>> key;  // null: chain only, no checkpoints
   uint64_t checkpointEveryRecords = 1000;
   std::string anchorPath;              // empty: no anchor file
+  std::string anchorCommand;           // empty: none; else run by /bin/sh -c per delivery
+  std::chrono::milliseconds anchorCommandDeadline = ANCHOR_COMMAND_DEADLINE;
   uint64_t rotateBytes = 0;            // 0: never rotate; see AuditLog::append
 };
 
@@ -120,6 +130,15 @@ class AuditLog {
 
   void setListener(AppendListener* listener) { listener_ = listener; }
 
+  // The anchor command's failure reports become `anchor.failed` records (and ERROR log lines).
+  // These records do not count toward a checkpoint, neither by number nor by time: a checkpoint
+  // is only caused by other records, so a failing command cannot start a cycle of checkpoint,
+  // failed run, record, checkpoint. They are covered by the next checkpoint that is written
+  // anyway (at the latest the closing one). Called by AnchorFailureWatch when
+  // anchorFailuresFd() is readable, and by close().
+  void recordAnchorFailures();
+  kj::Maybe<int> anchorFailuresFd() const;  // null without an anchor command
+
   void startGroupCommitThread(std::chrono::microseconds window);
   // GROUP mode only: from now on a background thread (group_commit.h) makes records durable
   // within `window`, instead of sync() being called on the event loop. Call once, after open.
@@ -137,6 +156,10 @@ class AuditLog {
 
  private:
   std::string formatRecord(const AuditRecord& record) const;  // with the next seq and prev
+  // Whether a record brings the next checkpoint closer (see recordAnchorFailures()).
+  enum class Covering { COUNTS_TOWARD_CHECKPOINT, BY_A_LATER_CHECKPOINT };
+  bool appendRecord(const AuditRecord& record, Covering covering);
+  void stopAnchorDelivery();  // last delivery run; failures then only reach the broker log
   bool rotationDue(size_t lineBytes) const;
   bool rotate();
   bool writeLine(const std::string& line);
@@ -164,6 +187,7 @@ class AuditLog {
   bool dirty_ = false;
   bool failed_ = false;
   AppendListener* listener_ = nullptr;
+  kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;
   kj::Maybe<kj::Own<GroupCommitThread>> committerOwned_;  // last: borrows fd_ and anchorFd_
   GroupCommitThread* committer_ = nullptr;                 // into committerOwned_
 };

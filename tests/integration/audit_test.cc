@@ -10,6 +10,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -375,6 +376,84 @@ TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOwnedByAnotherUser) {
             std::string::npos) << result.output;
 }
 
+// A script that appends its stdin to `anchor`, as `ssh host 'cat >> FILE'` would on another
+// host; it fails (reading nothing) while the file `failFlag` exists.
+std::string writeAnchorScript(const TempDir& dir, const std::string& anchor,
+                              const std::string& failFlag) {
+  dir.write("anchor.sh", "#!/bin/sh\nif [ -e '" + failFlag + "' ]; then exit 7; fi\n"
+                         "exec cat >> '" + anchor + "'\n");
+  chmod(dir.file("anchor.sh").c_str(), 0755);
+  return dir.file("anchor.sh");
+}
+
+TEST_F(AuditTest, WhatAnAnchorCommandStoredVerifiesAsTheAnchorOfTheLog) {
+  std::string script = writeAnchorScript(keys_, anchorPath(), keys_.file("no-such-flag"));
+  start({"--key", keys_.file("broker.key"), "--anchor-command", script, "--checkpoint-every", "4"});
+  auto client = broker_->connect();
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "x").ok());
+  ASSERT_EQ(broker_->stop(), 0) << broker_->log();
+  EXPECT_TRUE(broker_->auditRecords({{"event", "anchor.failed"}}).empty()) << broker_->log();
+
+  auto result = verify(broker_->auditPath());  // --anchor: the file the script appended to
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("chain intact, anchor matches"), std::string::npos)
+      << result.output;
+  // The closing checkpoint too: the last run happens before airlockd exits.
+  EXPECT_EQ(readLines(anchorPath()).back(), readLines(broker_->auditPath()).back());
+}
+
+TEST_F(AuditTest, AFailingAnchorCommandIsRecordedAndCallsAreStillAnswered) {
+  start({"--key", keys_.file("broker.key"), "--anchor-command", "cat > /dev/null; exit 7",
+         "--checkpoint-every", "4"});
+  auto client = broker_->connect();
+  for (int i = 0; i < 12; ++i) {
+    auto outcome = client.unit("probe").call("echo", "x");
+    ASSERT_TRUE(outcome.ok()) << outcome.describe();
+  }
+  auto failed = broker_->waitForRecord({{"event", "anchor.failed"}});
+  ASSERT_FALSE(failed.is_null()) << broker_->log();
+  EXPECT_EQ(failed["args"]["exit_status"], 7);
+  EXPECT_EQ(failed["result"], "exited with status 7");
+  EXPECT_EQ(failed["args"]["timed_out"], false);
+  ASSERT_EQ(broker_->stop(), 0) << broker_->log();
+  EXPECT_NE(broker_->log().find("the anchor command did not take the checkpoints"),
+            std::string::npos) << broker_->log();
+
+  // Every report names checkpoints of the log, and no report caused a checkpoint of its own: at
+  // most one failed run per checkpoint, so failures cannot feed themselves.
+  auto checkpoints = broker_->auditRecords({{"event", "checkpoint"}});
+  std::set<uint64_t> checkpointSeqs;
+  for (auto& c : checkpoints) checkpointSeqs.insert(c["seq"].get<uint64_t>());
+  auto reports = broker_->auditRecords({{"event", "anchor.failed"}});
+  EXPECT_LE(reports.size(), checkpoints.size());
+  for (auto& report : reports) {
+    EXPECT_EQ(checkpointSeqs.count(report["args"]["first_seq"].get<uint64_t>()), 1u) << report;
+    EXPECT_EQ(checkpointSeqs.count(report["args"]["last_seq"].get<uint64_t>()), 1u) << report;
+  }
+  auto result = verify(broker_->auditPath(), /*withAnchor=*/false);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+}
+
+TEST_F(AuditTest, CheckpointsAnAnchorCommandMissedReachItWhenItWorksAgain) {
+  std::string flag = keys_.file("anchor-down");
+  keys_.write("anchor-down", "");
+  std::string script = writeAnchorScript(keys_, anchorPath(), flag);
+  start({"--key", keys_.file("broker.key"), "--anchor-command", script, "--checkpoint-every", "4"});
+  auto client = broker_->connect();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "x").ok());
+  ASSERT_FALSE(broker_->waitForRecord({{"event", "anchor.failed"}}).is_null()) << broker_->log();
+  unlink(flag.c_str());
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "x").ok());
+  ASSERT_EQ(broker_->stop(), 0) << broker_->log();
+
+  auto result = verify(broker_->auditPath());
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("anchor matches"), std::string::npos) << result.output;
+  auto first = broker_->auditRecords({{"event", "checkpoint"}}).front();
+  auto anchored = nlohmann::json::parse(readLines(anchorPath()).front());
+  EXPECT_EQ(anchored["seq"], first["seq"]) << "the first checkpoint was retried";
+}
+
 // The --help texts are the reference in docs/cli.md, verbatim.
 TEST(AuditCliHelp, KeygenAndVerifyHelpAreInTheDocsVerbatim) {
   std::ifstream in(std::string(AIRLOCK_SOURCE_DIR) + "/docs/cli.md");
@@ -390,6 +469,7 @@ TEST(AuditCliHelp, KeygenAndVerifyHelpAreInTheDocsVerbatim) {
   }
   auto airlockd = runProgram({binDir() + "/airlockd", "--help"});
   for (auto option : {"--key FILE", "--client-keys DIR", "--checkpoint-every N", "--checkpoint-ms T", "--anchor FILE",
+                      "--anchor-command CMD",
                       "--sync MODE", "--sync-window-ms T", "--audit-rotate-bytes N"}) {
     EXPECT_NE(airlockd.output.find(option), std::string::npos) << option;
     EXPECT_NE(docs.str().find(option), std::string::npos) << "docs/cli.md lacks " << option;

@@ -163,6 +163,15 @@ TEST_F(VerifierTest, ACheckpointThatDiffersFromItsAnchorCopyIsAnAnchorMismatch) 
   EXPECT_EQ(report.problems[0].line, 4u);
 }
 
+// The anchor command delivers at least once: a failed run's lines are handed over again.
+TEST_F(VerifierTest, AnAnchorHoldingACheckpointTwiceByteForByteStillMatches) {
+  auto anchor = readLines(anchor_);
+  anchor.insert(anchor.begin() + 1, anchor[0]);
+  writeLines(anchor_, anchor);
+  auto report = verify(log_, key_, anchor_);
+  EXPECT_TRUE(report.problems.empty()) << describeAll(report);
+}
+
 TEST_F(VerifierTest, ALastLineWithoutItsNewlineIsACutTail) {
   writeLines(copy_, lines_);
   std::string text = readFile(copy_);
