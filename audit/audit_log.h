@@ -41,6 +41,7 @@ namespace airlock::audit {
 
 class AnchorDelivery;
 class GroupCommitThread;
+class UnsafeAuditOff;
 
 // How long one run of the anchor command may take before it is killed: an ssh to a host that
 // went away must not hold checkpoints back for long, and a slow link gets ten seconds.
@@ -130,6 +131,10 @@ class AuditLog {
 
   void setListener(AppendListener* listener) { listener_ = listener; }
 
+  // UNSAFE, benchmarks only (unsafe_audit_off.h): from now on append() writes nothing and
+  // returns true, so no record, checkpoint or anchor line is ever written.
+  void discardEveryRecord(const UnsafeAuditOff& token);
+
   // The anchor command's failure reports become `anchor.failed` records (and ERROR log lines).
   // These records do not count toward a checkpoint, neither by number nor by time: a checkpoint
   // is only caused by other records, so a failing command cannot start a cycle of checkpoint,
@@ -186,6 +191,7 @@ class AuditLog {
   std::chrono::microseconds commitWindow_{0};  // to restart the committer on a new file
   bool dirty_ = false;
   bool failed_ = false;
+  bool discarding_ = false;  // discardEveryRecord()
   AppendListener* listener_ = nullptr;
   kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;
   kj::Maybe<kj::Own<GroupCommitThread>> committerOwned_;  // last: borrows fd_ and anchorFd_

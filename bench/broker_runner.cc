@@ -27,7 +27,8 @@ std::string unitPolicy(const std::string& name, int instances, const std::string
 
 }  // namespace
 
-BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances) {
+BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
+                           const std::string& airlockdName) {
   char pattern[] = "/tmp/airlock-bench-XXXXXX";
   KJ_REQUIRE(mkdtemp(pattern) != nullptr, "mkdtemp");
   dir_ = pattern;
@@ -54,7 +55,7 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances) 
   std::string brokerKeyFile = dir_ + "/broker.key";
   socket_ = dir_ + "/airlock.sock";
   std::string audit = dir_ + "/audit.jsonl", log = dir_ + "/airlockd.log";
-  std::string airlockd = binDir + "/airlockd";
+  std::string airlockd = binDir + "/" + airlockdName;
   pid_ = fork();
   if (pid_ == 0) {
     int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -18,9 +18,10 @@ namespace airlock::bench {
 
 class BrokerRunner {
  public:
-  // Starts airlockd from `binDir` with `units` units named bench0.. (or "bench" when units == 1)
-  // of `instances` workers each, running airlock-bench-worker.
-  BrokerRunner(const std::string& binDir, int units, int instances);
+  // Starts `airlockd` (the program's name in `binDir`) with `units` units named bench0.. (or
+  // "bench" when units == 1) of `instances` workers each, running airlock-bench-worker.
+  BrokerRunner(const std::string& binDir, int units, int instances,
+               const std::string& airlockdName = "airlockd");
   ~BrokerRunner();
 
   pid_t pid() const { return pid_; }

@@ -1,8 +1,9 @@
 // airlock-bench: the cost of brokered calls, each beside its baseline measured in the same run,
 // on the same machine, with the same process layout.
 //
-//   airlock-bench [--json FILE] [--pin] [--iterations N]
+//   airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] [--audit-cost-only]
 //
+// --audit-cost-only measures just what the audit adds to a brokered no-op call.
 // --pin puts this process, and so every process it starts (airlockd, workers, baselines), on
 // CPU 0: on a small VM a wake-up across CPUs costs ~20 us, so latency figures are given both ways.
 
@@ -35,6 +36,7 @@ struct Options {
   bool pin = false;
   int iterations = 3000;
   int auditRecords = 1000000;  // records in the log `audit verify` is timed on
+  bool auditCostOnly = false;
 };
 
 std::string selfDir() {
@@ -119,6 +121,30 @@ void writeJson(const std::string& path, const std::vector<Figure>& figures, bool
   std::ofstream(path) << out.dump(2) << "\n";
 }
 
+// What the audit (format, chain hash, write(2), group commit off the loop) adds to a brokered
+// no-op call: the same calls to airlockd and to airlockd-unsafe-audit-off (bench/CMakeLists.txt),
+// alternating one call each so that drift in the machine hits both alike.
+std::vector<Figure> auditCostFigures(const std::string& bin, kj::AsyncIoContext& io, int n) {
+  BrokerRunner audited(bin, 1, 1);
+  BrokerRunner unaudited(bin, 1, 1, "airlockd-unsafe-audit-off");
+  auto on = audited.connect(io, "bench");
+  auto off = unaudited.connect(io, "bench");
+  measureCalls(on, io.waitScope, "noop", 200);
+  measureCalls(off, io.waitScope, "noop", 200);
+  Samples withAudit, withoutAudit;
+  for (int i = 0; i < n; ++i) {
+    bool onFirst = i % 2 == 0;
+    (onFirst ? withAudit : withoutAudit).append(measureCalls(onFirst ? on : off, io.waitScope, "noop", 1));
+    (onFirst ? withoutAudit : withAudit).append(measureCalls(onFirst ? off : on, io.waitScope, "noop", 1));
+  }
+  auto offFigure = latency("no-op call via airlockd, audit off (unsafe)", withoutAudit);
+  auto onFigure = against(latency("no-op call via airlockd, audit on (group)", withAudit), offFigure);
+  Figure cost = quantity("audit cost per brokered call (on - off)", "us", 0, "< 3 us median");
+  cost.p50 = onFigure.p50 - offFigure.p50;
+  cost.p99 = onFigure.p99 - offFigure.p99;
+  return {offFigure, onFigure, cost};
+}
+
 int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
@@ -133,6 +159,12 @@ int run(const Options& options) {
 
   auto io = kj::setupAsyncIo();
   std::vector<Figure> figures;
+  if (options.auditCostOnly) {
+    figures = auditCostFigures(bin, io, n);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
 
   auto raw = latency("raw socketpair 64 B round trip", measureRawRoundTrip(rawMine.get(), n));
   figures.push_back(raw);
@@ -151,6 +183,7 @@ int run(const Options& options) {
       latency("host->unit no-op call via airlockd", measureCalls(unit, io.waitScope, "noop", n),
               "p50 <= 1.15x bare capnp; p99 <= 100 us"),
       bare));
+  for (auto& figure : auditCostFigures(bin, io, n)) figures.push_back(figure);
 
   auto bareRate = quantity("bare capnp, 16 in flight", "calls/s",
                            measureCallsPerSecond(bareUnit, io, "noop", 16, 2 * kj::SECONDS));
@@ -266,9 +299,12 @@ int main(int argc, char** argv) {
       options.iterations = atoi(argv[++i]);
     } else if (!strcmp(argv[i], "--audit-records") && i + 1 < argc) {
       options.auditRecords = atoi(argv[++i]);
+    } else if (!strcmp(argv[i], "--audit-cost-only")) {
+      options.auditCostOnly = true;
     } else {
       fprintf(stderr,
-              "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n");
+              "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] "
+              "[--audit-cost-only]\n");
       return 2;
     }
   }

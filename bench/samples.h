@@ -12,6 +12,10 @@ class Samples {
  public:
   void add(std::chrono::nanoseconds d) { ns_.push_back(d.count()); }
   void addNanos(int64_t ns) { ns_.push_back(ns); }
+  void append(const Samples& other) {
+    ns_.insert(ns_.end(), other.ns_.begin(), other.ns_.end());
+    sorted_ = false;
+  }
   size_t count() const { return ns_.size(); }
   double percentileMicros(double p);  // p in [0, 100]
   double p50() { return percentileMicros(50); }

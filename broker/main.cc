@@ -31,6 +31,9 @@
 #include "broker/reload/reloader.h"
 #include "broker/server/host_listener.h"
 #include "broker/supervisor/unit_pool.h"
+#ifdef AIRLOCK_UNSAFE_BENCH_AUDIT_OFF
+#include "audit/unsafe_audit_off.h"
+#endif
 
 namespace {
 
@@ -269,7 +272,12 @@ kj::Own<airlock::audit::AuditLog> openAuditLog(const Options& options,
   auditOptions.anchorCommand = options.anchorCommand;
   auditOptions.rotateBytes = options.auditRotateBytes;
   auditOptions.key = kj::Own<audit::SigningKey>(&key, kj::NullDisposer::instance);
-  return audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
+  auto log = audit::AuditLog::open(options.audit, audit::systemWallClock(), kj::mv(auditOptions));
+#ifdef AIRLOCK_UNSAFE_BENCH_AUDIT_OFF
+  // Only in airlockd-unsafe-audit-off, which bench/ builds to measure what the audit costs.
+  log->discardEveryRecord(audit::unsafeAuditOffForBenchmarks());
+#endif
+  return log;
 }
 
 // SIGTERM drains: calls already dispatched get their answers and audit records; new calls on

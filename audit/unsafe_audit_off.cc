@@ -1,0 +1,7 @@
+#include "audit/unsafe_audit_off.h"
+
+namespace airlock::audit {
+
+UnsafeAuditOff unsafeAuditOffForBenchmarks() { return UnsafeAuditOff(); }
+
+}  // namespace airlock::audit
