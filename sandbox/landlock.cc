@@ -105,7 +105,7 @@ int landlockAbi() {
 
 LandlockPlan planLandlock(const SandboxSpec& spec, const RootPlan& root) {
   LandlockPlan plan;
-  plan.abi = std::min(landlockAbi(), MAX_KNOWN_LANDLOCK_ABI);
+  plan.abi = std::min({landlockAbi(), MAX_KNOWN_LANDLOCK_ABI, spec.landlockAbiCeiling});
   plan.program = root.programPath;
   plan.interpreter = _::elfInterpreter(root.programPath);
   if (plan.abi == 0) {

@@ -24,8 +24,8 @@ struct ResourceLimits {
   uint64_t threads = 64;            // RLIMIT_NPROC: counts the worker's threads (it has no fork);
                                     // enforced because the worker is not uid 0 (DESIGN)
   uint64_t fileSizeMiB = 64;        // RLIMIT_FSIZE: the largest file it may write through a fd
-  uint64_t cpuSeconds = 0;          // RLIMIT_CPU: 0 = unlimited, since workers are long-lived;
-                                    // TODO(security): take it from the unit policy
+  uint64_t cpuSeconds = 0;          // RLIMIT_CPU: 0 = unlimited, since workers are long-lived
+  // Units set each of these in their policy's [limits] (broker/supervisor/unit_sandbox.cc).
 };
 
 struct SandboxSpec {
@@ -48,6 +48,10 @@ struct SandboxSpec {
   Strictness landlock = Strictness::REQUIRED;
   // Landlock at the highest ABI the kernel offers (up to 7). REQUIRED fails the launch when the
   // kernel has no Landlock at all.
+
+  int landlockAbiCeiling = 7;
+  // Use at most this Landlock ABI. Tests set 0 to act as a kernel without Landlock, the one
+  // fault of that layer this machine cannot produce; nothing else lowers it.
 
   ResourceLimits limits;
 };

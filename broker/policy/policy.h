@@ -99,6 +99,21 @@ struct Caller {
   std::string describe() const;  // "client web (uid 1000)"
 };
 
+// [limits]: what one worker may use, enforced as rlimits in its sandbox. The defaults are the
+// sandbox's own (sandbox/sandbox_spec.h ResourceLimits).
+struct WorkerLimits {
+  uint64_t memoryMiB = 1024;  // address space
+  uint64_t openFiles = 256;
+  uint64_t threads = 64;
+  uint64_t fileSizeMiB = 64;  // the largest file it may write
+  uint64_t cpuSeconds = 0;    // CPU time over the worker's life; 0: unlimited
+  bool operator==(const WorkerLimits&) const = default;
+};
+
+// How a sandbox layer may be applied: REQUIRED fails the worker's start when the kernel cannot
+// apply it; BEST_EFFORT starts it weakened (logged and audited), and must be justified.
+enum class LayerStrictness : uint8_t { REQUIRED, BEST_EFFORT };
+
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
@@ -107,6 +122,9 @@ struct UnitPolicy {
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
+  LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
+  std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
+  WorkerLimits limits;
   std::vector<Rule> rules;
   std::string file;      // the policy file it came from
   SourceLocation where;  // of the `name` value in [unit]

@@ -36,6 +36,17 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.maxPayloadBytes));
   compare("read_only_paths", "[" + joined(a.readOnlyPaths) + "]",
           "[" + joined(b.readOnlyPaths) + "]");
+  auto strictness = [](LayerStrictness s) {
+    return std::string(s == LayerStrictness::REQUIRED ? "required" : "best-effort");
+  };
+  compare("landlock", strictness(a.landlock), strictness(b.landlock));
+  compare("memory_mib", std::to_string(a.limits.memoryMiB), std::to_string(b.limits.memoryMiB));
+  compare("open_files", std::to_string(a.limits.openFiles), std::to_string(b.limits.openFiles));
+  compare("threads", std::to_string(a.limits.threads), std::to_string(b.limits.threads));
+  compare("file_size_mib", std::to_string(a.limits.fileSizeMiB),
+          std::to_string(b.limits.fileSizeMiB));
+  compare("cpu_seconds", std::to_string(a.limits.cpuSeconds),
+          std::to_string(b.limits.cpuSeconds));
   return out;
 }
 

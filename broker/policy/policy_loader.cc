@@ -101,12 +101,13 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
   unit.file = path;
   for (auto&& [key, value] : root) {
     std::string_view k = key.str();
-    if (k == "unit" || k == "sandbox" || k == "rule") continue;
+    if (k == "unit" || k == "sandbox" || k == "limits" || k == "rule") continue;
     diag.error(key.source(), "unknown top-level key or table \"" + std::string(k) +
-                                 "\" (expected [unit], [sandbox], [[rule]]; or [broker] alone)");
+                                 "\" (expected [unit], [sandbox], [limits], [[rule]]; or [broker] alone)");
   }
   readUnitSection(root.get("unit"), options, diag, unit);
   readSandboxSection(root.get("sandbox"), options, diag, unit);
+  readLimitsSection(root.get("limits"), diag, unit);
   readRules(root.get("rule"), options, diag, unit);
   sortByPosition(result, errorsBefore);
   bool ok = result.errors.size() == errorsBefore;

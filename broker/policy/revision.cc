@@ -53,6 +53,16 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
   put(out, unit.maxPayloadBytes);
   put(out, unit.readOnlyPaths.size());
   for (auto& path : unit.readOnlyPaths) put(out, path);
+  // Only when not the defaults, so a policy without [limits] or landlock keeps its revision.
+  if (unit.landlock != LayerStrictness::REQUIRED || unit.limits != WorkerLimits{}) {
+    put(out, "sandbox-v2");
+    put(out, static_cast<uint64_t>(unit.landlock));
+    put(out, unit.limits.memoryMiB);
+    put(out, unit.limits.openFiles);
+    put(out, unit.limits.threads);
+    put(out, unit.limits.fileSizeMiB);
+    put(out, unit.limits.cpuSeconds);
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

@@ -138,4 +138,18 @@ std::optional<std::vector<Located<int64_t>>> readIntegerList(const toml::table& 
                            diag);
 }
 
+int64_t readBoundedInteger(const toml::table& table, std::string_view key,
+                           std::string_view context, int64_t min, int64_t max, int64_t fallback,
+                           Diagnostics& diag) {
+  std::optional<int64_t> value = readInteger(table, key, context, Presence::OPTIONAL, diag);
+  if (!value) return fallback;
+  if (*value < min || *value > max) {
+    diag.error(regionOf(table, key), std::string(context) + " " + std::string(key) + ": " +
+                                         std::to_string(*value) + " is out of range " +
+                                         std::to_string(min) + ".." + std::to_string(max));
+    return fallback;
+  }
+  return *value;
+}
+
 }  // namespace airlock::policy::_

@@ -52,6 +52,12 @@ std::optional<std::string> readString(const toml::table& table, std::string_view
 std::optional<int64_t> readInteger(const toml::table& table, std::string_view key,
                                    std::string_view context, Presence presence, Diagnostics& diag);
 
+// An optional integer key in [min, max]; `fallback` when absent, or after reporting a wrong type
+// or a value out of range ("<context> key: 0 is out of range 1..16").
+int64_t readBoundedInteger(const toml::table& table, std::string_view key,
+                           std::string_view context, int64_t min, int64_t max, int64_t fallback,
+                           Diagnostics& diag);
+
 // An array whose elements are all of type T (string or int64_t); reports each element of another
 // type at the element. An empty array is an error ("must not be empty").
 template <typename T>

@@ -9,7 +9,7 @@
 
 namespace airlock::policy {
 
-// True if `a` and `b` start workers the same way (worker, instances, sandbox paths): running
+// True if `a` and `b` start workers the same way (worker, instances, sandbox, limits): running
 // workers can serve under `b` without a restart. Rules, timeouts and payload limits are read per
 // call and do not need one.
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b);

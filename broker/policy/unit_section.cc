@@ -25,18 +25,9 @@ bool isUnitName(std::string_view name) {
   return true;
 }
 
-// Reads an optional integer key in [min, max]; keeps `fallback` when absent or wrong.
 int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
                     int64_t fallback, Diagnostics& diag) {
-  std::optional<int64_t> value = readInteger(table, key, "[unit]", Presence::OPTIONAL, diag);
-  if (!value) return fallback;
-  if (*value < min || *value > max) {
-    diag.error(regionOf(table, key), "[unit] " + std::string(key) + ": " + std::to_string(*value) +
-                                         " is out of range " + std::to_string(min) + ".." +
-                                         std::to_string(max));
-    return fallback;
-  }
-  return *value;
+  return readBoundedInteger(table, key, "[unit]", min, max, fallback, diag);
 }
 
 // Resolves `worker` to the path airlockd will execute and, unless skipped, checks it is an
@@ -83,7 +74,59 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
   return path;
 }
 
+// `landlock = "required" | "best-effort"`. A weaker layer is a dangerous allowance: it needs
+// the table's `justification`.
+void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  if (auto why = readString(table, "justification", "[sandbox]", Presence::OPTIONAL, diag)) {
+    if (why->find_first_not_of(" \t\r\n") == std::string::npos) {
+      diag.error(regionOf(table, "justification"),
+                 "[sandbox] justification must say why, not be empty");
+    } else {
+      unit.sandboxJustification = *why;
+    }
+  }
+  auto landlock = readString(table, "landlock", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!landlock) return;
+  if (*landlock == "required") {
+    unit.landlock = LayerStrictness::REQUIRED;
+  } else if (*landlock == "best-effort") {
+    unit.landlock = LayerStrictness::BEST_EFFORT;
+    if (unit.sandboxJustification.empty()) {
+      diag.error(regionOf(table, "landlock"),
+                 "[sandbox] landlock = \"best-effort\" lets the worker run without Landlock "
+                 "where the kernel lacks it: a dangerous allowance needs justification = "
+                 "\"...\" in [sandbox] saying why");
+    }
+  } else {
+    diag.error(regionOf(table, "landlock"), "[sandbox] landlock \"" + *landlock +
+                                                "\": expected \"required\" or \"best-effort\"");
+  }
+}
+
 }  // namespace
+
+void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
+  if (node == nullptr) return;
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    diag.error(node->source(),
+               "limits must be a table ([limits]), got " + std::string(typeName(*node)));
+    return;
+  }
+  static constexpr std::array<std::string_view, 5> KEYS = {
+      "memory_mib", "open_files", "threads", "file_size_mib", "cpu_seconds"};
+  checkKnownKeys(*table, KEYS, "[limits]", diag);
+  WorkerLimits& limits = unit.limits;
+  auto read = [&](std::string_view key, int64_t min, int64_t max, uint64_t& into) {
+    into = static_cast<uint64_t>(readBoundedInteger(*table, key, "[limits]", min, max,
+                                                    static_cast<int64_t>(into), diag));
+  };
+  read("memory_mib", 64, 1 << 20, limits.memoryMiB);
+  read("open_files", 16, 1 << 20, limits.openFiles);
+  read("threads", 1, 4096, limits.threads);
+  read("file_size_mib", 0, 1 << 20, limits.fileSizeMiB);
+  read("cpu_seconds", 0, 86400, limits.cpuSeconds);
+}
 
 void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                      UnitPolicy& unit) {
@@ -132,8 +175,10 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 1> KEYS = {"read_only_paths"};
+  static constexpr std::array<std::string_view, 3> KEYS = {"read_only_paths", "landlock",
+                                                           "justification"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
+  readLayerStrictness(*table, diag, unit);
   auto paths = readStringList(*table, "read_only_paths", "[sandbox]", Presence::OPTIONAL, diag);
   if (!paths) return;
   for (const Located<std::string>& entry : *paths) {

@@ -14,9 +14,13 @@ namespace airlock::policy::_ {
 void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                      UnitPolicy& unit);
 
-// Fills unit.readOnlyPaths from the optional [sandbox] table `node`. Each path gets ${...}
-// expansion, must pass validateRequestPath and must exist.
+// Fills unit.readOnlyPaths, landlock and sandboxJustification from the optional [sandbox] table
+// `node`. Each path gets ${...} expansion, must pass validateRequestPath and must exist;
+// landlock = "best-effort" needs a justification.
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                         UnitPolicy& unit);
+
+// Fills unit.limits from the optional [limits] table `node`, each key within its bounds.
+void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit);
 
 }  // namespace airlock::policy::_

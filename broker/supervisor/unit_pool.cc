@@ -63,6 +63,16 @@ void UnitPool::spawn(Slot& slot) {
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;
+    // The sandbox it got, so a weakened one is on record: Landlock's ABI (0: none) and whether
+    // the policy required it.
+    bool required = unit_->landlock == policy::LayerStrictness::REQUIRED;
+    record.args["landlock"] = required ? "required" : "best-effort";
+    record.args["landlock_abi"] = process->landlockAbi();
+    if (process->landlockAbi() == 0) {
+      record.reason = "running without Landlock: the kernel offers none and [sandbox] landlock = "
+                      "\"best-effort\" allows it (" + unit_->sandboxJustification + ")";
+      spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, record.reason);
+    }
     // Serving again resets the back-off.
     slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
     tasks_.add(process->whenExited().then(

@@ -7,9 +7,14 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   spec.program = unit.workerPath;
   spec.readOnlyPaths = unit.readOnlyPaths;
   spec.env = {"AIRLOCK_UNIT=" + unit.name};
-  // Policies cannot weaken the sandbox yet: Landlock is required and the limits are the
-  // defaults. TODO(security): policy keys for limits and an explicit `unsafe_` best-effort.
-  spec.landlock = sandbox::Strictness::REQUIRED;
+  spec.landlock = unit.landlock == policy::LayerStrictness::BEST_EFFORT
+                      ? sandbox::Strictness::BEST_EFFORT
+                      : sandbox::Strictness::REQUIRED;
+  spec.limits.addressSpaceMiB = unit.limits.memoryMiB;
+  spec.limits.openFiles = unit.limits.openFiles;
+  spec.limits.threads = unit.limits.threads;
+  spec.limits.fileSizeMiB = unit.limits.fileSizeMiB;
+  spec.limits.cpuSeconds = unit.limits.cpuSeconds;
   return spec;
 }
 

@@ -9,7 +9,7 @@
 namespace airlock::broker {
 
 // `unit`'s worker program with its sandbox: read-only paths, environment (AIRLOCK_UNIT), Landlock
-// required, the default limits.
+// strictness and [limits] as rlimits.
 sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit);
 
 }  // namespace airlock::broker

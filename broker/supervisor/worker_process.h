@@ -29,6 +29,7 @@ class WorkerProcess {
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
+  int landlockAbi() const { return process_.landlockAbi(); }  // 0: running without Landlock
   rpc::Worker::Client& worker() { return worker_; }
 
   kj::Promise<void> whenReady() { return ready_.addBranch(); }

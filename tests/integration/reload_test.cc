@@ -92,8 +92,12 @@ TEST_F(ReloadTest, SighupSwapsInNewRulesKeepsTheWorkersAndAuditsOldAndNewRevisio
   EXPECT_TRUE(outcome.ok()) << outcome.describe();
   EXPECT_EQ(revisionOfLastCall(), after);
   // Only the rules changed: the worker started at start-up is still the one serving.
-  EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), 1u);
+  auto spawned = broker_->auditRecords({{"event", "worker.spawn"}});
+  ASSERT_EQ(spawned.size(), 1u);
   EXPECT_TRUE(broker_->auditRecords({{"event", "worker.exit"}}).empty());
+  // The sandbox it got is on record.
+  EXPECT_EQ(spawned[0]["args"]["landlock"], "required");
+  EXPECT_GE(spawned[0]["args"]["landlock_abi"].get<int>(), 1) << spawned[0].dump();
 }
 
 TEST_F(ReloadTest, ABrokenPolicySetIsRefusedWholeAndTheOneInForceStays) {

@@ -59,6 +59,25 @@ TEST_F(SandboxRunPolicy, TheUnitsReadOnlyPathsAndEnvironmentAreThereAndNothingEl
   EXPECT_EQ(without.output.find("visible to the unit"), std::string::npos);
 }
 
+TEST_F(SandboxRunPolicy, TheUnitsLimitsAreItsRlimits) {
+  dir_.write("policies/reader.toml", R"([unit]
+name = "reader"
+worker = "reader-worker"
+
+[limits]
+memory_mib = 256
+open_files = 32
+threads = 8
+file_size_mib = 2
+cpu_seconds = 5
+)");
+  auto limits = run({"--policy", dir_.file("policies/reader.toml"), "--", "/bin/sh", "-c",
+                     "ulimit -v; ulimit -n; ulimit -p; ulimit -f; ulimit -t"});
+  EXPECT_EQ(limits.exitCode, 0) << limits.output;
+  // KiB, count, count, 512-byte blocks, seconds.
+  EXPECT_EQ(limits.output, "262144\n32\n8\n4096\n5\n");
+}
+
 TEST_F(SandboxRunPolicy, ABrokenPolicyOrAnAmbiguousUnitRunsNothing) {
   dir_.write("policies/other.toml", "[unit]\nname = \"other\"\nworker = \"w\"\n");
   auto ambiguous = run({"--policy", dir_.file("policies"), "--", "/bin/true"});

@@ -291,6 +291,36 @@ TEST(Sandbox, LandlockIsAppliedAtTheKernelsAbi) {
   EXPECT_EQ(process.landlockAbi(), std::min(abi, 7L));
 }
 
+// This kernel has Landlock, so its absence is played by the spec's ABI ceiling: the one fault of
+// that layer the machine cannot produce.
+TEST(Sandbox, WithoutLandlockARequiredLayerStopsTheLaunchNamingIt) {
+  auto spec = probeSpec({"exit", "0"});
+  spec.landlockAbiCeiling = 0;
+  try {
+    launch(spec, ChildFds{});
+    ADD_FAILURE() << "a sandbox requiring Landlock started without it";
+  } catch (const kj::Exception& e) {
+    std::string what = e.getDescription().cStr();
+    EXPECT_NE(what.find("landlock: this kernel offers no Landlock"), std::string::npos) << what;
+    EXPECT_NE(what.find("airlock doctor"), std::string::npos) << what;
+  }
+}
+
+TEST(Sandbox, WithoutLandlockABestEffortLayerRunsWithTheOtherLayersStillInPlace) {
+  auto spec = probeSpec({"sleep"});
+  spec.landlockAbiCeiling = 0;
+  spec.landlock = Strictness::BEST_EFFORT;
+  auto process = launch(spec, ChildFds{});
+  EXPECT_EQ(process.landlockAbi(), 0);
+  process.kill();
+  auto weakened = probeSpec({"prctl-seccomp"});
+  weakened.landlockAbiCeiling = 0;
+  weakened.landlock = Strictness::BEST_EFFORT;
+  auto result = runProbe(weakened);  // seccomp still refuses, and names, what it always did
+  EXPECT_EQ(result.status.refusedSyscall.rfind("prctl(0x16, 0x2", 0), 0u)
+      << result.status.describe();
+}
+
 TEST(Sandbox, LandlockAllowsExecutingOnlyTheProgram) {
   // The library directories are mounted executable (ld.so needs that), so only Landlock stands
   // between the worker and another binary there.

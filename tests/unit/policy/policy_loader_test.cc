@@ -204,7 +204,7 @@ caller_uid = [0]
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
           "does not exist (No such file or directory)",
           "D/policies/unit.toml:10:2: unknown top-level key or table \"networking\" "
-          "(expected [unit], [sandbox], [[rule]]; or [broker] alone)",
+          "(expected [unit], [sandbox], [limits], [[rule]]; or [broker] alone)",
           "D/policies/unit.toml:16:1: rule \"a\": has both allow and deny; a rule has exactly "
           "one",
           "D/policies/unit.toml:19:6: rule \"a\": duplicate rule id (first at "
@@ -375,6 +375,38 @@ TEST_F(LoaderTest, AWholeFilesystemGrantNeedsAJustification) {
   EXPECT_EQ(errorsOf(loadText(head + rule + "justification = \"  \"\n")),
             (std::vector<std::string>{"D/policies/unit.toml:9:17: rule \"all\": justification "
                                       "must say why, not be empty"}));
+}
+
+TEST_F(LoaderTest, LimitsAreReadWithinTheirBoundsAndDefaultToTheSandboxs) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto r = loadText(head + "[limits]\nmemory_mib = 256\nopen_files = 32\nthreads = 8\n"
+                           "file_size_mib = 0\ncpu_seconds = 30\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_EQ(r.units[0].limits, (WorkerLimits{256, 32, 8, 0, 30}));
+  auto defaults = loadText(head);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.units[0].limits, WorkerLimits{});
+  EXPECT_EQ(errorsOf(loadText(head + "[limits]\nmemory_mib = 8\nthreads = \"8\"\nswap = 1\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:5:14: [limits] memory_mib: 8 is out of range 64..1048576",
+                "D/policies/unit.toml:6:11: [limits]: threads must be an integer, got string",
+                "D/policies/unit.toml:7:1: [limits]: unknown key \"swap\" (expected memory_mib, "
+                "open_files, threads, file_size_mib, cpu_seconds)"}));
+}
+
+TEST_F(LoaderTest, ABestEffortLandlockNeedsAJustification) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[sandbox]\n";
+  auto errors = errorsOf(loadText(head + "landlock = \"best-effort\"\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("D/policies/unit.toml:5:12: [sandbox] landlock = \"best-effort\""),
+            std::string::npos) << errors[0];
+  auto justified = loadText(head + "landlock = \"best-effort\"\n"
+                                   "justification = \"runs on hosts without Landlock; SEC-40\"\n");
+  ASSERT_TRUE(justified.ok()) << ::testing::PrintToString(errorsOf(justified));
+  EXPECT_EQ(justified.units[0].landlock, LayerStrictness::BEST_EFFORT);
+  EXPECT_EQ(errorsOf(loadText(head + "landlock = \"optional\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:5:12: [sandbox] landlock "
+                                      "\"optional\": expected \"required\" or \"best-effort\""}));
 }
 
 TEST_F(LoaderTest, WriteAccessUnderASystemDirectoryNeedsAJustificationButReadAndDataDoNot) {
