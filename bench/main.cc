@@ -223,6 +223,13 @@ int run(const Options& options) {
 
   figures.push_back(latency("policy decision, 10k rules", measureDecision(10000, 2000),
                             "< 1 us median"));
+  {
+    char pattern[] = "/tmp/airlock-bench-policy-XXXXXX";
+    KJ_REQUIRE(mkdtemp(pattern) != nullptr, "mkdtemp");
+    figures.push_back(quantity("policy load, 100 units x 1,000 rules (start-up and reload)", "s",
+                               measurePolicyLoadSeconds(pattern, 100, 1000, 3), "< 1 s"));
+    rmdir(pattern);
+  }
 
   {
     char pattern[] = "/tmp/airlock-bench-audit-XXXXXX";
