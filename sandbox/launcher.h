@@ -27,12 +27,13 @@ struct ExitStatus {
   // syscall's name and registers, from RefusedSyscall::describe(). Empty otherwise.
 
   bool killedBySandbox() const { return !refusedSyscall.empty() || (!exited && signal == SIGSYS); }
-  // A seccomp refusal: a named one, or a foreign-architecture call (SIGSYS).
+  // A seccomp refusal: a named one (foreign-architecture calls included), or a bare SIGSYS when
+  // the refusal could not be read.
 
   std::string describe() const;
   // e.g. "exited with status 3", "killed by SIGSEGV", "killed by seccomp: refused syscall
-  // ptrace(0x10, ...) [always refused: ...]", "killed by SIGSYS (seccomp: a foreign-architecture
-  // syscall, i386 or x32)".
+  // ptrace(0x10, ...) [always refused: ...]", "killed by seccomp: refused syscall creat(...)
+  // [i386 ABI: ...]", "killed by SIGSYS (seccomp)".
 };
 
 // A sandboxed child process, owned through its pidfd (never a recyclable pid), and the supervisor
