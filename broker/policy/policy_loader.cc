@@ -78,16 +78,14 @@ bool loadBrokerFile(const toml::table& root, Diagnostics& diag, size_t errorsBef
   return result.errors.size() == errorsBefore;
 }
 
-// Parses one file into `unit`, or into `broker` if it holds [broker] (then `isBrokerFile` is set);
-// all problems go to `result`. Returns false if there were any.
-bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& result,
-              UnitPolicy& unit, BrokerSettings& broker, bool& isBrokerFile) {
+// Parses the text of one file into `unit`, or into `broker` if it holds [broker] (then
+// `isBrokerFile` is set); all problems go to `result`. Returns false if there were any.
+bool parseInto(std::string_view text, const std::string& path, const LoadOptions& options,
+               LoadResult& result, UnitPolicy& unit, BrokerSettings& broker, bool& isBrokerFile) {
   size_t errorsBefore = result.errors.size();
-  std::optional<std::string> text = readWholeFile(path, result);
-  if (!text) return false;
   toml::table root;
   try {
-    root = toml::parse(std::string_view(*text), std::string_view(path));
+    root = toml::parse(text, std::string_view(path));
   } catch (const toml::parse_error& e) {
     // A syntax error is a value of the input, not a bug: convert it at the library boundary.
     result.errors.push_back(Diagnostic{SourceLocation{path, static_cast<int>(e.source().begin.line),
@@ -118,6 +116,27 @@ bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& r
   return ok;
 }
 
+// parseInto for the file at `path`, read whole first.
+bool loadInto(const std::string& path, const LoadOptions& options, LoadResult& result,
+              UnitPolicy& unit, BrokerSettings& broker, bool& isBrokerFile) {
+  std::optional<std::string> text = readWholeFile(path, result);
+  if (!text) return false;
+  return parseInto(*text, path, options, result, unit, broker, isBrokerFile);
+}
+
+// One file's result: its unit or its [broker] settings if it parsed without error.
+LoadResult singleFileResult(LoadResult result, bool ok, UnitPolicy unit, BrokerSettings broker,
+                            bool isBrokerFile) {
+  if (ok) {
+    if (isBrokerFile) {
+      result.broker = std::move(broker);
+    } else {
+      result.units.push_back(std::move(unit));
+    }
+  }
+  return result;
+}
+
 }  // namespace
 }  // namespace _
 
@@ -126,14 +145,25 @@ LoadResult loadPolicyFile(const std::string& path, const LoadOptions& options) {
   UnitPolicy unit;
   BrokerSettings broker;
   bool isBrokerFile = false;
-  if (_::loadInto(path, options, result, unit, broker, isBrokerFile)) {
-    if (isBrokerFile) {
-      result.broker = std::move(broker);
-    } else {
-      result.units.push_back(std::move(unit));
-    }
+  bool ok = _::loadInto(path, options, result, unit, broker, isBrokerFile);
+  return _::singleFileResult(std::move(result), ok, std::move(unit), std::move(broker),
+                             isBrokerFile);
+}
+
+LoadResult loadPolicyText(std::string_view text, const std::string& path,
+                          const LoadOptions& options) {
+  LoadResult result;
+  if (text.size() > MAX_POLICY_FILE_BYTES) {
+    _::fileError(result, path,
+                 "policy file larger than " + std::to_string(MAX_POLICY_FILE_BYTES) + " bytes");
+    return result;
   }
-  return result;
+  UnitPolicy unit;
+  BrokerSettings broker;
+  bool isBrokerFile = false;
+  bool ok = _::parseInto(text, path, options, result, unit, broker, isBrokerFile);
+  return _::singleFileResult(std::move(result), ok, std::move(unit), std::move(broker),
+                             isBrokerFile);
 }
 
 LoadResult loadPolicyDir(const std::string& dir, const LoadOptions& options) {

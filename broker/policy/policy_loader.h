@@ -56,6 +56,13 @@ struct LoadResult {
 // reload, never per call.
 LoadResult loadPolicyFile(const std::string& path, const LoadOptions& options);
 
+// loadPolicyFile for text already in memory: `path` only names it in diagnostics and becomes
+// the unit's `file`. Borrows `text` for the call. Touches the file system only as the options
+// ask (the worker and sandbox.read_only_paths checks). For the policy fuzzer and tools that hold
+// the text; airlockd loads files.
+LoadResult loadPolicyText(std::string_view text, const std::string& path,
+                          const LoadOptions& options);
+
 // Loads every `*.toml` file directly in `dir` (sorted by name; names starting with '.' are
 // skipped). An empty or missing directory is an error; two files defining the same unit name is
 // an error naming both; so are two files holding [broker].

@@ -484,6 +484,29 @@ TEST_F(LoaderTest, AnUnreadableFileIsAnError) {
             dir_.path() + "/nope.toml: cannot read policy file: No such file or directory");
 }
 
+TEST_F(LoaderTest, TextInMemoryLoadsAsTheSameFileWouldUnderTheNameGiven) {
+  LoadResult fromFile = loadText(VALID);
+  LoadResult fromText = loadPolicyText(VALID, "named.toml", options_);
+  ASSERT_TRUE(fromText.ok()) << described(fromText.errors, dir_)[0];
+  ASSERT_EQ(fromText.units.size(), 1u);
+  EXPECT_EQ(fromText.units[0].name, fromFile.units[0].name);
+  EXPECT_EQ(fromText.units[0].rules.size(), fromFile.units[0].rules.size());
+  EXPECT_EQ(fromText.units[0].file, "named.toml");
+  EXPECT_EQ(fromText.units[0].rules[0].where.describe(),
+            "named.toml:" + std::to_string(fromFile.units[0].rules[0].where.line) + ":" +
+                std::to_string(fromFile.units[0].rules[0].where.column));
+
+  LoadResult broken = loadPolicyText("[unit\n", "broken.toml", options_);
+  ASSERT_EQ(broken.errors.size(), 1u);
+  EXPECT_EQ(broken.errors[0].where.file, "broken.toml");
+  EXPECT_NE(broken.errors[0].message.find("TOML syntax error"), std::string::npos);
+
+  LoadResult huge = loadPolicyText(std::string(MAX_POLICY_FILE_BYTES + 1, '#'), "huge.toml",
+                                   options_);
+  ASSERT_EQ(huge.errors.size(), 1u);
+  EXPECT_NE(huge.errors[0].message.find("larger than"), std::string::npos);
+}
+
 TEST_F(LoaderTest, ADirectoryLoadsEveryTomlFileInNameOrder) {
   dir_.write("policies/b.toml", "[unit]\nname = \"b\"\nworker = \"thumbnailer-worker\"\n");
   dir_.write("policies/a.toml", "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n");
