@@ -23,13 +23,31 @@ endif()
 set(AIRLOCK_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
 
-# airlock_broker_side(target): warnings, plus sanitizers when AIRLOCK_SANITIZE is on.
+# The fuzz build (AIRLOCK_FUZZ, clang): broker-side code gets libFuzzer's coverage
+# instrumentation without its main(), so coverage guides the fuzzers into the libraries they
+# call; the fuzz targets themselves link libFuzzer (airlock_fuzz_target).
+set(AIRLOCK_FUZZ_LIBRARY_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+set(AIRLOCK_FUZZ_TARGET_FLAGS -fsanitize=fuzzer,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+
+# airlock_broker_side(target): warnings, plus sanitizers when AIRLOCK_SANITIZE is on, plus
+# coverage instrumentation in the fuzz build.
 function(airlock_broker_side target)
   target_compile_options(${target} PRIVATE ${AIRLOCK_WARNINGS})
   if(AIRLOCK_SANITIZE)
     target_compile_options(${target} PRIVATE ${AIRLOCK_SANITIZER_FLAGS})
     target_link_options(${target} PRIVATE ${AIRLOCK_SANITIZER_FLAGS})
+  elseif(AIRLOCK_FUZZ)
+    target_compile_options(${target} PRIVATE ${AIRLOCK_FUZZ_LIBRARY_FLAGS})
+    target_link_options(${target} PRIVATE ${AIRLOCK_FUZZ_LIBRARY_FLAGS})
   endif()
+endfunction()
+
+# airlock_fuzz_target(target): a libFuzzer executable (fuzz/).
+function(airlock_fuzz_target target)
+  target_compile_options(${target} PRIVATE ${AIRLOCK_WARNINGS} ${AIRLOCK_FUZZ_TARGET_FLAGS})
+  target_link_options(${target} PRIVATE ${AIRLOCK_FUZZ_TARGET_FLAGS})
 endfunction()
 
 # airlock_sandboxed(target): warnings only; code that runs inside the worker sandbox.

@@ -1,0 +1,327 @@
+// libFuzzer target: the input is one policy file. Every unit that loads is put questions
+// (fs.open, call, secrets.get) and each answer is checked three ways: against the ranked list of
+// matching rules (decide.h's matching*Rules), against `airlock policy explain`'s answer for the
+// same request given as text, and for fs.open against a scan without the rule index and a naive
+// reference matcher (path_pattern_reference.h). Path patterns parsed from the input are also
+// matched against the reference directly. Any disagreement aborts, so the fuzzer reports wrong
+// decisions, not only crashes.
+//
+// Comment lines "#> TEXT" in the input add TEXT to the questions (as a path, caller, method,
+// secret name and pattern), so the fuzzer can shape the requests without breaking the TOML.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/policy/decide.h"
+#include "broker/policy/explain.h"
+#include "broker/policy/path_pattern.h"
+#include "broker/policy/policy_loader.h"
+#include "fuzz/fuzz_check.h"
+#include "fuzz/path_pattern_reference.h"
+
+namespace airlock::fuzz {
+namespace {
+
+using namespace airlock::policy;
+
+// Bounds the questions per input, so one input stays a few milliseconds and the fuzzer keeps its
+// speed; the fuzzer varies which strings get asked instead.
+constexpr size_t MAX_PROBES_PER_KIND = 16;
+constexpr size_t MAX_UIDS = 4;
+constexpr std::string_view PROBE_PREFIX = "#> ";
+
+struct Probes {
+  std::vector<std::string> paths, callers, methods, secrets, patterns;
+  std::vector<uid_t> uids;
+};
+
+template <typename T>
+void addProbe(std::vector<T>& list, T value, size_t limit = MAX_PROBES_PER_KIND) {
+  if (list.size() >= limit) return;
+  for (const T& known : list) {
+    if (known == value) return;
+  }
+  list.push_back(std::move(value));
+}
+
+// The input's "#> TEXT" lines.
+std::vector<std::string> probeLines(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size() && out.size() < MAX_PROBES_PER_KIND) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (line.starts_with(PROBE_PREFIX)) out.emplace_back(line.substr(PROBE_PREFIX.size()));
+    start = end + 1;
+  }
+  return out;
+}
+
+// A path the pattern should match: each `**` segment dropped (variant 0) or made two segments
+// (variant 1), each `*` made empty (0) or "x-y" (1).
+std::string instantiate(std::string_view pattern, int variant) {
+  std::string out;
+  size_t start = 1;
+  while (start <= pattern.size()) {
+    size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    std::string_view segment = pattern.substr(start, end - start);
+    if (segment == "**") {
+      if (variant == 1) out += "/d/e";
+    } else {
+      out += '/';
+      for (char c : segment) out += c == '*' ? (variant == 1 ? "x-y" : "") : std::string(1, c);
+    }
+    start = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
+  Probes probes;
+  for (const std::string& line : probeLines(text)) {
+    addProbe(probes.paths, line);
+    addProbe(probes.callers, line);
+    addProbe(probes.methods, line);
+    addProbe(probes.secrets, line);
+    addProbe(probes.patterns, line);
+  }
+  for (const UnitPolicy& unit : units) {
+    for (const Rule& rule : unit.rules) {
+      addProbe(probes.patterns, rule.path.text());
+      for (int variant = 0; variant < 2; ++variant) {
+        addProbe(probes.paths, instantiate(rule.path.text(), variant));
+      }
+      addProbe(probes.paths, rule.path.root() + "/f");
+      for (auto& name : rule.callerNames) addProbe(probes.callers, name);
+      for (uid_t uid : rule.callerUids) addProbe(probes.uids, uid, MAX_UIDS);
+      for (auto& method : rule.methods) addProbe(probes.methods, method);
+      for (auto& name : rule.secretNames) addProbe(probes.secrets, name);
+    }
+  }
+  for (const char* path : {"/srv/images/a.png", "/srv/images", "/etc/passwd", "/srv/images/../x",
+                           "/srv//images", "/srv/images/", "relative", ""}) {
+    addProbe(probes.paths, std::string(path));
+  }
+  addProbe(probes.callers, std::string("web"));
+  addProbe(probes.uids, uid_t{1000}, MAX_UIDS);
+  addProbe(probes.uids, uid_t{0}, MAX_UIDS);
+  addProbe(probes.methods, std::string("thumbnail"));
+  addProbe(probes.methods, std::string("*"));
+  addProbe(probes.secrets, std::string("api-key"));
+  return probes;
+}
+
+std::string describeMatches(const UnitPolicy& unit, const std::vector<RuleMatch>& matches) {
+  std::string text;
+  for (auto& m : matches) {
+    text += "  " + m.rule->describe() + " index " + std::to_string(m.rule - unit.rules.data()) +
+            " specificity " + std::to_string(m.specificity) + "\n";
+  }
+  return text;
+}
+
+// The decision is the first of the ranked matches, or the default deny when none match; the
+// matches are ranked as decide.h says.
+void checkDecisionIsFirstMatch(const UnitPolicy& unit, const Decision& decision,
+                               const std::vector<RuleMatch>& matches, const std::string& request) {
+  std::string detail = request + "\ndecision: " + decision.ruleId + " (" + decision.reason +
+                       ")\nmatches:\n" + describeMatches(unit, matches);
+  if (matches.empty()) {
+    fuzzCheck(decision.rule == nullptr && decision.ruleId == DEFAULT_DENY_RULE_ID &&
+                  !decision.allowed(),
+              "no rule matches, so the default rule denies", detail);
+    return;
+  }
+  const Rule& first = *matches.front().rule;
+  fuzzCheck(decision.rule == &first && decision.ruleId == first.id,
+            "the deciding rule is the first ranked match", detail);
+  fuzzCheck(decision.allowed() == (first.effect == Effect::ALLOW),
+            "the verdict is the deciding rule's effect", detail);
+  for (size_t i = 1; i < matches.size(); ++i) {
+    const RuleMatch& a = matches[i - 1];
+    const RuleMatch& b = matches[i];
+    bool ranked = a.specificity > b.specificity ||
+                  (a.specificity == b.specificity &&
+                   ((a.rule->effect == Effect::DENY && b.rule->effect == Effect::ALLOW) ||
+                    (a.rule->effect == b.rule->effect && a.rule < b.rule)));
+    fuzzCheck(ranked, "matches are ranked: specificity, then deny first, then file order", detail);
+  }
+}
+
+// `airlock policy explain` gives the same answer, with the other matches as the losers.
+void checkExplainAgrees(const std::vector<UnitPolicy>& units, const ExplainRequest& request,
+                        const Decision& decision, const std::vector<RuleMatch>& matches) {
+  Explanation explanation = explain(units, request);
+  std::string detail = explanation.request + "\ndecide: " + decision.ruleId + " (" +
+                       decision.reason + ")\nexplain: " + explanation.decision.ruleId + " (" +
+                       explanation.decision.reason + ")" + explanation.error;
+  fuzzCheck(explanation.error.empty(), "explain accepts the request decide was asked", detail);
+  fuzzCheck(explanation.decision.verdict == decision.verdict &&
+                explanation.decision.ruleId == decision.ruleId &&
+                explanation.decision.rule == decision.rule,
+            "explain decides as decide does", detail);
+  size_t winners = matches.empty() ? 0 : 1;
+  bool sameLosers = explanation.lost.size() + winners == matches.size();
+  for (size_t i = 0; sameLosers && i < explanation.lost.size(); ++i) {
+    sameLosers = explanation.lost[i].rule == matches[i + winners].rule;
+  }
+  fuzzCheck(sameLosers, "explain's losers are the matches after the deciding rule", detail);
+}
+
+size_t indexOf(const UnitPolicy& unit, const Rule* rule) {
+  return rule == nullptr ? SIZE_MAX : static_cast<size_t>(rule - unit.rules.data());
+}
+
+// What only fs.open has: the rule index, and patterns, which the reference matcher re-checks.
+void checkFsOpenMatching(const UnitPolicy& unit, const UnitPolicy& unindexed,
+                         std::string_view path, OpenModes modes, const Decision& decision,
+                         const std::vector<RuleMatch>& matches, const std::string& request) {
+  Decision scanned = decideFsOpen(unindexed, path, modes);
+  fuzzCheck(indexOf(unit, decision.rule) == indexOf(unindexed, scanned.rule) &&
+                scanned.verdict == decision.verdict,
+            "the rule index decides as a scan of every rule",
+            request + "\nindexed: " + decision.reason + "\nscanned: " + scanned.reason);
+  if (!validateRequestPath(path).empty() || modes.bits == 0) {
+    fuzzCheck(matches.empty(), "a refused request matches no rule", request);
+    return;
+  }
+  std::vector<size_t> expected;
+  for (size_t i = 0; i < unit.rules.size(); ++i) {
+    const Rule& rule = unit.rules[i];
+    if (rule.operation != Operation::FS_OPEN) continue;
+    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
+                                                   : (modes.bits & rule.modes.bits) != 0;
+    if (modesApply && referencePatternMatches(rule.path.text(), path)) expected.push_back(i);
+  }
+  std::vector<size_t> found;
+  for (auto& m : matches) found.push_back(indexOf(unit, m.rule));
+  std::sort(found.begin(), found.end());
+  fuzzCheck(found == expected, "the matching fs.open rules are those the reference matches",
+            request + "\nmatches:\n" + describeMatches(unit, matches));
+}
+
+void askFsOpen(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
+               const Probes& probes) {
+  UnitPolicy unindexed = unit;
+  unindexed.fsIndex.reset();
+  const uint8_t modeSets[] = {0x01, 0x02, 0x03, 0x06, 0x10, 0x0a, 0x1f, 0x00};
+  for (const std::string& path : probes.paths) {
+    for (uint8_t bits : modeSets) {
+      OpenModes modes{bits};
+      std::string request = "fs.open \"" + path + "\" modes " + modes.describe() + " in unit " +
+                            unit.name + " of " + unit.file;
+      Decision decision = decideFsOpen(unit, path, modes);
+      std::vector<RuleMatch> matches = matchingFsOpenRules(unit, path, modes);
+      checkDecisionIsFirstMatch(unit, decision, matches, request);
+      checkFsOpenMatching(unit, unindexed, path, modes, decision, matches, request);
+      if (decision.allowed()) {
+        fuzzCheck(unit.allowsAny(Operation::FS_OPEN), "an allowed operation is indexed", request);
+      }
+      std::string modeText = bits == 0 ? "" : modes.describe();
+      checkExplainAgrees(units, {unit.name, "fs.open", {{"path", path}, {"mode", modeText}}},
+                         decision, matches);
+    }
+  }
+}
+
+void askCall(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, const Probes& probes) {
+  for (const std::string& name : probes.callers) {
+    for (uid_t uid : probes.uids) {
+      for (const std::string& method : probes.methods) {
+        Caller caller{name, uid};
+        std::string request = "call " + unit.name + "." + method + " by " + caller.describe();
+        Decision decision = decideCall(unit, caller, method);
+        std::vector<RuleMatch> matches = matchingCallRules(unit, caller, method);
+        checkDecisionIsFirstMatch(unit, decision, matches, request);
+        if (decision.allowed()) {
+          fuzzCheck(unit.allowsAny(Operation::CALL), "an allowed operation is indexed", request);
+        }
+        checkExplainAgrees(
+            units,
+            {unit.name, "call", {{"caller", name}, {"uid", std::to_string(uid)}, {"method", method}}},
+            decision, matches);
+      }
+    }
+  }
+}
+
+void askSecretsGet(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
+                   const Probes& probes) {
+  for (const std::string& name : probes.secrets) {
+    std::string request = "secrets.get \"" + name + "\" in unit " + unit.name;
+    Decision decision = decideSecretsGet(unit, name);
+    std::vector<RuleMatch> matches = matchingSecretsGetRules(unit, name);
+    checkDecisionIsFirstMatch(unit, decision, matches, request);
+    if (decision.allowed()) {
+      fuzzCheck(unit.allowsAny(Operation::SECRETS_GET), "an allowed operation is indexed",
+                request);
+    }
+    checkExplainAgrees(units, {unit.name, "secrets.get", {{"name", name}}}, decision, matches);
+  }
+}
+
+// A pattern matches what the reference matches, and only paths beneath its root: the broker
+// opens the root and resolves the request beneath it, and the rule index relies on it too.
+void checkPattern(const std::string& text, const Probes& probes) {
+  std::string error;
+  std::optional<PathPattern> pattern = PathPattern::parse(text, error);
+  if (!pattern) {
+    fuzzCheck(!error.empty(), "a refused pattern says why", text);
+    return;
+  }
+  fuzzCheck(pattern->text() == text, "a pattern keeps its text", text);
+  for (const std::string& path : probes.paths) {
+    if (!validateRequestPath(path).empty()) continue;
+    bool matches = pattern->matches(path);
+    std::string detail = "pattern \"" + text + "\" root \"" + pattern->root() + "\" path \"" +
+                         path + "\" matches " + (matches ? "yes" : "no");
+    fuzzCheck(matches == referencePatternMatches(text, path),
+              "PathPattern::matches agrees with the reference matcher", detail);
+    const std::string& root = pattern->root();
+    bool beneathRoot = root == "/" || path == root ||
+                       (path.starts_with(root) && path.size() > root.size() &&
+                        path[root.size()] == '/');
+    fuzzCheck(!matches || beneathRoot, "a pattern matches only paths beneath its root", detail);
+    if (pattern->isExact()) {
+      fuzzCheck(matches == (path == text), "an exact pattern matches only itself", detail);
+    }
+  }
+}
+
+LoadOptions fuzzLoadOptions() {
+  LoadOptions options;
+  options.defines = {{"images_dir", "/srv/images"}, {"images", "/srv/images"}};
+  options.workerCheck = LoadOptions::WorkerCheck::SKIP;  // no worker executables here
+  return options;
+}
+
+}  // namespace
+}  // namespace airlock::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace airlock::fuzz;
+  using namespace airlock::policy;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  LoadResult loaded = loadPolicyText(text, "fuzz.toml", fuzzLoadOptions());
+  fuzzCheck(loaded.ok() || loaded.units.empty(), "a file with errors loads no unit",
+            std::to_string(loaded.errors.size()) + " errors");
+  for (const Diagnostic& d : loaded.errors) {
+    fuzzCheck(!d.message.empty() && d.where.file == "fuzz.toml",
+              "an error names the file and says what", d.describe());
+  }
+  Probes probes = probesFor(loaded.units, text);
+  for (const UnitPolicy& unit : loaded.units) {
+    askFsOpen(loaded.units, unit, probes);
+    askCall(loaded.units, unit, probes);
+    askSecretsGet(loaded.units, unit, probes);
+  }
+  for (const std::string& pattern : probes.patterns) checkPattern(pattern, probes);
+  return 0;
+}
