@@ -3,6 +3,7 @@
 #include <kj/debug.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -100,6 +101,32 @@ class Walker {
 };
 
 std::string shortKey(const std::string& hex) { return hex.substr(0, 16) + "…"; }
+
+// The fields AuditLog::checkpoint() writes, in its order.
+constexpr std::array<std::string_view, 9> CHECKPOINT_FIELDS = {
+    "seq", "time", "event", "prev", "covers", "chain", "closing", "key", "sig"};
+
+// A field name from the log, JSON-quoted so it stays one line, and cut to a readable length.
+std::string quotedField(const std::string& name) {
+  constexpr size_t MAX_QUOTED_CHARS = 80;
+  std::string quoted = Json(name).dump(-1, ' ', false, Json::error_handler_t::replace);
+  return quoted.size() <= MAX_QUOTED_CHARS ? quoted : quoted.substr(0, MAX_QUOTED_CHARS) + "…";
+}
+
+// Empty if the checkpoint has exactly CHECKPOINT_FIELDS in that order, else what differs.
+std::string checkpointFieldsDiffer(const Json& j) {
+  size_t i = 0;
+  for (auto& [name, value] : j.items()) {
+    bool known = std::find(CHECKPOINT_FIELDS.begin(), CHECKPOINT_FIELDS.end(), name) !=
+                 CHECKPOINT_FIELDS.end();
+    if (!known) return "it has a field " + quotedField(name) + " airlockd never writes";
+    if (i >= CHECKPOINT_FIELDS.size() || name != CHECKPOINT_FIELDS[i]) {
+      return "its field " + quotedField(name) + " is out of the order airlockd writes";
+    }
+    ++i;
+  }
+  return {};
+}
 
 bool isUnsigned(const Json& j, const char* key) {
   return j.contains(key) && j[key].is_number_unsigned();
@@ -305,6 +332,14 @@ void Walker::checkpoint(uint64_t at, std::string_view line, const Json& j, uint6
     addAt(at, seq, Finding::MALFORMED,
             "malformed checkpoint: covers, chain, closing, time, key or sig missing or wrong");
     return;
+  }
+  // The signature covers covers, chain, time and closing, and the next record's prev covers the
+  // whole line; but nothing follows the closing checkpoint, so a field added to it, or its
+  // fields moved, would change the log unnoticed unless its form is checked here.
+  std::string fieldsDiffer = checkpointFieldsDiffer(j);
+  if (!fieldsDiffer.empty()) {
+    addAt(at, seq, Finding::MODIFIED,
+          "modified record: checkpoint not in the form airlockd writes: " + fieldsDiffer);
   }
   ++checkpointCount_;
   recordsAfterCheckpoint_ = 0;

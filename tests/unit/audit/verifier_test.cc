@@ -147,6 +147,34 @@ TEST_F(VerifierTest, ACheckpointWithAChangedFieldHasABadSignature) {
   expectOnly(doctored(lines), Finding::BAD_SIGNATURE);
 }
 
+// The signature covers covers, chain, time and closing, and the chain covers every earlier line,
+// but nothing covers the rest of the closing checkpoint's line: a field added there, or the
+// fields put in another order, must still be found (audit_verify_fuzzer found the first).
+TEST_F(VerifierTest, AFieldAddedToTheClosingCheckpointIsAModification) {
+  auto lines = lines_;
+  lines.back() = setField(lines.back(), "note", "written after signing");
+  auto report = doctored(lines, /*withAnchor=*/false);
+  expectOnly(report, Finding::MODIFIED);
+  EXPECT_EQ(report.problems[0].line, 13u);
+  EXPECT_NE(report.problems[0].message.find("\"note\""), std::string::npos)
+      << report.problems[0].message;
+}
+
+TEST_F(VerifierTest, TheClosingCheckpointsFieldsInAnotherOrderAreAModification) {
+  auto lines = lines_;
+  auto checkpoint = nlohmann::ordered_json::parse(lines.back());
+  nlohmann::ordered_json reordered;
+  reordered["seq"] = checkpoint["seq"];
+  reordered["time"] = checkpoint["time"];
+  reordered["event"] = checkpoint["event"];
+  reordered["prev"] = checkpoint["prev"];
+  for (const char* key : {"sig", "key", "closing", "chain", "covers"}) {
+    reordered[key] = checkpoint[key];
+  }
+  lines.back() = reordered.dump();
+  expectOnly(doctored(lines), Finding::MODIFIED);
+}
+
 TEST_F(VerifierTest, ALogSignedByAnotherKeyIsNamedWrongKey) {
   auto other = SigningKey::generate()->publicKey();
   auto report = verify(log_, other);
