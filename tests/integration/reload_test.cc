@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include <kj/common.h>
+
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
 
@@ -183,6 +185,13 @@ TEST_F(ReloadTest, ReloadsUnderLoadDropNoCallAndEveryRecordNamesTheRevisionThatD
   std::atomic<int> answered{0}, failed{0};
   std::vector<std::string> failures[CALLERS];
   std::vector<std::thread> callers;
+  // However the test ends (an ASSERT returns early), the callers stop and are joined first.
+  auto joinCallers = kj::defer([&]() {
+    stop = true;
+    for (auto& t : callers) {
+      if (t.joinable()) t.join();
+    }
+  });
   for (int c = 0; c < CALLERS; ++c) {
     callers.emplace_back([&, c]() {
       auto client = broker_->connect();

@@ -206,11 +206,16 @@ int BrokerProcess::killHard() {
 }
 
 std::vector<nlohmann::json> BrokerProcess::auditRecords() const {
-  std::vector<nlohmann::json> records;
   std::ifstream in(audit_);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string text = content.str();
+  // Only whole lines: airlockd may be appending while a test reads, and a reader can see the
+  // start of a record whose write has not finished.
+  std::vector<nlohmann::json> records;
+  for (size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    if (end > start) records.push_back(nlohmann::json::parse(text.substr(start, end - start)));
   }
   return records;
 }
