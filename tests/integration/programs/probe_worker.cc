@@ -12,8 +12,17 @@
 //   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
 //   log TEXT       log(info, TEXT) through the broker
 //   log-flood N    N log(info) lines as fast as the broker takes them
+//   abort          abort(): SIGABRT, as a library's failed assertion does
+//   oom            allocates until the address-space rlimit refuses, then aborts as a library
+//                  that cannot handle a failed malloc does
+//   spin           burns CPU for ever (past any call deadline), never sleeping
+//   close-channel  writes half a Cap'n Proto frame, then shuts the channel down mid-message
+// Hostile bytes written raw onto the channel (tests/integration/support/hostile_frames.h):
+//   junk-bytes, huge-segment-count, huge-segment, deep-nesting
+//   bootstrap-flood N  N rpc Bootstrap requests to the broker, never reading an answer
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,10 +30,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "sdk/worker/worker.h"
+#include "tests/integration/support/hostile_frames.h"
 
 namespace {
 
@@ -93,6 +105,40 @@ airlock::Reply spamFds(airlock::Call&) {
   return airlock::Reply::ok("sent");
 }
 
+constexpr int CHANNEL_FD = 3;  // the broker channel, as the sandbox hands it over
+
+// Writes all of `bytes` to the channel, waiting whenever it is full (the SDK made it
+// non-blocking); a hostile method has nothing to do once the broker hangs up.
+void writeToChannel(const void* bytes, size_t size) {
+  auto* at = static_cast<const char*>(bytes);
+  while (size > 0) {
+    ssize_t n = send(CHANNEL_FD, at, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EAGAIN) {
+      pollfd writable{CHANNEL_FD, POLLOUT, 0};
+      poll(&writable, 1, -1);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    at += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// Hostile bytes onto the channel, between two of the SDK's own messages (the method runs while
+// the SDK's event loop is idle).
+airlock::Reply writeHostile(const std::string& bytes) {
+  writeToChannel(bytes.data(), bytes.size());
+  return airlock::Reply::ok("sent");
+}
+
+airlock::Reply closeChannelMidMessage(airlock::Call&) {
+  std::string half = airlock::testing::hostile::truncatedFrame();
+  writeToChannel(half.data(), half.size());
+  shutdown(CHANNEL_FD, SHUT_RDWR);
+  return airlock::Reply::ok("closed");
+}
+
 airlock::Reply getSecret(airlock::Call& call) {
   auto secret = call.secrets().get(std::string(call.payload()));
   if (!secret.ok()) {
@@ -150,5 +196,32 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok("slept");
   });
   worker.method("exit", [](airlock::Call&) -> airlock::Reply { _exit(3); });
+  worker.method("abort", [](airlock::Call&) -> airlock::Reply { abort(); });
+  worker.method("oom", [](airlock::Call&) -> airlock::Reply {
+    constexpr size_t BLOCK = 64u << 20;
+    for (;;) {
+      void* block = malloc(BLOCK);
+      if (block == nullptr) abort();
+      memset(block, 1, 4096);  // leaked on purpose: the point is to reach the limit
+    }
+  });
+  worker.method("spin", [](airlock::Call&) -> airlock::Reply {
+    // An empty asm the compiler must assume has effects: the loop is not optimised away.
+    for (;;) asm volatile("" ::: "memory");
+  });
+  worker.method("close-channel", closeChannelMidMessage);
+  namespace hostile = airlock::testing::hostile;
+  worker.method("junk-bytes", [](airlock::Call&) { return writeHostile(hostile::junk()); });
+  worker.method("huge-segment-count",
+                [](airlock::Call&) { return writeHostile(hostile::hugeSegmentCount()); });
+  worker.method("huge-segment",
+                [](airlock::Call&) { return writeHostile(hostile::hugeSegment()); });
+  worker.method("deep-nesting",
+                [](airlock::Call&) { return writeHostile(hostile::deepNesting()); });
+  worker.method("bootstrap-flood", [](airlock::Call& call) {
+    // Question ids far from the ones the SDK itself uses.
+    return writeHostile(hostile::bootstrapFlood(
+        static_cast<uint32_t>(std::stoul(std::string(call.payload()))), 1u << 30));
+  });
   return worker.serve();
 }
