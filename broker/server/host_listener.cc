@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "broker/host/gateway.h"
+#include "broker/server/budgeted_stream.h"
 
 namespace airlock::broker {
 
@@ -110,7 +111,10 @@ kj::Promise<void> HostListener::acceptLoop() {
     stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
     PeerCredentials credentials{peer.uid, peer.pid};
     auto progress = kj::refcounted<HandshakeProgress>();
-    auto connection = kj::heap<Connection>(kj::mv(stream), routing_, credentials,
+    auto budgeted = kj::heap<BudgetedStream>(
+        kj::mv(stream), "host uid " + std::to_string(peer.uid) + " pid " +
+                            std::to_string(peer.pid));
+    auto connection = kj::heap<Connection>(kj::mv(budgeted), routing_, credentials,
                                            kj::addRef(*progress));
     // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
     // connection is then dropped, which closes it).

@@ -5,15 +5,24 @@
 // the broker must run its RPC with a limit >= 1 to hand out opened files. This wrapper makes the
 // limit one-way: every read asks the kernel for no fds, so fds a hostile worker attaches are
 // closed by the kernel on receipt and never enter the broker's fd table.
+//
+// It also holds the worker to an UnreadBudget: a worker that floods the broker while reading none
+// of its answers has its channel ended.
 
 #include <kj/async-io.h>
 #include <kj/io.h>
+
+#include <string>
+
+#include "broker/supervisor/unread_budget.h"
 
 namespace airlock::broker {
 
 class FdRefusingStream final : public kj::AsyncCapabilityStream {
  public:
-  explicit FdRefusingStream(kj::Own<kj::AsyncCapabilityStream> inner) : inner_(kj::mv(inner)) {}
+  // `peer` names the worker in errors ("unit probe worker pid 12").
+  FdRefusingStream(kj::Own<kj::AsyncCapabilityStream> inner, std::string peer)
+      : inner_(kj::mv(inner)), budget_(kj::mv(peer)) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
   kj::Promise<ReadResult> tryReadWithFds(void* buffer, size_t minBytes, size_t maxBytes,
@@ -36,6 +45,7 @@ class FdRefusingStream final : public kj::AsyncCapabilityStream {
 
  private:
   kj::Own<kj::AsyncCapabilityStream> inner_;
+  UnreadBudget budget_;
 };
 
 }  // namespace airlock::broker

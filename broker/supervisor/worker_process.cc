@@ -55,8 +55,10 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
                              kj::AutoCloseFd output)
     : unitName_(unit.name),
       process_(kj::mv(process)),
-      channel_(kj::heap<FdRefusingStream>(io.lowLevelProvider->wrapUnixSocketFd(
-          kj::mv(channel), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP))),
+      channel_(kj::heap<FdRefusingStream>(
+          io.lowLevelProvider->wrapUnixSocketFd(kj::mv(channel),
+                                                kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP),
+          "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
       rpc_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE),
       worker_(rpc_.bootstrap().castAs<rpc::Worker>()),
       output_(io.lowLevelProvider->wrapInputFd(kj::mv(output),

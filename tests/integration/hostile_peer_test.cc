@@ -17,6 +17,7 @@
 #include <kj/io.h>
 
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <optional>
 
@@ -88,6 +89,34 @@ TEST_F(HostilePeerTest, EveryMalformedFrameFromAWorkerKillsAndReplacesThatWorker
   }
   // One worker to start with, and one replacement per attack.
   EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), attacks.size() + 1);
+}
+
+// VmHWM: the most resident memory the process has had (" 98076 kB"), for the test's output.
+std::string peakMemory(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return line.substr(6);
+  }
+  return "?";
+}
+
+// A million legal requests the worker never reads an answer to. Cap'n Proto would queue every
+// answer in airlockd's memory (3.7 GB here before UnreadBudget); instead the channel is ended
+// once the worker has sent 1 MiB while reading nothing, and the worker killed and replaced.
+TEST_F(HostilePeerTest, AMillionRequestsFromAWorkerThatReadsNothingEndThatWorkerOnly) {
+  auto outcome = broker_->connect().unit("probe").call("bootstrap-flood", "1000000");
+  EXPECT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED) << outcome.describe();
+  auto records = broker_->auditRecords(
+      {{"event", "call"}, {"args", {{"method", "bootstrap-flood"}, {"payload_bytes", 7}}}});
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["result"].get<std::string>().rfind("unit crashed: ", 0), 0u)
+      << records[0].dump();
+  EXPECT_NE(broker_->log().find("reads nothing the broker sends it"), std::string::npos)
+      << broker_->log();
+  std::cerr << "worker request flood: airlockd's peak resident memory" << peakMemory(broker_->pid())
+            << "\n";
+  expectStillServing("a request flood from a worker");
 }
 
 // A host connection on a plain socket, optionally authenticated first with the real handshake
@@ -183,6 +212,28 @@ TEST_F(HostilePeerTest, MalformedFramesOnTheHostSocketEndOnlyThatConnectionBefor
   EXPECT_EQ(broker_->auditRecords({{"event", "auth"}, {"decision", "allow"}}).size(),
             2 * attacks.size() + attacks.size())
       << "each authenticated attack and each check after an attack had a session";
+}
+
+// The same flood from a host process, before and after it authenticates: the Gateway and the
+// Session answer requests, and airlockd would queue the answers the peer does not read.
+TEST_F(HostilePeerTest, AMillionRequestsFromAHostThatReadsNothingEndThatConnectionOnly) {
+  // Question ids far from the ones the handshake's own client uses.
+  std::string flood = hostile::bootstrapFlood(1000000, 1u << 30);
+  for (bool authenticated : {false, true}) {
+    std::string what = std::string("a request flood ") + (authenticated ? "after" : "before") +
+                       " authenticating";
+    SCOPED_TRACE(what);
+    {
+      HostSocket host(*broker_, authenticated);
+      host.send(flood);
+      EXPECT_TRUE(host.closedByBroker()) << "the broker hangs up on " << what;
+    }
+    expectStillServing(what);
+  }
+  EXPECT_NE(broker_->log().find("reads nothing the broker sends it"), std::string::npos)
+      << broker_->log();
+  std::cerr << "host request floods: airlockd's peak resident memory" << peakMemory(broker_->pid())
+            << "\n";
 }
 
 }  // namespace

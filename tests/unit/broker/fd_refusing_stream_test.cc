@@ -44,7 +44,7 @@ TEST(FdRefusingStream, AFdAttachedByThePeerIsNeitherDeliveredNorKeptOpen) {
   }  // the sender's copy of the write end is gone; only the in-flight one remains
 
   FdRefusingStream stream(io.lowLevelProvider->wrapUnixSocketFd(
-      kj::mv(brokerEnd), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP));
+      kj::mv(brokerEnd), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP), "test worker");
   char buffer[1];
   kj::AutoCloseFd received[4];
   auto result = stream.tryReadWithFds(buffer, 1, 1, received, 4).wait(io.waitScope);
@@ -64,7 +64,7 @@ TEST(FdRefusingStream, FdsTheBrokerSendsStillArrive) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   kj::AutoCloseFd workerEnd(pair[1]);
   FdRefusingStream stream(io.lowLevelProvider->wrapUnixSocketFd(
-      kj::AutoCloseFd(pair[0]), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP));
+      kj::AutoCloseFd(pair[0]), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP), "test worker");
   int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   kj::AutoCloseFd owned(devNull);
   kj::byte data[1] = {'y'};

@@ -1,0 +1,35 @@
+#pragma once
+// A host connection's stream, held to an UnreadBudget (broker/supervisor/unread_budget.h): a
+// client that floods airlockd with requests while reading none of its answers has its
+// connection ended instead of growing the broker's memory. Before authenticating too: the
+// bootstrap Gateway answers requests, so an unauthenticated peer could otherwise do it.
+//
+// Broker-side, event-loop thread only.
+
+#include <kj/async-io.h>
+
+#include <string>
+
+#include "broker/supervisor/unread_budget.h"
+
+namespace airlock::broker {
+
+class BudgetedStream final : public kj::AsyncIoStream {
+ public:
+  // `peer` names the connection in errors ("host uid 1000 pid 42").
+  BudgetedStream(kj::Own<kj::AsyncIoStream> inner, std::string peer)
+      : inner_(kj::mv(inner)), budget_(kj::mv(peer)) {}
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
+  kj::Promise<void> write(const void* buffer, size_t size) override;
+  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
+  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
+  void shutdownWrite() override { inner_->shutdownWrite(); }
+  void abortRead() override { inner_->abortRead(); }
+
+ private:
+  kj::Own<kj::AsyncIoStream> inner_;
+  UnreadBudget budget_;
+};
+
+}  // namespace airlock::broker
