@@ -49,7 +49,8 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
   auto clientKey = audit::SigningKey::generate();
   KJ_REQUIRE(audit::writeKeyPair(*brokerKey, dir_ + "/broker").empty(), "writing broker key");
   KJ_REQUIRE(audit::writeKeyPair(*clientKey, keys + "/bench").empty(), "writing client key");
-  unlink((keys + "/bench.key").c_str());  // the broker holds public keys only
+  // The broker holds public keys only; the secret half stays beside them for Client::connect.
+  KJ_SYSCALL(rename((keys + "/bench.key").c_str(), clientKeyFile().c_str()));
   brokerPublicKey_ = brokerKey->publicKey();
   identity_ = ClientIdentity{"bench", kj::mv(clientKey)};
   std::string brokerKeyFile = dir_ + "/broker.key";

@@ -27,6 +27,10 @@ class BrokerRunner {
   pid_t pid() const { return pid_; }
   const std::string& filesDir() const { return files_; }  // granted for fs.open (read)
   long rssKiB() const;                                       // VmRSS of airlockd
+  // For more connections (airlock::Client::connect), e.g. one per load-generating thread.
+  const std::string& socketPath() const { return socket_; }
+  std::string clientKeyFile() const { return dir_ + "/bench.key"; }
+  std::string brokerPublicKeyFile() const { return dir_ + "/broker.pub"; }
 
   // Connects and authenticates; returns the unit's capability. One connection per runner.
   rpc::Unit::Client connect(kj::AsyncIoContext& io, const std::string& unit);

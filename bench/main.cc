@@ -2,8 +2,10 @@
 // on the same machine, with the same process layout.
 //
 //   airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] [--audit-cost-only]
+//                 [--noisy-neighbour-only]
 //
 // --audit-cost-only measures just what the audit adds to a brokered no-op call.
+// --noisy-neighbour-only measures just a quiet unit's latency alone and while another is flooded.
 // --pin puts this process, and so every process it starts (airlockd, workers, baselines), on
 // CPU 0: on a small VM a wake-up across CPUs costs ~20 us, so latency figures are given both ways.
 
@@ -24,6 +26,7 @@
 #include "bench/audit_measure.h"
 #include "bench/bare_servers.h"
 #include "bench/broker_runner.h"
+#include "bench/noisy_measure.h"
 #include "bench/policy_measure.h"
 #include "bench/rpc_measure.h"
 #include "bench/spawn_measure.h"
@@ -37,7 +40,12 @@ struct Options {
   int iterations = 3000;
   int auditRecords = 1000000;  // records in the log `audit verify` is timed on
   bool auditCostOnly = false;
+  bool onlyNoisyNeighbour = false;
 };
+
+// Client threads flooding the noisy unit: more than the 2 CPUs of the machines we measure on,
+// so they would use every cycle the broker lets them.
+constexpr int FLOODERS = 16;
 
 std::string selfDir() {
   char path[4096];
@@ -145,9 +153,34 @@ std::vector<Figure> auditCostFigures(const std::string& bin, kj::AsyncIoContext&
   return {offFigure, onFigure, cost};
 }
 
+// A quiet unit's latency alone and while FLOODERS threads flood another unit of the same broker
+// (two units of two workers each); the ratio is of the p99s.
+void addNoisyNeighbour(const std::string& bin, kj::AsyncIoContext& io, int n,
+                       std::vector<Figure>& figures) {
+  BrokerRunner broker(bin, 2, 2);
+  auto quiet = broker.connect(io, "bench0");
+  auto measured = measureNoisyNeighbour(broker, quiet, io.waitScope, "bench1", FLOODERS, n);
+  auto unloaded = latency("quiet unit call, unloaded", measured.unloaded);
+  figures.push_back(unloaded);
+  auto flooded = latency("quiet unit call, neighbour flooded by " + std::to_string(FLOODERS) +
+                             " threads", measured.flooded, "p99 <= 2x unloaded p99");
+  flooded.baseline = unloaded.name;
+  flooded.ratio = unloaded.p99 > 0 ? flooded.p99 / unloaded.p99 : 0;
+  figures.push_back(flooded);
+  figures.push_back(quantity("flooded unit meanwhile", "calls/s", measured.floodCallsPerSecond));
+}
+
 int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
+  if (options.onlyNoisyNeighbour) {
+    auto io = kj::setupAsyncIo();
+    std::vector<Figure> figures;
+    addNoisyNeighbour(bin, io, n, figures);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
 
   // Baseline servers are forked before this process starts its own event loop.
   auto [rawMine, rawTheirs] = socketPair();
@@ -286,6 +319,7 @@ int run(const Options& options) {
     figures.push_back(quantity("airlockd RSS, 100 workers", "MiB", hundred.rssKiB() / 1024.0,
                                "< 32 MiB"));
   }
+  addNoisyNeighbour(bin, io, n, figures);
 
   print(figures);
   if (!options.json.empty()) writeJson(options.json, figures, options.pin);
@@ -308,10 +342,12 @@ int main(int argc, char** argv) {
       options.auditRecords = atoi(argv[++i]);
     } else if (!strcmp(argv[i], "--audit-cost-only")) {
       options.auditCostOnly = true;
+    } else if (!strcmp(argv[i], "--noisy-neighbour-only")) {
+      options.onlyNoisyNeighbour = true;
     } else {
       fprintf(stderr,
               "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] "
-              "[--audit-cost-only]\n");
+              "[--audit-cost-only] [--noisy-neighbour-only]\n");
       return 2;
     }
   }
