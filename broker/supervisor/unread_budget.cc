@@ -11,6 +11,7 @@ kj::Promise<void> UnreadBudget::track(kj::Promise<void> write) {
       [this]() {
         --writesPending_;
         readWhilePending_ = 0;
+        readsWhilePending_ = 0;
       },
       [this](kj::Exception&& e) {
         --writesPending_;
@@ -21,10 +22,14 @@ kj::Promise<void> UnreadBudget::track(kj::Promise<void> write) {
 size_t UnreadBudget::onRead(size_t bytes, kj::AsyncIoStream& stream) {
   if (writesPending_ == 0) return bytes;
   readWhilePending_ += bytes;
-  if (readWhilePending_ <= MAX_BYTES_READ_WHILE_PEER_NOT_READING) return bytes;
-  spdlog::warn("{} sent {} bytes while it reads nothing the broker sends it; closing its "
-               "connection so its unread answers cannot fill the broker's memory",
-               peer_, readWhilePending_);
+  ++readsWhilePending_;
+  if (readWhilePending_ <= MAX_BYTES_READ_WHILE_PEER_NOT_READING &&
+      readsWhilePending_ <= MAX_READS_WHILE_PEER_NOT_READING) {
+    return bytes;
+  }
+  spdlog::warn("{} sent {} bytes in {} reads while it reads nothing the broker sends it; "
+               "closing its connection so its unread answers cannot fill the broker's memory",
+               peer_, readWhilePending_, readsWhilePending_);
   stream.shutdownWrite();
   stream.abortRead();  // on a Unix socket the peer's next send then fails with EPIPE
   KJ_FAIL_REQUIRE("peer keeps sending while it reads nothing the broker sends it", peer_,

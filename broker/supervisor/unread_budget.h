@@ -26,8 +26,9 @@ class UnreadBudget {
   // its completion means the peer read, and the count starts again.
   kj::Promise<void> track(kj::Promise<void> write);
 
-  // Counts `bytes` just read from the peer on `stream` (borrowed). Once more than
-  // MAX_BYTES_READ_WHILE_PEER_NOT_READING were read while a write to it was stuck, logs it,
+  // Counts one read of `bytes` from the peer on `stream` (borrowed). Once more than
+  // MAX_BYTES_READ_WHILE_PEER_NOT_READING bytes or MAX_READS_WHILE_PEER_NOT_READING reads were
+  // read while a write to it was stuck, logs it,
   // shuts the stream both ways (so the stuck write fails and the peer sees the end and cannot
   // send more; a failed read alone would leave Cap'n Proto waiting for that write for ever,
   // holding the connection open) and throws, which ends the connection.
@@ -37,11 +38,18 @@ class UnreadBudget {
   // stays full while it sends more than a few messages. 1 MiB is a large margin over that, and
   // caps a flooding peer's queued answers at tens of MB instead of all of memory.
   static constexpr size_t MAX_BYTES_READ_WHILE_PEER_NOT_READING = 1 << 20;
+  // Cap'n Proto reads each message with at least two reads (its first word, then the rest), and
+  // answers each request with a message queued behind the stuck write. The queue is a chain of
+  // promises that is destroyed recursively: the ~26,000 answers 1 MiB of tiny requests queue
+  // overflowed airlockd's stack under AddressSanitizer when the worker was killed. 1,000 reads
+  // (at most ~500 messages) keeps that chain shallow; a peer that reads never comes near it.
+  static constexpr size_t MAX_READS_WHILE_PEER_NOT_READING = 1000;
 
  private:
   std::string peer_;
   size_t writesPending_ = 0;
-  size_t readWhilePending_ = 0;
+  size_t readWhilePending_ = 0;   // bytes
+  size_t readsWhilePending_ = 0;  // tryRead calls
 };
 
 }  // namespace airlock::broker

@@ -106,7 +106,8 @@ std::string peakMemory(pid_t pid) {
 // once the worker has sent 1 MiB while reading nothing, and the worker killed and replaced.
 TEST_F(HostilePeerTest, AMillionRequestsFromAWorkerThatReadsNothingEndThatWorkerOnly) {
   auto outcome = broker_->connect().unit("probe").call("bootstrap-flood", "1000000");
-  EXPECT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED) << outcome.describe();
+  ASSERT_EQ(outcome.errorKind(), CallErrorKind::UNIT_CRASHED)
+      << outcome.describe() << "\n" << broker_->log();
   auto records = broker_->auditRecords(
       {{"event", "call"}, {"args", {{"method", "bootstrap-flood"}, {"payload_bytes", 7}}}});
   ASSERT_EQ(records.size(), 1u);

@@ -39,6 +39,17 @@ TEST(UnreadBudget, ReadingPastTheBudgetWhileAWriteIsStuckEndsTheConnection) {
       << "the peer sees the end of the stream";
 }
 
+TEST(UnreadBudget, ManySmallReadsWhileAWriteIsStuckEndTheConnectionToo) {
+  Peer p;
+  UnreadBudget budget("test peer");
+  auto stuck = kj::newPromiseAndFulfiller<void>();
+  auto write = budget.track(kj::mv(stuck.promise));
+  for (size_t i = 0; i < UnreadBudget::MAX_READS_WHILE_PEER_NOT_READING; ++i) {
+    budget.onRead(8, *p.broker);
+  }
+  EXPECT_THROW(budget.onRead(8, *p.broker), kj::Exception);
+}
+
 TEST(UnreadBudget, AWriteThatCompletesStartsTheCountAgain) {
   Peer p;
   UnreadBudget budget("test peer");
