@@ -258,7 +258,9 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   args.flags = CLONE_PIDFD | _::NAMESPACE_FLAGS;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  // No stack: the child continues on a copy of ours, like fork(). The caller is single-threaded.
+  // No stack: the child continues on a copy of ours, like fork(). Other threads of the caller
+  // (airlockd's group-commit and anchor threads) do not exist in the child; that is safe because
+  // the child, up to execve, never allocates or takes a lock one of them could hold.
   long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) {
     int err = errno;

@@ -4,7 +4,8 @@
 // Setup runs in the child between clone3() and execve(), as one linear sequence (see
 // launcher.cc). Any failed step is reported on a close-on-exec setup channel and the child exits
 // before exec: a half-applied sandbox never runs code. Called only by the broker (or the CLI),
-// from a single-threaded process, because the child continues as a fork of the caller.
+// from one thread at a time: the child continues as a fork of the calling thread and, until
+// execve, uses no allocator or lock another thread of the caller could hold.
 
 #include <signal.h>
 #include <sys/types.h>
