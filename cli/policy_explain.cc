@@ -31,19 +31,24 @@ operations and their arguments:
                 (a host client, authenticated as NAME, calling a method; uid defaults to yours)
   --op secrets.get --arg name=NAME
                 (a worker reading the secret NAME from airlockd's --secrets store)
+  --op fs.stat | fs.list | fs.mkdir | fs.unlink  --arg path=/abs/path
+  --op fs.rename --arg from=/abs/path --arg to=/abs/path
+  --op fs.symlink --arg path=/abs/link [--arg target=relative/target]
+                (a worker looking at or changing the tree; fs.createTemp is explained as
+                fs.open with mode=read,write,create, and fs.mknod is always denied)
 An operation airlockd has no rule kind for, or a unit no policy defines, is denied by
 default-deny, as airlockd denies it.
 
 options:
   --policies DIR       the policy directory                                      (required)
   --unit UNIT          the unit the request is made to (or by, for fs.open)       (required)
-  --op OP              fs.open, call or secrets.get                               (required)
+  --op OP              fs.open, call, secrets.get, fs.stat, ...                   (required)
   --arg KEY=VALUE      a request argument, as above; repeatable
   --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
   --json               one JSON object on stdout instead of text
   -h, --help           print this help
 
-What it cannot see: the kernel's resolution of the path at open time (a symlink or `..` that
+What it cannot see: the kernel's resolution of the path when airlockd acts (a symlink or `..` that
 leaves the grant is refused then, with the same rule id), and a caller refused at authentication.
 
 exit status: 0 allowed, 1 denied (or DIR does not load: errors as file:line:col on stderr),

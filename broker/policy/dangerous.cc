@@ -25,11 +25,14 @@ std::string_view systemDirectoryOf(std::string_view root) {
 }  // namespace _
 
 std::string dangerousAllowance(const Rule& rule) {
-  if (rule.effect != Effect::ALLOW || rule.operation != Operation::FS_OPEN) return {};
+  if (rule.effect != Effect::ALLOW || !isFsOperation(rule.operation)) return {};
   if (rule.path.matchesEverything()) {
     return "grants the whole file system (path \"" + rule.path.text() + "\")";
   }
-  if (!_::writes(rule.modes)) return {};
+  // fs.mkdir, fs.unlink, fs.rename and fs.symlink change the tree: write access as a write mode is.
+  bool writes = rule.operation == Operation::FS_OPEN ? _::writes(rule.modes)
+                                                     : isFsWriteOperation(rule.operation);
+  if (!writes) return {};
   const std::string& root = rule.path.root();
   if (root == "/") {
     return "grants write access at the file system root (path \"" + rule.path.text() + "\")";

@@ -17,7 +17,9 @@ inline constexpr std::string_view SYSTEM_DIRECTORIES[] = {
     "/proc", "/root", "/run", "/sbin", "/sys", "/usr"};
 
 // Why `rule` is a dangerous allowance ("grants the whole file system (path \"/**\")", "grants
-// write access under /etc, a system directory"), or "" if it is not. Deny rules never are.
+// write access under /etc, a system directory"), or "" if it is not. Deny rules never are. Write
+// access: fs.open with write, create, truncate or append, and every fs.mkdir, fs.unlink,
+// fs.rename and fs.symlink allow.
 std::string dangerousAllowance(const Rule& rule);
 
 }  // namespace airlock::policy

@@ -5,6 +5,7 @@
 
 #include "broker/policy/fs_rule_index.h"
 #include "broker/policy/printable.h"
+#include "broker/policy/symlink_target.h"
 
 namespace airlock::policy {
 
@@ -52,10 +53,15 @@ Decision fromBest(const Best& best, const std::string& detail) {
   return Decision{allow ? Verdict::ALLOW : Verdict::DENY, rule.id, std::move(reason), &rule};
 }
 
-bool fsRuleApplies(const Rule& rule, std::string_view path, OpenModes modes) {
-  bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
-                                                 : (modes.bits & rule.modes.bits) != 0;
-  return modesApply && rule.path.matches(path);
+// Modes count only for fs.open; the other fs.* operations are granted by the operation alone.
+bool fsRuleApplies(const Rule& rule, Operation op, std::string_view path, OpenModes modes) {
+  if (rule.operation != op) return false;
+  if (op == Operation::FS_OPEN) {
+    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
+                                                   : (modes.bits & rule.modes.bits) != 0;
+    if (!modesApply) return false;
+  }
+  return rule.path.matches(path);
 }
 
 // 2: the method is listed by name; 1: the rule lists "*"; 0: no match.
@@ -72,29 +78,49 @@ int callSpecificity(const Rule& rule, const Caller& caller, std::string_view met
   return best;
 }
 
-// Calls `visit` with every fs.open rule matching a validated request, in file order.
+// Calls `visit` with every `op` rule matching a validated request, in file order.
 template <typename Visit>
-void forEachFsMatch(const UnitPolicy& unit, std::string_view path, OpenModes modes, Visit&& visit) {
+void forEachFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
+                    Visit&& visit) {
   if (unit.fsIndex) {
     // Only rules rooted at an ancestor of the path can match it (fs_rule_index.h).
     std::vector<uint32_t> candidates;
     unit.fsIndex->candidates(path, candidates);
     for (uint32_t i : candidates) {
       const Rule& rule = unit.rules[i];
-      if (fsRuleApplies(rule, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, path, modes)) visit(rule);
     }
   } else {
     for (const Rule& rule : unit.rules) {
-      if (rule.operation != Operation::FS_OPEN) continue;
-      if (fsRuleApplies(rule, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, path, modes)) visit(rule);
     }
   }
 }
 
+// The most specific `op` rule matching `path` (deny winning ties), or null.
+Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes) {
+  Best best;
+  forEachFsMatch(unit, op, path, modes, [&best](const Rule& rule) {
+    best.offer(rule, rule.path.specificity());
+  });
+  return best;
+}
+
+std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
+                                       std::string_view path, OpenModes modes);
+
+// The refusal of a path decide makes before any rule is looked at; empty if it gets to matching.
+std::string refuseFsPath(Operation op, std::string_view path) {
+  std::string refused = validateRequestPath(path);
+  if (refused.empty()) return {};
+  return std::string("refused ") + operationName(op) + " of \"" + printable(path) + "\": " +
+         refused;
+}
+
 // The refusals decide makes before any rule is looked at; empty if the request gets to matching.
 std::string refuseFsOpen(std::string_view path, OpenModes modes) {
-  std::string refused = validateRequestPath(path);
-  if (!refused.empty()) return "refused fs.open of \"" + printable(path) + "\": " + refused;
+  std::string refused = refuseFsPath(Operation::FS_OPEN, path);
+  if (!refused.empty()) return refused;
   if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
     return "refused fs.open of " + printable(path) + ": no or unknown open modes requested";
   }
@@ -110,15 +136,22 @@ void rankMatches(const UnitPolicy& unit, std::vector<RuleMatch>& matches) {
   });
 }
 
+std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
+                                       std::string_view path, OpenModes modes) {
+  std::vector<RuleMatch> matches;
+  forEachFsMatch(unit, op, path, modes, [&matches](const Rule& rule) {
+    matches.push_back(RuleMatch{&rule, rule.path.specificity()});
+  });
+  rankMatches(unit, matches);
+  return matches;
+}
+
 }  // namespace _
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
   std::string refused = _::refuseFsOpen(path, modes);
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
-  _::Best best;
-  _::forEachFsMatch(unit, path, modes, [&best](const Rule& rule) {
-    best.offer(rule, rule.path.specificity());
-  });
+  _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes);
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows fs.open of " + _::printable(path) + " with modes " +
                           modes.describe());
@@ -128,6 +161,50 @@ Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes m
                        (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
                        (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
   return _::fromBest(best, detail);
+}
+
+Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path) {
+  if (!isFsOperation(op) || op == Operation::FS_OPEN) {
+    return _::defaultDeny(std::string(operationName(op)) + " is not decided by path alone");
+  }
+  std::string refused = _::refuseFsPath(op, path);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best = _::bestFsMatch(unit, op, path, OpenModes{});
+  if (best.rule == nullptr) {
+    return _::defaultDeny(std::string("no rule allows ") + operationName(op) + " of " +
+                          _::printable(path));
+  }
+  return _::fromBest(best, "path matches " + best.rule->path.text());
+}
+
+Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::string_view to) {
+  Decision source = decideFsPath(unit, Operation::FS_RENAME, from);
+  if (!source.allowed()) return source;
+  Decision target = decideFsPath(unit, Operation::FS_RENAME, to);
+  if (!target.allowed()) return target;
+  const std::string& fromRoot = source.rule->path.root();
+  const std::string& toRoot = target.rule->path.root();
+  if (fromRoot != toRoot) {
+    target.verdict = Verdict::DENY;
+    target.reason = "refused fs.rename of " + _::printable(from) + " to " + _::printable(to) +
+                    ": allowed beneath " + fromRoot + " by " + source.rule->describe() +
+                    " and beneath " + toRoot + " by " + target.rule->describe() +
+                    ", but a rename stays beneath one root";
+    return target;
+  }
+  source.reason = "from: " + source.reason + "; to: " + target.reason;
+  return source;
+}
+
+Decision decideFsSymlink(const UnitPolicy& unit, std::string_view path, std::string_view target) {
+  Decision decision = decideFsPath(unit, Operation::FS_SYMLINK, path);
+  if (!decision.allowed()) return decision;
+  std::string refused = refuseSymlinkTarget(decision.rule->path.root(), path, target);
+  if (!refused.empty()) {
+    decision.verdict = Verdict::DENY;
+    decision.reason = "rule matched the link's path, but " + _::printable(refused);
+  }
+  return decision;
 }
 
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method) {
@@ -173,11 +250,7 @@ std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_v
                                            OpenModes modes) {
   std::vector<RuleMatch> matches;
   if (!_::refuseFsOpen(path, modes).empty()) return matches;
-  _::forEachFsMatch(unit, path, modes, [&matches](const Rule& rule) {
-    matches.push_back(RuleMatch{&rule, rule.path.specificity()});
-  });
-  _::rankMatches(unit, matches);
-  return matches;
+  return _::rankedFsMatches(unit, Operation::FS_OPEN, path, modes);
 }
 
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
@@ -205,6 +278,14 @@ std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::stri
   }
   _::rankMatches(unit, matches);
   return matches;
+}
+
+std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
+                                           std::string_view path) {
+  if (!isFsOperation(op) || op == Operation::FS_OPEN || !_::refuseFsPath(op, path).empty()) {
+    return {};
+  }
+  return _::rankedFsMatches(unit, op, path, OpenModes{});
 }
 
 }  // namespace airlock::policy

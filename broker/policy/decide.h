@@ -31,6 +31,17 @@ struct Decision {
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
+Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path);
+// fs.stat, fs.list, fs.mkdir, fs.unlink: the same ranking as decideFsOpen over the rules of `op`,
+// with no modes. `op` must be one of those four (or FS_SYMLINK / FS_RENAME for one of their
+// paths); anything else is denied by default.
+Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::string_view to);
+// Both paths decided as fs.rename; the first that is denied decides. Both allowed but by rules
+// with different roots: denied, naming the rule of `to` (a rename is done beneath one root).
+// Allowed: the decision of `from`, whose rule's root the broker acts beneath.
+Decision decideFsSymlink(const UnitPolicy& unit, std::string_view path, std::string_view target);
+// `path` decided as fs.symlink; allowed only if `target` also passes refuseSymlinkTarget for the
+// deciding rule's root, otherwise denied naming that rule and why.
 Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name);
 // Rules list exact names, so every match is equally specific: any matching deny wins, else the
 // first matching allow.
@@ -52,5 +63,7 @@ std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_v
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
                                          std::string_view method);
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name);
+std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
+                                           std::string_view path);
 
 }  // namespace airlock::policy

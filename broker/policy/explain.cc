@@ -20,6 +20,12 @@ OperationArgs argsOf(Operation op) {
     case Operation::FS_OPEN: return {{"path", "mode"}, {}};
     case Operation::CALL: return {{"caller", "uid", "method"}, {}};
     case Operation::SECRETS_GET: return {{"name"}, {}};
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK: return {{"path"}, {}};
+    case Operation::FS_RENAME: return {{"from", "to"}, {}};
+    case Operation::FS_SYMLINK: return {{"path"}, {"target"}};
   }
   return {};
 }
@@ -68,6 +74,36 @@ std::vector<RuleMatch> losers(std::vector<RuleMatch> matches, const Decision& de
   return matches;
 }
 
+// fs.stat, fs.list, fs.mkdir, fs.unlink, fs.rename, fs.symlink in a unit that exists.
+void explainFsPath(const UnitPolicy& unit, Operation op, const ExplainRequest& request,
+                   Explanation& out) {
+  const auto& args = request.args;
+  std::string name = operationName(op);
+  if (op == Operation::FS_RENAME) {
+    const std::string &from = args.at("from"), &to = args.at("to");
+    out.request = name + " " + from + " -> " + to + " in unit " + unit.name;
+    out.decision = decideFsRename(unit, from, to);
+    auto matches = matchingFsPathRules(unit, op, from);
+    for (const RuleMatch& m : matchingFsPathRules(unit, op, to)) {
+      bool seen = std::any_of(matches.begin(), matches.end(),
+                              [&m](const RuleMatch& x) { return x.rule == m.rule; });
+      if (!seen) matches.push_back(m);
+    }
+    out.lost = losers(std::move(matches), out.decision);
+    return;
+  }
+  const std::string& path = args.at("path");
+  out.request = name + " " + path + " in unit " + unit.name;
+  auto target = args.find("target");
+  if (op == Operation::FS_SYMLINK && target != args.end()) {
+    out.request = name + " " + path + " -> " + target->second + " in unit " + unit.name;
+    out.decision = decideFsSymlink(unit, path, target->second);
+  } else {
+    out.decision = decideFsPath(unit, op, path);
+  }
+  out.lost = losers(matchingFsPathRules(unit, op, path), out.decision);
+}
+
 }  // namespace
 }  // namespace _
 
@@ -79,8 +115,12 @@ Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& 
   }
   out.request = request.operation + " in unit " + request.unit;
   if (!op) {
+    std::string known;
+    for (Operation o : ALL_OPERATIONS) {
+      known += (known.empty() ? "" : ", ") + std::string(operationName(o));
+    }
     out.decision = _::denyByDefault("no operation \"" + request.operation +
-                                    "\" (airlockd decides fs.open, call and secrets.get)");
+                                    "\" (airlockd decides " + known + ")");
     return out;
   }
   out.error = _::checkArgs(*op, request.args);
@@ -98,6 +138,14 @@ Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& 
     }
     out.decision = decideFsOpen(*unit, path, modes);
     out.lost = _::losers(matchingFsOpenRules(*unit, path, modes), out.decision);
+    return out;
+  }
+  if (isFsOperation(*op)) {
+    if (unit == units.end()) {
+      out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
+      return out;
+    }
+    _::explainFsPath(*unit, *op, request, out);
     return out;
   }
   if (*op == Operation::SECRETS_GET) {

@@ -14,8 +14,10 @@ namespace airlock::policy {
 
 struct ExplainRequest {
   std::string unit;
-  std::string operation;                    // "fs.open" or "call", the names used in files
-  std::map<std::string, std::string> args;  // fs.open: path, mode; call: caller, uid, method
+  std::string operation;                    // "fs.open", "call", ...: the names used in files
+  std::map<std::string, std::string> args;
+  // fs.open: path, mode; call: caller, uid, method; secrets.get: name; fs.stat, fs.list,
+  // fs.mkdir, fs.unlink: path; fs.rename: from, to; fs.symlink: path and optionally target
 };
 
 struct Explanation {

@@ -23,7 +23,7 @@ void forEachSegment(std::string_view path, Visit&& visit) {
 std::shared_ptr<const FsRuleIndex> FsRuleIndex::build(const std::vector<Rule>& rules) {
   auto index = std::make_shared<FsRuleIndex>();
   for (uint32_t i = 0; i < rules.size(); ++i) {
-    if (rules[i].operation != Operation::FS_OPEN) continue;
+    if (!isFsOperation(rules[i].operation)) continue;
     Node* node = &index->root_;
     forEachSegment(rules[i].path.root(), [&node](std::string_view segment) {
       auto& child = node->children[std::string(segment)];

@@ -7,8 +7,9 @@ namespace airlock::policy {
 
 namespace {
 
-// `samePattern` holds the indices of the fs.open rules with this rule's pattern text, in file
-// order (this rule among them): only those can repeat or shadow it.
+// `samePattern` holds the indices of the rules of this rule's fs.* operation with its pattern
+// text, in file order (this rule among them): only those can repeat or shadow it. Modes are
+// empty for every operation but fs.open, so there any same-pattern deny shadows an allow.
 void lintFsRule(const std::vector<Rule>& rules, size_t index,
                 const std::vector<size_t>& samePattern, std::vector<Diagnostic>& warnings) {
   const Rule& rule = rules[index];
@@ -34,18 +35,18 @@ void lintFsRule(const std::vector<Rule>& rules, size_t index,
 
 void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   // Grouped by pattern first: comparing every pair made loading a 1,000-rule unit quadratic.
-  std::unordered_map<std::string_view, std::vector<size_t>> byPattern;
+  // Keyed by operation and pattern: a deny of fs.unlink does not shadow an allow of fs.stat.
+  auto keyOf = [](const Rule& rule) {
+    return std::string(operationName(rule.operation)) + ' ' + rule.path.text();
+  };
+  std::unordered_map<std::string, std::vector<size_t>> byPattern;
   for (size_t i = 0; i < unit.rules.size(); ++i) {
-    if (unit.rules[i].operation == Operation::FS_OPEN) {
-      byPattern[unit.rules[i].path.text()].push_back(i);
-    }
+    if (isFsOperation(unit.rules[i].operation)) byPattern[keyOf(unit.rules[i])].push_back(i);
   }
   bool callable = false;
   for (size_t i = 0; i < unit.rules.size(); ++i) {
     const Rule& rule = unit.rules[i];
-    if (rule.operation == Operation::FS_OPEN) {
-      lintFsRule(unit.rules, i, byPattern[rule.path.text()], warnings);
-    }
+    if (isFsOperation(rule.operation)) lintFsRule(unit.rules, i, byPattern[keyOf(rule)], warnings);
     if (rule.operation == Operation::CALL && rule.effect == Effect::ALLOW) callable = true;
   }
   if (!callable) {

@@ -11,9 +11,10 @@
 namespace airlock::policy {
 
 void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings);
-// - an fs.open rule identical (effect, pattern, modes) to an earlier one: it never decides;
-// - an fs.open allow whose pattern also appears on a deny covering all its modes: at equal
-//   specificity deny wins, so the allow never decides;
+// - an fs.* rule identical (operation, effect, pattern, modes) to an earlier one: it never
+//   decides;
+// - an fs.* allow whose pattern also appears on a deny of its operation covering all its modes
+//   (fs.open; the others have none): at equal specificity deny wins, so the allow never decides;
 // - a unit with no allow `call` rule: no host can call it.
 
 }  // namespace airlock::policy

@@ -20,8 +20,37 @@ const char* operationName(Operation op) {
     case Operation::FS_OPEN: return "fs.open";
     case Operation::CALL: return "call";
     case Operation::SECRETS_GET: return "secrets.get";
+    case Operation::FS_STAT: return "fs.stat";
+    case Operation::FS_LIST: return "fs.list";
+    case Operation::FS_MKDIR: return "fs.mkdir";
+    case Operation::FS_UNLINK: return "fs.unlink";
+    case Operation::FS_RENAME: return "fs.rename";
+    case Operation::FS_SYMLINK: return "fs.symlink";
   }
   return "unknown-operation";
+}
+
+bool isFsOperation(Operation op) {
+  switch (op) {
+    case Operation::FS_OPEN:
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK: return true;
+    default: return false;
+  }
+}
+
+bool isFsWriteOperation(Operation op) {
+  switch (op) {
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK: return true;
+    default: return false;
+  }
 }
 
 const char* openModeName(OpenMode mode) {
@@ -83,14 +112,34 @@ std::string validateSecretName(std::string_view name) {
   return {};
 }
 
+std::string validateTempPrefix(std::string_view prefix) {
+  if (prefix.size() > MAX_TEMP_PREFIX_BYTES) {
+    return "temporary file prefix longer than " + std::to_string(MAX_TEMP_PREFIX_BYTES) + " bytes";
+  }
+  if (!prefix.empty() && prefix[0] == '.') return "temporary file prefix must not start with '.'";
+  for (char c : prefix) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return "temporary file prefix may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
 void indexRules(UnitPolicy& unit) {
   unit.fsIndex = FsRuleIndex::build(unit.rules);
   unit.allowedOperations = 0;
   for (const Rule& rule : unit.rules) {
     if (rule.effect == Effect::ALLOW) {
-      unit.allowedOperations |= static_cast<uint8_t>(1u << static_cast<uint8_t>(rule.operation));
+      unit.allowedOperations |= 1u << static_cast<uint8_t>(rule.operation);
     }
   }
+}
+
+bool UnitPolicy::allowsAnyFs() const {
+  for (Operation op : ALL_OPERATIONS) {
+    if (isFsOperation(op) && allowsAny(op)) return true;
+  }
+  return false;
 }
 
 bool BrokerSettings::isAdmin(std::string_view client) const {

@@ -32,11 +32,27 @@ enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
   CALL,     // host -> unit: call a method (rule keys: caller, caller_uid, method)
   SECRETS_GET,  // worker -> broker: read a secret's value (rule key: name)
+  // worker -> broker, one path each (rule key: path; no modes: the operation is the grant)
+  FS_STAT,     // a file's type, size, permissions and mtime, never following a final symlink
+  FS_LIST,     // a directory's entries
+  FS_MKDIR,    // create one directory
+  FS_UNLINK,   // remove a file, a symlink or an empty directory
+  FS_RENAME,   // both the old and the new path must be allowed
+  FS_SYMLINK,  // create a symlink whose target stays beneath the rule's root
 };
 const char* operationName(Operation op);
-// "fs.open", "call", "secrets.get": the names used in files and audit
-inline constexpr std::array<Operation, 3> ALL_OPERATIONS = {Operation::FS_OPEN, Operation::CALL,
-                                                            Operation::SECRETS_GET};
+// "fs.open", "call", "secrets.get", "fs.stat", ...: the names used in files and audit
+inline constexpr std::array<Operation, 9> ALL_OPERATIONS = {
+    Operation::FS_OPEN, Operation::CALL,     Operation::SECRETS_GET,
+    Operation::FS_STAT, Operation::FS_LIST,  Operation::FS_MKDIR,
+    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK};
+
+// The fs.* operations: their rules have a `path` pattern, are indexed by its root (FsRuleIndex)
+// and decided most-specific-first; all but fs.open have no `mode`.
+bool isFsOperation(Operation op);
+// The fs.* operations that change the file system without a mode saying so: mkdir, unlink,
+// rename, symlink. Write access for the review gate (dangerous.h).
+bool isFsWriteOperation(Operation op);
 
 // Open modes as a bit set; a request must ask only for modes some rule grants.
 enum class OpenMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };
@@ -67,15 +83,23 @@ std::string validateSecretName(std::string_view name);
 // Returns an empty string if `name` is [A-Za-z0-9_.-]{1,MAX_SECRET_NAME_BYTES}, does not start
 // with '.' (so neither "." nor ".." nor a hidden file), otherwise the reason it is refused.
 
+// The prefix of a file fs.createTemp makes: part of a file name the worker chooses, so no '/',
+// and not hidden.
+inline constexpr size_t MAX_TEMP_PREFIX_BYTES = 64;
+std::string validateTempPrefix(std::string_view prefix);
+// Returns an empty string if `prefix` is [A-Za-z0-9._-]{0,MAX_TEMP_PREFIX_BYTES} and does not
+// start with '.', otherwise the reason it is refused.
+
 struct Rule {
   std::string id;
   Effect effect = Effect::DENY;
   Operation operation = Operation::FS_OPEN;
   SourceLocation where;
 
-  // FS_OPEN
+  // FS_OPEN and the other fs.* operations (isFsOperation)
   PathPattern path;  // the grant's root is path.root()
-  OpenModes modes;   // an allow grants these modes; a deny refuses requests asking any of them
+  OpenModes modes;   // FS_OPEN only: an allow grants these modes; a deny refuses requests asking
+                     // any of them
 
   // CALL
   std::vector<std::string> callerNames;  // authenticated client identities; never empty
@@ -132,12 +156,13 @@ struct UnitPolicy {
   std::shared_ptr<const FsRuleIndex> fsIndex;
   // Built from `rules` by the loader (indexRules); decisions use it when set and scan otherwise.
 
-  uint8_t allowedOperations = 0;
+  uint32_t allowedOperations = 0;
   // One bit per Operation that at least one allow rule names (indexRules): which worker
   // capabilities a call carries, answered without scanning the rules on every call.
   bool allowsAny(Operation op) const {
     return allowedOperations & (1u << static_cast<uint8_t>(op));
   }
+  bool allowsAnyFs() const;  // an allow rule of some fs.* operation: the `fs` capability
 
   std::shared_ptr<const std::string> revision;
   // The revision of the policy set this unit was loaded with (revision.h's stampRevision), shared

@@ -107,6 +107,14 @@ std::string ruleSummary(const Rule& rule) {
     case Operation::SECRETS_GET:
       out += " name=" + _::joined(rule.secretNames);
       break;
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK:
+      out += " path=" + rule.path.text();
+      break;
   }
   return out;
 }

@@ -41,6 +41,15 @@ void putRule(std::string& out, const Rule& rule) {
       put(out, rule.secretNames.size());
       for (auto& name : rule.secretNames) put(out, name);
       break;
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK:
+      // The operation's name is already in; only the path decides beyond it.
+      put(out, rule.path.text());
+      break;
   }
 }
 

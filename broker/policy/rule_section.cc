@@ -25,12 +25,28 @@ std::span<const std::string_view> keysOf(Operation op) {
   static constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
   static constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
   static constexpr std::array<std::string_view, 1> SECRETS_GET_KEYS = {"name"};
+  static constexpr std::array<std::string_view, 1> FS_PATH_KEYS = {"path"};
   switch (op) {
     case Operation::FS_OPEN: return FS_OPEN_KEYS;
     case Operation::CALL: return CALL_KEYS;
     case Operation::SECRETS_GET: return SECRETS_GET_KEYS;
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK: return FS_PATH_KEYS;
   }
   return {};
+}
+
+// "fs.open, call, ...": every operation a rule may name, for messages.
+std::string operationList() {
+  std::string out;
+  for (Operation op : ALL_OPERATIONS) {
+    out += (out.empty() ? "" : ", ") + std::string(operationName(op));
+  }
+  return out;
 }
 
 // uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
@@ -80,7 +96,7 @@ void readEffect(RuleReader& r, Rule& rule) {
   }
   if (allow == nullptr && deny == nullptr) {
     r.error(r.table.source(),
-            "missing allow = \"OP\" or deny = \"OP\" (OP: fs.open, call, secrets.get)");
+            "missing allow = \"OP\" or deny = \"OP\" (OP: " + operationList() + ")");
     return;
   }
   rule.effect = allow != nullptr ? Effect::ALLOW : Effect::DENY;
@@ -94,10 +110,11 @@ void readEffect(RuleReader& r, Rule& rule) {
     }
   }
   r.error(regionOf(r.table, key),
-          "unknown operation \"" + *op + "\" (expected fs.open, call, secrets.get)");
+          "unknown operation \"" + *op + "\" (expected " + operationList() + ")");
 }
 
-void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
+// `path` of any fs.* rule: a pattern, after ${name} expansion.
+void readPath(RuleReader& r, const LoadOptions& options, Rule& rule) {
   std::optional<std::string> text =
       readString(r.table, "path", r.context, Presence::REQUIRED, r.diag);
   if (text) {
@@ -113,6 +130,10 @@ void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
       r.error(regionOf(r.table, "path"), "path " + shown + ": " + error);
     }
   }
+}
+
+void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  readPath(r, options, rule);
   if (auto modes = readStringList(r.table, "mode", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *modes) {
       std::optional<OpenMode> mode = parseOpenMode(entry.value);
@@ -207,17 +228,29 @@ void readSecretsGet(RuleReader& r, Rule& rule) {
 
 // Keys of other operations (e.g. `path` on a call rule) are errors, not ignored: a reader would
 // assume they restrict the rule.
+// The operations whose rules take `key`: "call", or "fs.*" for `path`, which every fs.* takes.
+std::string ownersOf(std::string_view key) {
+  std::vector<Operation> owners;
+  for (Operation op : ALL_OPERATIONS) {
+    auto keys = keysOf(op);
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) owners.push_back(op);
+  }
+  bool allFs = std::all_of(owners.begin(), owners.end(), isFsOperation);
+  if (owners.size() > 1 && allFs) return "fs.*";
+  std::string out;
+  for (Operation op : owners) out += (out.empty() ? "" : ", ") + std::string(operationName(op));
+  return out;
+}
+
 void rejectKeysOfOthers(RuleReader& r, Operation op) {
-  for (Operation other : ALL_OPERATIONS) {
-    if (other == op) continue;
-    for (std::string_view key : keysOf(other)) {
-      auto own = keysOf(op);
-      if (std::find(own.begin(), own.end(), key) != own.end()) continue;
-      if (r.table.get(key) == nullptr) continue;
-      r.error(keyRegion(r.table, key), "key \"" + std::string(key) + "\" applies only to " +
-                                           operationName(other) + " rules, not " +
-                                           operationName(op));
-    }
+  auto own = keysOf(op);
+  for (std::string_view key : RULE_KEYS) {
+    if (std::find(own.begin(), own.end(), key) != own.end()) continue;
+    if (r.table.get(key) == nullptr) continue;
+    std::string owners = ownersOf(key);
+    if (owners.empty()) continue;  // id, allow, deny, justification: every rule's
+    r.error(keyRegion(r.table, key), "key \"" + std::string(key) + "\" applies only to " +
+                                         owners + " rules, not " + operationName(op));
   }
 }
 
@@ -226,6 +259,12 @@ void readOperation(RuleReader& r, const LoadOptions& options, Rule& rule) {
     case Operation::FS_OPEN: readFsOpen(r, options, rule); break;
     case Operation::CALL: readCall(r, rule); break;
     case Operation::SECRETS_GET: readSecretsGet(r, rule); break;
+    case Operation::FS_STAT:
+    case Operation::FS_LIST:
+    case Operation::FS_MKDIR:
+    case Operation::FS_UNLINK:
+    case Operation::FS_RENAME:
+    case Operation::FS_SYMLINK: readPath(r, options, rule); break;
   }
   rejectKeysOfOthers(r, rule.operation);
 }
