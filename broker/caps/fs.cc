@@ -1,7 +1,13 @@
 #include "broker/caps/fs.h"
 
+#include <sys/random.h>
+
 #include <kj/debug.h>
 
+#include <cerrno>
+
+#include "broker/caps/at_beneath.h"
+#include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/policy/decide.h"
 
@@ -9,8 +15,10 @@ namespace airlock::broker {
 
 namespace _ {
 
-// Longest path a worker may send; longer requests are refused before any policy work.
-constexpr size_t MAX_REQUEST_PATH = 4096;
+// Names fs.createTemp tries before it gives up: with 62^12 names, a clash even once means someone
+// is creating the same names on purpose.
+constexpr int MAX_TEMP_ATTEMPTS = 8;
+constexpr size_t TEMP_SUFFIX_CHARS = 12;
 
 // Passes one opened fd to the worker (Cap'n Proto sends it with the message via SCM_RIGHTS).
 class FileServer final : public rpc::File::Server {
@@ -32,11 +40,47 @@ policy::OpenModes modesFrom(rpc::OpenMode::Reader mode) {
   return modes;
 }
 
-// The part of `path` below `root`: "." for the root itself.
-std::string relativeTo(const std::string& root, const std::string& path) {
-  if (path.size() == root.size()) return ".";
-  size_t skip = root == "/" ? 1 : root.size() + 1;
-  return path.substr(skip);
+policy::Decision refusedByDefault(std::string reason) {
+  return policy::Decision{policy::Verdict::DENY, std::string(policy::DEFAULT_DENY_RULE_ID),
+                          std::move(reason), nullptr};
+}
+
+// The act step of an allowed open: beneath the deciding rule's root. An escape the kernel finds
+// turns `decision` into a deny by the same rule.
+OpenBeneathResult openAllowed(const CallScope& scope, policy::Decision& decision,
+                              const std::string& path, policy::OpenModes modes,
+                              Creation creation) {
+  OpenBeneathResult opened;
+  const std::string& root = decision.rule->path.root();
+  int rootFd = scope.roots.find(root, opened.message);
+  if (rootFd < 0) return opened;
+  opened = openBeneath(rootFd, relativeTo(root, path), modes, creation);
+  if (opened.escapeRefused()) denyEscape(decision, opened.message);
+  return opened;
+}
+
+// A random [A-Za-z0-9]{TEMP_SUFFIX_CHARS} from getrandom(2), which never fails for this size
+// once the pool is initialised (it is, long before airlockd serves calls).
+std::string randomSuffix() {
+  static constexpr char ALPHABET[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char bytes[TEMP_SUFFIX_CHARS];
+  KJ_SYSCALL(getrandom(bytes, sizeof(bytes), 0), "random name for fs.createTemp");
+  std::string out;
+  // 256 % 62 skews a few letters by under 2%: the name must be unguessable-ish and unique
+  // (O_EXCL guarantees the latter), not uniform.
+  for (unsigned char b : bytes) out += ALPHABET[b % (sizeof(ALPHABET) - 1)];
+  return out;
+}
+
+const char* specialFileName(rpc::SpecialFile kind) {
+  switch (kind) {
+    case rpc::SpecialFile::CHARACTER_DEVICE: return "character-device";
+    case rpc::SpecialFile::BLOCK_DEVICE: return "block-device";
+    case rpc::SpecialFile::FIFO: return "fifo";
+    case rpc::SpecialFile::SOCKET: return "socket";
+  }
+  return "unknown";  // a kind newer than this broker: refused all the same
 }
 
 }  // namespace _
@@ -44,51 +88,97 @@ std::string relativeTo(const std::string& root, const std::string& path) {
 kj::Promise<void> FsServer::open(OpenContext context) {
   // Receive: copy what the worker sent before deciding anything on it.
   auto params = context.getParams();
-  auto pathText = params.getPath();
-  std::string path(pathText.begin(), kj::min(pathText.size(), _::MAX_REQUEST_PATH + 1));
+  std::string path = requestPath(params.getPath());
   policy::OpenModes modes = _::modesFrom(params.getMode());
+  bool exclusive = params.getMode().getExclusive();
 
   auto record = scope_->record("fs.open");
   record.args["path"] = path;
-  record.args["mode"] = modes.describe();
+  record.args["mode"] = modes.describe() + (exclusive ? ",exclusive" : "");
 
   // Decide.
-  policy::Decision decision = scope_->decideUnlessExpired(
-      [&]() { return policy::decideFsOpen(scope_->unit, path, modes); });
+  policy::Decision decision = scope_->decideUnlessExpired([&]() {
+    if (exclusive && !modes.has(policy::OpenMode::CREATE)) {
+      return _::refusedByDefault("malformed fs.open of " + path.substr(0, 256) +
+                                 ": exclusive needs create among the modes");
+    }
+    return policy::decideFsOpen(scope_->unit, path, modes);
+  });
 
   // Act.
   OpenBeneathResult opened;
   if (decision.allowed()) {
-    const std::string& root = decision.rule->path.root();
-    std::string why;
-    int rootFd = scope_->roots.find(root, why);
-    if (rootFd < 0) {
-      opened.message = why;
-    } else {
-      opened = openBeneath(rootFd, _::relativeTo(root, path), modes);
-      if (opened.escapeRefused()) {
-        // The rule matched the path text, but the kernel found the path leaves the grant.
-        decision.verdict = policy::Verdict::DENY;
-        decision.reason = "rule matched, but resolving beneath " + root + " refused it: " +
-                          opened.message;
-      }
-    }
+    opened = _::openAllowed(*scope_, decision, path, modes,
+                            exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST);
   }
 
-  // Audit, before anything reaches the worker.
-  recordDecision(record, decision);
-  record.result = !decision.allowed() ? "refused" : opened.ok() ? "fd passed" : opened.message;
-  bool audited = scope_->audit.append(record);
-
-  // Reply.
+  // Audit, before anything reaches the worker; reply.
   auto result = context.getResults().initResult();
-  KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
-    result.setDenied(*refusal);
-  } else if (!opened.ok()) {
-    result.setFailed(opened.message);
-  } else {
+  std::string failure = opened.ok() ? "" : opened.message;
+  if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
     result.setFile(kj::heap<_::FileServer>(kj::mv(opened.fd)));
   }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
+  // Receive.
+  auto params = context.getParams();
+  std::string directory = requestPath(params.getDirectory());
+  auto prefixText = params.getPrefix();
+  std::string prefix(prefixText.begin(),
+                     kj::min(prefixText.size(), policy::MAX_TEMP_PREFIX_BYTES + 1));
+  policy::OpenModes modes;
+  for (auto mode : {policy::OpenMode::READ, policy::OpenMode::WRITE, policy::OpenMode::CREATE}) {
+    modes.add(mode);
+  }
+  auto record = scope_->record("fs.create_temp");
+  record.args["directory"] = directory;
+  record.args["prefix"] = prefix;
+  record.args["mode"] = modes.describe();
+
+  // Decide and act, once per name tried: each name is its own fs.open decision.
+  policy::Decision decision;
+  OpenBeneathResult opened;
+  std::string path;
+  std::string refused = policy::validateTempPrefix(prefix);
+  if (!refused.empty()) {
+    decision = _::refusedByDefault("refused fs.createTemp in " + directory.substr(0, 256) + ": " +
+                                   refused);
+  }
+  for (int attempt = 0; refused.empty() && attempt < _::MAX_TEMP_ATTEMPTS; ++attempt) {
+    path = directory + "/" + prefix + _::randomSuffix();
+    decision = scope_->decideUnlessExpired(
+        [&]() { return policy::decideFsOpen(scope_->unit, path, modes); });
+    if (!decision.allowed()) break;
+    opened = _::openAllowed(*scope_, decision, path, modes, Creation::EXCLUSIVE);
+    if (opened.error != EEXIST) break;
+  }
+  record.args["path"] = path;
+
+  // Audit; reply.
+  auto result = context.getResults().initResult();
+  std::string failure = opened.ok() ? "" : opened.message;
+  if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
+    auto created = result.initCreated();
+    created.setPath(path);
+    created.setFile(kj::heap<_::FileServer>(kj::mv(opened.fd)));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> FsServer::mknod(MknodContext context) {
+  auto params = context.getParams();
+  std::string path = requestPath(params.getPath());
+  auto record = scope_->record("fs.mknod");
+  record.args["path"] = path;
+  record.args["kind"] = _::specialFileName(params.getKind());
+
+  // No rule can allow it, so no operation exists for it: the implicit rule decides, always.
+  policy::Decision decision = scope_->decideUnlessExpired([]() {
+    return _::refusedByDefault("the broker never creates device nodes, FIFOs or sockets");
+  });
+  auditAndAnswerRefusal(*scope_, record, decision, "", "", context.getResults().initResult());
   return kj::READY_NOW;
 }
 

@@ -1,6 +1,14 @@
 #pragma once
 // fs.* for workers: the broker-side `Fs` capability. Handed to a worker only with a call, and
-// only if its unit's policy has an fs.open allow rule (UnitPolicy::allowsAny).
+// only if its unit's policy has an allow rule of some fs.* operation (UnitPolicy::allowsAnyFs).
+//
+// Every method reads in one sitting: receive (copy the worker's text, bounded) -> decide (the
+// pure policy function of its operation) -> act (beneath the deciding rule's root: open_beneath.h,
+// at_beneath.h; a symlink or escape the kernel finds turns the allow into a deny by the same rule)
+// -> audit (one record per request, event fs.open, fs.stat, ..., fs.create_temp) -> reply. A
+// failed audit append answers a refusal: an opened fd is closed unseen; a change already made on
+// disk (mkdir, unlink, rename, symlink) stays, and airlockd's log says the append failed.
+// Broker-side, event-loop thread only.
 
 #include <kj/refcount.h>
 
@@ -10,14 +18,26 @@
 
 namespace airlock::broker {
 
-
 class FsServer final : public rpc::Fs::Server {
  public:
   explicit FsServer(kj::Own<CallScope> scope) : scope_(kj::mv(scope)) {}
 
+  // fs.cc: the calls that pass an fd, and the one always refused.
   kj::Promise<void> open(OpenContext context) override;
-  // receive -> decide -> act (openat2 beneath the rule's root) -> audit -> reply. A failed audit
-  // append turns the answer into a denial and the fd is closed unseen.
+  // `exclusive` without `create` is a malformed request, denied by default-deny.
+  kj::Promise<void> createTemp(CreateTempContext context) override;
+  // Decided as fs.open of the new path with read,write,create; the name is `prefix` (checked by
+  // policy::validateTempPrefix) and 12 random characters, made with O_EXCL (a few attempts).
+  kj::Promise<void> mknod(MknodContext context) override;
+  // Always denied by default-deny, and audited.
+
+  // fs_tree.cc: the calls that look at or change the tree.
+  kj::Promise<void> stat(StatContext context) override;
+  kj::Promise<void> list(ListContext context) override;
+  kj::Promise<void> mkdir(MkdirContext context) override;
+  kj::Promise<void> unlink(UnlinkContext context) override;
+  kj::Promise<void> rename(RenameContext context) override;
+  kj::Promise<void> symlink(SymlinkContext context) override;
 
  private:
   kj::Own<CallScope> scope_;

@@ -11,7 +11,7 @@ FsRoots FsRoots::open(const std::vector<policy::UnitPolicy>& units) {
   FsRoots roots;
   for (auto& unit : units) {
     for (auto& rule : unit.rules) {
-      if (rule.operation != policy::Operation::FS_OPEN) continue;
+      if (!policy::isFsOperation(rule.operation)) continue;
       const std::string& root = rule.path.root();
       if (roots.fds_.count(root) || roots.missing_.count(root)) continue;
       int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

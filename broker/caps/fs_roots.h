@@ -1,5 +1,5 @@
 #pragma once
-// Directory fds of every root an fs.open rule grants, opened once when policies load. Requests
+// Directory fds of every root an fs.* rule names, opened once when policies load. Requests
 // are resolved beneath these fds (open_beneath.h), never by path from the host's root.
 
 #include <kj/io.h>
@@ -14,7 +14,7 @@ namespace airlock::broker {
 
 class FsRoots {
  public:
-  // Opens the root of every FS_OPEN rule of `units` (O_PATH | O_DIRECTORY). A root that does not
+  // Opens the root of every fs.* rule of `units` (O_PATH | O_DIRECTORY). A root that does not
   // exist is recorded as missing: requests under it fail with a message saying so.
   static FsRoots open(const std::vector<policy::UnitPolicy>& units);
 

@@ -38,11 +38,13 @@ const char* errnoName(int error) {
   return name ? name : "E?";
 }
 
-OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes) {
+OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
+                              Creation creation) {
   OpenBeneathResult result;
   struct open_how how;
   memset(&how, 0, sizeof(how));
   how.flags = static_cast<uint64_t>(_::openFlagsFor(modes));
+  if (creation == Creation::EXCLUSIVE) how.flags |= O_EXCL;
   how.mode = (how.flags & O_CREAT) ? _::CREATED_FILE_MODE : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   long fd = syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof(how));

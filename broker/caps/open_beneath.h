@@ -20,10 +20,15 @@ struct OpenBeneathResult {
   bool escapeRefused() const;  // the kernel refused a symlink or an escape from the root
 };
 
+// Whether an open with create may find the file already there.
+enum class Creation : uint8_t { MAY_EXIST, EXCLUSIVE };  // EXCLUSIVE: O_EXCL, EEXIST if it does
+
 // `relative` is the request path with the root prefix removed ("." for the root itself).
 // Only regular files (or directories for read-only opens) are returned: a FIFO or device under a
-// grant is refused rather than letting an open block the broker.
-OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes);
+// grant is refused rather than letting an open block the broker. EXCLUSIVE needs CREATE in
+// `modes` (the caller checks; without it O_EXCL would mean nothing).
+OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
+                              Creation creation = Creation::MAY_EXIST);
 
 const char* errnoName(int error);  // "ENOENT", ...
 

@@ -164,7 +164,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
         request.setPayload(payload);
         // A capability the policy does not grant stays a null field (worker.capnp).
         auto caps = request.initCaps();
-        if (unit.allowsAny(policy::Operation::FS_OPEN)) {
+        if (unit.allowsAnyFs()) {
           caps.setFs(kj::heap<FsServer>(kj::addRef(*scope)));
         }
         if (unit.allowsAny(policy::Operation::SECRETS_GET)) {

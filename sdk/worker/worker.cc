@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 
+#include "sdk/worker/brokered_fs.h"
 #include "sdk/worker/call_queue.h"
 
 namespace airlock {
@@ -24,47 +25,6 @@ constexpr int CHANNEL_FD = 3;
 
 // Fds the worker accepts per message. The broker sends at most one (an opened file).
 constexpr uint MAX_FDS_FROM_BROKER = 2;
-
-class BrokeredFs final : public Fs {
- public:
-  BrokeredFs(rpc::Fs::Client fs, kj::WaitScope& waitScope)
-      : fs_(kj::mv(fs)), waitScope_(waitScope) {}
-
-  OpenedFile open(const std::string& path, OpenFlags flags) override {
-    auto request = fs_.openRequest();
-    request.setPath(path);
-    auto mode = request.initMode();
-    mode.setRead(flags.read);
-    mode.setWrite(flags.write);
-    mode.setCreate(flags.create);
-    mode.setTruncate(flags.truncate);
-    mode.setAppend(flags.append);
-    auto response = request.send().wait(waitScope_);
-    auto result = response.getResult();
-    switch (result.which()) {
-      case rpc::OpenResult::FILE: {
-        auto file = result.getFile();
-        int received = file.getFd().wait(waitScope_).orDefault(-1);
-        if (received >= 0) {
-          // Received fds arrive close-on-exec; dup so the fd outlives the capability.
-          int copy = fcntl(received, F_DUPFD_CLOEXEC, 0);
-          KJ_SYSCALL(copy, "dup of brokered fd");
-          return OpenedFile::opened(kj::AutoCloseFd(copy));
-        }
-        return OpenedFile::failed("broker answered without a file descriptor");
-      }
-      case rpc::OpenResult::DENIED:
-        return OpenedFile::denied(result.getDenied());
-      case rpc::OpenResult::FAILED:
-        return OpenedFile::failed(result.getFailed());
-    }
-    return OpenedFile::failed("unknown answer from broker");
-  }
-
- private:
-  rpc::Fs::Client fs_;
-  kj::WaitScope& waitScope_;
-};
 
 class BrokeredSecrets final : public Secrets {
  public:
@@ -115,12 +75,12 @@ class CallInProgress final : public Call {
   Fs& fs() override {
     KJ_IF_MAYBE(fs, fs_) { return **fs; }
     KJ_IF_MAYBE(cap, pending_.fs) {
-      auto owned = kj::heap<BrokeredFs>(*cap, waitScope_);
+      auto owned = brokeredFs(*cap, waitScope_);
       auto& ref = *owned;
       fs_ = kj::mv(owned);
       return ref;
     }
-    KJ_FAIL_REQUIRE("this unit's policy grants no file access (no fs.open rule)");
+    KJ_FAIL_REQUIRE("this unit's policy grants no file access (no fs.* allow rule)");
   }
   Secrets& secrets() override {
     KJ_IF_MAYBE(secrets, secrets_) { return **secrets; }
@@ -146,7 +106,7 @@ class CallInProgress final : public Call {
  private:
   PendingCall& pending_;
   kj::WaitScope& waitScope_;
-  kj::Maybe<kj::Own<BrokeredFs>> fs_;
+  kj::Maybe<kj::Own<Fs>> fs_;
   kj::Maybe<kj::Own<BrokeredSecrets>> secrets_;
 };
 
@@ -235,23 +195,6 @@ Secret::Secret(Secret&& other) noexcept
   explicit_bzero(other.value_.data(), other.value_.size());
 }
 Secret::~Secret() { explicit_bzero(value_.data(), value_.size()); }
-
-OpenedFile OpenedFile::opened(kj::AutoCloseFd fd) {
-  OpenedFile f;
-  f.fd_ = kj::mv(fd);
-  return f;
-}
-OpenedFile OpenedFile::denied(std::string reason) {
-  OpenedFile f;
-  f.denied_ = true;
-  f.message_ = kj::mv(reason);
-  return f;
-}
-OpenedFile OpenedFile::failed(std::string reason) {
-  OpenedFile f;
-  f.message_ = kj::mv(reason);
-  return f;
-}
 
 Worker::Worker(int, char**) {
   struct stat st;

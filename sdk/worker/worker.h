@@ -13,7 +13,7 @@
 //
 // The process is started by airlockd inside its sandbox with the broker channel on fd 3 and
 // nothing else. Methods run one at a time on the main thread; inside one, brokered requests
-// (fs().open) block until the broker answers.
+// (fs().open, fs().mkdir, ...: sdk/worker/fs.h) block until the broker answers.
 
 #include <kj/io.h>
 
@@ -23,40 +23,9 @@
 #include <string>
 #include <string_view>
 
+#include "sdk/worker/fs.h"
+
 namespace airlock {
-
-// How to open a file through the broker; combine with `|`.
-struct OpenFlags {
-  bool read = false, write = false, create = false, truncate = false, append = false;
-  static OpenFlags readOnly() { return {true, false, false, false, false}; }
-  static OpenFlags writeOnly() { return {false, true, false, false, false}; }
-};
-
-// The answer to a brokered open: an fd the caller now owns, or why there is none.
-class OpenedFile {
- public:
-  static OpenedFile opened(kj::AutoCloseFd fd);
-  static OpenedFile denied(std::string reason);   // the policy refused it
-  static OpenedFile failed(std::string reason);   // allowed, but the open failed (e.g. ENOENT)
-
-  bool ok() const { return fd_.get() >= 0; }
-  bool wasDenied() const { return denied_; }
-  int fd() const { return fd_.get(); }            // -1 unless ok()
-  kj::AutoCloseFd takeFd() { return kj::mv(fd_); }
-  const std::string& message() const { return message_; }
-
- private:
-  kj::AutoCloseFd fd_;
-  bool denied_ = false;
-  std::string message_;
-};
-
-class Fs {
- public:
-  virtual ~Fs() noexcept(false) = default;
-  virtual OpenedFile open(const std::string& path, OpenFlags flags) = 0;
-  // `path` is an absolute host path under a directory the unit's policy grants.
-};
 
 // The answer to secrets().get: the value, or why there is none. The value is zeroed when this
 // object dies (copy it out only if you must).
@@ -109,7 +78,8 @@ class Call {
   virtual const std::string& method() const = 0;
   virtual std::string_view payload() const = 0;
   virtual Fs& fs() = 0;
-  // Throws if the unit's policy grants no file access: the capability was never handed over.
+  // Throws if the unit's policy has no allow rule of any fs.* operation: the capability was
+  // never handed over.
   virtual Secrets& secrets() = 0;
   // Throws if the unit's policy has no secrets.get allow rule: the capability was never handed
   // over.
