@@ -36,13 +36,18 @@ operations and their arguments:
   --op fs.symlink --arg path=/abs/link [--arg target=relative/target]
                 (a worker looking at or changing the tree; fs.createTemp is explained as
                 fs.open with mode=read,write,create, and fs.mknod is always denied)
+  --op net.connect --arg host=NAME|IP --arg port=N [--arg address=IP]
+                (a worker asking for a TCP connection; a name is decided as if it resolved to
+                address=, or by its listed name alone without it: explain does not resolve)
+  --op net.connect --arg unix_path=/abs/path
+                (a worker asking for a Unix socket connection)
 An operation airlockd has no rule kind for, or a unit no policy defines, is denied by
 default-deny, as airlockd denies it.
 
 options:
   --policies DIR       the policy directory                                      (required)
   --unit UNIT          the unit the request is made to (or by, for fs.open)       (required)
-  --op OP              fs.open, call, secrets.get, fs.stat, ...                   (required)
+  --op OP              fs.open, call, secrets.get, fs.stat, ..., net.connect      (required)
   --arg KEY=VALUE      a request argument, as above; repeatable
   --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
   --json               one JSON object on stdout instead of text

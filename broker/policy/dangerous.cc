@@ -1,5 +1,8 @@
 #include "broker/policy/dangerous.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace airlock::policy {
 
 namespace _ {
@@ -21,11 +24,50 @@ std::string_view systemDirectoryOf(std::string_view root) {
   return {};
 }
 
+// Whether `ports` together cover 1..65535.
+bool coversEveryPort(std::vector<PortRange> ports) {
+  std::sort(ports.begin(), ports.end(),
+            [](const PortRange& a, const PortRange& b) { return a.low < b.low; });
+  uint32_t next = 1;  // the lowest port not yet covered
+  for (const PortRange& range : ports) {
+    if (range.low > next) return false;
+    next = std::max<uint32_t>(next, range.high + 1u);
+  }
+  return next > 65535;
+}
+
+std::string dangerousNetConnect(const Rule& rule) {
+  if (rule.isUnixSocketRule()) {
+    if (rule.unixPath.matchesEverything()) {
+      return "grants every Unix socket (unix_path \"" + rule.unixPath.text() + "\")";
+    }
+    // System daemons listen under /run and friends; some are root by another name
+    // (/run/docker.sock, /run/systemd/private).
+    std::string_view system = systemDirectoryOf(rule.unixPath.root());
+    if (!system.empty()) {
+      return "grants Unix sockets under " + std::string(system) +
+             ", where system daemons listen (unix_path \"" + rule.unixPath.text() + "\")";
+    }
+    return {};
+  }
+  for (const IpBlock& block : rule.hostBlocks) {
+    if (block.isEverything()) {
+      return "grants connections to every " +
+             std::string(block.base.family == AF_INET ? "IPv4" : "IPv6") + " address (host \"" +
+             block.describe() + "\")";
+    }
+  }
+  if (coversEveryPort(rule.ports)) return "grants every port (1-65535)";
+  return {};
+}
+
 }  // namespace
 }  // namespace _
 
 std::string dangerousAllowance(const Rule& rule) {
-  if (rule.effect != Effect::ALLOW || !isFsOperation(rule.operation)) return {};
+  if (rule.effect != Effect::ALLOW) return {};
+  if (rule.operation == Operation::NET_CONNECT) return _::dangerousNetConnect(rule);
+  if (!isFsOperation(rule.operation)) return {};
   if (rule.path.matchesEverything()) {
     return "grants the whole file system (path \"" + rule.path.text() + "\")";
   }

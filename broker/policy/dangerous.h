@@ -17,9 +17,10 @@ inline constexpr std::string_view SYSTEM_DIRECTORIES[] = {
     "/proc", "/root", "/run", "/sbin", "/sys", "/usr"};
 
 // Why `rule` is a dangerous allowance ("grants the whole file system (path \"/**\")", "grants
-// write access under /etc, a system directory"), or "" if it is not. Deny rules never are. Write
-// access: fs.open with write, create, truncate or append, and every fs.mkdir, fs.unlink,
-// fs.rename and fs.symlink allow.
+// write access under /etc, a system directory"; for net.connect: a block of every address
+// (0.0.0.0/0, ::/0), ports covering 1-65535, unix_path "/**" or a socket under a system
+// directory), or "" if it is not. Deny rules never are. Write access: fs.open with write, create,
+// truncate or append, and every fs.mkdir, fs.unlink, fs.rename and fs.symlink allow.
 std::string dangerousAllowance(const Rule& rule);
 
 }  // namespace airlock::policy

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "broker/policy/decide_support.h"
 #include "broker/policy/fs_rule_index.h"
 #include "broker/policy/printable.h"
 #include "broker/policy/symlink_target.h"
@@ -20,27 +21,6 @@ std::string printable(std::string_view text) { return policy::printable(text, MA
 Decision defaultDeny(std::string reason) {
   return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
 }
-
-// The winner of a scan: most specific match, deny over allow at equal specificity. Also keeps the
-// best allow that lost a tie so the reason can say why it did not win.
-struct Best {
-  const Rule* rule = nullptr;
-  int specificity = -1;
-  const Rule* tiedAllow = nullptr;
-
-  void offer(const Rule& candidate, int score) {
-    if (rule == nullptr || score > specificity) {
-      rule = &candidate;
-      specificity = score;
-      tiedAllow = nullptr;
-    } else if (score == specificity && candidate.effect != rule->effect) {
-      // Equal specificity, opposite effects: deny wins.
-      const Rule& allow = candidate.effect == Effect::ALLOW ? candidate : *rule;
-      rule = candidate.effect == Effect::DENY ? &candidate : rule;
-      tiedAllow = &allow;
-    }
-  }
-};
 
 Decision fromBest(const Best& best, const std::string& detail) {
   const Rule& rule = *best.rule;

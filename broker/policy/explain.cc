@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "broker/policy/decide_net.h"
+
 namespace airlock::policy {
 
 namespace _ {
@@ -26,6 +28,8 @@ OperationArgs argsOf(Operation op) {
     case Operation::FS_UNLINK: return {{"path"}, {}};
     case Operation::FS_RENAME: return {{"from", "to"}, {}};
     case Operation::FS_SYMLINK: return {{"path"}, {"target"}};
+    // Either host and port (and the address a name resolves to) or unix_path: netRequest checks.
+    case Operation::NET_CONNECT: return {{}, {"host", "port", "address", "unix_path"}};
   }
   return {};
 }
@@ -36,6 +40,7 @@ std::string checkArgs(Operation op, const std::map<std::string, std::string>& ar
     if (!known.required.count(key) && !known.optional.count(key)) {
       std::string list;
       for (auto& k : known.required) list += (list.empty() ? "" : ", ") + k;
+      for (auto& k : known.optional) list += (list.empty() ? "" : ", ") + k;
       return "unknown argument \"" + key + "\" for " + operationName(op) + " (takes " + list + ")";
     }
   }
@@ -62,6 +67,32 @@ OpenModes parseModes(const std::string& text, std::string& error) {
     start = end + 1;
   }
   return modes;
+}
+
+// A net.connect request's arguments: host=NAME port=N [address=IP] or unix_path=PATH. An error
+// when they mix or miss; `address` must be an IP address.
+std::string netRequest(const std::map<std::string, std::string>& args, uint16_t& port,
+                       std::optional<IpAddress>& address) {
+  if (args.count("unix_path")) {
+    if (args.size() != 1) return "net.connect takes unix_path=PATH alone, or host= and port=";
+    return {};
+  }
+  if (!args.count("host") || !args.count("port")) {
+    return "net.connect needs --arg host=... --arg port=N (or --arg unix_path=PATH)";
+  }
+  const std::string& text = args.at("port");
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return "port must be a number 0..65535, not \"" + text + "\"";
+  }
+  if (args.count("address")) {
+    address = IpAddress::parse(args.at("address"));
+    if (!address) return "address must be an IPv4 or IPv6 address, not \"" + args.at("address") + "\"";
+  } else {
+    // A literal host is its own address, as the broker treats it.
+    address = IpAddress::parse(args.at("host"));
+  }
+  return {};
 }
 
 Decision denyByDefault(std::string reason) {
@@ -146,6 +177,29 @@ Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& 
       return out;
     }
     _::explainFsPath(*unit, *op, request, out);
+    return out;
+  }
+  if (*op == Operation::NET_CONNECT) {
+    uint16_t port = 0;
+    std::optional<IpAddress> address;
+    out.error = _::netRequest(request.args, port, address);
+    if (!out.error.empty()) return out;
+    bool isUnix = request.args.count("unix_path") != 0;
+    const std::string& target = isUnix ? request.args.at("unix_path") : request.args.at("host");
+    out.request = "net.connect " + target + (isUnix ? "" : " port " + std::to_string(port)) +
+                  (address && address->describe() != target ? " (" + address->describe() + ")"
+                                                            : "") +
+                  " in unit " + request.unit;
+    if (unit == units.end()) {
+      out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
+      return out;
+    }
+    const IpAddress* at = address ? &*address : nullptr;
+    out.decision = isUnix ? decideNetConnectUnix(*unit, target)
+                          : decideNetConnect(*unit, target, port, at);
+    out.lost = _::losers(isUnix ? matchingNetConnectUnixRules(*unit, target)
+                                : matchingNetConnectRules(*unit, target, port, at),
+                         out.decision);
     return out;
   }
   if (*op == Operation::SECRETS_GET) {

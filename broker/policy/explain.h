@@ -17,7 +17,9 @@ struct ExplainRequest {
   std::string operation;                    // "fs.open", "call", ...: the names used in files
   std::map<std::string, std::string> args;
   // fs.open: path, mode; call: caller, uid, method; secrets.get: name; fs.stat, fs.list,
-  // fs.mkdir, fs.unlink: path; fs.rename: from, to; fs.symlink: path and optionally target
+  // fs.mkdir, fs.unlink: path; fs.rename: from, to; fs.symlink: path and optionally target;
+  // net.connect: host, port and optionally address (what the name resolves to; a literal host
+  // is its own address), or unix_path
 };
 
 struct Explanation {

@@ -3,6 +3,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "broker/policy/revision.h"
+
 namespace airlock::policy {
 
 namespace {
@@ -31,6 +33,22 @@ void lintFsRule(const std::vector<Rule>& rules, size_t index,
   }
 }
 
+// A net.connect rule with the same effect and conditions as an earlier one never decides.
+void lintNetRules(const std::vector<Rule>& rules, std::vector<Diagnostic>& warnings) {
+  std::unordered_map<std::string, const Rule*> seen;
+  for (const Rule& rule : rules) {
+    if (rule.operation != Operation::NET_CONNECT) continue;
+    Rule conditions = rule;
+    conditions.id.clear();  // the canonical form without the id: effect and conditions
+    auto [first, inserted] = seen.emplace(canonicalForm(conditions), &rule);
+    if (!inserted) {
+      warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
+                                                    first->second->describe() +
+                                                    " and never decides anything"});
+    }
+  }
+}
+
 }  // namespace
 
 void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
@@ -49,6 +67,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
     if (isFsOperation(rule.operation)) lintFsRule(unit.rules, i, byPattern[keyOf(rule)], warnings);
     if (rule.operation == Operation::CALL && rule.effect == Effect::ALLOW) callable = true;
   }
+  lintNetRules(unit.rules, warnings);
   if (!callable) {
     warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
                                                   "\" has no allow call rule: no host can call it"});

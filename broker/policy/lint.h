@@ -15,6 +15,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings);
 //   decides;
 // - an fs.* allow whose pattern also appears on a deny of its operation covering all its modes
 //   (fs.open; the others have none): at equal specificity deny wins, so the allow never decides;
+// - a net.connect rule with the same effect, hosts and ports (or unix_path) as an earlier one;
 // - a unit with no allow `call` rule: no host can call it.
 
 }  // namespace airlock::policy

@@ -26,6 +26,7 @@ const char* operationName(Operation op) {
     case Operation::FS_UNLINK: return "fs.unlink";
     case Operation::FS_RENAME: return "fs.rename";
     case Operation::FS_SYMLINK: return "fs.symlink";
+    case Operation::NET_CONNECT: return "net.connect";
   }
   return "unknown-operation";
 }

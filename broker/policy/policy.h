@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/net_address.h"
 #include "broker/policy/path_pattern.h"
 
 namespace airlock::policy {
@@ -39,13 +40,15 @@ enum class Operation : uint8_t {
   FS_UNLINK,   // remove a file, a symlink or an empty directory
   FS_RENAME,   // both the old and the new path must be allowed
   FS_SYMLINK,  // create a symlink whose target stays beneath the rule's root
+  NET_CONNECT,  // worker -> broker: a connected socket (rule keys: host, port or unix_path)
 };
 const char* operationName(Operation op);
-// "fs.open", "call", "secrets.get", "fs.stat", ...: the names used in files and audit
-inline constexpr std::array<Operation, 9> ALL_OPERATIONS = {
+// "fs.open", "call", "secrets.get", "fs.stat", ..., "net.connect": the names used in files and
+// audit
+inline constexpr std::array<Operation, 10> ALL_OPERATIONS = {
     Operation::FS_OPEN, Operation::CALL,     Operation::SECRETS_GET,
     Operation::FS_STAT, Operation::FS_LIST,  Operation::FS_MKDIR,
-    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK};
+    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK, Operation::NET_CONNECT};
 
 // The fs.* operations: their rules have a `path` pattern, are indexed by its root (FsRuleIndex)
 // and decided most-specific-first; all but fs.open have no `mode`.
@@ -108,6 +111,14 @@ struct Rule {
 
   // SECRETS_GET
   std::vector<std::string> secretNames;  // exact names; never empty
+
+  // NET_CONNECT: a TCP rule has hostNames and/or hostBlocks, and ports; a Unix-socket rule has
+  // only unixPath (its root is where the broker resolves the socket's path).
+  std::vector<std::string> hostNames;  // exact lowercase names, compared with what was asked
+  std::vector<IpBlock> hostBlocks;     // literals (a block of one) and CIDR blocks
+  std::vector<PortRange> ports;
+  PathPattern unixPath;
+  bool isUnixSocketRule() const { return !unixPath.text().empty(); }
 
   std::string justification;  // why the rule is needed; required for a dangerous allowance
                               // (dangerous.h). Not part of the revision: it explains, not decides

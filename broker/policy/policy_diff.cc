@@ -115,6 +115,17 @@ std::string ruleSummary(const Rule& rule) {
     case Operation::FS_SYMLINK:
       out += " path=" + rule.path.text();
       break;
+    case Operation::NET_CONNECT: {
+      if (rule.isUnixSocketRule()) {
+        out += " unix_path=" + rule.unixPath.text();
+        break;
+      }
+      std::vector<std::string> hosts = rule.hostNames, ports;
+      for (auto& block : rule.hostBlocks) hosts.push_back(block.describe());
+      for (auto& range : rule.ports) ports.push_back(range.describe());
+      out += " host=" + _::joined(hosts) + " port=" + _::joined(ports);
+      break;
+    }
   }
   return out;
 }

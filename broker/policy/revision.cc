@@ -40,6 +40,14 @@ void putRule(std::string& out, const Rule& rule) {
     case Operation::SECRETS_GET:
       put(out, rule.secretNames.size());
       for (auto& name : rule.secretNames) put(out, name);
+      break;    case Operation::NET_CONNECT:
+      put(out, rule.unixPath.text());
+      put(out, rule.hostNames.size());
+      for (auto& name : rule.hostNames) put(out, name);
+      put(out, rule.hostBlocks.size());
+      for (auto& block : rule.hostBlocks) put(out, block.describe());
+      put(out, rule.ports.size());
+      for (auto& range : rule.ports) put(out, range.describe());
       break;
     case Operation::FS_STAT:
     case Operation::FS_LIST:

@@ -13,9 +13,9 @@ namespace airlock::policy::_ {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> RULE_KEYS = {
-    "id", "allow", "deny", "path", "mode", "caller", "caller_uid", "method", "name",
-    "justification"};
+constexpr std::array<std::string_view, 13> RULE_KEYS = {
+    "id",   "allow",     "deny", "path", "mode",      "caller",       "caller_uid",
+    "method", "name", "host", "port", "unix_path", "justification"};
 
 // A justification is a reviewer's sentence or two, not a document.
 constexpr size_t MAX_JUSTIFICATION_BYTES = 2000;
@@ -26,6 +26,8 @@ std::span<const std::string_view> keysOf(Operation op) {
   static constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
   static constexpr std::array<std::string_view, 1> SECRETS_GET_KEYS = {"name"};
   static constexpr std::array<std::string_view, 1> FS_PATH_KEYS = {"path"};
+  static constexpr std::array<std::string_view, 3> NET_CONNECT_KEYS = {"host", "port",
+                                                                       "unix_path"};
   switch (op) {
     case Operation::FS_OPEN: return FS_OPEN_KEYS;
     case Operation::CALL: return CALL_KEYS;
@@ -36,6 +38,7 @@ std::span<const std::string_view> keysOf(Operation op) {
     case Operation::FS_UNLINK:
     case Operation::FS_RENAME:
     case Operation::FS_SYMLINK: return FS_PATH_KEYS;
+    case Operation::NET_CONNECT: return NET_CONNECT_KEYS;
   }
   return {};
 }
@@ -113,23 +116,27 @@ void readEffect(RuleReader& r, Rule& rule) {
           "unknown operation \"" + *op + "\" (expected " + operationList() + ")");
 }
 
+// A path pattern key (`path`, `unix_path`), ${name} expanded first.
+void readPattern(RuleReader& r, const LoadOptions& options, std::string_view key,
+                 PathPattern& out) {
+  std::optional<std::string> text = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
+  if (!text) return;
+  std::string error;
+  std::optional<std::string> expanded = expandDefines(*text, options.defines, error);
+  std::optional<PathPattern> pattern;
+  if (expanded) pattern = PathPattern::parse(*expanded, error);
+  if (pattern) {
+    out = std::move(*pattern);
+  } else {
+    std::string shown = "\"" + *text + "\"";
+    if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
+    r.error(regionOf(r.table, key), std::string(key) + " " + shown + ": " + error);
+  }
+}
+
 // `path` of any fs.* rule: a pattern, after ${name} expansion.
 void readPath(RuleReader& r, const LoadOptions& options, Rule& rule) {
-  std::optional<std::string> text =
-      readString(r.table, "path", r.context, Presence::REQUIRED, r.diag);
-  if (text) {
-    std::string error;
-    std::optional<std::string> expanded = expandDefines(*text, options.defines, error);
-    std::optional<PathPattern> pattern;
-    if (expanded) pattern = PathPattern::parse(*expanded, error);
-    if (pattern) {
-      rule.path = std::move(*pattern);
-    } else {
-      std::string shown = "\"" + *text + "\"";
-      if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
-      r.error(regionOf(r.table, "path"), "path " + shown + ": " + error);
-    }
-  }
+  readPattern(r, options, "path", rule.path);
 }
 
 void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
@@ -226,6 +233,97 @@ void readSecretsGet(RuleReader& r, Rule& rule) {
   }
 }
 
+// `host`: exact lowercase names, IP literals and CIDR blocks, told apart by their text.
+void readHosts(RuleReader& r, Rule& rule) {
+  auto hosts = readStringList(r.table, "host", r.context, Presence::REQUIRED, r.diag);
+  if (!hosts) return;
+  for (const Located<std::string>& entry : *hosts) {
+    const std::string& text = entry.value;
+    bool looksNumeric = text.find_first_of("/:") != std::string::npos || IpAddress::parse(text);
+    std::string error;
+    if (looksNumeric) {
+      std::optional<IpBlock> block = IpBlock::parse(text, error);
+      if (!block) {
+        r.error(*entry.where, "host \"" + text + "\": " + error);
+      } else if (std::find(rule.hostBlocks.begin(), rule.hostBlocks.end(), *block) !=
+                 rule.hostBlocks.end()) {
+        r.error(*entry.where, "host \"" + text + "\" is listed twice");
+      } else {
+        rule.hostBlocks.push_back(*block);
+      }
+      continue;
+    }
+    error = validateRuleHostName(text);
+    if (!error.empty()) {
+      r.error(*entry.where, "host \"" + text + "\": " + error);
+    } else if (std::find(rule.hostNames.begin(), rule.hostNames.end(), text) !=
+               rule.hostNames.end()) {
+      r.error(*entry.where, "host \"" + text + "\" is listed twice");
+    } else {
+      rule.hostNames.push_back(text);
+    }
+  }
+}
+
+// `port`: integers and "LO-HI" strings in one array, so it is read element by element.
+void readPorts(RuleReader& r, Rule& rule) {
+  const toml::node* node = r.table.get("port");
+  const toml::array* array = node != nullptr ? node->as_array() : nullptr;
+  if (node == nullptr) {
+    r.error(r.table.source(), "missing required key \"port\" (e.g. port = [443, \"8000-8999\"])");
+    return;
+  }
+  if (array == nullptr || array->empty()) {
+    r.error(node->source(), "port must be a non-empty array of ports and \"LO-HI\" ranges, got " +
+                                std::string(array ? "an empty array" : typeName(*node)));
+    return;
+  }
+  for (const toml::node& element : *array) {
+    std::optional<PortRange> range;
+    std::string error = "expected a port number 1..65535 or a \"LO-HI\" string, got " +
+                        std::string(typeName(element));
+    if (auto number = element.value_exact<int64_t>()) {
+      if (*number >= 1 && *number <= 65535) {
+        range = PortRange{static_cast<uint16_t>(*number), static_cast<uint16_t>(*number)};
+      } else {
+        error = "port " + std::to_string(*number) + " is out of range 1..65535";
+      }
+    } else if (auto text = element.value_exact<std::string>()) {
+      range = parsePortRange(*text, error);
+      if (!range) error = "port \"" + *text + "\": " + error;
+    }
+    if (!range) {
+      r.error(element.source(), error);
+    } else if (std::find(rule.ports.begin(), rule.ports.end(), *range) != rule.ports.end()) {
+      r.error(element.source(), "port " + range->describe() + " is listed twice");
+    } else {
+      rule.ports.push_back(*range);
+    }
+  }
+}
+
+// A rule is either TCP (host and port) or a Unix socket (unix_path): one rule mixing them would
+// read as a restriction that applies to neither.
+void readNetConnect(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  if (r.table.get("unix_path") != nullptr) {
+    for (std::string_view key : {"host", "port"}) {
+      if (r.table.get(key) == nullptr) continue;
+      r.error(keyRegion(r.table, key),
+              "key \"" + std::string(key) + "\" next to unix_path: a net.connect rule has either "
+              "host and port (TCP) or unix_path (a Unix socket)");
+    }
+    readPattern(r, options, "unix_path", rule.unixPath);
+    return;
+  }
+  if (r.table.get("host") == nullptr && r.table.get("port") == nullptr) {
+    r.error(r.table.source(), "missing required keys: a net.connect rule has host and port (TCP) "
+                              "or unix_path (a Unix socket)");
+    return;
+  }
+  readHosts(r, rule);
+  readPorts(r, rule);
+}
+
 // Keys of other operations (e.g. `path` on a call rule) are errors, not ignored: a reader would
 // assume they restrict the rule.
 // The operations whose rules take `key`: "call", or "fs.*" for `path`, which every fs.* takes.
@@ -265,6 +363,7 @@ void readOperation(RuleReader& r, const LoadOptions& options, Rule& rule) {
     case Operation::FS_UNLINK:
     case Operation::FS_RENAME:
     case Operation::FS_SYMLINK: readPath(r, options, rule); break;
+    case Operation::NET_CONNECT: readNetConnect(r, options, rule); break;
   }
   rejectKeysOfOthers(r, rule.operation);
 }

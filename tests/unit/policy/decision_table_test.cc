@@ -234,7 +234,8 @@ std::vector<Case> table() {
       call("web", "33", "ünï", D, DEF),
       call("web", "33", "a.b-c_d", A, "web-any"),
       // Unknown operations and units are denied, as airlockd has no row or unit for them.
-      Case{"net.connect", {{"host", "example.com"}}, D, DEF},
+      Case{"net.connect", {{"host", "example.com"}, {"port", "443"}}, D, DEF},
+      Case{"dns.lookup", {}, D, DEF},
       Case{"FS.OPEN", {{"path", "/srv/a"}, {"mode", "read"}}, D, DEF},
       Case{"", {}, D, DEF},
       Case{"fs.open", {{"path", "/srv/a"}, {"mode", "read"}}, D, DEF, {}, "no-such-unit"},

@@ -223,7 +223,7 @@ caller_uid = [0]
           "implicit final rule",
           "D/policies/unit.toml:33:9: rule \"default-deny\": unknown operation \"fs.write\" "
           "(expected fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-          "fs.rename, fs.symlink)",
+          "fs.rename, fs.symlink, net.connect)",
           "D/policies/unit.toml:38:8: rule \"b\": path \"${nope}/x\": undefined variable "
           "${nope} (define it with --define nope=VALUE)",
           "D/policies/unit.toml:39:17: rule \"b\": mode \"read\" is listed twice",
@@ -281,7 +281,7 @@ TEST_F(LoaderTest, ARuleWithNeitherAllowNorDenyIsAnError) {
             (std::vector<std::string>{
                 "D/policies/unit.toml:4:1: rule \"r\": missing allow = \"OP\" or deny = "
                 "\"OP\" (OP: fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-                "fs.rename, fs.symlink)"}));
+                "fs.rename, fs.symlink, net.connect)"}));
 }
 
 TEST_F(LoaderTest, AFileWithoutAUnitTableIsAnErrorAtItsStart) {
