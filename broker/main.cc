@@ -351,8 +351,9 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources)
   broker::SeenNonces nonces;
   broker::HostAuth auth{*brokerKey, backoff, nonces};
   std::map<std::string, kj::Own<broker::UnitLog>> logs;
-  broker::Routing routing{policySet, pools, *auditLog, io.provider->getTimer(),
-                          auth,      *secrets, secretHasher, logs};
+  broker::NetDialer net(io.unixEventPort, io.provider->getTimer());
+  broker::Routing routing{policySet, pools,        *auditLog, io.provider->getTimer(),
+                          auth,      *secrets,     secretHasher, logs, net};
   routing.handshakeTimeout = options.handshakeTimeoutMs * kj::MILLISECONDS;
   broker::Reloader reloader(routing, sources, io);
   routing.reloader = &reloader;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "broker/caps/at_beneath.h"
+#include "broker/caps/file_server.h"
 #include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/policy/decide.h"
@@ -19,16 +20,6 @@ namespace _ {
 // is creating the same names on purpose.
 constexpr int MAX_TEMP_ATTEMPTS = 8;
 constexpr size_t TEMP_SUFFIX_CHARS = 12;
-
-// Passes one opened fd to the worker (Cap'n Proto sends it with the message via SCM_RIGHTS).
-class FileServer final : public rpc::File::Server {
- public:
-  explicit FileServer(kj::AutoCloseFd fd) : fd_(kj::mv(fd)) {}
-  kj::Maybe<int> getFd() override { return fd_.get(); }
-
- private:
-  kj::AutoCloseFd fd_;
-};
 
 policy::OpenModes modesFrom(rpc::OpenMode::Reader mode) {
   policy::OpenModes modes;
@@ -116,7 +107,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   auto result = context.getResults().initResult();
   std::string failure = opened.ok() ? "" : opened.message;
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
-    result.setFile(kj::heap<_::FileServer>(kj::mv(opened.fd)));
+    result.setFile(kj::heap<FileServer>(kj::mv(opened.fd)));
   }
   return kj::READY_NOW;
 }
@@ -162,7 +153,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
     auto created = result.initCreated();
     created.setPath(path);
-    created.setFile(kj::heap<_::FileServer>(kj::mv(opened.fd)));
+    created.setFile(kj::heap<FileServer>(kj::mv(opened.fd)));
   }
   return kj::READY_NOW;
 }

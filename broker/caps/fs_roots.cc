@@ -7,12 +7,28 @@
 
 namespace airlock::broker {
 
+namespace _ {
+namespace {
+
+// The pattern whose root a rule's requests are resolved beneath, if it has one.
+const policy::PathPattern* grantedPattern(const policy::Rule& rule) {
+  if (policy::isFsOperation(rule.operation)) return &rule.path;
+  if (rule.operation == policy::Operation::NET_CONNECT && rule.isUnixSocketRule()) {
+    return &rule.unixPath;
+  }
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace _
+
 FsRoots FsRoots::open(const std::vector<policy::UnitPolicy>& units) {
   FsRoots roots;
   for (auto& unit : units) {
     for (auto& rule : unit.rules) {
-      if (!policy::isFsOperation(rule.operation)) continue;
-      const std::string& root = rule.path.root();
+      const policy::PathPattern* pattern = _::grantedPattern(rule);
+      if (pattern == nullptr) continue;
+      const std::string& root = pattern->root();
       if (roots.fds_.count(root) || roots.missing_.count(root)) continue;
       int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0) {

@@ -14,7 +14,8 @@ namespace airlock::broker {
 
 class FsRoots {
  public:
-  // Opens the root of every fs.* rule of `units` (O_PATH | O_DIRECTORY). A root that does not
+  // Opens the root of every fs.* rule and Unix-socket net.connect rule (unix_path) of `units`
+  // (O_PATH | O_DIRECTORY). A root that does not
   // exist is recorded as missing: requests under it fail with a message saying so.
   static FsRoots open(const std::vector<policy::UnitPolicy>& units);
 

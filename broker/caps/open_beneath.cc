@@ -29,6 +29,27 @@ int openFlagsFor(policy::OpenModes modes) {
 // Files the broker creates for a worker: owner read/write only.
 constexpr mode_t CREATED_FILE_MODE = 0600;
 
+// openat2 beneath `rootFd` with every symlink refused; on failure sets `result`'s error and
+// message and returns an invalid fd.
+kj::AutoCloseFd openat2Beneath(int rootFd, const std::string& relative, uint64_t flags,
+                               OpenBeneathResult& result) {
+  struct open_how how;
+  memset(&how, 0, sizeof(how));
+  how.flags = flags;
+  how.mode = (flags & O_CREAT) ? CREATED_FILE_MODE : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof(how));
+  if (fd < 0) {
+    result.error = errno;
+    result.message = std::string(errnoName(result.error)) + ": " + strerror(result.error);
+    if (result.escapeRefused()) {
+      result.message += " (a symlink or an escape from the granted root was refused)";
+    }
+    return kj::AutoCloseFd();
+  }
+  return kj::AutoCloseFd(static_cast<int>(fd));
+}
+
 }  // namespace _
 
 bool OpenBeneathResult::escapeRefused() const { return error == ELOOP || error == EXDEV; }
@@ -41,29 +62,17 @@ const char* errnoName(int error) {
 OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
                               Creation creation) {
   OpenBeneathResult result;
-  struct open_how how;
-  memset(&how, 0, sizeof(how));
-  how.flags = static_cast<uint64_t>(_::openFlagsFor(modes));
-  if (creation == Creation::EXCLUSIVE) how.flags |= O_EXCL;
-  how.mode = (how.flags & O_CREAT) ? _::CREATED_FILE_MODE : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd = syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof(how));
-  if (fd < 0) {
-    result.error = errno;
-    result.message = std::string(errnoName(result.error)) + ": " + strerror(result.error);
-    if (result.escapeRefused()) {
-      result.message += " (a symlink or an escape from the granted root was refused)";
-    }
-    return result;
-  }
-  kj::AutoCloseFd owned(static_cast<int>(fd));
+  auto openFlags = static_cast<uint64_t>(_::openFlagsFor(modes));
+  if (creation == Creation::EXCLUSIVE) openFlags |= O_EXCL;
+  kj::AutoCloseFd owned = _::openat2Beneath(rootFd, relative, openFlags, result);
+  if (owned.get() < 0) return result;
   struct stat st;
   if (fstat(owned.get(), &st) != 0) {
     result.error = errno;
     result.message = std::string("fstat: ") + strerror(result.error);
     return result;
   }
-  bool readOnlyDirectory = S_ISDIR(st.st_mode) && (how.flags & O_ACCMODE) == O_RDONLY;
+  bool readOnlyDirectory = S_ISDIR(st.st_mode) && (openFlags & O_ACCMODE) == O_RDONLY;
   if (!S_ISREG(st.st_mode) && !readOnlyDirectory) {
     result.error = EINVAL;
     result.message = "not a regular file (FIFOs, devices and sockets are never opened)";
@@ -72,6 +81,20 @@ OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::O
   // Give the worker an ordinary blocking descriptor.
   int flags = fcntl(owned.get(), F_GETFL);
   if (flags >= 0) fcntl(owned.get(), F_SETFL, flags & ~O_NONBLOCK);
+  result.fd = kj::mv(owned);
+  return result;
+}
+
+OpenBeneathResult openSocketBeneath(int rootFd, const std::string& relative) {
+  OpenBeneathResult result;
+  kj::AutoCloseFd owned = _::openat2Beneath(rootFd, relative, O_PATH | O_CLOEXEC, result);
+  if (owned.get() < 0) return result;
+  struct stat st;
+  if (fstat(owned.get(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    result.error = EINVAL;
+    result.message = "not a Unix socket";
+    return result;
+  }
   result.fd = kj::mv(owned);
   return result;
 }

@@ -30,6 +30,13 @@ enum class Creation : uint8_t { MAY_EXIST, EXCLUSIVE };  // EXCLUSIVE: O_EXCL, E
 OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
                               Creation creation = Creation::MAY_EXIST);
 
+OpenBeneathResult openSocketBeneath(int rootFd, const std::string& relative);
+// An O_PATH descriptor of the Unix socket at `relative`, resolved as openBeneath resolves (no
+// symlink anywhere, the last component included, no escape). Anything but a socket is refused
+// (EINVAL). A socket cannot be opened, only named: the broker connects to /proc/self/fd/N of
+// this descriptor, which names exactly the inode checked here, so the path is not looked up a
+// second time (connect(2) itself would follow a symlink swapped in after the check).
+
 const char* errnoName(int error);  // "ENOENT", ...
 
 }  // namespace airlock::broker

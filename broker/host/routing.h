@@ -17,6 +17,7 @@
 #include "audit/signing_key.h"
 #include "broker/caps/fs_roots.h"
 #include "broker/caps/log.h"
+#include "broker/caps/net_dialer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
 #include "broker/host/auth_backoff.h"
@@ -60,6 +61,7 @@ struct Routing {
   std::map<std::string, kj::Own<UnitLog>>& logs;
   // One per unit name ever loaded: a reload adds, never removes (a call's log capability may
   // outlive its unit).
+  NetDialer& net;  // name lookups and connects for net.connect
   uint64_t nextCallId = 1;
 
   // A connection that has not authenticated this long after it was accepted is closed (and the

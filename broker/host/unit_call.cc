@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "broker/caps/fs.h"
+#include "broker/caps/net.h"
 #include "broker/caps/secrets.h"
 #include "broker/host/gateway.h"
 #include "broker/policy/decide.h"
@@ -158,7 +159,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
         auto scope = kj::refcounted<CallScope>(unitPolicy, pid, caller, callId, routing_.audit,
                                                policySet->roots,
                                                routing_.secrets,
-                                               routing_.secretHasher);
+                                               routing_.secretHasher, routing_.net);
         auto request = worker->worker().callRequest();
         request.setMethod(method);
         request.setPayload(payload);
@@ -169,6 +170,9 @@ kj::Promise<void> UnitServer::call(CallContext context) {
         }
         if (unit.allowsAny(policy::Operation::SECRETS_GET)) {
           caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(*scope)));
+        }
+        if (unit.allowsAny(policy::Operation::NET_CONNECT)) {
+          caps.setNet(kj::heap<NetServer>(kj::addRef(*scope)));
         }
         auto unitLog = routing_.logs.find(unit.name);
         KJ_ASSERT(unitLog != routing_.logs.end(), "main() makes a UnitLog for every unit",

@@ -13,4 +13,8 @@ namespace airlock::_ {
 kj::Own<Fs> brokeredFs(rpc::Fs::Client fs, kj::WaitScope& waitScope);
 // Borrows `waitScope` (the worker's main loop), which outlives every call.
 
+OpenedFile fileFrom(rpc::File::Client file, kj::WaitScope& waitScope);
+// The descriptor the broker attached to `file` (a file, or a socket for net.connect), dup'd so
+// the caller owns it past the capability.
+
 }  // namespace airlock::_

@@ -21,6 +21,7 @@ struct PendingCall {
   std::string payload;
   kj::Maybe<rpc::Fs::Client> fs;
   kj::Maybe<rpc::Secrets::Client> secrets;
+  kj::Maybe<rpc::Net::Client> net;
   kj::Maybe<rpc::Log::Client> log;
   kj::Own<kj::PromiseFulfiller<Reply>> done;
 };

@@ -42,16 +42,6 @@ rpc::SpecialFile toRpc(SpecialFile kind) {
   return rpc::SpecialFile::FIFO;
 }
 
-// The fd a File capability carries, dup'd so it outlives the capability (received fds arrive
-// close-on-exec and are closed with the message).
-OpenedFile fileFrom(rpc::File::Client file, kj::WaitScope& waitScope) {
-  int received = file.getFd().wait(waitScope).orDefault(-1);
-  if (received < 0) return OpenedFile::failed("broker answered without a file descriptor");
-  int copy = fcntl(received, F_DUPFD_CLOEXEC, 0);
-  KJ_SYSCALL(copy, "dup of brokered fd");
-  return OpenedFile::opened(kj::AutoCloseFd(copy));
-}
-
 class BrokeredFs final : public Fs {
  public:
   BrokeredFs(rpc::Fs::Client fs, kj::WaitScope& waitScope)
@@ -163,6 +153,16 @@ class BrokeredFs final : public Fs {
 };
 
 }  // namespace
+
+// The fd a File capability carries, dup'd so it outlives the capability (received fds arrive
+// close-on-exec and are closed with the message).
+OpenedFile fileFrom(rpc::File::Client file, kj::WaitScope& waitScope) {
+  int received = file.getFd().wait(waitScope).orDefault(-1);
+  if (received < 0) return OpenedFile::failed("broker answered without a file descriptor");
+  int copy = fcntl(received, F_DUPFD_CLOEXEC, 0);
+  KJ_SYSCALL(copy, "dup of brokered fd");
+  return OpenedFile::opened(kj::AutoCloseFd(copy));
+}
 
 kj::Own<Fs> brokeredFs(rpc::Fs::Client fs, kj::WaitScope& waitScope) {
   return kj::heap<BrokeredFs>(kj::mv(fs), waitScope);

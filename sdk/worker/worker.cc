@@ -15,6 +15,7 @@
 
 #include "sdk/worker/brokered_fs.h"
 #include "sdk/worker/call_queue.h"
+#include "sdk/worker/net.h"
 
 namespace airlock {
 
@@ -92,6 +93,16 @@ class CallInProgress final : public Call {
     }
     KJ_FAIL_REQUIRE("this unit's policy grants no secrets (no secrets.get allow rule)");
   }
+  Net& net() override {
+    KJ_IF_MAYBE(net, net_) { return **net; }
+    KJ_IF_MAYBE(cap, pending_.net) {
+      auto owned = kj::heap<BrokeredNet>(*cap, waitScope_);
+      auto& ref = *owned;
+      net_ = kj::mv(owned);
+      return ref;
+    }
+    KJ_FAIL_REQUIRE("this unit's policy grants no network (no net.connect allow rule)");
+  }
   void log(LogLevel level, std::string_view message) override {
     KJ_IF_MAYBE(cap, pending_.log) {
       auto request = cap->logRequest();
@@ -108,6 +119,7 @@ class CallInProgress final : public Call {
   kj::WaitScope& waitScope_;
   kj::Maybe<kj::Own<Fs>> fs_;
   kj::Maybe<kj::Own<BrokeredSecrets>> secrets_;
+  kj::Maybe<kj::Own<BrokeredNet>> net_;
 };
 
 // The worker's bootstrap capability: queues each call for the main loop, which runs methods at
@@ -133,6 +145,7 @@ class WorkerServer final : public rpc::Worker::Server {
     auto caps = params.getCaps();
     if (caps.hasFs()) pending->fs = caps.getFs();
     if (caps.hasSecrets()) pending->secrets = caps.getSecrets();
+    if (caps.hasNet()) pending->net = caps.getNet();
     if (caps.hasLog()) pending->log = caps.getLog();
     auto paf = kj::newPromiseAndFulfiller<Reply>();
     pending->done = kj::mv(paf.fulfiller);

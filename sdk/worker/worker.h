@@ -17,6 +17,8 @@
 
 #include <kj/io.h>
 
+#include <cstdint>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,6 +58,21 @@ class Secrets {
   // `name` is a secret name the unit's policy lists (`allow = "secrets.get"`, `name = [...]`).
 };
 
+// The answer to a brokered connect: a connected socket the caller now owns (ok()), or why there
+// is none: denied (the policy refused it) or failed (allowed, but the name did not resolve or
+// the peer did not accept). The same shape as a brokered open.
+using ConnectedSocket = OpenedFile;
+
+class Net {
+ public:
+  virtual ~Net() noexcept(false) = default;
+  virtual ConnectedSocket connect(const std::string& host, uint16_t port) = 0;
+  // TCP to `host` (a name or an IPv4/IPv6 literal) and `port`, as a net.connect rule with
+  // `host` and `port` allows; the broker resolves the name and connects. The socket is blocking.
+  virtual ConnectedSocket connectUnix(const std::string& path) = 0;
+  // A Unix stream socket at the absolute host path `path`, as a rule's `unix_path` allows.
+};
+
 enum class LogLevel { DEBUG, INFO, WARN, ERROR };
 
 class Reply {
@@ -83,6 +100,9 @@ class Call {
   virtual Secrets& secrets() = 0;
   // Throws if the unit's policy has no secrets.get allow rule: the capability was never handed
   // over.
+  virtual Net& net() = 0;
+  // Throws if the unit's policy has no net.connect allow rule: the capability was never handed
+  // over. The sandbox itself has no network: socket(2) and connect(2) are refused.
   virtual void log(LogLevel level, std::string_view message) = 0;
   // One line in airlockd's log, tagged with the unit and this worker's pid. Blocks until the
   // broker has it. Lines over 4 KiB are cut; past the unit's rate (100 lines/s, bursts of 200)
