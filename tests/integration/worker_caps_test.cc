@@ -13,6 +13,7 @@
 
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/probe_policy.h"
 
 namespace airlock::testing {
 namespace {
@@ -20,21 +21,6 @@ namespace {
 // Distinctive, with bytes that are not text, so a leak in any encoding-preserving form is found.
 const std::string DB_PASSWORD = std::string("hunter2-correct-horse-\x01\xfe-7f3a9c", 31);
 const std::string NOT_GRANTED_VALUE = "ungranted-value-5be1d0";
-
-std::string unitPolicy(const std::string& rules) {
-  return R"(
-[unit]
-name = "probe"
-worker = "test-probe_worker"
-call_timeout_ms = 60000
-
-[[rule]]
-id = "me-calls-probe"
-allow = "call"
-caller = ["tester"]
-method = ["*"]
-)" + rules;
-}
 
 const char SECRETS_RULE[] = R"(
 [[rule]]
@@ -77,7 +63,7 @@ class WorkerCapsTest : public ::testing::Test {
 };
 
 TEST_F(WorkerCapsTest, AGrantedSecretReturnsItsExactBytesAndTheRecordHasOnlyAKeyedHash) {
-  start(unitPolicy(SECRETS_RULE));
+  start(probeUnitPolicy(SECRETS_RULE));
   auto outcome = call("secret", "db-password");
   ASSERT_TRUE(outcome.ok()) << outcome.describe() << "\n" << broker_->log();
   EXPECT_EQ(outcome.payload(), DB_PASSWORD);
@@ -100,7 +86,7 @@ TEST_F(WorkerCapsTest, AGrantedSecretReturnsItsExactBytesAndTheRecordHasOnlyAKey
 }
 
 TEST_F(WorkerCapsTest, ANameThePolicyDoesNotListIsDeniedWithADenyRecord) {
-  start(unitPolicy(SECRETS_RULE));
+  start(probeUnitPolicy(SECRETS_RULE));
   auto outcome = call("secret", "not-granted");
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.message().find("DENIED: denied by rule default-deny"), std::string::npos)
@@ -121,7 +107,7 @@ TEST_F(WorkerCapsTest, ANameThePolicyDoesNotListIsDeniedWithADenyRecord) {
 }
 
 TEST_F(WorkerCapsTest, NamesWithASlashOrDotDotAreRefusedBeforeAnyRule) {
-  start(unitPolicy(SECRETS_RULE));
+  start(probeUnitPolicy(SECRETS_RULE));
   for (std::string name : {"../not-granted", "..", ".", "sub/db-password", "/etc/passwd", ""}) {
     auto outcome = call("secret", name);
     ASSERT_FALSE(outcome.ok()) << name;
@@ -135,7 +121,7 @@ TEST_F(WorkerCapsTest, NamesWithASlashOrDotDotAreRefusedBeforeAnyRule) {
 }
 
 TEST_F(WorkerCapsTest, TheValueAppearsNowhereInTheAuditLogOrTheBrokerLog) {
-  start(unitPolicy(SECRETS_RULE));
+  start(probeUnitPolicy(SECRETS_RULE));
   ASSERT_TRUE(call("secret", "db-password").ok());
   ASSERT_FALSE(call("secret", "not-granted").ok());
   ASSERT_FALSE(call("secret", "../db-password").ok());
@@ -150,7 +136,7 @@ TEST_F(WorkerCapsTest, TheValueAppearsNowhereInTheAuditLogOrTheBrokerLog) {
 }
 
 TEST_F(WorkerCapsTest, AUnitWithoutASecretsRuleGetsANullSecretsCapability) {
-  start(unitPolicy(""));
+  start(probeUnitPolicy(""));
   auto outcome = call("secret", "db-password");
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.errorKind(), CallErrorKind::WORKER_FAILED);
@@ -160,7 +146,7 @@ TEST_F(WorkerCapsTest, AUnitWithoutASecretsRuleGetsANullSecretsCapability) {
 }
 
 TEST_F(WorkerCapsTest, ALogLineReachesTheBrokerLogTaggedWithUnitAndPidAndCannotForgeALine) {
-  start(unitPolicy(""));
+  start(probeUnitPolicy(""));
   auto outcome = call("log", "hello from the worker\nairlockd FORGED: line");
   ASSERT_TRUE(outcome.ok()) << outcome.describe();
   auto calls = broker_->auditRecords({{"event", "call"}});
@@ -194,7 +180,7 @@ uint64_t count(const std::string& text, const std::string& needle) {
 }
 
 TEST_F(WorkerCapsTest, ALogFloodIsRateLimitedAuditedOnceAndEveryDroppedLineIsCounted) {
-  start(unitPolicy(""));
+  start(probeUnitPolicy(""));
   constexpr uint64_t LINES = 3000;
   auto outcome = call("log-flood", std::to_string(LINES));
   ASSERT_TRUE(outcome.ok()) << outcome.describe();

@@ -12,6 +12,10 @@
 //   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
 //   log TEXT       log(info, TEXT) through the broker
 //   log-flood N    N log(info) lines as fast as the broker takes them
+//   connect HOST\nPORT\nDATA  net.connect(HOST, PORT); sends DATA, half-closes, answers all it
+//                  reads back
+//   connect-unix PATH\nDATA   net.connectUnix(PATH); the same round trip
+//   socket-directly  socket(AF_INET) without the broker: refused by seccomp, the worker dies
 //   abort          abort(): SIGABRT, as a library's failed assertion does
 //   oom            allocates until the address-space rlimit refuses, then aborts as a library
 //                  that cannot handle a failed malloc does
@@ -156,6 +160,41 @@ airlock::Reply logFlood(airlock::Call& call) {
   return airlock::Reply::ok("logged");
 }
 
+// Sends `data` on a brokered socket, half-closes it and answers everything the peer sent back:
+// the received socket is used with plain read/write/shutdown inside the sandbox.
+airlock::Reply roundTrip(airlock::ConnectedSocket socket, const std::string& data) {
+  if (!socket.ok()) return refusal(socket);
+  if (write(socket.fd(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+    return airlock::Reply::error(std::string("write: ") + strerror(errno));
+  }
+  if (shutdown(socket.fd(), SHUT_WR) != 0) {
+    return airlock::Reply::error(std::string("shutdown: ") + strerror(errno));
+  }
+  std::string answer;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(socket.fd(), buffer, sizeof(buffer))) > 0) answer.append(buffer, n);
+  if (n < 0) return airlock::Reply::error(std::string("read: ") + strerror(errno));
+  return airlock::Reply::ok(answer);
+}
+
+airlock::Reply connectTcp(airlock::Call& call) {
+  std::string payload(call.payload());
+  size_t first = payload.find('\n'), second = payload.find('\n', first + 1);
+  if (second == std::string::npos) return airlock::Reply::error("payload is HOST\\nPORT\\nDATA");
+  auto port = static_cast<uint16_t>(std::stoul(payload.substr(first + 1, second - first - 1)));
+  return roundTrip(call.net().connect(payload.substr(0, first), port),
+                   payload.substr(second + 1));
+}
+
+airlock::Reply connectUnix(airlock::Call& call) {
+  std::string payload(call.payload());
+  size_t newline = payload.find('\n');
+  if (newline == std::string::npos) return airlock::Reply::error("payload is PATH\\nDATA");
+  return roundTrip(call.net().connectUnix(payload.substr(0, newline)),
+                   payload.substr(newline + 1));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,6 +221,13 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok("logged");
   });
   worker.method("log-flood", logFlood);
+  worker.method("connect", connectTcp);
+  worker.method("connect-unix", connectUnix);
+  worker.method("socket-directly", [](airlock::Call&) -> airlock::Reply {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) close(fd);
+    return airlock::Reply::error("socket was not refused");
+  });
   worker.method("ptrace", [](airlock::Call&) -> airlock::Reply {
     // PTRACE_ATTACH to pid 1 of its own namespace (itself): refused by seccomp before it runs.
     syscall(SYS_ptrace, 16, 1, 0, 0);
