@@ -231,6 +231,37 @@ void askFsOpen(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
   }
 }
 
+// fs.stat, fs.list, fs.mkdir and fs.unlink: the same checks as fs.open without modes, and the
+// index (which holds every fs.* rule) still decides as a scan.
+void askFsPath(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
+               const Probes& probes) {
+  UnitPolicy unindexed = unit;
+  unindexed.fsIndex.reset();
+  for (Operation op : {Operation::FS_STAT, Operation::FS_LIST, Operation::FS_MKDIR,
+                       Operation::FS_UNLINK}) {
+    for (const std::string& path : probes.paths) {
+      std::string request = std::string(operationName(op)) + " \"" + path + "\" in unit " +
+                            unit.name + " of " + unit.file;
+      Decision decision = decideFsPath(unit, op, path);
+      std::vector<RuleMatch> matches = matchingFsPathRules(unit, op, path);
+      checkDecisionIsFirstMatch(unit, decision, matches, request);
+      Decision scanned = decideFsPath(unindexed, op, path);
+      fuzzCheck(indexOf(unit, decision.rule) == indexOf(unindexed, scanned.rule) &&
+                    scanned.verdict == decision.verdict,
+                "the rule index decides as a scan of every rule", request);
+      for (auto& m : matches) {
+        fuzzCheck(m.rule->operation == op, "only rules of the operation match", request);
+      }
+      if (decision.allowed()) {
+        fuzzCheck(unit.allowsAny(op) && unit.allowsAnyFs(), "an allowed operation is indexed",
+                  request);
+      }
+      checkExplainAgrees(units, {unit.name, operationName(op), {{"path", path}}}, decision,
+                         matches);
+    }
+  }
+}
+
 void askCall(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, const Probes& probes) {
   for (const std::string& name : probes.callers) {
     for (uid_t uid : probes.uids) {
@@ -319,6 +350,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Probes probes = probesFor(loaded.units, text);
   for (const UnitPolicy& unit : loaded.units) {
     askFsOpen(loaded.units, unit, probes);
+    askFsPath(loaded.units, unit, probes);
     askCall(loaded.units, unit, probes);
     askSecretsGet(loaded.units, unit, probes);
   }

@@ -11,6 +11,7 @@
 #include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/policy/decide.h"
+#include "broker/policy/printable.h"
 
 namespace airlock::broker {
 
@@ -20,6 +21,9 @@ namespace _ {
 // is creating the same names on purpose.
 constexpr int MAX_TEMP_ATTEMPTS = 8;
 constexpr size_t TEMP_SUFFIX_CHARS = 12;
+
+// A worker's path quoted in a reason: escaped and cut, as decide.cc quotes request text.
+constexpr size_t MAX_QUOTED_BYTES = 256;
 
 policy::OpenModes modesFrom(rpc::OpenMode::Reader mode) {
   policy::OpenModes modes;
@@ -90,7 +94,8 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   // Decide.
   policy::Decision decision = scope_->decideUnlessExpired([&]() {
     if (exclusive && !modes.has(policy::OpenMode::CREATE)) {
-      return _::refusedByDefault("malformed fs.open of " + path.substr(0, 256) +
+      return _::refusedByDefault("malformed fs.open of " +
+                                 policy::printable(path, _::MAX_QUOTED_BYTES) +
                                  ": exclusive needs create among the modes");
     }
     return policy::decideFsOpen(scope_->unit, path, modes);
@@ -134,7 +139,8 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   std::string path;
   std::string refused = policy::validateTempPrefix(prefix);
   if (!refused.empty()) {
-    decision = _::refusedByDefault("refused fs.createTemp in " + directory.substr(0, 256) + ": " +
+    decision = _::refusedByDefault("refused fs.createTemp in " +
+                                   policy::printable(directory, _::MAX_QUOTED_BYTES) + ": " +
                                    refused);
   }
   for (int attempt = 0; refused.empty() && attempt < _::MAX_TEMP_ATTEMPTS; ++attempt) {

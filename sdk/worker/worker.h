@@ -4,7 +4,7 @@
 //   int main(int argc, char** argv) {
 //     airlock::Worker worker(argc, argv);
 //     worker.method("thumbnail", [](airlock::Call& call) {
-//       auto file = call.fs().open(std::string(call.payload()), airlock::OpenFlags::read());
+//       auto file = call.fs().open(std::string(call.payload()), airlock::OpenFlags::readOnly());
 //       if (!file.ok()) return airlock::Reply::error(file.message());
 //       return airlock::Reply::ok(makeThumbnail(file.fd()));
 //     });

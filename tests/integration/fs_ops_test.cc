@@ -280,9 +280,13 @@ TEST_F(FsOpsTest, AnAbsoluteSymlinkPlantedInTheGrantIsNeverGoneThrough) {
                "work-rename");
   expectDenied(call("mkdir", file("work/link/planted")), "fs.mkdir", "work-mkdir");
   expectDenied(call("symlink", "x\n" + file("work/link/l")), "fs.symlink", "work-symlink");
+  expectDenied(call("create-temp", file("work/link") + "\nplanted-\nx"), "fs.create_temp",
+               "work-open");
+  expectDenied(call("open-excl", file("work/link/planted.txt") + "\nx"), "fs.open", "work-open");
   EXPECT_EQ(readAll(file("outside/secret.txt")), "top secret\n");
   EXPECT_FALSE(exists(file("work/stolen.txt")));
   EXPECT_FALSE(exists(file("outside/planted")));
+  EXPECT_FALSE(exists(file("outside/planted.txt")));
 
   // The link itself: stat reports it as a link, unlink removes it and not its target.
   auto linkStat = call("stat", file("work/link"));
