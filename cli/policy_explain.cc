@@ -29,6 +29,11 @@ operations and their arguments:
                 (a worker opening a file; an empty mode= asks for nothing and is denied)
   --op call     --arg caller=NAME --arg method=METHOD [--arg uid=N]
                 (a host client, authenticated as NAME, calling a method; uid defaults to yours)
+  --op call     --arg caller_unit=UNIT --arg method=METHOD
+                (unit UNIT calling this unit's method through invoke: the callee's side)
+  --op invoke   --arg unit=CALLEE --arg method=METHOD
+                (a worker of --unit invoking CALLEE.METHOD: the caller's side; the callee's
+                call rules decide too, as --op call --arg caller_unit shows)
   --op secrets.get --arg name=NAME
                 (a worker reading the secret NAME from airlockd's --secrets store)
   --op fs.stat | fs.list | fs.mkdir | fs.unlink  --arg path=/abs/path
@@ -46,15 +51,16 @@ default-deny, as airlockd denies it.
 
 options:
   --policies DIR       the policy directory                                      (required)
-  --unit UNIT          the unit the request is made to (or by, for fs.open)       (required)
-  --op OP              fs.open, call, secrets.get, fs.stat, ..., net.connect      (required)
+  --unit UNIT          the unit the request is made to (or by: fs.open, invoke...) (required)
+  --op OP              fs.open, call, secrets.get, fs.stat, ..., net.connect, invoke (required)
   --arg KEY=VALUE      a request argument, as above; repeatable
   --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
   --json               one JSON object on stdout instead of text
   -h, --help           print this help
 
 What it cannot see: the kernel's resolution of the path when airlockd acts (a symlink or `..` that
-leaves the grant is refused then, with the same rule id), and a caller refused at authentication.
+leaves the grant is refused then, with the same rule id), a caller refused at authentication, and
+an invoke refused for its chain (a cycle, or nesting deeper than airlockd allows).
 
 exit status: 0 allowed, 1 denied (or DIR does not load: errors as file:line:col on stderr),
 2 usage error.
@@ -124,7 +130,8 @@ int parseArgs(int argc, char** argv, Options& out) {
   if (out.policies.empty()) return usageError("--policies is required");
   if (out.request.unit.empty()) return usageError("--unit is required");
   if (out.request.operation.empty()) return usageError("--op is required");
-  if (out.request.operation == "call" && !out.request.args.count("uid")) {
+  if (out.request.operation == "call" && out.request.args.count("caller") &&
+      !out.request.args.count("uid")) {
     out.request.args["uid"] = std::to_string(getuid());
   }
   return -1;

@@ -44,18 +44,49 @@ bool fsRuleApplies(const Rule& rule, Operation op, std::string_view path, OpenMo
   return rule.path.matches(path);
 }
 
-// 2: the method is listed by name; 1: the rule lists "*"; 0: no match.
-int callSpecificity(const Rule& rule, const Caller& caller, std::string_view method) {
-  auto& names = rule.callerNames;
-  if (std::find(names.begin(), names.end(), caller.name) == names.end()) return 0;
-  auto& uids = rule.callerUids;
-  if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) return 0;
+bool lists(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// 2: the method is listed by name; 1: the rule lists "*"; 0: not listed.
+int methodSpecificity(const Rule& rule, std::string_view method) {
   int best = 0;
   for (const std::string& listed : rule.methods) {
     if (listed == method) return 2;
     if (listed == "*") best = 1;
   }
   return best;
+}
+
+// methodSpecificity if the rule names the caller, else 0. A unit is looked up only in
+// caller_unit and a client only in caller: neither can pass for the other.
+int callSpecificity(const Rule& rule, const Caller& caller, std::string_view method) {
+  if (caller.kind == CallerKind::UNIT) {
+    return lists(rule.callerUnits, caller.name) ? methodSpecificity(rule, method) : 0;
+  }
+  if (!lists(rule.callerNames, caller.name)) return 0;
+  auto& uids = rule.callerUids;
+  if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) return 0;
+  return methodSpecificity(rule, method);
+}
+
+int invokeSpecificity(const Rule& rule, std::string_view callee, std::string_view method) {
+  return lists(rule.invokeUnits, callee) ? methodSpecificity(rule, method) : 0;
+}
+
+// The refusals decideInvoke makes before any rule is looked at; empty if it gets to matching.
+std::string refuseInvoke(std::string_view callee, std::string_view method) {
+  std::string refused = validateUnitName(callee);
+  if (refused.empty()) refused = validateMethodName(method);
+  if (refused.empty()) return {};
+  return "refused invoke of \"" + printable(callee) + "\".\"" + printable(method) + "\": " +
+         refused;
+}
+
+// "method thumbnail listed" or "method * matches thumbnail", for a call or invoke decision.
+std::string methodDetail(int specificity, std::string_view method) {
+  return specificity == 2 ? "method " + std::string(method) + " listed"
+                          : "method * matches " + std::string(method);
 }
 
 // Calls `visit` with every `op` rule matching a validated request, in file order.
@@ -122,6 +153,31 @@ std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
   forEachFsMatch(unit, op, path, modes, [&matches](const Rule& rule) {
     matches.push_back(RuleMatch{&rule, rule.path.specificity()});
   });
+  rankMatches(unit, matches);
+  return matches;
+}
+
+// Scores every rule of `op` with `score` (0: no match): the best, as decide ranks them.
+template <typename Score>
+Best bestOf(const UnitPolicy& unit, Operation op, Score&& score) {
+  Best best;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != op) continue;
+    int s = score(rule);
+    if (s > 0) best.offer(rule, s);
+  }
+  return best;
+}
+
+// Every rule of `op` that `score` matches, ranked.
+template <typename Score>
+std::vector<RuleMatch> rankedOf(const UnitPolicy& unit, Operation op, Score&& score) {
+  std::vector<RuleMatch> matches;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != op) continue;
+    int s = score(rule);
+    if (s > 0) matches.push_back(RuleMatch{&rule, s});
+  }
   rankMatches(unit, matches);
   return matches;
 }
@@ -194,19 +250,29 @@ Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_vi
     return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by " + who +
                           ": " + refused);
   }
-  _::Best best;
-  for (const Rule& rule : unit.rules) {
-    if (rule.operation != Operation::CALL) continue;
-    int score = _::callSpecificity(rule, caller, method);
-    if (score > 0) best.offer(rule, score);
-  }
+  _::Best best = _::bestOf(unit, Operation::CALL, [&](const Rule& rule) {
+    return _::callSpecificity(rule, caller, method);
+  });
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows call of " + unit.name + "." + std::string(method) +
                           " by " + who);
   }
-  std::string how = best.specificity == 2 ? "method " + std::string(method) + " listed"
-                                          : "method * matches " + std::string(method);
-  return _::fromBest(best, "caller " + who + " listed, " + how);
+  return _::fromBest(best, "caller " + who + " listed, " +
+                              _::methodDetail(best.specificity, method));
+}
+
+Decision decideInvoke(const UnitPolicy& unit, std::string_view callee, std::string_view method) {
+  std::string refused = _::refuseInvoke(callee, method);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best = _::bestOf(unit, Operation::INVOKE, [&](const Rule& rule) {
+    return _::invokeSpecificity(rule, callee, method);
+  });
+  std::string target = std::string(callee) + "." + std::string(method);
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows unit " + unit.name + " to invoke " + target);
+  }
+  return _::fromBest(best, "unit " + std::string(callee) + " listed, " +
+                              _::methodDetail(best.specificity, method));
 }
 
 Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
@@ -214,12 +280,9 @@ Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
   if (!refused.empty()) {
     return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused);
   }
-  _::Best best;
-  for (const Rule& rule : unit.rules) {
-    if (rule.operation != Operation::SECRETS_GET) continue;
-    auto& names = rule.secretNames;
-    if (std::find(names.begin(), names.end(), name) != names.end()) best.offer(rule, 1);
-  }
+  _::Best best = _::bestOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
+    return _::lists(rule.secretNames, name) ? 1 : 0;
+  });
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows secrets.get of \"" + std::string(name) + "\"");
   }
@@ -235,29 +298,25 @@ std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_v
 
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
                                          std::string_view method) {
-  std::vector<RuleMatch> matches;
-  if (!validateMethodName(method).empty()) return matches;
-  for (const Rule& rule : unit.rules) {
-    if (rule.operation != Operation::CALL) continue;
-    int score = _::callSpecificity(rule, caller, method);
-    if (score > 0) matches.push_back(RuleMatch{&rule, score});
-  }
-  _::rankMatches(unit, matches);
-  return matches;
+  if (!validateMethodName(method).empty()) return {};
+  return _::rankedOf(unit, Operation::CALL, [&](const Rule& rule) {
+    return _::callSpecificity(rule, caller, method);
+  });
 }
 
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name) {
-  std::vector<RuleMatch> matches;
-  if (!validateSecretName(name).empty()) return matches;
-  for (const Rule& rule : unit.rules) {
-    if (rule.operation != Operation::SECRETS_GET) continue;
-    auto& names = rule.secretNames;
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
-      matches.push_back(RuleMatch{&rule, 1});
-    }
-  }
-  _::rankMatches(unit, matches);
-  return matches;
+  if (!validateSecretName(name).empty()) return {};
+  return _::rankedOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
+    return _::lists(rule.secretNames, name) ? 1 : 0;
+  });
+}
+
+std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_view callee,
+                                           std::string_view method) {
+  if (!_::refuseInvoke(callee, method).empty()) return {};
+  return _::rankedOf(unit, Operation::INVOKE, [&](const Rule& rule) {
+    return _::invokeSpecificity(rule, callee, method);
+  });
 }
 
 std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,

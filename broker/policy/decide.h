@@ -31,6 +31,12 @@ struct Decision {
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
+// A client caller matches rules listing it in `caller` (and its uid in `caller_uid`, if any); a
+// unit caller (Caller::unit) matches rules listing it in `caller_unit`. Never the other list.
+Decision decideInvoke(const UnitPolicy& unit, std::string_view callee, std::string_view method);
+// `unit` is the caller: may it invoke callee.method? Rules list exact unit names; a method
+// listed by name beats "*", deny wins ties. The callee's own call rules are decided separately
+// (decideCall with Caller::unit).
 Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path);
 // fs.stat, fs.list, fs.mkdir, fs.unlink: the same ranking as decideFsOpen over the rules of `op`,
 // with no modes. `op` must be one of those four (or FS_SYMLINK / FS_RENAME for one of their
@@ -65,5 +71,7 @@ std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& c
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name);
 std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
                                            std::string_view path);
+std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_view callee,
+                                           std::string_view method);
 
 }  // namespace airlock::policy

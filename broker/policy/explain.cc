@@ -20,7 +20,7 @@ struct OperationArgs {
 OperationArgs argsOf(Operation op) {
   switch (op) {
     case Operation::FS_OPEN: return {{"path", "mode"}, {}};
-    case Operation::CALL: return {{"caller", "uid", "method"}, {}};
+    case Operation::CALL: return {{"method"}, {"caller", "uid", "caller_unit"}};
     case Operation::SECRETS_GET: return {{"name"}, {}};
     case Operation::FS_STAT:
     case Operation::FS_LIST:
@@ -30,7 +30,18 @@ OperationArgs argsOf(Operation op) {
     case Operation::FS_SYMLINK: return {{"path"}, {"target"}};
     // Either host and port (and the address a name resolves to) or unix_path: netRequest checks.
     case Operation::NET_CONNECT: return {{}, {"host", "port", "address", "unix_path"}};
+    case Operation::INVOKE: return {{"unit", "method"}, {}};
   }
+  return {};
+}
+
+// A call comes from a client (caller and uid) or from a unit (caller_unit), never both.
+std::string checkCallerArgs(const std::map<std::string, std::string>& args) {
+  bool client = args.count("caller") > 0, unit = args.count("caller_unit") > 0;
+  if (client && unit) return "call takes --arg caller=NAME or --arg caller_unit=UNIT, not both";
+  if (!client && !unit) return "call needs --arg caller=NAME (a client) or --arg caller_unit=UNIT";
+  if (client && !args.count("uid")) return "call needs --arg uid=N with --arg caller";
+  if (unit && args.count("uid")) return "uid applies to a client caller, not caller_unit";
   return {};
 }
 
@@ -47,7 +58,7 @@ std::string checkArgs(Operation op, const std::map<std::string, std::string>& ar
   for (auto& key : known.required) {
     if (!args.count(key)) return std::string(operationName(op)) + " needs --arg " + key + "=...";
   }
-  return {};
+  return op == Operation::CALL ? checkCallerArgs(args) : std::string();
 }
 
 // "read,write" -> modes; an unknown name sets `error`.
@@ -135,6 +146,44 @@ void explainFsPath(const UnitPolicy& unit, Operation op, const ExplainRequest& r
   out.lost = losers(matchingFsPathRules(unit, op, path), out.decision);
 }
 
+// call, by a client (caller, uid) or by a unit (caller_unit: as UnitsServer::invoke decides the
+// callee's side). `unit` is null when no policy defines it.
+void explainCall(const UnitPolicy* unit, const ExplainRequest& request, Explanation& out) {
+  const auto& args = request.args;
+  uid_t uid = 0;
+  if (!args.count("caller_unit")) {
+    const std::string& uidText = args.at("uid");
+    auto [end, ec] = std::from_chars(uidText.data(), uidText.data() + uidText.size(), uid);
+    if (ec != std::errc() || end != uidText.data() + uidText.size() || uidText.empty()) {
+      out.error = "uid must be a number, not \"" + uidText + "\"";
+      return;
+    }
+  }
+  Caller caller = args.count("caller_unit") ? Caller::unit(args.at("caller_unit"))
+                                            : Caller{args.at("caller"), uid};
+  const std::string& method = args.at("method");
+  out.request = "call " + request.unit + "." + method + " by " + caller.describe();
+  if (unit == nullptr) {
+    // As UnitServer::call answers a call for a unit no policy defines.
+    out.decision = denyByDefault("no policy defines unit \"" + request.unit + "\"");
+    return;
+  }
+  out.decision = decideCall(*unit, caller, method);
+  out.lost = losers(matchingCallRules(*unit, caller, method), out.decision);
+}
+
+// invoke: may `request.unit` (the caller) invoke args unit.method? The caller's side only.
+void explainInvoke(const UnitPolicy* unit, const ExplainRequest& request, Explanation& out) {
+  const std::string &callee = request.args.at("unit"), &method = request.args.at("method");
+  out.request = "invoke " + callee + "." + method + " by unit " + request.unit;
+  if (unit == nullptr) {
+    out.decision = denyByDefault("no policy defines unit \"" + request.unit + "\"");
+    return;
+  }
+  out.decision = decideInvoke(*unit, callee, method);
+  out.lost = losers(matchingInvokeRules(*unit, callee, method), out.decision);
+}
+
 }  // namespace
 }  // namespace _
 
@@ -213,23 +262,12 @@ Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& 
     out.lost = _::losers(matchingSecretsGetRules(*unit, name), out.decision);
     return out;
   }
-  const std::string& uidText = request.args.at("uid");
-  uid_t uid = 0;
-  auto [end, ec] = std::from_chars(uidText.data(), uidText.data() + uidText.size(), uid);
-  if (ec != std::errc() || end != uidText.data() + uidText.size() || uidText.empty()) {
-    out.error = "uid must be a number, not \"" + uidText + "\"";
-    return out;
+  const UnitPolicy* found = unit == units.end() ? nullptr : &*unit;
+  if (*op == Operation::INVOKE) {
+    _::explainInvoke(found, request, out);
+  } else {
+    _::explainCall(found, request, out);
   }
-  Caller caller{request.args.at("caller"), uid};
-  const std::string& method = request.args.at("method");
-  out.request = "call " + request.unit + "." + method + " by " + caller.describe();
-  if (unit == units.end()) {
-    // As UnitServer::call answers a call for a unit no policy defines.
-    out.decision = _::denyByDefault("no policy defines unit \"" + request.unit + "\"");
-    return out;
-  }
-  out.decision = decideCall(*unit, caller, method);
-  out.lost = _::losers(matchingCallRules(*unit, caller, method), out.decision);
   return out;
 }
 

@@ -16,7 +16,8 @@ struct ExplainRequest {
   std::string unit;
   std::string operation;                    // "fs.open", "call", ...: the names used in files
   std::map<std::string, std::string> args;
-  // fs.open: path, mode; call: caller, uid, method; secrets.get: name; fs.stat, fs.list,
+  // fs.open: path, mode; call: caller and uid, or caller_unit, and method; secrets.get: name;
+  // invoke (unit is the caller): unit (the callee), method; fs.stat, fs.list,
   // fs.mkdir, fs.unlink: path; fs.rename: from, to; fs.symlink: path and optionally target;
   // net.connect: host, port and optionally address (what the name resolves to; a literal host
   // is its own address), or unix_path

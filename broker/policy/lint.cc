@@ -1,5 +1,6 @@
 #include "broker/policy/lint.h"
 
+#include <set>
 #include <string_view>
 #include <unordered_map>
 
@@ -71,6 +72,29 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   if (!callable) {
     warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
                                                   "\" has no allow call rule: no host can call it"});
+  }
+}
+
+void lintUnitSet(const std::vector<UnitPolicy>& units, std::vector<Diagnostic>& warnings) {
+  std::set<std::string_view> defined;
+  for (const UnitPolicy& unit : units) defined.insert(unit.name);
+  auto warnUnknown = [&](const Rule& rule, const std::vector<std::string>& names,
+                         const char* key, const char* consequence) {
+    for (const std::string& name : names) {
+      if (defined.count(name)) continue;
+      warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\": " + key + " \"" + name +
+                                                    "\" is not a unit any policy file defines: " +
+                                                    consequence});
+    }
+  };
+  for (const UnitPolicy& unit : units) {
+    for (const Rule& rule : unit.rules) {
+      if (rule.operation == Operation::INVOKE) {
+        warnUnknown(rule, rule.invokeUnits, "unit", "an invoke of it is always refused");
+      } else if (rule.operation == Operation::CALL) {
+        warnUnknown(rule, rule.callerUnits, "caller_unit", "no such unit can call");
+      }
+    }
   }
 }
 

@@ -18,4 +18,9 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings);
 // - a net.connect rule with the same effect, hosts and ports (or unix_path) as an earlier one;
 // - a unit with no allow `call` rule: no host can call it.
 
+void lintUnitSet(const std::vector<UnitPolicy>& units, std::vector<Diagnostic>& warnings);
+// Across the units of one policy directory (loadPolicyDir, when every file loaded):
+// - an invoke rule naming a unit no file defines: it can never be used (a typo, or a unit removed);
+// - a call rule's caller_unit naming a unit no file defines: that caller can never call.
+
 }  // namespace airlock::policy

@@ -27,6 +27,7 @@ const char* operationName(Operation op) {
     case Operation::FS_RENAME: return "fs.rename";
     case Operation::FS_SYMLINK: return "fs.symlink";
     case Operation::NET_CONNECT: return "net.connect";
+    case Operation::INVOKE: return "invoke";
   }
   return "unknown-operation";
 }
@@ -80,6 +81,7 @@ std::string Rule::describe() const {
 }
 
 std::string Caller::describe() const {
+  if (kind == CallerKind::UNIT) return "unit " + std::string(name);
   return "client " + std::string(name) + " (uid " + std::to_string(uid) + ")";
 }
 
@@ -95,6 +97,19 @@ std::string validateMethodName(std::string_view method) {
   for (char c : method) {
     bool ok = isAlpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
     if (!ok) return "method name may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
+std::string validateUnitName(std::string_view name) {
+  if (name.empty()) return "empty unit name";
+  if (name.size() > MAX_UNIT_NAME_BYTES) {
+    return "unit name longer than " + std::to_string(MAX_UNIT_NAME_BYTES) + " bytes";
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return "unit name may contain only a-z, 0-9 and '-'";
+    }
   }
   return {};
 }

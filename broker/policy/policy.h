@@ -31,7 +31,8 @@ enum class Effect : uint8_t { ALLOW, DENY };
 
 enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
-  CALL,     // host -> unit: call a method (rule keys: caller, caller_uid, method)
+  CALL,     // host or unit -> unit: call a method (rule keys: caller, caller_uid, caller_unit,
+            // method)
   SECRETS_GET,  // worker -> broker: read a secret's value (rule key: name)
   // worker -> broker, one path each (rule key: path; no modes: the operation is the grant)
   FS_STAT,     // a file's type, size, permissions and mtime, never following a final symlink
@@ -41,14 +42,16 @@ enum class Operation : uint8_t {
   FS_RENAME,   // both the old and the new path must be allowed
   FS_SYMLINK,  // create a symlink whose target stays beneath the rule's root
   NET_CONNECT,  // worker -> broker: a connected socket (rule keys: host, port or unix_path)
+  INVOKE,       // worker -> another unit, through the broker (rule keys: unit, method)
 };
 const char* operationName(Operation op);
-// "fs.open", "call", "secrets.get", "fs.stat", ..., "net.connect": the names used in files and
-// audit
-inline constexpr std::array<Operation, 10> ALL_OPERATIONS = {
+// "fs.open", "call", "secrets.get", "fs.stat", ..., "net.connect", "invoke": the names used in
+// files and audit
+inline constexpr std::array<Operation, 11> ALL_OPERATIONS = {
     Operation::FS_OPEN, Operation::CALL,     Operation::SECRETS_GET,
     Operation::FS_STAT, Operation::FS_LIST,  Operation::FS_MKDIR,
-    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK, Operation::NET_CONNECT};
+    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK, Operation::NET_CONNECT,
+    Operation::INVOKE};
 
 // The fs.* operations: their rules have a `path` pattern, are indexed by its root (FsRuleIndex)
 // and decided most-specific-first; all but fs.open have no `mode`.
@@ -78,6 +81,13 @@ std::string validateMethodName(std::string_view method);
 // MAX_METHOD_NAME_BYTES long, otherwise the reason it is refused. "*" is not a method name (it is
 // only meaningful in a rule's method list).
 
+// Unit names: what a [unit] name is, an invoke rule's `unit` and a call rule's `caller_unit`
+// list, and what a worker may invoke. Bounded because the name comes from a worker too.
+inline constexpr size_t MAX_UNIT_NAME_BYTES = 64;
+std::string validateUnitName(std::string_view name);
+// Returns an empty string if `name` is 1 to MAX_UNIT_NAME_BYTES of a-z, 0-9 and '-', otherwise
+// the reason it is refused.
+
 // Secret names: what a worker may ask for and a `name` list may name. They are file names in the
 // secret store's directory, so no '/', and never "." or "..". Bounded because the name comes
 // from a worker and ends up in audit records.
@@ -105,9 +115,15 @@ struct Rule {
                      // any of them
 
   // CALL
-  std::vector<std::string> callerNames;  // authenticated client identities; never empty
-  std::vector<uid_t> callerUids;         // if not empty, the caller's uid must be one of these too
-  std::vector<std::string> methods;  // "*" matches any method
+  std::vector<std::string> callerNames;  // authenticated client identities
+  std::vector<uid_t> callerUids;         // if not empty, a client's uid must be one of these too
+  std::vector<std::string> callerUnits;  // units that may call through invoke
+  // At least one of callerNames / callerUnits is not empty; a client call is matched against
+  // callerNames only, a unit's call against callerUnits only.
+  std::vector<std::string> methods;  // CALL and INVOKE: "*" matches any method
+
+  // INVOKE
+  std::vector<std::string> invokeUnits;  // the callee units, exact names; never empty
 
   // SECRETS_GET
   std::vector<std::string> secretNames;  // exact names; never empty
@@ -126,12 +142,17 @@ struct Rule {
   std::string describe() const;  // `rule "id" (file:line)`
 };
 
-// Who is calling: the identity the host authenticated as (capnp/host_auth.h) and the uid its
-// connection has (SO_PEERCRED). Borrows the name.
+// Who is calling: a host client, by the identity it authenticated as (capnp/host_auth.h) and the
+// uid its connection has (SO_PEERCRED); or a unit, invoking through the broker (uid unused).
+// Borrows the name. The two kinds never match each other's rule keys: a client named like a
+// unit is still a client.
+enum class CallerKind : uint8_t { CLIENT, UNIT };
 struct Caller {
   std::string_view name;
   uid_t uid = 0;
-  std::string describe() const;  // "client web (uid 1000)"
+  CallerKind kind = CallerKind::CLIENT;
+  static Caller unit(std::string_view name) { return Caller{name, 0, CallerKind::UNIT}; }
+  std::string describe() const;  // "client web (uid 1000)" or "unit front"
 };
 
 // [limits]: what one worker may use, enforced as rlimits in its sandbox. The defaults are the

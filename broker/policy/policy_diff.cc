@@ -95,12 +95,13 @@ std::string ruleSummary(const Rule& rule) {
       out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
       break;
     case Operation::CALL: {
-      out += " caller=" + _::joined(rule.callerNames);
+      if (!rule.callerNames.empty()) out += " caller=" + _::joined(rule.callerNames);
       if (!rule.callerUids.empty()) {
         std::vector<std::string> uids;
         for (uid_t uid : rule.callerUids) uids.push_back(std::to_string(uid));
         out += " caller_uid=" + _::joined(uids);
       }
+      if (!rule.callerUnits.empty()) out += " caller_unit=" + _::joined(rule.callerUnits);
       out += " method=" + _::joined(rule.methods);
       break;
     }
@@ -126,6 +127,9 @@ std::string ruleSummary(const Rule& rule) {
       out += " host=" + _::joined(hosts) + " port=" + _::joined(ports);
       break;
     }
+    case Operation::INVOKE:
+      out += " unit=" + _::joined(rule.invokeUnits) + " method=" + _::joined(rule.methods);
+      break;
   }
   return out;
 }

@@ -217,6 +217,7 @@ LoadResult loadPolicyDir(const std::string& dir, const LoadOptions& options) {
     named.push_back(unit);
     if (ok) result.units.push_back(std::move(unit));
   }
+  if (result.ok()) lintUnitSet(result.units, result.warnings);
   return result;
 }
 

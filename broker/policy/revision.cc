@@ -36,6 +36,12 @@ void putRule(std::string& out, const Rule& rule) {
       for (uid_t uid : rule.callerUids) put(out, uid);
       put(out, rule.methods.size());
       for (auto& method : rule.methods) put(out, method);
+      // Only when set, so a policy without caller_unit keeps the revision it always had.
+      if (!rule.callerUnits.empty()) {
+        put(out, "caller_unit");
+        put(out, rule.callerUnits.size());
+        for (auto& unit : rule.callerUnits) put(out, unit);
+      }
       break;
     case Operation::SECRETS_GET:
       put(out, rule.secretNames.size());
@@ -57,6 +63,12 @@ void putRule(std::string& out, const Rule& rule) {
     case Operation::FS_SYMLINK:
       // The operation's name is already in; only the path decides beyond it.
       put(out, rule.path.text());
+      break;
+    case Operation::INVOKE:
+      put(out, rule.invokeUnits.size());
+      for (auto& unit : rule.invokeUnits) put(out, unit);
+      put(out, rule.methods.size());
+      for (auto& method : rule.methods) put(out, method);
       break;
   }
 }

@@ -13,9 +13,9 @@ namespace airlock::policy::_ {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> RULE_KEYS = {
-    "id",   "allow",     "deny", "path", "mode",      "caller",       "caller_uid",
-    "method", "name", "host", "port", "unix_path", "justification"};
+constexpr std::array<std::string_view, 15> RULE_KEYS = {
+    "id",   "allow", "deny", "path", "mode",      "caller", "caller_uid",   "caller_unit",
+    "method", "name", "host", "port", "unix_path", "unit",   "justification"};
 
 // A justification is a reviewer's sentence or two, not a document.
 constexpr size_t MAX_JUSTIFICATION_BYTES = 2000;
@@ -23,11 +23,13 @@ constexpr size_t MAX_JUSTIFICATION_BYTES = 2000;
 // The keys each operation's rules take (besides id and allow/deny).
 std::span<const std::string_view> keysOf(Operation op) {
   static constexpr std::array<std::string_view, 2> FS_OPEN_KEYS = {"path", "mode"};
-  static constexpr std::array<std::string_view, 3> CALL_KEYS = {"caller", "caller_uid", "method"};
+  static constexpr std::array<std::string_view, 4> CALL_KEYS = {"caller", "caller_uid",
+                                                                 "caller_unit", "method"};
   static constexpr std::array<std::string_view, 1> SECRETS_GET_KEYS = {"name"};
   static constexpr std::array<std::string_view, 1> FS_PATH_KEYS = {"path"};
   static constexpr std::array<std::string_view, 3> NET_CONNECT_KEYS = {"host", "port",
                                                                        "unix_path"};
+  static constexpr std::array<std::string_view, 2> INVOKE_KEYS = {"unit", "method"};
   switch (op) {
     case Operation::FS_OPEN: return FS_OPEN_KEYS;
     case Operation::CALL: return CALL_KEYS;
@@ -39,6 +41,7 @@ std::span<const std::string_view> keysOf(Operation op) {
     case Operation::FS_RENAME:
     case Operation::FS_SYMLINK: return FS_PATH_KEYS;
     case Operation::NET_CONNECT: return NET_CONNECT_KEYS;
+    case Operation::INVOKE: return INVOKE_KEYS;
   }
   return {};
 }
@@ -156,9 +159,11 @@ void readFsOpen(RuleReader& r, const LoadOptions& options, Rule& rule) {
   }
 }
 
-// `caller` names authenticated client identities (capnp/host_auth.h); since every host connection
-// authenticates, a rule without it would name nobody, so it is required.
+// `caller` names authenticated client identities (capnp/host_auth.h), `caller_unit` units that
+// invoke through the broker. A rule naming neither would name nobody, so one is required; and
+// `caller_uid` narrows clients only, so it needs `caller`.
 void readCallerNames(RuleReader& r, Rule& rule) {
+  bool hasUnits = r.table.get("caller_unit") != nullptr;
   if (r.table.get("caller") == nullptr && r.table.get("caller_uid") != nullptr) {
     r.error(r.table.source(),
             "missing required key \"caller\": call rules name client identities "
@@ -166,7 +171,12 @@ void readCallerNames(RuleReader& r, Rule& rule) {
             "longer accepted and now only narrows a caller to uids");
     return;
   }
-  auto names = readStringList(r.table, "caller", r.context, Presence::REQUIRED, r.diag);
+  if (r.table.get("caller") == nullptr && !hasUnits) {
+    r.error(r.table.source(),
+            "missing required key \"caller\" (or \"caller_unit\" for units that invoke)");
+    return;
+  }
+  auto names = readStringList(r.table, "caller", r.context, Presence::OPTIONAL, r.diag);
   if (!names) return;
   for (const Located<std::string>& entry : *names) {
     std::string refused = rpc::validateClientName(entry.value);
@@ -177,6 +187,25 @@ void readCallerNames(RuleReader& r, Rule& rule) {
       r.error(*entry.where, "caller \"" + entry.value + "\" is listed twice");
     } else {
       rule.callerNames.push_back(entry.value);
+    }
+  }
+}
+
+// A list of unit names under `key` (a call rule's caller_unit, an invoke rule's unit), each
+// valid and listed once.
+void readUnitNames(RuleReader& r, std::string_view key, Presence presence,
+                   std::vector<std::string>& out) {
+  auto names = readStringList(r.table, key, r.context, presence, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = validateUnitName(entry.value);
+    std::string what = std::string(key) + " \"" + entry.value + "\"";
+    if (!refused.empty()) {
+      r.error(*entry.where, what + ": " + refused);
+    } else if (std::find(out.begin(), out.end(), entry.value) != out.end()) {
+      r.error(*entry.where, what + " is listed twice");
+    } else {
+      out.push_back(entry.value);
     }
   }
 }
@@ -199,9 +228,8 @@ void readCallerUids(RuleReader& r, Rule& rule) {
   }
 }
 
-void readCall(RuleReader& r, Rule& rule) {
-  readCallerNames(r, rule);
-  readCallerUids(r, rule);
+// `method`: names or "*", each listed once (call and invoke rules).
+void readMethods(RuleReader& r, Rule& rule) {
   if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *methods) {
       std::string refused = entry.value == "*" ? "" : validateMethodName(entry.value);
@@ -215,6 +243,18 @@ void readCall(RuleReader& r, Rule& rule) {
       }
     }
   }
+}
+
+void readCall(RuleReader& r, Rule& rule) {
+  readCallerNames(r, rule);
+  readCallerUids(r, rule);
+  readUnitNames(r, "caller_unit", Presence::OPTIONAL, rule.callerUnits);
+  readMethods(r, rule);
+}
+
+void readInvoke(RuleReader& r, Rule& rule) {
+  readUnitNames(r, "unit", Presence::REQUIRED, rule.invokeUnits);
+  readMethods(r, rule);
 }
 
 void readSecretsGet(RuleReader& r, Rule& rule) {
@@ -364,6 +404,7 @@ void readOperation(RuleReader& r, const LoadOptions& options, Rule& rule) {
     case Operation::FS_RENAME:
     case Operation::FS_SYMLINK: readPath(r, options, rule); break;
     case Operation::NET_CONNECT: readNetConnect(r, options, rule); break;
+    case Operation::INVOKE: readInvoke(r, rule); break;
   }
   rejectKeysOfOthers(r, rule.operation);
 }

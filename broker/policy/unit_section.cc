@@ -17,14 +17,6 @@ constexpr int64_t MAX_INSTANCES = 16;
 constexpr int64_t MAX_CALL_TIMEOUT_MS = 600000;        // 10 minutes
 constexpr int64_t MAX_PAYLOAD_BYTES_LIMIT = 64 << 20;  // 64 MiB, the capnp message bound
 
-bool isUnitName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
                     int64_t fallback, Diagnostics& diag) {
   return readBoundedInteger(table, key, "[unit]", min, max, fallback, diag);
@@ -147,7 +139,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
-    if (isUnitName(*name)) {
+    if (validateUnitName(*name).empty()) {
       unit.name = *name;
       unit.where = diag.at(regionOf(*table, "name"));
     } else {

@@ -223,7 +223,7 @@ caller_uid = [0]
           "implicit final rule",
           "D/policies/unit.toml:33:9: rule \"default-deny\": unknown operation \"fs.write\" "
           "(expected fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-          "fs.rename, fs.symlink, net.connect)",
+          "fs.rename, fs.symlink, net.connect, invoke)",
           "D/policies/unit.toml:38:8: rule \"b\": path \"${nope}/x\": undefined variable "
           "${nope} (define it with --define nope=VALUE)",
           "D/policies/unit.toml:39:17: rule \"b\": mode \"read\" is listed twice",
@@ -238,7 +238,8 @@ TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\"",
-                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller\"",
+                "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller\" (or "
+                "\"caller_unit\" for units that invoke)",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"method\"",
             }));
 }
@@ -281,7 +282,7 @@ TEST_F(LoaderTest, ARuleWithNeitherAllowNorDenyIsAnError) {
             (std::vector<std::string>{
                 "D/policies/unit.toml:4:1: rule \"r\": missing allow = \"OP\" or deny = "
                 "\"OP\" (OP: fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-                "fs.rename, fs.symlink, net.connect)"}));
+                "fs.rename, fs.symlink, net.connect, invoke)"}));
 }
 
 TEST_F(LoaderTest, AFileWithoutAUnitTableIsAnErrorAtItsStart) {

@@ -77,6 +77,17 @@ TEST(PolicyRevisionTest, AnyChangeInMeaningChangesIt) {
   EXPECT_NE(revisionOf({{"probe.toml", POLICY}, {"other.toml", other}}), rev);
 }
 
+TEST(PolicyRevisionTest, APolicyWithoutCallerUnitKeepsTheRevisionItHadBeforeInvokeExisted) {
+  // POLICY's revision before invoke rules and caller_unit were added to the canonical form.
+  EXPECT_EQ(revisionOf({{"probe.toml", POLICY}}), "be9faa517af2e2a3a0afd6a670efb52e");
+  std::string withUnit = std::string(POLICY) + "caller_unit = [\"back\"]\n";
+  EXPECT_NE(revisionOf({{"probe.toml", withUnit}}), revisionOf({{"probe.toml", POLICY}}));
+  std::string invoke = std::string(POLICY) +
+                       "\n[[rule]]\nid = \"i\"\nallow = \"invoke\"\nunit = [\"a\"]\nmethod = [\"m\"]\n";
+  EXPECT_NE(revisionOf({{"probe.toml", invoke}}),
+            revisionOf({{"probe.toml", replaced(invoke, "[\"m\"]", "[\"n\"]")}}));
+}
+
 TEST(PolicyRevisionTest, StampingSharesOneStringAcrossUnits) {
   std::vector<UnitPolicy> units(2);
   units[0].name = "a";
