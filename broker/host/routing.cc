@@ -1,5 +1,7 @@
 #include "broker/host/routing.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace airlock::broker {
@@ -8,6 +10,10 @@ std::shared_ptr<UnitPool> Routing::pool(const std::string& unit) {
   auto it = pools.find(unit);
   if (it == pools.end()) return nullptr;
   return it->second;
+}
+
+void TaskErrorLog::taskFailed(kj::Exception&& exception) {
+  spdlog::error("background task failed: {}", exception.getDescription().cStr());
 }
 
 std::string Routing::newCallId() { return "c-" + std::to_string(nextCallId++); }

@@ -48,6 +48,11 @@ struct Admission {
   std::string ruleId;  // ADMITTED: the first admitting rule
 };
 
+// Logs a background task's failure (a bug: the tasks answer every fault as a value).
+struct TaskErrorLog final : public kj::TaskSet::ErrorHandler {
+  void taskFailed(kj::Exception&& exception) override;
+};
+
 struct Routing {
   std::shared_ptr<const PolicySet> policy;  // in force; a call holds its own reference
   std::map<std::string, std::shared_ptr<UnitPool>>& pools;
@@ -85,6 +90,13 @@ struct Routing {
   // ADMITTED if some allow call rule names the caller (and its uid, where the rule lists uids)
   // or [broker] admins does; WRONG_UID if rules name the caller but none for this uid.
   Admission admits(const policy::Caller& caller) const;
+
+  // Nested invokes (caps/units.h) run here rather than under the RPC call of the worker that
+  // asked: a caller worker that dies mid-invoke must not cancel the callee's call, its two
+  // records or its in-flight count. Last members: destroyed first, while what the tasks use
+  // (the counters above, the audit log, the pools) still exists.
+  TaskErrorLog invokeTaskErrors{};
+  kj::TaskSet invokeTasks{invokeTaskErrors};
 };
 
 }  // namespace airlock::broker

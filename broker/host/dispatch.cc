@@ -1,0 +1,166 @@
+#include "broker/host/dispatch.h"
+
+#include <kj/debug.h>
+
+#include "broker/caps/fs.h"
+#include "broker/caps/net.h"
+#include "broker/caps/secrets.h"
+#include "broker/caps/units.h"
+
+namespace airlock::broker {
+
+namespace _ {
+
+// How long to wait for a worker's exit status after its channel broke, to name the cause
+// (e.g. the signal) in the answer.
+constexpr kj::Duration EXIT_STATUS_WAIT = 2 * kj::SECONDS;
+
+Outcome fromWorkerResult(rpc::WorkerResult::Reader result, pid_t pid) {
+  switch (result.which()) {
+    case rpc::WorkerResult::OK: {
+      auto bytes = result.getOk();
+      return Outcome::success(std::string(reinterpret_cast<const char*>(bytes.begin()),
+                                          bytes.size()), pid);
+    }
+    case rpc::WorkerResult::ERROR:
+      return Outcome::failure(rpc::ErrorKind::WORKER_FAILED, result.getError(), pid);
+    case rpc::WorkerResult::NO_SUCH_METHOD:
+      return Outcome::failure(rpc::ErrorKind::NO_SUCH_METHOD, "the worker exports no such method",
+                              pid);
+  }
+  return Outcome::failure(rpc::ErrorKind::WORKER_FAILED, "unrecognised answer from worker", pid);
+}
+
+// Sets the capabilities `unit`'s policy grants; one it does not grant stays a null field
+// (worker.capnp).
+void grantCaps(Routing& routing, const Dispatch& d, CallScope& scope, kj::TimePoint deadline,
+               rpc::Capabilities::Builder caps) {
+  const policy::UnitPolicy& unit = *d.unit;
+  if (unit.allowsAnyFs()) {
+    caps.setFs(kj::heap<FsServer>(kj::addRef(scope)));
+  }
+  if (unit.allowsAny(policy::Operation::SECRETS_GET)) {
+    caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(scope)));
+  }
+  if (unit.allowsAny(policy::Operation::NET_CONNECT)) {
+    caps.setNet(kj::heap<NetServer>(kj::addRef(scope)));
+  }
+  if (unit.allowsAny(policy::Operation::INVOKE)) {
+    InvokeChain chain{d.chain, deadline};
+    chain.units.push_back(unit.name);
+    caps.setUnits(kj::heap<UnitsServer>(kj::addRef(scope), routing, d.policySet, kj::mv(chain)));
+  }
+  auto unitLog = routing.logs.find(unit.name);
+  KJ_ASSERT(unitLog != routing.logs.end(), "main() makes a UnitLog for every unit", unit.name);
+  caps.setLog(kj::heap<LogServer>(kj::addRef(scope), *unitLog->second));
+}
+
+// The worker's answer, or UNIT_CRASHED (naming how it ended) if its channel breaks first.
+kj::Promise<Outcome> answerOf(Routing& routing, std::shared_ptr<UnitPool> pool,
+                              WorkerProcess& worker,
+                              capnp::Request<rpc::Worker::CallParams, rpc::Worker::CallResults>
+                                  request) {
+  pid_t pid = worker.pid();
+  auto exited = worker.whenExited();
+  return request.send().then(
+      [pid](capnp::Response<rpc::Worker::CallResults>&& response) -> kj::Promise<Outcome> {
+        return fromWorkerResult(response.getResult(), pid);
+      },
+      [&routing, pool, pid, exited = kj::mv(exited)](kj::Exception&& e) mutable
+          -> kj::Promise<Outcome> {
+        // The channel broke or the worker spoke nonsense: either way it is done for.
+        pool->kill(pid);
+        std::string lost = e.getDescription().cStr();
+        return exited
+            .then([pid](sandbox::ExitStatus status) {
+              return Outcome::failure(rpc::ErrorKind::UNIT_CRASHED,
+                                      "worker pid " + std::to_string(pid) + " " +
+                                          status.describe(), pid);
+            })
+            .exclusiveJoin(routing.timer.afterDelay(EXIT_STATUS_WAIT).then([pid, lost]() {
+              return Outcome::failure(rpc::ErrorKind::UNIT_CRASHED,
+                                      "worker pid " + std::to_string(pid) +
+                                          " stopped answering: " + lost, pid);
+            }));
+      });
+}
+
+}  // namespace _
+
+std::string Outcome::describe() const {
+  return ok ? std::string("ok") : std::string(errorKindName(kind)) + ": " + text;
+}
+
+const char* errorKindName(rpc::ErrorKind kind) {
+  switch (kind) {
+    case rpc::ErrorKind::DENIED: return "denied";
+    case rpc::ErrorKind::UNIT_CRASHED: return "unit crashed";
+    case rpc::ErrorKind::TIMED_OUT: return "timed out";
+    case rpc::ErrorKind::BAD_REQUEST: return "bad request";
+    case rpc::ErrorKind::UNIT_UNAVAILABLE: return "unit unavailable";
+    case rpc::ErrorKind::NO_SUCH_METHOD: return "no such method";
+    case rpc::ErrorKind::WORKER_FAILED: return "worker failed";
+    case rpc::ErrorKind::NO_SUCH_UNIT: return "no such unit";
+    case rpc::ErrorKind::INTERNAL: return "internal";
+  }
+  return "internal";
+}
+
+int64_t microsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start).count();
+}
+
+kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
+  auto pool = d.pool;
+  return pool->acquire().then([&routing, d = kj::mv(d)](
+                                  kj::Maybe<WorkerProcess&> acquired) mutable
+                              -> kj::Promise<Outcome> {
+    const policy::UnitPolicy& unit = *d.unit;
+    WorkerProcess* worker = nullptr;
+    KJ_IF_MAYBE(w, acquired) { worker = w; }
+    if (worker == nullptr) {
+      return Outcome::failure(rpc::ErrorKind::UNIT_UNAVAILABLE,
+                              "no worker of unit " + unit.name + " is running: " +
+                                  d.pool->lastFailure());
+    }
+    pid_t pid = worker->pid();
+    // The deadline counts from here, once a worker has the call, as it always has for hosts.
+    kj::Duration timeout = unit.callTimeout.count() * kj::MILLISECONDS;
+    kj::TimePoint deadline = routing.timer.now() + timeout;
+    std::string why = "no answer within call_timeout_ms " + std::to_string(unit.callTimeout.count());
+    KJ_IF_MAYBE(notAfter, d.notAfter) {
+      if (*notAfter < deadline) {
+        deadline = *notAfter;
+        why = "no answer before the calling unit's own deadline";
+      }
+    }
+    auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
+                                           d.policySet->roots, routing.secrets,
+                                           routing.secretHasher, routing.net);
+    auto request = worker->worker().callRequest();
+    request.setMethod(d.method);
+    request.setPayload(d.payload);
+    _::grantCaps(routing, d, *scope, deadline, request.initCaps());
+    auto answered = _::answerOf(routing, d.pool, *worker, kj::mv(request));
+    auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
+      pool->kill(pid);  // a worker past its deadline is replaced
+      return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
+    });
+    return answered.exclusiveJoin(kj::mv(timedOut))
+        .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
+  });
+}
+
+InFlight::InFlight(Routing& routing, std::shared_ptr<UnitPool> pool)
+    : routing_(routing), pool_(kj::mv(pool)) {
+  ++routing_.callsInFlight;
+  ++pool_->callsInFlight;
+}
+
+InFlight::~InFlight() {
+  --routing_.callsInFlight;
+  --pool_->callsInFlight;
+}
+
+}  // namespace airlock::broker
