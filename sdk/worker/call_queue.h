@@ -23,6 +23,7 @@ struct PendingCall {
   kj::Maybe<rpc::Secrets::Client> secrets;
   kj::Maybe<rpc::Net::Client> net;
   kj::Maybe<rpc::Log::Client> log;
+  kj::Maybe<rpc::Units::Client> units;
   kj::Own<kj::PromiseFulfiller<Reply>> done;
 };
 

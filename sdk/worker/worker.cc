@@ -56,6 +56,38 @@ class BrokeredSecrets final : public Secrets {
   kj::WaitScope& waitScope_;
 };
 
+class BrokeredUnits final : public Units {
+ public:
+  BrokeredUnits(rpc::Units::Client units, kj::WaitScope& waitScope)
+      : units_(kj::mv(units)), waitScope_(waitScope) {}
+
+  InvokeResult invoke(const std::string& unit, const std::string& method,
+                      std::string_view payload) override {
+    auto request = units_.invokeRequest();
+    request.setUnit(unit);
+    request.setMethod(method);
+    request.setPayload(kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()),
+                                    payload.size()));
+    auto response = request.send().wait(waitScope_);
+    auto result = response.getResult();
+    switch (result.which()) {
+      case rpc::InvokeResult::OK: {
+        auto bytes = result.getOk();
+        return InvokeResult::ok(std::string(reinterpret_cast<const char*>(bytes.begin()),
+                                            bytes.size()));
+      }
+      case rpc::InvokeResult::DENIED: return InvokeResult::denied(result.getDenied());
+      case rpc::InvokeResult::FAILED: return InvokeResult::failed(result.getFailed());
+      case rpc::InvokeResult::ERROR: return InvokeResult::error(result.getError());
+    }
+    return InvokeResult::failed("unknown answer from broker");
+  }
+
+ private:
+  rpc::Units::Client units_;
+  kj::WaitScope& waitScope_;
+};
+
 rpc::LogLevel toRpc(LogLevel level) {
   switch (level) {
     case LogLevel::DEBUG: return rpc::LogLevel::DEBUG;
@@ -84,24 +116,16 @@ class CallInProgress final : public Call {
     KJ_FAIL_REQUIRE("this unit's policy grants no file access (no fs.* allow rule)");
   }
   Secrets& secrets() override {
-    KJ_IF_MAYBE(secrets, secrets_) { return **secrets; }
-    KJ_IF_MAYBE(cap, pending_.secrets) {
-      auto owned = kj::heap<BrokeredSecrets>(*cap, waitScope_);
-      auto& ref = *owned;
-      secrets_ = kj::mv(owned);
-      return ref;
-    }
-    KJ_FAIL_REQUIRE("this unit's policy grants no secrets (no secrets.get allow rule)");
+    return wrapped(secrets_, pending_.secrets,
+                   "this unit's policy grants no secrets (no secrets.get allow rule)");
+  }
+  Units& units() override {
+    return wrapped(units_, pending_.units,
+                   "this unit's policy allows no invoke (no invoke allow rule)");
   }
   Net& net() override {
-    KJ_IF_MAYBE(net, net_) { return **net; }
-    KJ_IF_MAYBE(cap, pending_.net) {
-      auto owned = kj::heap<BrokeredNet>(*cap, waitScope_);
-      auto& ref = *owned;
-      net_ = kj::mv(owned);
-      return ref;
-    }
-    KJ_FAIL_REQUIRE("this unit's policy grants no network (no net.connect allow rule)");
+    return wrapped(net_, pending_.net,
+                   "this unit's policy grants no network (no net.connect allow rule)");
   }
   void log(LogLevel level, std::string_view message) override {
     KJ_IF_MAYBE(cap, pending_.log) {
@@ -115,11 +139,28 @@ class CallInProgress final : public Call {
   }
 
  private:
+  // The SDK object over a capability the call carries, made on first use; throws `missing` if
+  // the broker handed none (the policy does not grant it).
+  template <typename Wrapper, typename Client>
+  Wrapper& wrapped(kj::Maybe<kj::Own<Wrapper>>& made, kj::Maybe<Client>& cap,
+                   const char* missing) {
+    KJ_IF_MAYBE(existing, made) { return **existing; }
+    KJ_IF_MAYBE(client, cap) {
+      auto owned = kj::heap<Wrapper>(*client, waitScope_);
+      auto& ref = *owned;
+      made = kj::mv(owned);
+      return ref;
+    }
+    kj::throwFatalException(
+        kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::heapString(missing)));
+  }
+
   PendingCall& pending_;
   kj::WaitScope& waitScope_;
   kj::Maybe<kj::Own<Fs>> fs_;
   kj::Maybe<kj::Own<BrokeredSecrets>> secrets_;
   kj::Maybe<kj::Own<BrokeredNet>> net_;
+  kj::Maybe<kj::Own<BrokeredUnits>> units_;
 };
 
 // The worker's bootstrap capability: queues each call for the main loop, which runs methods at
@@ -147,6 +188,7 @@ class WorkerServer final : public rpc::Worker::Server {
     if (caps.hasSecrets()) pending->secrets = caps.getSecrets();
     if (caps.hasNet()) pending->net = caps.getNet();
     if (caps.hasLog()) pending->log = caps.getLog();
+    if (caps.hasUnits()) pending->units = caps.getUnits();
     auto paf = kj::newPromiseAndFulfiller<Reply>();
     pending->done = kj::mv(paf.fulfiller);
     queue_.push(kj::mv(pending));
@@ -208,6 +250,16 @@ Secret::Secret(Secret&& other) noexcept
   explicit_bzero(other.value_.data(), other.value_.size());
 }
 Secret::~Secret() { explicit_bzero(value_.data(), value_.size()); }
+
+InvokeResult InvokeResult::error(std::string message) {
+  return InvokeResult(Kind::ERROR, kj::mv(message));
+}
+InvokeResult InvokeResult::denied(std::string message) {
+  return InvokeResult(Kind::DENIED, kj::mv(message));
+}
+InvokeResult InvokeResult::failed(std::string message) {
+  return InvokeResult(Kind::FAILED, kj::mv(message));
+}
 
 Worker::Worker(int, char**) {
   struct stat st;

@@ -13,7 +13,7 @@
 //
 // The process is started by airlockd inside its sandbox with the broker channel on fd 3 and
 // nothing else. Methods run one at a time on the main thread; inside one, brokered requests
-// (fs().open, fs().mkdir, ...: sdk/worker/fs.h) block until the broker answers.
+// (fs().open, fs().mkdir, ...: sdk/worker/fs.h; units().invoke) block until the broker answers.
 
 #include <kj/io.h>
 
@@ -73,6 +73,39 @@ class Net {
   // A Unix stream socket at the absolute host path `path`, as a rule's `unix_path` allows.
 };
 
+// The answer to units().invoke: the callee's reply, or why there is none.
+class InvokeResult {
+ public:
+  enum class Kind { OK, ERROR, DENIED, FAILED };
+  static InvokeResult ok(std::string payload) { return InvokeResult(Kind::OK, kj::mv(payload)); }
+  static InvokeResult error(std::string message);   // the callee's method reported an error
+  static InvokeResult denied(std::string message);  // either side's policy (or the chain) refused
+  static InvokeResult failed(std::string message);  // no answer: no such unit or method,
+                                                    // crashed, timed out, unavailable
+
+  Kind kind() const { return kind_; }
+  bool ok() const { return kind_ == Kind::OK; }
+  bool wasDenied() const { return kind_ == Kind::DENIED; }
+  const std::string& payload() const { return text_; }  // the callee's reply; empty unless ok()
+  const std::string& message() const { return text_; }  // why; empty if ok()
+
+ private:
+  InvokeResult(Kind kind, std::string text) : kind_(kind), text_(kj::mv(text)) {}
+  Kind kind_;
+  std::string text_;
+};
+
+class Units {
+ public:
+  virtual ~Units() noexcept(false) = default;
+  virtual InvokeResult invoke(const std::string& unit, const std::string& method,
+                              std::string_view payload) = 0;
+  // Calls `unit`'s `method` through the broker and blocks until it answers. Allowed only if this
+  // unit's invoke rules allow it and `unit`'s call rules list this unit in caller_unit; refused
+  // for a unit already on the chain of calls this one is nested in (a cycle, itself included)
+  // and past the broker's nesting bound.
+};
+
 enum class LogLevel { DEBUG, INFO, WARN, ERROR };
 
 class Reply {
@@ -103,6 +136,8 @@ class Call {
   virtual Net& net() = 0;
   // Throws if the unit's policy has no net.connect allow rule: the capability was never handed
   // over. The sandbox itself has no network: socket(2) and connect(2) are refused.
+  virtual Units& units() = 0;
+  // Throws if the unit's policy has no invoke allow rule: the capability was never handed over.
   virtual void log(LogLevel level, std::string_view message) = 0;
   // One line in airlockd's log, tagged with the unit and this worker's pid. Blocks until the
   // broker has it. Lines over 4 KiB are cut; past the unit's rate (100 lines/s, bursts of 200)

@@ -11,6 +11,9 @@
 //   spam-fds       hostile: writes junk bytes carrying SCM_RIGHTS fds straight onto the channel
 //   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
 //   log TEXT       log(info, TEXT) through the broker
+//   invoke UNIT METHOD REST  units().invoke(UNIT, METHOD, REST); answers "ok:REPLY", "error:MSG",
+//                  "denied:MSG" or "failed:MSG" (always as an ok reply, so nesting shows each
+//                  level's answer: "invoke b invoke c echo hi" answers "ok:ok:hi")
 //   log-flood N    N log(info) lines as fast as the broker takes them
 //   connect HOST\nPORT\nDATA  net.connect(HOST, PORT); sends DATA, half-closes, answers all it
 //                  reads back
@@ -152,6 +155,27 @@ airlock::Reply getSecret(airlock::Call& call) {
   return airlock::Reply::ok(secret.value());
 }
 
+airlock::Reply invoke(airlock::Call& call) {
+  std::string payload(call.payload());
+  size_t unitEnd = payload.find(' ');
+  if (unitEnd == std::string::npos) return airlock::Reply::error("payload is UNIT METHOD [REST]");
+  size_t methodEnd = payload.find(' ', unitEnd + 1);
+  std::string method = payload.substr(unitEnd + 1, methodEnd == std::string::npos
+                                                       ? std::string::npos
+                                                       : methodEnd - unitEnd - 1);
+  std::string rest = methodEnd == std::string::npos ? "" : payload.substr(methodEnd + 1);
+  auto result = call.units().invoke(payload.substr(0, unitEnd), method, rest);
+  switch (result.kind()) {
+    case airlock::InvokeResult::Kind::OK: return airlock::Reply::ok("ok:" + result.payload());
+    case airlock::InvokeResult::Kind::ERROR: return airlock::Reply::ok("error:" + result.message());
+    case airlock::InvokeResult::Kind::DENIED:
+      return airlock::Reply::ok("denied:" + result.message());
+    case airlock::InvokeResult::Kind::FAILED:
+      return airlock::Reply::ok("failed:" + result.message());
+  }
+  return airlock::Reply::error("unknown invoke answer");
+}
+
 airlock::Reply logFlood(airlock::Call& call) {
   int lines = std::stoi(std::string(call.payload()));
   for (int i = 0; i < lines; ++i) {
@@ -228,6 +252,7 @@ int main(int argc, char** argv) {
     if (fd >= 0) close(fd);
     return airlock::Reply::error("socket was not refused");
   });
+  worker.method("invoke", invoke);
   worker.method("ptrace", [](airlock::Call&) -> airlock::Reply {
     // PTRACE_ATTACH to pid 1 of its own namespace (itself): refused by seccomp before it runs.
     syscall(SYS_ptrace, 16, 1, 0, 0);
