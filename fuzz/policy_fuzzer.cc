@@ -1,13 +1,13 @@
 // libFuzzer target: the input is one policy file. Every unit that loads is put questions
-// (fs.open, call, secrets.get) and each answer is checked three ways: against the ranked list of
-// matching rules (decide.h's matching*Rules), against `airlock policy explain`'s answer for the
-// same request given as text, and for fs.open against a scan without the rule index and a naive
-// reference matcher (path_pattern_reference.h). Path patterns parsed from the input are also
-// matched against the reference directly. Any disagreement aborts, so the fuzzer reports wrong
-// decisions, not only crashes.
+// (fs.open, call by clients and by units, secrets.get, invoke) and each answer is checked three
+// ways: against the ranked list of matching rules (decide.h's matching*Rules), against
+// `airlock policy explain`'s answer for the same request given as text, and for fs.open against
+// a scan without the rule index and a naive reference matcher (path_pattern_reference.h). Path
+// patterns parsed from the input are also matched against the reference directly. Any
+// disagreement aborts, so the fuzzer reports wrong decisions, not only crashes.
 //
 // Comment lines "#> TEXT" in the input add TEXT to the questions (as a path, caller, method,
-// secret name and pattern), so the fuzzer can shape the requests without breaking the TOML.
+// secret name, pattern and unit), so the fuzzer can shape the requests without breaking the TOML.
 
 #include <algorithm>
 #include <cstddef>
@@ -36,7 +36,7 @@ constexpr size_t MAX_UIDS = 4;
 constexpr std::string_view PROBE_PREFIX = "#> ";
 
 struct Probes {
-  std::vector<std::string> paths, callers, methods, secrets, patterns;
+  std::vector<std::string> paths, callers, methods, secrets, patterns, units;
   std::vector<uid_t> uids;
 };
 
@@ -91,6 +91,7 @@ Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
     addProbe(probes.methods, line);
     addProbe(probes.secrets, line);
     addProbe(probes.patterns, line);
+    addProbe(probes.units, line);
   }
   for (const UnitPolicy& unit : units) {
     for (const Rule& rule : unit.rules) {
@@ -103,7 +104,10 @@ Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
       for (uid_t uid : rule.callerUids) addProbe(probes.uids, uid, MAX_UIDS);
       for (auto& method : rule.methods) addProbe(probes.methods, method);
       for (auto& name : rule.secretNames) addProbe(probes.secrets, name);
+      for (auto& name : rule.invokeUnits) addProbe(probes.units, name);
+      for (auto& name : rule.callerUnits) addProbe(probes.units, name);
     }
+    addProbe(probes.units, unit.name);
   }
   for (const char* path : {"/srv/images/a.png", "/srv/images", "/etc/passwd", "/srv/images/../x",
                            "/srv//images", "/srv/images/", "relative", ""}) {
@@ -115,6 +119,7 @@ Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
   addProbe(probes.methods, std::string("thumbnail"));
   addProbe(probes.methods, std::string("*"));
   addProbe(probes.secrets, std::string("api-key"));
+  addProbe(probes.units, std::string("web"));  // also a client name: must not match as one
   return probes;
 }
 
@@ -283,6 +288,36 @@ void askCall(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, const
   }
 }
 
+// A unit's call (the callee's side of an invoke) and the caller's side, for every probed unit.
+void askInvoke(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, const Probes& probes) {
+  for (const std::string& other : probes.units) {
+    for (const std::string& method : probes.methods) {
+      Caller caller = Caller::unit(other);
+      std::string request = "call " + unit.name + "." + method + " by " + caller.describe();
+      Decision decision = decideCall(unit, caller, method);
+      std::vector<RuleMatch> matches = matchingCallRules(unit, caller, method);
+      checkDecisionIsFirstMatch(unit, decision, matches, request);
+      for (auto& m : matches) {
+        auto& listed = m.rule->callerUnits;
+        fuzzCheck(std::find(listed.begin(), listed.end(), other) != listed.end(),
+                  "a unit matches only rules listing it in caller_unit", request);
+      }
+      checkExplainAgrees(units, {unit.name, "call", {{"caller_unit", other}, {"method", method}}},
+                         decision, matches);
+
+      request = "invoke " + other + "." + method + " by unit " + unit.name;
+      decision = decideInvoke(unit, other, method);
+      matches = matchingInvokeRules(unit, other, method);
+      checkDecisionIsFirstMatch(unit, decision, matches, request);
+      if (decision.allowed()) {
+        fuzzCheck(unit.allowsAny(Operation::INVOKE), "an allowed operation is indexed", request);
+      }
+      checkExplainAgrees(units, {unit.name, "invoke", {{"unit", other}, {"method", method}}},
+                         decision, matches);
+    }
+  }
+}
+
 void askSecretsGet(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
                    const Probes& probes) {
   for (const std::string& name : probes.secrets) {
@@ -353,6 +388,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     askFsPath(loaded.units, unit, probes);
     askCall(loaded.units, unit, probes);
     askSecretsGet(loaded.units, unit, probes);
+    askInvoke(loaded.units, unit, probes);
   }
   for (const std::string& pattern : probes.patterns) checkPattern(pattern, probes);
   return 0;
