@@ -91,6 +91,35 @@ name = ["api-token"]
   EXPECT_NE(diff.revisionBefore, diff.revisionAfter);
 }
 
+TEST_F(PolicyDiffTest, InvokeRulesAndCallerUnitsAreSummarised) {
+  auto a = load("a", {{"t.toml", unitFile("t", 1, CALL_RULE)}});
+  std::string unitRules = R"(
+[[rule]]
+id = "web-calls"
+allow = "call"
+caller = ["web"]
+caller_unit = ["front", "store"]
+method = ["thumbnail"]
+
+[[rule]]
+id = "to-store"
+deny = "invoke"
+unit = ["store"]
+method = ["wipe", "*"]
+)";
+  auto b = load("b", {{"t.toml", unitFile("t", 1, unitRules)}});
+  auto diff = diffPolicies(a, b);
+  ASSERT_EQ(diff.units.size(), 1u);
+  auto& rules = diff.units[0].rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].kind, RuleChange::CHANGED);
+  EXPECT_NE(rules[0].after.find("allow call caller=web caller_unit=front,store method=thumbnail"),
+            std::string::npos) << rules[0].after;
+  EXPECT_EQ(rules[1].kind, RuleChange::ADDED);
+  EXPECT_NE(rules[1].after.find("deny invoke unit=store method=wipe,*"), std::string::npos)
+      << rules[1].after;
+}
+
 TEST_F(PolicyDiffTest, UnitsAddedRemovedAndRestartedAreToldApartAsAReloadWould) {
   auto a = load("a", {{"t.toml", unitFile("t", 1, READ_RULE)},
                       {"gone.toml", unitFile("gone", 1, "")}});
