@@ -62,6 +62,14 @@ interface Unit {
   call @0 (method :Text, payload :Data) -> (result :CallResult);
   # Checked against the unit's `call` rules for this caller, audited, then dispatched to one of
   # the unit's sandboxed workers.
+
+  typed @1 () -> (cap :Capability);
+  # The unit's typed interface ([unit] interface in its policy), e.g. an ImageDecoder: cast `cap`
+  # to it. Every call on it is checked against the same `call` rules by method name, audited,
+  # and dispatched to one of the unit's workers with that call's capabilities, as `call` is.
+  # Failures are exceptions whose text starts with the error kind ("denied: ...", "timed out:
+  # ..."). Capabilities cannot cross it in either direction: params or results holding one are
+  # refused. On a unit without a typed interface every call fails ("bad request: ...").
 }
 
 struct CallResult {

@@ -138,7 +138,7 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
   return dispatchToWorker(routing_,
                           Dispatch{policySet_, c.unit, c.pool, method,
                                    kj::heapArray<kj::byte>(payload), record.caller, record.callId,
-                                   chain_.units, chain_.deadline})
+                                   chain_.units, chain_.deadline, nullptr})
       .attach(kj::mv(inFlight));
 }
 

@@ -6,6 +6,7 @@
 #include "broker/caps/net.h"
 #include "broker/caps/secrets.h"
 #include "broker/caps/units.h"
+#include "broker/host/typed_send.h"
 
 namespace airlock::broker {
 
@@ -57,15 +58,10 @@ void grantCaps(Routing& routing, const Dispatch& d, CallScope& scope, kj::TimePo
 
 // The worker's answer, or UNIT_CRASHED (naming how it ended) if its channel breaks first.
 kj::Promise<Outcome> answerOf(Routing& routing, std::shared_ptr<UnitPool> pool,
-                              WorkerProcess& worker,
-                              capnp::Request<rpc::Worker::CallParams, rpc::Worker::CallResults>
-                                  request) {
+                              WorkerProcess& worker, kj::Promise<Outcome> sent) {
   pid_t pid = worker.pid();
   auto exited = worker.whenExited();
-  return request.send().then(
-      [pid](capnp::Response<rpc::Worker::CallResults>&& response) -> kj::Promise<Outcome> {
-        return fromWorkerResult(response.getResult(), pid);
-      },
+  return sent.catch_(
       [&routing, pool, pid, exited = kj::mv(exited)](kj::Exception&& e) mutable
           -> kj::Promise<Outcome> {
         // The channel broke or the worker spoke nonsense: either way it is done for.
@@ -83,6 +79,25 @@ kj::Promise<Outcome> answerOf(Routing& routing, std::shared_ptr<UnitPool> pool,
                                           " stopped answering: " + lost, pid);
             }));
       });
+}
+
+// Sends the call to the worker with its capabilities: `Worker.call`, or for a typed call
+// `bind(caps)` with the call pipelined on it.
+kj::Promise<Outcome> send(Routing& routing, const Dispatch& d, CallScope& scope,
+                          kj::TimePoint deadline, WorkerProcess& worker) {
+  pid_t pid = worker.pid();
+  KJ_IF_MAYBE(typed, d.typed) {
+    auto bind = worker.worker().bindRequest();
+    grantCaps(routing, d, scope, deadline, bind.initCaps());
+    return sendTyped(kj::mv(bind), *typed, pid);
+  }
+  auto request = worker.worker().callRequest();
+  request.setMethod(d.method);
+  request.setPayload(d.payload);
+  grantCaps(routing, d, scope, deadline, request.initCaps());
+  return request.send().then([pid](capnp::Response<rpc::Worker::CallResults>&& response) {
+    return fromWorkerResult(response.getResult(), pid);
+  });
 }
 
 }  // namespace _
@@ -138,11 +153,8 @@ kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
     auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
                                            d.policySet->roots, routing.secrets,
                                            routing.secretHasher, routing.net);
-    auto request = worker->worker().callRequest();
-    request.setMethod(d.method);
-    request.setPayload(d.payload);
-    _::grantCaps(routing, d, *scope, deadline, request.initCaps());
-    auto answered = _::answerOf(routing, d.pool, *worker, kj::mv(request));
+    auto answered =
+        _::answerOf(routing, d.pool, *worker, _::send(routing, d, *scope, deadline, *worker));
     auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
       pool->kill(pid);  // a worker past its deadline is replaced
       return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);

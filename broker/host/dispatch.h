@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <capnp/message.h>
 #include <kj/async.h>
 
 #include <chrono>
@@ -25,12 +26,14 @@ struct Outcome {
   rpc::ErrorKind kind = rpc::ErrorKind::INTERNAL;
   std::string text;  // the reply payload when ok, the error message otherwise
   pid_t workerPid = 0;
+  // A typed call's results, copied without capabilities. Shared: a forked outcome is copied.
+  std::shared_ptr<const kj::Array<capnp::word>> typedResults;
 
   static Outcome success(std::string payload, pid_t pid) {
-    return Outcome{true, rpc::ErrorKind::INTERNAL, kj::mv(payload), pid};
+    return Outcome{true, rpc::ErrorKind::INTERNAL, kj::mv(payload), pid, nullptr};
   }
   static Outcome failure(rpc::ErrorKind kind, std::string message, pid_t pid = 0) {
-    return Outcome{false, kind, kj::mv(message), pid};
+    return Outcome{false, kind, kj::mv(message), pid, nullptr};
   }
   std::string describe() const;  // "ok", or "timed out: no answer within ..." for audit results
 };
@@ -39,6 +42,14 @@ const char* errorKindName(rpc::ErrorKind kind);  // "denied", "unit crashed", ..
 
 // Microseconds from `start` to now: a record's duration_us.
 int64_t microsSince(std::chrono::steady_clock::time_point start);
+
+// A call on a unit's typed interface (typed_call.h): what is pipelined on the worker's
+// `bind(caps)` instead of `Worker.call`.
+struct TypedRequest {
+  uint64_t interfaceId = 0;
+  uint16_t methodId = 0;
+  kj::Array<capnp::word> params;  // copied without capabilities (typed_send.h)
+};
 
 // One allowed call to hand to a worker.
 struct Dispatch {
@@ -55,6 +66,7 @@ struct Dispatch {
   kj::Maybe<kj::TimePoint> notAfter;
   // A nested call's deadline never passes its caller's: the earlier of this and the unit's
   // call_timeout_ms from now.
+  kj::Maybe<TypedRequest> typed;  // set for a typed call; `method` is then its schema name
 };
 
 kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch dispatch);

@@ -127,6 +127,7 @@ class UnitServer final : public rpc::Unit::Server {
   kj::Promise<void> call(CallContext context) override;
   // receive -> decide (call rules for this client and uid) -> dispatch to a worker with the
   // call's capabilities, under the unit's timeout -> audit (decision and result) -> reply.
+  kj::Promise<void> typed(TypedContext context) override;  // a TypedUnitServer (typed_call.h)
 
  private:
   Routing& routing_;

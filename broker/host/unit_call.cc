@@ -3,8 +3,10 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/host/call_admission.h"
 #include "broker/host/dispatch.h"
 #include "broker/host/gateway.h"
+#include "broker/host/typed_call.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -30,14 +32,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   std::string method = params.getMethod();
   auto payloadReader = params.getPayload();
 
-  audit::AuditRecord record;
-  record.event = "call";
-  record.unit = unit_;
-  record.caller = caller_.audit();
-  record.callId = routing_.newCallId();
-  record.policyRev = policySet->revision;
-  record.args["method"] = method;
-  record.args["payload_bytes"] = payloadReader.size();
+  audit::AuditRecord record = newCallRecord(routing_, *policySet, caller_.audit(), unit_, method,
+                                            payloadReader.size());
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId, const std::string& reason) {
     record.decision = "deny";
@@ -53,41 +49,19 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   };
 
   // Decide.
-  if (routing_.draining) {
-    return refuse(rpc::ErrorKind::UNIT_UNAVAILABLE, std::string(policy::DEFAULT_DENY_RULE_ID),
-                  "airlockd is stopping: it finishes the calls it has and takes no new ones");
-  }
-  if (policySet->clients.find(caller_.name) == nullptr) {
-    return refuse(rpc::ErrorKind::DENIED, std::string(policy::DEFAULT_DENY_RULE_ID),
-                  "client " + caller_.name + "'s key was removed by a policy reload: its "
-                  "sessions are revoked");
-  }
-  const policy::UnitPolicy* found = policySet->find(unit_);
-  std::shared_ptr<UnitPool> pool = routing_.pool(unit_);
-  if (found == nullptr || pool == nullptr) {
-    return refuse(rpc::ErrorKind::NO_SUCH_UNIT, std::string(policy::DEFAULT_DENY_RULE_ID),
-                  "no policy defines unit \"" + unit_ + "\"");
-  }
-  const policy::UnitPolicy& unit = *found;
-  auto unitPolicy = unitOf(policySet, unit);
-  if (payloadReader.size() > unit.maxPayloadBytes) {
-    return refuse(rpc::ErrorKind::BAD_REQUEST, "unit.max_payload_bytes",
-                  "payload of " + std::to_string(payloadReader.size()) +
-                      " bytes exceeds max_payload_bytes " + std::to_string(unit.maxPayloadBytes));
-  }
-  auto decision = policy::decideCall(unit, caller_.policy(), method);
-  if (!decision.allowed()) {
-    return refuse(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
-  }
+  auto admission = admitCall(routing_, policySet, caller_.policy(), unit_, method,
+                             payloadReader.size());
+  if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   record.decision = "allow";
-  record.rule = decision.ruleId;
-  record.reason = decision.reason;
+  record.rule = admission.decision.ruleId;
+  record.reason = admission.decision.reason;
 
   // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
-  auto inFlight = kj::heap<InFlight>(routing_, pool);
+  auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
   auto outcome = dispatchToWorker(
-      routing_, Dispatch{policySet, unitPolicy, pool, method, kj::heapArray<kj::byte>(payloadReader),
-                         record.caller, record.callId, {}, nullptr});
+      routing_, Dispatch{policySet, admission.unit, admission.pool, method,
+                         kj::heapArray<kj::byte>(payloadReader), record.caller, record.callId, {},
+                         nullptr, nullptr});
 
   // Audit the result, then reply.
   return outcome.then([this, context, record = kj::mv(record), started](Outcome o) mutable {
@@ -103,6 +77,11 @@ kj::Promise<void> UnitServer::call(CallContext context) {
       _::setError(result, o.kind, o.text, "");
     }
   }).attach(kj::mv(inFlight));
+}
+
+kj::Promise<void> UnitServer::typed(TypedContext context) {
+  context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_));
+  return kj::READY_NOW;
 }
 
 }  // namespace airlock::broker

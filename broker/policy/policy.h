@@ -15,6 +15,7 @@
 
 #include "broker/policy/net_address.h"
 #include "broker/policy/path_pattern.h"
+#include "broker/policy/typed_interface.h"
 
 namespace airlock::policy {
 
@@ -181,6 +182,8 @@ struct UnitPolicy {
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
   WorkerLimits limits;
+  std::shared_ptr<const TypedInterface> typedInterface;
+  // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.
   std::vector<Rule> rules;
   std::string file;      // the policy file it came from
   SourceLocation where;  // of the `name` value in [unit]

@@ -47,6 +47,10 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.limits.fileSizeMiB));
   compare("cpu_seconds", std::to_string(a.limits.cpuSeconds),
           std::to_string(b.limits.cpuSeconds));
+  auto interface = [](const UnitPolicy& unit) {
+    return unit.typedInterface == nullptr ? std::string("none") : unit.typedInterface->describe();
+  };
+  compare("interface", interface(a), interface(b));
   return out;
 }
 

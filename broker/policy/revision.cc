@@ -92,6 +92,20 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.limits.fileSizeMiB);
     put(out, unit.limits.cpuSeconds);
   }
+  // Only when set, so a unit without a typed interface keeps its revision. The methods are the
+  // schema's meaning (ids and names), not the file's path or text.
+  if (unit.typedInterface != nullptr) {
+    const TypedInterface& typed = *unit.typedInterface;
+    put(out, "interface-v1");
+    put(out, typed.name);
+    put(out, typed.id);
+    put(out, typed.methods.size());
+    for (const auto& method : typed.methods) {
+      put(out, method.interfaceId);
+      put(out, method.methodId);
+      put(out, method.name);
+    }
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

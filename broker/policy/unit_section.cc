@@ -134,8 +134,8 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 5> KEYS = {"name", "worker", "instances",
-                                                           "call_timeout_ms", "max_payload_bytes"};
+  static constexpr std::array<std::string_view, 6> KEYS = {
+      "name", "worker", "instances", "call_timeout_ms", "max_payload_bytes", "interface"};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -156,6 +156,14 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
       readBounded(*table, "call_timeout_ms", 1, MAX_CALL_TIMEOUT_MS, 5000, diag));
   unit.maxPayloadBytes = static_cast<size_t>(
       readBounded(*table, "max_payload_bytes", 1, MAX_PAYLOAD_BYTES_LIMIT, 1 << 20, diag));
+  if (auto spec = readString(*table, "interface", "[unit]", Presence::OPTIONAL, diag)) {
+    std::string error;
+    std::string policyDir = std::filesystem::path(unit.file).parent_path().string();
+    unit.typedInterface = loadTypedInterface(*spec, policyDir.empty() ? "." : policyDir, error);
+    if (unit.typedInterface == nullptr) {
+      diag.error(regionOf(*table, "interface"), "[unit] interface \"" + *spec + "\": " + error);
+    }
+  }
 }
 
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,

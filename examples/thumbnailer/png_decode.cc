@@ -21,20 +21,10 @@ struct FileCloser {
   void operator()(FILE* f) const { fclose(f); }
 };
 
-}  // namespace
-
-Thumbnail decodePng(int fd, unsigned columns) {
+// Decodes an image whose header png_image_begin_read_* has read (`begun` false: it failed).
+Thumbnail finishDecode(png_image& image, bool begun, unsigned columns) {
   Thumbnail result;
-  int copy = dup(fd);  // fdopen takes ownership; the caller keeps `fd`
-  std::unique_ptr<FILE, FileCloser> file(copy >= 0 ? fdopen(copy, "rb") : nullptr);
-  if (!file) {
-    if (copy >= 0) close(copy);
-    result.error = "cannot read the file descriptor";
-    return result;
-  }
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_stdio(&image, file.get())) {
+  if (!begun) {
     result.error = image.message;
     return result;
   }
@@ -66,6 +56,30 @@ Thumbnail decodePng(int fd, unsigned columns) {
     result.art.push_back('\n');
   }
   return result;
+}
+
+}  // namespace
+
+Thumbnail decodePng(int fd, unsigned columns) {
+  Thumbnail result;
+  int copy = dup(fd);  // fdopen takes ownership; the caller keeps `fd`
+  std::unique_ptr<FILE, FileCloser> file(copy >= 0 ? fdopen(copy, "rb") : nullptr);
+  if (!file) {
+    if (copy >= 0) close(copy);
+    result.error = "cannot read the file descriptor";
+    return result;
+  }
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  bool begun = png_image_begin_read_from_stdio(&image, file.get());
+  return finishDecode(image, begun, columns);
+}
+
+Thumbnail decodePngBytes(std::string_view png, unsigned columns) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  bool begun = png_image_begin_read_from_memory(&image, png.data(), png.size());
+  return finishDecode(image, begun, columns);
 }
 
 }  // namespace thumbnailer

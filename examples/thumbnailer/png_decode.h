@@ -3,6 +3,7 @@
 // Runs inside the sandbox; it sees only the fd the broker passed.
 
 #include <string>
+#include <string_view>
 
 namespace thumbnailer {
 
@@ -16,5 +17,8 @@ struct Thumbnail {
 
 // Reads the PNG from `fd` (not closed). `columns` is the thumbnail's width in characters.
 Thumbnail decodePng(int fd, unsigned columns);
+
+// The same for a PNG already in memory (the typed interface's `decode`).
+Thumbnail decodePngBytes(std::string_view png, unsigned columns);
 
 }  // namespace thumbnailer

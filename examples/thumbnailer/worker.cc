@@ -6,6 +6,9 @@
 //                  the pixels and a small character thumbnail.
 //   open-directly  payload: any path. Tries open(2) itself, to show that the sandbox leaves the
 //                  worker no files of the host: the answer is the errno it got.
+//
+// Typed interface (policies/interfaces/image_decoder.capnp, ImageDecoder): `decode` takes the PNG
+// bytes themselves and answers with typed fields; `describe` says which libpng it is.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,6 +16,11 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include <png.h>
+
+#include <airlock/examples/image_decoder.capnp.h>
+#include <kj/debug.h>
 
 #include "examples/thumbnailer/png_decode.h"
 #include "sdk/worker/worker.h"
@@ -48,11 +56,37 @@ airlock::Reply openDirectly(airlock::Call& call) {
                             strerrorname_np(error) + " (" + strerror(error) + ")");
 }
 
+class ImageDecoderServer final : public thumbnailer::rpc::ImageDecoder::Server {
+ public:
+  kj::Promise<void> decode(DecodeContext context) override {
+    auto png = context.getParams().getPng();
+    auto decoded = thumbnailer::decodePngBytes(
+        std::string_view(reinterpret_cast<const char*>(png.begin()), png.size()),
+        THUMBNAIL_COLUMNS);
+    KJ_REQUIRE(decoded.ok, "not a valid PNG", decoded.error);
+    auto results = context.getResults();
+    results.setWidth(decoded.width);
+    results.setHeight(decoded.height);
+    results.setDigest(decoded.digest);
+    results.setArt(decoded.art);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> describe(DescribeContext context) override {
+    context.getResults().setText(std::string("libpng ") + png_get_libpng_ver(nullptr));
+    return kj::READY_NOW;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   airlock::Worker worker(argc, argv);
   worker.method("thumbnail", thumbnail);
   worker.method("open-directly", openDirectly);
+  // The decoder needs none of the call's capabilities: the image comes in the params.
+  worker.typed([](airlock::rpc::Capabilities::Reader) -> capnp::Capability::Client {
+    return kj::heap<ImageDecoderServer>();
+  });
   return worker.serve();
 }

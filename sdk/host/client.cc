@@ -123,6 +123,14 @@ CallOutcome UnitRef::call(const std::string& method, const std::string& payload)
   return client_.call(name_, method, payload);
 }
 
+capnp::Capability::Client Client::typedCapability(const std::string& unit) {
+  return connection_->unit(unit).typedRequest().send().getCap();
+}
+
+kj::WaitScope& Client::waitScope() { return connection_->io.waitScope; }
+
+capnp::Capability::Client UnitRef::typedCapability() { return client_.typedCapability(name_); }
+
 CallOutcome Client::call(const std::string& unit, const std::string& method,
                          const std::string& payload) {
   auto& io = connection_->io;

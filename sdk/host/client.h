@@ -8,6 +8,8 @@
 // A Client owns a kj event loop, so it is used from one thread and only one Client may exist per
 // thread at a time. Calls block until the broker answers.
 
+#include <capnp/capability.h>
+#include <kj/async.h>
 #include <kj/memory.h>
 
 #include <string>
@@ -59,6 +61,22 @@ class UnitRef {
  public:
   CallOutcome call(const std::string& method, const std::string& payload);
 
+  // The unit's typed interface ([unit] interface in its policy), T generated from the same
+  // schema. Call it with the usual Cap'n Proto requests and wait on Client::waitScope():
+  //
+  //   auto decoder = broker.unit("thumbnailer").typed<thumbnailer::rpc::ImageDecoder>();
+  //   auto request = decoder.decodeRequest();
+  //   request.setPng(bytes);
+  //   auto answer = request.send().wait(broker.waitScope());  // throws "denied: ..." etc.
+  //
+  // A refused or failed call throws kj::Exception whose description starts with the error kind
+  // ("denied: ", "timed out: ", "worker failed: ", ...).
+  template <typename T>
+  typename T::Client typed() {
+    return typedCapability().template castAs<T>();
+  }
+  capnp::Capability::Client typedCapability();
+
  private:
   friend class Client;
   UnitRef(Client& client, std::string name) : client_(client), name_(std::move(name)) {}
@@ -84,6 +102,7 @@ class Client {
   ~Client() noexcept(false);
 
   UnitRef unit(std::string name) { return UnitRef(*this, std::move(name)); }
+  kj::WaitScope& waitScope();  // for waiting on typed calls' promises (UnitRef::typed)
 
   // Admin operations, for a client the policy's [broker] admins lists. Both throw kj::Exception
   // if airlockd refuses (its audit log, event admin, says why) or cannot be reached.
@@ -100,6 +119,7 @@ class Client {
  private:
   friend class UnitRef;
   struct Connection;
+  capnp::Capability::Client typedCapability(const std::string& unit);
   explicit Client(kj::Own<Connection> connection);
   CallOutcome call(const std::string& unit, const std::string& method,
                    const std::string& payload);

@@ -167,8 +167,15 @@ class CallInProgress final : public Call {
 // top level where blocking on broker requests is allowed.
 class WorkerServer final : public rpc::Worker::Server {
  public:
-  WorkerServer(const std::map<std::string, Method>& methods, CallQueue& queue)
-      : methods_(methods), queue_(queue) {}
+  WorkerServer(const std::map<std::string, Method>& methods, const TypedFactory& typed,
+               CallQueue& queue)
+      : methods_(methods), typed_(typed), queue_(queue) {}
+
+  kj::Promise<void> bind(BindContext context) override {
+    KJ_REQUIRE(typed_ != nullptr, "this worker has no typed interface");
+    context.getResults().setTyped(typed_(context.getParams().getCaps()));
+    return kj::READY_NOW;
+  }
 
   kj::Promise<void> hello(HelloContext context) override {
     auto list = context.getResults().initMethods(methods_.size());
@@ -207,6 +214,7 @@ class WorkerServer final : public rpc::Worker::Server {
 
  private:
   const std::map<std::string, Method>& methods_;
+  const TypedFactory& typed_;
   CallQueue& queue_;
 };
 
@@ -276,12 +284,14 @@ void Worker::method(std::string name, Method handler) {
   methods_[kj::mv(name)] = kj::mv(handler);
 }
 
+void Worker::typed(TypedFactory factory) { typed_ = kj::mv(factory); }
+
 int Worker::serve() {
   auto io = kj::setupAsyncIo();
   auto stream = io.lowLevelProvider->wrapUnixSocketFd(_::CHANNEL_FD);
   _::CallQueue queue;
   capnp::TwoPartyClient rpc(*stream, _::MAX_FDS_FROM_BROKER,
-                            kj::heap<_::WorkerServer>(methods_, queue),
+                            kj::heap<_::WorkerServer>(methods_, typed_, queue),
                             capnp::rpc::twoparty::Side::SERVER);
   auto disconnected = rpc.onDisconnect().fork();
   // TODO(perf): 16 calls in flight reach 0.22x of bare capnp (docs/PERFORMANCE.md); draining

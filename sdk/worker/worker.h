@@ -15,6 +15,8 @@
 // nothing else. Methods run one at a time on the main thread; inside one, brokered requests
 // (fs().open, fs().mkdir, ...: sdk/worker/fs.h; units().invoke) block until the broker answers.
 
+#include <airlock/capnp/worker.capnp.h>
+#include <capnp/capability.h>
 #include <kj/io.h>
 
 #include <cstdint>
@@ -146,6 +148,13 @@ class Call {
 
 using Method = std::function<Reply(Call&)>;
 
+// For a unit with a typed interface ([unit] interface = "FILE.capnp:Name" in its policy): makes
+// the object that serves one typed call, given that call's capabilities (null fields for those
+// the policy does not grant; they expire when the call ends). airlockd calls exactly one method
+// on it, then drops it. It runs on the worker's event loop: its methods must not block (use the
+// capabilities' promises, not wait()).
+using TypedFactory = std::function<capnp::Capability::Client(rpc::Capabilities::Reader caps)>;
+
 class Worker {
  public:
   Worker(int argc, char** argv);
@@ -155,11 +164,16 @@ class Worker {
   void method(std::string name, Method handler);
   // Register before serve(). A method that throws answers the call with an error.
 
+  void typed(TypedFactory factory);
+  // Register before serve(). Without it, typed calls fail ("this worker has no typed
+  // interface").
+
   int serve();
   // Serves calls until the broker closes the channel; returns the process exit code.
 
  private:
   std::map<std::string, Method> methods_;
+  TypedFactory typed_;
 };
 
 }  // namespace airlock

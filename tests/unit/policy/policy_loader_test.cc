@@ -198,7 +198,7 @@ caller_uid = [0]
           "D/policies/unit.toml:3:10: [unit]: worker must be a string, got integer",
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
-          "instances, call_timeout_ms, max_payload_bytes)",
+          "instances, call_timeout_ms, max_payload_bytes, interface)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "

@@ -1,0 +1,69 @@
+#include "broker/host/call_admission.h"
+
+namespace airlock::broker {
+
+namespace _ {
+
+CallAdmission refused(rpc::ErrorKind kind, std::string ruleId, std::string reason) {
+  CallAdmission admission;
+  admission.kind = kind;
+  admission.ruleId = kj::mv(ruleId);
+  admission.reason = kj::mv(reason);
+  return admission;
+}
+
+}  // namespace _
+
+audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
+                                 const std::string& callerForAudit, const std::string& unitName,
+                                 const std::string& method, size_t payloadBytes) {
+  audit::AuditRecord record;
+  record.event = "call";
+  record.unit = unitName;
+  record.caller = callerForAudit;
+  record.callId = routing.newCallId();
+  record.policyRev = policySet.revision;
+  record.args["method"] = method;
+  record.args["payload_bytes"] = payloadBytes;
+  return record;
+}
+
+CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
+                        const policy::Caller& caller, const std::string& unitName,
+                        const std::string& method, size_t payloadBytes) {
+  const std::string defaultDeny(policy::DEFAULT_DENY_RULE_ID);
+  if (routing.draining) {
+    return _::refused(rpc::ErrorKind::UNIT_UNAVAILABLE, defaultDeny,
+                      "airlockd is stopping: it finishes the calls it has and takes no new ones");
+  }
+  std::string callerName(caller.name);
+  if (policySet->clients.find(callerName) == nullptr) {
+    return _::refused(rpc::ErrorKind::DENIED, defaultDeny,
+                      "client " + callerName + "'s key was removed by a policy reload: its "
+                      "sessions are revoked");
+  }
+  const policy::UnitPolicy* found = policySet->find(unitName);
+  std::shared_ptr<UnitPool> pool = routing.pool(unitName);
+  if (found == nullptr || pool == nullptr) {
+    return _::refused(rpc::ErrorKind::NO_SUCH_UNIT, defaultDeny,
+                      "no policy defines unit \"" + unitName + "\"");
+  }
+  if (payloadBytes > found->maxPayloadBytes) {
+    return _::refused(rpc::ErrorKind::BAD_REQUEST, "unit.max_payload_bytes",
+                      "payload of " + std::to_string(payloadBytes) +
+                          " bytes exceeds max_payload_bytes " +
+                          std::to_string(found->maxPayloadBytes));
+  }
+  auto decision = policy::decideCall(*found, caller, method);
+  if (!decision.allowed()) {
+    return _::refused(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
+  }
+  CallAdmission admission;
+  admission.admitted = true;
+  admission.unit = unitOf(policySet, *found);
+  admission.pool = kj::mv(pool);
+  admission.decision = kj::mv(decision);
+  return admission;
+}
+
+}  // namespace airlock::broker

@@ -1,0 +1,42 @@
+#pragma once
+// Whether a host's call may go to a unit at all: the checks every call on a unit passes before a
+// worker sees it, whether it came through the generic `Unit.call` or the unit's typed interface.
+// Event-loop thread only.
+
+#include <memory>
+#include <string>
+
+#include <airlock/capnp/host.capnp.h>
+
+#include "broker/host/routing.h"
+#include "broker/policy/decide.h"
+
+namespace airlock::broker {
+
+struct CallAdmission {
+  bool admitted = false;
+  // When admitted: the unit (of the set the call is decided by) and its pool.
+  std::shared_ptr<const policy::UnitPolicy> unit;
+  std::shared_ptr<UnitPool> pool;
+  policy::Decision decision;  // the call rule's decision (allow when admitted)
+  // When refused: what the caller is told, and the rule the audit record names.
+  rpc::ErrorKind kind = rpc::ErrorKind::INTERNAL;
+  std::string ruleId;
+  std::string reason;
+};
+
+// In order: a draining broker refuses (unit unavailable); a caller whose key a reload removed is
+// refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
+// request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
+// method. Borrows everything for the call only.
+// The `call` record of a new host call, before its decision: a fresh call id, the caller, the
+// unit, the revision of `policySet`, and args method and payload_bytes.
+audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
+                                 const std::string& callerForAudit, const std::string& unitName,
+                                 const std::string& method, size_t payloadBytes);
+
+CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
+                        const policy::Caller& caller, const std::string& unitName,
+                        const std::string& method, size_t payloadBytes);
+
+}  // namespace airlock::broker

@@ -1,0 +1,80 @@
+// A worker with a typed interface (support/typed_probe.capnp) for typed_call_test.cc. Each call
+// gets a fresh TypedProbeServer bound to that call's capabilities.
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <airlock/tests/typed_probe.capnp.h>
+#include <kj/debug.h>
+
+#include "sdk/worker/worker.h"
+
+namespace {
+
+using airlock::testing::rpc::TypedProbe;
+
+class TypedProbeServer final : public TypedProbe::Server {
+ public:
+  explicit TypedProbeServer(kj::Maybe<airlock::rpc::Fs::Client> fs) : fs_(kj::mv(fs)) {}
+
+  kj::Promise<void> ping(PingContext context) override {
+    context.getResults().setPong("pong");
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> echo(EchoContext context) override {
+    context.getResults().setText(context.getParams().getText());
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> leak(LeakContext context) override {
+    context.getResults().setProbe(kj::heap<TypedProbeServer>(nullptr));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> take(TakeContext) override { return kj::READY_NOW; }
+  kj::Promise<void> crash(CrashContext) override { abort(); }
+  kj::Promise<void> fail(FailContext) override {
+    KJ_FAIL_REQUIRE("the probe's method failed on purpose");
+  }
+  kj::Promise<void> readFile(ReadFileContext context) override {
+    airlock::rpc::Fs::Client* fs = nullptr;
+    KJ_IF_MAYBE(granted, fs_) { fs = granted; }
+    KJ_REQUIRE(fs != nullptr, "this call has no fs capability");
+    auto request = fs->openRequest();
+    request.setPath(context.getParams().getPath());
+    request.initMode().setRead(true);
+    return request.send().then([context](auto&& response) mutable {
+      auto result = response.getResult();
+      KJ_REQUIRE(result.isFile(), "the broker refused the open",
+                 result.isDenied() ? result.getDenied() : result.getFailed());
+      // The fd belongs to the File capability: keep it until the read is done.
+      auto file = result.getFile();
+      return file.getFd().then([context, file](kj::Maybe<int> fd) mutable {
+        KJ_IF_MAYBE(received, fd) {
+          char buffer[4096];
+          ssize_t n = pread(*received, buffer, sizeof(buffer), 0);
+          KJ_SYSCALL(n, "pread of the brokered fd");
+          context.getResults().setBytes(
+              kj::arrayPtr(reinterpret_cast<const kj::byte*>(buffer), static_cast<size_t>(n)));
+          return;
+        }
+        KJ_FAIL_REQUIRE("the broker's answer carried no fd");
+      });
+    });
+  }
+  kj::Promise<void> notGranted(NotGrantedContext) override { return kj::READY_NOW; }
+
+ private:
+  kj::Maybe<airlock::rpc::Fs::Client> fs_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  airlock::Worker worker(argc, argv);
+  worker.typed([](airlock::rpc::Capabilities::Reader caps) -> capnp::Capability::Client {
+    kj::Maybe<airlock::rpc::Fs::Client> fs;
+    if (caps.hasFs()) fs = caps.getFs();
+    return kj::heap<TypedProbeServer>(kj::mv(fs));
+  });
+  return worker.serve();
+}

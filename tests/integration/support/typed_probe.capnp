@@ -1,0 +1,20 @@
+@0x9d2075802a53750c;
+# The typed interface of the test unit in typed_call_test.cc (worker: programs/typed_worker.cc).
+# Each method exercises one thing the membrane in broker/host/typed_call.cc must get right.
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("airlock::testing::rpc");
+
+interface TypedBase {
+  ping @0 () -> (pong :Text);             # a superclass method: named from the base interface
+}
+
+interface TypedProbe extends(TypedBase) {
+  echo @0 (text :Text) -> (text :Text);
+  leak @1 () -> (probe :TypedProbe);      # answers with a capability of the worker's own
+  take @2 (probe :TypedProbe) -> ();      # the host hands the worker a capability
+  crash @3 () -> ();                      # the worker aborts mid-call
+  fail @4 () -> ();                       # the method throws
+  readFile @5 (path :Text) -> (bytes :Data);  # through this call's fs capability
+  notGranted @6 () -> ();                 # no call rule names it
+}
