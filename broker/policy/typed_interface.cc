@@ -90,7 +90,13 @@ std::shared_ptr<const TypedInterface> loadTypedInterface(const std::string& spec
   }
   std::filesystem::path file(spec.substr(0, colon));
   if (file.is_relative()) file = std::filesystem::path(policyDir) / file;
-  file = file.lexically_normal();
+  // Absolute, so it can be opened beneath "/" (airlockd --policies may be a relative path).
+  std::error_code ec;
+  file = std::filesystem::absolute(file, ec).lexically_normal();
+  if (ec) {
+    error = "cannot make " + file.string() + " absolute: " + ec.message();
+    return nullptr;
+  }
   auto interface = std::make_shared<TypedInterface>();
   interface->schemaFile = file.string();
   interface->name = spec.substr(colon + 1);

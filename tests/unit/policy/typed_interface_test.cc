@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "broker/policy/policy_loader.h"
 #include "broker/policy/revision.h"
 #include "tests/unit/policy/temp_policy_dir.h"
@@ -66,6 +68,17 @@ TEST_F(TypedInterfaceTest, AnAbsolutePathWorksToo) {
   auto result = load("interface = \"" + dir_.path() + "/policies/interfaces/decoder.capnp:Decoder\"");
   ASSERT_TRUE(result.errors.empty()) << firstError(result);
   EXPECT_NE(result.units[0].typedInterface, nullptr);
+}
+
+TEST_F(TypedInterfaceTest, APolicyDirectoryGivenAsARelativePathWorks) {
+  // airlockd --policies policies: the schema is found relative to the working directory.
+  std::string relativeDir =
+      std::filesystem::relative(dir_.path() + "/policies", std::filesystem::current_path());
+  ASSERT_NE(relativeDir.front(), '/');
+  std::string error;
+  auto typed = loadTypedInterface("interfaces/decoder.capnp:Decoder", relativeDir, error);
+  ASSERT_NE(typed, nullptr) << error;
+  EXPECT_EQ(typed->schemaFile, dir_.path() + "/policies/interfaces/decoder.capnp");
 }
 
 TEST_F(TypedInterfaceTest, ProblemsAreReportedAtTheKeyWithTheReason) {
