@@ -85,7 +85,8 @@ TEST_F(TypedInterfaceTest, ProblemsAreReportedAtTheKeyWithTheReason) {
   struct Case {
     std::string line, expected;
   } cases[] = {
-      {"interface = \"interfaces/missing.capnp:Decoder\"", "cannot parse"},
+      {"interface = \"interfaces/missing.capnp:Decoder\"", "cannot read"},
+      {"interface = \"interfaces:Decoder\"", "is not a regular file"},
       {"interface = \"interfaces/decoder.capnp:Nope\"", "no interface Nope in"},
       {"interface = \"interfaces/decoder.capnp:Image\"", "Image in"},
       {"interface = \"interfaces/decoder.capnp\"", "expected \"FILE.capnp:InterfaceName\""},
