@@ -11,9 +11,11 @@ namespace {
 
 TEST(PolicyCheckCli, TheShippedPoliciesPass) {
   auto result = runProgram({binDir() + "/airlock", "policy", "check", "--define",
-                            "images_dir=/srv/images", std::string(AIRLOCK_SOURCE_DIR) + "/policies"});
+                            "images_dir=/srv/images", "--define", "inbox_dir=/srv/inbox",
+                            "--define", "output_dir=/srv/unpacked",
+                            std::string(AIRLOCK_SOURCE_DIR) + "/policies"});
   EXPECT_EQ(result.exitCode, 0) << result.output;
-  EXPECT_NE(result.output.find("ok: 1 units"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("ok: 2 units"), std::string::npos) << result.output;
 }
 
 TEST(PolicyCheckCli, ABrokenDirectoryFailsWithEveryProblemAtItsLocation) {

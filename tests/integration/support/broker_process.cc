@@ -80,6 +80,18 @@ void TempDir::write(const std::string& name, const std::string& content) const {
   std::ofstream(file(name)) << content;
 }
 
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool pathExists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
 RunResult runProgram(const std::vector<std::string>& argv, int timeoutSeconds) {
   TempDir scratch;
   std::string outPath = scratch.file("output");

@@ -32,6 +32,9 @@ class TempDir {
   std::string path_;
 };
 
+std::string readFile(const std::string& path);  // the whole file; empty if it cannot be read
+bool pathExists(const std::string& path);        // lstat: a dangling symlink exists
+
 struct RunResult {
   int exitCode = -1;
   std::string output;  // stdout and stderr together
