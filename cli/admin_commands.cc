@@ -117,18 +117,24 @@ void printStatusTable(const nlohmann::json& status) {
          status["revision"].get<std::string>().c_str(),
          status["draining"].get<bool>() ? " (draining)" : "",
          status["calls_in_flight"].dump().c_str(), status["clients"].dump().c_str());
-  printf("%-20s %-9s %-24s %-8s %-9s %-10s %-9s\n", "UNIT", "INSTANCES", "PIDS", "RESTARTS",
-         "IN-FLIGHT", "TIMEOUT", "RULES");
+  printf("%-20s %-8s %-9s %-24s %-8s %-9s %-10s %-9s\n", "UNIT", "STATE", "INSTANCES", "PIDS",
+         "RESTARTS", "IN-FLIGHT", "TIMEOUT", "RULES");
   for (auto& unit : status["units"]) {
     std::string pids;
     for (auto& pid : unit.value("pids", nlohmann::json::array())) {
       pids += (pids.empty() ? "" : ",") + pid.dump();
     }
-    printf("%-20s %-9s %-24s %-8s %-9s %-10s %-9s\n", unit["name"].get<std::string>().c_str(),
+    printf("%-20s %-8s %-9s %-24s %-8s %-9s %-10s %-9s\n",
+           unit["name"].get<std::string>().c_str(),
+           unit.value("state", std::string("running")).c_str(),
            unit["instances"].dump().c_str(), pids.c_str(),
            unit.value("restarts", nlohmann::json(0)).dump().c_str(),
            unit.value("calls_in_flight", nlohmann::json(0)).dump().c_str(),
            (unit["call_timeout_ms"].dump() + " ms").c_str(), unit["rules"].dump().c_str());
+    if (unit.contains("parked_reason")) {
+      printf("  parked since %s: %s\n", unit["parked_since"].get<std::string>().c_str(),
+             unit["parked_reason"].get<std::string>().c_str());
+    }
   }
 }
 

@@ -77,11 +77,20 @@ std::string statusJson(const Routing& routing) {
     auto pool = routing.pools.find(unit.name);
     if (pool != routing.pools.end()) {
       auto poolStatus = pool->second->status();
+      entry["state"] = poolStatus.parked ? "parked" : "running";
+      if (poolStatus.parked) {
+        entry["parked_rule"] = poolStatus.parked->ruleId;
+        entry["parked_reason"] = poolStatus.parked->reason;
+        entry["parked_since"] = poolStatus.parked->since;
+      }
       entry["pids"] = poolStatus.pids;
       entry["restarts"] = poolStatus.restarts;
+      entry["backoff_ms"] = poolStatus.backoffMs;
       entry["calls_in_flight"] = pool->second->callsInFlight;
       entry["last_failure"] = pool->second->lastFailure();
     }
+    entry["restart"] = policy::restartPolicyName(unit.restart.policy);
+    entry["crash_loop_limit"] = unit.restart.crashLoopLimit;
     entry["call_timeout_ms"] = unit.callTimeout.count();
     entry["max_payload_bytes"] = unit.maxPayloadBytes;
     entry["rules"] = unit.rules.size();

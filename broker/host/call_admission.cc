@@ -58,6 +58,12 @@ CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>
   if (!decision.allowed()) {
     return _::refused(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
   }
+  if (auto& parked = pool->parked()) {
+    // Fail fast: a parked unit has no worker and starts none until a reload.
+    return _::refused(rpc::ErrorKind::UNIT_UNAVAILABLE, parked->ruleId,
+                      "unit " + found->name + " is parked since " + parked->since + ": " +
+                          parked->reason + "; fix the cause, then `airlock reload` (or SIGHUP)");
+  }
   CallAdmission admission;
   admission.admitted = true;
   admission.unit = unitOf(policySet, *found);

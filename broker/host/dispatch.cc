@@ -65,8 +65,8 @@ kj::Promise<Outcome> answerOf(Routing& routing, std::shared_ptr<UnitPool> pool,
       [&routing, pool, pid, exited = kj::mv(exited)](kj::Exception&& e) mutable
           -> kj::Promise<Outcome> {
         // The channel broke or the worker spoke nonsense: either way it is done for.
-        pool->kill(pid);
         std::string lost = e.getDescription().cStr();
+        pool->kill(pid, "stopped answering: " + lost);
         return exited
             .then([pid](sandbox::ExitStatus status) {
               return Outcome::failure(rpc::ErrorKind::UNIT_CRASHED,
@@ -156,7 +156,7 @@ kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
     auto answered =
         _::answerOf(routing, d.pool, *worker, _::send(routing, d, *scope, deadline, *worker));
     auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
-      pool->kill(pid);  // a worker past its deadline is replaced
+      pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
       return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
     });
     return answered.exclusiveJoin(kj::mv(timedOut))

@@ -55,6 +55,15 @@ bool isFsWriteOperation(Operation op) {
   }
 }
 
+const char* restartPolicyName(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::ALWAYS: return "always";
+    case RestartPolicy::ON_FAILURE: return "on-failure";
+    case RestartPolicy::NEVER: return "never";
+  }
+  return "unknown-restart";
+}
+
 const char* openModeName(OpenMode mode) {
   switch (mode) {
     case OpenMode::READ: return "read";

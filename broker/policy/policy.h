@@ -171,6 +171,30 @@ struct WorkerLimits {
 // apply it; BEST_EFFORT starts it weakened (logged and audited), and must be justified.
 enum class LayerStrictness : uint8_t { REQUIRED, BEST_EFFORT };
 
+// [unit] restart: what the broker does when a worker exits. ALWAYS is what airlockd always did
+// (every exit is replaced), so it is the default.
+enum class RestartPolicy : uint8_t {
+  ALWAYS,      // replace every worker that exits
+  ON_FAILURE,  // replace a worker that crashed, was killed or exited non-zero; not one that
+               // exited with status 0
+  NEVER,       // replace none: the unit is parked once its last worker has gone
+};
+const char* restartPolicyName(RestartPolicy policy);  // "always", "on-failure", "never"
+
+// [unit] restart, crash_loop_limit and crash_loop_window_ms, each with where it was written so
+// that a parked unit's record and message can point at it.
+struct RestartSettings {
+  RestartPolicy policy = RestartPolicy::ALWAYS;
+  int crashLoopLimit = 0;  // this many worker failures within the window park the unit; 0: never
+  std::chrono::milliseconds crashLoopWindow{60000};
+  SourceLocation policyWhere, limitWhere;  // empty file when the key is absent
+
+  bool isDefault() const {
+    return policy == RestartPolicy::ALWAYS && crashLoopLimit == 0 &&
+           crashLoopWindow == std::chrono::milliseconds(60000);
+  }
+};
+
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
@@ -178,6 +202,7 @@ struct UnitPolicy {
   int instances = 1;
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;
+  RestartSettings restart;
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker

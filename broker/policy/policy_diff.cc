@@ -34,6 +34,11 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.callTimeout.count()));
   compare("max_payload_bytes", std::to_string(a.maxPayloadBytes),
           std::to_string(b.maxPayloadBytes));
+  compare("restart", restartPolicyName(a.restart.policy), restartPolicyName(b.restart.policy));
+  compare("crash_loop_limit", std::to_string(a.restart.crashLoopLimit),
+          std::to_string(b.restart.crashLoopLimit));
+  compare("crash_loop_window_ms", std::to_string(a.restart.crashLoopWindow.count()),
+          std::to_string(b.restart.crashLoopWindow.count()));
   compare("read_only_paths", "[" + joined(a.readOnlyPaths) + "]",
           "[" + joined(b.readOnlyPaths) + "]");
   auto strictness = [](LayerStrictness s) {

@@ -106,6 +106,13 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
       put(out, method.name);
     }
   }
+  // Likewise: a unit that keeps the default restart behaviour keeps its revision.
+  if (!unit.restart.isDefault()) {
+    put(out, "restart-v1");
+    put(out, restartPolicyName(unit.restart.policy));
+    put(out, static_cast<uint64_t>(unit.restart.crashLoopLimit));
+    put(out, static_cast<uint64_t>(unit.restart.crashLoopWindow.count()));
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

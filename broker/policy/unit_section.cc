@@ -16,6 +16,11 @@ namespace {
 constexpr int64_t MAX_INSTANCES = 16;
 constexpr int64_t MAX_CALL_TIMEOUT_MS = 600000;        // 10 minutes
 constexpr int64_t MAX_PAYLOAD_BYTES_LIMIT = 64 << 20;  // 64 MiB, the capnp message bound
+// Crash-loop bounds: a limit above this is no limit at all, and a window past a day would keep
+// a crash from last week counting against a unit that has since been fixed.
+constexpr int64_t MAX_CRASH_LOOP_LIMIT = 1000;
+constexpr int64_t MIN_CRASH_LOOP_WINDOW_MS = 100;
+constexpr int64_t MAX_CRASH_LOOP_WINDOW_MS = 86400000;  // a day
 
 int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
                     int64_t fallback, Diagnostics& diag) {
@@ -95,6 +100,38 @@ void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy
   }
 }
 
+// `restart`, `crash_loop_limit` and `crash_loop_window_ms` (unit.restart).
+void readRestart(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  RestartSettings& restart = unit.restart;
+  if (auto policy = readString(table, "restart", "[unit]", Presence::OPTIONAL, diag)) {
+    restart.policyWhere = diag.at(regionOf(table, "restart"));
+    if (*policy == "always") {
+      restart.policy = RestartPolicy::ALWAYS;
+    } else if (*policy == "on-failure") {
+      restart.policy = RestartPolicy::ON_FAILURE;
+    } else if (*policy == "never") {
+      restart.policy = RestartPolicy::NEVER;
+    } else {
+      diag.error(regionOf(table, "restart"), "[unit] restart \"" + *policy +
+                                                 "\": expected \"always\", \"on-failure\" or "
+                                                 "\"never\"");
+    }
+  }
+  if (table.contains("crash_loop_limit")) {
+    restart.limitWhere = diag.at(regionOf(table, "crash_loop_limit"));
+  }
+  restart.crashLoopLimit = static_cast<int>(
+      readBounded(table, "crash_loop_limit", 1, MAX_CRASH_LOOP_LIMIT, 0, diag));
+  restart.crashLoopWindow = std::chrono::milliseconds(
+      readBounded(table, "crash_loop_window_ms", MIN_CRASH_LOOP_WINDOW_MS,
+                  MAX_CRASH_LOOP_WINDOW_MS, restart.crashLoopWindow.count(), diag));
+  if (table.contains("crash_loop_window_ms") && !table.contains("crash_loop_limit")) {
+    diag.error(regionOf(table, "crash_loop_window_ms"),
+               "[unit] crash_loop_window_ms has no effect without crash_loop_limit: add "
+               "crash_loop_limit = N (N crashes within the window park the unit)");
+  }
+}
+
 }  // namespace
 
 void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
@@ -134,8 +171,9 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 6> KEYS = {
-      "name", "worker", "instances", "call_timeout_ms", "max_payload_bytes", "interface"};
+  static constexpr std::array<std::string_view, 9> KEYS = {
+      "name",    "worker",           "instances",           "call_timeout_ms", "max_payload_bytes",
+      "restart", "crash_loop_limit", "crash_loop_window_ms", "interface"};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -164,6 +202,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
       diag.error(regionOf(*table, "interface"), "[unit] interface \"" + *spec + "\": " + error);
     }
   }
+  readRestart(*table, diag, unit);
 }
 
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,

@@ -57,7 +57,8 @@ void Reloader::startPools() {
 
 void Reloader::startPool(const std::shared_ptr<const PolicySet>& set,
                          const policy::UnitPolicy& unit) {
-  auto pool = std::make_shared<UnitPool>(unitOf(set, unit), io_, routing_.audit);
+  auto pool = std::make_shared<UnitPool>(unitOf(set, unit), io_, routing_.audit,
+                                         audit::systemWallClock());
   pool->start();
   routing_.pools[unit.name] = kj::mv(pool);  // a replaced pool lives on in its calls in flight
   if (!routing_.logs.count(unit.name)) {

@@ -1,5 +1,7 @@
 #include "broker/supervisor/unit_pool.h"
 
+#include <signal.h>
+
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
@@ -19,8 +21,8 @@ void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
 }
 
 UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-                   audit::AuditLog& audit)
-    : unit_(kj::mv(unit)), io_(io), audit_(audit), tasks_(taskErrors_) {}
+                   audit::AuditLog& audit, const audit::WallClock& clock)
+    : unit_(kj::mv(unit)), io_(io), audit_(audit), clock_(clock), tasks_(taskErrors_) {}
 
 UnitPool::~UnitPool() noexcept(false) {
   // Exits nobody will watch any more: reaped and audited here, so every spawn has its exit.
@@ -84,8 +86,9 @@ void UnitPool::spawn(Slot& slot) {
     record.result = "sandbox setup failed: " + lastFailure_;
     spdlog::error("unit {}: cannot start worker: {}", unit_->name, lastFailure_);
     slot.ready = nullptr;
-    ++slot.consecutiveFailures;
-    respawnLater(slot);
+    audit_.append(record);  // before a parking it may cause
+    afterLoss(slot, Loss::FAILED, "sandbox setup failed: " + lastFailure_);
+    return;
   }
   audit_.append(record);
 }
@@ -103,8 +106,22 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   bool stillInSlot = false;
   KJ_IF_MAYBE(process, slot.process) { stillInSlot = (*process)->pid() == pid; }
   if (stillInSlot) {
-    retire(slot);
+    takeOut(slot);
+    bool clean = status.exited && status.code == 0;
+    afterLoss(slot, clean ? Loss::CLEAN_EXIT : Loss::FAILED, status.describe());
   } else {
+    auto killed = killed_.find(pid);
+    if (killed != killed_.end()) {
+      // Taken out by kill(); its exit says what the loss was: it may have exited by itself
+      // (which is why its channel broke) before airlockd's SIGKILL.
+      bool clean = status.exited && status.code == 0;
+      bool byUs = !status.exited && status.signal == SIGKILL;
+      std::string how = byUs ? "killed by airlockd: " + killed->second.why : status.describe();
+      bool deferred = killed->second.deferred;
+      killed_.erase(killed);
+      Loss loss = clean ? Loss::CLEAN_EXIT : Loss::FAILED;
+      if (inService(loss, how) && deferred && slot.process == nullptr) settle(slot, loss, how);
+    }
     // Already replaced when it was killed; now it has exited, drop it.
     for (size_t i = 0; i < retired_.size(); ++i) {
       if (retired_[i]->pid() == pid) {
@@ -117,7 +134,7 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   }
 }
 
-void UnitPool::retire(Slot& slot) {
+void UnitPool::takeOut(Slot& slot) {
   KJ_IF_MAYBE(process, slot.process) {
     // Keep the object until its exit is observed (its exit watcher lives in it); nothing is
     // dispatched to it any more.
@@ -130,14 +147,128 @@ void UnitPool::retire(Slot& slot) {
   }
   slot.process = nullptr;
   slot.ready = nullptr;
-  ++restarts_;
-  // A crash while serving is one failure; failures in a row (e.g. at start-up) back off.
+}
+
+bool UnitPool::inService(Loss loss, const std::string& how) {
+  if (retiredAll_ || parked_) return false;  // out of service: nothing to replace
+  if (loss == Loss::CLEAN_EXIT) return true;
+  ++failuresSinceStart_;
+  return !crashLoop(how);
+}
+
+bool UnitPool::replaces(Loss loss) const {
+  switch (unit_->restart.policy) {
+    case policy::RestartPolicy::ALWAYS: return true;
+    case policy::RestartPolicy::ON_FAILURE: return loss == Loss::FAILED;
+    case policy::RestartPolicy::NEVER: return false;
+  }
+  return false;
+}
+
+void UnitPool::afterLoss(Slot& slot, Loss loss, const std::string& how) {
+  if (inService(loss, how)) settle(slot, loss, how);
+}
+
+void UnitPool::settle(Slot& slot, Loss loss, const std::string& how) {
+  if (!replaces(loss)) {
+    parkIfNoneLeft(loss, how);
+    return;
+  }
+  // Losses in a row (e.g. at start-up) back off, whatever the cause.
   slot.consecutiveFailures += 1;
+  ++restarts_;
   respawnLater(slot);
 }
 
+void UnitPool::parkIfNoneLeft(Loss loss, const std::string& how) {
+  for (auto& slot : slots_) {
+    if (slot->process != nullptr || slot->respawnAt != nullptr) return;  // still serving
+  }
+  const policy::RestartSettings& restart = unit_->restart;
+  park("unit.restart",
+       std::string("restart = \"") + policy::restartPolicyName(restart.policy) + "\" (" +
+           restart.policyWhere.describe() + ") replaces no worker that " +
+           (loss == Loss::FAILED ? "failed" : "exited cleanly") +
+           ", and none is left; the last " + how,
+       how);
+}
+
+bool UnitPool::nextFailureParks() const {
+  const policy::RestartSettings& restart = unit_->restart;
+  if (restart.crashLoopLimit == 0) return false;
+  kj::TimePoint now = io_.provider->getTimer().now();
+  kj::Duration window = restart.crashLoopWindow.count() * kj::MILLISECONDS;
+  size_t recent = 0;
+  for (kj::TimePoint at : failures_) recent += now - at <= window;
+  return recent + 1 >= static_cast<size_t>(restart.crashLoopLimit);
+}
+
+bool UnitPool::crashLoop(const std::string& how) {
+  const policy::RestartSettings& restart = unit_->restart;
+  if (restart.crashLoopLimit == 0) return false;
+  kj::TimePoint now = io_.provider->getTimer().now();
+  failures_.push_back(now);
+  kj::Duration window = restart.crashLoopWindow.count() * kj::MILLISECONDS;
+  while (!failures_.empty() &&
+         (now - failures_.front() > window ||
+          failures_.size() > static_cast<size_t>(restart.crashLoopLimit))) {
+    failures_.pop_front();
+  }
+  if (failures_.size() < static_cast<size_t>(restart.crashLoopLimit)) return false;
+  park("unit.crash_loop_limit",
+       std::to_string(failures_.size()) + " worker failures within " +
+           std::to_string(restart.crashLoopWindow.count()) + " ms reached crash_loop_limit " +
+           std::to_string(restart.crashLoopLimit) + " (" + restart.limitWhere.describe() +
+           "); the last " + how,
+       how);
+  return true;
+}
+
+void UnitPool::park(std::string ruleId, std::string reason, const std::string& lastExit) {
+  parked_ = Parked{kj::mv(ruleId), kj::mv(reason),
+                   audit::AuditLog::formatTime(clock_.nowMicrosSinceEpoch())};
+  audit::AuditRecord record;
+  record.event = "unit.parked";
+  record.unit = unit_->name;
+  record.rule = parked_->ruleId;
+  record.reason = parked_->reason;
+  record.args["restart"] = policy::restartPolicyName(unit_->restart.policy);
+  // A crash loop counts the failures within its window; otherwise all since the pool started.
+  bool crashLoop = parked_->ruleId == "unit.crash_loop_limit";
+  record.args["crashes"] = crashLoop ? failures_.size() : failuresSinceStart_;
+  record.args["last_exit"] = lastExit;
+  audit_.append(record);
+  spdlog::error("unit {} parked: {}; calls to it are refused until a policy reload", unit_->name,
+                parked_->reason);
+  // The unit is out of service as a whole: the instances still running stop too.
+  for (auto& slot : slots_) {
+    KJ_IF_MAYBE(process, slot->process) { (*process)->kill(); }
+    takeOut(*slot);
+    slot->respawnAt = nullptr;
+    ++slot->respawnGeneration;  // a replacement waiting out its back-off is called off
+  }
+}
+
+void UnitPool::unpark(const std::string& why) {
+  if (!parked_) return;
+  audit::AuditRecord record;
+  record.event = "unit.unparked";
+  record.unit = unit_->name;
+  record.reason = why;
+  record.args["parked_since"] = parked_->since;
+  record.args["parked_rule"] = parked_->ruleId;
+  audit_.append(record);
+  spdlog::info("unit {} unparked: {}", unit_->name, why);
+  parked_.reset();
+  failures_.clear();
+  failuresSinceStart_ = 0;
+  for (auto& slot : slots_) {
+    slot->consecutiveFailures = 0;
+    if (slot->process == nullptr && !parked_) spawn(*slot);  // a failed start may park again
+  }
+}
+
 void UnitPool::respawnLater(Slot& slot) {
-  if (retiredAll_) return;  // out of service: its successor pool serves the unit
   if (slot.consecutiveFailures <= 1) {
     // First failure in a row: replace at once, so the next call finds a worker starting.
     spawn(slot);
@@ -145,17 +276,35 @@ void UnitPool::respawnLater(Slot& slot) {
   }
   int doublings = kj::min(slot.consecutiveFailures - 2, _::MAX_BACKOFF_DOUBLINGS);
   kj::Duration delay = _::FIRST_RESPAWN_DELAY * (1 << doublings);
-  tasks_.add(io_.provider->getTimer().afterDelay(delay).then([this, &slot]() {
-    if (slot.process == nullptr) spawn(slot);
+  slot.respawnAt = io_.provider->getTimer().now() + delay;
+  uint64_t generation = ++slot.respawnGeneration;
+  tasks_.add(io_.provider->getTimer().afterDelay(delay).then([this, &slot, generation]() {
+    if (generation != slot.respawnGeneration) return;  // parked (and unparked) meanwhile
+    slot.respawnAt = nullptr;
+    // Parked or retired meanwhile: the replacement is no longer wanted.
+    if (slot.process == nullptr && !parked_ && !retiredAll_) spawn(slot);
   }));
 }
 
-void UnitPool::kill(pid_t pid) {
+void UnitPool::kill(pid_t pid, const std::string& why) {
   for (auto& slot : slots_) {
     KJ_IF_MAYBE(process, slot->process) {
       if ((*process)->pid() == pid) {
         (*process)->kill();
-        retire(*slot);  // replaced now: the next call must not be handed the dying worker
+        // Out of its slot now: the next call must not be handed the dying worker. The loss is
+        // counted when the exit is seen (onExit), so that a parking names the real exit.
+        takeOut(*slot);
+        // Replaced now if any exit is replaced and this failure does not park the unit;
+        // otherwise its exit decides: whether it was a failure at all (it may have exited
+        // cleanly, which broke its channel), and no replacement starts only to be stopped.
+        bool now = !retiredAll_ && !parked_ &&
+                   unit_->restart.policy == policy::RestartPolicy::ALWAYS && !nextFailureParks();
+        if (now) {
+          slot->consecutiveFailures += 1;
+          ++restarts_;
+          respawnLater(*slot);
+        }
+        killed_[pid] = Killed{why, !now};
         return;
       }
     }
@@ -165,20 +314,27 @@ void UnitPool::kill(pid_t pid) {
 void UnitPool::adopt(std::shared_ptr<const policy::UnitPolicy> unit) {
   KJ_REQUIRE(unit->name == unit_->name, "a pool adopts only its own unit's policy", unit->name);
   unit_ = kj::mv(unit);
+  unpark("policy reload");
 }
 
 UnitPool::Status UnitPool::status() const {
   Status status;
   status.restarts = restarts_;
+  status.parked = parked_;
+  kj::TimePoint now = io_.provider->getTimer().now();
   for (auto& slot : slots_) {
     pid_t pid = 0;
     KJ_IF_MAYBE(process, slot->process) { pid = (*process)->pid(); }
     status.pids.push_back(pid);
+    KJ_IF_MAYBE(at, slot->respawnAt) {
+      if (*at > now) status.backoffMs = kj::max(status.backoffMs, (*at - now) / kj::MILLISECONDS);
+    }
   }
   return status;
 }
 
 kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire() {
+  if (parked_) return kj::Maybe<WorkerProcess&>(nullptr);
   for (size_t tries = 0; tries < slots_.size(); ++tries) {
     Slot& slot = *slots_[nextSlot_];
     nextSlot_ = (nextSlot_ + 1) % slots_.size();

@@ -1,11 +1,17 @@
 #pragma once
 // The running workers of one unit: starts `instances` of them, hands a ready one to each call
-// (round robin), records every spawn and exit in the audit log, and replaces workers that exit,
-// with back-off while they keep failing. Broker-side, event-loop thread only.
+// (round robin), records every spawn and exit in the audit log, and replaces workers that exit as
+// the unit's `restart` says, with back-off while they keep failing. A unit whose workers fail
+// `crash_loop_limit` times within `crash_loop_window_ms`, or that `restart` leaves without any
+// worker, is parked: out of service (calls fail fast) until a policy reload. Broker-side,
+// event-loop thread only.
 
 #include <kj/async-io.h>
 
+#include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,19 +24,30 @@ namespace airlock::broker {
 class UnitPool {
  public:
   // `unit` points into the policy set in force (broker/reload/policy_set.h) and keeps it alive.
+  // `clock` (for the time a unit was parked) must outlive the pool.
   UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-           audit::AuditLog& audit);
+           audit::AuditLog& audit, const audit::WallClock& clock);
   ~UnitPool() noexcept(false);
 
   void start();  // spawns every instance; failures are logged, audited and retried
 
   kj::Promise<kj::Maybe<WorkerProcess&>> acquire();
   // A worker that has answered hello, waiting for one that is starting. Null if no instance
-  // could be started (see lastFailure()).
+  // could be started (see lastFailure()) or the unit is parked.
 
-  void kill(pid_t pid);
+  void kill(pid_t pid, const std::string& why);
   // SIGKILLs the worker with this pid if it is still one of ours (never a recycled pid: the kill
-  // goes through its pidfd). Its exit then replaces it.
+  // goes through its pidfd) and, as `restart` says, replaces it. It counts as a failure; `why`
+  // (e.g. "timed out") is the last exit reason a parking names.
+
+  // Why and since when the unit is out of service. Calls are refused with ruleId (the policy key
+  // that parked it, e.g. "unit.crash_loop_limit") and this reason.
+  struct Parked {
+    std::string ruleId;
+    std::string reason;  // names the key's file:line, the failure count and the last exit
+    std::string since;   // RFC 3339 UTC
+  };
+  const std::optional<Parked>& parked() const { return parked_; }
 
   const policy::UnitPolicy& unit() const { return *unit_; }
   const std::string& lastFailure() const { return lastFailure_; }
@@ -42,12 +59,16 @@ class UnitPool {
 
   void adopt(std::shared_ptr<const policy::UnitPolicy> unit);
   // A reload whose new policy for this unit runs workers the same way (sameWorkers() in
-  // broker/policy/unit_changes.h): the running workers carry on under it.
+  // broker/policy/unit_changes.h): the running workers carry on under it. A parked unit is
+  // unparked (a reload is how an operator says the cause was fixed): its failures are forgotten
+  // and its workers start again.
 
   // What `airlock status` shows of this pool.
   struct Status {
     std::vector<pid_t> pids;  // the instances serving or starting; 0 for an empty slot
     uint64_t restarts = 0;    // workers replaced after an exit or a kill since the pool started
+    int64_t backoffMs = 0;    // longest wait before a pending replacement starts; 0: none
+    std::optional<Parked> parked;
   };
   Status status() const;
 
@@ -57,24 +78,49 @@ class UnitPool {
   struct Slot {
     kj::Maybe<kj::Own<WorkerProcess>> process;
     kj::Maybe<kj::ForkedPromise<void>> ready;
-    int consecutiveFailures = 0;
+    int consecutiveFailures = 0;  // losses since the slot's worker last answered hello
+    kj::Maybe<kj::TimePoint> respawnAt;  // a replacement is waiting out its back-off
+    uint64_t respawnGeneration = 0;      // a back-off timer acts only if it is still the latest
   };
 
   void spawn(Slot& slot);
   void onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status);
+  // How a worker left: only a failure (crash, signal, non-zero status, failed start, killed by
+  // airlockd) counts towards the crash loop and is replaced under restart = "on-failure".
+  enum class Loss : uint8_t { FAILED, CLEAN_EXIT };
+  void afterLoss(Slot& slot, Loss loss, const std::string& how);
+  // The slot's worker is gone (`how`: its exit status, or why its start failed). Counts it,
+  // then replaces it as `restart` says or parks the unit.
+  void settle(Slot& slot, Loss loss, const std::string& how);  // afterLoss, once counted
+  bool nextFailureParks() const;
+  bool inService(Loss loss, const std::string& how);  // counts a failure; false once parked
+  bool replaces(Loss loss) const;                      // what `restart` says
+  void parkIfNoneLeft(Loss loss, const std::string& how);
   void respawnLater(Slot& slot);
-  void retire(Slot& slot);  // takes the slot's worker out of service and starts a replacement
+  void takeOut(Slot& slot);  // the slot's worker serves no more; its exit is still watched
+  bool crashLoop(const std::string& how);  // counts a failure; parks the unit at the limit
+  void park(std::string ruleId, std::string reason, const std::string& lastExit);
+  void unpark(const std::string& why);
 
   std::shared_ptr<const policy::UnitPolicy> unit_;
   kj::AsyncIoContext& io_;
   audit::AuditLog& audit_;
+  const audit::WallClock& clock_;
   std::vector<kj::Own<Slot>> slots_;
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
+  struct Killed {
+    std::string why;
+    bool deferred;  // kill() left the replace-or-park decision to the exit
+  };
+  std::map<pid_t, Killed> killed_;  // retired by kill(): their exit is a failure
   size_t nextSlot_ = 0;
   uint64_t restarts_ = 0;
   bool retiredAll_ = false;
   std::string stopReason_ = "airlockd is stopping";
   std::string lastFailure_;
+  std::deque<kj::TimePoint> failures_;  // within the crash-loop window, oldest first
+  uint64_t failuresSinceStart_ = 0;      // or since the last unparking
+  std::optional<Parked> parked_;
   struct TaskErrors final : public kj::TaskSet::ErrorHandler {
     void taskFailed(kj::Exception&& exception) override;
   } taskErrors_;

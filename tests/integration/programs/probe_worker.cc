@@ -8,6 +8,7 @@
 //   hang           sleeps far longer than any test's call timeout
 //   sleep MS       says "sleeping MS" on stderr (the broker logs it), sleeps, answers "slept"
 //   exit           exits with status 3 mid-call
+//   exit-clean     exits with status 0 mid-call (a clean exit, for restart = "on-failure")
 //   spam-fds       hostile: writes junk bytes carrying SCM_RIGHTS fds straight onto the channel
 //   secret NAME    secrets.get(NAME) through the broker; answers the value's bytes
 //   log TEXT       log(info, TEXT) through the broker
@@ -267,6 +268,7 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok("slept");
   });
   worker.method("exit", [](airlock::Call&) -> airlock::Reply { _exit(3); });
+  worker.method("exit-clean", [](airlock::Call&) -> airlock::Reply { _exit(0); });
   worker.method("abort", [](airlock::Call&) -> airlock::Reply { abort(); });
   worker.method("oom", [](airlock::Call&) -> airlock::Reply {
     constexpr size_t BLOCK = 64u << 20;

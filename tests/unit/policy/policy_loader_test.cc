@@ -198,7 +198,8 @@ caller_uid = [0]
           "D/policies/unit.toml:3:10: [unit]: worker must be a string, got integer",
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
-          "instances, call_timeout_ms, max_payload_bytes, interface)",
+          "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
+          "crash_loop_window_ms, interface)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
@@ -395,6 +396,41 @@ TEST_F(LoaderTest, LimitsAreReadWithinTheirBoundsAndDefaultToTheSandboxs) {
                 "D/policies/unit.toml:6:11: [limits]: threads must be an integer, got string",
                 "D/policies/unit.toml:7:1: [limits]: unknown key \"swap\" (expected memory_mib, "
                 "open_files, threads, file_size_mib, cpu_seconds)"}));
+}
+
+TEST_F(LoaderTest, RestartAndCrashLoopKeysAreReadWithWhereTheyWereWritten) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto defaults = loadText(head);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.units[0].restart.policy, RestartPolicy::ALWAYS);
+  EXPECT_EQ(defaults.units[0].restart.crashLoopLimit, 0) << "no crash-loop parking by default";
+  EXPECT_TRUE(defaults.units[0].restart.isDefault());
+
+  auto r = loadText(head + "restart = \"on-failure\"\ncrash_loop_limit = 5\n"
+                           "crash_loop_window_ms = 30000\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  const RestartSettings& restart = r.units[0].restart;
+  EXPECT_EQ(restart.policy, RestartPolicy::ON_FAILURE);
+  EXPECT_EQ(restart.crashLoopLimit, 5);
+  EXPECT_EQ(restart.crashLoopWindow, std::chrono::milliseconds(30000));
+  EXPECT_EQ(restart.policyWhere.line, 4);
+  EXPECT_EQ(restart.limitWhere.line, 5);
+  EXPECT_EQ(loadText(head + "restart = \"never\"\n").units[0].restart.policy,
+            RestartPolicy::NEVER);
+
+  EXPECT_EQ(errorsOf(loadText(head + "restart = \"sometimes\"\ncrash_loop_limit = 0\n"
+                                     "crash_loop_window_ms = 5\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:11: [unit] restart \"sometimes\": expected \"always\", "
+                "\"on-failure\" or \"never\"",
+                "D/policies/unit.toml:5:20: [unit] crash_loop_limit: 0 is out of range 1..1000",
+                "D/policies/unit.toml:6:24: [unit] crash_loop_window_ms: 5 is out of range "
+                "100..86400000"}));
+  EXPECT_EQ(errorsOf(loadText(head + "crash_loop_window_ms = 1000\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:24: [unit] crash_loop_window_ms has no effect without "
+                "crash_loop_limit: add crash_loop_limit = N (N crashes within the window park "
+                "the unit)"}));
 }
 
 TEST_F(LoaderTest, ABestEffortLandlockNeedsAJustification) {

@@ -88,6 +88,22 @@ TEST(PolicyRevisionTest, APolicyWithoutCallerUnitKeepsTheRevisionItHadBeforeInvo
             revisionOf({{"probe.toml", replaced(invoke, "[\"m\"]", "[\"n\"]")}}));
 }
 
+TEST(PolicyRevisionTest, RestartKeysCountOnlyWhenNotTheDefault) {
+  // Policies written before these keys existed keep their revision.
+  std::string rev = revisionOf({{"probe.toml", POLICY}});
+  const std::string worker = "worker = \"probe-worker\"";
+  EXPECT_EQ(revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\nrestart = \"always\"")}}),
+            rev);
+  for (const char* key : {"restart = \"never\"", "restart = \"on-failure\"",
+                          "crash_loop_limit = 3",
+                          "crash_loop_limit = 3\ncrash_loop_window_ms = 1000"}) {
+    EXPECT_NE(revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\n" + key)}}), rev)
+        << key;
+  }
+  EXPECT_NE(revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\ncrash_loop_limit = 3")}}),
+            revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\ncrash_loop_limit = 4")}}));
+}
+
 TEST(PolicyRevisionTest, StampingSharesOneStringAcrossUnits) {
   std::vector<UnitPolicy> units(2);
   units[0].name = "a";
