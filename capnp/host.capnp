@@ -95,4 +95,5 @@ enum ErrorKind {
   workerFailed @6;     # the worker's method reported an error
   noSuchUnit @7;       # no policy defines this unit
   internal @8;         # the broker could not complete the call (e.g. audit log unwritable)
+  busy @9;             # the unit is at max_calls_in_flight or over max_calls_per_second: try later
 }

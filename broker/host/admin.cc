@@ -92,6 +92,9 @@ std::string statusJson(const Routing& routing) {
     entry["restart"] = policy::restartPolicyName(unit.restart.policy);
     entry["crash_loop_limit"] = unit.restart.crashLoopLimit;
     entry["call_timeout_ms"] = unit.callTimeout.count();
+    entry["max_calls_in_flight"] = unit.flow.maxCallsInFlight;
+    entry["max_calls_per_second"] = unit.flow.maxCallsPerSecond;
+    entry["calls_burst"] = unit.flow.burst();
     entry["max_payload_bytes"] = unit.maxPayloadBytes;
     entry["rules"] = unit.rules.size();
     entry["file"] = unit.file;

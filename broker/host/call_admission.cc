@@ -64,7 +64,12 @@ CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>
                       "unit " + found->name + " is parked since " + parked->since + ": " +
                           parked->reason + "; fix the cause, then `airlock reload` (or SIGHUP)");
   }
+  // Flow limits last: only a call that would otherwise run counts against them.
+  UnitFlow& flow = routing.flows[found->name];
+  FlowVerdict verdict = flow.admit(*found, routing.timer.now());
+  if (!verdict.admitted) return _::refused(rpc::ErrorKind::BUSY, verdict.ruleId, verdict.reason);
   CallAdmission admission;
+  admission.flowSlot = std::make_unique<FlowSlot>(flow);
   admission.admitted = true;
   admission.unit = unitOf(policySet, *found);
   admission.pool = kj::mv(pool);

@@ -8,10 +8,24 @@
 
 #include <airlock/capnp/host.capnp.h>
 
+#include "broker/host/flow_limit.h"
 #include "broker/host/routing.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
+
+// An admitted call's place in its unit's flow limits (flow_limit.h), given back when it dies:
+// keep it until the call is answered.
+class FlowSlot {
+ public:
+  explicit FlowSlot(UnitFlow& flow) : flow_(flow) {}
+  ~FlowSlot() { flow_.release(); }
+  FlowSlot(const FlowSlot&) = delete;
+  FlowSlot& operator=(const FlowSlot&) = delete;
+
+ private:
+  UnitFlow& flow_;
+};
 
 struct CallAdmission {
   bool admitted = false;
@@ -19,6 +33,7 @@ struct CallAdmission {
   std::shared_ptr<const policy::UnitPolicy> unit;
   std::shared_ptr<UnitPool> pool;
   policy::Decision decision;  // the call rule's decision (allow when admitted)
+  std::unique_ptr<FlowSlot> flowSlot;  // when admitted
   // When refused: what the caller is told, and the rule the audit record names.
   rpc::ErrorKind kind = rpc::ErrorKind::INTERNAL;
   std::string ruleId;
@@ -28,7 +43,8 @@ struct CallAdmission {
 // In order: a draining broker refuses (unit unavailable); a caller whose key a reload removed is
 // refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
 // request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
-// method. Borrows everything for the call only.
+// method; then a parked unit is unavailable and one at its flow limits is busy. Borrows
+// everything for the call only.
 // The `call` record of a new host call, before its decision: a fresh call id, the caller, the
 // unit, the revision of `policySet`, and args method and payload_bytes.
 audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,

@@ -117,6 +117,7 @@ const char* errorKindName(rpc::ErrorKind kind) {
     case rpc::ErrorKind::WORKER_FAILED: return "worker failed";
     case rpc::ErrorKind::NO_SUCH_UNIT: return "no such unit";
     case rpc::ErrorKind::INTERNAL: return "internal";
+    case rpc::ErrorKind::BUSY: return "busy";
   }
   return "internal";
 }

@@ -20,6 +20,7 @@
 #include "broker/caps/net_dialer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
+#include "broker/host/flow_limit.h"
 #include "broker/host/auth_backoff.h"
 #include "broker/host/seen_nonces.h"
 #include "broker/policy/policy.h"
@@ -67,6 +68,9 @@ struct Routing {
   // One per unit name ever loaded: a reload adds, never removes (a call's log capability may
   // outlive its unit).
   NetDialer& net;  // name lookups and connects for net.connect
+  std::map<std::string, UnitFlow> flows{};
+  // Calls in flight and rate tokens per unit name, made on a unit's first call; kept across
+  // reloads, so a restarted pool does not reset what a flood has used.
   uint64_t nextCallId = 1;
 
   // A connection that has not authenticated this long after it was accepted is closed (and the

@@ -113,7 +113,7 @@ kj::Promise<void> TypedUnitServer::call(
         context.getResults(root.targetSize()).set(root);
         return kj::READY_NOW;
       })
-      .attach(kj::mv(inFlight));
+      .attach(kj::mv(inFlight), kj::mv(admission.flowSlot));
 }
 
 }  // namespace airlock::broker

@@ -5,6 +5,7 @@
 
 #include "broker/host/call_admission.h"
 #include "broker/host/dispatch.h"
+#include "broker/host/flow_limit.h"
 #include "broker/host/gateway.h"
 #include "broker/host/typed_call.h"
 #include "broker/policy/decide.h"
@@ -76,7 +77,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
     } else {
       _::setError(result, o.kind, o.text, "");
     }
-  }).attach(kj::mv(inFlight));
+  }).attach(kj::mv(inFlight), kj::mv(admission.flowSlot));
 }
 
 kj::Promise<void> UnitServer::typed(TypedContext context) {

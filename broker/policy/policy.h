@@ -195,6 +195,20 @@ struct RestartSettings {
   }
 };
 
+// [unit] max_calls_in_flight, max_calls_per_second and calls_burst: how much of the broker one
+// unit's callers may hold (broker/host/flow_limit.h). 0: no limit.
+struct FlowLimits {
+  uint64_t maxCallsInFlight = 0;   // calls queued or running for the unit
+  uint64_t maxCallsPerSecond = 0;  // the token bucket's refill rate
+  uint64_t callsBurst = 0;         // its size; 0: maxCallsPerSecond
+  SourceLocation inFlightWhere, perSecondWhere;  // empty file when the key is absent
+
+  uint64_t burst() const { return callsBurst != 0 ? callsBurst : maxCallsPerSecond; }
+  bool isDefault() const {
+    return maxCallsInFlight == 0 && maxCallsPerSecond == 0 && callsBurst == 0;
+  }
+};
+
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
@@ -203,6 +217,7 @@ struct UnitPolicy {
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;
   RestartSettings restart;
+  FlowLimits flow;
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker

@@ -39,6 +39,11 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.restart.crashLoopLimit));
   compare("crash_loop_window_ms", std::to_string(a.restart.crashLoopWindow.count()),
           std::to_string(b.restart.crashLoopWindow.count()));
+  compare("max_calls_in_flight", std::to_string(a.flow.maxCallsInFlight),
+          std::to_string(b.flow.maxCallsInFlight));
+  compare("max_calls_per_second", std::to_string(a.flow.maxCallsPerSecond),
+          std::to_string(b.flow.maxCallsPerSecond));
+  compare("calls_burst", std::to_string(a.flow.callsBurst), std::to_string(b.flow.callsBurst));
   compare("read_only_paths", "[" + joined(a.readOnlyPaths) + "]",
           "[" + joined(b.readOnlyPaths) + "]");
   auto strictness = [](LayerStrictness s) {

@@ -113,6 +113,12 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, static_cast<uint64_t>(unit.restart.crashLoopLimit));
     put(out, static_cast<uint64_t>(unit.restart.crashLoopWindow.count()));
   }
+  if (!unit.flow.isDefault()) {
+    put(out, "flow-v1");
+    put(out, unit.flow.maxCallsInFlight);
+    put(out, unit.flow.maxCallsPerSecond);
+    put(out, unit.flow.callsBurst);
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

@@ -21,6 +21,9 @@ constexpr int64_t MAX_PAYLOAD_BYTES_LIMIT = 64 << 20;  // 64 MiB, the capnp mess
 constexpr int64_t MAX_CRASH_LOOP_LIMIT = 1000;
 constexpr int64_t MIN_CRASH_LOOP_WINDOW_MS = 100;
 constexpr int64_t MAX_CRASH_LOOP_WINDOW_MS = 86400000;  // a day
+// Flow bounds: beyond these a limit would not limit anything one broker can serve.
+constexpr int64_t MAX_CALLS_IN_FLIGHT_LIMIT = 100000;
+constexpr int64_t MAX_CALLS_PER_SECOND_LIMIT = 1000000;
 
 int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
                     int64_t fallback, Diagnostics& diag) {
@@ -132,6 +135,28 @@ void readRestart(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) 
   }
 }
 
+// `max_calls_in_flight`, `max_calls_per_second` and `calls_burst` (unit.flow).
+void readFlow(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  FlowLimits& flow = unit.flow;
+  if (table.contains("max_calls_in_flight")) {
+    flow.inFlightWhere = diag.at(regionOf(table, "max_calls_in_flight"));
+  }
+  if (table.contains("max_calls_per_second")) {
+    flow.perSecondWhere = diag.at(regionOf(table, "max_calls_per_second"));
+  }
+  flow.maxCallsInFlight = static_cast<uint64_t>(
+      readBounded(table, "max_calls_in_flight", 1, MAX_CALLS_IN_FLIGHT_LIMIT, 0, diag));
+  flow.maxCallsPerSecond = static_cast<uint64_t>(
+      readBounded(table, "max_calls_per_second", 1, MAX_CALLS_PER_SECOND_LIMIT, 0, diag));
+  flow.callsBurst = static_cast<uint64_t>(
+      readBounded(table, "calls_burst", 1, MAX_CALLS_PER_SECOND_LIMIT, 0, diag));
+  if (table.contains("calls_burst") && !table.contains("max_calls_per_second")) {
+    diag.error(regionOf(table, "calls_burst"),
+               "[unit] calls_burst has no effect without max_calls_per_second: add "
+               "max_calls_per_second = N (the rate the burst refills at)");
+  }
+}
+
 }  // namespace
 
 void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
@@ -171,9 +196,10 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 9> KEYS = {
+  static constexpr std::array<std::string_view, 12> KEYS = {
       "name",    "worker",           "instances",           "call_timeout_ms", "max_payload_bytes",
-      "restart", "crash_loop_limit", "crash_loop_window_ms", "interface"};
+      "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
+      "max_calls_per_second", "calls_burst", "interface"};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -203,6 +229,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
     }
   }
   readRestart(*table, diag, unit);
+  readFlow(*table, diag, unit);
 }
 
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,

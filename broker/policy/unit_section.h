@@ -8,9 +8,9 @@
 
 namespace airlock::policy::_ {
 
-// Fills unit.name, workerPath, instances, callTimeout, maxPayloadBytes, restart and where from the
-// [unit] table `node` (null when the file has none, which is an error). Checks the worker as
-// options.workerCheck says. Records every problem in `diag`.
+// Fills unit.name, workerPath, instances, callTimeout, maxPayloadBytes, restart, flow and where
+// from the [unit] table `node` (null when the file has none, which is an error). Checks the
+// worker as options.workerCheck says. Records every problem in `diag`.
 void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                      UnitPolicy& unit);
 

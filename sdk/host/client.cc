@@ -50,6 +50,7 @@ CallErrorKind fromWire(rpc::ErrorKind kind) {
     case rpc::ErrorKind::WORKER_FAILED: return CallErrorKind::WORKER_FAILED;
     case rpc::ErrorKind::NO_SUCH_UNIT: return CallErrorKind::NO_SUCH_UNIT;
     case rpc::ErrorKind::INTERNAL: return CallErrorKind::INTERNAL;
+    case rpc::ErrorKind::BUSY: return CallErrorKind::BUSY;
   }
   return CallErrorKind::INTERNAL;
 }
@@ -69,6 +70,7 @@ const char* callErrorKindName(CallErrorKind kind) {
     case CallErrorKind::NO_SUCH_UNIT: return "no such unit";
     case CallErrorKind::INTERNAL: return "broker error";
     case CallErrorKind::DISCONNECTED: return "disconnected";
+    case CallErrorKind::BUSY: return "busy";
   }
   return "unknown";
 }

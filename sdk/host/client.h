@@ -34,6 +34,7 @@ enum class CallErrorKind {
   NO_SUCH_UNIT,
   INTERNAL,          // the broker could not complete it (e.g. audit log unwritable)
   DISCONNECTED,      // the connection to airlockd was lost
+  BUSY,              // the unit is at its flow limit (ruleId() names it): nothing ran; try later
 };
 const char* callErrorKindName(CallErrorKind kind);  // "denied", "unit crashed", ...
 

@@ -51,8 +51,7 @@ class RestartPolicyTest : public ::testing::Test {
 
   void expectLogVerifies() {
     ASSERT_EQ(broker_->stop(), 0) << broker_->log();
-    auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
-                                "--key", broker_->brokerPublicKey()});
+    auto verified = broker_->verifyAuditLog();
     EXPECT_EQ(verified.exitCode, 0) << verified.output;
   }
 

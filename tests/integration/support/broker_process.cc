@@ -124,7 +124,9 @@ BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
   for (auto& [name, text] : policies) {
     dir_.write("policies/" + name, replaceAll(text, "${tmp}", dir_.path()));
   }
-  socket_ = dir_.file("airlock.sock");
+  socket_ = options.socketPath.empty() ? dir_.file("airlock.sock") : options.socketPath;
+  environment_ = options.environment;
+  listenFd_ = options.listenFd;
   audit_ = options.auditPath.empty() ? dir_.file("audit.jsonl") : options.auditPath;
   logPath_ = dir_.file("airlockd.log");
 
@@ -162,7 +164,18 @@ void BrokerProcess::spawn() {
     int log = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     dup2(log, 2);
     dup2(log, 1);
-    close_range(3, ~0U, 0);  // airlockd gets no fds of the test runner
+    for (auto& variable : environment_) putenv(const_cast<char*>(variable.c_str()));
+    if (listenFd_ >= 0) {
+      // Socket activation as systemd does it: the socket at fd 3, named for this very process.
+      if (listenFd_ == 3) {
+        fcntl(3, F_SETFD, 0);
+      } else {
+        dup2(listenFd_, 3);
+      }
+      setenv("LISTEN_FDS", "1", 1);
+      setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+    }
+    close_range(listenFd_ >= 0 ? 4 : 3, ~0U, 0);  // airlockd gets no other fd of the test runner
     std::vector<char*> args;
     for (auto& a : argv_) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -199,6 +212,17 @@ bool BrokerProcess::waitUntilReady(int timeoutSeconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+RunResult BrokerProcess::verifyAuditLog() const {
+  return runProgram({binDir() + "/airlock", "audit", "verify", audit_, "--key", brokerPublicKey()});
+}
+
+int BrokerProcess::waitForExit() {
+  if (pid_ <= 0) return -1;
+  int code = waitExit(pid_, 20);
+  pid_ = -1;
+  return code;
 }
 
 int BrokerProcess::stop() {

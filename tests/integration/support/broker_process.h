@@ -52,6 +52,11 @@ struct BrokerOptions {
   std::string auditPath;               // --audit; empty: audit.jsonl in the broker's dir
   std::string brokerKeyPrefix;         // PREFIX.key/.pub for --key; empty: made in the broker's dir
   std::vector<std::string> clients = {TEST_CLIENT};
+  std::string socketPath;  // --socket; empty: airlock.sock in the broker's dir
+  std::vector<std::string> environment;  // NAME=VALUE added to airlockd's environment
+  int listenFd = -1;
+  // >= 0: passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID=airlockd's pid, as systemd's socket
+  // activation does (borrowed: the caller keeps it open while airlockd may start)
 };
 
 class BrokerProcess {
@@ -85,8 +90,10 @@ class BrokerProcess {
   nlohmann::json waitForRecord(const nlohmann::json& filter, int timeoutSeconds = 20) const;
 
   int stop();  // SIGTERM and wait; returns the exit status (or 128+signal)
+  int waitForExit();  // for an airlockd that stops by itself (at most 20 s, then SIGKILL)
   int killHard();  // SIGKILL and reap: a crash, no clean stop; returns 128+9
   std::string log() const;  // airlockd's stderr so far
+  RunResult verifyAuditLog() const;  // `airlock audit verify` of the log with the broker's key
 
  private:
   void spawn();
@@ -94,6 +101,8 @@ class BrokerProcess {
   TempDir dir_;
   std::string socket_, audit_, logPath_, brokerKeyPrefix_;
   std::vector<std::string> argv_;
+  std::vector<std::string> environment_;
+  int listenFd_ = -1;
   pid_t pid_ = -1;
 };
 

@@ -142,16 +142,18 @@ TEST_F(PolicyDiffTest, UnitsAddedRemovedAndRestartedAreToldApartAsAReloadWould) 
   EXPECT_TRUE(diff.adminsRemoved.empty());
 }
 
-TEST_F(PolicyDiffTest, RestartSettingsAreReportedAndKeepTheWorkers) {
+TEST_F(PolicyDiffTest, RestartAndFlowSettingsAreReportedAndKeepTheWorkers) {
   auto a = load("a", {{"t.toml", unitFile("t", 1, READ_RULE)}});
-  auto b = load("b", {{"t.toml", unitFile("t", 1, "restart = \"never\"\ncrash_loop_limit = 3\n" +
-                                                      std::string(READ_RULE))}});
+  auto b = load("b", {{"t.toml", unitFile("t", 1,
+                                          "restart = \"never\"\ncrash_loop_limit = 3\n"
+                                          "max_calls_in_flight = 5\n" + std::string(READ_RULE))}});
   auto diff = diffPolicies(a, b);
   ASSERT_EQ(diff.units.size(), 1u);
   // The pool reads them when a worker exits: no restart needed.
   EXPECT_EQ(diff.units[0].kind, UnitDiff::CHANGED);
   EXPECT_EQ(diff.units[0].settings,
-            (std::vector<std::string>{"restart: always -> never", "crash_loop_limit: 0 -> 3"}));
+            (std::vector<std::string>{"restart: always -> never", "crash_loop_limit: 0 -> 3",
+                                      "max_calls_in_flight: 0 -> 5"}));
   EXPECT_NE(diff.revisionBefore, diff.revisionAfter);
 }
 

@@ -199,7 +199,7 @@ caller_uid = [0]
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
-          "crash_loop_window_ms, interface)",
+          "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, interface)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
@@ -431,6 +431,36 @@ TEST_F(LoaderTest, RestartAndCrashLoopKeysAreReadWithWhereTheyWereWritten) {
                 "D/policies/unit.toml:4:24: [unit] crash_loop_window_ms has no effect without "
                 "crash_loop_limit: add crash_loop_limit = N (N crashes within the window park "
                 "the unit)"}));
+}
+
+TEST_F(LoaderTest, FlowLimitKeysAreReadWithinTheirBoundsWithWhereTheyWereWritten) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto defaults = loadText(head);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults.units[0].flow.isDefault()) << "no flow limit unless asked for";
+
+  auto r = loadText(head + "max_calls_in_flight = 8\nmax_calls_per_second = 100\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  const FlowLimits& flow = r.units[0].flow;
+  EXPECT_EQ(flow.maxCallsInFlight, 8u);
+  EXPECT_EQ(flow.maxCallsPerSecond, 100u);
+  EXPECT_EQ(flow.burst(), 100u) << "the burst defaults to the rate";
+  EXPECT_EQ(flow.inFlightWhere.line, 4);
+  EXPECT_EQ(flow.perSecondWhere.line, 5);
+  EXPECT_EQ(loadText(head + "max_calls_per_second = 10\ncalls_burst = 50\n").units[0].flow.burst(),
+            50u);
+
+  EXPECT_EQ(errorsOf(loadText(head + "max_calls_in_flight = 0\nmax_calls_per_second = -1\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:23: [unit] max_calls_in_flight: 0 is out of range "
+                "1..100000",
+                "D/policies/unit.toml:5:24: [unit] max_calls_per_second: -1 is out of range "
+                "1..1000000"}));
+  EXPECT_EQ(errorsOf(loadText(head + "calls_burst = 3\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:15: [unit] calls_burst has no effect without "
+                "max_calls_per_second: add max_calls_per_second = N (the rate the burst "
+                "refills at)"}));
 }
 
 TEST_F(LoaderTest, ABestEffortLandlockNeedsAJustification) {

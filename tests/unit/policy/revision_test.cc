@@ -95,7 +95,8 @@ TEST(PolicyRevisionTest, RestartKeysCountOnlyWhenNotTheDefault) {
   EXPECT_EQ(revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\nrestart = \"always\"")}}),
             rev);
   for (const char* key : {"restart = \"never\"", "restart = \"on-failure\"",
-                          "crash_loop_limit = 3",
+                          "crash_loop_limit = 3", "max_calls_in_flight = 4",
+                          "max_calls_per_second = 10",
                           "crash_loop_limit = 3\ncrash_loop_window_ms = 1000"}) {
     EXPECT_NE(revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\n" + key)}}), rev)
         << key;
