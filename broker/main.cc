@@ -30,6 +30,7 @@
 #include "broker/reload/policy_set.h"
 #include "broker/reload/reloader.h"
 #include "broker/server/host_listener.h"
+#include "broker/server/service_manager.h"
 #include "broker/supervisor/unit_pool.h"
 #ifdef AIRLOCK_UNSAFE_BENCH_AUDIT_OFF
 #include "audit/unsafe_audit_off.h"
@@ -98,6 +99,10 @@ On SIGTERM or SIGINT (or an admin's `airlock drain`) it drains, then stops: the 
 calls on open connections are refused as "unit unavailable", calls already dispatched finish
 (waiting at most the longest call_timeout_ms plus 1 s) and get their audit records; then workers
 are killed, broker.stop is audited and a closing checkpoint signed.
+Under a service manager (systemd; see docs/deploy.md): with NOTIFY_SOCKET set it sends READY=1
+once the socket answers handshakes, STATUS= lines, and STOPPING=1 when it drains; with
+LISTEN_PID set to its pid and LISTEN_FDS=1 it serves on the listening socket at fd 3, which must
+be an AF_UNIX stream socket bound to --socket, and leaves that socket file alone when it stops.
 Exit status: 0 after a clean stop, 1 if policies, audit log or socket cannot be set up, 2 on a
 usage error.
 )";
@@ -316,15 +321,56 @@ std::shared_ptr<const airlock::broker::PolicySet> loadStartingSet(
   return load.set;
 }
 
+// What airlockd tells a service manager (docs/deploy.md); nothing without one.
+struct ServiceManager {
+  kj::Maybe<kj::Own<airlock::broker::ServiceNotifier>> notifier;
+  kj::Maybe<kj::AutoCloseFd> activatedSocket;
+
+  void notify(const std::string& state) {
+    KJ_IF_MAYBE(n, notifier) { (*n)->notify(state); }
+  }
+};
+
+// Reads (and unsets) NOTIFY_SOCKET and LISTEN_*: before any thread or worker exists. Exits 1
+// naming the problem if either is set for airlockd but unusable.
+ServiceManager takeServiceManager(const Options& options) {
+  ServiceManager manager;
+  std::string error;
+  manager.activatedSocket = airlock::broker::takeActivatedSocket(options.socket, error);
+  if (error.empty()) manager.notifier = airlock::broker::ServiceNotifier::fromEnvironment(error);
+  if (!error.empty()) {
+    fprintf(stderr, "airlockd: %s\nairlockd: not starting\n", error.c_str());
+    exit(1);
+  }
+  return manager;
+}
+
 // SIGHUP reloads, for as long as airlockd serves.
-kj::Promise<void> reloadOnSighup(kj::UnixEventPort& events, airlock::broker::Reloader& reloader) {
-  return events.onSignal(SIGHUP).then([&events, &reloader](siginfo_t info) {
-    reloader.reload("signal:SIGHUP,pid:" + std::to_string(info.si_pid));
-    return reloadOnSighup(events, reloader);
+kj::Promise<void> reloadOnSighup(kj::UnixEventPort& events, airlock::broker::Reloader& reloader,
+                                 ServiceManager& manager) {
+  return events.onSignal(SIGHUP).then([&events, &reloader, &manager](siginfo_t info) {
+    auto outcome = reloader.reload("signal:SIGHUP,pid:" + std::to_string(info.si_pid));
+    manager.notify("STATUS=" + outcome.summary());
+    return reloadOnSighup(events, reloader, manager);
   });
 }
 
-int serve(const Options& options, const airlock::broker::PolicySources& sources) {
+// The host socket: the one a service manager passed, or a new one at --socket.
+kj::Own<airlock::broker::HostListener> openHostSocket(const Options& options,
+                                                      ServiceManager& manager,
+                                                      kj::AsyncIoContext& io,
+                                                      airlock::broker::Routing& routing) {
+  using airlock::broker::HostListener;
+  KJ_IF_MAYBE(fd, manager.activatedSocket) {
+    spdlog::info("serving on the socket the service manager passed (fd 3, {})", options.socket);
+    return kj::heap<HostListener>(kj::mv(*fd), options.socket, io, routing);
+  }
+  airlock::broker::SocketOptions socketOptions{options.socket, resolveGroup(options.socketGroup)};
+  return kj::heap<HostListener>(socketOptions, io, routing);
+}
+
+int serve(const Options& options, const airlock::broker::PolicySources& sources,
+          ServiceManager& manager) {
   using namespace airlock;
   auto policySet = loadStartingSet(sources);
   auto brokerKey = loadBrokerKey(options);
@@ -366,15 +412,18 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources)
   start.policyRev = policySet->revision;
   KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
 
-  broker::SocketOptions socketOptions{options.socket, resolveGroup(options.socketGroup)};
-  broker::HostListener listener(socketOptions, io, routing);
+  auto listener = openHostSocket(options, manager, io, routing);
   reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
                "broker key {}", policySet->units.size(), *policySet->revision, options.socket,
                options.audit, policySet->clients.all().size(), brokerKey->publicKey().hex());
+  // The socket listens, so a client connecting from now on is answered once the loop runs.
+  manager.notify("READY=1\nSTATUS=serving " + std::to_string(policySet->units.size()) +
+                 " unit(s), policy revision " + *policySet->revision);
   policySet = nullptr;  // from here on the set in force is routing.policy's
 
-  auto serving = listener.run().exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader));
+  auto serving =
+      listener->run().exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader, manager));
   auto byAdmin = kj::newPromiseAndFulfiller<std::string>();
   routing.requestStop = [&fulfiller = *byAdmin.fulfiller](std::string why) {
     if (fulfiller.isWaiting()) fulfiller.fulfill(kj::mv(why));
@@ -387,9 +436,11 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources)
                         .exclusiveJoin(kj::mv(stop))
                         .wait(io.waitScope);
   routing.requestStop = nullptr;
+  manager.notify("STOPPING=1\nSTATUS=draining: " + std::to_string(routing.callsInFlight) +
+                 " call(s) in flight (" + why + ")");
   // The join above has cancelled the accept loop and the reload loop; no new client gets in and
   // the policy stays as it is from here on.
-  listener.stopAccepting();
+  listener->stopAccepting();
   drain(routing, io);
   spdlog::info("stopping: {}", why);
 
@@ -416,8 +467,11 @@ int main(int argc, char** argv) {
   sources.load.workersDir = options.workers;
   sources.clientKeysDir = options.clientKeys;
 
+  ServiceManager manager = takeServiceManager(options);
   int status = 1;
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = serve(options, sources); })) {
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    status = serve(options, sources, manager);
+  })) {
     fprintf(stderr, "airlockd: %s\n", exception->getDescription().cStr());
     return 1;
   }

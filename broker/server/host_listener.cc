@@ -94,12 +94,19 @@ HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
       kj::mv(owned), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
 }
 
+HostListener::HostListener(kj::AutoCloseFd listening, const std::string& path,
+                           kj::AsyncIoContext& io, Routing& routing)
+    : path_(path), ownsFile_(false), routing_(routing), connections_(errors_) {
+  receiver_ = io.lowLevelProvider->wrapListenSocketFd(
+      kj::mv(listening), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+}
+
 HostListener::~HostListener() noexcept(false) { stopAccepting(); }
 
 void HostListener::stopAccepting() {
   if (receiver_.get() == nullptr) return;
   receiver_ = nullptr;
-  unlink(path_.c_str());
+  if (ownsFile_) unlink(path_.c_str());
 }
 
 kj::Promise<void> HostListener::run() { return acceptLoop(); }

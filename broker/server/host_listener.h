@@ -23,7 +23,12 @@ class HostListener {
  public:
   // Binds and listens. Throws naming the path and errno on failure.
   HostListener(const SocketOptions& options, kj::AsyncIoContext& io, Routing& routing);
-  ~HostListener() noexcept(false);  // removes the socket file
+  // Serves on `listening`, a socket a service manager bound, listens on and owns
+  // (service_manager.h's takeActivatedSocket): its file and mode are the manager's, so it is
+  // neither changed nor removed here.
+  HostListener(kj::AutoCloseFd listening, const std::string& path, kj::AsyncIoContext& io,
+               Routing& routing);
+  ~HostListener() noexcept(false);  // removes the socket file if it made it
 
   kj::Promise<void> run();  // accepts until destroyed or stopAccepting()
 
@@ -36,6 +41,7 @@ class HostListener {
   kj::Promise<void> acceptLoop();
 
   std::string path_;
+  bool ownsFile_ = true;
   Routing& routing_;
   kj::Own<kj::ConnectionReceiver> receiver_;
   struct ConnectionErrors final : public kj::TaskSet::ErrorHandler {
