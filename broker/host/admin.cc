@@ -95,6 +95,10 @@ std::string statusJson(const Routing& routing) {
     entry["max_calls_in_flight"] = unit.flow.maxCallsInFlight;
     entry["max_calls_per_second"] = unit.flow.maxCallsPerSecond;
     entry["calls_burst"] = unit.flow.burst();
+    entry["max_requests_per_second"] = unit.requests.maxRequestsPerSecond;
+    entry["requests_burst"] = unit.requests.requestsBurst;
+    auto pacer = routing.pacers.find(unit.name);
+    entry["requests_delayed"] = pacer != routing.pacers.end() ? pacer->second->delayed() : 0;
     entry["max_payload_bytes"] = unit.maxPayloadBytes;
     entry["rules"] = unit.rules.size();
     entry["file"] = unit.file;

@@ -37,23 +37,31 @@ Outcome fromWorkerResult(rpc::WorkerResult::Reader result, pid_t pid) {
 void grantCaps(Routing& routing, const Dispatch& d, CallScope& scope, kj::TimePoint deadline,
                rpc::Capabilities::Builder caps) {
   const policy::UnitPolicy& unit = *d.unit;
+  kj::Own<RequestPacer>& pacer = routing.pacers[unit.name];
+  if (pacer.get() == nullptr) pacer = kj::refcounted<RequestPacer>(routing.timer);
+  // Every capability's requests wait their turn under the unit's max_requests_per_second.
+  auto pace = [&](auto server) {
+    using Interface = typename std::remove_reference_t<decltype(*server)>::Serves;
+    return paced(kj::mv(server), kj::addRef(*pacer), d.unit).template castAs<Interface>();
+  };
   if (unit.allowsAnyFs()) {
-    caps.setFs(kj::heap<FsServer>(kj::addRef(scope)));
+    caps.setFs(pace(kj::heap<FsServer>(kj::addRef(scope))));
   }
   if (unit.allowsAny(policy::Operation::SECRETS_GET)) {
-    caps.setSecrets(kj::heap<SecretsServer>(kj::addRef(scope)));
+    caps.setSecrets(pace(kj::heap<SecretsServer>(kj::addRef(scope))));
   }
   if (unit.allowsAny(policy::Operation::NET_CONNECT)) {
-    caps.setNet(kj::heap<NetServer>(kj::addRef(scope)));
+    caps.setNet(pace(kj::heap<NetServer>(kj::addRef(scope))));
   }
   if (unit.allowsAny(policy::Operation::INVOKE)) {
     InvokeChain chain{d.chain, deadline};
     chain.units.push_back(unit.name);
-    caps.setUnits(kj::heap<UnitsServer>(kj::addRef(scope), routing, d.policySet, kj::mv(chain)));
+    caps.setUnits(
+        pace(kj::heap<UnitsServer>(kj::addRef(scope), routing, d.policySet, kj::mv(chain))));
   }
   auto unitLog = routing.logs.find(unit.name);
   KJ_ASSERT(unitLog != routing.logs.end(), "main() makes a UnitLog for every unit", unit.name);
-  caps.setLog(kj::heap<LogServer>(kj::addRef(scope), *unitLog->second));
+  caps.setLog(pace(kj::heap<LogServer>(kj::addRef(scope), *unitLog->second)));
 }
 
 // The worker's answer, or UNIT_CRASHED (naming how it ended) if its channel breaks first.

@@ -18,6 +18,7 @@
 #include "broker/caps/fs_roots.h"
 #include "broker/caps/log.h"
 #include "broker/caps/net_dialer.h"
+#include "broker/caps/request_pacer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
 #include "broker/host/flow_limit.h"
@@ -71,6 +72,9 @@ struct Routing {
   std::map<std::string, UnitFlow> flows{};
   // Calls in flight and rate tokens per unit name, made on a unit's first call; kept across
   // reloads, so a restarted pool does not reset what a flood has used.
+  std::map<std::string, kj::Own<RequestPacer>> pacers{};
+  // The pace of each unit's brokered requests, by unit name, made on its first call's
+  // capabilities; kept across reloads like `flows`.
   uint64_t nextCallId = 1;
 
   // A connection that has not authenticated this long after it was accepted is closed (and the

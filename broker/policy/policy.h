@@ -209,6 +209,24 @@ struct FlowLimits {
   }
 };
 
+// [unit] max_requests_per_second and requests_burst: the pace of the brokered requests (fs.*,
+// net.connect, secrets.get, invoke, log) the unit's workers make, together
+// (broker/caps/request_pacer.h). A request over it waits its turn. Always in force: a unit that
+// floods the broker must not take the other units' latency, so the default is a pace that costs
+// the broker a few percent of one CPU; a unit that needs more says so in its policy.
+inline constexpr uint64_t DEFAULT_REQUESTS_PER_SECOND = 1000;
+inline constexpr uint64_t DEFAULT_REQUESTS_BURST = 100;
+
+struct RequestLimits {
+  uint64_t maxRequestsPerSecond = DEFAULT_REQUESTS_PER_SECOND;
+  uint64_t requestsBurst = DEFAULT_REQUESTS_BURST;
+
+  bool isDefault() const {
+    return maxRequestsPerSecond == DEFAULT_REQUESTS_PER_SECOND &&
+           requestsBurst == DEFAULT_REQUESTS_BURST;
+  }
+};
+
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
@@ -218,6 +236,7 @@ struct UnitPolicy {
   size_t maxPayloadBytes = 1 << 20;
   RestartSettings restart;
   FlowLimits flow;
+  RequestLimits requests;
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker

@@ -44,6 +44,10 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
   compare("max_calls_per_second", std::to_string(a.flow.maxCallsPerSecond),
           std::to_string(b.flow.maxCallsPerSecond));
   compare("calls_burst", std::to_string(a.flow.callsBurst), std::to_string(b.flow.callsBurst));
+  compare("max_requests_per_second", std::to_string(a.requests.maxRequestsPerSecond),
+          std::to_string(b.requests.maxRequestsPerSecond));
+  compare("requests_burst", std::to_string(a.requests.requestsBurst),
+          std::to_string(b.requests.requestsBurst));
   compare("read_only_paths", "[" + joined(a.readOnlyPaths) + "]",
           "[" + joined(b.readOnlyPaths) + "]");
   auto strictness = [](LayerStrictness s) {

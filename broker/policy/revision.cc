@@ -119,6 +119,11 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.flow.maxCallsPerSecond);
     put(out, unit.flow.callsBurst);
   }
+  if (!unit.requests.isDefault()) {
+    put(out, "requests-v1");
+    put(out, unit.requests.maxRequestsPerSecond);
+    put(out, unit.requests.requestsBurst);
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

@@ -24,6 +24,7 @@ constexpr int64_t MAX_CRASH_LOOP_WINDOW_MS = 86400000;  // a day
 // Flow bounds: beyond these a limit would not limit anything one broker can serve.
 constexpr int64_t MAX_CALLS_IN_FLIGHT_LIMIT = 100000;
 constexpr int64_t MAX_CALLS_PER_SECOND_LIMIT = 1000000;
+constexpr int64_t MAX_REQUESTS_PER_SECOND_LIMIT = 1000000;  // 1 us apart: the timer's grain
 
 int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
                     int64_t fallback, Diagnostics& diag) {
@@ -157,6 +158,16 @@ void readFlow(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
   }
 }
 
+// `max_requests_per_second` and `requests_burst` (unit.requests); both have defaults.
+void readRequestPace(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  RequestLimits& requests = unit.requests;
+  requests.maxRequestsPerSecond = static_cast<uint64_t>(
+      readBounded(table, "max_requests_per_second", 1, MAX_REQUESTS_PER_SECOND_LIMIT,
+                  DEFAULT_REQUESTS_PER_SECOND, diag));
+  requests.requestsBurst = static_cast<uint64_t>(readBounded(
+      table, "requests_burst", 1, MAX_REQUESTS_PER_SECOND_LIMIT, DEFAULT_REQUESTS_BURST, diag));
+}
+
 }  // namespace
 
 void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
@@ -196,10 +207,11 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 12> KEYS = {
+  static constexpr std::array<std::string_view, 14> KEYS = {
       "name",    "worker",           "instances",           "call_timeout_ms", "max_payload_bytes",
       "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
-      "max_calls_per_second", "calls_burst", "interface"};
+      "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",
+      "interface"};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -230,6 +242,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
   }
   readRestart(*table, diag, unit);
   readFlow(*table, diag, unit);
+  readRequestPace(*table, diag, unit);
 }
 
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,

@@ -47,6 +47,12 @@ void removeStaleSocket(const std::string& path) {
   KJ_SYSCALL(unlink(path.c_str()), "removing stale socket", path);
 }
 
+// Bytes of one connection's calls the broker holds unanswered before it stops reading that
+// connection (Cap'n Proto's flow limit): a host that pipelines calls faster than the units answer
+// waits on its own socket instead of queueing in the broker. One call is always read, however
+// large (max_payload_bytes bounds it); 16 MiB is many ordinary calls.
+constexpr size_t HOST_CALL_FLOW_LIMIT_WORDS = (16 << 20) / sizeof(capnp::word);
+
 }  // namespace _
 
 class HostListener::Connection {
@@ -56,7 +62,9 @@ class HostListener::Connection {
       : stream_(kj::mv(stream)),
         network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
         rpc_(capnp::makeRpcServer(network_,
-                                  kj::heap<GatewayServer>(routing, peer, kj::mv(progress)))) {}
+                                  kj::heap<GatewayServer>(routing, peer, kj::mv(progress)))) {
+    rpc_.setFlowLimit(_::HOST_CALL_FLOW_LIMIT_WORDS);
+  }
 
   kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
 

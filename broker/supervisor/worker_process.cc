@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+
+#include <capnp/message.h>
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +20,28 @@ namespace _ {
 // The broker sends at most one fd per message (an opened file) and accepts none: see
 // FdRefusingStream. This is the broker's *own* limit, which 0.9.2 also applies to sending.
 constexpr uint BROKER_MAX_FDS_PER_MESSAGE = 1;
+
+// Bytes of a worker's brokered requests the broker holds unanswered before it stops reading that
+// worker's channel (Cap'n Proto's flow limit). Requests wait while their unit is over its
+// max_requests_per_second; a worker that pipelines thousands is then held up on its own socket,
+// not in the broker's memory. 64 KiB is hundreds of path-sized requests.
+constexpr size_t WORKER_REQUEST_FLOW_LIMIT_WORDS = (64 << 10) / sizeof(capnp::word);
+
+// The worker's bootstrap capability, as TwoPartyClient::bootstrap() asks for it.
+capnp::Capability::Client bootstrapOf(capnp::RpcSystem<capnp::rpc::twoparty::VatId>& rpc) {
+  capnp::word scratch[4];
+  memset(scratch, 0, sizeof(scratch));
+  capnp::MallocMessageBuilder message(scratch);
+  auto vatId = message.getRoot<capnp::rpc::twoparty::VatId>();
+  vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
+  return rpc.bootstrap(vatId);
+}
+
+capnp::RpcSystem<capnp::rpc::twoparty::VatId> flowLimited(
+    capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc) {
+  rpc.setFlowLimit(WORKER_REQUEST_FLOW_LIMIT_WORDS);
+  return rpc;
+}
 
 // A worker's output line longer than this is cut: the worker must not make the broker buffer
 // without bound.
@@ -59,8 +84,9 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
           io.lowLevelProvider->wrapUnixSocketFd(kj::mv(channel),
                                                 kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP),
           "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
-      rpc_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE),
-      worker_(rpc_.bootstrap().castAs<rpc::Worker>()),
+      network_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE, capnp::rpc::twoparty::Side::CLIENT),
+      rpc_(_::flowLimited(capnp::makeRpcClient(network_))),
+      worker_(_::bootstrapOf(rpc_).castAs<rpc::Worker>()),
       output_(io.lowLevelProvider->wrapInputFd(kj::mv(output),
                                                kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP)),
       exitObserver_(io.unixEventPort, process_.pidfd(), kj::UnixEventPort::FdObserver::OBSERVE_READ),

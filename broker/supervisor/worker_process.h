@@ -56,7 +56,8 @@ class WorkerProcess {
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
-  capnp::TwoPartyClient rpc_;
+  capnp::TwoPartyVatNetwork network_;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc_;
   rpc::Worker::Client worker_;
   kj::Own<kj::AsyncInputStream> output_;
   kj::UnixEventPort::FdObserver exitObserver_;

@@ -1,7 +1,8 @@
 // Per-unit flow limits through a real airlockd: several host connections flood one unit while
 // its calls are held in flight; every call beyond max_calls_in_flight (or beyond the rate) is
 // answered at once with `busy`, every call gets exactly one answer and one audit record, the log
-// verifies, and a quiet unit's calls all succeed meanwhile.
+// verifies, and a quiet unit's calls all succeed meanwhile. And the other direction: a unit whose
+// worker floods the broker with requests is made to wait at max_requests_per_second.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -201,6 +202,42 @@ TEST_F(FlowLimitsTest, CallsOverTheRateAreAnsweredBusyAndNoMoreThanTheBucketIsAd
     EXPECT_NE(record["reason"].get<std::string>().find("rated.toml:4:"), std::string::npos)
         << record;
   }
+  expectLogVerifies();
+}
+
+// The pace is a lower bound on when each request may run, so this holds on any machine: at one
+// request a second with no burst beyond the first, a call making three requests needs two
+// seconds, and its 1.5 s deadline ends it first. Unpaced, the same call takes milliseconds.
+TEST_F(FlowLimitsTest, AWorkerOverMaxRequestsPerSecondWaitsItsTurnAndACallEndingStopsTheRest) {
+  start({{"paced.toml", unitPolicy("paced", "max_requests_per_second = 1\nrequests_burst = 1\n"
+                                            "call_timeout_ms = 1500")},
+         {"quiet.toml", unitPolicy("quiet", "")}});
+  std::thread flooding([&]() {
+    auto outcome = connect().unit("paced").call("log-flood", "3");
+    EXPECT_EQ(outcome.errorKind(), CallErrorKind::TIMED_OUT) << outcome.describe();
+  });
+  // Meanwhile the quiet unit answers at once: the waiting requests hold nothing of the broker.
+  nlohmann::json status;
+  for (int i = 0; i < 500; ++i) {
+    status = unitStatus("paced");
+    if (status["requests_delayed"].get<uint64_t>() > 0) break;
+    usleep(10 * 1000);
+  }
+  EXPECT_GE(status["requests_delayed"].get<uint64_t>(), 1u) << status;
+  EXPECT_EQ(status["max_requests_per_second"], 1);
+  EXPECT_EQ(status["requests_burst"], 1);
+  auto quiet = connect().unit("quiet").call("echo", "still here");
+  EXPECT_TRUE(quiet.ok()) << quiet.describe();
+  flooding.join();
+
+  // The third line's turn came after the deadline: the worker was killed first, so it was never
+  // logged; the first was logged at once.
+  std::string log = broker_->log();
+  EXPECT_NE(log.find("] flood line 0"), std::string::npos) << log;
+  EXPECT_EQ(log.find("] flood line 2"), std::string::npos) << log;
+  auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "paced"}});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["result"].get<std::string>().rfind("timed out", 0), 0u) << calls[0];
   expectLogVerifies();
 }
 

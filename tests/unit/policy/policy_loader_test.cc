@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/policy/decide.h"
+#include "broker/policy/revision.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {
@@ -199,7 +200,8 @@ caller_uid = [0]
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
-          "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, interface)",
+          "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, "
+          "max_requests_per_second, requests_burst, interface)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
@@ -461,6 +463,33 @@ TEST_F(LoaderTest, FlowLimitKeysAreReadWithinTheirBoundsWithWhereTheyWereWritten
                 "D/policies/unit.toml:4:15: [unit] calls_burst has no effect without "
                 "max_calls_per_second: add max_calls_per_second = N (the rate the burst "
                 "refills at)"}));
+}
+
+TEST_F(LoaderTest, RequestPaceKeysHaveDefaultsAndBounds) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto defaults = loadText(head);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.units[0].requests.maxRequestsPerSecond, DEFAULT_REQUESTS_PER_SECOND)
+      << "every unit is paced unless its policy says otherwise";
+  EXPECT_EQ(defaults.units[0].requests.requestsBurst, DEFAULT_REQUESTS_BURST);
+  EXPECT_TRUE(defaults.units[0].requests.isDefault());
+
+  auto r = loadText(head + "max_requests_per_second = 50000\nrequests_burst = 500\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  EXPECT_EQ(r.units[0].requests.maxRequestsPerSecond, 50000u);
+  EXPECT_EQ(r.units[0].requests.requestsBurst, 500u);
+  EXPECT_NE(canonicalForm(r.units[0]), canonicalForm(defaults.units[0]))
+      << "a pace other than the default is in the revision";
+  EXPECT_EQ(canonicalForm(loadText(head + "max_requests_per_second = 1000\n").units[0]),
+            canonicalForm(defaults.units[0]))
+      << "the default written out keeps the revision";
+
+  EXPECT_EQ(errorsOf(loadText(head + "max_requests_per_second = 0\nrequests_burst = 1000001\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:27: [unit] max_requests_per_second: 0 is out of range "
+                "1..1000000",
+                "D/policies/unit.toml:5:18: [unit] requests_burst: 1000001 is out of range "
+                "1..1000000"}));
 }
 
 TEST_F(LoaderTest, ABestEffortLandlockNeedsAJustification) {

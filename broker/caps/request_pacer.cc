@@ -1,0 +1,56 @@
+#include "broker/caps/request_pacer.h"
+
+#include <algorithm>
+
+namespace airlock::broker {
+
+kj::Maybe<kj::TimePoint> RequestPacer::turn(const policy::RequestLimits& limits) {
+  kj::Duration spacing = kj::SECONDS / std::max<uint64_t>(limits.maxRequestsPerSecond, 1);
+  // How far ahead of now the schedule may run before a request has to wait: the burst.
+  kj::Duration tolerance = spacing * (std::max<uint64_t>(limits.requestsBurst, 1) - 1);
+  kj::TimePoint now = timer_.now();
+  kj::TimePoint at = now;
+  KJ_IF_MAYBE(next, nextAt_) { at = std::max(*next, now); }
+  nextAt_ = at + spacing;
+  if (at - now <= tolerance) return nullptr;
+  ++delayed_;
+  return at - tolerance;
+}
+
+namespace {
+
+class PacedServer final : public capnp::Capability::Server {
+ public:
+  PacedServer(kj::Own<capnp::Capability::Server> inner, kj::Own<RequestPacer> pacer,
+              std::shared_ptr<const policy::UnitPolicy> unit)
+      : inner_(kj::mv(inner)), pacer_(kj::mv(pacer)), unit_(std::move(unit)) {}
+
+  DispatchCallResult dispatchCall(
+      uint64_t interfaceId, uint16_t methodId,
+      capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) override {
+    KJ_IF_MAYBE(at, pacer_->turn(unit_->requests)) {
+      auto waited = pacer_->timer().atTime(*at).then(
+          [this, interfaceId, methodId, context]() mutable {
+            return inner_->dispatchCall(interfaceId, methodId, context).promise;
+          });
+      return {kj::mv(waited), false};
+    }
+    return inner_->dispatchCall(interfaceId, methodId, context);
+  }
+
+ private:
+  kj::Own<capnp::Capability::Server> inner_;
+  kj::Own<RequestPacer> pacer_;
+  const std::shared_ptr<const policy::UnitPolicy> unit_;  // the rate in force for the call
+};
+
+}  // namespace
+
+capnp::Capability::Client paced(kj::Own<capnp::Capability::Server> inner,
+                                kj::Own<RequestPacer> pacer,
+                                std::shared_ptr<const policy::UnitPolicy> unit) {
+  return capnp::Capability::Client(
+      kj::heap<PacedServer>(kj::mv(inner), kj::mv(pacer), std::move(unit)));
+}
+
+}  // namespace airlock::broker
