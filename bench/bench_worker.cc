@@ -3,6 +3,8 @@
 //   open-loop  payload "N PATH": N brokered fs.open(PATH, read), each timed here, inside the
 //              worker; answers N little-endian int64 nanosecond samples
 //   crash      a real fault, for the restart figure
+//   broker-flood  payload PATH: brokered fs.stat(PATH) back to back until PATH exists; answers
+//              the number of requests made. A unit flooding the broker, for the noisy neighbour
 
 #include <unistd.h>
 
@@ -34,6 +36,18 @@ airlock::Reply openLoop(airlock::Call& call) {
   return airlock::Reply::ok(samples);
 }
 
+airlock::Reply brokerFlood(airlock::Call& call) {
+  const std::string marker(call.payload());
+  uint64_t requests = 0;
+  for (;;) {
+    ++requests;
+    auto answer = call.fs().stat(marker);
+    if (answer.status.ok()) break;
+    if (answer.status.wasDenied()) return airlock::Reply::error(answer.status.message());
+  }
+  return airlock::Reply::ok(std::to_string(requests));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +56,7 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok(std::string(call.payload()));
   });
   worker.method("open-loop", openLoop);
+  worker.method("broker-flood", brokerFlood);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {
     *static_cast<volatile int*>(nullptr) = 1;
     return airlock::Reply::error("unreachable");

@@ -16,12 +16,18 @@
 
 namespace airlock::bench {
 
+// How fast the units' workers may send brokered requests. UNLIMITED (the most the policy allows)
+// for the figures that time the requests themselves; POLICY_DEFAULT for the noisy neighbour, which
+// measures what the default pace protects.
+enum class RequestPace { UNLIMITED, POLICY_DEFAULT };
+
 class BrokerRunner {
  public:
   // Starts `airlockd` (the program's name in `binDir`) with `units` units named bench0.. (or
   // "bench" when units == 1) of `instances` workers each, running airlock-bench-worker.
   BrokerRunner(const std::string& binDir, int units, int instances,
-               const std::string& airlockdName = "airlockd");
+               const std::string& airlockdName = "airlockd",
+               RequestPace pace = RequestPace::UNLIMITED);
   ~BrokerRunner();
 
   pid_t pid() const { return pid_; }

@@ -1,6 +1,11 @@
 #include "bench/noisy_measure.h"
 
+#include <unistd.h>
+
+#include <kj/debug.h>
+
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -10,16 +15,46 @@
 
 namespace airlock::bench {
 
+namespace {
+
+// One flooding thread's loop. Returns what it got through: host calls answered, or the brokered
+// requests its worker reports having made.
+uint64_t flood(Client& client, const std::string& unitName, FloodSource source,
+               const std::string& stopMarker, const std::atomic<bool>& stop,
+               std::atomic<int>& started) {
+  auto unit = client.unit(unitName);
+  if (source == FloodSource::WORKERS) {
+    ++started;
+    // Returns once the measurement is over and the marker exists.
+    auto outcome = unit.call("broker-flood", stopMarker);
+    KJ_REQUIRE(outcome.ok(), "broker-flood failed", outcome.describe());
+    return std::stoull(outcome.payload());
+  }
+  const std::string payload(16, 'x');
+  unit.call("noop", payload);
+  ++started;
+  uint64_t answered = 0;
+  while (!stop) {
+    unit.call("noop", payload);
+    ++answered;
+  }
+  return answered;
+}
+
+}  // namespace
+
 NoisyNeighbour measureNoisyNeighbour(const BrokerRunner& broker, rpc::Unit::Client& quiet,
                                      kj::WaitScope& waitScope, const std::string& noisyUnit,
-                                     int flooders, int count) {
+                                     FloodSource source, int flooders, int count) {
   NoisyNeighbour result;
   measureCalls(quiet, waitScope, "noop", 200);  // warm-up
   result.unloaded = measureCalls(quiet, waitScope, "noop", count);
 
+  const std::string stopMarker = broker.filesDir() + "/flood-stop";
+  unlink(stopMarker.c_str());
   std::atomic<bool> stop{false};
   std::atomic<int> started{0};
-  std::atomic<uint64_t> floodCalls{0};
+  std::atomic<uint64_t> floodTotal{0};
   // One handshake at a time: airlockd lets a uid have only 4 in flight (auth_backoff.h).
   std::mutex connecting;
   std::vector<std::thread> threads;
@@ -29,26 +64,21 @@ NoisyNeighbour measureNoisyNeighbour(const BrokerRunner& broker, rpc::Unit::Clie
       auto client = Client::connect(broker.socketPath(), broker.clientKeyFile(),
                                     broker.brokerPublicKeyFile());
       lock.unlock();
-      auto unit = client.unit(noisyUnit);
-      const std::string payload(16, 'x');
-      unit.call("noop", payload);
-      ++started;
-      uint64_t mine = 0;
-      while (!stop) {
-        unit.call("noop", payload);
-        ++mine;
-      }
-      floodCalls += mine;
+      floodTotal += flood(client, noisyUnit, source, stopMarker, stop, started);
     });
   }
   while (started < flooders) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // A broker-flood call is counted as started when sent; give the workers time to be at it.
+  if (source == FloodSource::WORKERS) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto floodStart = std::chrono::steady_clock::now();
   result.flooded = measureCalls(quiet, waitScope, "noop", count);
   stop = true;
+  std::ofstream(stopMarker) << "stop\n";
   for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - floodStart)
                        .count();
-  result.floodCallsPerSecond = static_cast<double>(floodCalls.load()) / seconds;
+  if (source == FloodSource::WORKERS) seconds += 0.2;  // they flooded through the pause too
+  result.floodCallsPerSecond = static_cast<double>(floodTotal.load()) / seconds;
   return result;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The noisy-neighbour figure: a quiet unit's call latency, first alone, then while other client
-// threads flood another unit of the same airlockd.
+// The noisy-neighbour figures: a quiet unit's call latency, first alone, then while another unit
+// of the same airlockd is flooded — by its host callers, or by its own workers.
 
 #include <kj/async-io.h>
 
@@ -13,17 +13,24 @@
 
 namespace airlock::bench {
 
+enum class FloodSource {
+  HOST_CALLERS,  // `flooders` client threads call the noisy unit's no-op back to back
+  WORKERS,       // `flooders` calls to the noisy unit's broker-flood method, one per worker:
+                 // each worker sends brokered fs.stat requests back to back (the unit floods)
+};
+
 struct NoisyNeighbour {
   Samples unloaded;          // the quiet unit's calls with nothing else running
-  Samples flooded;           // the same calls while `flooders` threads hammer the noisy unit
-  double floodCallsPerSecond = 0;  // what the flooders got through meanwhile
+  Samples flooded;           // the same calls during the flood
+  double floodCallsPerSecond = 0;  // what the flood got through meanwhile: host calls answered,
+                                   // or brokered requests from the workers
 };
 
 // `count` sequential no-op calls on `quiet` (borrowed, on this thread's event loop), unloaded
-// and then flooded; each flooder is a thread with its own airlock::Client (its own event loop
-// and connection) calling `noisyUnit` back to back until the flooded samples are taken.
+// and then flooded. Each flooding thread has its own airlock::Client (its own event loop and
+// connection) to `noisyUnit`.
 NoisyNeighbour measureNoisyNeighbour(const BrokerRunner& broker, rpc::Unit::Client& quiet,
                                      kj::WaitScope& waitScope, const std::string& noisyUnit,
-                                     int flooders, int count);
+                                     FloodSource source, int flooders, int count);
 
 }  // namespace airlock::bench
