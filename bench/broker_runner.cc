@@ -20,12 +20,13 @@ namespace {
 // call_timeout_ms is the longest the schema allows: a broker-flood call lasts as long as the
 // measurement beside it.
 std::string unitPolicy(const std::string& name, int instances, const std::string& files,
-                       RequestPace pace) {
+                       RequestPace pace, const std::string& moreSettings) {
   return "[unit]\nname = \"" + name + "\"\nworker = \"airlock-bench-worker\"\ninstances = " +
          std::to_string(instances) + "\ncall_timeout_ms = 600000" +
          (pace == RequestPace::UNLIMITED
               ? "\nmax_requests_per_second = 1000000\nrequests_burst = 1000000"
               : "") +
+         (moreSettings.empty() ? "" : "\n" + moreSettings) +
          "\n\n[[rule]]\nid = \"bench-files\"\nallow = \"fs.open\"\npath = \"" + files +
          "/**\"\nmode = [\"read\"]\n\n[[rule]]\nid = \"bench-stat\"\nallow = \"fs.stat\"\n"
          "path = \"" + files + "/**\"\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
@@ -35,7 +36,8 @@ std::string unitPolicy(const std::string& name, int instances, const std::string
 }  // namespace
 
 BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
-                           const std::string& airlockdName, RequestPace pace) {
+                           const std::string& airlockdName, RequestPace pace,
+                           const std::map<std::string, std::string>& moreUnitSettings) {
   char pattern[] = "/tmp/airlock-bench-XXXXXX";
   KJ_REQUIRE(mkdtemp(pattern) != nullptr, "mkdtemp");
   dir_ = pattern;
@@ -47,7 +49,9 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
   mkdir(policies.c_str(), 0755);
   for (int i = 0; i < units; ++i) {
     std::string name = units == 1 ? "bench" : "bench" + std::to_string(i);
-    std::ofstream(policies + "/" + name + ".toml") << unitPolicy(name, instances, files_, pace);
+    std::ofstream(policies + "/" + name + ".toml") << unitPolicy(
+        name, instances, files_, pace,
+        moreUnitSettings.count(name) ? moreUnitSettings.at(name) : std::string());
   }
   // The broker's key and the benchmark's client key: every host connection authenticates.
   std::string keys = dir_ + "/keys";

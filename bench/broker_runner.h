@@ -9,6 +9,7 @@
 #include <airlock/capnp/host.capnp.h>
 #include <capnp/rpc-twoparty.h>
 
+#include <map>
 #include <string>
 
 #include "audit/signing_key.h"
@@ -27,7 +28,9 @@ class BrokerRunner {
   // "bench" when units == 1) of `instances` workers each, running airlock-bench-worker.
   BrokerRunner(const std::string& binDir, int units, int instances,
                const std::string& airlockdName = "airlockd",
-               RequestPace pace = RequestPace::UNLIMITED);
+               RequestPace pace = RequestPace::UNLIMITED,
+               const std::map<std::string, std::string>& moreUnitSettings = {});
+  // `moreUnitSettings`: [unit] lines to add, by unit name (e.g. a flow limit on one unit).
   ~BrokerRunner();
 
   pid_t pid() const { return pid_; }

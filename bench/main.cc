@@ -154,20 +154,27 @@ std::vector<Figure> auditCostFigures(const std::string& bin, kj::AsyncIoContext&
 }
 
 // A quiet unit's latency alone and while another unit of the same broker (two units of two
-// workers each) is flooded: by FLOODERS host threads, then by its own two workers sending
-// brokered requests back to back. The ratio is of the p99s.
+// workers each) is flooded: by its own two workers sending brokered requests back to back (under
+// the default request pace: the figure), then by FLOODERS host threads calling it, with and
+// without a max_calls_per_second on it. The ratio is of the p99s.
 void addNoisyNeighbour(const std::string& bin, kj::AsyncIoContext& io, int n,
                        std::vector<Figure>& figures) {
   struct Scenario {
     FloodSource source;
     int flooders;
+    std::string floodedUnitSettings;  // [unit] lines for the flooded unit
     std::string what;
   };
+  const std::string callers = "its callers (" + std::to_string(FLOODERS) + " host threads)";
   for (const auto& scenario :
-       {Scenario{FloodSource::HOST_CALLERS, FLOODERS,
-                 "its callers (" + std::to_string(FLOODERS) + " host threads)"},
-        Scenario{FloodSource::WORKERS, 2, "its own 2 workers (brokered fs.stat)"}}) {
-    BrokerRunner broker(bin, 2, 2, "airlockd", RequestPace::POLICY_DEFAULT);
+       {Scenario{FloodSource::WORKERS, 2, "", "its own 2 workers (brokered fs.stat)"},
+        Scenario{FloodSource::HOST_CALLERS, FLOODERS, "max_calls_per_second = 100",
+                 callers + ", max_calls_per_second 100"},
+        Scenario{FloodSource::HOST_CALLERS, FLOODERS, "max_calls_per_second = 1000",
+                 callers + ", max_calls_per_second 1000"},
+        Scenario{FloodSource::HOST_CALLERS, FLOODERS, "", callers + ", no flow limit"}}) {
+    BrokerRunner broker(bin, 2, 2, "airlockd", RequestPace::POLICY_DEFAULT,
+                        {{"bench1", scenario.floodedUnitSettings}});
     auto quiet = broker.connect(io, "bench0");
     auto measured = measureNoisyNeighbour(broker, quiet, io.waitScope, "bench1", scenario.source,
                                           scenario.flooders, n);
@@ -180,7 +187,7 @@ void addNoisyNeighbour(const std::string& bin, kj::AsyncIoContext& io, int n,
     figures.push_back(flooded);
     figures.push_back(quantity(scenario.source == FloodSource::WORKERS
                                    ? "flooding workers' brokered requests meanwhile"
-                                   : "flooded unit's calls answered meanwhile",
+                                   : "flooded unit's calls served (not busy) meanwhile",
                                "/s", measured.floodCallsPerSecond));
   }
 }

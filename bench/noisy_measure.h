@@ -22,8 +22,8 @@ enum class FloodSource {
 struct NoisyNeighbour {
   Samples unloaded;          // the quiet unit's calls with nothing else running
   Samples flooded;           // the same calls during the flood
-  double floodCallsPerSecond = 0;  // what the flood got through meanwhile: host calls answered,
-                                   // or brokered requests from the workers
+  double floodCallsPerSecond = 0;  // what the flood got through meanwhile: host calls served
+                                   // (not `busy`), or brokered requests from the workers
 };
 
 // `count` sequential no-op calls on `quiet` (borrowed, on this thread's event loop), unloaded

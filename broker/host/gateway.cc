@@ -3,7 +3,10 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <random>
 
 #include "broker/host/admin.h"
 #include "broker/policy/printable.h"
@@ -118,6 +121,13 @@ const char* authFailureName(AuthFailure failure) {
   return "malformed";
 }
 
+void HostConnectionState::answeredBusy(kj::TimePoint now) {
+  // Not a secret: only a spread. One generator for the loop's thread.
+  static thread_local std::minstd_rand spread(static_cast<unsigned>(getpid()));
+  std::uniform_int_distribution<int64_t> share(50, 150);
+  readsPausedUntil = now + BUSY_READ_PAUSE * share(spread) / 100;
+}
+
 std::string AuthenticatedCaller::audit() const {
   return "client:" + name + ",uid:" + std::to_string(uid);
 }
@@ -203,7 +213,7 @@ kj::Promise<void> GatewayServer::answerHello(HelloContext context, AuthBackoff::
   results.setBrokerSignature(kj::arrayPtr(signature.data(), signature.size()));
   results.setChallenge(kj::heap<ChallengeServer>(routing_, peer_, kj::mv(transcript), *clientKey,
                                                  kj::mv(attempt), delay,
-                                                 kj::addRef(*progress_)));
+                                                 kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 
@@ -265,8 +275,9 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   if (!routing_.audit.append(record)) {
     return KJ_EXCEPTION(FAILED, "authentication refused: the broker cannot write its audit log");
   }
-  progress_->authenticated = true;
-  context.getResults().setSession(kj::heap<SessionServer>(routing_, kj::mv(caller)));
+  connection_->authenticated = true;
+  context.getResults().setSession(
+      kj::heap<SessionServer>(routing_, kj::mv(caller), kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 
@@ -278,7 +289,8 @@ kj::Promise<void> SessionServer::admin(AdminContext context) {
 
 kj::Promise<void> SessionServer::unit(UnitContext context) {
   context.getResults().setUnit(
-      kj::heap<UnitServer>(routing_, caller_, context.getParams().getName()));
+      kj::heap<UnitServer>(routing_, caller_, context.getParams().getName(),
+                           kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 

@@ -44,10 +44,21 @@ enum class AuthFailure : uint8_t {
 };
 const char* authFailureName(AuthFailure failure);  // "unknown identity", "wrong key", ...
 
-// What the connection's deadline needs to know of its handshake (server/host_listener.cc):
-// whether it has succeeded. Shared by the connection and its Gateway and Challenge.
-struct HandshakeProgress final : public kj::Refcounted {
+// How long a host connection is not read after one of its calls was answered `busy`: a client
+// that retries at once (or pipelines more) is slowed to a few calls a second per connection
+// instead of taking the broker's loop answering `busy`, and one that backs off never notices.
+inline constexpr kj::Duration BUSY_READ_PAUSE = 10 * kj::MILLISECONDS;
+
+// What the parts of one host connection share (made by server/host_listener.cc, held by its
+// Gateway, Challenge, Session and Units): whether the handshake has succeeded, for the
+// connection's deadline, and until when its reads are paused after a `busy` answer.
+struct HostConnectionState final : public kj::Refcounted {
   bool authenticated = false;
+  kj::TimePoint readsPausedUntil = kj::origin<kj::TimePoint>();
+
+  // Pauses for BUSY_READ_PAUSE, give or take half of it: connections told `busy` together must
+  // not all come back in the same instant and hit the loop as one burst.
+  void answeredBusy(kj::TimePoint now);
 };
 
 // Records (and counts against the uid) a connection cut because it did not authenticate within
@@ -56,8 +67,8 @@ void refuseHandshakeTimeout(Routing& routing, PeerCredentials peer);
 
 class GatewayServer final : public rpc::Gateway::Server {
  public:
-  GatewayServer(Routing& routing, PeerCredentials peer, kj::Own<HandshakeProgress> progress)
-      : routing_(routing), peer_(peer), progress_(kj::mv(progress)) {}
+  GatewayServer(Routing& routing, PeerCredentials peer, kj::Own<HostConnectionState> connection)
+      : routing_(routing), peer_(peer), connection_(kj::mv(connection)) {}
 
   kj::Promise<void> hello(HelloContext context) override;
   // Bounds and checks the arguments, waits out the uid's back-off, then answers with a fresh
@@ -76,7 +87,7 @@ class GatewayServer final : public rpc::Gateway::Server {
 
   Routing& routing_;
   PeerCredentials peer_;
-  kj::Own<HandshakeProgress> progress_;
+  kj::Own<HostConnectionState> connection_;
   bool helloSeen_ = false;
 };
 
@@ -84,9 +95,9 @@ class ChallengeServer final : public rpc::Challenge::Server {
  public:
   ChallengeServer(Routing& routing, PeerCredentials peer, rpc::AuthTranscript transcript,
                   audit::PublicKey clientKey, AuthBackoff::Attempt attempt, kj::Duration delay,
-                  kj::Own<HandshakeProgress> progress)
+                  kj::Own<HostConnectionState> connection)
       : routing_(routing), peer_(peer), transcript_(kj::mv(transcript)), clientKey_(clientKey),
-        attempt_(kj::mv(attempt)), delay_(delay), progress_(kj::mv(progress)) {}
+        attempt_(kj::mv(attempt)), delay_(delay), connection_(kj::mv(connection)) {}
 
   kj::Promise<void> authenticate(AuthenticateContext context) override;
   // One use. Verifies the client's signature of the transcript with its registered key, then
@@ -103,26 +114,30 @@ class ChallengeServer final : public rpc::Challenge::Server {
   audit::PublicKey clientKey_;
   kj::Maybe<AuthBackoff::Attempt> attempt_;  // the uid's in-flight slot, until answered
   kj::Duration delay_;
-  kj::Own<HandshakeProgress> progress_;
+  kj::Own<HostConnectionState> connection_;
   bool answered_ = false;
 };
 
 class SessionServer final : public rpc::Session::Server {
  public:
-  SessionServer(Routing& routing, AuthenticatedCaller caller)
-      : routing_(routing), caller_(kj::mv(caller)) {}
+  SessionServer(Routing& routing, AuthenticatedCaller caller,
+                kj::Own<HostConnectionState> connection)
+      : routing_(routing), caller_(kj::mv(caller)), connection_(kj::mv(connection)) {}
   kj::Promise<void> unit(UnitContext context) override;
   kj::Promise<void> admin(AdminContext context) override;  // admin.h; [broker] admins only
 
  private:
   Routing& routing_;
   AuthenticatedCaller caller_;
+  kj::Own<HostConnectionState> connection_;
 };
 
 class UnitServer final : public rpc::Unit::Server {
  public:
-  UnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit)
-      : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)) {}
+  UnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit,
+             kj::Own<HostConnectionState> connection)
+      : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)),
+        connection_(kj::mv(connection)) {}
 
   kj::Promise<void> call(CallContext context) override;
   // receive -> decide (call rules for this client and uid) -> dispatch to a worker with the
@@ -133,6 +148,7 @@ class UnitServer final : public rpc::Unit::Server {
   Routing& routing_;
   AuthenticatedCaller caller_;
   std::string unit_;
+  kj::Own<HostConnectionState> connection_;  // paused after a `busy` answer
 };
 
 }  // namespace airlock::broker

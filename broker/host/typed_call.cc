@@ -53,6 +53,7 @@ kj::Promise<void> TypedUnitServer::call(
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId,
                     const std::string& reason) -> kj::Promise<void> {
+    if (kind == rpc::ErrorKind::BUSY) connection_->answeredBusy(routing_.timer.now());
     record.decision = "deny";
     record.rule = ruleId;
     record.reason = reason;

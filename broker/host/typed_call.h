@@ -18,8 +18,10 @@ namespace airlock::broker {
 // max_payload_bytes), counted as the params' total size in words * 8.
 class TypedUnitServer final : public capnp::Capability::Server {
  public:
-  TypedUnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit)
-      : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)) {}
+  TypedUnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit,
+                  kj::Own<HostConnectionState> connection)
+      : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)),
+        connection_(kj::mv(connection)) {}
 
   DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
                                   capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
@@ -35,6 +37,7 @@ class TypedUnitServer final : public capnp::Capability::Server {
   Routing& routing_;
   AuthenticatedCaller caller_;
   std::string unit_;
+  kj::Own<HostConnectionState> connection_;  // paused after a `busy` answer
 };
 
 }  // namespace airlock::broker

@@ -37,6 +37,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
                                             payloadReader.size());
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId, const std::string& reason) {
+    if (kind == rpc::ErrorKind::BUSY) connection_->answeredBusy(routing_.timer.now());
     record.decision = "deny";
     record.rule = ruleId;
     record.reason = reason;
@@ -81,7 +82,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 }
 
 kj::Promise<void> UnitServer::typed(TypedContext context) {
-  context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_));
+  context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_, kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 

@@ -14,6 +14,8 @@
 
 #include "broker/host/gateway.h"
 #include "broker/server/budgeted_stream.h"
+#include "broker/server/busy_paused_stream.h"
+#include "broker/server/busy_paused_stream.h"
 
 namespace airlock::broker {
 
@@ -58,11 +60,11 @@ constexpr size_t HOST_CALL_FLOW_LIMIT_WORDS = (16 << 20) / sizeof(capnp::word);
 class HostListener::Connection {
  public:
   Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, PeerCredentials peer,
-             kj::Own<HandshakeProgress> progress)
+             kj::Own<HostConnectionState> state)
       : stream_(kj::mv(stream)),
         network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
         rpc_(capnp::makeRpcServer(network_,
-                                  kj::heap<GatewayServer>(routing, peer, kj::mv(progress)))) {
+                                  kj::heap<GatewayServer>(routing, peer, kj::mv(state)))) {
     rpc_.setFlowLimit(_::HOST_CALL_FLOW_LIMIT_WORDS);
   }
 
@@ -125,18 +127,19 @@ kj::Promise<void> HostListener::acceptLoop() {
     uint length = sizeof(peer);
     stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
     PeerCredentials credentials{peer.uid, peer.pid};
-    auto progress = kj::refcounted<HandshakeProgress>();
+    auto state = kj::refcounted<HostConnectionState>();
     auto budgeted = kj::heap<BudgetedStream>(
         kj::mv(stream), "host uid " + std::to_string(peer.uid) + " pid " +
                             std::to_string(peer.pid));
-    auto connection = kj::heap<Connection>(kj::mv(budgeted), routing_, credentials,
-                                           kj::addRef(*progress));
+    auto paused = kj::heap<BusyPausedStream>(kj::mv(budgeted), kj::addRef(*state), routing_.timer);
+    auto connection = kj::heap<Connection>(kj::mv(paused), routing_, credentials,
+                                           kj::addRef(*state));
     // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
     // connection is then dropped, which closes it).
     auto deadline = routing_.timer.afterDelay(routing_.handshakeTimeout)
-                        .then([this, credentials, progress = kj::mv(progress)]()
+                        .then([this, credentials, state = kj::mv(state)]()
                                   -> kj::Promise<void> {
-                          if (progress->authenticated) return kj::NEVER_DONE;
+                          if (state->authenticated) return kj::NEVER_DONE;
                           refuseHandshakeTimeout(routing_, credentials);
                           return kj::READY_NOW;
                         });

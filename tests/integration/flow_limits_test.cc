@@ -205,6 +205,27 @@ TEST_F(FlowLimitsTest, CallsOverTheRateAreAnsweredBusyAndNoMoreThanTheBucketIsAd
   expectLogVerifies();
 }
 
+// A connection told `busy` is not read for BUSY_READ_PAUSE (give or take half), so a client that
+// retries at once gets at most one answer per half-pause: a lower bound only, which no machine's
+// slowness can break. Every retry is still answered and recorded.
+TEST_F(FlowLimitsTest, AConnectionToldBusyIsReadAgainOnlyAfterAPause) {
+  constexpr int RETRIES = 20;
+  start({{"rated.toml", unitPolicy("rated", "max_calls_per_second = 1\ncalls_burst = 1")}});
+  auto client = broker_->connect();
+  auto unit = client.unit("rated");
+  ASSERT_TRUE(unit.call("echo", "first").ok());
+  auto started = std::chrono::steady_clock::now();
+  int busy = 0;
+  for (int i = 0; i < RETRIES; ++i) {
+    if (unit.call("echo", "again").errorKind() == CallErrorKind::BUSY) ++busy;
+  }
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_GE(busy, RETRIES - 2) << "the bucket refills once a second";
+  EXPECT_GE(elapsed, (busy - 1) * std::chrono::milliseconds(5))
+      << "each retry after a busy answer waited out the connection's pause";
+  EXPECT_EQ((recordedKinds()[{"rated", "busy"}]), busy);
+}
+
 // The pace is a lower bound on when each request may run, so this holds on any machine: at one
 // request a second with no burst beyond the first, a call making three requests needs two
 // seconds, and its 1.5 s deadline ends it first. Unpaced, the same call takes milliseconds.

@@ -1,0 +1,20 @@
+#include "broker/server/busy_paused_stream.h"
+
+namespace airlock::broker {
+
+kj::Promise<size_t> BusyPausedStream::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
+  return pauseOver()
+      .then([this, buffer, minBytes, maxBytes]() {
+        return inner_->tryRead(buffer, minBytes, maxBytes);
+      })
+      .then([this](size_t n) { return pauseOver().then([n]() { return n; }); });
+}
+
+// Resolves once no pause is in force; a pause extended meanwhile is waited out too.
+kj::Promise<void> BusyPausedStream::pauseOver() {
+  kj::TimePoint until = connection_->readsPausedUntil;
+  if (until <= timer_.now()) return kj::READY_NOW;
+  return timer_.atTime(until).then([this]() { return pauseOver(); });
+}
+
+}  // namespace airlock::broker
