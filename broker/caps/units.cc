@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "broker/host/call_admission.h"
 #include "broker/host/dispatch.h"
 #include "broker/policy/decide.h"
 #include "broker/policy/printable.h"
@@ -76,6 +77,7 @@ Outcome refusal(const policy::Decision& decision) {
 struct UnitsServer::Callee {
   std::shared_ptr<const policy::UnitPolicy> unit;
   std::shared_ptr<UnitPool> pool;
+  std::unique_ptr<FlowSlot> flowSlot;  // the callee's flow limits count the call until answered
   kj::Maybe<Outcome> refused;
 };
 
@@ -139,7 +141,7 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
                           Dispatch{policySet_, c.unit, c.pool, method,
                                    kj::heapArray<kj::byte>(payload), record.caller, record.callId,
                                    chain_.units, chain_.deadline, nullptr})
-      .attach(kj::mv(inFlight));
+      .attach(kj::mv(inFlight), kj::mv(c.flowSlot));
 }
 
 policy::Decision UnitsServer::decideCallerSide(const std::string& callee,
@@ -200,8 +202,14 @@ UnitsServer::Callee UnitsServer::decideCalleeSide(const std::string& callee,
   policy::Decision decision =
       policy::decideCall(*unit, policy::Caller::unit(scope_->unit.name), method);
   if (!decision.allowed()) return refuse(rpc::ErrorKind::DENIED, decision);
+  // As for a host's call: a parked callee fails fast, one at its flow limits is busy.
+  CallAdmission running = admitToRun(routing_, *unit, *out.pool);
+  if (!running.admitted) {
+    return refuse(running.kind, _::denial(running.ruleId, running.reason));
+  }
   recordDecision(record, decision);
   out.unit = unitOf(policySet_, *unit);
+  out.flowSlot = kj::mv(running.flowSlot);
   return out;
 }
 

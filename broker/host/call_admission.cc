@@ -58,22 +58,28 @@ CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>
   if (!decision.allowed()) {
     return _::refused(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
   }
-  if (auto& parked = pool->parked()) {
+  CallAdmission admission = admitToRun(routing, *found, *pool);
+  if (!admission.admitted) return admission;
+  admission.unit = unitOf(policySet, *found);
+  admission.pool = kj::mv(pool);
+  admission.decision = kj::mv(decision);
+  return admission;
+}
+
+CallAdmission admitToRun(Routing& routing, const policy::UnitPolicy& unit, UnitPool& pool) {
+  if (auto& parked = pool.parked()) {
     // Fail fast: a parked unit has no worker and starts none until a reload.
     return _::refused(rpc::ErrorKind::UNIT_UNAVAILABLE, parked->ruleId,
-                      "unit " + found->name + " is parked since " + parked->since + ": " +
+                      "unit " + unit.name + " is parked since " + parked->since + ": " +
                           parked->reason + "; fix the cause, then `airlock reload` (or SIGHUP)");
   }
   // Flow limits last: only a call that would otherwise run counts against them.
-  UnitFlow& flow = routing.flows[found->name];
-  FlowVerdict verdict = flow.admit(*found, routing.timer.now());
+  UnitFlow& flow = routing.flows[unit.name];
+  FlowVerdict verdict = flow.admit(unit, routing.timer.now());
   if (!verdict.admitted) return _::refused(rpc::ErrorKind::BUSY, verdict.ruleId, verdict.reason);
   CallAdmission admission;
   admission.flowSlot = std::make_unique<FlowSlot>(flow);
   admission.admitted = true;
-  admission.unit = unitOf(policySet, *found);
-  admission.pool = kj::mv(pool);
-  admission.decision = kj::mv(decision);
   return admission;
 }
 

@@ -40,17 +40,21 @@ struct CallAdmission {
   std::string reason;
 };
 
-// In order: a draining broker refuses (unit unavailable); a caller whose key a reload removed is
-// refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
-// request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
-// method; then a parked unit is unavailable and one at its flow limits is busy. Borrows
-// everything for the call only.
 // The `call` record of a new host call, before its decision: a fresh call id, the caller, the
 // unit, the revision of `policySet`, and args method and payload_bytes.
 audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
                                  const std::string& callerForAudit, const std::string& unitName,
                                  const std::string& method, size_t payloadBytes);
 
+// The checks after a unit's call rules allowed a call, from a host or an invoking unit alike: a
+// parked unit is unavailable (rule unit.crash_loop_limit or unit.restart), one at its flow limits
+// is busy. Admitted: `admitted` and `flowSlot` only are set.
+CallAdmission admitToRun(Routing& routing, const policy::UnitPolicy& unit, UnitPool& pool);
+
+// In order: a draining broker refuses (unit unavailable); a caller whose key a reload removed is
+// refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
+// request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
+// method; then admitToRun. Borrows everything for the call only.
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
                         const policy::Caller& caller, const std::string& unitName,
                         const std::string& method, size_t payloadBytes);

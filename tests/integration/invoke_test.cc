@@ -239,6 +239,32 @@ TEST_F(InvokeTest, ACalleeThatCrashesOrHasNoSuchMethodOrUnitGivesTheCallerFailed
   EXPECT_TRUE(call("front", "echo", "still here").ok());
 }
 
+// A callee's flow limits count invokes as they count host calls. At one call a second (the
+// least a policy can say), five invokes in a row cannot all find a token.
+TEST_F(InvokeTest, ACalleeAtItsFlowLimitsAnswersAnInvokeBusyAndRecordsIt) {
+  std::string back = unit("back", callerUnitRule("front-may-call", "front", "[\"*\"]"));
+  back.replace(back.find("call_timeout_ms"), 0, "max_calls_per_second = 1\ncalls_burst = 1\n");
+  start({{"front.toml", unit("front", invokeRule("front-invokes-back", "back", "[\"*\"]"))},
+         {"back.toml", back}});
+  int busy = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto outcome = call("front", "invoke", "back echo x");
+    ASSERT_TRUE(outcome.ok()) << outcome.describe();
+    if (outcome.payload() == "ok:x") continue;
+    EXPECT_EQ(outcome.payload().rfind("failed:busy: unit back: unit back ", 0), 0u)
+        << outcome.payload();
+    ++busy;
+  }
+  EXPECT_GE(busy, 1);
+  int recordedBusy = 0;
+  for (auto& callee : broker_->auditRecords({{"event", "call"}, {"unit", "back"}})) {
+    if (callee["rule"] != "unit.max_calls_per_second") continue;
+    EXPECT_EQ(callee["decision"], "deny") << callee;
+    ++recordedBusy;
+  }
+  EXPECT_EQ(recordedBusy, busy);
+}
+
 TEST_F(InvokeTest, ACalleeThatNeverAnswersTimesOutAsFailed) {
   start({{"front.toml", unit("front", invokeRule("front-invokes-back", "back", "[\"*\"]"))},
          {"back.toml", unit("back", callerUnitRule("front-may-call", "front", "[\"*\"]"), 500)}});
