@@ -5,6 +5,7 @@
 #include <kj/debug.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -27,7 +28,11 @@ uint64_t flood(Client& client, const std::string& unitName, FloodSource source,
     ++started;
     // Returns once the measurement is over and the marker exists.
     auto outcome = unit.call("broker-flood", stopMarker);
-    KJ_REQUIRE(outcome.ok(), "broker-flood failed", outcome.describe());
+    if (!outcome.ok()) {
+      // Not thrown: this is a thread, and the runner must still stop its airlockd.
+      fprintf(stderr, "broker-flood failed: %s\n", outcome.describe().c_str());
+      return 0;
+    }
     return std::stoull(outcome.payload());
   }
   const std::string payload(16, 'x');
