@@ -59,9 +59,11 @@ interface Admin {
 }
 
 interface Unit {
-  call @0 (method :Text, payload :Data) -> (result :CallResult);
+  call @0 (method :Text, payload :Data, timeoutMs :UInt32) -> (result :CallResult);
   # Checked against the unit's `call` rules for this caller, audited, then dispatched to one of
-  # the unit's sandboxed workers.
+  # the unit's sandboxed workers. `timeoutMs` 0 leaves the deadline at the unit's
+  # call_timeout_ms; otherwise the call must be answered within `timeoutMs` of airlockd receiving
+  # it, or sooner if call_timeout_ms says so: a caller may shorten its deadline, never lengthen it.
 
   typed @1 () -> (cap :Capability);
   # The unit's typed interface ([unit] interface in its policy), e.g. an ImageDecoder: cast `cap`

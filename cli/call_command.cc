@@ -2,7 +2,11 @@
 
 #include <kj/debug.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -10,7 +14,7 @@
 
 namespace {
 
-const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub UNIT METHOD [PAYLOAD]
+const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N] UNIT METHOD [PAYLOAD]
 
 Calls METHOD of UNIT through the airlockd listening on PATH, with PAYLOAD (default empty) as
 the request bytes, and prints the reply bytes to stdout. It first authenticates as client NAME
@@ -23,6 +27,9 @@ options:
   --key FILE           this client's secret key, NAME.key from
                        `airlock keygen --client NAME`; mode 0600, yours            (required)
   --broker-key FILE    airlockd's public key (broker.pub) to accept                (required)
+  --timeout-ms N       answer within N ms of airlockd receiving the call, or fail as
+                       "timed out" (1..4294967295; never later than the unit's
+                       call_timeout_ms, which is the default)
   --help               this text
 
 Exit status: 0 on success; 1 if the call failed (the error kind and message go to stderr, e.g.
@@ -34,6 +41,7 @@ usage error or if the broker cannot be reached.
 
 int callMain(int argc, char** argv) {
   std::string socket, key, brokerKey;
+  uint64_t timeoutMs = 0;
   std::string positional[3];
   int count = 0;
   for (int i = 1; i < argc; ++i) {
@@ -46,6 +54,16 @@ int callMain(int argc, char** argv) {
       key = argv[++i];
     } else if (!strcmp(argv[i], "--broker-key") && i + 1 < argc) {
       brokerKey = argv[++i];
+    } else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
+      char* end = nullptr;
+      errno = 0;
+      timeoutMs = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || *end != '\0' || argv[i][0] == '-' || timeoutMs == 0 ||
+          timeoutMs > UINT32_MAX) {
+        fprintf(stderr, "airlock call: --timeout-ms \"%s\": expected 1..4294967295\n%s",
+                argv[i], USAGE);
+        return 2;
+      }
     } else if (count < 3) {
       positional[count++] = argv[i];
     } else {
@@ -61,7 +79,8 @@ int callMain(int argc, char** argv) {
   int status = 2;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto client = airlock::Client::connect(socket, key, brokerKey);
-    auto outcome = client.unit(positional[0]).call(positional[1], positional[2]);
+    auto outcome = client.unit(positional[0]).call(positional[1], positional[2],
+                                                    std::chrono::milliseconds(timeoutMs));
     if (outcome.ok()) {
       fwrite(outcome.payload().data(), 1, outcome.payload().size(), stdout);
       status = 0;

@@ -137,10 +137,15 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
   // A callee worker, with its own capabilities, by the earlier deadline; counted in flight until
   // the answer is in (the records are written in the same turn).
   auto inFlight = kj::heap<InFlight>(routing_, c.pool);
-  return dispatchToWorker(routing_,
-                          Dispatch{policySet_, c.unit, c.pool, method,
-                                   kj::heapArray<kj::byte>(payload), record.caller, record.callId,
-                                   chain_.units, chain_.deadline, nullptr})
+  return dispatchToWorker(routing_, Dispatch{.policySet = policySet_,
+                                             .unit = c.unit,
+                                             .pool = c.pool,
+                                             .method = method,
+                                             .payload = kj::heapArray<kj::byte>(payload),
+                                             .caller = record.caller,
+                                             .callId = record.callId,
+                                             .chain = chain_.units,
+                                             .notAfter = chain_.deadline})
       .attach(kj::mv(inFlight), kj::mv(c.flowSlot));
 }
 

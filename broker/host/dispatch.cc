@@ -156,7 +156,7 @@ kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
     KJ_IF_MAYBE(notAfter, d.notAfter) {
       if (*notAfter < deadline) {
         deadline = *notAfter;
-        why = "no answer before the calling unit's own deadline";
+        why = d.notAfterWhy;
       }
     }
     auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,

@@ -51,22 +51,25 @@ struct TypedRequest {
   kj::Array<capnp::word> params;  // copied without capabilities (typed_send.h)
 };
 
-// One allowed call to hand to a worker.
+// One allowed call to hand to a worker. Built with designated initializers: the optional fields
+// keep their defaults.
 struct Dispatch {
   std::shared_ptr<const PolicySet> policySet;       // the set the call is decided by
   std::shared_ptr<const policy::UnitPolicy> unit;   // points into policySet
   std::shared_ptr<UnitPool> pool;
   std::string method;
-  kj::Array<kj::byte> payload;
+  kj::Array<kj::byte> payload = nullptr;  // empty for a typed call
   std::string caller;  // the audit form: "client:web,uid:1000" or "unit:front"
   std::string callId;
-  std::vector<std::string> chain;
+  std::vector<std::string> chain = {};
   // The units whose calls this one is nested in, outermost first (empty for a host's call). The
   // worker's `units` capability refuses any of them and `unit` itself.
-  kj::Maybe<kj::TimePoint> notAfter;
-  // A nested call's deadline never passes its caller's: the earlier of this and the unit's
-  // call_timeout_ms from now.
-  kj::Maybe<TypedRequest> typed;  // set for a typed call; `method` is then its schema name
+  kj::Maybe<kj::TimePoint> notAfter = nullptr;
+  // The deadline is the earlier of this and the unit's call_timeout_ms from dispatch: a nested
+  // call's never passes its caller's; a host may shorten its own (Unit.call's timeoutMs).
+  kj::Maybe<TypedRequest> typed = nullptr;  // set for a typed call; `method` is then its schema name
+  std::string notAfterWhy = "no answer before the calling unit's own deadline";
+  // The timed-out answer's text when `notAfter` decided.
 };
 
 kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch dispatch);

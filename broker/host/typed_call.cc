@@ -93,9 +93,13 @@ kj::Promise<void> TypedUnitServer::call(
 
   // Act.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
-  Dispatch dispatch{policySet, admission.unit, admission.pool, methodName, nullptr,
-                    record.caller, record.callId, {}, nullptr, nullptr};
-  dispatch.typed = TypedRequest{interfaceId, methodId, kj::mv(paramsCopy)};
+  Dispatch dispatch{.policySet = policySet,
+                    .unit = admission.unit,
+                    .pool = admission.pool,
+                    .method = methodName,
+                    .caller = record.caller,
+                    .callId = record.callId,
+                    .typed = TypedRequest{interfaceId, methodId, kj::mv(paramsCopy)}};
   auto outcome = dispatchToWorker(routing_, kj::mv(dispatch));
 
   // Audit the result, then reply.

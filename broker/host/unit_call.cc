@@ -26,15 +26,18 @@ void setError(rpc::CallResult::Builder result, rpc::ErrorKind kind, const std::s
 
 kj::Promise<void> UnitServer::call(CallContext context) {
   auto started = std::chrono::steady_clock::now();
+  kj::TimePoint receivedAt = routing_.timer.now();
   // Receive.
   // The policy set this call is decided by, start to end, whatever a reload does meanwhile.
   std::shared_ptr<const PolicySet> policySet = routing_.policy;
   auto params = context.getParams();
   std::string method = params.getMethod();
   auto payloadReader = params.getPayload();
+  uint32_t timeoutMs = params.getTimeoutMs();  // 0: the unit's call_timeout_ms
 
   audit::AuditRecord record = newCallRecord(routing_, *policySet, caller_.audit(), unit_, method,
                                             payloadReader.size());
+  if (timeoutMs > 0) record.args["timeout_ms"] = timeoutMs;
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId, const std::string& reason) {
     if (kind == rpc::ErrorKind::BUSY) connection_->answeredBusy(routing_.timer.now());
@@ -60,10 +63,18 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 
   // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
-  auto outcome = dispatchToWorker(
-      routing_, Dispatch{policySet, admission.unit, admission.pool, method,
-                         kj::heapArray<kj::byte>(payloadReader), record.caller, record.callId, {},
-                         nullptr, nullptr});
+  Dispatch dispatch{.policySet = policySet,
+                    .unit = admission.unit,
+                    .pool = admission.pool,
+                    .method = method,
+                    .payload = kj::heapArray<kj::byte>(payloadReader),
+                    .caller = record.caller,
+                    .callId = record.callId};
+  if (timeoutMs > 0) {
+    dispatch.notAfter = receivedAt + timeoutMs * kj::MILLISECONDS;
+    dispatch.notAfterWhy = "no answer within the caller's timeout_ms " + std::to_string(timeoutMs);
+  }
+  auto outcome = dispatchToWorker(routing_, kj::mv(dispatch));
 
   // Audit the result, then reply.
   return outcome.then([this, context, record = kj::mv(record), started](Outcome o) mutable {

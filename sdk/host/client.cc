@@ -5,6 +5,7 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <cstdint>
 #include <map>
 
 #include "sdk/host/handshake.h"
@@ -121,8 +122,9 @@ Client::Client(kj::Own<Connection> connection) : connection_(kj::mv(connection))
 Client::Client(Client&&) noexcept = default;
 Client::~Client() noexcept(false) = default;
 
-CallOutcome UnitRef::call(const std::string& method, const std::string& payload) {
-  return client_.call(name_, method, payload);
+CallOutcome UnitRef::call(const std::string& method, const std::string& payload,
+                          std::chrono::milliseconds timeout) {
+  return client_.call(name_, method, payload, timeout);
 }
 
 capnp::Capability::Client Client::typedCapability(const std::string& unit) {
@@ -134,10 +136,13 @@ kj::WaitScope& Client::waitScope() { return connection_->io.waitScope; }
 capnp::Capability::Client UnitRef::typedCapability() { return client_.typedCapability(name_); }
 
 CallOutcome Client::call(const std::string& unit, const std::string& method,
-                         const std::string& payload) {
+                         const std::string& payload, std::chrono::milliseconds timeout) {
+  KJ_REQUIRE(timeout.count() >= 0 && timeout.count() <= UINT32_MAX, "timeout out of range",
+             timeout.count());
   auto& io = connection_->io;
   auto callRequest = connection_->unit(unit).callRequest();
   callRequest.setMethod(method);
+  callRequest.setTimeoutMs(static_cast<uint32_t>(timeout.count()));
   callRequest.setPayload(
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
   CallOutcome outcome = CallOutcome::failure(CallErrorKind::INTERNAL, "no answer");

@@ -12,6 +12,7 @@
 #include <kj/async.h>
 #include <kj/memory.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,10 @@ class Client;
 
 class UnitRef {
  public:
-  CallOutcome call(const std::string& method, const std::string& payload);
+  CallOutcome call(const std::string& method, const std::string& payload,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // `timeout` > 0 shortens the call's deadline to that long after airlockd receives it (never
+  // past the unit's call_timeout_ms); past it the answer is TIMED_OUT and the worker replaced.
 
   // The unit's typed interface ([unit] interface in its policy), T generated from the same
   // schema. Call it with the usual Cap'n Proto requests and wait on Client::waitScope():
@@ -123,7 +127,7 @@ class Client {
   capnp::Capability::Client typedCapability(const std::string& unit);
   explicit Client(kj::Own<Connection> connection);
   CallOutcome call(const std::string& unit, const std::string& method,
-                   const std::string& payload);
+                   const std::string& payload, std::chrono::milliseconds timeout);
   kj::Own<Connection> connection_;
 };
 

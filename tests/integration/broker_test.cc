@@ -227,6 +227,29 @@ TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
   EXPECT_FALSE(broker_->waitForRecord({{"event", "worker.exit"}}).is_null());
 }
 
+// A host may shorten its call's deadline, never lengthen it past the unit's call_timeout_ms.
+TEST_F(BrokerTest, ACallerMayShortenItsDeadlineButNotLengthenIt) {
+  start(probePolicy("", 30000));
+  {
+    auto client = broker_->connect();
+    auto shortened = client.unit("probe").call("hang", "", std::chrono::milliseconds(300));
+    ASSERT_EQ(shortened.errorKind(), CallErrorKind::TIMED_OUT) << shortened.describe();
+    EXPECT_EQ(shortened.message(), "no answer within the caller's timeout_ms 300");
+    // Met in time, the shortened call is answered as usual.
+    EXPECT_TRUE(client.unit("probe").call("echo", "x", std::chrono::milliseconds(20000)).ok());
+  }
+  auto records = broker_->auditRecords(
+      {{"event", "call"}, {"args", {{"method", "hang"}, {"payload_bytes", 0}, {"timeout_ms", 300}}}});
+  ASSERT_EQ(records.size(), 1u) << "the record carries the caller's timeout_ms";
+  EXPECT_EQ(records[0]["result"], "timed out: no answer within the caller's timeout_ms 300");
+  broker_.reset();
+
+  start(probePolicy("", 300));
+  auto capped = broker_->connect().unit("probe").call("hang", "", std::chrono::minutes(10));
+  ASSERT_EQ(capped.errorKind(), CallErrorKind::TIMED_OUT) << capped.describe();
+  EXPECT_EQ(capped.message(), "no answer within call_timeout_ms 300");
+}
+
 TEST_F(BrokerTest, UnknownMethodsAndUnitsAreDistinctErrors) {
   start();
   EXPECT_EQ(call("no-such-method", "").errorKind(), CallErrorKind::NO_SUCH_METHOD);
