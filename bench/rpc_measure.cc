@@ -59,6 +59,28 @@ double measureCallsPerSecond(rpc::Unit::Client& unit, kj::AsyncIoContext& io,
   return done / seconds;
 }
 
+double measureCallsInFlight(rpc::Unit::Client& unit, kj::WaitScope& waitScope,
+                            const std::string& method, int inFlight, int count) {
+  int issued = 0;
+  std::function<kj::Promise<void>()> lane = [&]() -> kj::Promise<void> {
+    if (issued == count) return kj::READY_NOW;
+    ++issued;
+    auto request = unit.callRequest();
+    request.setMethod(method);
+    request.setPayload(kj::arrayPtr(PAYLOAD, sizeof(PAYLOAD)));
+    return request.send().then([&](capnp::Response<rpc::Unit::CallResults>&& response) {
+      KJ_REQUIRE(response.getResult().isOk(), "benchmark call failed",
+                 response.getResult().getError().getMessage());
+      return lane();
+    });
+  };
+  kj::Vector<kj::Promise<void>> lanes;
+  auto start = Clock::now();
+  for (int i = 0; i < inFlight; ++i) lanes.add(lane());
+  kj::joinPromises(lanes.releaseAsArray()).wait(waitScope);
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 Samples measureFdPass(rpc::Fs::Client& fs, kj::WaitScope& waitScope, const std::string& path,
                       int count) {
   Samples samples;

@@ -21,6 +21,12 @@ Samples measureCalls(rpc::Unit::Client& unit, kj::WaitScope& waitScope, const st
 double measureCallsPerSecond(rpc::Unit::Client& unit, kj::AsyncIoContext& io,
                              const std::string& method, int inFlight, kj::Duration duration);
 
+// Seconds to complete `count` calls with up to `inFlight` outstanding at all times: the same
+// exchange as measureCallsPerSecond, but a fixed amount of work, so that counts taken from
+// outside (syscalls, instructions, context switches) divide into per-call figures.
+double measureCallsInFlight(rpc::Unit::Client& unit, kj::WaitScope& waitScope,
+                            const std::string& method, int inFlight, int count);
+
 // `count` sequential Fs.open(path) round trips, each receiving and closing the fd.
 Samples measureFdPass(rpc::Fs::Client& fs, kj::WaitScope& waitScope, const std::string& path,
                       int count);
