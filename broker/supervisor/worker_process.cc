@@ -12,6 +12,7 @@
 
 #include "broker/supervisor/fd_refusing_stream.h"
 #include "broker/supervisor/unit_sandbox.h"
+#include "capnp/socket_stream.h"
 
 namespace airlock::broker {
 
@@ -81,8 +82,7 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
     : unitName_(unit.name),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
-          io.lowLevelProvider->wrapUnixSocketFd(kj::mv(channel),
-                                                kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP),
+          rpc::wrapSocket(io, kj::mv(channel)),  // capnp/socket_stream.h says why not kj's
           "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
       network_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE, capnp::rpc::twoparty::Side::CLIENT),
       rpc_(_::flowLimited(capnp::makeRpcClient(network_))),

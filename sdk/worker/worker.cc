@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 
+#include "capnp/socket_stream.h"
 #include "sdk/worker/brokered_fs.h"
 #include "sdk/worker/call_queue.h"
 #include "sdk/worker/net.h"
@@ -288,14 +289,14 @@ void Worker::typed(TypedFactory factory) { typed_ = kj::mv(factory); }
 
 int Worker::serve() {
   auto io = kj::setupAsyncIo();
-  auto stream = io.lowLevelProvider->wrapUnixSocketFd(_::CHANNEL_FD);
+  // Not kj's wrapUnixSocketFd: that one wakes the worker each time the broker reads a message
+  // of its (capnp/socket_stream.h).
+  auto stream = rpc::wrapSocket(io, kj::AutoCloseFd(_::CHANNEL_FD));
   _::CallQueue queue;
   capnp::TwoPartyClient rpc(*stream, _::MAX_FDS_FROM_BROKER,
                             kj::heap<_::WorkerServer>(methods_, typed_, queue),
                             capnp::rpc::twoparty::Side::SERVER);
   auto disconnected = rpc.onDisconnect().fork();
-  // TODO(perf): 16 calls in flight reach 0.22x of bare capnp (docs/PERFORMANCE.md); draining
-  // the queue per loop turn was tried and did not change it.
   for (;;) {
     auto next = queue.next().exclusiveJoin(
         disconnected.addBranch().then([]() -> kj::Maybe<kj::Own<_::PendingCall>> {

@@ -1,0 +1,255 @@
+#include "capnp/socket_stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <kj/debug.h>
+#include <kj/vector.h>
+
+#include <cstring>
+
+namespace airlock::rpc {
+
+struct SocketStream::WriteWatch {
+  kj::AutoCloseFd duplicate;
+  kj::UnixEventPort::FdObserver observer;  // after `duplicate`: deregisters before it closes
+
+  WriteWatch(kj::UnixEventPort& eventPort, kj::AutoCloseFd fd)
+      : duplicate(kj::mv(fd)),
+        observer(eventPort, duplicate.get(), kj::UnixEventPort::FdObserver::OBSERVE_WRITE) {}
+};
+
+struct SocketStream::Pending {
+  kj::Vector<iovec> pieces;  // what is left to write, in order
+  kj::Vector<int> fds;       // not yet sent: they go with the first byte that is
+  size_t first = 0;          // index of the first piece with bytes left
+};
+
+namespace {
+
+// At most this many fds in one recvmsg: capnp asks for a handful (maxFdsPerMessage).
+constexpr size_t MAX_FDS_PER_READ = 16;
+
+}  // namespace
+
+SocketStream::SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket)
+    : eventPort_(eventPort),
+      fd_(kj::mv(socket)),
+      readObserver_(eventPort, fd_.get(), kj::UnixEventPort::FdObserver::OBSERVE_READ) {
+  int flags;
+  KJ_SYSCALL(flags = fcntl(fd_.get(), F_GETFL), "socket stream");
+  if ((flags & O_NONBLOCK) == 0) {
+    KJ_SYSCALL(fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK), "socket stream");
+  }
+}
+
+SocketStream::~SocketStream() noexcept(false) {}
+
+kj::Promise<size_t> SocketStream::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
+  return readSome(static_cast<kj::byte*>(buffer), minBytes, maxBytes, nullptr, 0, {0, 0})
+      .then([](ReadResult result) { return result.byteCount; });
+}
+
+kj::Promise<SocketStream::ReadResult> SocketStream::tryReadWithFds(void* buffer, size_t minBytes,
+                                                                   size_t maxBytes,
+                                                                   kj::AutoCloseFd* fdBuffer,
+                                                                   size_t maxFds) {
+  return readSome(static_cast<kj::byte*>(buffer), minBytes, maxBytes, fdBuffer, maxFds, {0, 0});
+}
+
+kj::Promise<SocketStream::ReadResult> SocketStream::tryReadWithStreams(
+    void*, size_t, size_t, kj::Own<kj::AsyncCapabilityStream>*, size_t) {
+  KJ_UNIMPLEMENTED("airlock channels never carry streams");
+}
+
+kj::Promise<SocketStream::ReadResult> SocketStream::readSome(kj::byte* buffer, size_t minBytes,
+                                                             size_t maxBytes,
+                                                             kj::AutoCloseFd* fdBuffer,
+                                                             size_t maxFds, ReadResult done) {
+  for (;;) {
+    ssize_t n;
+    size_t fdRoom = kj::min(maxFds - done.capCount, MAX_FDS_PER_READ);
+    if (fdRoom == 0) {
+      n = ::read(fd_.get(), buffer, maxBytes);
+    } else {
+      iovec io = {buffer, maxBytes};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_READ)];
+      msghdr message{};
+      message.msg_iov = &io;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = CMSG_SPACE(sizeof(int) * fdRoom);
+      n = ::recvmsg(fd_.get(), &message, MSG_CMSG_CLOEXEC);
+      if (n >= 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+          if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+          size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+          for (size_t i = 0; i < count; ++i) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            kj::AutoCloseFd owned(fd);  // closed here unless there is room for it
+            if (done.capCount < maxFds) fdBuffer[done.capCount++] = kj::mv(owned);
+          }
+        }
+      }
+    }
+    if (n < 0) {
+      int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        return readObserver_.whenBecomesReadable().then(
+            [this, buffer, minBytes, maxBytes, fdBuffer, maxFds, done]() {
+              return readSome(buffer, minBytes, maxBytes, fdBuffer, maxFds, done);
+            });
+      }
+      KJ_FAIL_SYSCALL("read(channel socket)", error, fd_.get());
+    }
+    if (n == 0) return done;  // EOF
+    done.byteCount += n;
+    if (static_cast<size_t>(n) >= minBytes) return done;
+    buffer += n;
+    minBytes -= n;
+    maxBytes -= n;
+  }
+}
+
+kj::Promise<void> SocketStream::write(const void* buffer, size_t size) {
+  auto pending = kj::heap<Pending>();
+  pending->pieces.add(iovec{const_cast<void*>(buffer), size});
+  return writeSome(kj::mv(pending));
+}
+
+kj::Promise<void> SocketStream::write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
+  auto pending = kj::heap<Pending>();
+  for (auto& piece : pieces) {
+    pending->pieces.add(iovec{const_cast<kj::byte*>(piece.begin()), piece.size()});
+  }
+  return writeSome(kj::mv(pending));
+}
+
+kj::Promise<void> SocketStream::writeWithFds(
+    kj::ArrayPtr<const kj::byte> data, kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> moreData,
+    kj::ArrayPtr<const int> fds) {
+  auto pending = kj::heap<Pending>();
+  pending->pieces.add(iovec{const_cast<kj::byte*>(data.begin()), data.size()});
+  for (auto& piece : moreData) {
+    pending->pieces.add(iovec{const_cast<kj::byte*>(piece.begin()), piece.size()});
+  }
+  pending->fds.addAll(fds);
+  return writeSome(kj::mv(pending));
+}
+
+kj::Promise<void> SocketStream::writeWithStreams(
+    kj::ArrayPtr<const kj::byte>, kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>>,
+    kj::Array<kj::Own<kj::AsyncCapabilityStream>>) {
+  KJ_UNIMPLEMENTED("airlock channels never carry streams");
+}
+
+kj::Promise<void> SocketStream::writeSome(kj::Own<Pending> pending) {
+  for (;;) {
+    auto& p = *pending;
+    while (p.first < p.pieces.size() && p.pieces[p.first].iov_len == 0) ++p.first;
+    if (p.first == p.pieces.size() && p.fds.empty()) {
+      writeWatch_ = nullptr;  // nothing waits for send space any more
+      return kj::READY_NOW;
+    }
+    size_t count = kj::min(p.pieces.size() - p.first, static_cast<size_t>(IOV_MAX));
+    ssize_t n;
+    if (p.fds.empty()) {
+      n = ::writev(fd_.get(), p.pieces.begin() + p.first, count);
+    } else {
+      // On a stream socket fds travel with bytes; capnp never sends fds without a message.
+      KJ_REQUIRE(p.first < p.pieces.size(), "fds need at least one byte to travel with");
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_READ)];
+      KJ_REQUIRE(p.fds.size() <= MAX_FDS_PER_READ, "too many fds in one message", p.fds.size());
+      msghdr message{};
+      message.msg_iov = p.pieces.begin() + p.first;
+      message.msg_iovlen = count;
+      message.msg_control = control;
+      message.msg_controllen = CMSG_SPACE(sizeof(int) * p.fds.size());
+      cmsghdr* c = CMSG_FIRSTHDR(&message);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * p.fds.size());
+      memcpy(CMSG_DATA(c), p.fds.begin(), sizeof(int) * p.fds.size());
+      n = ::sendmsg(fd_.get(), &message, 0);
+      if (n > 0) p.fds.clear();  // they went with the first byte
+    }
+    if (n < 0) {
+      int error = errno;
+      if (error == EINTR) continue;
+      if (error != EAGAIN && error != EWOULDBLOCK) {
+        writeWatch_ = nullptr;
+        KJ_FAIL_SYSCALL("write(channel socket)", error, fd_.get());
+      }
+      n = 0;
+    }
+    if (n == 0) {
+      // The send buffer is full (a short write is followed by one more writev, which then
+      // finds it so): wait for space.
+      return whenWritable().then(
+          [this, pending = kj::mv(pending)]() mutable { return writeSome(kj::mv(pending)); });
+    }
+    for (size_t written = n; written > 0;) {
+      iovec& piece = p.pieces[p.first];
+      size_t used = kj::min(written, piece.iov_len);
+      piece.iov_base = static_cast<kj::byte*>(piece.iov_base) + used;
+      piece.iov_len -= used;
+      written -= used;
+      if (piece.iov_len == 0) ++p.first;
+    }
+  }
+}
+
+kj::Promise<void> SocketStream::whenWritable() {
+  if (writeWatch_ == nullptr) {
+    int copy;
+    KJ_SYSCALL(copy = fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0), "watching a channel for send space");
+    writeWatch_ = kj::heap<WriteWatch>(eventPort_, kj::AutoCloseFd(copy));
+  }
+  // Registered after the write found the buffer full: if space came back meanwhile, epoll
+  // reports it at once on registration, and an already registered watch sees the next edge.
+  KJ_IF_MAYBE(watch, writeWatch_) { return (*watch)->observer.whenBecomesWritable(); }
+  KJ_UNREACHABLE;
+}
+
+kj::Promise<void> SocketStream::whenWriteDisconnected() {
+  // EPOLLHUP and EPOLLERR are reported whatever the registration asked for.
+  return readObserver_.whenWriteDisconnected();
+}
+
+void SocketStream::shutdownWrite() { KJ_SYSCALL(shutdown(fd_.get(), SHUT_WR)); }
+
+void SocketStream::abortRead() { KJ_SYSCALL(shutdown(fd_.get(), SHUT_RD)); }
+
+void SocketStream::getsockopt(int level, int option, void* value, kj::uint* length) {
+  socklen_t size = *length;
+  KJ_SYSCALL(::getsockopt(fd_.get(), level, option, value, &size));
+  *length = size;
+}
+
+void SocketStream::setsockopt(int level, int option, const void* value, kj::uint length) {
+  KJ_SYSCALL(::setsockopt(fd_.get(), level, option, value, length));
+}
+
+void SocketStream::getsockname(struct sockaddr* addr, kj::uint* length) {
+  socklen_t size = *length;
+  KJ_SYSCALL(::getsockname(fd_.get(), addr, &size));
+  *length = size;
+}
+
+void SocketStream::getpeername(struct sockaddr* addr, kj::uint* length) {
+  socklen_t size = *length;
+  KJ_SYSCALL(::getpeername(fd_.get(), addr, &size));
+  *length = size;
+}
+
+kj::Own<kj::AsyncCapabilityStream> wrapSocket(kj::AsyncIoContext& io, kj::AutoCloseFd socket) {
+  return kj::heap<SocketStream>(io.unixEventPort, kj::mv(socket));
+}
+
+}  // namespace airlock::rpc

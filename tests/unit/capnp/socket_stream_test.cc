@@ -1,0 +1,145 @@
+#include "capnp/socket_stream.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <kj/debug.h>
+
+namespace airlock::rpc {
+namespace {
+
+struct Pair {
+  kj::AutoCloseFd mine, theirs;
+};
+
+Pair socketPair() {
+  int fds[2];
+  KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
+}
+
+// The epoll events every epoll instance of this process registered for `fd`, OR-ed together,
+// from /proc/self/fdinfo (lines "tfd: FD events: MASK ...").
+uint32_t epollEventsFor(int fd) {
+  uint32_t events = 0;
+  DIR* dir = opendir("/proc/self/fdinfo");
+  while (dirent* entry = readdir(dir)) {
+    std::ifstream info(std::string("/proc/self/fdinfo/") + entry->d_name);
+    std::string line;
+    while (std::getline(info, line)) {
+      std::istringstream words(line);
+      std::string tfd, eventsKey;
+      int target;
+      std::string mask;
+      if (words >> tfd >> target >> eventsKey >> mask && tfd == "tfd:" && target == fd) {
+        events |= std::stoul(mask, nullptr, 16);
+      }
+    }
+  }
+  closedir(dir);
+  return events;
+}
+
+TEST(SocketStream, IsWatchedForReadingOnlySoThePeersReadsDoNotWakeIt) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  int fd = mine.get();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  stream->write("hello", 5).wait(io.waitScope);
+  uint32_t events = epollEventsFor(fd);
+  EXPECT_TRUE(events & EPOLLIN);
+  EXPECT_FALSE(events & EPOLLOUT) << "registered for EPOLLOUT: every read by the peer wakes us";
+}
+
+TEST(SocketStream, AReadWaitsForMinBytesAcrossSeparateSends) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  ASSERT_EQ(write(theirs.get(), "abc", 3), 3);
+  char buffer[8] = {};
+  auto read = stream->tryRead(buffer, 6, sizeof(buffer));
+  EXPECT_FALSE(read.poll(io.waitScope)) << "only 3 of 6 bytes have arrived";
+  ASSERT_EQ(write(theirs.get(), "defg", 4), 4);
+  EXPECT_EQ(read.wait(io.waitScope), 7u);
+  EXPECT_EQ(std::string(buffer, 7), "abcdefg");
+}
+
+TEST(SocketStream, EndOfStreamEndsAReadShort) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  ASSERT_EQ(write(theirs.get(), "ab", 2), 2);
+  theirs = nullptr;
+  char buffer[8];
+  EXPECT_EQ(stream->tryRead(buffer, 8, 8).wait(io.waitScope), 2u);
+  EXPECT_EQ(stream->tryRead(buffer, 1, 8).wait(io.waitScope), 0u);
+}
+
+TEST(SocketStream, FdsGoWithTheFirstByteAndThoseBeyondTheRoomAreClosed) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto sender = wrapSocket(io, kj::mv(mine));
+  auto receiver = wrapSocket(io, kj::mv(theirs));
+  int pipeFds[2];
+  ASSERT_EQ(pipe2(pipeFds, O_CLOEXEC), 0);
+  kj::AutoCloseFd pipeRead(pipeFds[0]), pipeWrite(pipeFds[1]);
+  kj::byte first[2] = {'x', 'y'};
+  kj::byte more[1] = {'z'};
+  kj::ArrayPtr<const kj::byte> pieces[1] = {more};
+  int fds[2] = {pipeRead.get(), pipeWrite.get()};
+  sender->writeWithFds(first, pieces, fds).wait(io.waitScope);
+  pipeWrite = nullptr;  // the only write end left is the one in flight
+
+  char buffer[3];
+  kj::AutoCloseFd received[1];
+  auto result = receiver->tryReadWithFds(buffer, 3, 3, received, 1).wait(io.waitScope);
+  EXPECT_EQ(result.byteCount, 3u);
+  EXPECT_EQ(std::string(buffer, 3), "xyz");
+  ASSERT_EQ(result.capCount, 1u);
+  EXPECT_TRUE(fcntl(received[0].get(), F_GETFD) & FD_CLOEXEC);
+  // The second fd (the pipe's write end) had no room: closed on receipt, so the pipe is at EOF.
+  char b;
+  EXPECT_EQ(read(received[0].get(), &b, 1), 0);
+}
+
+TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  int small = 4096;
+  ASSERT_EQ(setsockopt(mine.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+  auto sender = wrapSocket(io, kj::mv(mine));
+  auto receiver = wrapSocket(io, kj::mv(theirs));
+  std::string data(1 << 20, 'q');
+  data[12345] = 'r';
+  kj::ArrayPtr<const kj::byte> pieces[2] = {
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(data.data()), 1000),
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(data.data()) + 1000, data.size() - 1000)};
+  auto written = sender->write(pieces);
+  std::string got(data.size(), '\0');
+  auto read = receiver->read(got.data(), got.size());
+  read.wait(io.waitScope);
+  written.wait(io.waitScope);
+  EXPECT_EQ(got, data);
+}
+
+TEST(SocketStream, AWriteToAClosedPeerFails) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  theirs = nullptr;
+  signal(SIGPIPE, SIG_IGN);
+  EXPECT_ANY_THROW(stream->write("x", 1).wait(io.waitScope));
+}
+
+}  // namespace
+}  // namespace airlock::rpc
