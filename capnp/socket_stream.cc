@@ -39,7 +39,8 @@ constexpr size_t MAX_FDS_PER_READ = 16;
 SocketStream::SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket)
     : eventPort_(eventPort),
       fd_(kj::mv(socket)),
-      readObserver_(eventPort, fd_.get(), kj::UnixEventPort::FdObserver::OBSERVE_READ) {
+      readObserver_(eventPort, fd_.get(), kj::UnixEventPort::FdObserver::OBSERVE_READ),
+      tasks_(taskErrors_) {
   int flags;
   KJ_SYSCALL(flags = fcntl(fd_.get(), F_GETFL), "socket stream");
   if ((flags & O_NONBLOCK) == 0) {
@@ -118,29 +119,114 @@ kj::Promise<SocketStream::ReadResult> SocketStream::readSome(kj::byte* buffer, s
 }
 
 kj::Promise<void> SocketStream::write(const void* buffer, size_t size) {
-  auto pending = kj::heap<Pending>();
-  pending->pieces.add(iovec{const_cast<void*>(buffer), size});
-  return writeSome(kj::mv(pending));
+  kj::ArrayPtr<const kj::byte> piece(static_cast<const kj::byte*>(buffer), size);
+  return gather(kj::arrayPtr(&piece, 1));
 }
 
 kj::Promise<void> SocketStream::write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
-  auto pending = kj::heap<Pending>();
-  for (auto& piece : pieces) {
-    pending->pieces.add(iovec{const_cast<kj::byte*>(piece.begin()), piece.size()});
+  return gather(pieces);
+}
+
+kj::Promise<void> SocketStream::gather(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
+  KJ_IF_MAYBE(failure, failure_) { return kj::cp(*failure); }
+  for (auto& piece : pieces) outbox_.addAll(piece);
+  if (blocked_) return whenFlushed();
+  if (outbox_.size() - outboxSent_ >= FLUSH_AT_BYTES) {
+    flush();
+    KJ_IF_MAYBE(failure, failure_) { return kj::cp(*failure); }
+    return blocked_ ? whenFlushed() : kj::READY_NOW;
   }
-  return writeSome(kj::mv(pending));
+  if (!flushScheduled_) {
+    flushScheduled_ = true;
+    tasks_.add(kj::evalLast([this]() {
+      flushScheduled_ = false;
+      if (!blocked_) flush();
+    }));
+  }
+  return kj::READY_NOW;
+}
+
+void SocketStream::flush() {
+  while (outboxSent_ < outbox_.size()) {
+    ssize_t n = ::write(fd_.get(), outbox_.begin() + outboxSent_, outbox_.size() - outboxSent_);
+    if (n < 0) {
+      int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        blocked_ = true;
+        tasks_.add(whenWritable().then([this]() {
+          blocked_ = false;
+          flush();
+        }));
+        return;
+      }
+      KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+                    KJ_FAIL_SYSCALL("write(channel socket)", error, fd_.get());
+                  })) {
+        failed(kj::mv(*exception));
+      }
+      return;
+    }
+    outboxSent_ += n;
+  }
+  flushed();
+}
+
+void SocketStream::flushed() {
+  outbox_.clear();
+  outboxSent_ = 0;
+  writeWatch_ = nullptr;  // nothing waits for send space any more
+  auto waiters = kj::mv(flushWaiters_);
+  for (auto& waiter : waiters) waiter->fulfill();
+  if (shutdownWhenFlushed_) {
+    shutdownWhenFlushed_ = false;
+    shutdown(fd_.get(), SHUT_WR);  // as shutdownWrite() would have; nobody is left to tell
+  }
+}
+
+void SocketStream::failed(kj::Exception exception) {
+  outbox_.clear();
+  outboxSent_ = 0;
+  writeWatch_ = nullptr;
+  auto waiters = kj::mv(flushWaiters_);
+  for (auto& waiter : waiters) waiter->reject(kj::cp(exception));
+  failure_ = kj::mv(exception);
+}
+
+kj::Promise<void> SocketStream::whenFlushed() {
+  KJ_IF_MAYBE(failure, failure_) { return kj::cp(*failure); }
+  if (outboxSent_ == outbox_.size() && !blocked_) return kj::READY_NOW;
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  flushWaiters_.add(kj::mv(paf.fulfiller));
+  return kj::mv(paf.promise);
+}
+
+void SocketStream::TaskErrors::taskFailed(kj::Exception&& exception) {
+  // flush() keeps its own failures in failure_; anything else is a bug, and the next write says so.
+  KJ_LOG(ERROR, "socket stream flush task failed", exception);
 }
 
 kj::Promise<void> SocketStream::writeWithFds(
     kj::ArrayPtr<const kj::byte> data, kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> moreData,
     kj::ArrayPtr<const int> fds) {
+  if (fds.size() == 0) {
+    // Cap'n Proto writes every message of a connection that can carry fds this way.
+    KJ_STACK_ARRAY(kj::ArrayPtr<const kj::byte>, pieces, moreData.size() + 1, 8, 64);
+    pieces[0] = data;
+    for (size_t i = 0; i < moreData.size(); ++i) pieces[i + 1] = moreData[i];
+    return gather(pieces);
+  }
   auto pending = kj::heap<Pending>();
   pending->pieces.add(iovec{const_cast<kj::byte*>(data.begin()), data.size()});
   for (auto& piece : moreData) {
     pending->pieces.add(iovec{const_cast<kj::byte*>(piece.begin()), piece.size()});
   }
   pending->fds.addAll(fds);
-  return writeSome(kj::mv(pending));
+  // Everything gathered before this message goes first, and alone: the fds must travel with the
+  // first byte of their own message (the peer reads them with that message's first word).
+  if (outboxSent_ < outbox_.size() && !blocked_) flush();
+  return whenFlushed().then(
+      [this, pending = kj::mv(pending)]() mutable { return writeSome(kj::mv(pending)); });
 }
 
 kj::Promise<void> SocketStream::writeWithStreams(
@@ -222,7 +308,14 @@ kj::Promise<void> SocketStream::whenWriteDisconnected() {
   return readObserver_.whenWriteDisconnected();
 }
 
-void SocketStream::shutdownWrite() { KJ_SYSCALL(shutdown(fd_.get(), SHUT_WR)); }
+void SocketStream::shutdownWrite() {
+  if (outboxSent_ < outbox_.size() && !blocked_) flush();
+  if (outboxSent_ < outbox_.size()) {
+    shutdownWhenFlushed_ = true;  // after the gathered bytes, or they would be refused
+    return;
+  }
+  KJ_SYSCALL(shutdown(fd_.get(), SHUT_WR));
+}
 
 void SocketStream::abortRead() { KJ_SYSCALL(shutdown(fd_.get(), SHUT_RD)); }
 

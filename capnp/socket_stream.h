@@ -12,14 +12,25 @@
 // write is blocked, through an observer on a duplicate of the descriptor (epoll keys its
 // registrations on the descriptor, so both can be registered), dropped once the write is done.
 //
-// Semantics are kj's: reads return once `minBytes` arrived (fewer only at EOF); fds received with
-// SCM_RIGHTS arrive close-on-exec, those past `maxFds` are closed; a write's promise resolves once
-// every byte is in the kernel; a message's fds go with its first byte. No streams (never used).
+// Writes are gathered: the bytes of write() calls made while the event loop is busy are sent with
+// one writev when it is about to wait (kj::evalLast), or at once past FLUSH_AT_BYTES. Cap'n Proto
+// writes each message on its own, so the Return and Release messages one event-loop turn
+// produces, or the Calls for several calls in flight, would otherwise cost the peer one wake-up
+// each. A gathered write's promise resolves when it is accepted; it waits (so that the broker's
+// UnreadBudget sees a peer that does not read) only while send space lacks. A message with fds
+// goes out with its own sendmsg, after everything before it, so its fds stay with its first byte.
+// Whoever runs code outside the event loop between turns (the worker SDK's methods) polls the
+// loop first, so that nothing gathered waits behind it. Bytes still gathered when the stream is
+// destroyed are dropped, as a kj stream drops the writes it has not finished.
+//
+// Otherwise as kj's: reads return once `minBytes` arrived (fewer only at EOF); fds received with
+// SCM_RIGHTS arrive close-on-exec, those past `maxFds` are closed. No streams (never used).
 // Event-loop thread only; the descriptor is owned and closed by the stream.
 
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <kj/io.h>
+#include <kj/vector.h>
 
 namespace airlock::rpc {
 
@@ -55,6 +66,11 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   void getpeername(struct sockaddr* addr, kj::uint* length) override;
   kj::Maybe<int> getFd() const override { return fd_.get(); }
 
+  // Gathered bytes past this are written at once rather than at the end of the turn: a peer that
+  // floods the broker with requests keeps its event loop busy, and the answers must not pile up
+  // here unseen by the UnreadBudget.
+  static constexpr size_t FLUSH_AT_BYTES = 64 << 10;
+
  private:
   // What remains of one write: the pieces not yet (fully) written, and fds not yet sent.
   struct Pending;
@@ -62,6 +78,11 @@ class SocketStream final : public kj::AsyncCapabilityStream {
                                    kj::AutoCloseFd* fdBuffer, size_t maxFds, ReadResult done);
   kj::Promise<void> writeSome(kj::Own<Pending> pending);
   kj::Promise<void> whenWritable();
+  kj::Promise<void> gather(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces);
+  void flush();                         // writes what is gathered, as far as the kernel takes it
+  kj::Promise<void> whenFlushed();      // resolves once nothing is gathered
+  void flushed();                       // the outbox emptied: wake whoever waits
+  void failed(kj::Exception exception);  // a write failed: so does every later one
 
   kj::UnixEventPort& eventPort_;
   kj::AutoCloseFd fd_;
@@ -70,6 +91,18 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   // fd_ so it goes first.
   struct WriteWatch;
   kj::Maybe<kj::Own<WriteWatch>> writeWatch_;
+
+  kj::Vector<kj::byte> outbox_;  // gathered, from outboxSent_ on not yet in the kernel
+  size_t outboxSent_ = 0;
+  bool flushScheduled_ = false;  // an evalLast flush is queued
+  bool blocked_ = false;         // a flush waits for send space
+  bool shutdownWhenFlushed_ = false;
+  kj::Vector<kj::Own<kj::PromiseFulfiller<void>>> flushWaiters_;
+  kj::Maybe<kj::Exception> failure_;
+  struct TaskErrors final : public kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&& exception) override;
+  } taskErrors_;
+  kj::TaskSet tasks_;  // last: its flushes use everything above
 };
 
 // Wraps `socket` (as above) for `io`'s event loop.

@@ -303,6 +303,9 @@ int Worker::serve() {
           return nullptr;
         }));
     KJ_IF_MAYBE(pending, next.wait(io.waitScope)) {
+      // Let the loop finish its turn first: answers to earlier calls that the channel gathered
+      // (capnp/socket_stream.h) leave now, not after this method, however long it takes.
+      io.waitScope.poll();
       auto reply = _::runMethod(methods_, **pending, io.waitScope);
       (*pending)->done->fulfill(kj::mv(reply));
     } else {

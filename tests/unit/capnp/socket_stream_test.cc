@@ -132,13 +132,61 @@ TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
   EXPECT_EQ(got, data);
 }
 
-TEST(SocketStream, AWriteToAClosedPeerFails) {
+TEST(SocketStream, WritesOfOneTurnLeaveTogetherWhenTheLoopRunsOutOfWork) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  stream->write("ab", 2).wait(io.waitScope);
+  stream->write("cd", 2).wait(io.waitScope);
+  char buffer[8];
+  EXPECT_EQ(recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT), -1) << "sent before the turn ended";
+  io.waitScope.poll();
+  ASSERT_EQ(recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT), 4);
+  EXPECT_EQ(std::string(buffer, 4), "abcd");
+}
+
+TEST(SocketStream, AMessageWithFdsFollowsWhatWasGatheredAndKeepsItsFds) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto sender = wrapSocket(io, kj::mv(mine));
+  sender->write("a", 1).wait(io.waitScope);  // gathered, not yet sent
+  int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  kj::AutoCloseFd owned(devNull);
+  kj::byte data[1] = {'b'};
+  int fds[1] = {devNull};
+  sender->writeWithFds(data, nullptr, fds).wait(io.waitScope);
+
+  auto receiver = wrapSocket(io, kj::mv(theirs));
+  char buffer[1];
+  kj::AutoCloseFd received[1];
+  auto first = receiver->tryReadWithFds(buffer, 1, 1, received, 1).wait(io.waitScope);
+  EXPECT_EQ(buffer[0], 'a');
+  EXPECT_EQ(first.capCount, 0u);
+  auto second = receiver->tryReadWithFds(buffer, 1, 1, received, 1).wait(io.waitScope);
+  EXPECT_EQ(buffer[0], 'b');
+  EXPECT_EQ(second.capCount, 1u) << "the fd must arrive with its own message's first byte";
+}
+
+TEST(SocketStream, OnceAWriteFailedLaterWritesFail) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
   auto stream = wrapSocket(io, kj::mv(mine));
   theirs = nullptr;
   signal(SIGPIPE, SIG_IGN);
-  EXPECT_ANY_THROW(stream->write("x", 1).wait(io.waitScope));
+  stream->write("x", 1).wait(io.waitScope);  // gathered: its failure shows when it is sent
+  io.waitScope.poll();
+  EXPECT_ANY_THROW(stream->write("y", 1).wait(io.waitScope));
+}
+
+TEST(SocketStream, ShutdownWriteSendsWhatWasGatheredFirst) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine));
+  stream->write("last", 4).wait(io.waitScope);
+  stream->shutdownWrite();
+  char buffer[8];
+  ASSERT_EQ(recv(theirs.get(), buffer, sizeof(buffer), 0), 4);
+  EXPECT_EQ(recv(theirs.get(), buffer, sizeof(buffer), 0), 0) << "then end of stream";
 }
 
 }  // namespace
