@@ -36,10 +36,12 @@ constexpr size_t MAX_FDS_PER_READ = 16;
 
 }  // namespace
 
-SocketStream::SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket)
+SocketStream::SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket, Fds fds)
     : eventPort_(eventPort),
       fd_(kj::mv(socket)),
       readObserver_(eventPort, fd_.get(), kj::UnixEventPort::FdObserver::OBSERVE_READ),
+      fds_(fds),
+      inbox_(fds == Fds::REFUSED ? kj::heapArray<kj::byte>(READ_AHEAD_BYTES) : nullptr),
       tasks_(taskErrors_) {
   int flags;
   KJ_SYSCALL(flags = fcntl(fd_.get(), F_GETFL), "socket stream");
@@ -51,6 +53,7 @@ SocketStream::SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket)
 SocketStream::~SocketStream() noexcept(false) {}
 
 kj::Promise<size_t> SocketStream::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
+  if (fds_ == Fds::REFUSED) return readAhead(static_cast<kj::byte*>(buffer), minBytes, maxBytes, 0);
   return readSome(static_cast<kj::byte*>(buffer), minBytes, maxBytes, nullptr, 0, {0, 0})
       .then([](ReadResult result) { return result.byteCount; });
 }
@@ -59,6 +62,10 @@ kj::Promise<SocketStream::ReadResult> SocketStream::tryReadWithFds(void* buffer,
                                                                    size_t maxBytes,
                                                                    kj::AutoCloseFd* fdBuffer,
                                                                    size_t maxFds) {
+  if (fds_ == Fds::REFUSED) {
+    return readAhead(static_cast<kj::byte*>(buffer), minBytes, maxBytes, 0)
+        .then([](size_t n) { return ReadResult{n, 0}; });
+  }
   return readSome(static_cast<kj::byte*>(buffer), minBytes, maxBytes, fdBuffer, maxFds, {0, 0});
 }
 
@@ -115,6 +122,45 @@ kj::Promise<SocketStream::ReadResult> SocketStream::readSome(kj::byte* buffer, s
     buffer += n;
     minBytes -= n;
     maxBytes -= n;
+  }
+}
+
+kj::Promise<size_t> SocketStream::readAhead(kj::byte* buffer, size_t minBytes, size_t maxBytes,
+                                            size_t done) {
+  for (;;) {
+    size_t taken = kj::min(inboxEnd_ - inboxBegin_, maxBytes);
+    memcpy(buffer, inbox_.begin() + inboxBegin_, taken);
+    inboxBegin_ += taken;
+    done += taken;
+    if (taken >= minBytes) return done;
+    buffer += taken;
+    minBytes -= taken;
+    maxBytes -= taken;
+    // The inbox is empty now. A read as large as the inbox goes straight to the caller.
+    bool direct = maxBytes >= inbox_.size();
+    ssize_t n = direct ? ::read(fd_.get(), buffer, maxBytes)
+                       : ::read(fd_.get(), inbox_.begin(), inbox_.size());
+    if (n < 0) {
+      int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        return readObserver_.whenBecomesReadable().then([this, buffer, minBytes, maxBytes, done]() {
+          return readAhead(buffer, minBytes, maxBytes, done);
+        });
+      }
+      KJ_FAIL_SYSCALL("read(channel socket)", error, fd_.get());
+    }
+    if (n == 0) return done;  // EOF
+    if (direct) {
+      done += n;
+      if (static_cast<size_t>(n) >= minBytes) return done;
+      buffer += n;
+      minBytes -= n;
+      maxBytes -= n;
+      continue;
+    }
+    inboxBegin_ = 0;
+    inboxEnd_ = n;
   }
 }
 
@@ -341,8 +387,19 @@ void SocketStream::getpeername(struct sockaddr* addr, kj::uint* length) {
   *length = size;
 }
 
-kj::Own<kj::AsyncCapabilityStream> wrapSocket(kj::AsyncIoContext& io, kj::AutoCloseFd socket) {
-  return kj::heap<SocketStream>(io.unixEventPort, kj::mv(socket));
+kj::Own<kj::AsyncCapabilityStream> wrapSocket(kj::AsyncIoContext& io, kj::AutoCloseFd socket,
+                                              Fds fds) {
+  return kj::heap<SocketStream>(io.unixEventPort, kj::mv(socket), fds);
+}
+
+kj::Own<kj::AsyncCapabilityStream> takeOver(kj::UnixEventPort& eventPort,
+                                            kj::Own<kj::AsyncIoStream> kjStream, Fds fds) {
+  int fd = KJ_REQUIRE_NONNULL(kjStream->getFd(), "a stream without an fd cannot be taken over");
+  int copy;
+  KJ_SYSCALL(copy = fcntl(fd, F_DUPFD_CLOEXEC, 0), "taking over an accepted socket");
+  kj::AutoCloseFd owned(copy);
+  kjStream = nullptr;  // deregisters from epoll and closes the original
+  return kj::heap<SocketStream>(eventPort, kj::mv(owned), fds);
 }
 
 }  // namespace airlock::rpc

@@ -34,10 +34,18 @@
 
 namespace airlock::rpc {
 
+// Whether this side may be sent fds. A side that takes none (airlockd: FdRefusingStream, host
+// connections) reads ahead: up to READ_AHEAD_BYTES per read(2), handed out to the following reads,
+// where Cap'n Proto reads every message in two (its first word, then the rest). A side that takes
+// fds cannot: an fd travels with the first byte of its message, and a read that ran into the
+// next message would take that message's fds with the bytes of this one.
+enum class Fds : uint8_t { REFUSED, ACCEPTED };
+
 class SocketStream final : public kj::AsyncCapabilityStream {
  public:
-  // `socket`: a connected AF_UNIX SOCK_STREAM socket; made non-blocking here.
-  SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket);
+  // `socket`: a connected AF_UNIX SOCK_STREAM socket; made non-blocking here. With
+  // Fds::REFUSED, reads never ask for fds (the kernel closes any that arrive) and read ahead.
+  SocketStream(kj::UnixEventPort& eventPort, kj::AutoCloseFd socket, Fds fds);
   ~SocketStream() noexcept(false);
   KJ_DISALLOW_COPY(SocketStream);
 
@@ -70,12 +78,15 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   // floods the broker with requests keeps its event loop busy, and the answers must not pile up
   // here unseen by the UnreadBudget.
   static constexpr size_t FLUSH_AT_BYTES = 64 << 10;
+  // One read-ahead: several small messages (a call is a few hundred bytes).
+  static constexpr size_t READ_AHEAD_BYTES = 16 << 10;
 
  private:
   // What remains of one write: the pieces not yet (fully) written, and fds not yet sent.
   struct Pending;
   kj::Promise<ReadResult> readSome(kj::byte* buffer, size_t minBytes, size_t maxBytes,
                                    kj::AutoCloseFd* fdBuffer, size_t maxFds, ReadResult done);
+  kj::Promise<size_t> readAhead(kj::byte* buffer, size_t minBytes, size_t maxBytes, size_t done);
   kj::Promise<void> writeSome(kj::Own<Pending> pending);
   kj::Promise<void> whenWritable();
   kj::Promise<void> gather(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces);
@@ -87,6 +98,9 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   kj::UnixEventPort& eventPort_;
   kj::AutoCloseFd fd_;
   kj::UnixEventPort::FdObserver readObserver_;
+  const Fds fds_;
+  kj::Array<kj::byte> inbox_;  // Fds::REFUSED: read ahead, [inboxBegin_, inboxEnd_) not yet taken
+  size_t inboxBegin_ = 0, inboxEnd_ = 0;
   // While a write waits for send space: a duplicate of fd_ watched for EPOLLOUT. Declared after
   // fd_ so it goes first.
   struct WriteWatch;
@@ -106,6 +120,12 @@ class SocketStream final : public kj::AsyncCapabilityStream {
 };
 
 // Wraps `socket` (as above) for `io`'s event loop.
-kj::Own<kj::AsyncCapabilityStream> wrapSocket(kj::AsyncIoContext& io, kj::AutoCloseFd socket);
+kj::Own<kj::AsyncCapabilityStream> wrapSocket(kj::AsyncIoContext& io, kj::AutoCloseFd socket,
+                                              Fds fds);
+
+// Takes over the socket under a stream kj made (a kj::ConnectionReceiver's accepted connection):
+// a duplicate of its fd becomes a SocketStream and kj's stream, with its registration, is closed.
+kj::Own<kj::AsyncCapabilityStream> takeOver(kj::UnixEventPort& eventPort,
+                                            kj::Own<kj::AsyncIoStream> kjStream, Fds fds);
 
 }  // namespace airlock::rpc

@@ -82,7 +82,7 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
     : unitName_(unit.name),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
-          rpc::wrapSocket(io, kj::mv(channel)),  // capnp/socket_stream.h says why not kj's
+          rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
           "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
       network_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE, capnp::rpc::twoparty::Side::CLIENT),
       rpc_(_::flowLimited(capnp::makeRpcClient(network_))),

@@ -291,7 +291,7 @@ int Worker::serve() {
   auto io = kj::setupAsyncIo();
   // Not kj's wrapUnixSocketFd: that one wakes the worker each time the broker reads a message
   // of its (capnp/socket_stream.h).
-  auto stream = rpc::wrapSocket(io, kj::AutoCloseFd(_::CHANNEL_FD));
+  auto stream = rpc::wrapSocket(io, kj::AutoCloseFd(_::CHANNEL_FD), rpc::Fds::ACCEPTED);
   _::CallQueue queue;
   capnp::TwoPartyClient rpc(*stream, _::MAX_FDS_FROM_BROKER,
                             kj::heap<_::WorkerServer>(methods_, typed_, queue),

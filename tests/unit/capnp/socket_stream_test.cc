@@ -54,7 +54,7 @@ TEST(SocketStream, IsWatchedForReadingOnlySoThePeersReadsDoNotWakeIt) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
   int fd = mine.get();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   stream->write("hello", 5).wait(io.waitScope);
   uint32_t events = epollEventsFor(fd);
   EXPECT_TRUE(events & EPOLLIN);
@@ -64,7 +64,7 @@ TEST(SocketStream, IsWatchedForReadingOnlySoThePeersReadsDoNotWakeIt) {
 TEST(SocketStream, AReadWaitsForMinBytesAcrossSeparateSends) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   ASSERT_EQ(write(theirs.get(), "abc", 3), 3);
   char buffer[8] = {};
   auto read = stream->tryRead(buffer, 6, sizeof(buffer));
@@ -77,7 +77,7 @@ TEST(SocketStream, AReadWaitsForMinBytesAcrossSeparateSends) {
 TEST(SocketStream, EndOfStreamEndsAReadShort) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   ASSERT_EQ(write(theirs.get(), "ab", 2), 2);
   theirs = nullptr;
   char buffer[8];
@@ -88,8 +88,8 @@ TEST(SocketStream, EndOfStreamEndsAReadShort) {
 TEST(SocketStream, FdsGoWithTheFirstByteAndThoseBeyondTheRoomAreClosed) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto sender = wrapSocket(io, kj::mv(mine));
-  auto receiver = wrapSocket(io, kj::mv(theirs));
+  auto sender = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
+  auto receiver = wrapSocket(io, kj::mv(theirs), Fds::ACCEPTED);
   int pipeFds[2];
   ASSERT_EQ(pipe2(pipeFds, O_CLOEXEC), 0);
   kj::AutoCloseFd pipeRead(pipeFds[0]), pipeWrite(pipeFds[1]);
@@ -117,8 +117,8 @@ TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
   auto [mine, theirs] = socketPair();
   int small = 4096;
   ASSERT_EQ(setsockopt(mine.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-  auto sender = wrapSocket(io, kj::mv(mine));
-  auto receiver = wrapSocket(io, kj::mv(theirs));
+  auto sender = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
+  auto receiver = wrapSocket(io, kj::mv(theirs), Fds::ACCEPTED);
   std::string data(1 << 20, 'q');
   data[12345] = 'r';
   kj::ArrayPtr<const kj::byte> pieces[2] = {
@@ -132,10 +132,52 @@ TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
   EXPECT_EQ(got, data);
 }
 
+TEST(SocketStream, ASideThatRefusesFdsReadsAheadAndHandsOutEveryByteInOrder) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::REFUSED);
+  std::string sent;
+  for (int i = 0; i < 5000; ++i) sent += std::to_string(i) + ",";
+  ASSERT_EQ(write(theirs.get(), sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  theirs = nullptr;
+  std::string got;
+  char buffer[40000];
+  for (size_t want : {1, 7, 8, 100, 30000, 40000}) {  // small reads from the inbox, large direct
+    size_t n = stream->tryRead(buffer, 1, want).wait(io.waitScope);
+    got.append(buffer, n);
+  }
+  while (size_t n = stream->tryRead(buffer, 1, sizeof(buffer)).wait(io.waitScope)) {
+    got.append(buffer, n);
+  }
+  EXPECT_EQ(got, sent);
+}
+
+TEST(SocketStream, ASideThatRefusesFdsHasTheKernelCloseThem) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto sender = wrapSocket(io, kj::mv(theirs), Fds::ACCEPTED);
+  auto refusing = wrapSocket(io, kj::mv(mine), Fds::REFUSED);
+  int pipeFds[2];
+  ASSERT_EQ(pipe2(pipeFds, O_CLOEXEC), 0);
+  kj::AutoCloseFd pipeRead(pipeFds[0]), pipeWrite(pipeFds[1]);
+  kj::byte data[1] = {'x'};
+  int fds[1] = {pipeWrite.get()};
+  sender->writeWithFds(data, nullptr, fds).wait(io.waitScope);
+  pipeWrite = nullptr;
+  char buffer[1];
+  kj::AutoCloseFd received[1];
+  auto result = refusing->tryReadWithFds(buffer, 1, 1, received, 1).wait(io.waitScope);
+  EXPECT_EQ(result.byteCount, 1u);
+  EXPECT_EQ(result.capCount, 0u);
+  fcntl(pipeRead.get(), F_SETFL, O_NONBLOCK);
+  char b;
+  EXPECT_EQ(read(pipeRead.get(), &b, 1), 0) << "EOF: the refused write end was closed";
+}
+
 TEST(SocketStream, WritesOfOneTurnLeaveTogetherWhenTheLoopRunsOutOfWork) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   stream->write("ab", 2).wait(io.waitScope);
   stream->write("cd", 2).wait(io.waitScope);
   char buffer[8];
@@ -148,7 +190,7 @@ TEST(SocketStream, WritesOfOneTurnLeaveTogetherWhenTheLoopRunsOutOfWork) {
 TEST(SocketStream, AMessageWithFdsFollowsWhatWasGatheredAndKeepsItsFds) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto sender = wrapSocket(io, kj::mv(mine));
+  auto sender = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   sender->write("a", 1).wait(io.waitScope);  // gathered, not yet sent
   int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   kj::AutoCloseFd owned(devNull);
@@ -156,7 +198,7 @@ TEST(SocketStream, AMessageWithFdsFollowsWhatWasGatheredAndKeepsItsFds) {
   int fds[1] = {devNull};
   sender->writeWithFds(data, nullptr, fds).wait(io.waitScope);
 
-  auto receiver = wrapSocket(io, kj::mv(theirs));
+  auto receiver = wrapSocket(io, kj::mv(theirs), Fds::ACCEPTED);
   char buffer[1];
   kj::AutoCloseFd received[1];
   auto first = receiver->tryReadWithFds(buffer, 1, 1, received, 1).wait(io.waitScope);
@@ -170,7 +212,7 @@ TEST(SocketStream, AMessageWithFdsFollowsWhatWasGatheredAndKeepsItsFds) {
 TEST(SocketStream, OnceAWriteFailedLaterWritesFail) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   theirs = nullptr;
   signal(SIGPIPE, SIG_IGN);
   stream->write("x", 1).wait(io.waitScope);  // gathered: its failure shows when it is sent
@@ -181,7 +223,7 @@ TEST(SocketStream, OnceAWriteFailedLaterWritesFail) {
 TEST(SocketStream, ShutdownWriteSendsWhatWasGatheredFirst) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
-  auto stream = wrapSocket(io, kj::mv(mine));
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
   stream->write("last", 4).wait(io.waitScope);
   stream->shutdownWrite();
   char buffer[8];
