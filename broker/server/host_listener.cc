@@ -16,6 +16,7 @@
 #include "broker/server/budgeted_stream.h"
 #include "broker/server/busy_paused_stream.h"
 #include "broker/server/busy_paused_stream.h"
+#include "capnp/socket_stream.h"
 
 namespace airlock::broker {
 
@@ -82,7 +83,8 @@ void HostListener::ConnectionErrors::taskFailed(kj::Exception&& exception) {
 
 HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
                            Routing& routing)
-    : path_(options.path), routing_(routing), connections_(errors_) {
+    : path_(options.path), routing_(routing), eventPort_(io.unixEventPort),
+      connections_(errors_) {
   _::removeStaleSocket(path_);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   KJ_SYSCALL(fd, "socket(AF_UNIX)");
@@ -106,7 +108,8 @@ HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
 
 HostListener::HostListener(kj::AutoCloseFd listening, const std::string& path,
                            kj::AsyncIoContext& io, Routing& routing)
-    : path_(path), ownsFile_(false), routing_(routing), connections_(errors_) {
+    : path_(path), ownsFile_(false), routing_(routing), eventPort_(io.unixEventPort),
+      connections_(errors_) {
   receiver_ = io.lowLevelProvider->wrapListenSocketFd(
       kj::mv(listening), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
 }
@@ -122,7 +125,9 @@ void HostListener::stopAccepting() {
 kj::Promise<void> HostListener::run() { return acceptLoop(); }
 
 kj::Promise<void> HostListener::acceptLoop() {
-  return receiver_->accept().then([this](kj::Own<kj::AsyncIoStream>&& stream) {
+  return receiver_->accept().then([this](kj::Own<kj::AsyncIoStream>&& accepted) {
+    // Not kj's stream: no wake-up for each answer the host reads (capnp/socket_stream.h).
+    auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), rpc::Fds::REFUSED);
     struct ucred peer;
     uint length = sizeof(peer);
     stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);

@@ -43,6 +43,7 @@ class HostListener {
   std::string path_;
   bool ownsFile_ = true;
   Routing& routing_;
+  kj::UnixEventPort& eventPort_;
   kj::Own<kj::ConnectionReceiver> receiver_;
   struct ConnectionErrors final : public kj::TaskSet::ErrorHandler {
     void taskFailed(kj::Exception&& exception) override;
