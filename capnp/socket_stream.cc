@@ -175,6 +175,17 @@ kj::Promise<void> SocketStream::write(kj::ArrayPtr<const kj::ArrayPtr<const kj::
 
 kj::Promise<void> SocketStream::gather(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
   KJ_IF_MAYBE(failure, failure_) { return kj::cp(*failure); }
+  size_t size = 0;
+  for (auto& piece : pieces) size += piece.size();
+  if (size >= FLUSH_AT_BYTES && outboxSent_ == outbox_.size() && !blocked_) {
+    // Nothing is gathered and this alone would be flushed at once: write it from where it is
+    // (a large payload is not copied), waiting as kj does until the kernel has all of it.
+    auto pending = kj::heap<Pending>();
+    for (auto& piece : pieces) {
+      pending->pieces.add(iovec{const_cast<kj::byte*>(piece.begin()), piece.size()});
+    }
+    return writeSome(kj::mv(pending));
+  }
   for (auto& piece : pieces) outbox_.addAll(piece);
   if (blocked_) return whenFlushed();
   if (outbox_.size() - outboxSent_ >= FLUSH_AT_BYTES) {

@@ -13,7 +13,8 @@
 // registrations on the descriptor, so both can be registered), dropped once the write is done.
 //
 // Writes are gathered: the bytes of write() calls made while the event loop is busy are sent with
-// one writev when it is about to wait (kj::evalLast), or at once past FLUSH_AT_BYTES. Cap'n Proto
+// one write when it is about to wait (kj::evalLast), or at once past FLUSH_AT_BYTES (a write that
+// large on its own is not copied: it goes out as kj's would). Cap'n Proto
 // writes each message on its own, so the Return and Release messages one event-loop turn
 // produces, or the Calls for several calls in flight, would otherwise cost the peer one wake-up
 // each. A gathered write's promise resolves when it is accepted; it waits (so that the broker's
@@ -78,8 +79,8 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   // floods the broker with requests keeps its event loop busy, and the answers must not pile up
   // here unseen by the UnreadBudget.
   static constexpr size_t FLUSH_AT_BYTES = 64 << 10;
-  // One read-ahead: several small messages (a call is a few hundred bytes).
-  static constexpr size_t READ_AHEAD_BYTES = 16 << 10;
+  // One read-ahead: many small messages (a call is a few hundred bytes), per connection.
+  static constexpr size_t READ_AHEAD_BYTES = 8 << 10;
 
  private:
   // What remains of one write: the pieces not yet (fully) written, and fds not yet sent.

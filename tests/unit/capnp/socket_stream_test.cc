@@ -130,6 +130,14 @@ TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
   read.wait(io.waitScope);
   written.wait(io.waitScope);
   EXPECT_EQ(got, data);
+
+  // The same after a small write: gathered, then flushed with the large one past FLUSH_AT_BYTES.
+  sender->write("s", 1).wait(io.waitScope);
+  auto second = sender->write(pieces);
+  std::string again(data.size() + 1, '\0');
+  receiver->read(again.data(), again.size()).wait(io.waitScope);
+  second.wait(io.waitScope);
+  EXPECT_EQ(again, "s" + data);
 }
 
 TEST(SocketStream, ASideThatRefusesFdsReadsAheadAndHandsOutEveryByteInOrder) {
