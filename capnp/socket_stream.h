@@ -1,28 +1,28 @@
 #pragma once
-// The stream under a Cap'n Proto connection between airlock processes (airlockd and a worker):
-// a Unix stream socket that the event loop watches for readability only.
+// The stream under a Cap'n Proto connection between airlock processes (airlockd and a worker,
+// airlockd and a host): a Unix stream socket that the event loop watches for readability only.
 //
 // Why not kj's own (LowLevelAsyncIoProvider::wrapUnixSocketFd): kj 0.9.2 registers every socket
 // with epoll for EPOLLIN | EPOLLOUT, edge-triggered, for as long as it exists. On a Unix socket
 // each message the *peer* reads frees send space on this side, and the kernel then wakes this
 // process's epoll_wait with EPOLLOUT (unix_write_space, called from sock_wfree) although nothing
 // here waits to write: one wake-up, two context switches and an epoll_wait for nothing, per
-// message read by the other side. On a brokered call the worker saw two such wake-ups for every
-// real one (docs/PERFORMANCE.md, "Calls in flight"). This stream asks for EPOLLOUT only while a
-// write is blocked, through an observer on a duplicate of the descriptor (epoll keys its
+// message read by the other side. Under strace, 64% of a worker's epoll_wait returns were such
+// (docs/PERFORMANCE.md, "Where a brokered call's cost went"). This stream asks for EPOLLOUT only
+// while a write is blocked, through an observer on a duplicate of the descriptor (epoll keys its
 // registrations on the descriptor, so both can be registered), dropped once the write is done.
 //
 // Writes are gathered: the bytes of write() calls made while the event loop is busy are sent with
 // one write when it is about to wait (kj::evalLast), or at once past FLUSH_AT_BYTES (a write that
-// large on its own is not copied: it goes out as kj's would). Cap'n Proto
-// writes each message on its own, so the Return and Release messages one event-loop turn
-// produces, or the Calls for several calls in flight, would otherwise cost the peer one wake-up
-// each. A gathered write's promise resolves when it is accepted; it waits (so that the broker's
-// UnreadBudget sees a peer that does not read) only while send space lacks. A message with fds
-// goes out with its own sendmsg, after everything before it, so its fds stay with its first byte.
-// Whoever runs code outside the event loop between turns (the worker SDK's methods) polls the
-// loop first, so that nothing gathered waits behind it. Bytes still gathered when the stream is
-// destroyed are dropped, as a kj stream drops the writes it has not finished.
+// large on its own is not copied: it goes out as kj's would). Cap'n Proto writes each message on
+// its own, so the Return and Release messages one event-loop turn produces, or the Calls of
+// several calls in flight, would otherwise cost the peer one wake-up each. A gathered write's
+// promise resolves when it is accepted; it waits (so that the broker's UnreadBudget sees a peer
+// that does not read) only while send space lacks. A message with fds goes out with its own
+// sendmsg, after everything before it, so its fds stay with its first byte. Whoever runs code
+// outside the event loop between turns (the worker SDK's methods) polls the loop first, so that
+// nothing gathered waits behind it. Bytes still gathered when the stream is destroyed are
+// dropped, as a kj stream drops the writes it has not finished.
 //
 // Otherwise as kj's: reads return once `minBytes` arrived (fewer only at EOF); fds received with
 // SCM_RIGHTS arrive close-on-exec, those past `maxFds` are closed. No streams (never used).
@@ -62,9 +62,9 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   kj::Promise<void> writeWithFds(kj::ArrayPtr<const kj::byte> data,
                                  kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> moreData,
                                  kj::ArrayPtr<const int> fds) override;
-  kj::Promise<void> writeWithStreams(kj::ArrayPtr<const kj::byte> data,
-                                     kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> moreData,
-                                     kj::Array<kj::Own<kj::AsyncCapabilityStream>> streams) override;
+  kj::Promise<void> writeWithStreams(
+      kj::ArrayPtr<const kj::byte> data, kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> moreData,
+      kj::Array<kj::Own<kj::AsyncCapabilityStream>> streams) override;
   kj::Promise<void> whenWriteDisconnected() override;
   void shutdownWrite() override;
   void abortRead() override;

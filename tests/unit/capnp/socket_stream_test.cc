@@ -189,7 +189,8 @@ TEST(SocketStream, WritesOfOneTurnLeaveTogetherWhenTheLoopRunsOutOfWork) {
   stream->write("ab", 2).wait(io.waitScope);
   stream->write("cd", 2).wait(io.waitScope);
   char buffer[8];
-  EXPECT_EQ(recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT), -1) << "sent before the turn ended";
+  EXPECT_EQ(recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT), -1)
+      << "sent before the turn ended";
   io.waitScope.poll();
   ASSERT_EQ(recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT), 4);
   EXPECT_EQ(std::string(buffer, 4), "abcd");
