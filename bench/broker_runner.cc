@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <kj/debug.h>
+#include <kj/io.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -31,6 +35,17 @@ std::string unitPolicy(const std::string& name, int instances, const std::string
          "/**\"\nmode = [\"read\"]\n\n[[rule]]\nid = \"bench-stat\"\nallow = \"fs.stat\"\n"
          "path = \"" + files + "/**\"\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
          "caller = [\"bench\"]\nmethod = [\"*\"]\n";
+}
+
+bool acceptsConnections(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  KJ_SYSCALL(fd, "socket(AF_UNIX)");
+  kj::AutoCloseFd probe(fd);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  KJ_REQUIRE(path.size() < sizeof(address.sun_path), "socket path too long", path);
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
 }
 
 }  // namespace
@@ -78,9 +93,9 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
           brokerKeyFile.c_str(), "--client-keys", keys.c_str(), nullptr);
     _exit(127);
   }
+  // Ready once the socket accepts a connection: the file exists a moment before listen().
   for (int i = 0; i < 500; ++i) {
-    struct stat st;
-    if (stat(socket_.c_str(), &st) == 0) return;
+    if (acceptsConnections(socket_)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   KJ_FAIL_REQUIRE("airlockd did not start; see its log", log);

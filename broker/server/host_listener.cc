@@ -15,7 +15,6 @@
 #include "broker/host/gateway.h"
 #include "broker/server/budgeted_stream.h"
 #include "broker/server/busy_paused_stream.h"
-#include "broker/server/busy_paused_stream.h"
 #include "capnp/socket_stream.h"
 
 namespace airlock::broker {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 
+#include "capnp/socket_stream.h"
 #include "sdk/host/handshake.h"
 
 namespace airlock {
@@ -111,7 +112,10 @@ Client Client::connect(const std::string& socketPath, const ClientIdentity& iden
   auto address = io.provider->getNetwork()
                      .parseAddress(kj::str("unix:", socketPath.c_str()))
                      .wait(io.waitScope);
-  connection->stream = address->connect().wait(io.waitScope);
+  // Not kj's stream: no wake-up for each message airlockd reads (capnp/socket_stream.h); the
+  // broker sends a host no fds.
+  connection->stream =
+      rpc::takeOver(io.unixEventPort, address->connect().wait(io.waitScope), rpc::Fds::REFUSED);
   connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);
   auto gateway = connection->rpc->bootstrap().castAs<rpc::Gateway>();
   connection->session = authenticate(gateway, identity, brokerKey, io.waitScope);
