@@ -3,6 +3,8 @@
 //   open-loop  payload "N PATH": N brokered fs.open(PATH, read), each timed here, inside the
 //              worker; answers N little-endian int64 nanosecond samples
 //   crash      a real fault, for the restart figure
+//   invoke-loop  payload "N UNIT": N brokered invokes of UNIT's noop (16 B), each timed here;
+//              answers N little-endian int64 nanosecond samples
 //   broker-flood  payload PATH: brokered fs.stat(PATH) back to back until PATH exists; answers
 //              the number of requests made. A unit flooding the broker, for the noisy neighbour
 
@@ -36,6 +38,25 @@ airlock::Reply openLoop(airlock::Call& call) {
   return airlock::Reply::ok(samples);
 }
 
+airlock::Reply invokeLoop(airlock::Call& call) {
+  std::string payload(call.payload());
+  auto space = payload.find(' ');
+  if (space == std::string::npos) return airlock::Reply::error("payload is \"N UNIT\"");
+  int count = std::stoi(payload.substr(0, space));
+  std::string unit = payload.substr(space + 1);
+  const std::string argument(16, 'x');
+  std::string samples;
+  for (int i = 0; i < count; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto answer = call.units().invoke(unit, "noop", argument);
+    if (!answer.ok()) return airlock::Reply::error(answer.message());
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start).count();
+    samples.append(reinterpret_cast<const char*>(&ns), sizeof(ns));
+  }
+  return airlock::Reply::ok(samples);
+}
+
 airlock::Reply brokerFlood(airlock::Call& call) {
   const std::string marker(call.payload());
   uint64_t requests = 0;
@@ -56,6 +77,7 @@ int main(int argc, char** argv) {
     return airlock::Reply::ok(std::string(call.payload()));
   });
   worker.method("open-loop", openLoop);
+  worker.method("invoke-loop", invokeLoop);
   worker.method("broker-flood", brokerFlood);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {
     *static_cast<volatile int*>(nullptr) = 1;

@@ -30,7 +30,8 @@ class BrokerRunner {
                const std::string& airlockdName = "airlockd",
                RequestPace pace = RequestPace::UNLIMITED,
                const std::map<std::string, std::string>& moreUnitSettings = {});
-  // `moreUnitSettings`: [unit] lines to add, by unit name (e.g. a flow limit on one unit).
+  // `moreUnitSettings`: TOML to add after a unit's [unit] keys, by unit name: more keys (e.g. a
+  // flow limit) and then, if need be, more [[rule]] tables.
   ~BrokerRunner();
 
   pid_t pid() const { return pid_; }
