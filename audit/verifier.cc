@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/chain.h"
+#include "audit/hash_ahead_reader.h"
 #include "audit/line_reader.h"
 #include "audit/record_scanner.h"
 #include "audit/rotation_set.h"
@@ -74,11 +75,12 @@ class Walker {
   }
   void checkSetOrder(const std::vector<SetFileEnds>& ends, const SetOrder& order);
   void walkFile(size_t file, const SetFileEnds& ends, bool continuesPrevious);
-  void record(uint64_t at, std::string_view line);
+  // `line` is the line `lines` returned last, whose hash() it takes if the line is followed.
+  void record(uint64_t at, std::string_view line, const HashAheadReader& lines);
   // The checks every record gets once its seq, prev and event are known; `parsed` is the whole
   // record for a checkpoint (whose fields are checked too), null otherwise.
-  void follow(uint64_t at, std::string_view line, uint64_t seq, std::string_view prev,
-              std::string_view event, const Json* parsed);
+  void follow(uint64_t at, std::string_view line, const HashAheadReader& lines, uint64_t seq,
+              std::string_view prev, std::string_view event, const Json* parsed);
   bool classifySeq(uint64_t at, uint64_t seq, std::string_view prev);
   void checkpoint(uint64_t at, std::string_view line, const Json& j, uint64_t seq,
                   std::string_view prev);
@@ -203,10 +205,11 @@ void Walker::walkFile(size_t file, const SetFileEnds& ends, bool continuesPrevio
       maxSeq_ = std::max(maxSeq_, continuation->fromSeq);
     }
   }
+  HashAheadReader lines(kj::mv(reader), options_.hashing);
   std::string_view line;
   bool whole = true;
   uint64_t lineNumber = 0;
-  while (reader->next(line, whole)) {
+  while (lines.next(line, whole)) {
     ++lineNumber;
     if (!whole) {
       // The writer never leaves a partial line.
@@ -214,22 +217,22 @@ void Walker::walkFile(size_t file, const SetFileEnds& ends, bool continuesPrevio
             "tail cut: the last line is incomplete (no newline): the file was cut mid-record");
       break;
     }
-    record(positionOf(file, lineNumber), line);
+    record(positionOf(file, lineNumber), line, lines);
   }
-  if (reader->readErrno() != 0) {
+  if (lines.readErrno() != 0) {
     add(path, lineNumber + 1, -1, Finding::UNREADABLE,
-        std::string("cannot read the log: ") + strerror(reader->readErrno()));
+        std::string("cannot read the log: ") + strerror(lines.readErrno()));
   }
 }
 
-void Walker::record(uint64_t at, std::string_view line) {
+void Walker::record(uint64_t at, std::string_view line, const HashAheadReader& lines) {
   ++report_.records;
   lastAt_ = at;
   // Fast path: a line proven to be in the writer's exact form needs no general parse, unless it
   // is a checkpoint (one in every --checkpoint-every records), whose fields are checked below.
   KJ_IF_MAYBE(scanned, scanCanonicalRecord(line)) {
     if (scanned->event != "checkpoint") {
-      follow(at, line, scanned->seq, scanned->prev, scanned->event, nullptr);
+      follow(at, line, lines, scanned->seq, scanned->prev, scanned->event, nullptr);
       return;
     }
   }
@@ -250,13 +253,14 @@ void Walker::record(uint64_t at, std::string_view line) {
   }
   const std::string& prev = j["prev"].get_ref<const std::string&>();
   const std::string& event = j["event"].get_ref<const std::string&>();
-  follow(at, line, seq, prev, event, &j);
+  follow(at, line, lines, seq, prev, event, &j);
 }
 
-void Walker::follow(uint64_t at, std::string_view line, uint64_t seq, std::string_view prev,
-                    std::string_view event, const Json* parsed) {
+void Walker::follow(uint64_t at, std::string_view line, const HashAheadReader& lines,
+                    uint64_t seq, std::string_view prev, std::string_view event,
+                    const Json* parsed) {
   lastSeq_ = static_cast<int64_t>(seq);
-  HashHex hash = lineHash(line);
+  HashHex hash = lines.hash();
   bool anomaly = classifySeq(at, seq, prev);
   bool firstOfFile = lineAt(at) == 1;
 

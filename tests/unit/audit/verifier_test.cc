@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "audit/chain.h"
+#include "audit/hash_ahead_reader.h"
 #include "tests/unit/audit/test_log.h"
 
 namespace airlock::audit {
@@ -215,6 +218,116 @@ TEST_F(VerifierTest, ProblemLinesAreFileLineSeqWhat) {
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.problems[0].describe(),
             copy_ + ":6: seq 7: deleted record(s): 1 record(s) of seq 6 missing before seq 7");
+}
+
+// A log of several 1 MiB chunks (HashAheadReader::CHUNK_BYTES), verified with its lines hashed
+// ahead on a second thread and inline, untouched and doctored: in the second chunk, at the line
+// that straddles LineReader's first 1 MiB read, and with a cut tail. Both ways must give the same
+// report, finding for finding.
+class VerifierHashingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScratchDir;
+    key_ = writeSignedLog(dir_->file("audit.jsonl"), "", 12000, 1000);
+    lines_ = new std::vector<std::string>(readLines(dir_->file("audit.jsonl")));
+  }
+  static void TearDownTestSuite() {
+    delete lines_;
+    delete dir_;
+  }
+
+  // The 0-based index of the line holding byte `offset` of the file.
+  static size_t lineAtByte(size_t offset) {
+    size_t end = 0;
+    for (size_t i = 0; i < lines_->size(); ++i) {
+      end += (*lines_)[i].size() + 1;
+      if (end > offset) return i;
+    }
+    ADD_FAILURE() << "the log is shorter than " << offset << " bytes";
+    return 0;
+  }
+
+  // Verifies `text` both ways, expects the same report, and returns it.
+  static VerifyReport verifyBothWays(const std::string& text) {
+    std::string path = dir_->file("copy.jsonl");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    VerifyOptions options;
+    options.logPaths = {path};
+    options.trustedKey = key_;
+    options.hashing = LineHashing::AHEAD;
+    VerifyReport ahead = verifyLog(options);
+    options.hashing = LineHashing::INLINE;
+    VerifyReport inlined = verifyLog(options);
+    EXPECT_EQ(describeAll(ahead), describeAll(inlined));
+    EXPECT_EQ(ahead.records, inlined.records);
+    EXPECT_EQ(ahead.checkpoints, inlined.checkpoints);
+    EXPECT_EQ(ahead.problems.size(), inlined.problems.size());
+    for (size_t i = 0; i < std::min(ahead.problems.size(), inlined.problems.size()); ++i) {
+      EXPECT_EQ(ahead.problems[i].kind, inlined.problems[i].kind) << i;
+    }
+    return ahead;
+  }
+  static std::string joined(const std::vector<std::string>& lines) {
+    std::string text;
+    for (auto& line : lines) text += line + "\n";
+    return text;
+  }
+
+  static ScratchDir* dir_;
+  static kj::Maybe<PublicKey> key_;
+  static std::vector<std::string>* lines_;
+};
+ScratchDir* VerifierHashingTest::dir_ = nullptr;
+kj::Maybe<PublicKey> VerifierHashingTest::key_;
+std::vector<std::string>* VerifierHashingTest::lines_ = nullptr;
+
+TEST_F(VerifierHashingTest, AnUntouchedLogOfSeveralChunksVerifiesBothWays) {
+  std::string text = joined(*lines_);
+  ASSERT_GT(text.size(), 3 * HashAheadReader::CHUNK_BYTES);
+  auto report = verifyBothWays(text);
+  EXPECT_TRUE(report.ok()) << describeAll(report);
+  EXPECT_EQ(report.records, lines_->size());
+}
+
+TEST_F(VerifierHashingTest, RecordsModifiedAcrossChunkBoundariesAreFoundBothWays) {
+  // A chunk ends after the line that brings its text (newlines not counted) to CHUNK_BYTES.
+  size_t chunkText = 0, lastOfFirstChunk = 0;
+  while (chunkText + (*lines_)[lastOfFirstChunk].size() < HashAheadReader::CHUNK_BYTES) {
+    chunkText += (*lines_)[lastOfFirstChunk++].size();
+  }
+  std::set<size_t> modified = {
+      lineAtByte(HashAheadReader::CHUNK_BYTES),  // across LineReader's first 1 MiB read
+      lastOfFirstChunk, lastOfFirstChunk + 1,    // either side of the first hand-over
+      lineAtByte(HashAheadReader::CHUNK_BYTES * 3 / 2),  // inside the second chunk
+      lines_->size() - 5};                                // inside the last chunk
+  auto lines = *lines_;
+  const std::string allow = "\"decision\":\"allow\"";
+  for (size_t i : modified) {
+    size_t at = lines[i].find(allow);
+    ASSERT_NE(at, std::string::npos) << lines[i];
+    lines[i].replace(at, allow.size(), "\"decision\":\"alloW\"");
+  }
+  auto report = verifyBothWays(joined(lines));
+  ASSERT_EQ(report.problems.size(), modified.size()) << describeAll(report);
+  auto problem = report.problems.begin();
+  for (size_t i : modified) {
+    EXPECT_EQ(problem->kind, Finding::MODIFIED) << describeAll(report);
+    EXPECT_EQ(problem->line, i + 1) << describeAll(report);
+    ++problem;
+  }
+}
+
+TEST_F(VerifierHashingTest, DeletedMalformedAndCutLinesAreFoundBothWays) {
+  auto lines = *lines_;
+  size_t deleted = lineAtByte(HashAheadReader::CHUNK_BYTES * 5 / 2);
+  lines.erase(lines.begin() + deleted);
+  lines[lineAtByte(HashAheadReader::CHUNK_BYTES / 2)] = "{not json";
+  lines[lineAtByte(HashAheadReader::CHUNK_BYTES * 2)] = "";
+  std::string text = joined(lines);
+  auto report = verifyBothWays(text.substr(0, text.size() - 30));
+  EXPECT_TRUE(names(report, Finding::DELETED)) << describeAll(report);
+  EXPECT_TRUE(names(report, Finding::MALFORMED)) << describeAll(report);
+  EXPECT_TRUE(names(report, Finding::TAIL_CUT)) << describeAll(report);
 }
 
 TEST(VerifierUnsignedTest, AnUnsignedLogVerifiesWithACaveatButNotAgainstAKey) {
