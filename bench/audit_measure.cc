@@ -98,7 +98,7 @@ AuditAppendFigures measureAuditAppend(const std::string& dir, int records) {
   return figures;
 }
 
-double measureVerifySeconds(const std::string& dir, int records) {
+double measureVerifySeconds(const std::string& dir, int records, audit::LineHashing hashing) {
   std::string path = dir + "/verify.jsonl";
   auto options = signedOptions();
   audit::PublicKey publicKey;
@@ -111,6 +111,7 @@ double measureVerifySeconds(const std::string& dir, int records) {
   audit::VerifyOptions verify;
   verify.logPaths = {path};
   verify.trustedKey = publicKey;
+  verify.hashing = hashing;
   auto start = Clock::now();
   auto report = audit::verifyLog(verify);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();

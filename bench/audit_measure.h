@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "audit/hash_ahead_reader.h"
+
 namespace airlock::bench {
 
 struct AuditAppendFigures {
@@ -18,7 +20,9 @@ struct AuditAppendFigures {
 AuditAppendFigures measureAuditAppend(const std::string& dir, int records);
 
 // Writes a signed log of `records` records to `dir`, then times `airlock audit verify`'s
-// verifier on it; returns seconds (and fails loudly if the log does not verify).
-double measureVerifySeconds(const std::string& dir, int records);
+// verifier on it; returns seconds (and fails loudly if the log does not verify). `hashing`
+// INLINE times the verifier as it was before lines were hashed ahead, for a before/after pair.
+double measureVerifySeconds(const std::string& dir, int records,
+                            audit::LineHashing hashing = audit::LineHashing::AHEAD);
 
 }  // namespace airlock::bench
