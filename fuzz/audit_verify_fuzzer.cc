@@ -183,7 +183,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     held.push_back(memoryFile(file));
     options.logPaths.push_back(held.back().path);
   }
+  options.hashing = LineHashing::INLINE;
   VerifyReport unkeyed = verifyLog(options);
+  // Hashing ahead on a second thread only moves where hashes are computed: same findings.
+  options.hashing = LineHashing::AHEAD;
+  VerifyReport ahead = verifyLog(options);
+  fuzzCheck(describeReport(ahead) == describeReport(unkeyed),
+            "hashing ahead changes nothing",
+            "ahead:\n" + describeReport(ahead) + "inline:\n" + describeReport(unkeyed));
+  options.hashing = LineHashing::INLINE;
   options.trustedKey = seedLogKey();
   VerifyReport keyed = verifyLog(options);
   checkReportShape(unkeyed);
