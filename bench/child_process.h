@@ -21,4 +21,8 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
+// Puts this process, and so every process it starts afterwards, on CPU 0 (`--pin`). On failure
+// prints why, prefixed with `program`, and returns false.
+bool pinToFirstCpu(const char* program);
+
 }  // namespace airlock::bench

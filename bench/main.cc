@@ -26,6 +26,7 @@
 #include "bench/audit_measure.h"
 #include "bench/bare_servers.h"
 #include "bench/broker_runner.h"
+#include "bench/child_process.h"
 #include "bench/noisy_measure.h"
 #include "bench/policy_measure.h"
 #include "bench/rpc_measure.h"
@@ -396,15 +397,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (options.pin) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-      perror("airlock-bench: sched_setaffinity");
-      return 1;
-    }
-  }
+  if (options.pin && !airlock::bench::pinToFirstCpu("airlock-bench")) return 1;
   int status = 1;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { status = airlock::bench::run(options); })) {
     fprintf(stderr, "airlock-bench: %s\n", exception->getDescription().cStr());

@@ -35,6 +35,7 @@
 
 #include "bench/bare_servers.h"
 #include "bench/broker_runner.h"
+#include "bench/child_process.h"
 #include "bench/rpc_measure.h"
 
 namespace airlock::bench {
@@ -238,15 +239,7 @@ int main(int argc, char** argv) {
                     "[--in-flight K] [--pin] [--airlockd NAME]\n");
     return 2;
   }
-  if (options.pin) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-      perror("airlock-bench-rpc: sched_setaffinity");
-      return 1;
-    }
-  }
+  if (options.pin && !airlock::bench::pinToFirstCpu("airlock-bench-rpc")) return 1;
   int status = 1;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
                 status = airlock::bench::run(options);
