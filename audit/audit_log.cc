@@ -16,6 +16,7 @@
 #include <ctime>
 
 #include "audit/chain.h"
+#include "audit/json_fields.h"
 
 namespace airlock::audit {
 
@@ -69,7 +70,7 @@ uint64_t firstSequenceOf(int fd, uint64_t size, uint64_t fallback) {
     auto newline = head.find('\n');
     if (newline != std::string::npos) {
       auto parsed = nlohmann::json::parse(head.substr(0, newline), nullptr, false);
-      if (parsed.is_object() && parsed.contains("seq") && parsed["seq"].is_number_unsigned()) {
+      if (hasUnsignedField(parsed, "seq")) {
         return parsed["seq"].get<uint64_t>();
       }
       return fallback;
@@ -94,12 +95,12 @@ Tail tailOf(int fd, uint64_t size, const std::string& path) {
              "audit log ends in a partial line; refusing to append to a damaged log", path);
   std::string line = lastLine(fd, size, path);
   auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  KJ_REQUIRE(parsed.is_object() && parsed.contains("seq") && parsed["seq"].is_number_unsigned(),
+  KJ_REQUIRE(hasUnsignedField(parsed, "seq"),
              "audit log's last line is not a record; refusing to append to a damaged log",
              path);
   tail.nextSequence = parsed["seq"].get<uint64_t>() + 1;
   tail.prevHash = lineHashHex(line);
-  tail.endsWithCheckpoint = parsed.value("event", "") == "checkpoint";
+  tail.endsWithCheckpoint = stringField(parsed, "event") == "checkpoint";
   return tail;
 }
 

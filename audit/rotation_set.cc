@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/chain.h"
+#include "audit/json_fields.h"
 
 namespace airlock::audit {
 
@@ -53,13 +54,11 @@ std::string lastWholeLine(int fd, uint64_t size) {
 
 kj::Maybe<Continuation> continuationIn(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || j.value("event", "") != CONTINUED_EVENT || !j.contains("args")) {
-    return nullptr;
-  }
+  if (stringField(j, "event") != CONTINUED_EVENT || !j.contains("args")) return nullptr;
   auto& args = j["args"];
   if (!args.is_object() || !args.contains("from_file") || !args["from_file"].is_string() ||
-      !args.contains("from_seq") || !args["from_seq"].is_number_unsigned() ||
-      !args.contains("from_hash") || !args["from_hash"].is_string()) {
+      !hasUnsignedField(args, "from_seq") || !args.contains("from_hash") ||
+      !args["from_hash"].is_string()) {
     return nullptr;
   }
   return Continuation{args["from_file"].get<std::string>(), args["from_seq"].get<uint64_t>(),
@@ -90,7 +89,7 @@ SetFileEnds readFileEnds(const std::string& path) {
   ends.continues = _::continuationIn(_::firstLine(fd.get(), st.st_size));
   std::string last = _::lastWholeLine(fd.get(), st.st_size);
   auto j = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) {
+  if (hasUnsignedField(j, "seq")) {
     ends.hasLastLine = true;
     ends.lastSeq = j["seq"].get<uint64_t>();
     ends.lastHash = lineHashHex(last);

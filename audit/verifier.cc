@@ -11,6 +11,7 @@
 
 #include "audit/chain.h"
 #include "audit/hash_ahead_reader.h"
+#include "audit/json_fields.h"
 #include "audit/line_reader.h"
 #include "audit/record_scanner.h"
 #include "audit/rotation_set.h"
@@ -130,9 +131,6 @@ std::string checkpointFieldsDiffer(const Json& j) {
   return {};
 }
 
-bool isUnsigned(const Json& j, const char* key) {
-  return j.contains(key) && j[key].is_number_unsigned();
-}
 bool isHexString(const Json& j, const char* key, size_t chars) {
   return j.contains(key) && j[key].is_string() && isLowerHex(j[key].get<std::string>(), chars);
 }
@@ -237,7 +235,7 @@ void Walker::record(uint64_t at, std::string_view line, const HashAheadReader& l
     }
   }
   Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !isUnsigned(j, "seq") || !isHexString(j, "prev", HASH_HEX_CHARS) ||
+  if (!j.is_object() || !hasUnsignedField(j, "seq") || !isHexString(j, "prev", HASH_HEX_CHARS) ||
       !j.contains("event") || !j["event"].is_string()) {
     addAt(at, -1, Finding::MALFORMED,
           line.empty() ? "malformed record: empty line"
@@ -329,7 +327,7 @@ bool Walker::classifySeq(uint64_t at, uint64_t seq, std::string_view prev) {
 
 void Walker::checkpoint(uint64_t at, std::string_view line, const Json& j, uint64_t seq,
                         std::string_view prev) {
-  if (!isUnsigned(j, "covers") || !isHexString(j, "chain", HASH_HEX_CHARS) ||
+  if (!hasUnsignedField(j, "covers") || !isHexString(j, "chain", HASH_HEX_CHARS) ||
       !isHexString(j, "key", HASH_HEX_CHARS) || !isHexString(j, "sig", 2 * HASH_HEX_CHARS) ||
       !j.contains("closing") || !j["closing"].is_boolean() || !j.contains("time") ||
       !j["time"].is_string()) {
@@ -452,7 +450,7 @@ void Walker::checkAnchor() {
   while (std::getline(in, line)) {
     ++lineNumber;
     Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !isUnsigned(j, "seq") || j.value("event", "") != "checkpoint") {
+    if (!j.is_object() || !hasUnsignedField(j, "seq") || stringField(j, "event") != "checkpoint") {
       add(options_.anchorPath, lineNumber, -1, Finding::MALFORMED,
           "malformed record: the anchor line is not a checkpoint record");
       continue;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/json_fields.h"
 #include "audit/record_scanner.h"
 #include "audit/signing_key.h"
 #include "audit/verifier.h"
@@ -139,8 +140,8 @@ Checkpoints checkCheckpointForms(const std::vector<std::string_view>& files) {
   for (std::string_view file : files) {
     for (std::string_view line : linesOf(file)) {
       Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-      bool isCheckpoint = j.is_object() && j.value("event", "") == "checkpoint";
-      seen.lastLineIsClosing = isCheckpoint && j.value("closing", false);
+      bool isCheckpoint = stringField(j, "event") == "checkpoint";
+      seen.lastLineIsClosing = isCheckpoint && trueField(j, "closing");
       if (!isCheckpoint) continue;
       ++seen.count;
       fuzzCheck(inCheckpointForm(j), "a verified log's checkpoints are in the writer's form",

@@ -101,6 +101,14 @@ TEST_F(AuditLogTest, ADamagedLastLineIsRefusedRatherThanAppendedTo) {
   EXPECT_ANY_THROW(AuditLog::open(path_, clock_));
 }
 
+TEST_F(AuditLogTest, ALastRecordWithAnEventOfAnotherTypeIsContinuedNotFatal) {
+  // A whole record with a seq is a place to continue from; what its other fields hold is the
+  // verifier's to judge, and must not stop airlockd from reopening its log.
+  std::ofstream(path_) << "{\"seq\":1,\"event\":41}\n";
+  auto log = AuditLog::open(path_, clock_);
+  EXPECT_EQ(log->nextSequence(), 2u);
+}
+
 TEST_F(AuditLogTest, InvalidUtf8FromAWorkerIsReplacedNotFatal) {
   auto log = AuditLog::open(path_, clock_);
   AuditRecord record;

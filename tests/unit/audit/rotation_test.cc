@@ -141,5 +141,19 @@ TEST_F(RotationTest, ARecordModifiedInAnEarlierFileIsStillFoundAcrossTheSet) {
   EXPECT_EQ(report.problems[0].line, 3u);
 }
 
+TEST_F(RotationTest, AFileWhoseFirstRecordHasAnEventOfAnotherTypeIsReportedNotFatal) {
+  // Found by the fuzzer: the continuation check read "event" assuming a string and threw.
+  writeLog(60);
+  auto files = rotationSet(log_);
+  auto lines = readLines(files[1]);
+  auto first = nlohmann::ordered_json::parse(lines[0]);
+  first["event"] = 41;
+  lines[0] = first.dump();
+  writeLines(files[1], lines);
+  auto report = verifySet(files, key_);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.problems[0].file, files[1]) << describeAll(report);
+}
+
 }  // namespace
 }  // namespace airlock::audit
