@@ -17,6 +17,7 @@
 
 #include "audit/chain.h"
 #include "audit/json_fields.h"
+#include "audit/record_line.h"
 
 namespace airlock::audit {
 
@@ -250,27 +251,8 @@ void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
 }
 
 std::string AuditLog::formatRecord(const AuditRecord& r) const {
-  nlohmann::ordered_json j;
-  j["seq"] = nextSequence_;
-  j["time"] = formatTime(clock_.nowMicrosSinceEpoch());
-  j["event"] = r.event;
-  j["prev"] = prevHash_;
-  auto putIfSet = [&j](const char* key, const std::string& value) {
-    if (!value.empty()) j[key] = value;
-  };
-  putIfSet("unit", r.unit);
-  if (r.workerPid != 0) j["worker_pid"] = r.workerPid;
-  putIfSet("caller", r.caller);
-  putIfSet("call_id", r.callId);
-  if (!r.args.empty()) j["args"] = r.args;
-  putIfSet("decision", r.decision);
-  putIfSet("rule", r.rule);
-  if (r.policyRev) j["policy_rev"] = *r.policyRev;
-  putIfSet("reason", r.reason);
-  putIfSet("result", r.result);
-  if (r.durationMicros >= 0) j["duration_us"] = r.durationMicros;
-  // Invalid UTF-8 from a worker (e.g. in a path) is replaced, never allowed to abort the record.
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string time = formatTime(clock_.nowMicrosSinceEpoch());
+  return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_}, r);
 }
 
 bool AuditLog::rotationDue(size_t lineBytes) const {

@@ -1,6 +1,7 @@
 #pragma once
 // A strict reader of one audit line in the exact form the writer emits, for the verifier's common
-// case. The writer serialises every record with nlohmann::json's compact dump, so a line is only
+// case. The writer emits every record in nlohmann::json's compact dump form (checkpoints through
+// nlohmann itself, other records through audit/record_line.h, tested against it), so a line is only
 // valid if re-encoding it gives the same bytes; proving that by parsing and re-serialising each
 // line was most of `airlock audit verify`'s time (see docs/PERFORMANCE.md). This scanner proves
 // it in one pass without allocating, for the lines it fully understands, and says "not proven"
