@@ -28,6 +28,7 @@
 #include "bench/broker_runner.h"
 #include "bench/child_process.h"
 #include "bench/noisy_measure.h"
+#include "bench/process_cpu.h"
 #include "bench/policy_measure.h"
 #include "bench/rpc_measure.h"
 #include "bench/spawn_measure.h"
@@ -141,6 +142,7 @@ std::vector<Figure> auditCostFigures(const std::string& bin, kj::AsyncIoContext&
   measureCalls(on, io.waitScope, "noop", 200);
   measureCalls(off, io.waitScope, "noop", 200);
   Samples withAudit, withoutAudit;
+  ProcessCpu onBefore = processCpuOf(audited.pid()), offBefore = processCpuOf(unaudited.pid());
   for (int i = 0; i < n; ++i) {
     bool onFirst = i % 2 == 0;
     (onFirst ? withAudit : withoutAudit).append(measureCalls(onFirst ? on : off, io.waitScope, "noop", 1));
@@ -151,7 +153,19 @@ std::vector<Figure> auditCostFigures(const std::string& bin, kj::AsyncIoContext&
   Figure cost = quantity("audit cost per brokered call (on - off)", "us", 0, "< 3 us median");
   cost.p50 = onFigure.p50 - offFigure.p50;
   cost.p99 = onFigure.p99 - offFigure.p99;
-  return {offFigure, onFigure, cost};
+  // The same difference in airlockd's own CPU (every thread, the group commit's included): what
+  // the audit costs the broker, unmoved by how the two CPUs' time was shared out.
+  auto cpuPerCall = [n](const ProcessCpu& before, pid_t pid) {
+    return double(processCpuOf(pid).cpuNanos - before.cpuNanos) / 1e3 / n;
+  };
+  double onCpu = cpuPerCall(onBefore, audited.pid());
+  double offCpu = cpuPerCall(offBefore, unaudited.pid());
+  return {offFigure,
+          onFigure,
+          cost,
+          quantity("airlockd CPU per no-op call, audit off (unsafe)", "us-cpu", offCpu),
+          quantity("airlockd CPU per no-op call, audit on (group)", "us-cpu", onCpu),
+          quantity("audit CPU per brokered call (on - off)", "us-cpu", onCpu - offCpu)};
 }
 
 // A quiet unit's latency alone and while another unit of the same broker (two units of two

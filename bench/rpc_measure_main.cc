@@ -36,6 +36,7 @@
 #include "bench/bare_servers.h"
 #include "bench/broker_runner.h"
 #include "bench/child_process.h"
+#include "bench/process_cpu.h"
 #include "bench/rpc_measure.h"
 
 namespace airlock::bench {
@@ -65,34 +66,6 @@ std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
 }
 
-// Context switches and CPU time of every thread of `pid` so far.
-struct Switches {
-  long voluntary = 0, involuntary = 0;
-  long long cpuNanos = 0;  // time on a CPU, user and kernel (schedstat)
-};
-
-Switches switchesOf(pid_t pid) {
-  Switches total;
-  std::string taskDir = "/proc/" + std::to_string(pid) + "/task";
-  DIR* dir = opendir(taskDir.c_str());
-  if (dir == nullptr) return total;
-  while (dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream schedstat(taskDir + "/" + entry->d_name + "/schedstat");
-    long long ran = 0;
-    if (schedstat >> ran) total.cpuNanos += ran;
-    std::ifstream status(taskDir + "/" + entry->d_name + "/status");
-    std::string key;
-    long value;
-    while (status >> key) {
-      if (key == "voluntary_ctxt_switches:" && status >> value) total.voluntary += value;
-      if (key == "nonvoluntary_ctxt_switches:" && status >> value) total.involuntary += value;
-    }
-  }
-  closedir(dir);
-  return total;
-}
-
 // The children of `parent` (airlockd's workers), from each process's PPid.
 std::vector<pid_t> childrenOf(pid_t parent) {
   std::vector<pid_t> children;
@@ -119,7 +92,7 @@ std::vector<pid_t> childrenOf(pid_t parent) {
 struct Party {
   std::string role;
   pid_t pid;
-  Switches before;
+  ProcessCpu before;
 };
 
 // Runs `measured` between two readings of every party's context switches and prints the result.
@@ -129,13 +102,13 @@ void report(const Options& options, std::vector<Party> parties, Measured&& measu
          options.inFlight);
   for (auto& party : parties) {
     printf("pid %s %d\n", party.role.c_str(), party.pid);
-    party.before = switchesOf(party.pid);
+    party.before = processCpuOf(party.pid);
   }
   fflush(stdout);  // the pids, for attaching a profiler while the calls run
   double seconds = measured();
   printf("seconds %.3f calls_per_s %.0f\n", seconds, options.calls / seconds);
   for (auto& party : parties) {
-    Switches after = switchesOf(party.pid);
+    ProcessCpu after = processCpuOf(party.pid);
     printf("per_call %s cpu_us %.2f voluntary_switches %.2f involuntary_switches %.2f\n",
            party.role.c_str(), double(after.cpuNanos - party.before.cpuNanos) / 1e3 / options.calls,
            double(after.voluntary - party.before.voluntary) / options.calls,
