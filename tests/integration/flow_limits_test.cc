@@ -14,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <airlock/tests/typed_probe.capnp.h>
 #include <kj/common.h>
+#include <kj/debug.h>
 
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
@@ -257,6 +259,45 @@ TEST_F(FlowLimitsTest, AWorkerOverMaxRequestsPerSecondWaitsItsTurnAndACallEnding
   EXPECT_NE(log.find("] flood line 0"), std::string::npos) << log;
   EXPECT_EQ(log.find("] flood line 2"), std::string::npos) << log;
   auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "paced"}});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["result"].get<std::string>().rfind("timed out", 0), 0u) << calls[0];
+  expectLogVerifies();
+}
+
+// A worker that sends hundreds of brokered requests at once while its unit is paced to one a
+// second: the broker reads requests from that worker's channel only until 64 KiB of them wait
+// unanswered (the channel's Cap'n Proto flow limit), so the rest stay in the worker, not in the
+// broker. Each request is ~1.1 KiB; without the limit all 400 would be read and made to wait.
+TEST_F(FlowLimitsTest, AWorkerPipeliningPastItsChannelsFlowLimitIsNoLongerRead) {
+  start({{"typed.toml",
+          std::string("[unit]\nname = \"typed\"\nworker = \"test-typed_worker\"\n"
+                      "max_requests_per_second = 1\nrequests_burst = 1\ncall_timeout_ms = 2000\n"
+                      "interface = \"") +
+              AIRLOCK_SOURCE_DIR + "/tests/integration/support/typed_probe.capnp:TypedProbe\"\n"
+              "[[rule]]\nid = \"tester-floods\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
+              "method = [\"statFlood\"]\n"
+              "[[rule]]\nid = \"stats-nothing-much\"\nallow = \"fs.stat\"\n"
+              "path = \"${tmp}/files/**\"\n"}});
+  constexpr uint32_t REQUESTS = 400, PATH_BYTES = 1000;
+  {
+    auto client = connect();
+    auto request = client.unit("typed").typed<rpc::TypedProbe>().statFloodRequest();
+    request.setCount(REQUESTS);
+    request.setPathBytes(PATH_BYTES);
+    std::string failure;
+    KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+                  request.send().wait(client.waitScope());
+                })) {
+      failure = exception->getDescription().cStr();
+    }
+    EXPECT_NE(failure.find("timed out"), std::string::npos) << failure;
+  }
+  // The limit in requests: 64 KiB over the size of one, plus the one that crossed it.
+  uint64_t delayed = unitStatus("typed")["requests_delayed"].get<uint64_t>();
+  std::cerr << "requests read and made to wait: " << delayed << " of " << REQUESTS << "\n";
+  EXPECT_GT(delayed, 10u) << "the requests did not reach the pacer at all";
+  EXPECT_LE(delayed, (64u << 10) / PATH_BYTES + 1) << "read past the flow limit";
+  auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "typed"}});
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0]["result"].get<std::string>().rfind("timed out", 0), 0u) << calls[0];
   expectLogVerifies();

@@ -62,6 +62,25 @@ class TypedProbeServer final : public TypedProbe::Server {
     });
   }
   kj::Promise<void> notGranted(NotGrantedContext) override { return kj::READY_NOW; }
+  kj::Promise<void> statFlood(StatFloodContext context) override {
+    airlock::rpc::Fs::Client* fs = nullptr;
+    KJ_IF_MAYBE(granted, fs_) { fs = granted; }
+    KJ_REQUIRE(fs != nullptr, "this call has no fs capability");
+    auto params = context.getParams();
+    std::string path = "/" + std::string(params.getPathBytes(), 'p');
+    auto answered = kj::heap<uint32_t>(0);
+    auto counter = answered.get();
+    auto sent = kj::heapArrayBuilder<kj::Promise<void>>(params.getCount());
+    for (uint32_t i = 0; i < params.getCount(); ++i) {
+      auto request = fs->statRequest();
+      request.setPath(path);
+      sent.add(request.send().then([counter](auto&&) { ++*counter; }));
+    }
+    return kj::joinPromises(sent.finish())
+        .then([context, answered = kj::mv(answered)]() mutable {
+          context.getResults().setAnswered(*answered);
+        });
+  }
 
  private:
   kj::Maybe<airlock::rpc::Fs::Client> fs_;

@@ -17,4 +17,7 @@ interface TypedProbe extends(TypedBase) {
   fail @4 () -> ();                       # the method throws
   readFile @5 (path :Text) -> (bytes :Data);  # through this call's fs capability
   notGranted @6 () -> ();                 # no call rule names it
+  statFlood @7 (count :UInt32, pathBytes :UInt32) -> (answered :UInt32);
+  # `count` fs.stat requests of a `pathBytes`-long path sent at once, none awaited before the
+  # next: pipelining past the channel's flow limit (flow_limits_test.cc)
 }
