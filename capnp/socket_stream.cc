@@ -197,7 +197,9 @@ kj::Promise<void> SocketStream::gather(kj::ArrayPtr<const kj::ArrayPtr<const kj:
     flushScheduled_ = true;
     tasks_.add(kj::evalLast([this]() {
       flushScheduled_ = false;
-      if (!blocked_) flush();
+      // A larger write may have flushed the outbox meanwhile and another be waiting for send
+      // space from where it is: with nothing gathered there is nothing to do.
+      if (!blocked_ && outboxSent_ < outbox_.size()) flush();
     }));
   }
   return kj::READY_NOW;
@@ -232,7 +234,7 @@ void SocketStream::flush() {
 void SocketStream::flushed() {
   outbox_.clear();
   outboxSent_ = 0;
-  writeWatch_ = nullptr;  // nothing waits for send space any more
+  if (!directWriteWaiting_) writeWatch_ = nullptr;  // nothing waits for send space any more
   auto waiters = kj::mv(flushWaiters_);
   for (auto& waiter : waiters) waiter->fulfill();
   if (shutdownWhenFlushed_) {
@@ -244,7 +246,7 @@ void SocketStream::flushed() {
 void SocketStream::failed(kj::Exception exception) {
   outbox_.clear();
   outboxSent_ = 0;
-  writeWatch_ = nullptr;
+  if (!directWriteWaiting_) writeWatch_ = nullptr;
   auto waiters = kj::mv(flushWaiters_);
   for (auto& waiter : waiters) waiter->reject(kj::cp(exception));
   failure_ = kj::mv(exception);
@@ -297,6 +299,7 @@ kj::Promise<void> SocketStream::writeSome(kj::Own<Pending> pending) {
     auto& p = *pending;
     while (p.first < p.pieces.size() && p.pieces[p.first].iov_len == 0) ++p.first;
     if (p.first == p.pieces.size() && p.fds.empty()) {
+      directWriteWaiting_ = false;
       writeWatch_ = nullptr;  // nothing waits for send space any more
       return kj::READY_NOW;
     }
@@ -326,6 +329,7 @@ kj::Promise<void> SocketStream::writeSome(kj::Own<Pending> pending) {
       int error = errno;
       if (error == EINTR) continue;
       if (error != EAGAIN && error != EWOULDBLOCK) {
+        directWriteWaiting_ = false;
         writeWatch_ = nullptr;
         KJ_FAIL_SYSCALL("write(channel socket)", error, fd_.get());
       }
@@ -334,6 +338,7 @@ kj::Promise<void> SocketStream::writeSome(kj::Own<Pending> pending) {
     if (n == 0) {
       // The send buffer is full (a short write is followed by one more writev, which then
       // finds it so): wait for space.
+      directWriteWaiting_ = true;
       return whenWritable().then(
           [this, pending = kj::mv(pending)]() mutable { return writeSome(kj::mv(pending)); });
     }

@@ -111,6 +111,9 @@ class SocketStream final : public kj::AsyncCapabilityStream {
   size_t outboxSent_ = 0;
   bool flushScheduled_ = false;  // an evalLast flush is queued
   bool blocked_ = false;         // a flush waits for send space
+  // A write from the caller's buffers (writeSome) waits on writeWatch_: the observer holds one
+  // waiter only, and dropping the watch would break that write's promise.
+  bool directWriteWaiting_ = false;
   bool shutdownWhenFlushed_ = false;
   kj::Vector<kj::Own<kj::PromiseFulfiller<void>>> flushWaiters_;
   kj::Maybe<kj::Exception> failure_;

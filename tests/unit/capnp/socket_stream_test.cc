@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -138,6 +139,36 @@ TEST(SocketStream, AWriteLargerThanTheSendBufferCompletesAsThePeerReads) {
   receiver->read(again.data(), again.size()).wait(io.waitScope);
   second.wait(io.waitScope);
   EXPECT_EQ(again, "s" + data);
+}
+
+// A small write gathered for the end of the turn, then two large ones: the first flushed with it,
+// the second written from where it is until the send buffer fills. The end-of-turn flush then
+// finds nothing gathered; it must leave the second write's watch for send space alone. (It did
+// not: the watch was dropped, the write failed with "PromiseFulfiller was destroyed without
+// fulfilling the promise", and the connection with it; found by a host pipelining 64 KiB calls.)
+TEST(SocketStream, ALargeWriteWaitingForSpaceSurvivesTheEndOfTurnFlush) {
+  auto io = kj::setupAsyncIo();
+  auto [mine, theirs] = socketPair();
+  auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
+  std::string large(SocketStream::FLUSH_AT_BYTES, 'b'), larger(4 << 20, 'c');
+  larger[123456] = 'x';
+  stream->write("a", 1).wait(io.waitScope);
+  stream->write(large.data(), large.size()).wait(io.waitScope);
+  auto blocked = stream->write(larger.data(), larger.size());
+  std::string expected = "a" + large + larger, got;
+  char buffer[1 << 16];
+  while (got.size() < expected.size()) {
+    io.waitScope.poll();  // the end-of-turn flush runs here
+    ssize_t n = recv(theirs.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n > 0) {
+      got.append(buffer, n);
+    } else {
+      ASSERT_EQ(errno, EAGAIN) << strerror(errno);
+      if (blocked.poll(io.waitScope)) break;  // done, or failed: nothing more will come
+    }
+  }
+  blocked.wait(io.waitScope);
+  EXPECT_EQ(got, expected);
 }
 
 TEST(SocketStream, ASideThatRefusesFdsReadsAheadAndHandsOutEveryByteInOrder) {
