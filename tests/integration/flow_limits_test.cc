@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -28,6 +29,17 @@ std::string unitPolicy(const std::string& name, const std::string& settings) {
   return "[unit]\nname = \"" + name + "\"\nworker = \"test-probe_worker\"\n" + settings +
          "\n[[rule]]\nid = \"tester-calls\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
          "method = [\"*\"]\n";
+}
+
+// The typed probe (programs/typed_worker.cc) as unit "typed", callable by the tester, with a
+// fs.stat rule so its calls carry a fs capability.
+std::string typedUnitPolicy(const std::string& settings) {
+  return std::string("[unit]\nname = \"typed\"\nworker = \"test-typed_worker\"\n") + settings +
+         "interface = \"" + AIRLOCK_SOURCE_DIR +
+         "/tests/integration/support/typed_probe.capnp:TypedProbe\"\n"
+         "[[rule]]\nid = \"tester-floods\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
+         "method = [\"statFlood\", \"hold\"]\n"
+         "[[rule]]\nid = \"stats-nothing-much\"\nallow = \"fs.stat\"\npath = \"${tmp}/files/**\"\n";
 }
 
 std::string kindOf(const CallOutcome& outcome) {
@@ -269,15 +281,8 @@ TEST_F(FlowLimitsTest, AWorkerOverMaxRequestsPerSecondWaitsItsTurnAndACallEnding
 // unanswered (the channel's Cap'n Proto flow limit), so the rest stay in the worker, not in the
 // broker. Each request is ~1.1 KiB; without the limit all 400 would be read and made to wait.
 TEST_F(FlowLimitsTest, AWorkerPipeliningPastItsChannelsFlowLimitIsNoLongerRead) {
-  start({{"typed.toml",
-          std::string("[unit]\nname = \"typed\"\nworker = \"test-typed_worker\"\n"
-                      "max_requests_per_second = 1\nrequests_burst = 1\ncall_timeout_ms = 2000\n"
-                      "interface = \"") +
-              AIRLOCK_SOURCE_DIR + "/tests/integration/support/typed_probe.capnp:TypedProbe\"\n"
-              "[[rule]]\nid = \"tester-floods\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
-              "method = [\"statFlood\"]\n"
-              "[[rule]]\nid = \"stats-nothing-much\"\nallow = \"fs.stat\"\n"
-              "path = \"${tmp}/files/**\"\n"}});
+  start({{"typed.toml", typedUnitPolicy("max_requests_per_second = 1\nrequests_burst = 1\n"
+                                         "call_timeout_ms = 2000\n")}});
   constexpr uint32_t REQUESTS = 400, PATH_BYTES = 1000;
   {
     auto client = connect();
@@ -300,6 +305,47 @@ TEST_F(FlowLimitsTest, AWorkerPipeliningPastItsChannelsFlowLimitIsNoLongerRead) 
   auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "typed"}});
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0]["result"].get<std::string>().rfind("timed out", 0), 0u) << calls[0];
+  expectLogVerifies();
+}
+
+// A host that pipelines calls faster than they are answered: airlockd reads a host connection
+// only until 16 MiB of its calls are unanswered (the connection's Cap'n Proto flow limit), so the
+// rest wait in the host. Each call carries 64 KiB and the worker holds it until its deadline;
+// without the limit all 600 would be read (and held) at once. Every call still gets one answer
+// and one record once the held ones time out and reading resumes.
+TEST_F(FlowLimitsTest, AHostPipeliningPastItsConnectionsFlowLimitIsNoLongerRead) {
+  start({{"typed.toml", typedUnitPolicy("call_timeout_ms = 2000\n")}});
+  constexpr int CALLS = 600;
+  constexpr size_t PAYLOAD_BYTES = 64 << 10;
+  auto client = connect();
+  auto probe = client.unit("typed").typed<rpc::TypedProbe>();
+  int answered = 0;  // each held call ends timed out (or with its worker killed by a timeout)
+  auto calls = kj::heapArrayBuilder<kj::Promise<void>>(CALLS);
+  for (int i = 0; i < CALLS; ++i) {
+    auto request = probe.holdRequest();
+    request.initPayload(PAYLOAD_BYTES);
+    calls.add(request.send().then([&answered](auto&&) { ++answered; },
+                                  [&answered](kj::Exception&&) { ++answered; }));
+  }
+  // Turn the client's loop so that its writes go out as fast as airlockd reads them, for less
+  // than the calls' deadline, noting the most calls airlockd held at once.
+  uint64_t peak = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  while (std::chrono::steady_clock::now() < until) {
+    for (int i = 0; i < 20; ++i) {
+      client.waitScope().poll();
+      usleep(1000);
+    }
+    peak = std::max(peak, unitStatus("typed")["calls_in_flight"].get<uint64_t>());
+  }
+  std::cerr << "calls read and held at once: " << peak << " of " << CALLS << "\n";
+  EXPECT_GT(peak, 10u) << "the calls did not reach the unit at all";
+  EXPECT_LE(peak, (16u << 20) / PAYLOAD_BYTES + 1) << "read past the flow limit";
+
+  kj::joinPromises(calls.finish()).wait(client.waitScope());
+  EXPECT_EQ(answered, CALLS);
+  EXPECT_EQ(broker_->auditRecords({{"event", "call"}, {"unit", "typed"}}).size(),
+            static_cast<size_t>(CALLS));
   expectLogVerifies();
 }
 

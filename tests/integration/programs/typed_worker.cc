@@ -62,6 +62,7 @@ class TypedProbeServer final : public TypedProbe::Server {
     });
   }
   kj::Promise<void> notGranted(NotGrantedContext) override { return kj::READY_NOW; }
+  kj::Promise<void> hold(HoldContext) override { return kj::NEVER_DONE; }
   kj::Promise<void> statFlood(StatFloodContext context) override {
     airlock::rpc::Fs::Client* fs = nullptr;
     KJ_IF_MAYBE(granted, fs_) { fs = granted; }

@@ -20,4 +20,5 @@ interface TypedProbe extends(TypedBase) {
   statFlood @7 (count :UInt32, pathBytes :UInt32) -> (answered :UInt32);
   # `count` fs.stat requests of a `pathBytes`-long path sent at once, none awaited before the
   # next: pipelining past the channel's flow limit (flow_limits_test.cc)
+  hold @8 (payload :Data) -> ();          # never answers: held until the call's deadline
 }
