@@ -11,8 +11,10 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <kj/debug.h>
 
@@ -169,6 +171,61 @@ TEST(SocketStream, ALargeWriteWaitingForSpaceSurvivesTheEndOfTurnFlush) {
   }
   blocked.wait(io.waitScope);
   EXPECT_EQ(got, expected);
+}
+
+// Writes of every size, each started as Cap'n Proto starts them (once the one before has
+// completed, in a continuation of it), against a peer that reads a random amount at a time: every
+// byte arrives once and in order, and every write completes.
+TEST(SocketStream, RandomWritesAgainstASlowReaderDeliverEveryByteInOrder) {
+  std::mt19937 random(20261127);
+  auto pick = [&](size_t low, size_t high) {
+    return std::uniform_int_distribution<size_t>(low, high)(random);
+  };
+  for (int round = 0; round < 20; ++round) {
+    auto io = kj::setupAsyncIo();
+    auto [mine, theirs] = socketPair();
+    if (round % 2 == 1) {
+      int small = 4096;
+      ASSERT_EQ(setsockopt(mine.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+    }
+    auto stream = wrapSocket(io, kj::mv(mine), Fds::ACCEPTED);
+    std::vector<std::string> messages;
+    for (int i = 0; i < 150; ++i) {
+      size_t kind = pick(0, 9);
+      size_t size = kind < 6   ? pick(1, 200)
+                    : kind < 9 ? pick(201, 64 << 10)
+                               : pick(64 << 10, 300 << 10);
+      std::string message(size, '\0');
+      for (auto& c : message) c = static_cast<char>(pick(0, 255));
+      messages.push_back(kj::mv(message));
+    }
+    std::string expected;
+    for (auto& message : messages) expected += message;
+    size_t completed = 0;
+    kj::Promise<void> chain = kj::READY_NOW;
+    for (auto& message : messages) {
+      chain = chain.then([&stream, &message, &completed]() {
+        return stream->write(message.data(), message.size()).then([&completed]() { ++completed; });
+      });
+    }
+    chain = chain.eagerlyEvaluate(nullptr);
+    std::string got;
+    std::vector<char> buffer(512 << 10);
+    while (got.size() < expected.size()) {
+      io.waitScope.poll();
+      ssize_t n = recv(theirs.get(), buffer.data(), pick(1, buffer.size()), MSG_DONTWAIT);
+      if (n > 0) {
+        got.append(buffer.data(), n);
+      } else {
+        ASSERT_EQ(errno, EAGAIN) << strerror(errno);
+        if (chain.poll(io.waitScope)) break;  // all written, or one failed
+      }
+    }
+    chain.wait(io.waitScope);
+    EXPECT_EQ(completed, messages.size()) << "round " << round;
+    ASSERT_EQ(got.size(), expected.size()) << "round " << round;
+    EXPECT_TRUE(got == expected) << "round " << round << ": the bytes differ";
+  }
 }
 
 TEST(SocketStream, ASideThatRefusesFdsReadsAheadAndHandsOutEveryByteInOrder) {
