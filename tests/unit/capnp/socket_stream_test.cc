@@ -248,6 +248,43 @@ TEST(SocketStream, ASideThatRefusesFdsReadsAheadAndHandsOutEveryByteInOrder) {
   EXPECT_EQ(got, sent);
 }
 
+// Reads as Cap'n Proto makes them (a minimum and a larger maximum, small and large) while the
+// peer sends random amounts at random moments: with read-ahead (fds refused) and without, every
+// byte is handed out once, in order, and no read returns less than its minimum before the end.
+TEST(SocketStream, RandomReadsOfRandomSendsHandOutEveryByteInOrder) {
+  std::mt19937 random(20261128);
+  auto pick = [&](size_t low, size_t high) {
+    return std::uniform_int_distribution<size_t>(low, high)(random);
+  };
+  for (Fds fds : {Fds::REFUSED, Fds::ACCEPTED}) {
+    auto io = kj::setupAsyncIo();
+    auto [mine, theirs] = socketPair();
+    auto stream = wrapSocket(io, kj::mv(mine), fds);
+    std::string sent(4 << 20, '\0');
+    for (auto& c : sent) c = static_cast<char>(pick(0, 255));
+    size_t sentUpTo = 0;
+    std::string got;
+    std::vector<char> buffer(256 << 10);
+    while (got.size() < sent.size()) {
+      size_t maxBytes = pick(0, 3) == 0 ? pick(1, buffer.size()) : pick(1, 600);
+      size_t minBytes = kj::min(pick(1, maxBytes), sent.size() - got.size());
+      auto read = stream->tryRead(buffer.data(), minBytes, maxBytes);
+      while (!read.poll(io.waitScope)) {
+        ASSERT_LT(sentUpTo, sent.size()) << "a read waits for bytes that were never sent";
+        size_t chunk = kj::min(pick(1, 70000), sent.size() - sentUpTo);
+        ssize_t n = send(theirs.get(), sent.data() + sentUpTo, chunk, MSG_DONTWAIT);
+        if (n > 0) sentUpTo += n;
+      }
+      size_t n = read.wait(io.waitScope);
+      ASSERT_GE(n, minBytes);
+      ASSERT_LE(n, maxBytes);
+      got.append(buffer.data(), n);
+    }
+    EXPECT_TRUE(got == sent) << (fds == Fds::REFUSED ? "read ahead" : "direct")
+                             << ": the bytes differ";
+  }
+}
+
 TEST(SocketStream, ASideThatRefusesFdsHasTheKernelCloseThem) {
   auto io = kj::setupAsyncIo();
   auto [mine, theirs] = socketPair();
