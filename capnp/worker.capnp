@@ -45,9 +45,13 @@ interface Secrets {
 
 struct SecretResult {
   union {
-    value @0 :Data;
+    value @0 :Data;    # not sent by airlockd any more (see `file`); read by the SDK if it comes
     denied @1 :Text;   # the policy refused it: the deciding rule and why
     failed @2 :Text;   # allowed, but the store could not read it
+    file @3 :File;
+    # The value: a sealed memfd (no write, grow, shrink or further seal) holding exactly its bytes
+    # from offset 0. The value crosses in the kernel, so no Cap'n Proto message buffer of the
+    # broker's (freed without being zeroed) ever holds it.
   }
 }
 

@@ -1,5 +1,7 @@
 #include "broker/caps/secrets.h"
 
+#include "broker/caps/file_server.h"
+#include "broker/caps/sealed_memfd.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -15,16 +17,23 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   policy::Decision decision = scope_->decideUnlessExpired(
       [&]() { return policy::decideSecretsGet(scope_->unit, name); });
 
-  // Act. `read` owns the only broker copy of the value and zeroes it when this function returns.
+  // Act. `read` owns the only user-space copy of the value in the broker and zeroes it when this
+  // function returns; the worker gets a sealed memfd, so no message buffer ever holds the value.
   SecretRead read;
-  if (decision.allowed()) read = scope_->secrets.read(name);
+  kj::Maybe<kj::AutoCloseFd> sealed;
+  std::string failure;
+  if (decision.allowed()) {
+    read = scope_->secrets.read(name);
+    failure = read.error;
+    if (read.ok()) sealed = sealedMemfd(read.value.bytes(), failure);
+  }
 
   // Audit, before anything reaches the worker: the name and a keyed hash, never the value.
   recordDecision(record, decision);
   if (!decision.allowed()) {
     record.result = "refused";
-  } else if (!read.ok()) {
-    record.result = read.error;
+  } else if (sealed == nullptr) {
+    record.result = failure;
   } else {
     record.result = "value passed";
     record.args["value_hash"] = scope_->secretHasher.hash(read.value.bytes());
@@ -35,12 +44,10 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   auto result = context.getResults().initResult();
   KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
     result.setDenied(*refusal);
-  } else if (!read.ok()) {
-    result.setFailed(read.error);
+  } else KJ_IF_MAYBE(fd, sealed) {
+    result.setFile(kj::heap<FileServer>(kj::mv(*fd)));
   } else {
-    // TODO(security): this copies the value into the answer's message buffer, which Cap'n Proto
-    // frees after sending without zeroing it; only the broker's own copy (`read`) is wiped.
-    result.setValue(read.value.bytes());
+    result.setFailed(failure);
   }
   return kj::READY_NOW;
 }

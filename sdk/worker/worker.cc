@@ -9,6 +9,7 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -30,6 +31,22 @@ constexpr uint MAX_FDS_FROM_BROKER = 2;
 
 class BrokeredSecrets final : public Secrets {
  public:
+  // The value the broker sealed into a memfd (SecretResult.file), read from offset 0 to its end.
+  static Secret valueFrom(OpenedFile file) {
+    if (!file.ok()) return Secret::failed(file.message());
+    std::string value;
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = pread(file.fd(), buffer, sizeof(buffer), value.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return Secret::failed(std::string("reading the secret's memfd: ") + strerror(errno));
+      }
+      if (n == 0) return Secret::value(kj::mv(value));
+      value.append(buffer, n);
+    }
+  }
+
   BrokeredSecrets(rpc::Secrets::Client secrets, kj::WaitScope& waitScope)
       : secrets_(kj::mv(secrets)), waitScope_(waitScope) {}
 
@@ -39,6 +56,8 @@ class BrokeredSecrets final : public Secrets {
     auto response = request.send().wait(waitScope_);
     auto result = response.getResult();
     switch (result.which()) {
+      case rpc::SecretResult::FILE:
+        return valueFrom(_::fileFrom(result.getFile(), waitScope_));
       case rpc::SecretResult::VALUE: {
         auto bytes = result.getValue();
         return Secret::value(std::string(reinterpret_cast<const char*>(bytes.begin()),

@@ -1,9 +1,12 @@
 // secrets.get and log through a real airlockd and the sandboxed probe worker: the grants, the
 // refusals with their audit records, and the logs checked byte for byte for leaked values.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <airlock/tests/typed_probe.capnp.h>
 
 #include <chrono>
 #include <fstream>
@@ -83,6 +86,38 @@ TEST_F(WorkerCapsTest, AGrantedSecretReturnsItsExactBytesAndTheRecordHasOnlyAKey
   auto calls = broker_->auditRecords({{"event", "call"}});
   ASSERT_FALSE(calls.empty());
   EXPECT_EQ(gets[0]["call_id"], calls[0]["call_id"]);
+}
+
+// The answer to secrets.get, as it crosses: a sealed memfd, never the bytes in the message. So
+// no Cap'n Proto buffer of the broker's (freed without being zeroed) holds the value, and the
+// worker can neither change what it was given nor make the broker's copy grow.
+TEST_F(WorkerCapsTest, ASecretCrossesAsASealedMemfdNotAsBytesInTheAnswer) {
+  start(std::string(R"(
+[unit]
+name = "probe"
+worker = "test-typed_worker"
+interface = ")") + AIRLOCK_SOURCE_DIR + R"(/tests/integration/support/typed_probe.capnp:TypedProbe"
+
+[[rule]]
+id = "tester-asks"
+allow = "call"
+caller = ["tester"]
+method = ["secretAnswer"]
+)" + SECRETS_RULE);
+  auto client = broker_->connect();
+  auto request = client.unit("probe").typed<rpc::TypedProbe>().secretAnswerRequest();
+  request.setName("db-password");
+  auto answer = request.send().wait(client.waitScope());
+  EXPECT_EQ(std::string(answer.getKind()), "file");
+  int seals = answer.getSeals();
+  for (int seal : {F_SEAL_WRITE, F_SEAL_GROW, F_SEAL_SHRINK, F_SEAL_SEAL}) {
+    EXPECT_TRUE(seals & seal) << "seals " << seals << " lack " << seal;
+  }
+  auto bytes = answer.getBytes();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size()), DB_PASSWORD);
+  auto gets = broker_->auditRecords({{"event", "secrets.get"}});
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0]["result"], "value passed");
 }
 
 TEST_F(WorkerCapsTest, ANameThePolicyDoesNotListIsDeniedWithADenyRecord) {

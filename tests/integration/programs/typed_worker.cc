@@ -1,6 +1,7 @@
 // A worker with a typed interface (support/typed_probe.capnp) for typed_call_test.cc. Each call
 // gets a fresh TypedProbeServer bound to that call's capabilities.
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,7 +17,9 @@ using airlock::testing::rpc::TypedProbe;
 
 class TypedProbeServer final : public TypedProbe::Server {
  public:
-  explicit TypedProbeServer(kj::Maybe<airlock::rpc::Fs::Client> fs) : fs_(kj::mv(fs)) {}
+  TypedProbeServer(kj::Maybe<airlock::rpc::Fs::Client> fs,
+                   kj::Maybe<airlock::rpc::Secrets::Client> secrets)
+      : fs_(kj::mv(fs)), secrets_(kj::mv(secrets)) {}
 
   kj::Promise<void> ping(PingContext context) override {
     context.getResults().setPong("pong");
@@ -27,7 +30,7 @@ class TypedProbeServer final : public TypedProbe::Server {
     return kj::READY_NOW;
   }
   kj::Promise<void> leak(LeakContext context) override {
-    context.getResults().setProbe(kj::heap<TypedProbeServer>(nullptr));
+    context.getResults().setProbe(kj::heap<TypedProbeServer>(nullptr, nullptr));
     return kj::READY_NOW;
   }
   kj::Promise<void> take(TakeContext) override { return kj::READY_NOW; }
@@ -63,6 +66,40 @@ class TypedProbeServer final : public TypedProbe::Server {
   }
   kj::Promise<void> notGranted(NotGrantedContext) override { return kj::READY_NOW; }
   kj::Promise<void> hold(HoldContext) override { return kj::NEVER_DONE; }
+  kj::Promise<void> secretAnswer(SecretAnswerContext context) override {
+    airlock::rpc::Secrets::Client* secrets = nullptr;
+    KJ_IF_MAYBE(granted, secrets_) { secrets = granted; }
+    KJ_REQUIRE(secrets != nullptr, "this call has no secrets capability");
+    auto request = secrets->getRequest();
+    request.setName(context.getParams().getName());
+    return request.send().then([context](auto&& response) mutable {
+      auto result = response.getResult();
+      auto results = context.getResults();
+      switch (result.which()) {
+        case airlock::rpc::SecretResult::VALUE:
+          results.setKind("value");
+          results.setBytes(result.getValue());
+          return kj::Promise<void>(kj::READY_NOW);
+        case airlock::rpc::SecretResult::DENIED: results.setKind("denied"); break;
+        case airlock::rpc::SecretResult::FAILED: results.setKind("failed"); break;
+        case airlock::rpc::SecretResult::FILE: {
+          results.setKind("file");
+          auto file = result.getFile();
+          return file.getFd().then([context, file](kj::Maybe<int> fd) mutable {
+            int received = KJ_REQUIRE_NONNULL(fd, "the broker's answer carried no fd");
+            auto results = context.getResults();
+            results.setSeals(fcntl(received, F_GET_SEALS));
+            char buffer[4096];
+            ssize_t n = pread(received, buffer, sizeof(buffer), 0);
+            KJ_SYSCALL(n, "pread of the secret's memfd");
+            results.setBytes(
+                kj::arrayPtr(reinterpret_cast<const kj::byte*>(buffer), static_cast<size_t>(n)));
+          });
+        }
+      }
+      return kj::Promise<void>(kj::READY_NOW);
+    });
+  }
   kj::Promise<void> statFlood(StatFloodContext context) override {
     airlock::rpc::Fs::Client* fs = nullptr;
     KJ_IF_MAYBE(granted, fs_) { fs = granted; }
@@ -85,6 +122,7 @@ class TypedProbeServer final : public TypedProbe::Server {
 
  private:
   kj::Maybe<airlock::rpc::Fs::Client> fs_;
+  kj::Maybe<airlock::rpc::Secrets::Client> secrets_;
 };
 
 }  // namespace
@@ -94,7 +132,9 @@ int main(int argc, char** argv) {
   worker.typed([](airlock::rpc::Capabilities::Reader caps) -> capnp::Capability::Client {
     kj::Maybe<airlock::rpc::Fs::Client> fs;
     if (caps.hasFs()) fs = caps.getFs();
-    return kj::heap<TypedProbeServer>(kj::mv(fs));
+    kj::Maybe<airlock::rpc::Secrets::Client> secrets;
+    if (caps.hasSecrets()) secrets = caps.getSecrets();
+    return kj::heap<TypedProbeServer>(kj::mv(fs), kj::mv(secrets));
   });
   return worker.serve();
 }

@@ -21,4 +21,7 @@ interface TypedProbe extends(TypedBase) {
   # `count` fs.stat requests of a `pathBytes`-long path sent at once, none awaited before the
   # next: pipelining past the channel's flow limit (flow_limits_test.cc)
   hold @8 (payload :Data) -> ();          # never answers: held until the call's deadline
+  secretAnswer @9 (name :Text) -> (kind :Text, seals :Int32, bytes :Data);
+  # secrets.get as the broker answers it, not as the SDK hides it: which member of the answer
+  # came ("file", "value", ...), the seals on a file's memfd, and the bytes read from it
 }
