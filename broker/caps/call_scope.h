@@ -12,6 +12,7 @@
 
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/caps/held_fds.h"
 #include "broker/caps/net_dialer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
@@ -26,10 +27,11 @@ class CallScope final : public kj::Refcounted {
   // it) for as long as any capability of the call exists, even past a reload.
   CallScope(std::shared_ptr<const policy::UnitPolicy> unitPolicy, pid_t workerPid,
             std::string caller, std::string callId, audit::AuditLog& audit, const FsRoots& roots,
-            const SecretStore& secrets, const SecretHasher& secretHasher, NetDialer& net)
+            const SecretStore& secrets, const SecretHasher& secretHasher, NetDialer& net,
+            kj::Own<HeldFds> heldFds)
       : unitPolicy(std::move(unitPolicy)), unit(*this->unitPolicy), workerPid(workerPid),
         caller(std::move(caller)), callId(std::move(callId)), audit(audit), roots(roots),
-        secrets(secrets), secretHasher(secretHasher), net(net) {}
+        secrets(secrets), secretHasher(secretHasher), net(net), heldFds(kj::mv(heldFds)) {}
 
   const std::shared_ptr<const policy::UnitPolicy> unitPolicy;
   const policy::UnitPolicy& unit;
@@ -41,6 +43,7 @@ class CallScope final : public kj::Refcounted {
   const SecretStore& secrets;
   const SecretHasher& secretHasher;
   NetDialer& net;
+  kj::Own<HeldFds> heldFds;  // the serving worker's: every File of the call counts against it
 
   bool expired() const { return expired_; }
   void expire() { expired_ = true; }  // the call is over: every capability of it now refuses

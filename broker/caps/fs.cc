@@ -46,6 +46,8 @@ OpenBeneathResult openAllowed(const CallScope& scope, policy::Decision& decision
                               const std::string& path, policy::OpenModes modes,
                               Creation creation) {
   OpenBeneathResult opened;
+  opened.message = scope.heldFds->refusal();
+  if (!opened.message.empty()) return opened;  // before acting: nothing created, nothing opened
   const std::string& root = decision.rule->path.root();
   int rootFd = scope.roots.find(root, opened.message);
   if (rootFd < 0) return opened;
@@ -112,7 +114,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   auto result = context.getResults().initResult();
   std::string failure = opened.ok() ? "" : opened.message;
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
-    result.setFile(kj::heap<FileServer>(kj::mv(opened.fd)));
+    result.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_->heldFds)));
   }
   return kj::READY_NOW;
 }
@@ -159,7 +161,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
     auto created = result.initCreated();
     created.setPath(path);
-    created.setFile(kj::heap<FileServer>(kj::mv(opened.fd)));
+    created.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_->heldFds)));
   }
   return kj::READY_NOW;
 }

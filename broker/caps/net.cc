@@ -37,6 +37,13 @@ struct ConnectRequest {
 // Audit, then reply: the record is written before the worker sees the socket, and a record that
 // cannot be written turns the answer into a refusal (the socket is then closed unseen).
 void finish(ConnectRequest& request, rpc::ConnectResult::Builder result) {
+  if (request.dialed.ok()) {
+    std::string full = request.scope->heldFds->refusal();
+    if (!full.empty()) {
+      request.dialed = Dialed();  // the connection is closed unseen
+      request.failure = full;
+    }
+  }
   recordDecision(request.record, request.decision);
   request.record.result = !request.decision.allowed() ? "refused"
                           : request.dialed.ok()       ? "socket passed"
@@ -47,7 +54,8 @@ void finish(ConnectRequest& request, rpc::ConnectResult::Builder result) {
   } else if (!request.dialed.ok()) {
     result.setFailed(request.failure);
   } else {
-    result.setSocket(kj::heap<FileServer>(kj::mv(request.dialed.fd)));
+    result.setSocket(
+        kj::heap<FileServer>(kj::mv(request.dialed.fd), kj::addRef(*request.scope->heldFds)));
   }
 }
 

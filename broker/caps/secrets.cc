@@ -22,7 +22,8 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   SecretRead read;
   kj::Maybe<kj::AutoCloseFd> sealed;
   std::string failure;
-  if (decision.allowed()) {
+  if (decision.allowed()) failure = scope_->heldFds->refusal();
+  if (decision.allowed() && failure.empty()) {
     read = scope_->secrets.read(name);
     failure = read.error;
     if (read.ok()) sealed = sealedMemfd(read.value.bytes(), failure);
@@ -45,7 +46,7 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
     result.setDenied(*refusal);
   } else KJ_IF_MAYBE(fd, sealed) {
-    result.setFile(kj::heap<FileServer>(kj::mv(*fd)));
+    result.setFile(kj::heap<FileServer>(kj::mv(*fd), kj::addRef(*scope_->heldFds)));
   } else {
     result.setFailed(failure);
   }

@@ -161,7 +161,7 @@ kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
     }
     auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
                                            d.policySet->roots, routing.secrets,
-                                           routing.secretHasher, routing.net);
+                                           routing.secretHasher, routing.net, worker->heldFds());
     auto answered =
         _::answerOf(routing, d.pool, *worker, _::send(routing, d, *scope, deadline, *worker));
     auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {

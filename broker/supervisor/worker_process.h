@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/caps/held_fds.h"
 #include "broker/policy/policy.h"
 #include "sandbox/launcher.h"
 
@@ -31,6 +32,8 @@ class WorkerProcess {
   pid_t pid() const { return process_.pid(); }
   int landlockAbi() const { return process_.landlockAbi(); }  // 0: running without Landlock
   rpc::Worker::Client& worker() { return worker_; }
+  // The descriptors this worker holds through File capabilities (broker/caps/held_fds.h).
+  kj::Own<HeldFds> heldFds() { return kj::addRef(*heldFds_); }
 
   kj::Promise<void> whenReady() { return ready_.addBranch(); }
   // Resolves once the worker has answered `hello`; rejects if it dies first.
@@ -54,6 +57,7 @@ class WorkerProcess {
   kj::Promise<void> superviseSeccomp();
 
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
+  kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
   capnp::TwoPartyVatNetwork network_;

@@ -1,6 +1,7 @@
 // secrets.get and log through a real airlockd and the sandboxed probe worker: the grants, the
 // refusals with their audit records, and the logs checked byte for byte for leaked values.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/caps/held_fds.h"
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
 #include "tests/integration/support/probe_policy.h"
@@ -118,6 +120,70 @@ method = ["secretAnswer"]
   auto gets = broker_->auditRecords({{"event", "secrets.get"}});
   ASSERT_EQ(gets.size(), 1u);
   EXPECT_EQ(gets[0]["result"], "value passed");
+}
+
+size_t openFdsOf(pid_t pid) {
+  size_t count = 0;
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  while (dirent* entry = readdir(dir)) count += entry->d_name[0] != '.';
+  closedir(dir);
+  return count;
+}
+
+// A worker that keeps every File it is given, call after call, holds airlockd's descriptors: each
+// stays open in the broker until the worker releases its capability. Without a bound one worker
+// took 1,500 more of airlockd's fds per call, towards EMFILE for every unit and host. It may hold
+// MAX_FDS_HELD_PER_WORKER; past that its requests fail (recorded, nothing opened) until it
+// releases some.
+TEST_F(WorkerCapsTest, AWorkerKeepingEveryFileItIsGivenHoldsAtMostItsShareOfTheBrokersFds) {
+  start(std::string(R"(
+[unit]
+name = "probe"
+worker = "test-typed_worker"
+max_requests_per_second = 1000000
+requests_burst = 100000
+interface = ")") + AIRLOCK_SOURCE_DIR + R"(/tests/integration/support/typed_probe.capnp:TypedProbe"
+
+[[rule]]
+id = "tester-asks"
+allow = "call"
+caller = ["tester"]
+method = ["holdFiles", "releaseFiles"]
+
+[[rule]]
+id = "reads-passwd"
+allow = "fs.open"
+path = "/etc/passwd"
+mode = ["read"]
+)");
+  auto client = broker_->connect();
+  auto probe = client.unit("probe").typed<rpc::TypedProbe>();
+  auto hold = [&](uint32_t count) {
+    auto request = probe.holdFilesRequest();
+    request.setPath("/etc/passwd");
+    request.setCount(count);
+    auto answer = request.send().wait(client.waitScope());
+    return std::make_pair(answer.getOpened(), std::string(answer.getRefusal()));
+  };
+  size_t before = openFdsOf(broker_->pid());
+  constexpr uint32_t MAX = broker::MAX_FDS_HELD_PER_WORKER;
+
+  auto [opened, refusal] = hold(MAX + 40);
+  EXPECT_EQ(opened, MAX);
+  EXPECT_NE(refusal.find("already holds " + std::to_string(MAX) + " brokered descriptors"),
+            std::string::npos) << refusal;
+  EXPECT_EQ(hold(10).first, 0u) << "a later call: the worker still holds them all";
+  EXPECT_LE(openFdsOf(broker_->pid()), before + MAX);
+
+  probe.releaseFilesRequest().send().wait(client.waitScope());
+  EXPECT_EQ(hold(10).first, 10u) << "released capabilities give their descriptors back";
+
+  size_t full = 0;
+  for (auto& record : broker_->auditRecords({{"event", "fs.open"}})) {
+    std::string result = record["result"].get<std::string>();
+    full += result.find("MAX_FDS_HELD_PER_WORKER") != std::string::npos;
+  }
+  EXPECT_EQ(full, 50u) << "each refused request has its record";
 }
 
 TEST_F(WorkerCapsTest, ANameThePolicyDoesNotListIsDeniedWithADenyRecord) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include <airlock/tests/typed_probe.capnp.h>
 #include <kj/debug.h>
@@ -14,6 +15,12 @@
 namespace {
 
 using airlock::testing::rpc::TypedProbe;
+
+// The File capabilities holdFiles keeps, across calls, until releaseFiles.
+std::vector<airlock::rpc::File::Client>& keptFiles() {
+  static std::vector<airlock::rpc::File::Client> kept;
+  return kept;
+}
 
 class TypedProbeServer final : public TypedProbe::Server {
  public:
@@ -66,6 +73,34 @@ class TypedProbeServer final : public TypedProbe::Server {
   }
   kj::Promise<void> notGranted(NotGrantedContext) override { return kj::READY_NOW; }
   kj::Promise<void> hold(HoldContext) override { return kj::NEVER_DONE; }
+  kj::Promise<void> holdFiles(HoldFilesContext context) override {
+    airlock::rpc::Fs::Client* fs = nullptr;
+    KJ_IF_MAYBE(granted, fs_) { fs = granted; }
+    KJ_REQUIRE(fs != nullptr, "this call has no fs capability");
+    auto params = context.getParams();
+    auto results = context.getResults();
+    results.setOpened(0);
+    auto sent = kj::heapArrayBuilder<kj::Promise<void>>(params.getCount());
+    for (uint32_t i = 0; i < params.getCount(); ++i) {
+      auto request = fs->openRequest();
+      request.setPath(params.getPath());
+      request.initMode().setRead(true);
+      sent.add(request.send().then([results](auto&& response) mutable {
+        auto result = response.getResult();
+        if (result.isFile()) {
+          keptFiles().push_back(result.getFile());
+          results.setOpened(results.getOpened() + 1);
+        } else if (!results.hasRefusal()) {
+          results.setRefusal(result.isFailed() ? result.getFailed() : result.getDenied());
+        }
+      }));
+    }
+    return kj::joinPromises(sent.finish()).attach(kj::mv(context));
+  }
+  kj::Promise<void> releaseFiles(ReleaseFilesContext) override {
+    keptFiles().clear();
+    return kj::READY_NOW;
+  }
   kj::Promise<void> secretAnswer(SecretAnswerContext context) override {
     airlock::rpc::Secrets::Client* secrets = nullptr;
     KJ_IF_MAYBE(granted, secrets_) { secrets = granted; }

@@ -24,4 +24,8 @@ interface TypedProbe extends(TypedBase) {
   secretAnswer @9 (name :Text) -> (kind :Text, seals :Int32, bytes :Data);
   # secrets.get as the broker answers it, not as the SDK hides it: which member of the answer
   # came ("file", "value", ...), the seals on a file's memfd, and the bytes read from it
+  holdFiles @10 (path :Text, count :UInt32) -> (opened :UInt32, refusal :Text);
+  # `count` fs.open of `path` at once, every File kept past the call (a worker hoarding the
+  # broker's descriptors); `refusal`: the first failed answer's text
+  releaseFiles @11 () -> ();              # drops every File holdFiles kept
 }
