@@ -310,6 +310,10 @@ bool AuditLog::append(const AuditRecord& r) {
 
 bool AuditLog::appendRecord(const AuditRecord& r, Covering covering) {
   if (discarding_) return true;
+  if (closed_) {
+    KJ_LOG(ERROR, "a record after the log's closing checkpoint is refused", path_, r.event);
+    return false;
+  }
   if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
     fail("fdatasync (group commit)", committer_->failedErrno());
   }
@@ -405,8 +409,10 @@ bool AuditLog::sync() {
 }
 
 void AuditLog::close() {
+  if (closed_) return;
   recordAnchorFailures();  // before the closing checkpoint, which must be the last line
   if (key_ != nullptr && !failed_) writeCheckpoint(true);
+  closed_ = true;
   stopAnchorDelivery();
   // Stop the committer (it syncs what it has pending), then sync here so a failure is seen.
   committerOwned_ = nullptr;

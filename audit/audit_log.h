@@ -128,6 +128,8 @@ class AuditLog {
                       // one; true if there was nothing to do or it was written (and anchored)
   bool sync();        // fdatasync if dirty; false (and the failed state) if that fails
   void close();       // on a clean stop: a closing checkpoint (with a key), then sync()
+  // From then on append() refuses every record (returns false): nothing may follow the closing
+  // checkpoint, or the verifier rightly rejects the log.
 
   void setListener(AppendListener* listener) { listener_ = listener; }
 
@@ -191,6 +193,7 @@ class AuditLog {
   std::chrono::microseconds commitWindow_{0};  // to restart the committer on a new file
   bool dirty_ = false;
   bool failed_ = false;
+  bool closed_ = false;      // close() was called
   bool discarding_ = false;  // discardEveryRecord()
   AppendListener* listener_ = nullptr;
   kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "audit/bounded_field.h"
+
 namespace airlock::audit {
 
 namespace _ {
@@ -71,10 +73,53 @@ void appendKey(std::string& out, std::string_view key) {
   out += "\":";
 }
 
+// Every string a record holds may have come from a peer: each is held to
+// MAX_RECORD_FIELD_BYTES (bounded_field.h) as it is written.
+void appendBoundedString(std::string& out, std::string_view value) {
+  if (isBounded(value)) {
+    appendJsonString(out, value);
+  } else {
+    appendJsonString(out, boundedField(value));
+  }
+}
+
 void appendStringField(std::string& out, std::string_view key, std::string_view value) {
   if (value.empty()) return;
   appendKey(out, key);
-  appendJsonString(out, value);
+  appendBoundedString(out, value);
+}
+
+bool holdsLongString(const nlohmann::ordered_json& value) {
+  if (value.is_string()) return !isBounded(value.get_ref<const std::string&>());
+  if (value.is_structured()) {
+    for (auto& element : value) {
+      if (holdsLongString(element)) return true;
+    }
+  }
+  return false;
+}
+
+void boundStrings(nlohmann::ordered_json& value) {
+  if (value.is_string()) {
+    auto& text = value.get_ref<std::string&>();
+    if (!isBounded(text)) text = boundedField(text);
+  } else if (value.is_structured()) {
+    for (auto& element : value) boundStrings(element);
+  }
+}
+
+void appendArgs(std::string& out, const nlohmann::ordered_json& args) {
+  // Small and of any shape: nlohmann's own dump keeps it exactly canonical.
+  auto dump = [&](const nlohmann::ordered_json& value) {
+    out += value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  };
+  if (!holdsLongString(args)) {
+    dump(args);
+    return;
+  }
+  nlohmann::ordered_json bounded = args;
+  boundStrings(bounded);
+  dump(bounded);
 }
 
 }  // namespace _
@@ -122,7 +167,7 @@ std::string formatRecordLine(const RecordHeader& header, const AuditRecord& r) {
   _::appendKey(out, "time");
   appendJsonString(out, header.time);
   _::appendKey(out, "event");
-  appendJsonString(out, r.event);
+  _::appendBoundedString(out, r.event);
   _::appendKey(out, "prev");
   appendJsonString(out, header.prev);
   _::appendStringField(out, "unit", r.unit);
@@ -133,9 +178,8 @@ std::string formatRecordLine(const RecordHeader& header, const AuditRecord& r) {
   _::appendStringField(out, "caller", r.caller);
   _::appendStringField(out, "call_id", r.callId);
   if (!r.args.empty()) {
-    // Small and of any shape: nlohmann's own dump keeps it exactly canonical.
     _::appendKey(out, "args");
-    out += r.args.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    _::appendArgs(out, r.args);
   }
   _::appendStringField(out, "decision", r.decision);
   _::appendStringField(out, "rule", r.rule);

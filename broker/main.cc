@@ -2,6 +2,7 @@
 // host applications on a Unix socket and writes the audit log.
 
 #include <grp.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -42,6 +43,10 @@ namespace {
 // longest call timeout it waits for the last answers.
 constexpr int64_t DRAIN_POLL_MS = 5;
 constexpr int64_t DRAIN_MARGIN_MS = 1000;
+// Past the drain deadline the calls still in flight are answered at once (Routing::callsCutOff);
+// their answers and records take a few turns of the loop. Bounded all the same: what is not done
+// by then is logged, and its connection closed before the closing checkpoint.
+constexpr int64_t CUT_OFF_GRACE_MS = 1000;
 
 const char USAGE[] = R"(usage: airlockd --policies DIR --socket PATH --audit FILE --key FILE --client-keys DIR [options]
 
@@ -306,6 +311,37 @@ void drain(airlock::broker::Routing& routing, kj::AsyncIoContext& io) {
   }
 }
 
+// After the drain: every call still in flight is answered "airlockd is stopping" and recorded,
+// while the audit log still takes records.
+void answerRemainingCalls(airlock::broker::Routing& routing, kj::AsyncIoContext& io) {
+  routing.callsCutOff.cut();
+  auto& timer = io.provider->getTimer();
+  auto until = timer.now() + CUT_OFF_GRACE_MS * kj::MILLISECONDS;
+  while (routing.callsInFlight > 0 && timer.now() < until) {
+    timer.afterDelay(DRAIN_POLL_MS * kj::MILLISECONDS).wait(io.waitScope);
+  }
+  if (routing.callsInFlight > 0) {
+    spdlog::error("{} call(s) still in flight after they were answered as stopping; closing "
+                  "their connections", routing.callsInFlight);
+  }
+}
+
+// Raises the soft RLIMIT_NOFILE to the hard limit: Debian's default soft limit (1024) is far
+// below what airlockd's own caps let workers and hosts hold (SECURITY.md, "Bounds on peers"), and
+// running out of descriptors refuses everything. Workers get their own limits in the sandbox.
+void raiseOpenFilesLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t was = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise RLIMIT_NOFILE from {} to {}: {}", was, limit.rlim_max,
+                 strerror(errno));
+    return;
+  }
+  spdlog::info("raised RLIMIT_NOFILE from {} to {}", was, limit.rlim_max);
+}
+
 // The policy set airlockd starts with. Exits 1 naming every problem.
 std::shared_ptr<const airlock::broker::PolicySet> loadStartingSet(
     const airlock::broker::PolicySources& sources) {
@@ -372,6 +408,7 @@ kj::Own<airlock::broker::HostListener> openHostSocket(const Options& options,
 int serve(const Options& options, const airlock::broker::PolicySources& sources,
           ServiceManager& manager) {
   using namespace airlock;
+  raiseOpenFilesLimit();  // before the host socket, which sizes its connection cap by it
   auto policySet = loadStartingSet(sources);
   auto brokerKey = loadBrokerKey(options);
   auto auditLog = openAuditLog(options, *brokerKey);
@@ -442,9 +479,13 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   // the policy stays as it is from here on.
   listener->stopAccepting();
   drain(routing, io);
+  answerRemainingCalls(routing, io);
   spdlog::info("stopping: {}", why);
 
-  pools.clear();  // kills and reaps every worker
+  // In this order, all before the closing checkpoint: the host connections go (nothing of a call
+  // is left to record), then the workers are killed and reaped, each exit recorded.
+  listener = nullptr;
+  pools.clear();
   audit::AuditRecord stopRecord;
   stopRecord.event = "broker.stop";
   stopRecord.reason = why;

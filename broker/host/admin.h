@@ -11,8 +11,10 @@ namespace airlock::broker {
 
 class AdminServer final : public rpc::Admin::Server {
  public:
-  AdminServer(Routing& routing, AuthenticatedCaller caller)
-      : routing_(routing), caller_(kj::mv(caller)) {}
+  AdminServer(Routing& routing, AuthenticatedCaller caller,
+              kj::Own<HostConnectionState> connection)
+      : routing_(routing), caller_(kj::mv(caller)),
+        held_(kj::mv(connection), &HostConnectionState::capabilities) {}
 
   kj::Promise<void> reload(ReloadContext context) override;
   kj::Promise<void> status(StatusContext context) override;
@@ -21,6 +23,7 @@ class AdminServer final : public rpc::Admin::Server {
  private:
   Routing& routing_;
   AuthenticatedCaller caller_;
+  ConnectionHold held_;  // counts against MAX_CAPABILITIES_PER_CONNECTION
 };
 
 // Checks that `caller` is an admin under the policy in force (it may have stopped being one

@@ -9,6 +9,7 @@
 #include <airlock/capnp/host.capnp.h>
 
 #include "broker/host/flow_limit.h"
+#include "broker/host/gateway.h"
 #include "broker/host/routing.h"
 #include "broker/policy/decide.h"
 
@@ -51,12 +52,15 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
 // is busy. Admitted: `admitted` and `flowSlot` only are set.
 CallAdmission admitToRun(Routing& routing, const policy::UnitPolicy& unit, UnitPool& pool);
 
-// In order: a draining broker refuses (unit unavailable); a caller whose key a reload removed is
+// In order: a draining broker refuses (unit unavailable); a connection with
+// MAX_CALLS_IN_FLIGHT_PER_CONNECTION calls unanswered is busy (rule
+// connection.max_calls_in_flight); a caller whose key a reload removed is
 // refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
 // request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
 // method; then admitToRun. Borrows everything for the call only.
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
-                        const policy::Caller& caller, const std::string& unitName,
-                        const std::string& method, size_t payloadBytes);
+                        const HostConnectionState& connection, const policy::Caller& caller,
+                        const std::string& unitName, const std::string& method,
+                        size_t payloadBytes);
 
 }  // namespace airlock::broker

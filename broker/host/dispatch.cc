@@ -108,6 +108,36 @@ kj::Promise<Outcome> send(Routing& routing, const Dispatch& d, CallScope& scope,
   });
 }
 
+// An answer over the unit's max_payload_bytes is refused as the request would have been: the
+// limit bounds what one call moves through the broker, both ways.
+Outcome heldToPayloadLimit(Outcome o, size_t maxPayloadBytes) {
+  if (!o.ok) return o;
+  size_t bytes = o.typedResults != nullptr ? o.typedResults->size() * sizeof(capnp::word)
+                                           : o.text.size();
+  if (bytes <= maxPayloadBytes) return o;
+  return Outcome::failure(rpc::ErrorKind::WORKER_FAILED,
+                          "the worker's answer of " + std::to_string(bytes) +
+                              " bytes exceeds max_payload_bytes " +
+                              std::to_string(maxPayloadBytes) + " (unit.max_payload_bytes)",
+                          o.workerPid);
+}
+
+// Sends an acquired worker the call, and waits for its answer until `deadline`.
+kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProcess& worker,
+                                kj::TimePoint deadline, const std::string& why) {
+  pid_t pid = worker.pid();
+  auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
+                                         d.policySet->roots, routing.secrets,
+                                         routing.secretHasher, routing.net, worker.heldFds());
+  auto answered = answerOf(routing, d.pool, worker, send(routing, d, *scope, deadline, worker));
+  auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
+    pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
+    return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
+  });
+  return answered.exclusiveJoin(kj::mv(timedOut))
+      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
+}
+
 }  // namespace _
 
 std::string Outcome::describe() const {
@@ -136,41 +166,51 @@ int64_t microsSince(std::chrono::steady_clock::time_point start) {
 }
 
 kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
+  const policy::UnitPolicy& unit = *d.unit;
+  // The deadline counts from the call's arrival (the caller is answered then, one way or
+  // another), so time spent waiting for a worker to become ready counts too: a worker that never
+  // answers hello must not hold its callers for ever.
+  kj::Duration timeout = unit.callTimeout.count() * kj::MILLISECONDS;
+  kj::TimePoint deadline = routing.timer.now() + timeout;
+  std::string why = "no answer within call_timeout_ms " + std::to_string(unit.callTimeout.count());
+  KJ_IF_MAYBE(notAfter, d.notAfter) {
+    if (*notAfter < deadline) {
+      deadline = *notAfter;
+      why = d.notAfterWhy;
+    }
+  }
   auto pool = d.pool;
-  return pool->acquire().then([&routing, d = kj::mv(d)](
-                                  kj::Maybe<WorkerProcess&> acquired) mutable
-                              -> kj::Promise<Outcome> {
-    const policy::UnitPolicy& unit = *d.unit;
-    WorkerProcess* worker = nullptr;
-    KJ_IF_MAYBE(w, acquired) { worker = w; }
-    if (worker == nullptr) {
-      return Outcome::failure(rpc::ErrorKind::UNIT_UNAVAILABLE,
-                              "no worker of unit " + unit.name + " is running: " +
-                                  d.pool->lastFailure());
-    }
-    pid_t pid = worker->pid();
-    // The deadline counts from here, once a worker has the call, as it always has for hosts.
-    kj::Duration timeout = unit.callTimeout.count() * kj::MILLISECONDS;
-    kj::TimePoint deadline = routing.timer.now() + timeout;
-    std::string why = "no answer within call_timeout_ms " + std::to_string(unit.callTimeout.count());
-    KJ_IF_MAYBE(notAfter, d.notAfter) {
-      if (*notAfter < deadline) {
-        deadline = *notAfter;
-        why = d.notAfterWhy;
-      }
-    }
-    auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
-                                           d.policySet->roots, routing.secrets,
-                                           routing.secretHasher, routing.net, worker->heldFds());
-    auto answered =
-        _::answerOf(routing, d.pool, *worker, _::send(routing, d, *scope, deadline, *worker));
-    auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
-      pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
-      return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
-    });
-    return answered.exclusiveJoin(kj::mv(timedOut))
-        .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
+  size_t maxPayloadBytes = unit.maxPayloadBytes;
+  auto noneInTime = routing.timer.atTime(deadline).then([]() {
+    return kj::Maybe<WorkerProcess&>(nullptr);
   });
+  auto outcome =
+      pool->acquire()
+          .exclusiveJoin(kj::mv(noneInTime))
+          .then([&routing, d = kj::mv(d), deadline, why = kj::mv(why)](
+                    kj::Maybe<WorkerProcess&> acquired) mutable -> kj::Promise<Outcome> {
+            KJ_IF_MAYBE(worker, acquired) {
+              return _::callWorker(routing, d, *worker, deadline, why);
+            }
+            const std::string& name = d.unit->name;
+            if (routing.timer.now() >= deadline) {
+              return Outcome::failure(rpc::ErrorKind::TIMED_OUT,
+                                      why + ": no worker of unit " + name + " became ready");
+            }
+            return Outcome::failure(rpc::ErrorKind::UNIT_UNAVAILABLE,
+                                    "no worker of unit " + name + " is running: " +
+                                        d.pool->lastFailure());
+          })
+          .then([maxPayloadBytes](Outcome o) {
+            return _::heldToPayloadLimit(kj::mv(o), maxPayloadBytes);
+          });
+  // Past the drain deadline airlockd answers every call still waiting, so that each has its
+  // record before the closing checkpoint (main.cc).
+  auto cutOff = routing.callsCutOff.whenCut().then([]() {
+    return Outcome::failure(rpc::ErrorKind::UNIT_UNAVAILABLE,
+                            "airlockd is stopping: its drain deadline passed before an answer");
+  });
+  return outcome.exclusiveJoin(kj::mv(cutOff));
 }
 
 InFlight::InFlight(Routing& routing, std::shared_ptr<UnitPool> pool)

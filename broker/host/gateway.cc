@@ -8,6 +8,7 @@
 #include <cstring>
 #include <random>
 
+#include "audit/bounded_field.h"
 #include "broker/host/admin.h"
 #include "broker/policy/printable.h"
 
@@ -96,6 +97,19 @@ capnp::Capability::Server::DispatchCallResult refusedDispatch(
 }
 
 }  // namespace _
+
+void admitCapability(Routing& routing, const AuthenticatedCaller& caller,
+                     const HostConnectionState& connection, const char* what) {
+  if (connection.capabilities < MAX_CAPABILITIES_PER_CONNECTION) return;
+  audit::AuditRecord record;
+  record.caller = caller.audit();
+  record.args["method"] = what;
+  record.reason = "the connection already holds " + std::to_string(connection.capabilities) +
+                  " capabilities, the most one connection may (MAX_CAPABILITIES_PER_CONNECTION); "
+                  "release some first";
+  routing.limitRecords.refused("connection.max_capabilities", record);
+  kj::throwFatalException(KJ_EXCEPTION(OVERLOADED, kj::str(what, " refused: ", record.reason.c_str())));
+}
 
 void refuseHandshakeTimeout(Routing& routing, PeerCredentials peer) {
   kj::Duration zero = 0 * kj::SECONDS;
@@ -275,7 +289,7 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
   if (!routing_.audit.append(record)) {
     return KJ_EXCEPTION(FAILED, "authentication refused: the broker cannot write its audit log");
   }
-  connection_->authenticated = true;
+  connection_->authenticate();
   context.getResults().setSession(
       kj::heap<SessionServer>(routing_, kj::mv(caller), kj::addRef(*connection_)));
   return kj::READY_NOW;
@@ -283,14 +297,20 @@ kj::Promise<void> ChallengeServer::authenticate(AuthenticateContext context) {
 
 kj::Promise<void> SessionServer::admin(AdminContext context) {
   authorizeAdmin(routing_, caller_, "open");
-  context.getResults().setAdmin(kj::heap<AdminServer>(routing_, caller_));
+  admitCapability(routing_, caller_, *connection_, "Session.admin");
+  context.getResults().setAdmin(kj::heap<AdminServer>(routing_, caller_, kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 
 kj::Promise<void> SessionServer::unit(UnitContext context) {
+  // A name no unit can have is kept only as a bounded stand-in (a prefix, its length and its
+  // hash): it is refused as no such unit, and recorded with every call on it.
+  auto asked = context.getParams().getName();
+  std::string name = audit::boundedField(std::string_view(asked.begin(), asked.size()),
+                                         policy::MAX_UNIT_NAME_BYTES);
+  admitCapability(routing_, caller_, *connection_, "Session.unit");
   context.getResults().setUnit(
-      kj::heap<UnitServer>(routing_, caller_, context.getParams().getName(),
-                           kj::addRef(*connection_)));
+      kj::heap<UnitServer>(routing_, caller_, kj::mv(name), kj::addRef(*connection_)));
   return kj::READY_NOW;
 }
 

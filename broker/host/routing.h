@@ -21,7 +21,9 @@
 #include "broker/caps/request_pacer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
+#include "broker/host/calls_cut_off.h"
 #include "broker/host/flow_limit.h"
+#include "broker/host/limit_records.h"
 #include "broker/host/auth_backoff.h"
 #include "broker/host/seen_nonces.h"
 #include "broker/policy/policy.h"
@@ -76,6 +78,7 @@ struct Routing {
   // The pace of each unit's brokered requests, by unit name, made on its first call's
   // capabilities; kept across reloads like `flows`.
   uint64_t nextCallId = 1;
+  LimitRecords limitRecords{audit, timer};  // refusals a peer can cause at any rate
 
   // A connection that has not authenticated this long after it was accepted is closed (and the
   // attempt audited): an unanswered handshake must not hold a connection and its uid's
@@ -87,6 +90,7 @@ struct Routing {
   // already dispatched finish; main() waits for callsInFlight to reach 0 (or a deadline).
   bool draining = false;
   uint64_t callsInFlight = 0;
+  CallsCutOff callsCutOff{};  // past the drain deadline: answers every call still in flight
 
   Reloader* reloader = nullptr;  // for an admin's reload request; set by main()
   // For an admin's drain request: starts the same drain-then-stop as SIGTERM, with `why` as the

@@ -77,7 +77,8 @@ kj::Promise<void> TypedUnitServer::call(
                       typed->describe());
   }
   auto admission =
-      admitCall(routing_, policySet, caller_.policy(), unit_, methodName, paramsBytes);
+      admitCall(routing_, policySet, *connection_, caller_.policy(), unit_, methodName,
+                paramsBytes);
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   kj::Array<capnp::word> paramsCopy;
   KJ_IF_MAYBE(copied, copyWithoutCapabilities(params)) {
@@ -93,6 +94,8 @@ kj::Promise<void> TypedUnitServer::call(
 
   // Act.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
+  auto onConnection =
+      kj::heap<ConnectionHold>(kj::addRef(*connection_), &HostConnectionState::callsInFlight);
   Dispatch dispatch{.policySet = policySet,
                     .unit = admission.unit,
                     .pool = admission.pool,
@@ -118,7 +121,7 @@ kj::Promise<void> TypedUnitServer::call(
         context.getResults(root.targetSize()).set(root);
         return kj::READY_NOW;
       })
-      .attach(kj::mv(inFlight), kj::mv(admission.flowSlot));
+      .attach(kj::mv(inFlight), kj::mv(onConnection), kj::mv(admission.flowSlot));
 }
 
 }  // namespace airlock::broker

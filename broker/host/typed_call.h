@@ -21,7 +21,8 @@ class TypedUnitServer final : public capnp::Capability::Server {
   TypedUnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit,
                   kj::Own<HostConnectionState> connection)
       : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)),
-        connection_(kj::mv(connection)) {}
+        connection_(kj::mv(connection)),
+        held_(kj::addRef(*connection_), &HostConnectionState::capabilities) {}
 
   DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
                                   capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
@@ -38,6 +39,7 @@ class TypedUnitServer final : public capnp::Capability::Server {
   AuthenticatedCaller caller_;
   std::string unit_;
   kj::Own<HostConnectionState> connection_;  // paused after a `busy` answer
+  ConnectionHold held_;                      // counts against MAX_CAPABILITIES_PER_CONNECTION
 };
 
 }  // namespace airlock::broker

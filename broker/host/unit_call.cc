@@ -3,6 +3,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "audit/bounded_field.h"
 #include "broker/host/call_admission.h"
 #include "broker/host/dispatch.h"
 #include "broker/host/flow_limit.h"
@@ -31,7 +32,11 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   // The policy set this call is decided by, start to end, whatever a reload does meanwhile.
   std::shared_ptr<const PolicySet> policySet = routing_.policy;
   auto params = context.getParams();
-  std::string method = params.getMethod();
+  // A method name no worker can export is kept only as a bounded stand-in (a prefix, its length
+  // and its hash), which decideCall refuses: it is recorded in the call's record.
+  auto asked = params.getMethod();
+  std::string method = audit::boundedField(std::string_view(asked.begin(), asked.size()),
+                                           policy::MAX_METHOD_NAME_BYTES);
   auto payloadReader = params.getPayload();
   uint32_t timeoutMs = params.getTimeoutMs();  // 0: the unit's call_timeout_ms
 
@@ -54,7 +59,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   };
 
   // Decide.
-  auto admission = admitCall(routing_, policySet, caller_.policy(), unit_, method,
+  auto admission = admitCall(routing_, policySet, *connection_, caller_.policy(), unit_, method,
                              payloadReader.size());
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   record.decision = "allow";
@@ -63,6 +68,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 
   // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
+  auto onConnection =
+      kj::heap<ConnectionHold>(kj::addRef(*connection_), &HostConnectionState::callsInFlight);
   Dispatch dispatch{.policySet = policySet,
                     .unit = admission.unit,
                     .pool = admission.pool,
@@ -89,10 +96,11 @@ kj::Promise<void> UnitServer::call(CallContext context) {
     } else {
       _::setError(result, o.kind, o.text, "");
     }
-  }).attach(kj::mv(inFlight), kj::mv(admission.flowSlot));
+  }).attach(kj::mv(inFlight), kj::mv(onConnection), kj::mv(admission.flowSlot));
 }
 
 kj::Promise<void> UnitServer::typed(TypedContext context) {
+  admitCapability(routing_, caller_, *connection_, "Unit.typed");
   context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_, kj::addRef(*connection_)));
   return kj::READY_NOW;
 }

@@ -57,14 +57,15 @@ void Reloader::startPools() {
 
 void Reloader::startPool(const std::shared_ptr<const PolicySet>& set,
                          const policy::UnitPolicy& unit) {
+  auto unitLog = routing_.logs.find(unit.name);
+  if (unitLog == routing_.logs.end()) {
+    unitLog = routing_.logs.emplace(unit.name, kj::heap<UnitLog>(unit.name, io_.provider->getTimer(),
+                                                                 routing_.audit)).first;
+  }
   auto pool = std::make_shared<UnitPool>(unitOf(set, unit), io_, routing_.audit,
-                                         audit::systemWallClock());
+                                         audit::systemWallClock(), *unitLog->second);
   pool->start();
   routing_.pools[unit.name] = kj::mv(pool);  // a replaced pool lives on in its calls in flight
-  if (!routing_.logs.count(unit.name)) {
-    routing_.logs.emplace(unit.name,
-                          kj::heap<UnitLog>(unit.name, io_.provider->getTimer(), routing_.audit));
-  }
 }
 
 ReloadOutcome Reloader::reload(const std::string& requestedBy) {

@@ -1,5 +1,6 @@
 #include "broker/server/host_listener.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +16,7 @@
 #include "broker/host/gateway.h"
 #include "broker/server/budgeted_stream.h"
 #include "broker/server/busy_paused_stream.h"
+#include "broker/server/peer_message_bounds.h"
 #include "capnp/socket_stream.h"
 
 namespace airlock::broker {
@@ -55,6 +57,19 @@ void removeStaleSocket(const std::string& path) {
 // large (max_payload_bytes bounds it); 16 MiB is many ordinary calls.
 constexpr size_t HOST_CALL_FLOW_LIMIT_WORDS = (16 << 20) / sizeof(capnp::word);
 
+// After a failed accept (out of descriptors or memory, for a moment) the loop waits this long
+// before the next: long enough not to spin on a full descriptor table, short enough that clients
+// barely notice once descriptors are free again.
+constexpr kj::Duration ACCEPT_RETRY_DELAY = 100 * kj::MILLISECONDS;
+
+size_t openFilesLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return MAX_HOST_CONNECTIONS * 4;
+  }
+  return limit.rlim_cur;
+}
+
 }  // namespace _
 
 class HostListener::Connection {
@@ -83,7 +98,7 @@ void HostListener::ConnectionErrors::taskFailed(kj::Exception&& exception) {
 HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
                            Routing& routing)
     : path_(options.path), routing_(routing), eventPort_(io.unixEventPort),
-      connections_(errors_) {
+      limits_(hostConnectionCap(_::openFilesLimit())), connections_(errors_) {
   _::removeStaleSocket(path_);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   KJ_SYSCALL(fd, "socket(AF_UNIX)");
@@ -108,7 +123,7 @@ HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
 HostListener::HostListener(kj::AutoCloseFd listening, const std::string& path,
                            kj::AsyncIoContext& io, Routing& routing)
     : path_(path), ownsFile_(false), routing_(routing), eventPort_(io.unixEventPort),
-      connections_(errors_) {
+      limits_(hostConnectionCap(_::openFilesLimit())), connections_(errors_) {
   receiver_ = io.lowLevelProvider->wrapListenSocketFd(
       kj::mv(listening), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
 }
@@ -124,33 +139,55 @@ void HostListener::stopAccepting() {
 kj::Promise<void> HostListener::run() { return acceptLoop(); }
 
 kj::Promise<void> HostListener::acceptLoop() {
-  return receiver_->accept().then([this](kj::Own<kj::AsyncIoStream>&& accepted) {
-    // Not kj's stream: no wake-up for each answer the host reads (capnp/socket_stream.h).
-    auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), rpc::Fds::REFUSED);
-    struct ucred peer;
-    uint length = sizeof(peer);
-    stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
-    PeerCredentials credentials{peer.uid, peer.pid};
-    auto state = kj::refcounted<HostConnectionState>();
-    auto budgeted = kj::heap<BudgetedStream>(
-        kj::mv(stream), "host uid " + std::to_string(peer.uid) + " pid " +
-                            std::to_string(peer.pid));
-    auto paused = kj::heap<BusyPausedStream>(kj::mv(budgeted), kj::addRef(*state), routing_.timer);
-    auto connection = kj::heap<Connection>(kj::mv(paused), routing_, credentials,
-                                           kj::addRef(*state));
-    // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
-    // connection is then dropped, which closes it).
-    auto deadline = routing_.timer.afterDelay(routing_.handshakeTimeout)
-                        .then([this, credentials, state = kj::mv(state)]()
-                                  -> kj::Promise<void> {
-                          if (state->authenticated) return kj::NEVER_DONE;
-                          refuseHandshakeTimeout(routing_, credentials);
-                          return kj::READY_NOW;
-                        });
-    auto done = connection->onDisconnect().exclusiveJoin(kj::mv(deadline));
-    connections_.add(done.attach(kj::mv(connection)));
-    return acceptLoop();
-  });
+  return receiver_->accept().then(
+      [this](kj::Own<kj::AsyncIoStream>&& accepted) {
+        serve(kj::mv(accepted));
+        return acceptLoop();
+      },
+      [this](kj::Exception&& e) {
+        spdlog::error("accepting a host connection failed, trying again in {} ms: {}",
+                      _::ACCEPT_RETRY_DELAY / kj::MILLISECONDS, e.getDescription().cStr());
+        return routing_.timer.afterDelay(_::ACCEPT_RETRY_DELAY).then([this]() {
+          return acceptLoop();
+        });
+      });
+}
+
+void HostListener::serve(kj::Own<kj::AsyncIoStream> accepted) {
+  // Not kj's stream: no wake-up for each answer the host reads (capnp/socket_stream.h).
+  auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), rpc::Fds::REFUSED);
+  struct ucred peer;
+  uint length = sizeof(peer);
+  stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
+  PeerCredentials credentials{peer.uid, peer.pid};
+  if (auto refusal = limits_.refusal(peer.uid)) {
+    audit::AuditRecord record;
+    record.caller = "uid:" + std::to_string(peer.uid);
+    record.args["peer_uid"] = peer.uid;
+    record.args["peer_pid"] = peer.pid;
+    record.reason = refusal->reason + "; connection closed";
+    routing_.limitRecords.refused(refusal->bound, record);
+    return;  // `stream` closes here
+  }
+  auto places = limits_.take(peer.uid);
+  auto state = kj::refcounted<HostConnectionState>();
+  state->preAuth = kj::mv(places.preAuth);
+  auto budgeted = kj::heap<BudgetedStream>(
+      kj::mv(stream), "host uid " + std::to_string(peer.uid) + " pid " +
+                          std::to_string(peer.pid));
+  auto paused = kj::heap<BusyPausedStream>(kj::mv(budgeted), kj::addRef(*state), routing_.timer);
+  auto gated = kj::heap<PeerMessageBounds>(kj::mv(paused), kj::addRef(*state), routing_, credentials);
+  auto connection = kj::heap<Connection>(kj::mv(gated), routing_, credentials, kj::addRef(*state));
+  // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
+  // connection is then dropped, which closes it).
+  auto deadline = routing_.timer.afterDelay(routing_.handshakeTimeout)
+                      .then([this, credentials, state = kj::mv(state)]() -> kj::Promise<void> {
+                        if (state->authenticated) return kj::NEVER_DONE;
+                        refuseHandshakeTimeout(routing_, credentials);
+                        return kj::READY_NOW;
+                      });
+  auto done = connection->onDisconnect().exclusiveJoin(kj::mv(deadline));
+  connections_.add(done.attach(kj::mv(connection), kj::mv(places.connection)));
 }
 
 }  // namespace airlock::broker

@@ -1,7 +1,8 @@
 #pragma once
 // airlockd's Unix socket for host applications: creates it (refusing to steal a live broker's
-// socket), restricts its mode, accepts connections, reads each peer's credentials and serves a
-// Gateway on it. Event-loop thread only.
+// socket), restricts its mode, accepts connections within the caps of connection_limits.h, reads
+// each peer's credentials and serves a Gateway on it. A failed accept (EMFILE, say) is logged
+// and retried, never the end of airlockd. Event-loop thread only.
 
 #include <sys/types.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "broker/host/routing.h"
+#include "broker/server/connection_limits.h"
 
 namespace airlock::broker {
 
@@ -39,12 +41,14 @@ class HostListener {
  private:
   class Connection;
   kj::Promise<void> acceptLoop();
+  void serve(kj::Own<kj::AsyncIoStream> accepted);
 
   std::string path_;
   bool ownsFile_ = true;
   Routing& routing_;
   kj::UnixEventPort& eventPort_;
   kj::Own<kj::ConnectionReceiver> receiver_;
+  ConnectionLimits limits_;  // before connections_, whose places it counts
   struct ConnectionErrors final : public kj::TaskSet::ErrorHandler {
     void taskFailed(kj::Exception&& exception) override;
   } errors_;

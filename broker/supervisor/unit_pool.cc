@@ -21,8 +21,9 @@ void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
 }
 
 UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-                   audit::AuditLog& audit, const audit::WallClock& clock)
-    : unit_(kj::mv(unit)), io_(io), audit_(audit), clock_(clock), tasks_(taskErrors_) {}
+                   audit::AuditLog& audit, const audit::WallClock& clock, UnitLog& unitLog)
+    : unit_(kj::mv(unit)), io_(io), audit_(audit), clock_(clock), unitLog_(unitLog),
+      tasks_(taskErrors_) {}
 
 UnitPool::~UnitPool() noexcept(false) {
   // Exits nobody will watch any more: reaped and audited here, so every spawn has its exit.
@@ -61,7 +62,7 @@ void UnitPool::spawn(Slot& slot) {
   record.event = "worker.spawn";
   record.unit = unit_->name;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto process = WorkerProcess::spawn(*unit_, io_);
+    auto process = WorkerProcess::spawn(*unit_, io_, unitLog_);
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;
@@ -77,6 +78,7 @@ void UnitPool::spawn(Slot& slot) {
     }
     // Serving again resets the back-off.
     slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
+    watchReadyDeadline(*process);
     tasks_.add(process->whenExited().then(
         [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
     slot.process = kj::mv(process);
@@ -93,14 +95,34 @@ void UnitPool::spawn(Slot& slot) {
   audit_.append(record);
 }
 
+void UnitPool::watchReadyDeadline(WorkerProcess& process) {
+  pid_t pid = process.pid();
+  int64_t limitMs = unit_->callTimeout.count();
+  auto answered = process.whenReady().then([]() { return true; },
+                                           [](kj::Exception&&) { return true; });  // died first
+  auto late = io_.provider->getTimer().afterDelay(limitMs * kj::MILLISECONDS).then([]() {
+    return false;
+  });
+  tasks_.add(answered.exclusiveJoin(kj::mv(late)).then([this, pid, limitMs](bool inTime) {
+    if (inTime) return;
+    spdlog::warn("unit {}: worker pid {} did not answer hello within call_timeout_ms {}; killing "
+                 "it", unit_->name, pid, limitMs);
+    kill(pid, "did not answer hello within call_timeout_ms " + std::to_string(limitMs));
+  }));
+}
+
 void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) {
   audit::AuditRecord record;
   record.event = "worker.exit";
   record.unit = unit_->name;
   record.workerPid = pid;
   record.result = status.describe();
+  auto killed = killed_.find(pid);
+  bool killedByUs = killed != killed_.end() && !status.exited && status.signal == SIGKILL;
+  if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;
   audit_.append(record);
-  lastFailure_ = "worker pid " + std::to_string(pid) + " " + status.describe();
+  lastFailure_ = "worker pid " + std::to_string(pid) + " " +
+                 (killedByUs ? record.reason : status.describe());
   spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, status.describe());
 
   bool stillInSlot = false;
@@ -110,7 +132,6 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
     bool clean = status.exited && status.code == 0;
     afterLoss(slot, clean ? Loss::CLEAN_EXIT : Loss::FAILED, status.describe());
   } else {
-    auto killed = killed_.find(pid);
     if (killed != killed_.end()) {
       // Taken out by kill(); its exit says what the loss was: it may have exited by itself
       // (which is why its channel broke) before airlockd's SIGKILL.

@@ -24,9 +24,10 @@ namespace airlock::broker {
 class UnitPool {
  public:
   // `unit` points into the policy set in force (broker/reload/policy_set.h) and keeps it alive.
-  // `clock` (for the time a unit was parked) must outlive the pool.
+  // `clock` (for the time a unit was parked) and `unitLog` (where the workers' output goes) must
+  // outlive the pool.
   UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-           audit::AuditLog& audit, const audit::WallClock& clock);
+           audit::AuditLog& audit, const audit::WallClock& clock, UnitLog& unitLog);
   ~UnitPool() noexcept(false);
 
   void start();  // spawns every instance; failures are logged, audited and retried
@@ -84,6 +85,10 @@ class UnitPool {
   };
 
   void spawn(Slot& slot);
+  void watchReadyDeadline(WorkerProcess& process);
+  // A worker that has not answered hello within its unit's call_timeout_ms is killed (its exit
+  // recorded as "killed by airlockd: did not answer hello ...") and replaced as `restart` says:
+  // a call waiting for it has timed out by then, and the next one must not wait on it too.
   void onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status);
   // How a worker left: only a failure (crash, signal, non-zero status, failed start, killed by
   // airlockd) counts towards the crash loop and is replaced under restart = "on-failure".
@@ -106,6 +111,7 @@ class UnitPool {
   kj::AsyncIoContext& io_;
   audit::AuditLog& audit_;
   const audit::WallClock& clock_;
+  UnitLog& unitLog_;
   std::vector<kj::Own<Slot>> slots_;
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   struct Killed {

@@ -51,7 +51,7 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 }  // namespace _
 
 kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
-                                            kj::AsyncIoContext& io) {
+                                            kj::AsyncIoContext& io, UnitLog& unitLog) {
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
   kj::AutoCloseFd brokerEnd(pair[0]), workerEnd(pair[1]);
@@ -73,13 +73,14 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
                                            : std::to_string(spec.limits.cpuSeconds) + " s");
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead));
+                                 kj::mv(outputRead), unitLog);
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
-                             kj::AutoCloseFd output)
+                             kj::AutoCloseFd output, UnitLog& unitLog)
     : unitName_(unit.name),
+      unitLog_(unitLog),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
           rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
@@ -151,7 +152,7 @@ kj::Promise<void> WorkerProcess::logOutput() {
 }
 
 void WorkerProcess::logLine(std::string_view line) {
-  spdlog::info("[{} pid {}] {}", unitName_, pid(), line);
+  unitLog_.write(pid(), rpc::LogLevel::INFO, line);
 }
 
 }  // namespace airlock::broker

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "broker/caps/held_fds.h"
+#include "broker/caps/log.h"
 #include "broker/policy/policy.h"
 #include "sandbox/launcher.h"
 
@@ -20,13 +21,16 @@ namespace airlock::broker {
 class WorkerProcess {
  public:
   // Starts `unit`'s worker in a fresh sandbox with a socketpair as its only channel and a pipe
-  // for its stdout/stderr, which the broker logs tagged with unit and pid. Throws (from the
-  // sandbox launcher) if the sandbox cannot be set up.
-  static kj::Own<WorkerProcess> spawn(const policy::UnitPolicy& unit, kj::AsyncIoContext& io);
+  // for its stdout/stderr. Each output line goes to `unitLog` (borrowed; main() keeps every
+  // unit's for as long as airlockd runs) as a Log capability line does: escaped, so a worker
+  // cannot forge broker log lines, and within the unit's rate, so it cannot flood them. Throws
+  // (from the sandbox launcher) if the sandbox cannot be set up.
+  static kj::Own<WorkerProcess> spawn(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+                                      UnitLog& unitLog);
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
-                kj::AutoCloseFd output);
+                kj::AutoCloseFd output, UnitLog& unitLog);
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
@@ -57,6 +61,7 @@ class WorkerProcess {
   kj::Promise<void> superviseSeccomp();
 
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
+  UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;

@@ -321,9 +321,11 @@ TEST_F(AuthTest, OversizedAndMalformedHandshakeMessagesAreRefused) {
     std::string name, nonce, failure;
   };
   std::vector<Case> hellos = {
-      {std::string(1 << 20, 'a'), nonce(32), "oversized"},  // a 1 MiB name
+      // 8 KiB: over every argument's bound, under the message bound before authenticating
+      // (PRE_AUTH_MAX_MESSAGE_BYTES), so the handshake itself refuses it.
+      {std::string(8 << 10, 'a'), nonce(32), "oversized"},
       {name, nonce(33), "oversized"},
-      {name, nonce(1 << 20), "oversized"},
+      {name, nonce(8 << 10), "oversized"},
       {name, nonce(31), "malformed"},
       {name, "", "malformed"},
       {"", nonce(32), "malformed"},
@@ -343,7 +345,7 @@ TEST_F(AuthTest, OversizedAndMalformedHandshakeMessagesAreRefused) {
     expectStillServing();
   }
   std::vector<std::pair<size_t, std::string>> answers = {
-      {65, "oversized"}, {1 << 20, "oversized"}, {0, "malformed"}, {63, "malformed"}};
+      {65, "oversized"}, {8 << 10, "oversized"}, {0, "malformed"}, {63, "malformed"}};
   for (auto& [size, failure] : answers) {
     size_t before = refusals(failure).size();
     {
@@ -357,6 +359,16 @@ TEST_F(AuthTest, OversizedAndMalformedHandshakeMessagesAreRefused) {
     EXPECT_EQ(refusals(failure).size(), before + 1) << failure << " signature of " << size;
     expectStillServing();
   }
+  // A 1 MiB hello never reaches the handshake: its frame is over what a connection may send
+  // before authenticating, so the connection ends, recorded as a limit refusal.
+  {
+    auto io = kj::setupAsyncIo();
+    RawConnection raw(io, broker_->socket());
+    EXPECT_ANY_THROW(raw.hello(bytesOf(std::string(1 << 20, 'a')), bytesOf(nonce(32))));
+  }
+  EXPECT_FALSE(broker_->waitForRecord({{"event", "limit"}, {"rule", "connection.max_message_bytes"}})
+                   .is_null());
+  expectStillServing();
   {
     auto io = kj::setupAsyncIo();
     RawConnection twice(io, broker_->socket());

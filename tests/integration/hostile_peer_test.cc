@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <kj/io.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -171,6 +173,10 @@ class HostSocket {
     }
   }
 
+ // The Session of an authenticated socket, and the loop to wait on its promises.
+  rpc::Session::Client& session() { return session_; }
+  kj::WaitScope& waitScope() { return io_->waitScope; }
+
  private:
   kj::AutoCloseFd fd_;
   std::optional<kj::AsyncIoContext> io_;
@@ -231,10 +237,185 @@ TEST_F(HostilePeerTest, AMillionRequestsFromAHostThatReadsNothingEndThatConnecti
     }
     expectStillServing(what);
   }
-  EXPECT_NE(broker_->log().find("reads nothing the broker sends it"), std::string::npos)
-      << broker_->log();
+  // Either bound may end it first: the answers it does not read (UnreadBudget), or the
+  // questions it does not finish (PeerMessageBounds, 1,024).
+  bool ended = broker_->log().find("reads nothing the broker sends it") != std::string::npos ||
+               !broker_->auditRecords({{"event", "limit"}, {"rule", "connection.max_open_questions"}})
+                    .empty();
+  EXPECT_TRUE(ended) << broker_->log();
   std::cerr << "host request floods: airlockd's peak resident memory" << peakMemory(broker_->pid())
             << "\n";
+}
+
+// A frame whose header announces 48 MiB and whose body never comes: Cap'n Proto would allocate
+// all of it at once and wait. The connection is ended as soon as the header is read, before and
+// after authenticating (a session's bound is the largest max_payload_bytes, 1 MiB here, plus
+// the message overhead), and the refusal recorded.
+TEST_F(HostilePeerTest, AHalfSentFrameAnnouncingMoreThanTheConnectionMaySendEndsIt) {
+  for (bool authenticated : {false, true}) {
+    std::string what = std::string(authenticated ? "after" : "before") + " authenticating";
+    SCOPED_TRACE(what);
+    {
+      HostSocket host(*broker_, authenticated);
+      host.send(hostile::frameHeader(0, (48u << 20) / 8) + std::string(64, '\0'));
+      EXPECT_TRUE(host.closedByBroker()) << "the broker hangs up " << what;
+    }
+    expectStillServing(what);
+  }
+  auto refusals = broker_->auditRecords(
+      {{"event", "limit"}, {"rule", "connection.max_message_bytes"}});
+  ASSERT_FALSE(refusals.empty()) << broker_->log();
+  EXPECT_EQ(refusals[0]["args"]["announced_bytes"], 48u << 20) << refusals[0].dump();
+  EXPECT_EQ(refusals[0]["args"]["max_bytes"], 16u << 10) << "before authenticating";
+}
+
+// Questions asked and never finished: Cap'n Proto keeps every answer until the peer's Finish.
+// A peer that reads its answers (so no write of the broker's is stuck) but never finishes is
+// cut off past MAX_OPEN_QUESTIONS_PER_CONNECTION, before and after authenticating.
+TEST_F(HostilePeerTest, QuestionsNeverFinishedPastTheirBoundEndTheConnection) {
+  for (bool authenticated : {false, true}) {
+    std::string what = std::string(authenticated ? "after" : "before") + " authenticating";
+    SCOPED_TRACE(what);
+    {
+      HostSocket host(*broker_, authenticated);
+      host.send(hostile::bootstrapFlood(1100, 1u << 30));
+      EXPECT_TRUE(host.closedByBroker()) << "the broker hangs up " << what;
+    }
+    expectStillServing(what);
+  }
+  auto refusals = broker_->auditRecords(
+      {{"event", "limit"}, {"rule", "connection.max_open_questions"}});
+  ASSERT_FALSE(refusals.empty()) << broker_->log();
+  EXPECT_EQ(refusals[0]["args"]["open_questions"], 1025) << refusals[0].dump();
+}
+
+// Open files of a process: entries in /proc/PID/fd.
+size_t openFiles(pid_t pid) {
+  size_t count = 0;
+  for ([[maybe_unused]] auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+// Idle connections that never authenticate, far more than Debian's default descriptor limit:
+// airlockd (started with that soft limit) raises its own to the hard one, keeps at most its
+// caps of unauthenticated connections, records the refusals a few at a time, and serves on.
+TEST(HostConnectionCaps, AFloodOfIdleConnectionsIsCappedRecordedAndTheBrokerServesOn) {
+  struct rlimit ours;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &ours), 0);
+  if (ours.rlim_max < 4096) GTEST_SKIP() << "needs a hard RLIMIT_NOFILE of at least 4096";
+  struct rlimit debianDefault = {1024, ours.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &debianDefault), 0);
+  std::unique_ptr<BrokerProcess> broker;
+  {
+    broker = std::make_unique<BrokerProcess>(
+        std::map<std::string, std::string>{{"probe.toml", probePolicy()}});
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &ours), 0);
+    ASSERT_TRUE(broker->waitUntilReady()) << broker->log();
+  }
+  std::string limits = readFile("/proc/" + std::to_string(broker->pid()) + "/limits");
+  std::string row = limits.substr(limits.find("Max open files"));
+  std::string hard = std::to_string(ours.rlim_max);
+  EXPECT_EQ(row.rfind("Max open files            " + hard + "                " + hard, 0), 0u)
+      << "the soft limit is raised to the hard one:\n" << row.substr(0, row.find('\n'));
+
+  std::vector<kj::AutoCloseFd> idle;
+  for (int i = 0; i < 1500; ++i) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    idle.emplace_back(fd);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    strncpy(address.sun_path, broker->socket().c_str(), sizeof(address.sun_path) - 1);
+    // The listen backlog may be full while airlockd catches up: that is a refusal too.
+    connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  }
+  auto refusals = broker->waitForRecord(
+      {{"event", "limit"}, {"rule", "broker.max_unauthenticated_connections_per_uid"}});
+  ASSERT_FALSE(refusals.is_null()) << broker->log();
+  EXPECT_EQ(kill(broker->pid(), 0), 0) << "airlockd is still running\n" << broker->log();
+  EXPECT_LT(openFiles(broker->pid()), 300u) << "the idle connections hold no descriptors";
+  EXPECT_LT(broker->auditRecords({{"event", "limit"}}).size(), 100u)
+      << "refusals are recorded a few a second, not one each";
+  idle.clear();
+  auto outcome = broker->connect().unit("probe").call("echo", "after the flood");
+  EXPECT_TRUE(outcome.ok()) << outcome.describe() << "\n" << broker->log();
+  EXPECT_EQ(broker->stop(), 0);
+  auto verified = broker->verifyAuditLog();
+  EXPECT_EQ(verified.exitCode, 0) << verified.output;
+}
+
+// A session that keeps every Unit capability it asks for: past its bound it is refused (and
+// recorded), and what it releases it can ask for again.
+TEST_F(HostilePeerTest, ASessionKeepingEveryCapabilityItGetsIsRefusedPastItsBound) {
+  HostSocket host(*broker_, true);
+  std::vector<kj::Promise<capnp::Response<rpc::Session::UnitResults>>> asked;
+  for (int i = 0; i < 300; ++i) {
+    auto request = host.session().unitRequest();
+    request.setName("probe");
+    asked.push_back(request.send());
+  }
+  std::vector<capnp::Response<rpc::Session::UnitResults>> kept;
+  size_t refused = 0;
+  for (auto& promise : asked) {
+    promise.then([&](capnp::Response<rpc::Session::UnitResults>&& r) { kept.push_back(kj::mv(r)); },
+                 [&](kj::Exception&& e) {
+                   EXPECT_EQ(e.getType(), kj::Exception::Type::OVERLOADED) << e.getDescription().cStr();
+                   ++refused;
+                 })
+        .wait(host.waitScope());
+  }
+  EXPECT_EQ(kept.size(), 256u) << "MAX_CAPABILITIES_PER_CONNECTION";
+  EXPECT_EQ(refused, 44u);
+  EXPECT_FALSE(broker_->auditRecords({{"event", "limit"}, {"rule", "connection.max_capabilities"}})
+                   .empty());
+  kept.clear();  // released: the session may ask again
+  auto request = host.session().unitRequest();
+  request.setName("probe");
+  auto again = request.send().wait(host.waitScope());
+  auto call = again.getUnit().callRequest();
+  call.setMethod("echo");
+  call.setPayload(kj::StringPtr("again").asBytes());
+  auto answer = call.send().wait(host.waitScope());
+  ASSERT_TRUE(answer.getResult().isOk());
+}
+
+// Calls pipelined on one connection past its bound are answered busy at once, recorded like any
+// refused call; the ones admitted run to their end.
+TEST(HostConnectionCaps, CallsPipelinedPastAConnectionsBoundAreBusy) {
+  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml",
+                         "[unit]\nname = \"probe\"\nworker = \"test-probe_worker\"\n"
+                         "call_timeout_ms = 1500\n\n[[rule]]\nid = \"tester-calls-probe\"\n"
+                         "allow = \"call\"\ncaller = [\"tester\"]\nmethod = [\"*\"]\n"}});
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  HostSocket host(broker, true);
+  auto request = host.session().unitRequest();
+  request.setName("probe");
+  auto unit = request.send().getUnit();
+  std::vector<kj::Promise<capnp::Response<rpc::Unit::CallResults>>> calls;
+  for (int i = 0; i < 300; ++i) {
+    auto call = unit.callRequest();
+    call.setMethod("hang");
+    calls.push_back(call.send());
+  }
+  size_t busy = 0, other = 0;
+  for (auto& call : calls) {
+    auto answer = call.wait(host.waitScope());
+    auto result = answer.getResult();
+    if (result.isError() && result.getError().getKind() == rpc::ErrorKind::BUSY) {
+      EXPECT_EQ(result.getError().getRuleId(), "connection.max_calls_in_flight");
+      ++busy;
+    } else {
+      ++other;
+    }
+  }
+  EXPECT_EQ(busy, 300u - 256u) << "MAX_CALLS_IN_FLIGHT_PER_CONNECTION";
+  EXPECT_EQ(other, 256u);
+  EXPECT_EQ(broker.auditRecords({{"event", "call"}, {"rule", "connection.max_calls_in_flight"}})
+                .size(),
+            busy);
 }
 
 }  // namespace

@@ -28,6 +28,10 @@
 // Hostile bytes written raw onto the channel (tests/integration/support/hostile_frames.h):
 //   junk-bytes, huge-segment-count, huge-segment, deep-nesting
 //   bootstrap-flood N  N rpc Bootstrap requests to the broker, never reading an answer
+//   answer-bytes N  answers N bytes of 'a'
+//   error-bytes N   fails with an error text of N bytes of 'e'
+//   print TEXT      writes TEXT and a newline to stderr, raw (control bytes and all)
+//   print-flood N   writes N short lines to stdout as fast as the pipe takes them
 
 #include <fcntl.h>
 #include <poll.h>
@@ -295,6 +299,24 @@ int main(int argc, char** argv) {
     // Question ids far from the ones the SDK itself uses.
     return writeHostile(hostile::bootstrapFlood(
         static_cast<uint32_t>(std::stoul(std::string(call.payload()))), 1u << 30));
+  });
+  worker.method("answer-bytes", [](airlock::Call& call) {
+    return airlock::Reply::ok(std::string(std::stoul(std::string(call.payload())), 'a'));
+  });
+  worker.method("error-bytes", [](airlock::Call& call) {
+    return airlock::Reply::error(std::string(std::stoul(std::string(call.payload())), 'e'));
+  });
+  worker.method("print", [](airlock::Call& call) {
+    std::string line = std::string(call.payload()) + "\n";
+    fwrite(line.data(), 1, line.size(), stderr);
+    fflush(stderr);
+    return airlock::Reply::ok("printed");
+  });
+  worker.method("print-flood", [](airlock::Call& call) {
+    unsigned long lines = std::stoul(std::string(call.payload()));
+    for (unsigned long i = 0; i < lines; ++i) printf("flood line %lu\n", i);
+    fflush(stdout);
+    return airlock::Reply::ok("printed");
   });
   return worker.serve();
 }
