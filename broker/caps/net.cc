@@ -138,7 +138,13 @@ kj::Promise<void> NetServer::connect(ConnectContext context) {
     _::finish(*request, context.getResults().initResult());
     return kj::READY_NOW;
   }
-  std::string host = request->host;
+  // Resolve the host as it was decided: a literal in any spelling as its address, a name
+  // lowercased (decide refused anything else, so netConnectNeedsAddress was false for it).
+  std::string refused;
+  std::optional<policy::RequestHost> canonical =
+      policy::canonicalRequestHost(request->host, refused);
+  KJ_ASSERT(canonical.has_value(), "net.connect resolving a host decide refused", refused);
+  std::string host = canonical->literal ? canonical->literal->describe() : canonical->name;
   return scope_->net.resolve(kj::mv(host))
       .then([request = kj::mv(request)](Resolved resolved) mutable {
         // Decide each address, then act: connect to an allowed one.

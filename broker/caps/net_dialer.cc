@@ -77,7 +77,8 @@ Dialed finish(kj::AutoCloseFd& fd) {
 }  // namespace _
 
 kj::Promise<Resolved> NetDialer::resolve(std::string host) {
-  if (auto literal = policy::IpAddress::parse(host)) return Resolved{{*literal}, {}};
+  // Every spelling getaddrinfo would read as an address is that address, and never a lookup.
+  if (auto literal = policy::IpAddress::parseAsResolver(host)) return Resolved{{*literal}, {}};
   if (lookupsInFlight_->fetch_add(1) >= MAX_LOOKUPS_IN_FLIGHT) {
     lookupsInFlight_->fetch_sub(1);
     return Resolved{{}, "name lookup of " + host + " refused: " +
@@ -99,6 +100,10 @@ kj::Promise<Resolved> NetDialer::resolve(std::string host) {
 }
 
 kj::Promise<Dialed> NetDialer::connect(const policy::IpAddress& address, uint16_t port) {
+  // decideNetConnect refuses these before any rule; a second look here keeps a future caller
+  // that skips decide from reaching the local host through 0.0.0.0 or ::.
+  std::string never = policy::neverConnectedReason(address);
+  if (!never.empty()) return Dialed{kj::AutoCloseFd(), "not connected: " + never};
   if (address.family == AF_INET) {
     sockaddr_in in{};
     in.sin_family = AF_INET;

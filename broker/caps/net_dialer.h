@@ -46,11 +46,14 @@ class NetDialer {
   NetDialer(kj::UnixEventPort& events, kj::Timer& timer) : events_(events), timer_(timer) {}
 
   kj::Promise<Resolved> resolve(std::string host);
-  // An IP literal answers at once without DNS; a name is looked up (getaddrinfo, TCP, any
-  // family) on a detached thread, answered within RESOLVE_TIMEOUT, or refused when
-  // MAX_LOOKUPS_IN_FLIGHT are already running.
+  // An IP literal in any spelling getaddrinfo reads as one (IpAddress::parseAsResolver) answers
+  // at once without DNS; a name is looked up (getaddrinfo, TCP, any family) on a detached
+  // thread, answered within RESOLVE_TIMEOUT, or refused when MAX_LOOKUPS_IN_FLIGHT are already
+  // running.
 
   kj::Promise<Dialed> connect(const policy::IpAddress& address, uint16_t port);
+  // Connects to exactly `address` (a decided one). Fails without a syscall for an address
+  // policy::neverConnectedReason refuses.
   kj::Promise<Dialed> connectUnix(const std::string& path);
   // `path` must fit sockaddr_un (at most 107 bytes); the caller chose it (net.cc uses
   // /proc/self/fd/N of a socket it opened beneath its root).

@@ -18,14 +18,15 @@ bool listsPort(const Rule& rule, uint16_t port) {
                      [port](const PortRange& range) { return range.contains(port); });
 }
 
-// The rule's specificity for this request, or -1 when it does not match (decide_net.h).
-int tcpSpecificity(const Rule& rule, std::string_view host, uint16_t port,
+// The rule's specificity for this request, or -1 when it does not match (decide_net.h). `name`
+// is canonical (RequestHost::name), empty for a literal.
+int tcpSpecificity(const Rule& rule, std::string_view name, uint16_t port,
                    const IpAddress* address) {
   if (rule.operation != Operation::NET_CONNECT || rule.isUnixSocketRule()) return -1;
   if (!listsPort(rule, port)) return -1;
   int best = -1;
   auto& names = rule.hostNames;
-  if (std::find(names.begin(), names.end(), host) != names.end()) {
+  if (!name.empty() && std::find(names.begin(), names.end(), name) != names.end()) {
     best = address != nullptr ? address->bits() : NAME_WITHOUT_ADDRESS;
   }
   if (address != nullptr) {
@@ -36,28 +37,62 @@ int tcpSpecificity(const Rule& rule, std::string_view host, uint16_t port,
   return best;
 }
 
-std::string refuseTcp(std::string_view host, uint16_t port) {
-  std::string refused = validateRequestHost(host);
-  if (!refused.empty()) return "refused net.connect to \"" + printable(host) + "\": " + refused;
-  if (port == 0) return "refused net.connect to " + std::string(host) + ": port 0 is not a port";
-  return {};
+// A request as it is decided: the canonical name (empty for a literal), the address (the
+// literal itself, else the resolved one passed in, else none), and how the reason names it.
+struct Target {
+  std::string name;
+  std::optional<IpAddress> address;
+  std::string shown;  // the name, or the literal as the worker wrote it
+};
+
+// The request's Target, or why it is refused before any rule (`refused` set).
+std::optional<Target> targetOf(std::string_view host, uint16_t port, const IpAddress* resolved,
+                               std::string& refused) {
+  std::string why;
+  std::optional<RequestHost> canonical = canonicalRequestHost(host, why);
+  if (!canonical) {
+    refused = "refused net.connect to \"" + printable(host) + "\": " + why;
+    return std::nullopt;
+  }
+  Target out;
+  out.name = canonical->name;
+  out.shown = canonical->literal ? std::string(host) : canonical->name;
+  // A literal is its own address: the broker never resolves it, so `resolved` is the same.
+  out.address = canonical->literal;
+  if (!out.address && resolved != nullptr) out.address = *resolved;
+  if (port == 0) {
+    refused = "refused net.connect to " + out.shown + ": port 0 is not a port";
+    return std::nullopt;
+  }
+  if (out.address) {
+    why = neverConnectedReason(*out.address);
+    if (!why.empty()) {
+      refused =
+          "refused net.connect to " + out.shown + " port " + std::to_string(port) + ": " + why;
+      return std::nullopt;
+    }
+  }
+  return out;
 }
 
-std::string target(std::string_view host, uint16_t port, const IpAddress* address) {
-  std::string out = std::string(host) + " port " + std::to_string(port);
-  if (address != nullptr && address->describe() != host) out += " (" + address->describe() + ")";
+std::string describeTarget(const Target& target, uint16_t port) {
+  std::string out = target.shown + " port " + std::to_string(port);
+  if (target.address && target.address->describe() != target.shown) {
+    out += " (" + target.address->describe() + ")";
+  }
   return out;
 }
 
 // Why the winning rule matched: by name or by the block holding the address.
-std::string tcpDetail(const Rule& rule, std::string_view host, uint16_t port,
-                      const IpAddress* address, int specificity) {
+std::string tcpDetail(const Rule& rule, const Target& target, uint16_t port, int specificity) {
   std::string how;
+  const IpAddress* address = target.address ? &*target.address : nullptr;
   auto& names = rule.hostNames;
-  bool byName = std::find(names.begin(), names.end(), host) != names.end() &&
+  bool byName = !target.name.empty() &&
+                std::find(names.begin(), names.end(), target.name) != names.end() &&
                 specificity == (address ? address->bits() : NAME_WITHOUT_ADDRESS);
   if (byName) {
-    how = "host " + std::string(host) + " listed";
+    how = "host " + target.name + " listed";
   } else {
     for (const IpBlock& block : rule.hostBlocks) {
       if (block.contains(*address) && block.prefixBits == specificity) {
@@ -67,6 +102,20 @@ std::string tcpDetail(const Rule& rule, std::string_view host, uint16_t port,
     }
   }
   return how + ", port " + std::to_string(port) + " listed";
+}
+
+// The rules' decision on one target, with no address-level refusal.
+Decision decideByRules(const UnitPolicy& unit, const Target& target, uint16_t port) {
+  const IpAddress* address = target.address ? &*target.address : nullptr;
+  Best best;
+  for (const Rule& rule : unit.rules) {
+    int score = tcpSpecificity(rule, target.name, port, address);
+    if (score >= 0) best.offer(rule, score);
+  }
+  if (best.rule == nullptr) {
+    return defaultDeny("no rule allows net.connect to " + describeTarget(target, port));
+  }
+  return fromBest(best, tcpDetail(*best.rule, target, port, best.specificity));
 }
 
 bool unixRuleMatches(const Rule& rule, std::string_view path) {
@@ -79,24 +128,31 @@ bool unixRuleMatches(const Rule& rule, std::string_view path) {
 
 Decision decideNetConnect(const UnitPolicy& unit, std::string_view host, uint16_t port,
                           const IpAddress* address) {
-  std::string refused = _::refuseTcp(host, port);
-  if (!refused.empty()) return _::defaultDeny(std::move(refused));
-  _::Best best;
-  for (const Rule& rule : unit.rules) {
-    int score = _::tcpSpecificity(rule, host, port, address);
-    if (score >= 0) best.offer(rule, score);
-  }
-  if (best.rule == nullptr) {
-    return _::defaultDeny("no rule allows net.connect to " + _::target(host, port, address));
-  }
-  return _::fromBest(best, _::tcpDetail(*best.rule, host, port, address, best.specificity));
+  std::string refused;
+  std::optional<_::Target> target = _::targetOf(host, port, address, refused);
+  if (!target) return _::defaultDeny(std::move(refused));
+  Decision decision = _::decideByRules(unit, *target, port);
+  std::optional<IpAddress> inner = target->address ? target->address->embeddedIpv4() : std::nullopt;
+  if (!decision.allowed() || !inner) return decision;
+  // The IPv6 address is translated or tunnelled to an IPv4 one: both must be allowed, so a deny
+  // on 127.0.0.0/8 holds for 64:ff9b::7f00:1 too.
+  _::Target translated = *target;
+  translated.address = inner;
+  translated.shown = target->shown + " via " + target->address->describe();
+  Decision reached = _::decideByRules(unit, translated, port);
+  if (reached.allowed()) return decision;
+  reached.reason = target->address->describe() + " reaches IPv4 " + inner->describe() + ": " +
+                   reached.reason;
+  return reached;
 }
 
 bool netConnectNeedsAddress(const UnitPolicy& unit, std::string_view host, uint16_t port) {
-  if (!_::refuseTcp(host, port).empty()) return false;
+  std::string refused;
+  std::optional<_::Target> target = _::targetOf(host, port, nullptr, refused);
+  if (!target) return false;
   return std::any_of(unit.rules.begin(), unit.rules.end(), [&](const Rule& rule) {
     if (rule.effect != Effect::ALLOW) return false;
-    if (_::tcpSpecificity(rule, host, port, nullptr) >= 0) return true;
+    if (_::tcpSpecificity(rule, target->name, port, nullptr) >= 0) return true;
     return rule.operation == Operation::NET_CONNECT && !rule.hostBlocks.empty() &&
            _::listsPort(rule, port);
   });
@@ -120,9 +176,12 @@ Decision decideNetConnectUnix(const UnitPolicy& unit, std::string_view path) {
 std::vector<RuleMatch> matchingNetConnectRules(const UnitPolicy& unit, std::string_view host,
                                                uint16_t port, const IpAddress* address) {
   std::vector<RuleMatch> matches;
-  if (!_::refuseTcp(host, port).empty()) return matches;
+  std::string refused;
+  std::optional<_::Target> target = _::targetOf(host, port, address, refused);
+  if (!target) return matches;
+  const IpAddress* at = target->address ? &*target->address : nullptr;
   for (const Rule& rule : unit.rules) {
-    int score = _::tcpSpecificity(rule, host, port, address);
+    int score = _::tcpSpecificity(rule, target->name, port, at);
     if (score >= 0) matches.push_back(RuleMatch{&rule, score});
   }
   _::rankMatches(unit, matches);

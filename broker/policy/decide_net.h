@@ -8,6 +8,12 @@
 // A name is decided once per address it resolves to, so a name that resolves (or is rebound) to a
 // forbidden address is refused at that address. Unix: the `unix_path` pattern matches the path,
 // ranked as fs.open ranks patterns.
+//
+// The host is decided as the broker uses it (canonicalRequestHost): any text getaddrinfo reads as
+// an address ("127.1", "0x7f000001", "::ffff:127.0.0.1") is that address and never a name; a
+// name is lowercased. Before any rule, neverConnectedReason refuses 0.0.0.0/8, :: and the other
+// addresses no policy may reach. An IPv6 address carrying an IPv4 one (NAT64, SIIT, 6to4;
+// IpAddress::embeddedIpv4) is allowed only when the IPv4 address is allowed too.
 
 #include <cstdint>
 #include <string_view>
@@ -21,8 +27,9 @@ namespace airlock::policy {
 
 Decision decideNetConnect(const UnitPolicy& unit, std::string_view host, uint16_t port,
                           const IpAddress* address);
-// `address` is one address `host` resolved to (or the literal itself); null decides on names
-// alone: what the broker answers when it need not or could not resolve.
+// `address` is one address `host` resolved to; null decides on names alone: what the broker
+// answers when it need not or could not resolve. For a literal host `address` is ignored: the
+// literal is the address (the broker connects to exactly it).
 
 bool netConnectNeedsAddress(const UnitPolicy& unit, std::string_view host, uint16_t port);
 // Whether resolving `host` could make an allow rule match: some allow rule lists the port and

@@ -101,7 +101,7 @@ std::string netRequest(const std::map<std::string, std::string>& args, uint16_t&
     if (!address) return "address must be an IPv4 or IPv6 address, not \"" + args.at("address") + "\"";
   } else {
     // A literal host is its own address, as the broker treats it.
-    address = IpAddress::parse(args.at("host"));
+    address = IpAddress::parseAsResolver(args.at("host"));
   }
   return {};
 }

@@ -176,6 +176,89 @@ TEST_F(NetConnectTest, AMoreSpecificDenyBeatsAWiderAllowAndDenyWinsATie) {
   EXPECT_EQ(records[1]["rule"], "tied-deny");
 }
 
+TEST_F(NetConnectTest, TheUnspecifiedAddressAndEverySpellingOfLoopbackAreRefusedAndAudited) {
+  // Listeners on both loopbacks: connect(2) to 0.0.0.0 reaches 127.0.0.1, and to :: reaches ::1.
+  auto echo = EchoServer::tcp();
+  auto echo6 = EchoServer::tcp6();
+  std::string ports = std::to_string(echo.port()) + ", " + std::to_string(echo6.port());
+  start(tcpRule("internet", "allow", "\"0.0.0.0/0\", \"::/0\"", ports) +
+        "justification = \"a unit that may reach anything but its own host\"\n" +
+        tcpRule("no-loopback", "deny", "\"127.0.0.0/8\", \"::1\"", ports));
+  struct Case {
+    std::string host;
+    uint16_t port;
+    std::string rule, reason;  // the deciding rule and a piece of its reason
+  } cases[] = {
+      {"0.0.0.0", echo.port(), "default-deny", "0.0.0.0/8 is \"this host\""},
+      {"0", echo.port(), "default-deny", "connect(2) to 0.0.0.0 reaches the local host"},
+      {"0.0", echo.port(), "default-deny", "0.0.0.0/8"},
+      {"0x0", echo.port(), "default-deny", "0.0.0.0/8"},
+      {"::ffff:0.0.0.0", echo.port(), "default-deny", "0.0.0.0/8"},
+      {"::", echo6.port(), "default-deny", "the unspecified address ::"},
+      {"0:0:0:0:0:0:0:0", echo6.port(), "default-deny", "the unspecified address ::"},
+      {"::127.0.0.1", echo.port(), "default-deny", "IPv4-compatible address"},
+      {"127.0.0.1.", echo.port(), "default-deny", "no trailing dot"},
+      {"127.1", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"0x7f.1", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"0x7f000001", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"017700000001", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"2130706433", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"::ffff:127.0.0.1", echo.port(), "no-loopback", "address 127.0.0.1 in 127.0.0.0/8"},
+      {"64:ff9b::7f00:1", echo.port(), "no-loopback", "reaches IPv4 127.0.0.1"},
+      {"::1", echo6.port(), "no-loopback", "address ::1 in ::1/128"},
+  };
+  for (const Case& c : cases) {
+    auto outcome = call("connect", connectPayload(c.host, c.port, "x"));
+    ASSERT_FALSE(outcome.ok()) << c.host << " reached the local host: " << outcome.describe();
+    EXPECT_NE(outcome.message().find("DENIED: denied by rule " + c.rule), std::string::npos)
+        << c.host << ": " << outcome.message();
+  }
+  EXPECT_EQ(echo.accepted(), 0);
+  EXPECT_EQ(echo6.accepted(), 0);
+  auto records = broker_->auditRecords({{"event", "net.connect"}});
+  ASSERT_EQ(records.size(), std::size(cases));
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Case& c = cases[i];
+    EXPECT_EQ(records[i]["args"]["host"], c.host);
+    EXPECT_EQ(records[i]["decision"], "deny") << records[i].dump();
+    EXPECT_EQ(records[i]["rule"], c.rule) << records[i].dump();
+    EXPECT_EQ(records[i]["result"], "refused") << records[i].dump();
+    EXPECT_NE(records[i]["reason"].get<std::string>().find(c.reason), std::string::npos)
+        << records[i].dump();
+    EXPECT_FALSE(records[i]["args"].contains("address")) << "nothing was dialled: "
+                                                         << records[i].dump();
+  }
+}
+
+TEST_F(NetConnectTest, AHostNameDeniedInLowercaseIsDeniedInAnyCase) {
+  auto echo = EchoServer::tcp();
+  std::string port = std::to_string(echo.port());
+  start(tcpRule("loopback", "allow", "\"127.0.0.0/8\"", port) +
+        tcpRule("not-by-name", "deny", "\"localhost\"", port));
+  for (const std::string host : {"localhost", "LOCALHOST", "LocalHost", "localhost."}) {
+    auto outcome = call("connect", connectPayload(host, echo.port(), "x"));
+    ASSERT_FALSE(outcome.ok()) << host << " was connected: " << outcome.describe();
+    EXPECT_NE(outcome.message().find("DENIED"), std::string::npos) << outcome.message();
+  }
+  EXPECT_EQ(echo.accepted(), 0);
+  auto records = broker_->auditRecords({{"event", "net.connect"}});
+  ASSERT_EQ(records.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(records[i]["rule"], "not-by-name") << records[i].dump();
+    EXPECT_NE(records[i]["reason"].get<std::string>().find("host localhost listed"),
+              std::string::npos)
+        << records[i].dump();
+  }
+  EXPECT_EQ(records[3]["rule"], "default-deny");
+  EXPECT_NE(records[3]["reason"].get<std::string>().find("no trailing dot"), std::string::npos)
+      << records[3].dump();
+  // The block itself is open: the same listener answers its address.
+  auto control = call("connect", connectPayload("127.0.0.1", echo.port(), "by address"));
+  ASSERT_TRUE(control.ok()) << control.describe();
+  EXPECT_EQ(control.payload(), "by address");
+  EXPECT_EQ(echo.accepted(), 1);
+}
+
 TEST_F(NetConnectTest, AnAllowedConnectThePeerRefusesIsAnAuditedFailureNotADenial) {
   RefusingPort refusing;
   start(tcpRule("refusing", "allow", "\"127.0.0.1\"", std::to_string(refusing.port())));

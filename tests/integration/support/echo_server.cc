@@ -26,6 +26,19 @@ uint16_t bindLoopback(int fd) {
   return ntohs(address.sin_port);
 }
 
+// Binds ::1 (IPv6 only) with a port the kernel picks; returns the port.
+uint16_t bindLoopback6(int fd) {
+  int only = 1;
+  KJ_SYSCALL(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)));
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  KJ_SYSCALL(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)));
+  socklen_t length = sizeof(address);
+  KJ_SYSCALL(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length));
+  return ntohs(address.sin6_port);
+}
+
 void echo(int fd) {
   char buffer[4096];
   ssize_t n;
@@ -47,6 +60,14 @@ EchoServer EchoServer::tcp() {
   KJ_SYSCALL(fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   kj::AutoCloseFd listener(fd);
   uint16_t port = bindLoopback(fd);
+  return EchoServer(kj::mv(listener), port);
+}
+
+EchoServer EchoServer::tcp6() {
+  int fd;
+  KJ_SYSCALL(fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  kj::AutoCloseFd listener(fd);
+  uint16_t port = bindLoopback6(fd);
   return EchoServer(kj::mv(listener), port);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Listeners a test starts itself for net.connect: an echo server on 127.0.0.1 or on a Unix socket
-// path (each connection gets back every byte it sends, until it half-closes), and a TCP port
-// that refuses connections. Loopback only; stopped when the object dies.
+// Listeners a test starts itself for net.connect: an echo server on 127.0.0.1, on ::1 or on a
+// Unix socket path (each connection gets back every byte it sends, until it half-closes), and a
+// TCP port that refuses connections. Loopback only; stopped when the object dies.
 
 #include <kj/io.h>
 
@@ -15,6 +15,7 @@ namespace airlock::testing {
 class EchoServer {
  public:
   static EchoServer tcp();                           // 127.0.0.1, a port the kernel picks
+  static EchoServer tcp6();                          // ::1 (IPv6 only), a port the kernel picks
   static EchoServer unix(const std::string& path);   // binds `path` (which must not exist)
   EchoServer(EchoServer&& other) = delete;
   ~EchoServer();

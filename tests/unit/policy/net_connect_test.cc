@@ -62,6 +62,8 @@ TEST(NetConnectRules, BadValuesAreErrorsAtTheirFileLineAndColumn) {
       {"host = [\"10.0.0.1/8\"]\nport = [1]", "host \"10.0.0.1/8\": has address bits set past the /8 prefix (the block is 10.0.0.0/8)"},
       {"host = [\"10.0.0.0/33\"]\nport = [1]", "prefix length must be 0..32"},
       {"host = [\"300.1.1.1\"]\nport = [1]", "looks like an IP address but is not one"},
+      {"host = [\"0x7f000001\"]\nport = [1]", "host \"0x7f000001\": is the address 127.0.0.1 to getaddrinfo"},
+      {"host = [\"127.1\"]\nport = [1]", "host \"127.1\": is the address 127.0.0.1 to getaddrinfo"},
       {"host = [\"::ffff:10.0.0.1\"]\nport = [1]", "write an IPv4-mapped address as the IPv4 address"},
       {"host = [\"a\", \"a\"]\nport = [1]", "host \"a\" is listed twice"},
       {"host = [\"a\"]\nport = [0]", "net.toml:9:9: rule \"r\": port 0 is out of range 1..65535"},
@@ -124,8 +126,8 @@ TEST_F(NetDecideTest, AListedNameOrABlockHoldingTheAddressAllowsOnlyItsPorts) {
   IpAddress anywhere = ip("203.0.113.9"), inside = ip("10.1.2.3");
   EXPECT_EQ(decideNetConnect(unit(), "db.internal", 5432, &anywhere).ruleId, "by-name");
   EXPECT_FALSE(decideNetConnect(unit(), "db.internal", 5433, &anywhere).allowed());
-  EXPECT_FALSE(decideNetConnect(unit(), "DB.internal", 5432, &anywhere).allowed())
-      << "names are compared exactly as asked";
+  EXPECT_EQ(decideNetConnect(unit(), "DB.Internal", 5432, &anywhere).ruleId, "by-name")
+      << "names are case-insensitive (RFC 4343)";
   Decision block = decideNetConnect(unit(), "build.internal", 8080, &inside);
   EXPECT_EQ(block.ruleId, "by-block");
   EXPECT_NE(block.reason.find("address 10.1.2.3 in 10.0.0.0/8, port 8080 listed"),
@@ -166,6 +168,133 @@ TEST_F(NetDecideTest, AnIpv4MappedIpv6AddressIsDecidedAsTheIpv4AddressItReaches)
   EXPECT_EQ(decideNetConnect(unit(), "::ffff:10.0.0.1", 80, &mapped).ruleId, "no-ten");
 }
 
+// A wide allow with loopback carved out, as a unit reaching the internet but not its host has.
+const char LOOPBACK_DENIED[] =
+    "\n[[rule]]\nid = \"internet\"\nallow = \"net.connect\"\nhost = [\"0.0.0.0/0\", \"::/0\"]\n"
+    "port = [80]\njustification = \"x\"\n"
+    "\n[[rule]]\nid = \"no-loopback\"\ndeny = \"net.connect\"\n"
+    "host = [\"127.0.0.0/8\", \"::1\", \"localhost\"]\nport = [80]\n";
+
+TEST_F(NetDecideTest, EverySpellingOfTheLocalHostIsRefusedUnderAWideAllow) {
+  use(LOOPBACK_DENIED);
+  struct Case {
+    const char* host;
+    const char* rule;  // the deciding rule; default-deny = refused before any rule
+  } cases[] = {
+      {"127.0.0.1", "no-loopback"},
+      {"127.1", "no-loopback"},
+      {"127.0.1", "no-loopback"},
+      {"0x7f.1", "no-loopback"},
+      {"0X7F.0.0.1", "no-loopback"},
+      {"0x7f000001", "no-loopback"},
+      {"017700000001", "no-loopback"},
+      {"0177.0.0.1", "no-loopback"},
+      {"127.000.000.001", "no-loopback"},
+      {"2130706433", "no-loopback"},
+      {"127.255.255.254", "no-loopback"},
+      {"::1", "no-loopback"},
+      {"0:0:0:0:0:0:0:1", "no-loopback"},
+      {"::ffff:127.0.0.1", "no-loopback"},
+      {"::FFFF:7F00:1", "no-loopback"},
+      {"::ffff:0:127.0.0.1", "no-loopback"},
+      {"64:ff9b::127.0.0.1", "no-loopback"},
+      {"64:ff9b::7f00:1", "no-loopback"},
+      {"2002:7f00:1::1", "no-loopback"},
+      {"0", "default-deny"},
+      {"00", "default-deny"},
+      {"0x0", "default-deny"},
+      {"0.0", "default-deny"},
+      {"0.0.0.0", "default-deny"},
+      {"0.0.0.1", "default-deny"},
+      {"0.1.2.3", "default-deny"},
+      {"::", "default-deny"},
+      {"::0", "default-deny"},
+      {"0:0:0:0:0:0:0:0", "default-deny"},
+      {"::ffff:0.0.0.0", "default-deny"},
+      {"::ffff:0:0", "default-deny"},
+      {"64:ff9b::", "default-deny"},
+      {"64:ff9b::0.0.0.0", "default-deny"},
+      {"2002::1", "default-deny"},
+      {"::127.0.0.1", "default-deny"},
+      {"64:ff9b:1::7f00:1", "default-deny"},
+      {"127.0.0.1.", "default-deny"},
+      {"localhost.", "default-deny"},
+      {"127.0.0.256", "default-deny"},
+  };
+  IpAddress resolvedLoopback = ip("127.0.0.1");
+  for (const Case& c : cases) {
+    // A literal is decided as its address whether or not the broker passes one: it never
+    // resolves it, and what it would have resolved is the same address.
+    Decision alone = decideNetConnect(unit(), c.host, 80, nullptr);
+    EXPECT_FALSE(alone.allowed()) << c.host << ": " << alone.reason;
+    EXPECT_EQ(alone.ruleId, c.rule) << c.host << ": " << alone.reason;
+    Decision resolved = decideNetConnect(unit(), c.host, 80, &resolvedLoopback);
+    EXPECT_EQ(resolved.ruleId, alone.ruleId) << c.host << ": " << resolved.reason;
+    EXPECT_TRUE(matchingNetConnectRules(unit(), c.host, 80, nullptr).empty() ==
+                (std::string(c.rule) == "default-deny"))
+        << c.host;
+  }
+  // The same wide allow lets other addresses through, in any spelling.
+  for (const char* host : {"1.2.3.4", "0x01020304", "16909060", "1.2.772", "::ffff:1.2.3.4",
+                           "64:ff9b::1.2.3.4", "2001:db8::1", "128.0.0.1"}) {
+    Decision decision = decideNetConnect(unit(), host, 80, nullptr);
+    EXPECT_EQ(decision.ruleId, "internet") << host << ": " << decision.reason;
+  }
+}
+
+TEST_F(NetDecideTest, TheUnspecifiedAddressIsRefusedWhateverTheRulesSay) {
+  use(rule("everything", "allow",
+           "host = [\"0.0.0.0/0\", \"::/0\", \"0.0.0.0\", \"::\", \"sink.example\"]\n"
+           "port = [80]\njustification = \"x\""));
+  Decision zero = decideNetConnect(unit(), "0", 80, nullptr);
+  EXPECT_EQ(zero.ruleId, "default-deny") << "even a rule listing 0.0.0.0 does not allow it";
+  EXPECT_EQ(zero.reason,
+            "refused net.connect to 0 port 80: 0.0.0.0/8 is \"this host\": connect(2) to 0.0.0.0 "
+            "reaches the local host; refused whatever the rules say");
+  EXPECT_FALSE(netConnectNeedsAddress(unit(), "0", 80)) << "nothing to resolve or dial";
+  Decision any6 = decideNetConnect(unit(), "::", 80, nullptr);
+  EXPECT_NE(any6.reason.find("the unspecified address ::"), std::string::npos) << any6.reason;
+  // A name a DNS sinkhole answers with 0.0.0.0: listed by name, refused at that address.
+  IpAddress sinkhole = ip("0.0.0.0");
+  Decision named = decideNetConnect(unit(), "sink.example", 80, &sinkhole);
+  EXPECT_EQ(named.ruleId, "default-deny");
+  EXPECT_NE(named.reason.find("refused net.connect to sink.example port 80: 0.0.0.0/8"),
+            std::string::npos)
+      << named.reason;
+  IpAddress sinkhole6 = ip("::");
+  EXPECT_FALSE(decideNetConnect(unit(), "sink.example", 80, &sinkhole6).allowed());
+}
+
+TEST_F(NetDecideTest, AHostNameIsDecidedInLowercaseWhateverCaseItIsAskedIn) {
+  use(rule("internet", "allow", "host = [\"0.0.0.0/0\"]\nport = [80]\njustification = \"x\"") +
+      rule("not-local", "deny", "host = [\"localhost\"]\nport = [80]"));
+  IpAddress loopback = ip("127.0.0.1");
+  for (const char* host : {"localhost", "LOCALHOST", "LocalHost", "localHOST"}) {
+    Decision decision = decideNetConnect(unit(), host, 80, &loopback);
+    EXPECT_EQ(decision.ruleId, "not-local") << host << ": " << decision.reason;
+    EXPECT_EQ(decideNetConnect(unit(), host, 80, nullptr).ruleId, "not-local") << host;
+  }
+  Decision dotted = decideNetConnect(unit(), "localhost.", 80, &loopback);
+  EXPECT_EQ(dotted.ruleId, "default-deny");
+  EXPECT_NE(dotted.reason.find("no trailing dot"), std::string::npos) << dotted.reason;
+  Decision upper = decideNetConnect(unit(), "LOCALHOST", 80, &loopback);
+  EXPECT_NE(upper.reason.find("host localhost listed"), std::string::npos) << upper.reason;
+}
+
+TEST_F(NetDecideTest, AnIpv6AddressCarryingAnIpv4OneNeedsBothAllowed) {
+  use(rule("v6-only", "allow", "host = [\"::/0\"]\nport = [80]\njustification = \"x\"") +
+      rule("one-v4", "allow", "host = [\"192.0.2.0/24\"]\nport = [80]"));
+  Decision allowed = decideNetConnect(unit(), "64:ff9b::192.0.2.1", 80, nullptr);
+  EXPECT_EQ(allowed.ruleId, "v6-only") << allowed.reason;
+  Decision refused = decideNetConnect(unit(), "64:ff9b::198.51.100.1", 80, nullptr);
+  EXPECT_EQ(refused.ruleId, "default-deny");
+  EXPECT_NE(refused.reason.find("64:ff9b::c633:6401 reaches IPv4 198.51.100.1: no rule allows"),
+            std::string::npos)
+      << refused.reason;
+  EXPECT_FALSE(decideNetConnect(unit(), "2002:c633:6401::1", 80, nullptr).allowed());
+  EXPECT_TRUE(decideNetConnect(unit(), "2001:db8::1", 80, nullptr).allowed());
+}
+
 TEST_F(NetDecideTest, ABrokerResolvesOnlyWhenAnAllowRuleCouldMatch) {
   use(rule("by-name", "allow", "host = [\"db.internal\"]\nport = [5432]") +
       rule("block", "allow", "host = [\"10.0.0.0/8\"]\nport = [443]") +
@@ -177,7 +306,7 @@ TEST_F(NetDecideTest, ABrokerResolvesOnlyWhenAnAllowRuleCouldMatch) {
   EXPECT_EQ(decideNetConnect(unit(), "evil.example", 443, nullptr).ruleId, "no-evil");
   EXPECT_EQ(decideNetConnect(unit(), "bad host!", 443, nullptr).reason,
             "refused net.connect to \"bad host!\": host is neither an IP address nor a DNS name "
-            "(letters, digits, '-' and '.', at most 253 bytes)");
+            "(letters, digits, '-' and '.', at most 253 bytes, no trailing dot)");
   EXPECT_NE(decideNetConnect(unit(), "db.internal", 0, nullptr).reason.find("port 0"),
             std::string::npos);
 }
