@@ -17,11 +17,13 @@
 #include <kj/async-io.h>
 #include <kj/io.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <thread>
 
 #include "sdk/host/client.h"
 #include "sdk/host/handshake.h"
@@ -269,6 +271,16 @@ TEST_F(HostilePeerTest, AHalfSentFrameAnnouncingMoreThanTheConnectionMaySendEnds
   EXPECT_EQ(refusals[0]["args"]["max_bytes"], 16u << 10) << "before authenticating";
 }
 
+// Open files of a process: entries in /proc/PID/fd.
+size_t openFiles(pid_t pid) {
+  size_t count = 0;
+  for ([[maybe_unused]] auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++count;
+  }
+  return count;
+}
+
 // Questions asked and never finished: Cap'n Proto keeps every answer until the peer's Finish.
 // A peer that reads its answers (so no write of the broker's is stuck) but never finishes is
 // cut off past MAX_OPEN_QUESTIONS_PER_CONNECTION, before and after authenticating.
@@ -289,14 +301,32 @@ TEST_F(HostilePeerTest, QuestionsNeverFinishedPastTheirBoundEndTheConnection) {
   EXPECT_EQ(refusals[0]["args"]["open_questions"], 1025) << refusals[0].dump();
 }
 
-// Open files of a process: entries in /proc/PID/fd.
-size_t openFiles(pid_t pid) {
-  size_t count = 0;
-  for ([[maybe_unused]] auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    ++count;
+// A connection ended by one of its bounds is closed by airlockd at once, though the peer keeps
+// its end open: airlockd does not wait on Cap'n Proto, which may wait on a stuck write for ever.
+TEST_F(HostilePeerTest, AConnectionEndedByABoundIsClosedThoughThePeerKeepsItsEndOpen) {
+  pid_t pid = broker_->pid();
+  size_t baseline = openFiles(pid);
+  struct Attack {
+    std::string name, bytes;
+  };
+  std::vector<Attack> attacks = {
+      {"a frame over its bound", hostile::frameHeader(0, (48u << 20) / 8)},
+      {"answers left unread", hostile::bootstrapFlood(1000000, 1u << 30)},
+  };
+  for (bool authenticated : {false, true}) {
+    for (auto& attack : attacks) {
+      std::string what = attack.name + (authenticated ? " after" : " before") + " authenticating";
+      SCOPED_TRACE(what);
+      HostSocket host(*broker_, authenticated);
+      host.send(attack.bytes);
+      size_t open = openFiles(pid);
+      for (int i = 0; i < 500 && open > baseline; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        open = openFiles(pid);
+      }
+      EXPECT_EQ(open, baseline) << "airlockd closed its end while ours is still open";
+    }
   }
-  return count;
 }
 
 // Idle connections that never authenticate, far more than Debian's default descriptor limit:
