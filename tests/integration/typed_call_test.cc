@@ -258,5 +258,32 @@ TEST_F(TypedCallTest, TheThumbnailersDecodeWorksTypedAndItsDescribeIsRefusedByNa
             std::string::npos) << describe.output;
 }
 
+// max_payload_bytes holds for a typed call's results as for its params: a file read whose answer
+// is over it fails the call, and the record says why.
+TEST_F(TypedCallTest, ResultsOverMaxPayloadBytesFailTheCallAndAreRecorded) {
+  std::string policy = typedPolicy();
+  policy.replace(policy.find("call_timeout_ms = 60000"), 23,
+                 "call_timeout_ms = 60000\nmax_payload_bytes = 4096");
+  start(policy);
+  ASSERT_EQ(mkdir(broker_->dir().file("files").c_str(), 0755), 0);
+  broker_->dir().write("files/small", std::string(1000, 's'));
+  broker_->dir().write("files/large", std::string(8192, 'l'));
+  ASSERT_TRUE(broker_->restart());  // the granted root is opened when the policy loads
+  auto client = broker_->connect();
+  auto probe = client.unit("typed").typed<rpc::TypedProbe>();
+  auto small = probe.readFileRequest();
+  small.setPath(broker_->dir().file("files/small"));
+  EXPECT_EQ(small.send().wait(client.waitScope()).getBytes().size(), 1000u);
+  auto large = probe.readFileRequest();
+  large.setPath(broker_->dir().file("files/large"));
+  std::string failure = failureOf(large, client.waitScope());
+  EXPECT_NE(failure.find("exceeds max_payload_bytes 4096"), std::string::npos) << failure;
+  auto record = lastCallRecord();
+  EXPECT_EQ(record["args"]["method"], "readFile");
+  EXPECT_NE(record["result"].get<std::string>().find("exceeds max_payload_bytes 4096"),
+            std::string::npos)
+      << record.dump();
+}
+
 }  // namespace
 }  // namespace airlock::testing
