@@ -111,7 +111,7 @@ class AuditLog {
            AuditLogOptions options = {}, std::string prevHash = "", uint64_t fileLength = 0);
   ~AuditLog() noexcept(false);  // best-effort sync; no checkpoint (call close() for that)
 
-  bool append(const AuditRecord& record);
+  [[nodiscard]] bool append(const AuditRecord& record);
   // Returns false, and logs why, if the record could not be written whole (or, in ALWAYS mode,
   // synced). A record not written consumes no sequence number and leaves the chain unchanged.
   //

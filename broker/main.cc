@@ -489,7 +489,9 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   audit::AuditRecord stopRecord;
   stopRecord.event = "broker.stop";
   stopRecord.reason = why;
-  auditLog->append(stopRecord);
+  if (!auditLog->append(stopRecord)) {
+    spdlog::error("cannot record broker.stop: the audit log refuses records ({})", options.audit);
+  }
   auditLog->close();  // the closing checkpoint, then fdatasync
   return 0;
 }

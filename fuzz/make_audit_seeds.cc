@@ -62,8 +62,8 @@ void writeSeed(const std::string& scratch, const std::string& out, bool signedLo
     auto log = AuditLog::open(path, clock, kj::mv(options));
     AuditRecord start;
     start.event = "broker.start";
-    log->append(start);
-    for (int i = 1; i <= calls; ++i) log->append(callRecord(i));
+    KJ_REQUIRE(log->append(start), path);
+    for (int i = 1; i <= calls; ++i) KJ_REQUIRE(log->append(callRecord(i)), path);
     log->close();
   }
   std::string joined;

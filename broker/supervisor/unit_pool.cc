@@ -37,7 +37,7 @@ UnitPool::~UnitPool() noexcept(false) {
     record.workerPid = pid;
     record.result = status.describe();
     record.reason = stopReason_;
-    audit_.append(record);
+    recordLifecycle(record);
   };
   for (auto& slot : slots_) {
     KJ_IF_MAYBE(process, slot->process) { stop(**process); }
@@ -88,11 +88,22 @@ void UnitPool::spawn(Slot& slot) {
     record.result = "sandbox setup failed: " + lastFailure_;
     spdlog::error("unit {}: cannot start worker: {}", unit_->name, lastFailure_);
     slot.ready = nullptr;
-    audit_.append(record);  // before a parking it may cause
+    recordLifecycle(record);  // before a parking it may cause
     afterLoss(slot, Loss::FAILED, "sandbox setup failed: " + lastFailure_);
     return;
   }
-  audit_.append(record);
+  // A worker whose start is not on record never serves a call.
+  if (!audit_.append(record)) {
+    spdlog::error("unit {}: cannot record the start of worker pid {}: the audit log refuses "
+                  "records; stopping it", unit_->name, record.workerPid);
+    kill(static_cast<pid_t>(record.workerPid), "its start could not be recorded");
+  }
+}
+
+void UnitPool::recordLifecycle(const audit::AuditRecord& record) {
+  if (audit_.append(record)) return;
+  spdlog::error("unit {}: cannot record {} of worker pid {}: the audit log refuses records",
+                unit_->name, record.event, record.workerPid);
 }
 
 void UnitPool::watchReadyDeadline(WorkerProcess& process) {
@@ -120,7 +131,7 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   auto killed = killed_.find(pid);
   bool killedByUs = killed != killed_.end() && !status.exited && status.signal == SIGKILL;
   if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;
-  audit_.append(record);
+  recordLifecycle(record);
   lastFailure_ = "worker pid " + std::to_string(pid) + " " +
                  (killedByUs ? record.reason : status.describe());
   spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, status.describe());
@@ -258,7 +269,7 @@ void UnitPool::park(std::string ruleId, std::string reason, const std::string& l
   bool crashLoop = parked_->ruleId == "unit.crash_loop_limit";
   record.args["crashes"] = crashLoop ? failures_.size() : failuresSinceStart_;
   record.args["last_exit"] = lastExit;
-  audit_.append(record);
+  recordLifecycle(record);
   spdlog::error("unit {} parked: {}; calls to it are refused until a policy reload", unit_->name,
                 parked_->reason);
   // The unit is out of service as a whole: the instances still running stop too.
@@ -278,7 +289,7 @@ void UnitPool::unpark(const std::string& why) {
   record.reason = why;
   record.args["parked_since"] = parked_->since;
   record.args["parked_rule"] = parked_->ruleId;
-  audit_.append(record);
+  recordLifecycle(record);
   spdlog::info("unit {} unparked: {}", unit_->name, why);
   parked_.reset();
   failures_.clear();

@@ -86,6 +86,9 @@ class UnitPool {
 
   void spawn(Slot& slot);
   void watchReadyDeadline(WorkerProcess& process);
+  void recordLifecycle(const audit::AuditRecord& record);
+  // An exit or a parking has happened whether or not the log takes its record: a refusal is
+  // said in airlockd's log (calls fail closed on their own records meanwhile).
   // A worker that has not answered hello within its unit's call_timeout_ms is killed (its exit
   // recorded as "killed by airlockd: did not answer hello ...") and replaced as `restart` says:
   // a call waiting for it has timed out by then, and the next one must not wait on it too.
