@@ -43,7 +43,9 @@ struct InvokeRecords {
     bool written = audit.append(caller);
     KJ_IF_MAYBE(record, callee) {
       record->workerPid = outcome.workerPid;
-      record->result = caller.result;
+      // A call the callee's side refused is recorded as a host's refused call is: its kind.
+      record->result = record->decision == "deny" ? std::string(errorKindName(outcome.kind))
+                                                  : caller.result;
       record->durationMicros = caller.durationMicros;
       written = audit.append(*record) && written;
     }
@@ -180,41 +182,25 @@ UnitsServer::Callee UnitsServer::decideCalleeSide(const std::string& callee,
   record.args["caller_unit"] = scope_->unit.name;
   record.args["parent_call_id"] = scope_->callId;
 
+  // The same admission as a host's call: the answer and the record differ only in who asked.
   Callee out;
-  auto refuse = [&](rpc::ErrorKind kind, policy::Decision decision) {
-    recordDecision(record, decision);
-    std::string text = "unit " + callee + ": " +
-                       (kind == rpc::ErrorKind::DENIED
-                            ? refusalAnswer(true, decision).orDefault(decision.reason)
-                            : decision.reason);
-    out.refused = Outcome::failure(kind, kj::mv(text));
-    return kj::mv(out);
-  };
-  const policy::UnitPolicy* unit = policySet_->find(callee);
-  out.pool = routing_.pool(callee);
-  if (unit == nullptr || out.pool == nullptr) {
-    return refuse(rpc::ErrorKind::NO_SUCH_UNIT,
-                  _::denial(policy::DEFAULT_DENY_RULE_ID,
-                                    "no policy defines unit \"" + callee + "\""));
+  CallAdmission admission = admitCall(routing_, policySet_, CallOrigin::unit(scope_->unit.name),
+                                      callee, method, payloadBytes);
+  if (!admission.admitted) {
+    recordDecision(record, _::denial(admission.ruleId, admission.reason));
+    std::string text = "unit " + callee + ": " + admission.reason;
+    if (admission.kind == rpc::ErrorKind::DENIED) {
+      text = "unit " + callee + ": " +
+             refusalAnswer(true, _::denial(admission.ruleId, admission.reason))
+                 .orDefault(admission.reason);
+    }
+    out.refused = Outcome::failure(admission.kind, kj::mv(text));
+    return out;
   }
-  if (payloadBytes > unit->maxPayloadBytes) {
-    return refuse(rpc::ErrorKind::DENIED,
-                  _::denial("unit.max_payload_bytes",
-                                    "payload of " + std::to_string(payloadBytes) +
-                                        " bytes exceeds max_payload_bytes " +
-                                        std::to_string(unit->maxPayloadBytes)));
-  }
-  policy::Decision decision =
-      policy::decideCall(*unit, policy::Caller::unit(scope_->unit.name), method);
-  if (!decision.allowed()) return refuse(rpc::ErrorKind::DENIED, decision);
-  // As for a host's call: a parked callee fails fast, one at its flow limits is busy.
-  CallAdmission running = admitToRun(routing_, *unit, *out.pool);
-  if (!running.admitted) {
-    return refuse(running.kind, _::denial(running.ruleId, running.reason));
-  }
-  recordDecision(record, decision);
-  out.unit = unitOf(policySet_, *unit);
-  out.flowSlot = kj::mv(running.flowSlot);
+  recordDecision(record, admission.decision);
+  out.unit = kj::mv(admission.unit);
+  out.pool = kj::mv(admission.pool);
+  out.flowSlot = kj::mv(admission.flowSlot);
   return out;
 }
 

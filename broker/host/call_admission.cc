@@ -29,22 +29,24 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
 }
 
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
-                        const HostConnectionState& connection, const policy::Caller& caller,
-                        const std::string& unitName, const std::string& method,
-                        size_t payloadBytes) {
+                        const CallOrigin& origin, const std::string& unitName,
+                        const std::string& method, size_t payloadBytes) {
   const std::string defaultDeny(policy::DEFAULT_DENY_RULE_ID);
+  const policy::Caller& caller = origin.caller;
   if (routing.draining) {
     return _::refused(rpc::ErrorKind::UNIT_UNAVAILABLE, defaultDeny,
                       "airlockd is stopping: it finishes the calls it has and takes no new ones");
   }
-  if (connection.callsInFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
+  if (origin.connection != nullptr &&
+      origin.connection->callsInFlight >= MAX_CALLS_IN_FLIGHT_PER_CONNECTION) {
     return _::refused(rpc::ErrorKind::BUSY, "connection.max_calls_in_flight",
-                      "this connection has " + std::to_string(connection.callsInFlight) +
+                      "this connection has " + std::to_string(origin.connection->callsInFlight) +
                           " calls unanswered, the most one connection may "
                           "(MAX_CALLS_IN_FLIGHT_PER_CONNECTION); wait for answers first");
   }
   std::string callerName(caller.name);
-  if (policySet->clients.find(callerName) == nullptr) {
+  if (caller.kind == policy::CallerKind::CLIENT &&
+      policySet->clients.find(callerName) == nullptr) {
     return _::refused(rpc::ErrorKind::DENIED, defaultDeny,
                       "client " + callerName + "'s key was removed by a policy reload: its "
                       "sessions are revoked");

@@ -52,15 +52,28 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
 // is busy. Admitted: `admitted` and `flowSlot` only are set.
 CallAdmission admitToRun(Routing& routing, const policy::UnitPolicy& unit, UnitPool& pool);
 
-// In order: a draining broker refuses (unit unavailable); a connection with
+// Who a call comes from: a host on one of its connections, or a unit invoking another for the
+// call its worker serves.
+struct CallOrigin {
+  policy::Caller caller;
+  const HostConnectionState* connection = nullptr;  // a host's connection; null for an invoke
+
+  static CallOrigin host(policy::Caller caller, const HostConnectionState& connection) {
+    return CallOrigin{caller, &connection};
+  }
+  static CallOrigin unit(std::string_view name) { return CallOrigin{policy::Caller::unit(name)}; }
+};
+
+// The one admission of a call to a unit, whether a host's `Unit.call`, its typed call or a
+// unit's `invoke`, so that all three give the same answer and record for the same cause. In
+// order: a draining broker refuses (unit unavailable); a connection with
 // MAX_CALLS_IN_FLIGHT_PER_CONNECTION calls unanswered is busy (rule
-// connection.max_calls_in_flight); a caller whose key a reload removed is
+// connection.max_calls_in_flight); a host caller whose key a reload removed is
 // refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
 // request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
 // method; then admitToRun. Borrows everything for the call only.
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
-                        const HostConnectionState& connection, const policy::Caller& caller,
-                        const std::string& unitName, const std::string& method,
-                        size_t payloadBytes);
+                        const CallOrigin& origin, const std::string& unitName,
+                        const std::string& method, size_t payloadBytes);
 
 }  // namespace airlock::broker

@@ -77,8 +77,8 @@ kj::Promise<void> TypedUnitServer::call(
                       typed->describe());
   }
   auto admission =
-      admitCall(routing_, policySet, *connection_, caller_.policy(), unit_, methodName,
-                paramsBytes);
+      admitCall(routing_, policySet, CallOrigin::host(caller_.policy(), *connection_), unit_,
+                methodName, paramsBytes);
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   kj::Array<capnp::word> paramsCopy;
   KJ_IF_MAYBE(copied, copyWithoutCapabilities(params)) {

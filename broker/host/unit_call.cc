@@ -59,7 +59,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   };
 
   // Decide.
-  auto admission = admitCall(routing_, policySet, *connection_, caller_.policy(), unit_, method,
+  auto admission = admitCall(routing_, policySet,
+                             CallOrigin::host(caller_.policy(), *connection_), unit_, method,
                              payloadReader.size());
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   record.decision = "allow";

@@ -28,6 +28,7 @@
 // Hostile bytes written raw onto the channel (tests/integration/support/hostile_frames.h):
 //   junk-bytes, huge-segment-count, huge-segment, deep-nesting
 //   bootstrap-flood N  N rpc Bootstrap requests to the broker, never reading an answer
+//   sleep-invoke MS UNIT METHOD REST  sleeps MS, then does what `invoke UNIT METHOD REST` does
 //   answer-bytes N  answers N bytes of 'a'
 //   error-bytes N   fails with an error text of N bytes of 'e'
 //   print TEXT      writes TEXT and a newline to stderr, raw (control bytes and all)
@@ -160,8 +161,7 @@ airlock::Reply getSecret(airlock::Call& call) {
   return airlock::Reply::ok(secret.value());
 }
 
-airlock::Reply invoke(airlock::Call& call) {
-  std::string payload(call.payload());
+airlock::Reply invokeWith(airlock::Call& call, const std::string& payload) {
   size_t unitEnd = payload.find(' ');
   if (unitEnd == std::string::npos) return airlock::Reply::error("payload is UNIT METHOD [REST]");
   size_t methodEnd = payload.find(' ', unitEnd + 1);
@@ -180,6 +180,8 @@ airlock::Reply invoke(airlock::Call& call) {
   }
   return airlock::Reply::error("unknown invoke answer");
 }
+
+airlock::Reply invoke(airlock::Call& call) { return invokeWith(call, std::string(call.payload())); }
 
 airlock::Reply logFlood(airlock::Call& call) {
   int lines = std::stoi(std::string(call.payload()));
@@ -299,6 +301,14 @@ int main(int argc, char** argv) {
     // Question ids far from the ones the SDK itself uses.
     return writeHostile(hostile::bootstrapFlood(
         static_cast<uint32_t>(std::stoul(std::string(call.payload()))), 1u << 30));
+  });
+  worker.method("sleep-invoke", [](airlock::Call& call) {
+    std::string payload(call.payload());
+    size_t msEnd = payload.find(' ');
+    long ms = std::stol(payload.substr(0, msEnd));
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&pause, nullptr);
+    return invokeWith(call, payload.substr(msEnd + 1));
   });
   worker.method("answer-bytes", [](airlock::Call& call) {
     return airlock::Reply::ok(std::string(std::stoul(std::string(call.payload())), 'a'));
