@@ -114,7 +114,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   auto result = context.getResults().initResult();
   std::string failure = opened.ok() ? "" : opened.message;
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
-    result.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_->heldFds)));
+    result.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_)));
   }
   return kj::READY_NOW;
 }
@@ -161,7 +161,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   if (!auditAndAnswerRefusal(*scope_, record, decision, failure, "fd passed", result)) {
     auto created = result.initCreated();
     created.setPath(path);
-    created.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_->heldFds)));
+    created.setFile(kj::heap<FileServer>(kj::mv(opened.fd), kj::addRef(*scope_)));
   }
   return kj::READY_NOW;
 }

@@ -55,7 +55,7 @@ void finish(ConnectRequest& request, rpc::ConnectResult::Builder result) {
     result.setFailed(request.failure);
   } else {
     result.setSocket(
-        kj::heap<FileServer>(kj::mv(request.dialed.fd), kj::addRef(*request.scope->heldFds)));
+        kj::heap<FileServer>(kj::mv(request.dialed.fd), kj::addRef(*request.scope)));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "broker/caps/unknown_method.h"
+
 namespace airlock::broker {
 
 kj::Maybe<kj::TimePoint> RequestPacer::turn(const policy::RequestLimits& limits) {
@@ -21,9 +23,11 @@ namespace {
 
 class PacedServer final : public capnp::Capability::Server {
  public:
-  PacedServer(kj::Own<capnp::Capability::Server> inner, kj::Own<RequestPacer> pacer,
-              std::shared_ptr<const policy::UnitPolicy> unit)
-      : inner_(kj::mv(inner)), pacer_(kj::mv(pacer)), unit_(std::move(unit)) {}
+  PacedServer(kj::Own<capnp::Capability::Server> inner, capnp::InterfaceSchema schema,
+              kj::Own<RequestPacer> pacer, std::shared_ptr<const policy::UnitPolicy> unit,
+              kj::Own<CallScope> scope)
+      : inner_(kj::mv(inner)), schema_(schema), pacer_(kj::mv(pacer)), unit_(std::move(unit)),
+        scope_(kj::mv(scope)) {}
 
   DispatchCallResult dispatchCall(
       uint64_t interfaceId, uint16_t methodId,
@@ -31,26 +35,40 @@ class PacedServer final : public capnp::Capability::Server {
     KJ_IF_MAYBE(at, pacer_->turn(unit_->requests)) {
       auto waited = pacer_->timer().atTime(*at).then(
           [this, interfaceId, methodId, context]() mutable {
-            return inner_->dispatchCall(interfaceId, methodId, context).promise;
+            return pass(interfaceId, methodId, context).promise;
           });
       return {kj::mv(waited), false};
     }
-    return inner_->dispatchCall(interfaceId, methodId, context);
+    return pass(interfaceId, methodId, context);
   }
 
  private:
+  // Its turn come: to `inner_`, unless it is not a method of the capability.
+  DispatchCallResult pass(uint64_t interfaceId, uint16_t methodId,
+                          capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
+    if (offersMethod(schema_, interfaceId, methodId)) {
+      return inner_->dispatchCall(interfaceId, methodId, context);
+    }
+    return {kj::Promise<void>(refuseUnknownMethod(scope_->audit, scope_->record(""), schema_,
+                                                  interfaceId, methodId)),
+            false};
+  }
+
   kj::Own<capnp::Capability::Server> inner_;
+  capnp::InterfaceSchema schema_;
   kj::Own<RequestPacer> pacer_;
   const std::shared_ptr<const policy::UnitPolicy> unit_;  // the rate in force for the call
+  kj::Own<CallScope> scope_;  // whose call a refused request is recorded under
 };
 
 }  // namespace
 
 capnp::Capability::Client paced(kj::Own<capnp::Capability::Server> inner,
-                                kj::Own<RequestPacer> pacer,
-                                std::shared_ptr<const policy::UnitPolicy> unit) {
-  return capnp::Capability::Client(
-      kj::heap<PacedServer>(kj::mv(inner), kj::mv(pacer), std::move(unit)));
+                                capnp::InterfaceSchema schema, kj::Own<RequestPacer> pacer,
+                                std::shared_ptr<const policy::UnitPolicy> unit,
+                                kj::Own<CallScope> scope) {
+  return capnp::Capability::Client(kj::heap<PacedServer>(kj::mv(inner), schema, kj::mv(pacer),
+                                                         std::move(unit), kj::mv(scope)));
 }
 
 }  // namespace airlock::broker

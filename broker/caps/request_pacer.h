@@ -12,10 +12,12 @@
 #include <kj/timer.h>
 
 #include <capnp/capability.h>
+#include <capnp/schema.h>
 
 #include <cstdint>
 #include <memory>
 
+#include "broker/caps/call_scope.h"
 #include "broker/policy/policy.h"
 
 namespace airlock::broker {
@@ -41,11 +43,14 @@ class RequestPacer final : public kj::Refcounted {
   uint64_t delayed_ = 0;
 };
 
-// `inner` (one of a call's capability servers) behind `pacer`: each request on it waits for its
-// turn under `unit`'s request limits, then goes to `inner`. A request cancelled while it waits
-// (its call ended, its worker died) never reaches `inner`.
+// `inner` (one of a call's capability servers, offering `schema`) behind `pacer`: the membrane
+// every capability a worker is handed passes. Each request on it waits for its turn under
+// `unit`'s request limits, then goes to `inner` — or, for a method `schema` does not have, is
+// refused with a deny record of `scope`'s call (unknown_method.h). A request cancelled while it
+// waits (its call ended, its worker died) never reaches `inner`.
 capnp::Capability::Client paced(kj::Own<capnp::Capability::Server> inner,
-                                kj::Own<RequestPacer> pacer,
-                                std::shared_ptr<const policy::UnitPolicy> unit);
+                                capnp::InterfaceSchema schema, kj::Own<RequestPacer> pacer,
+                                std::shared_ptr<const policy::UnitPolicy> unit,
+                                kj::Own<CallScope> scope);
 
 }  // namespace airlock::broker

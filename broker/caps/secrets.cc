@@ -46,7 +46,7 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   KJ_IF_MAYBE(refusal, refusalAnswer(audited, decision)) {
     result.setDenied(*refusal);
   } else KJ_IF_MAYBE(fd, sealed) {
-    result.setFile(kj::heap<FileServer>(kj::mv(*fd), kj::addRef(*scope_->heldFds)));
+    result.setFile(kj::heap<FileServer>(kj::mv(*fd), kj::addRef(*scope_)));
   } else {
     result.setFailed(failure);
   }

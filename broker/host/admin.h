@@ -19,6 +19,11 @@ class AdminServer final : public rpc::Admin::Server {
   kj::Promise<void> reload(ReloadContext context) override;
   kj::Promise<void> status(StatusContext context) override;
   kj::Promise<void> drain(DrainContext context) override;
+  DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
+      override {  // a method Admin lacks is refused and recorded (caps/unknown_method.h)
+    return dispatchOffered<rpc::Admin>(*this, routing_, caller_, interfaceId, methodId, context);
+  }
 
  private:
   Routing& routing_;

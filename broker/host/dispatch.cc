@@ -42,7 +42,9 @@ void grantCaps(Routing& routing, const Dispatch& d, CallScope& scope, kj::TimePo
   // Every capability's requests wait their turn under the unit's max_requests_per_second.
   auto pace = [&](auto server) {
     using Interface = typename std::remove_reference_t<decltype(*server)>::Serves;
-    return paced(kj::mv(server), kj::addRef(*pacer), d.unit).template castAs<Interface>();
+    return paced(kj::mv(server), capnp::Schema::from<Interface>(), kj::addRef(*pacer), d.unit,
+                 kj::addRef(scope))
+        .template castAs<Interface>();
   };
   if (unit.allowsAnyFs()) {
     caps.setFs(pace(kj::heap<FsServer>(kj::addRef(scope))));

@@ -302,6 +302,18 @@ kj::Promise<void> SessionServer::admin(AdminContext context) {
   return kj::READY_NOW;
 }
 
+capnp::Capability::Server::DispatchCallResult SessionServer::dispatchCall(
+    uint64_t interfaceId, uint16_t methodId,
+    capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
+  return dispatchOffered<rpc::Session>(*this, routing_, caller_, interfaceId, methodId, context);
+}
+
+capnp::Capability::Server::DispatchCallResult UnitServer::dispatchCall(
+    uint64_t interfaceId, uint16_t methodId,
+    capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
+  return dispatchOffered<rpc::Unit>(*this, routing_, caller_, interfaceId, methodId, context);
+}
+
 kj::Promise<void> SessionServer::unit(UnitContext context) {
   // A name no unit can have is kept only as a bounded stand-in (a prefix, its length and its
   // hash): it is refused as no such unit, and recorded with every call on it.

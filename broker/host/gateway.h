@@ -9,6 +9,7 @@
 
 #include <airlock/capnp/host.capnp.h>
 
+#include "broker/caps/unknown_method.h"
 #include "broker/host/routing.h"
 #include "capnp/host_auth.h"
 
@@ -102,6 +103,23 @@ class ConnectionHold {
   uint32_t HostConnectionState::*count_;
 };
 
+// The dispatch of a host-facing capability offering `Interface`: its own method, or a refusal of
+// any other, recorded under the authenticated caller (caps/unknown_method.h).
+template <typename Interface, typename Server>
+capnp::Capability::Server::DispatchCallResult dispatchOffered(
+    Server& server, Routing& routing, const AuthenticatedCaller& caller, uint64_t interfaceId,
+    uint16_t methodId, capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
+  auto schema = capnp::Schema::from<Interface>();
+  if (offersMethod(schema, interfaceId, methodId)) {
+    return server.Interface::Server::dispatchCall(interfaceId, methodId, context);
+  }
+  audit::AuditRecord record;
+  record.caller = caller.audit();
+  return {kj::Promise<void>(
+              refuseUnknownMethod(routing.audit, kj::mv(record), schema, interfaceId, methodId)),
+          false};
+}
+
 // Throws (OVERLOADED) if the connection already holds MAX_CAPABILITIES_PER_CONNECTION
 // capabilities, recording the refusal (rate-limited). `what` names the method ("Session.unit").
 void admitCapability(Routing& routing, const AuthenticatedCaller& caller,
@@ -171,6 +189,9 @@ class SessionServer final : public rpc::Session::Server {
       : routing_(routing), caller_(kj::mv(caller)), connection_(kj::mv(connection)) {}
   kj::Promise<void> unit(UnitContext context) override;
   kj::Promise<void> admin(AdminContext context) override;  // admin.h; [broker] admins only
+  DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
+      override;  // a method Session lacks is refused and recorded (caps/unknown_method.h)
 
  private:
   Routing& routing_;
@@ -190,6 +211,9 @@ class UnitServer final : public rpc::Unit::Server {
   // receive -> decide (call rules for this client and uid) -> dispatch to a worker with the
   // call's capabilities, under the unit's timeout -> audit (decision and result) -> reply.
   kj::Promise<void> typed(TypedContext context) override;  // a TypedUnitServer (typed_call.h)
+  DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
+                                  capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
+      override;  // a method Unit lacks is refused and recorded (caps/unknown_method.h)
 
  private:
   Routing& routing_;

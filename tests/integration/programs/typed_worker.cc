@@ -22,11 +22,61 @@ std::vector<airlock::rpc::File::Client>& keptFiles() {
   return kept;
 }
 
+// The capabilities of one typed call, each null where the policy grants none.
+struct CallCaps {
+  kj::Maybe<airlock::rpc::Fs::Client> fs;
+  kj::Maybe<airlock::rpc::Secrets::Client> secrets;
+  kj::Maybe<airlock::rpc::Net::Client> net;
+  kj::Maybe<airlock::rpc::Log::Client> log;
+  kj::Maybe<airlock::rpc::Units::Client> units;
+};
+
+// The text of a typeless call's failure, or "answered".
+kj::Promise<kj::String> outcomeOf(capnp::Request<capnp::AnyPointer, capnp::AnyPointer> request) {
+  return request.send().then([](auto&&) { return kj::str("answered"); },
+                             [](kj::Exception&& e) { return kj::str(e.getDescription()); });
+}
+
+template <typename Interface>
+kj::Promise<kj::String> unknownOn(kj::Maybe<typename Interface::Client>& cap, uint64_t interfaceId,
+                                  uint16_t methodId) {
+  KJ_IF_MAYBE(c, cap) { return outcomeOf(c->typelessRequest(interfaceId, methodId, nullptr)); }
+  return kj::str("no such capability in this call");
+}
+
 class TypedProbeServer final : public TypedProbe::Server {
  public:
   TypedProbeServer(kj::Maybe<airlock::rpc::Fs::Client> fs,
-                   kj::Maybe<airlock::rpc::Secrets::Client> secrets)
-      : fs_(kj::mv(fs)), secrets_(kj::mv(secrets)) {}
+                   kj::Maybe<airlock::rpc::Secrets::Client> secrets, CallCaps others = {})
+      : fs_(kj::mv(fs)), secrets_(kj::mv(secrets)), others_(kj::mv(others)) {}
+
+  kj::Promise<void> callUnknown(CallUnknownContext context) override {
+    using namespace airlock::rpc;
+    std::string which = context.getParams().getCapability();
+    kj::Promise<kj::String> answer = kj::str("unknown capability name");
+    if (which == "fs") answer = unknownOn<Fs>(fs_, capnp::typeId<Fs>(), 99);
+    if (which == "fs-as-net") answer = unknownOn<Fs>(fs_, capnp::typeId<Net>(), 0);
+    if (which == "secrets") answer = unknownOn<Secrets>(secrets_, capnp::typeId<Secrets>(), 99);
+    if (which == "net") answer = unknownOn<Net>(others_.net, capnp::typeId<Net>(), 99);
+    if (which == "log") answer = unknownOn<Log>(others_.log, capnp::typeId<Log>(), 99);
+    if (which == "units") answer = unknownOn<Units>(others_.units, capnp::typeId<Units>(), 99);
+    if (which == "file") {
+      Fs::Client* fs = nullptr;
+      KJ_IF_MAYBE(granted, fs_) { fs = granted; }
+      KJ_REQUIRE(fs != nullptr, "this call has no fs capability");
+      auto open = fs->openRequest();
+      open.setPath(context.getParams().getPath());
+      open.initMode().setRead(true);
+      answer = open.send().then([](auto&& response) -> kj::Promise<kj::String> {
+        auto result = response.getResult();
+        KJ_REQUIRE(result.isFile(), "the broker refused the open");
+        return outcomeOf(result.getFile().typelessRequest(capnp::typeId<File>(), 0, nullptr));
+      });
+    }
+    return answer.then([context](kj::String text) mutable {
+      context.getResults().setAnswer(text);
+    });
+  }
 
   kj::Promise<void> ping(PingContext context) override {
     context.getResults().setPong("pong");
@@ -158,6 +208,7 @@ class TypedProbeServer final : public TypedProbe::Server {
  private:
   kj::Maybe<airlock::rpc::Fs::Client> fs_;
   kj::Maybe<airlock::rpc::Secrets::Client> secrets_;
+  CallCaps others_;
 };
 
 }  // namespace
@@ -169,7 +220,11 @@ int main(int argc, char** argv) {
     if (caps.hasFs()) fs = caps.getFs();
     kj::Maybe<airlock::rpc::Secrets::Client> secrets;
     if (caps.hasSecrets()) secrets = caps.getSecrets();
-    return kj::heap<TypedProbeServer>(kj::mv(fs), kj::mv(secrets));
+    CallCaps others;
+    if (caps.hasNet()) others.net = caps.getNet();
+    if (caps.hasLog()) others.log = caps.getLog();
+    if (caps.hasUnits()) others.units = caps.getUnits();
+    return kj::heap<TypedProbeServer>(kj::mv(fs), kj::mv(secrets), kj::mv(others));
   });
   return worker.serve();
 }

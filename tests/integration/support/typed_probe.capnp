@@ -28,4 +28,9 @@ interface TypedProbe extends(TypedBase) {
   # `count` fs.open of `path` at once, every File kept past the call (a worker hoarding the
   # broker's descriptors); `refusal`: the first failed answer's text
   releaseFiles @11 () -> ();              # drops every File holdFiles kept
+  callUnknown @12 (capability :Text, path :Text) -> (answer :Text);
+  # a method the broker does not offer, on one of this call's capabilities: "fs", "net",
+  # "secrets", "log", "units" (ordinal 99 of its own interface), "fs-as-net" (the fs capability
+  # called with Net's interface id), or "file" (the File of an fs.open of `path`, which has no
+  # methods); `answer`: the exception's text, or "answered" if the broker answered it
 }
