@@ -136,6 +136,10 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
     return Outcome::failure(rpc::ErrorKind::TIMED_OUT,
                             "the calling unit's deadline passed before the invoke");
   }
+  // Record: no callee worker sees a call the log has not taken.
+  if (!recordAdmitted(routing_.audit, record)) {
+    return Outcome::failure(rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log");
+  }
   // A callee worker, with its own capabilities, by the earlier deadline; counted in flight until
   // the answer is in (the records are written in the same turn).
   auto inFlight = kj::heap<InFlight>(routing_, c.pool);

@@ -91,6 +91,10 @@ kj::Promise<void> TypedUnitServer::call(
   record.decision = "allow";
   record.rule = admission.decision.ruleId;
   record.reason = admission.decision.reason;
+  // Record: no worker sees a call the log has not taken.
+  if (!recordAdmitted(routing_.audit, record)) {
+    return _::failure(rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log");
+  }
 
   // Act.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);

@@ -67,6 +67,13 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   record.rule = admission.decision.ruleId;
   record.reason = admission.decision.reason;
 
+  // Record: no worker sees a call the log has not taken.
+  if (!recordAdmitted(routing_.audit, record)) {
+    _::setError(context.getResults().initResult(), rpc::ErrorKind::INTERNAL,
+                "the broker cannot write its audit log", "");
+    return kj::READY_NOW;
+  }
+
   // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
   auto onConnection =

@@ -334,8 +334,11 @@ TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
   ASSERT_FALSE(refused.ok()) << "64 KiB never filled up";
   EXPECT_EQ(refused.errorKind(), CallErrorKind::INTERNAL) << refused.describe();
   EXPECT_NE(refused.message().find("audit log"), std::string::npos) << refused.message();
-  auto again = client.unit("probe").call("echo", "x");
+  auto again = client.unit("probe").call("print", "printed-while-the-disk-is-full");
   EXPECT_EQ(again.errorKind(), CallErrorKind::INTERNAL) << "still full, still refused";
+  // Refused before any worker saw it: the worker would have printed it to airlockd's log.
+  EXPECT_EQ(broker_->log().find("printed-while-the-disk-is-full"), std::string::npos)
+      << "a call the log could not record reached a worker";
   EXPECT_NE(broker_->log().find("audit append failed"), std::string::npos) << "said loudly";
 
   ASSERT_GT(ok, 0u);
