@@ -18,13 +18,7 @@ namespace airlock::broker {
 
 namespace _ {
 
-AtOutcome failure(const char* call, int error) {
-  AtOutcome out;
-  out.error = error;
-  out.message = std::string(call) + ": " + errnoName(error) + ": " + strerror(error);
-  if (out.escapeRefused()) out.message += " (a symlink or an escape from the granted root)";
-  return out;
-}
+AtOutcome failure(const char* call, int error) { return AtOutcome::failed(call, error); }
 
 // openat2 beneath `dirFd` with every symlink refused; -1 with errno set on failure.
 int openat2Beneath(int dirFd, const char* path, uint64_t flags) {
@@ -57,6 +51,21 @@ mode_t typeOf(int dirFd, const dirent& entry) {
 }  // namespace _
 
 bool AtOutcome::escapeRefused() const { return error == ELOOP || error == EXDEV; }
+
+AtOutcome AtOutcome::failed(const char* call, int error) {
+  AtOutcome out;
+  out.error = error;
+  out.message = std::string(call) + ": " + errnoName(error) + ": " + strerror(error);
+  if (out.escapeRefused()) out.message += " (a symlink or an escape from the granted root)";
+  return out;
+}
+
+AtOutcome openDirectoryBeneath(int dirFd, const std::string& path, kj::AutoCloseFd& out) {
+  int fd = _::openat2Beneath(dirFd, path.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return _::failure("openat2 of the directory", errno);
+  out = kj::AutoCloseFd(fd);
+  return {};
+}
 
 std::string relativeTo(const std::string& root, const std::string& path) {
   if (path.size() == root.size()) return ".";

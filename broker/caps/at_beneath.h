@@ -29,6 +29,8 @@ struct AtOutcome {
   std::string message;  // "unlinkat: ENOENT: No such file or directory"
   bool ok() const { return error == 0; }
   bool escapeRefused() const;  // ELOOP or EXDEV: a symlink or an escape from the root
+
+  static AtOutcome failed(const char* call, int error);  // `error` from `call`, with its message
 };
 
 // The directory holding a request path's last component, opened beneath the root.
@@ -40,6 +42,10 @@ struct ParentDir {
 
 // `relative` is the request path below the root ("." for the root itself), as relativeTo gives.
 ParentDir openParentBeneath(int rootFd, const std::string& relative);
+
+// `path` beneath `dirFd` as O_RDONLY | O_DIRECTORY into `out`, resolved as every request path
+// is: no symlink anywhere (the last component included), no escape from `dirFd`.
+AtOutcome openDirectoryBeneath(int dirFd, const std::string& path, kj::AutoCloseFd& out);
 
 // The part of `path` below `root`: "." for the root itself. `path` is `root` or beneath it.
 std::string relativeTo(const std::string& root, const std::string& path);

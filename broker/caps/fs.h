@@ -4,7 +4,8 @@
 //
 // Every method reads in one sitting: receive (copy the worker's text, bounded) -> decide (the
 // pure policy function of its operation) -> act (beneath the deciding rule's root: open_beneath.h,
-// at_beneath.h; a symlink or escape the kernel finds turns the allow into a deny by the same rule)
+// at_beneath.h; a symlink or escape the kernel finds turns the allow into a deny by the same rule,
+// as does a rename that would leave a link it moves pointing out of that root: moved_links.h)
 // -> audit (one record per request, event fs.open, fs.stat, ..., fs.create_temp) -> reply. A
 // failed audit append answers a refusal: an opened fd is closed unseen; a change already made on
 // disk (mkdir, unlink, rename, symlink) stays, and airlockd's log says the append failed.

@@ -12,4 +12,9 @@ void denyEscape(policy::Decision& decision, const std::string& message) {
                     " refused it: " + message;
 }
 
+void denyMove(policy::Decision& decision, const std::string& why) {
+  decision.verdict = policy::Verdict::DENY;
+  decision.reason = "rule matched both paths, but " + why;
+}
+
 }  // namespace airlock::broker

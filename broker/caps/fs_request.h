@@ -44,4 +44,9 @@ bool auditAndAnswerRefusal(CallScope& scope, audit::AuditRecord& record,
 // path beneath the rule's root (a symlink or an escape): the rule matched the text, not the file.
 void denyEscape(policy::Decision& decision, const std::string& message);
 
+// Turns an allowed fs.rename into a deny by the same rule when the move would leave a symlink
+// pointing out of the rule's root, or could not be checked within its bound (moved_links.h):
+// the rule matched both paths, not what moving the tree between them would do.
+void denyMove(policy::Decision& decision, const std::string& why);
+
 }  // namespace airlock::broker

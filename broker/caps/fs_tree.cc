@@ -7,6 +7,7 @@
 #include "broker/caps/at_beneath.h"
 #include "broker/caps/fs.h"
 #include "broker/caps/fs_request.h"
+#include "broker/caps/moved_links.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -46,6 +47,17 @@ void settle(PathAct& act, const AtOutcome& outcome) {
   } else if (!outcome.ok()) {
     act.failure = outcome.message;
   }
+}
+
+// Before an allowed rename acts: every symlink it would move must still point beneath the rule's
+// root from where it lands (moved_links.h). One that would not, or a tree past the walk's bound,
+// denies by the rename's rule; a failed look fails the request. True if the rename may act.
+bool movedLinksStayBeneath(PathAct& act, const ParentDir& source, const std::string& from,
+                           const std::string& to) {
+  MovedLinks moved = checkMovedLinks(source, act.decision.rule->path.root(), from, to);
+  settle(act, moved.outcome);
+  if (act.decision.allowed() && !moved.refusal.empty()) denyMove(act.decision, moved.refusal);
+  return act.decision.allowed() && act.failure.empty();
 }
 
 // Receive and decide for the operations whose only argument is one path.
@@ -141,7 +153,9 @@ kj::Promise<void> FsServer::rename(RenameContext context) {
                  ""};
   KJ_IF_MAYBE(source, _::parentFor(*scope_, act, from)) {
     KJ_IF_MAYBE(target, _::parentFor(*scope_, act, to)) {
-      _::settle(act, renameAt(*source, *target));
+      if (_::movedLinksStayBeneath(act, *source, from, to)) {
+        _::settle(act, renameAt(*source, *target));
+      }
     }
   }
   auto result = context.getResults().initResult();

@@ -6,14 +6,23 @@ namespace airlock::policy {
 
 std::string refuseSymlinkTarget(std::string_view root, std::string_view linkPath,
                                 std::string_view target) {
+  return refuseSymlinkTargetAt(root, depthBeneath(root, linkPath), target, LinkChange::MAKE);
+}
+
+long depthBeneath(std::string_view root, std::string_view path) {
+  if (path.size() <= root.size()) return -1;  // the root itself
+  std::string_view below = path.substr(root == "/" ? 1 : root.size() + 1);
+  long depth = 0;
+  for (char c : below) depth += c == '/';
+  return depth;
+}
+
+std::string refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
+                                  LinkChange change) {
   if (target.empty()) return "the symlink target is empty";
   if (target.find('\0') != std::string_view::npos) return "the symlink target has a NUL byte";
   if (target.size() >= MAX_PATH_BYTES) return "the symlink target is longer than PATH_MAX";
   if (target[0] == '/') return "the symlink target is absolute; only relative targets are made";
-  // Depth below `root` of the link's directory: segments of linkPath after root, minus the last.
-  std::string_view below = linkPath.substr(root == "/" ? 1 : root.size() + 1);
-  long depth = 0;
-  for (char c : below) depth += c == '/';
   bool descended = false;
   size_t start = 0;
   while (start <= target.size()) {
@@ -29,7 +38,8 @@ std::string refuseSymlinkTarget(std::string_view root, std::string_view linkPath
       }
       if (--depth < 0) {
         return "the symlink target \"" + std::string(target) + "\" climbs above " +
-               std::string(root) + ", the root of the rule that allows the link";
+               std::string(root) + ", the root of the rule that allows the " +
+               (change == LinkChange::MAKE ? "link" : "rename");
       }
     } else if (!segment.empty() && segment != ".") {
       ++depth;

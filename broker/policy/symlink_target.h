@@ -1,8 +1,10 @@
 #pragma once
 // Where a symlink a worker asks for would point: its target is checked as text, before the link
 // exists, so that every link the broker makes stays beneath the root of the rule that allowed it.
-// Pure.
+// The same check, at a link's new depth, decides whether an fs.rename may move it there
+// (broker/caps/moved_links.h). Pure.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,5 +19,21 @@ std::string refuseSymlinkTarget(std::string_view root, std::string_view linkPath
 // validateRequestPath and lie beneath `root` (the deciding rule's root). A link made this way
 // cannot hand a later reader (a host process following it) a file outside the grant; the broker
 // itself never follows symlinks (RESOLVE_NO_SYMLINKS).
+
+long depthBeneath(std::string_view root, std::string_view path);
+// How many directories lie between `root` and the directory holding `path`'s last component: 0
+// for a name directly in `root`, 1 for a name in a directory of `root`, -1 for `root` itself. A
+// target with only leading `..` stays beneath `root` iff it has at most this many of them.
+// `path` must have passed validateRequestPath and be `root` or beneath it.
+
+// Whose root a refusal names: the rule that lets the worker make the link, or move it.
+enum class LinkChange : uint8_t { MAKE, MOVE };
+
+std::string refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
+                                  LinkChange change);
+// refuseSymlinkTarget for a link whose directory is `depth` directories beneath `root` (as
+// depthBeneath counts), wherever that is: refuseSymlinkTarget(root, path, target) is
+// refuseSymlinkTargetAt(root, depthBeneath(root, path), target, LinkChange::MAKE). Moving a link
+// to a smaller depth is what can make a target that passed here climb above `root`.
 
 }  // namespace airlock::policy

@@ -1,7 +1,7 @@
 // fs.* beyond open through a real airlockd and the sandboxed fs worker: each operation allowed
 // and denied, its audit record, and its effect on the disk; then the attacks (symlinks planted
-// in a grant, targets that leave it, renames across roots or onto directories, a huge
-// directory, device nodes).
+// in a grant, targets that leave it, renames across roots or onto directories, renames that would
+// carry a link the broker made out of its grant, a huge directory, device nodes).
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -71,6 +71,11 @@ allow = "fs.rename"
 path = "${tmp}/work/**"
 
 [[rule]]
+id = "inner-rename"
+allow = "fs.rename"
+path = "${tmp}/work/inner/**"
+
+[[rule]]
 id = "other-rename"
 allow = "fs.rename"
 path = "${tmp}/other/**"
@@ -98,7 +103,7 @@ class FsOpsTest : public ::testing::Test {
   void SetUp() override {
     broker_ = std::make_unique<BrokerProcess>(
         std::map<std::string, std::string>{{"fsprobe.toml", fsPolicy(FS_RULES)}});
-    for (auto dir : {"work", "work/keep", "work/sub", "other", "outside"}) {
+    for (auto dir : {"work", "work/keep", "work/sub", "work/inner", "other", "outside"}) {
       ASSERT_EQ(mkdir(file(dir).c_str(), 0755), 0) << dir;
     }
     broker_->dir().write("work/hello.txt", "hello\n");
@@ -130,6 +135,33 @@ class FsOpsTest : public ::testing::Test {
     EXPECT_EQ(record["decision"], "deny") << record.dump();
     EXPECT_EQ(record["rule"], rule) << record.dump();
     EXPECT_EQ(record["result"], "refused") << record.dump();
+  }
+
+  // Makes `path`'s parent directories (beneath the test's directory), then asks the broker for a
+  // symlink at `path` to `target`, which must be allowed.
+  void brokeredSymlink(const std::string& target, const std::string& path) {
+    std::string made;
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      made = path.substr(0, slash);
+      if (!exists(file(made))) {
+        ASSERT_EQ(mkdir(file(made).c_str(), 0755), 0) << made;
+      }
+    }
+    auto outcome = call("symlink", target + "\n" + file(path));
+    ASSERT_TRUE(outcome.ok()) << target << " at " << path << ": " << outcome.describe();
+  }
+
+  // The rename was refused because a link it moves would leave `rule`'s root, and nothing moved.
+  void expectMoveRefused(const std::string& from, const std::string& to, const std::string& rule) {
+    expectDenied(call("rename", file(from) + "\n" + file(to)), "fs.rename", rule);
+    auto reason = last("fs.rename")["reason"].get<std::string>();
+    EXPECT_NE(reason.find("a symlink the rename moves would point out of the grant"),
+              std::string::npos)
+        << reason;
+    EXPECT_NE(reason.find("climbs above"), std::string::npos) << reason;
+    EXPECT_TRUE(exists(file(from))) << from;
+    EXPECT_FALSE(exists(file(to))) << to;
   }
 
   std::unique_ptr<BrokerProcess> broker_;
@@ -360,6 +392,116 @@ TEST_F(FsOpsTest, RenameMovesWithinOneRootAndNeverAcrossRootsOrOntoADirectory) {
   EXPECT_NE(dirOntoDir.message().find("EEXIST"), std::string::npos) << dirOntoDir.message();
   EXPECT_TRUE(exists(file("work/dir")));
   EXPECT_TRUE(exists(file("work/empty")));
+}
+
+// A link the broker made at work/a/b/link to "../../outside/secret.txt" reaches work/outside,
+// inside the grant. Were it one directory closer to the root, the same text would reach the
+// test's own outside/secret.txt: each way of moving it there is refused.
+TEST_F(FsOpsTest, RenamingASymlinkCloserToTheRootIsRefusedWhenItsTargetWouldLeaveTheGrant) {
+  brokeredSymlink("../../outside/secret.txt", "work/a/b/link");
+  expectMoveRefused("work/a/b/link", "work/a/link", "work-rename");
+  EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find(
+                "at " + file("work/a/link") + ", the symlink target \"../../outside/secret.txt\""),
+            std::string::npos)
+      << last("fs.rename").dump();
+  expectMoveRefused("work/a/b/link", "work/link", "work-rename");
+  EXPECT_NE(readAll(file("work/a/link")), "top secret\n");
+
+  // Where it stays beneath the root, it moves: sideways, or deeper.
+  ASSERT_EQ(mkdir(file("work/a/c").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(file("work/a/c/d").c_str(), 0755), 0);
+  auto sideways = call("rename", file("work/a/b/link") + "\n" + file("work/a/c/link"));
+  ASSERT_TRUE(sideways.ok()) << sideways.describe();
+  EXPECT_EQ(last("fs.rename")["result"], "renamed");
+  auto deeper = call("rename", file("work/a/c/link") + "\n" + file("work/a/c/d/link"));
+  ASSERT_TRUE(deeper.ok()) << deeper.describe();
+  EXPECT_TRUE(exists(file("work/a/c/d/link")));
+}
+
+TEST_F(FsOpsTest, RenamingTheParentOfASymlinkCloserToTheRootIsRefusedWhenItWouldLeaveTheGrant) {
+  brokeredSymlink("../../outside/secret.txt", "work/a/b/link");
+  expectMoveRefused("work/a/b", "work/b", "work-rename");
+  EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find("at " + file("work/b/link")),
+            std::string::npos)
+      << last("fs.rename").dump();
+  EXPECT_TRUE(exists(file("work/a/b/link")));
+  EXPECT_NE(readAll(file("work/b/link")), "top secret\n");
+}
+
+TEST_F(FsOpsTest, RenamingAnyDirectoryAboveASymlinkCloserToTheRootIsRefusedWhenItWouldLeave) {
+  // Grandparent: work/a/b/c/link to "../../../outside/secret.txt" is work/outside/secret.txt.
+  brokeredSymlink("../../../outside/secret.txt", "work/a/b/c/link");
+  expectMoveRefused("work/a/b", "work/b", "work-rename");
+  EXPECT_NE(readAll(file("work/b/c/link")), "top secret\n");
+  // Several levels down, beside files and other directories, the walk still finds it.
+  broker_->dir().write("work/a/b/file.txt", "f");
+  brokeredSymlink("../../../../../../outside/secret.txt", "work/d/e/f/g/h/i/link");
+  brokeredSymlink("../x", "work/d/e/f/safe");
+  expectMoveRefused("work/d/e", "work/e", "work-rename");
+  EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find(file("work/e/f/g/h/i/link")),
+            std::string::npos)
+      << last("fs.rename").dump();
+}
+
+TEST_F(FsOpsTest, ALinkMadeUnderOneRootIsCheckedAgainstTheRootOfTheRuleThatMovesIt) {
+  // work/inner/a/b/link is made by work-symlink (root work) and renamed by inner-rename (root
+  // work/inner): two levels up from work/inner/b would be the test's directory itself.
+  brokeredSymlink("../../../outside/secret.txt", "work/inner/a/b/link");
+  expectMoveRefused("work/inner/a/b", "work/inner/b", "inner-rename");
+  expectMoveRefused("work/inner/a/b/link", "work/inner/a/link", "inner-rename");
+  EXPECT_NE(readAll(file("work/inner/b/link")), "top secret\n");
+  EXPECT_NE(readAll(file("work/inner/a/link")), "top secret\n");
+  // Made directly under the narrower root, a link climbing above it is moved nowhere shallower.
+  brokeredSymlink("../hello.txt", "work/inner/c/link");
+  expectMoveRefused("work/inner/c/link", "work/inner/link", "inner-rename");
+}
+
+TEST_F(FsOpsTest, ADirectoryHoldingOnlySafeLinksAndFilesStillMovesAnywhereInTheGrant) {
+  brokeredSymlink("../x.txt", "work/a/b/link");  // work/a/x.txt
+  brokeredSymlink("sibling.txt", "work/a/b/near");
+  broker_->dir().write("work/a/b/x.txt", "x");
+  auto closer = call("rename", file("work/a/b") + "\n" + file("work/b"));
+  ASSERT_TRUE(closer.ok()) << closer.describe();
+  auto record = last("fs.rename");
+  EXPECT_EQ(record["decision"], "allow");
+  EXPECT_EQ(record["rule"], "work-rename");
+  EXPECT_EQ(record["result"], "renamed");
+  char target[64] = {};
+  ASSERT_GT(readlink(file("work/b/link").c_str(), target, sizeof(target) - 1), 0);
+  EXPECT_EQ(std::string(target), "../x.txt") << "now work/x.txt: still in the grant";
+  EXPECT_EQ(readAll(file("work/b/x.txt")), "x");
+
+  // A directory whose link would escape if moved closer still moves sideways and deeper.
+  brokeredSymlink("../../outside/secret.txt", "work/p/q/link");
+  ASSERT_TRUE(call("rename", file("work/p/q") + "\n" + file("work/a/q")).ok());
+  ASSERT_TRUE(call("rename", file("work/a/q") + "\n" + file("work/b/q")).ok());
+  EXPECT_TRUE(exists(file("work/b/q/link")));
+  // A file moves closer to the root as before.
+  ASSERT_TRUE(call("rename", file("work/b/x.txt") + "\n" + file("work/x.txt")).ok());
+  EXPECT_EQ(readAll(file("work/x.txt")), "x");
+}
+
+TEST_F(FsOpsTest, MovingADirectoryCloserToTheRootPastTheWalksBoundIsRefused) {
+  ASSERT_EQ(mkdir(file("work/a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(file("work/a/big").c_str(), 0755), 0);
+  constexpr int ENTRIES = 10001;  // one past MAX_MOVED_ENTRIES
+  for (int i = 0; i < ENTRIES; ++i) {
+    int fd = open(file("work/a/big/" + std::to_string(i)).c_str(),
+                  O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  expectDenied(call("rename", file("work/a/big") + "\n" + file("work/big")), "fs.rename",
+               "work-rename");
+  EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find("more than 10000 entries"),
+            std::string::npos)
+      << last("fs.rename").dump();
+  EXPECT_FALSE(exists(file("work/big")));
+  // Sideways needs no walk; one entry fewer is walked and moved.
+  ASSERT_TRUE(call("rename", file("work/a/big") + "\n" + file("work/a/sub-big")).ok());
+  ASSERT_EQ(unlink(file("work/a/sub-big/0").c_str()), 0);
+  auto atTheBound = call("rename", file("work/a/sub-big") + "\n" + file("work/big"));
+  ASSERT_TRUE(atTheBound.ok()) << atTheBound.describe();
 }
 
 TEST_F(FsOpsTest, ListingADirectoryPastTheBoundFailsRatherThanAnsweringPartOfIt) {
