@@ -99,7 +99,8 @@ TEST_F(AuditToolsTest, QueryPrintsExactlyTheMatchingLinesByteForByte) {
   EXPECT_EQ(intruder.output, expectedLines([](const nlohmann::json& r) {
               return field(r, "caller").rfind("client:intruder,", 0) == 0;
             }));
-  EXPECT_EQ(lines(intruder.output).size(), 4u) << "its auth, its echo, its two refused reads";
+  EXPECT_EQ(lines(intruder.output).size(), 5u)
+      << "its auth, its echo (admitted, then answered), its two refused reads";
 
   auto byRule = airlock({"audit", "query", log_, "--rule", "data-read", "--rule",
                          "tester-calls-probe", "--decision", "allow"});
