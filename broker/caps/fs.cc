@@ -42,15 +42,22 @@ policy::Decision refusedByDefault(std::string reason) {
 
 // The act step of an allowed open: beneath the deciding rule's root. An escape the kernel finds
 // turns `decision` into a deny by the same rule.
-OpenBeneathResult openAllowed(const CallScope& scope, policy::Decision& decision,
-                              const std::string& path, policy::OpenModes modes,
-                              Creation creation) {
+OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
+                              const audit::AuditRecord& record, const std::string& path,
+                              policy::OpenModes modes, Creation creation) {
   OpenBeneathResult opened;
   opened.message = scope.heldFds->refusal();
   if (!opened.message.empty()) return opened;  // before acting: nothing created, nothing opened
   const std::string& root = decision.rule->path.root();
   int rootFd = scope.roots.find(root, opened.message);
   if (rootFd < 0) return opened;
+  // An open that may create, write or truncate changes the tree: on record first.
+  bool changes = modes.has(policy::OpenMode::WRITE) || modes.has(policy::OpenMode::CREATE) ||
+                 modes.has(policy::OpenMode::TRUNCATE) || modes.has(policy::OpenMode::APPEND);
+  if (changes && !recordChangeAdmitted(scope, record, decision)) {
+    opened.message = CHANGE_NOT_RECORDED;
+    return opened;
+  }
   opened = openBeneath(rootFd, relativeTo(root, path), modes, creation);
   if (opened.escapeRefused()) denyEscape(decision, opened.message);
   return opened;
@@ -106,7 +113,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   // Act.
   OpenBeneathResult opened;
   if (decision.allowed()) {
-    opened = _::openAllowed(*scope_, decision, path, modes,
+    opened = _::openAllowed(*scope_, decision, record, path, modes,
                             exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST);
   }
 
@@ -150,7 +157,8 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
     decision = scope_->decideUnlessExpired(
         [&]() { return policy::decideFsOpen(scope_->unit, path, modes); });
     if (!decision.allowed()) break;
-    opened = _::openAllowed(*scope_, decision, path, modes, Creation::EXCLUSIVE);
+    record.args["path"] = path;
+    opened = _::openAllowed(*scope_, decision, record, path, modes, Creation::EXCLUSIVE);
     if (opened.error != EEXIST) break;
   }
   record.args["path"] = path;

@@ -7,8 +7,10 @@
 // at_beneath.h; a symlink or escape the kernel finds turns the allow into a deny by the same rule,
 // as does a rename that would leave a link it moves pointing out of that root: moved_links.h)
 // -> audit (one record per request, event fs.open, fs.stat, ..., fs.create_temp) -> reply. A
-// failed audit append answers a refusal: an opened fd is closed unseen; a change already made on
-// disk (mkdir, unlink, rename, symlink) stays, and airlockd's log says the append failed.
+// request that changes the tree (mkdir, unlink, rename, symlink, an open that may create, write,
+// truncate or append, createTemp) is recorded before it acts, as `<event>.admitted`
+// (fs_request.h): if the log refuses that record nothing is changed. A failed append of the
+// final record answers a refusal: an opened fd is closed unseen.
 // Broker-side, event-loop thread only.
 
 #include <kj/refcount.h>

@@ -41,6 +41,13 @@ kj::Maybe<ParentDir> parentFor(const CallScope& scope, PathAct& act, const std::
 }
 
 // Folds one syscall's outcome into the request: an escape denies, another error fails.
+// The record step before a change: false (and `act` failed) if the log did not take it.
+bool admitChange(CallScope& scope, const audit::AuditRecord& record, PathAct& act) {
+  if (recordChangeAdmitted(scope, record, act.decision)) return true;
+  act.failure = CHANGE_NOT_RECORDED;
+  return false;
+}
+
 void settle(PathAct& act, const AtOutcome& outcome) {
   if (outcome.escapeRefused()) {
     denyEscape(act.decision, outcome.message);
@@ -84,7 +91,9 @@ void changeOnePath(CallScope& scope, Context& context, policy::Operation op,
   auto record = scope.record(policy::operationName(op));
   record.args["path"] = path;
   PathAct act = decidePath(scope, op, path);
-  KJ_IF_MAYBE(parent, parentFor(scope, act, path)) { settle(act, change(*parent)); }
+  KJ_IF_MAYBE(parent, parentFor(scope, act, path)) {
+    if (admitChange(scope, record, act)) settle(act, change(*parent));
+  }
   auto result = context.getResults().initResult();
   if (!auditAndAnswerRefusal(scope, record, act.decision, act.failure, doneResult, result)) {
     result.setDone();
@@ -153,7 +162,8 @@ kj::Promise<void> FsServer::rename(RenameContext context) {
                  ""};
   KJ_IF_MAYBE(source, _::parentFor(*scope_, act, from)) {
     KJ_IF_MAYBE(target, _::parentFor(*scope_, act, to)) {
-      if (_::movedLinksStayBeneath(act, *source, from, to)) {
+      if (_::movedLinksStayBeneath(act, *source, from, to) &&
+          _::admitChange(*scope_, record, act)) {
         _::settle(act, renameAt(*source, *target));
       }
     }
@@ -175,7 +185,7 @@ kj::Promise<void> FsServer::symlink(SymlinkContext context) {
                      [&]() { return policy::decideFsSymlink(scope_->unit, path, target); }),
                  ""};
   KJ_IF_MAYBE(parent, _::parentFor(*scope_, act, path)) {
-    _::settle(act, symlinkAt(target, *parent));
+    if (_::admitChange(*scope_, record, act)) _::settle(act, symlinkAt(target, *parent));
   }
   auto result = context.getResults().initResult();
   if (!auditAndAnswerRefusal(*scope_, record, act.decision, act.failure, "created", result)) {

@@ -36,15 +36,17 @@ bool FrameScanner::feed(const uint8_t* bytes, size_t n, uint64_t maxBytes) {
   while (phase_ != Phase::REFUSED) {
     if (phase_ == Phase::BODY) {
       uint64_t take = bodyLeft_ < n - at ? bodyLeft_ : n - at;
-      for (uint64_t i = 0; i < take && startFill_ < startWanted_; ++i) {
-        start_[startFill_++] = bytes[at + i];
+      if (tagPending_) {
+        for (uint64_t i = 0; i < take && startFill_ < startWanted_; ++i) {
+          start_[startFill_++] = bytes[at + i];
+        }
+        if (startFill_ == startWanted_) {
+          countQuestion();
+          tagPending_ = false;
+        }
       }
       bodyLeft_ -= take;
       at += take;
-      if (startFill_ == startWanted_ && startWanted_ != SIZE_MAX) {
-        countQuestion();
-        startWanted_ = SIZE_MAX;  // counted
-      }
       if (bodyLeft_ > 0) return false;  // the input ran out inside the body
       startHeader();
       continue;
@@ -65,6 +67,7 @@ bool FrameScanner::feed(const uint8_t* bytes, size_t n, uint64_t maxBytes) {
       bodyLeft_ = announced;
       startFill_ = 0;
       startWanted_ = announced < TAG_BYTES ? announced : TAG_BYTES;
+      tagPending_ = true;
       phase_ = Phase::BODY;
       continue;
     }

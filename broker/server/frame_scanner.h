@@ -65,7 +65,8 @@ class FrameScanner {
   uint64_t messages_ = 0;
   uint8_t start_[TAG_BYTES] = {};  // the first bytes of the current message's body
   size_t startFill_ = 0;
-  size_t startWanted_ = 0;
+  size_t startWanted_ = 0;   // at most TAG_BYTES
+  bool tagPending_ = false;  // the current message's tag is not counted yet
   uint64_t openQuestions_ = 0;
   Header refused_;
 };

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -349,6 +350,71 @@ TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
   for (auto& line : problemLines(result.output)) {
     EXPECT_NE(line.find("not closed cleanly"), std::string::npos)
         << "the log holds only whole, chained records: " << line;
+  }
+}
+
+// A change to the tree is recorded before it is made: with the log's disk filled after the call
+// was admitted and before the worker asks for the change, nothing is made, for every operation
+// that changes the tree. (A fresh broker for each: a log that failed stays failed.)
+TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  std::string rules;
+  for (const char* op : {"fs.mkdir", "fs.unlink", "fs.rename", "fs.symlink"}) {
+    rules += std::string("\n[[rule]]\nid = \"") + op + "-work\"\nallow = \"" + op +
+             "\"\npath = \"${tmp}/work/**\"\n";
+  }
+  rules += "\n[[rule]]\nid = \"open-work\"\nallow = \"fs.open\"\npath = \"${tmp}/work/**\"\n"
+           "mode = [\"read\", \"write\", \"create\"]\n";
+  std::string policy = "[unit]\nname = \"fs\"\nworker = \"test-fs_worker\"\n\n"
+                       "[[rule]]\nid = \"tester-calls\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
+                       "method = [\"*\"]\n" + rules;
+  struct Change {
+    std::string op, arg, second, madeOrGone;  // madeOrGone: the path the change would touch
+    bool wouldExist;
+  };
+  std::vector<Change> changes = {
+      {"mkdir", "work/new-dir", "", "work/new-dir", true},
+      {"unlink", "work/victim", "", "work/victim", false},
+      {"rename", "work/victim", "work/renamed", "work/renamed", true},
+      {"symlink", "victim", "work/link", "work/link", true},
+      {"create", "work/created", "", "work/created", true},
+  };
+  for (auto& change : changes) {
+    SCOPED_TRACE(change.op);
+    SmallDisk disk;
+    if (!disk.mounted()) GTEST_SKIP() << "mount -t tmpfs failed: " << strerror(errno);
+    BrokerOptions options;
+    options.auditPath = disk.file("audit.jsonl");
+    BrokerProcess broker({{"fs.toml", policy}}, {}, options);
+    auto in = [&](const std::string& name) { return broker.dir().file(name); };
+    ASSERT_EQ(mkdir(in("work").c_str(), 0755), 0);
+    broker.dir().write("work/victim", "still here");
+    ASSERT_TRUE(broker.restart()) << broker.log();  // the granted root opens at load
+    std::string first = change.op == "symlink" ? change.arg : in(change.arg);
+    std::string second = change.second.empty() ? "" : "\n" + in(change.second);
+    auto call = std::async(std::launch::async, [&]() {
+      return broker.connect().unit("fs").call("later", "700\n" + change.op + "\n" + first + second);
+    });
+    ASSERT_FALSE(broker.waitForRecord({{"event", "call.admitted"}}).is_null()) << broker.log();
+    // Fill the log's disk, then the slack of the log's last page: refused calls (each writes a
+    // record at once, no worker involved) until the log fails.
+    {
+      std::ofstream filler(disk.file("filler"), std::ios::binary);
+      std::string block(4096, 'f');
+      while (filler.write(block.data(), block.size())) {
+      }
+    }
+    auto other = broker.connect();
+    CallOutcome refused = CallOutcome::success("");
+    for (int i = 0; i < 200 && refused.errorKind() != CallErrorKind::INTERNAL; ++i) {
+      refused = other.unit("ghost").call("x", "");
+    }
+    ASSERT_EQ(refused.errorKind(), CallErrorKind::INTERNAL) << "the log is full";
+    auto outcome = call.get();
+    EXPECT_FALSE(outcome.ok()) << outcome.describe();
+    EXPECT_EQ(pathExists(in(change.madeOrGone)), !change.wouldExist)
+        << "the change was made though the log could not record it";
+    EXPECT_EQ(readFile(in("work/victim")), "still here") << "the file a change names is untouched";
   }
 }
 

@@ -324,7 +324,7 @@ TEST_F(HostilePeerTest, AConnectionEndedByABoundIsClosedThoughThePeerKeepsItsEnd
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         open = openFiles(pid);
       }
-      EXPECT_EQ(open, baseline) << "airlockd closed its end while ours is still open";
+      EXPECT_LE(open, baseline) << "airlockd closed its end while ours is still open";
     }
   }
 }

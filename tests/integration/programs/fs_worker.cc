@@ -9,7 +9,10 @@
 //   mkdir PATH | unlink PATH | rename FROM TO | symlink TARGET PATH   "done"
 //   mknod PATH               asks for a FIFO
 //   create-temp DIR PREFIX DATA  writes DATA through the fd, reads it back; answers the path
+//   later MS OP ARG [ARG]  sleeps MS, then one change: mkdir PATH, unlink PATH, rename FROM TO,
+//                  symlink TARGET PATH, create PATH (open write,create), temp DIR PREFIX
 
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,6 +60,34 @@ airlock::Reply writeAll(int fd, const std::string& data) {
     return airlock::Reply::error(std::string("write: ") + strerror(errno));
   }
   return airlock::Reply::ok("wrote");
+}
+
+// One change to the tree, made after a pause (the tests fill the audit log's disk meanwhile).
+airlock::Reply later(airlock::Call& call) {
+  auto args = lines(call.payload());
+  if (args.size() < 3) return airlock::Reply::error("payload is MS\\nOP\\nARG[\\nARG]");
+  long ms = std::stol(args[0]);
+  struct timespec pause = {ms / 1000, (ms % 1000) * 1000000};
+  nanosleep(&pause, nullptr);
+  const std::string& op = args[1];
+  std::string second = args.size() > 3 ? args[3] : "";
+  auto& fs = call.fs();
+  if (op == "mkdir") return answer(fs.mkdir(args[2]));
+  if (op == "unlink") return answer(fs.unlink(args[2]));
+  if (op == "rename") return answer(fs.rename(args[2], second));
+  if (op == "symlink") return answer(fs.symlink(args[2], second));
+  if (op == "create") {
+    airlock::OpenFlags flags;
+    flags.write = flags.create = true;
+    auto file = fs.open(args[2], flags);
+    return file.ok() ? airlock::Reply::ok("done") : refusal(file.wasDenied(), file.message());
+  }
+  if (op == "temp") {
+    auto temp = fs.createTemp(args[2], second);
+    if (!temp.file.ok()) return refusal(temp.file.wasDenied(), temp.file.message());
+    return airlock::Reply::ok("done");
+  }
+  return airlock::Reply::error("unknown change " + op);
 }
 
 airlock::Reply openExclusive(airlock::Call& call) {
@@ -119,6 +150,7 @@ airlock::Reply twoArgs(airlock::Call& call,
 
 int main(int argc, char** argv) {
   airlock::Worker worker(argc, argv);
+  worker.method("later", later);
   worker.method("open-excl", openExclusive);
   worker.method("open-excl-no-create", openExclusiveWithoutCreate);
   worker.method("stat", statPath);
