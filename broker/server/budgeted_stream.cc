@@ -3,17 +3,17 @@
 namespace airlock::broker {
 
 kj::Promise<size_t> BudgetedStream::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
-  return inner_->tryRead(buffer, minBytes, maxBytes).then([this](size_t n) {
-    return budget_.onRead(n, *inner_);
+  return inner().tryRead(buffer, minBytes, maxBytes).then([this](size_t n) {
+    return budget_.onRead(n, inner());
   });
 }
 
 kj::Promise<void> BudgetedStream::write(const void* buffer, size_t size) {
-  return budget_.track(inner_->write(buffer, size));
+  return budget_.track(inner().write(buffer, size));
 }
 
 kj::Promise<void> BudgetedStream::write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
-  return budget_.track(inner_->write(pieces));
+  return budget_.track(inner().write(pieces));
 }
 
 }  // namespace airlock::broker

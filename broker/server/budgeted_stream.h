@@ -10,25 +10,22 @@
 
 #include <string>
 
+#include "broker/server/forwarding_stream.h"
 #include "broker/supervisor/unread_budget.h"
 
 namespace airlock::broker {
 
-class BudgetedStream final : public kj::AsyncIoStream {
+class BudgetedStream final : public ForwardingStream {
  public:
   // `peer` names the connection in errors ("host uid 1000 pid 42").
   BudgetedStream(kj::Own<kj::AsyncIoStream> inner, std::string peer)
-      : inner_(kj::mv(inner)), budget_(kj::mv(peer)) {}
+      : ForwardingStream(kj::mv(inner)), budget_(kj::mv(peer)) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
   kj::Promise<void> write(const void* buffer, size_t size) override;
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
-  void shutdownWrite() override { inner_->shutdownWrite(); }
-  void abortRead() override { inner_->abortRead(); }
 
  private:
-  kj::Own<kj::AsyncIoStream> inner_;
   UnreadBudget budget_;
 };
 

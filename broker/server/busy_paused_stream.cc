@@ -5,7 +5,7 @@ namespace airlock::broker {
 kj::Promise<size_t> BusyPausedStream::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
   return pauseOver()
       .then([this, buffer, minBytes, maxBytes]() {
-        return inner_->tryRead(buffer, minBytes, maxBytes);
+        return inner().tryRead(buffer, minBytes, maxBytes);
       })
       .then([this](size_t n) { return pauseOver().then([n]() { return n; }); });
 }

@@ -13,30 +13,21 @@
 #include <kj/timer.h>
 
 #include "broker/host/gateway.h"
+#include "broker/server/forwarding_stream.h"
 
 namespace airlock::broker {
 
-class BusyPausedStream final : public kj::AsyncIoStream {
+class BusyPausedStream final : public ForwardingStream {
  public:
   BusyPausedStream(kj::Own<kj::AsyncIoStream> inner, kj::Own<HostConnectionState> connection,
                    kj::Timer& timer)
-      : inner_(kj::mv(inner)), connection_(kj::mv(connection)), timer_(timer) {}
+      : ForwardingStream(kj::mv(inner)), connection_(kj::mv(connection)), timer_(timer) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
-  kj::Promise<void> write(const void* buffer, size_t size) override {
-    return inner_->write(buffer, size);
-  }
-  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
-    return inner_->write(pieces);
-  }
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
-  void shutdownWrite() override { inner_->shutdownWrite(); }
-  void abortRead() override { inner_->abortRead(); }
 
  private:
   kj::Promise<void> pauseOver();
 
-  kj::Own<kj::AsyncIoStream> inner_;
   kj::Own<HostConnectionState> connection_;
   kj::Timer& timer_;
 };

@@ -13,7 +13,7 @@ size_t authenticatedMaxMessageBytes(const PolicySet& policy) {
 }
 
 kj::Promise<size_t> PeerMessageBounds::tryRead(void* buffer, size_t minBytes, size_t maxBytes) {
-  return inner_->tryRead(buffer, minBytes, maxBytes).then([this, buffer](size_t n) {
+  return inner().tryRead(buffer, minBytes, maxBytes).then([this, buffer](size_t n) {
     return checked(buffer, n);
   });
 }
@@ -57,8 +57,8 @@ size_t PeerMessageBounds::checked(const void* buffer, size_t n) {
 void PeerMessageBounds::refuse(const char* bound, audit::AuditRecord record) {
   routing_.limitRecords.refused(bound, kj::mv(record));
   // As UnreadBudget does: a failed read alone would leave Cap'n Proto waiting on a write.
-  inner_->shutdownWrite();
-  inner_->abortRead();
+  inner().shutdownWrite();
+  inner().abortRead();
   KJ_FAIL_REQUIRE("host connection refused by a bound on what it may send", bound, peer_.uid,
                   peer_.pid);
 }

@@ -14,6 +14,7 @@
 
 #include "broker/host/gateway.h"
 #include "broker/host/routing.h"
+#include "broker/server/forwarding_stream.h"
 #include "broker/server/frame_scanner.h"
 
 namespace airlock::broker {
@@ -33,29 +34,20 @@ inline constexpr uint64_t MAX_OPEN_QUESTIONS_PER_CONNECTION = 1024;
 size_t authenticatedMaxMessageBytes(const PolicySet& policy);
 // The largest max_payload_bytes of `policy`'s units plus MESSAGE_OVERHEAD_BYTES.
 
-class PeerMessageBounds final : public kj::AsyncIoStream {
+class PeerMessageBounds final : public ForwardingStream {
  public:
   // Borrows `routing`, which outlives every connection. `peer` for the record and the log.
   PeerMessageBounds(kj::Own<kj::AsyncIoStream> inner, kj::Own<HostConnectionState> connection,
-                  Routing& routing, PeerCredentials peer)
-      : inner_(kj::mv(inner)), connection_(kj::mv(connection)), routing_(routing), peer_(peer) {}
+                    Routing& routing, PeerCredentials peer)
+      : ForwardingStream(kj::mv(inner)), connection_(kj::mv(connection)), routing_(routing),
+        peer_(peer) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
-  kj::Promise<void> write(const void* buffer, size_t size) override {
-    return inner_->write(buffer, size);
-  }
-  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
-    return inner_->write(pieces);
-  }
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
-  void shutdownWrite() override { inner_->shutdownWrite(); }
-  void abortRead() override { inner_->abortRead(); }
 
  private:
   size_t checked(const void* buffer, size_t n);  // n, or throws after refusing the connection
   [[noreturn]] void refuse(const char* bound, audit::AuditRecord record);
 
-  kj::Own<kj::AsyncIoStream> inner_;
   kj::Own<HostConnectionState> connection_;
   Routing& routing_;
   PeerCredentials peer_;

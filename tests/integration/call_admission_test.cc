@@ -105,16 +105,7 @@ TEST_F(CallAdmissionTest, WhileDrainingHostTypedAndInvokedCallsAreTheSameUnitUna
   auto invoking = std::async(std::launch::async, [this]() {
     return broker_->connect().unit("front").call("sleep-invoke", "1500 target echo hi");
   });
-  bool inFlight = false;
-  for (int i = 0; i < 500 && !inFlight; ++i) {
-    auto shown = runProgram({binDir() + "/airlock", "status", "--json", "--socket",
-                             broker_->socket(), "--key", broker_->clientKey("ops"),
-                             "--broker-key", broker_->brokerPublicKey()});
-    inFlight = shown.exitCode == 0 &&
-               nlohmann::json::parse(shown.output)["calls_in_flight"] == 1;
-    if (!inFlight) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(inFlight) << broker_->log();
+  ASSERT_TRUE(broker_->waitForCallsInFlight("ops", 1)) << broker_->log();
   ASSERT_EQ(kill(broker_->pid(), SIGTERM), 0);
   // Draining from here until front's call is answered (its worker still sleeps).
   bool draining = false;

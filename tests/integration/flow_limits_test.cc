@@ -58,18 +58,7 @@ class FlowLimitsTest : public ::testing::Test {
     ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
   }
 
-  nlohmann::json unitStatus(const std::string& name) {
-    auto shown = runProgram({binDir() + "/airlock", "status", "--json", "--socket",
-                             broker_->socket(), "--key", broker_->clientKey("ops"),
-                             "--broker-key", broker_->brokerPublicKey()});
-    EXPECT_EQ(shown.exitCode, 0) << shown.output;
-    auto status = nlohmann::json::parse(shown.output);
-    for (auto& unit : status["units"]) {
-      if (unit["name"] == name) return unit;
-    }
-    ADD_FAILURE() << "no unit " << name << " in " << shown.output;
-    return nullptr;
-  }
+  nlohmann::json unitStatus(const std::string& name) { return broker_->unitStatus("ops", name); }
 
   // The `call` records by unit and kind ("ok", "busy", ...), as the callers count answers.
   std::map<std::pair<std::string, std::string>, int> recordedKinds() {

@@ -36,18 +36,7 @@ class RestartPolicyTest : public ::testing::Test {
     return broker_->connect().unit("probe").call(method, "ping");
   }
 
-  nlohmann::json probeStatus() {
-    auto shown = runProgram({binDir() + "/airlock", "status", "--json", "--socket",
-                             broker_->socket(), "--key", broker_->clientKey("ops"),
-                             "--broker-key", broker_->brokerPublicKey()});
-    EXPECT_EQ(shown.exitCode, 0) << shown.output;
-    auto status = nlohmann::json::parse(shown.output);
-    for (auto& unit : status["units"]) {
-      if (unit["name"] == "probe") return unit;
-    }
-    ADD_FAILURE() << "no unit probe in " << shown.output;
-    return nullptr;
-  }
+  nlohmann::json probeStatus() { return broker_->unitStatus("ops", "probe"); }
 
   void expectLogVerifies() {
     ASSERT_EQ(broker_->stop(), 0) << broker_->log();

@@ -53,21 +53,6 @@ class StuckWorkerTest : public ::testing::Test {
     return call.get();
   }
 
-  // Waits until airlockd counts `count` calls in flight (`airlock status`).
-  bool waitForCallsInFlight(uint64_t count) {
-    for (int i = 0; i < 2000; ++i) {
-      auto shown = runProgram({binDir() + "/airlock", "status", "--json", "--socket",
-                               broker_->socket(), "--key", broker_->clientKey("ops"),
-                               "--broker-key", broker_->brokerPublicKey()});
-      if (shown.exitCode == 0 &&
-          nlohmann::json::parse(shown.output)["calls_in_flight"] == count) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
   // Everything after the last call record up to the end: broker.stop is recorded after every
   // call, and the log verifies (nothing after its closing checkpoint, chain intact).
   void expectCleanStopAfterEveryCall() {
@@ -118,7 +103,7 @@ TEST_F(StuckWorkerTest, ACallToAWorkerThatNeverAnswersHelloTimesOutAndTheWorkerI
 TEST_F(StuckWorkerTest, SigtermWhileACallWaitsOnAWorkerThatNeverStartsStopsCleanly) {
   start({{"silent.toml", unitPolicy("silent", "test-silent_worker", 3000)}});
   auto call = callLater("silent", "anything", "");
-  ASSERT_TRUE(waitForCallsInFlight(1)) << broker_->log();
+  ASSERT_TRUE(broker_->waitForCallsInFlight("ops", 1)) << broker_->log();
   ASSERT_EQ(kill(broker_->pid(), SIGTERM), 0);
   CallOutcome outcome = answerOf(call);
   EXPECT_FALSE(outcome.ok());
@@ -134,7 +119,7 @@ TEST_F(StuckWorkerTest, PastTheDrainDeadlineACallInFlightIsAnsweredAndRecordedBe
   // deadline (the longest timeout in force plus 1 s) passes long before the call's own.
   start({{"probe.toml", unitPolicy("probe", "test-probe_worker", 60000)}});
   auto call = callLater("probe", "hang", "");
-  ASSERT_TRUE(waitForCallsInFlight(1)) << broker_->log();
+  ASSERT_TRUE(broker_->waitForCallsInFlight("ops", 1)) << broker_->log();
   broker_->dir().write("policies/probe.toml", unitPolicy("probe", "test-probe_worker", 100));
   ASSERT_EQ(kill(broker_->pid(), SIGHUP), 0);
   ASSERT_FALSE(broker_->waitForRecord({{"event", "policy.reload"}, {"decision", "allow"}})

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "audit/signing_key.h"
 #include "sdk/host/client.h"
 
@@ -280,6 +282,35 @@ std::string BrokerProcess::log() const {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+nlohmann::json BrokerProcess::status(const std::string& admin) const {
+  auto shown = runProgram({binDir() + "/airlock", "status", "--json", "--socket", socket_,
+                           "--key", clientKey(admin), "--broker-key", brokerPublicKey()});
+  if (shown.exitCode != 0) {
+    ADD_FAILURE() << "airlock status: " << shown.output;
+    return nullptr;
+  }
+  return nlohmann::json::parse(shown.output);
+}
+
+nlohmann::json BrokerProcess::unitStatus(const std::string& admin, const std::string& name) const {
+  auto shown = status(admin);
+  if (shown.is_null()) return nullptr;
+  for (auto& unit : shown["units"]) {
+    if (unit["name"] == name) return unit;
+  }
+  ADD_FAILURE() << "no unit " << name << " in " << shown.dump();
+  return nullptr;
+}
+
+bool BrokerProcess::waitForCallsInFlight(const std::string& admin, uint64_t count) const {
+  for (int i = 0; i < 2000; ++i) {
+    auto shown = status(admin);
+    if (!shown.is_null() && shown["calls_in_flight"] == count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 }  // namespace airlock::testing

@@ -89,6 +89,14 @@ class BrokerProcess {
   // Waits until some record matches `filter`; returns it (or null json on timeout).
   nlohmann::json waitForRecord(const nlohmann::json& filter, int timeoutSeconds = 20) const;
 
+  // `airlock status --json` as `admin` (a client [broker] admins lists), parsed; null if the
+  // command failed (a test failure is added).
+  nlohmann::json status(const std::string& admin) const;
+  // The entry of unit `name` in it; null if there is none (a test failure is added).
+  nlohmann::json unitStatus(const std::string& admin, const std::string& name) const;
+  // Waits (at most 20 s) until airlockd counts `count` calls in flight.
+  bool waitForCallsInFlight(const std::string& admin, uint64_t count) const;
+
   int stop();  // SIGTERM and wait; returns the exit status (or 128+signal)
   int waitForExit();  // for an airlockd that stops by itself (at most 20 s, then SIGKILL)
   int killHard();  // SIGKILL and reap: a crash, no clean stop; returns 128+9
