@@ -34,13 +34,6 @@ constexpr std::chrono::milliseconds FEW_SECONDS{3000};
 // Far more than a socket buffer holds, so a command that does not read cannot take it all.
 const std::string MORE_THAN_A_SOCKET_BUFFER(8 << 20, 'x');
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 size_t openFds() {
   size_t count = 0;
   DIR* dir = opendir("/proc/self/fd");

@@ -23,13 +23,6 @@ constexpr int CHROMIUM_SECONDS = 180;             // a bound on a hang, not a th
 const std::string SCRIPT_PATH = "<script>alert(1)</script>";
 const std::string IMG_PATH = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t count = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
@@ -55,8 +48,8 @@ PageLoad loadInChromium(const std::string& htmlPath) {
       CHROMIUM_SECONDS);
   PageLoad load;
   load.exitCode = result.exitCode;
-  load.dom = readAll(run.file("dom.html"));
-  std::istringstream log(readAll(run.file("chromium.log")));
+  load.dom = readFile(run.file("dom.html"));
+  std::istringstream log(readFile(run.file("chromium.log")));
   for (std::string line; std::getline(log, line);) {
     if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos) {
       load.consoleLines += line + "\n";
@@ -161,7 +154,7 @@ TEST_F(AuditReportTest, WorkerChosenPathsThatAreHtmlShowAsTextAndNeverRun) {
 }
 
 TEST_F(AuditReportTest, ADoctoredLogGivesAPageThatSaysVerificationFailedAndWhere) {
-  auto lines = readAll(broker_->auditPath());
+  auto lines = readFile(broker_->auditPath());
   std::string passed = "\"result\":\"fd passed\"";
   auto at = lines.find(passed);
   ASSERT_NE(at, std::string::npos);

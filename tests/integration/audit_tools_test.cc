@@ -27,13 +27,6 @@ std::vector<std::string> lines(const std::string& text) {
   return out;
 }
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // A real airlockd's log: allowed and denied reads, a denied path carrying terminal escapes,
 // calls by a client the policy does not name (denied), and a crashed worker.
 class AuditToolsTest : public ::testing::Test {
@@ -44,7 +37,7 @@ class AuditToolsTest : public ::testing::Test {
                                   "/tmp/" + TERMINAL_ESCAPE});
     ASSERT_FALSE(HasFatalFailure());
     log_ = broker_->auditPath();
-    lines_ = lines(readAll(log_));
+    lines_ = lines(readFile(log_));
     for (auto& line : lines_) records_.push_back(nlohmann::json::parse(line));
   }
 
@@ -55,7 +48,7 @@ class AuditToolsTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     setenv("ERR", scratch_.file("stderr").c_str(), 1);
     auto result = runProgram(argv);
-    stderr_ = readAll(scratch_.file("stderr"));
+    stderr_ = readFile(scratch_.file("stderr"));
     return result;
   }
 
@@ -143,7 +136,7 @@ TEST_F(AuditToolsTest, ARotationSetIsReadInTheOrderGiven) {
   }
   auto result = airlock({"audit", "query", first, second});
   EXPECT_EQ(result.exitCode, 0) << stderr_;
-  EXPECT_EQ(result.output, readAll(log_));
+  EXPECT_EQ(result.output, readFile(log_));
 }
 
 TEST_F(AuditToolsTest, TheTableIsAlignedAndNoLogBytesReachTheTerminalRaw) {
@@ -230,7 +223,7 @@ TEST_F(AuditToolsTest, MalformedLinesAreNamedAtFileAndLineAndTheRestIsStillRead)
   auto query = airlock({"audit", "query", copy});
   EXPECT_EQ(query.exitCode, 1);
   EXPECT_EQ(stderr_, copy + ":3: malformed record: not JSON\n");
-  EXPECT_EQ(query.output, readAll(log_)) << "every record is still printed";
+  EXPECT_EQ(query.output, readFile(log_)) << "every record is still printed";
 
   auto stats = airlock({"audit", "stats", copy, "--json"});
   EXPECT_EQ(stats.exitCode, 1);
@@ -280,7 +273,7 @@ TEST(AuditToolsRotation, ARealRotatedSetQueriesAsOneLogAndItsReportVerifiesAsOne
   std::sort(files.begin(), files.end());  // zero-padded first seq: name order is log order
   files.push_back(broker->auditPath());
   std::string all;
-  for (auto& file : files) all += readAll(file);
+  for (auto& file : files) all += readFile(file);
 
   std::vector<std::string> query = {binDir() + "/airlock", "audit", "query"};
   query.insert(query.end(), files.begin(), files.end());
@@ -295,7 +288,7 @@ TEST(AuditToolsRotation, ARealRotatedSetQueriesAsOneLogAndItsReportVerifiesAsOne
   auto made = runProgram(report);
   EXPECT_EQ(made.exitCode, 0) << made.output;
   EXPECT_NE(made.output.find("verified"), std::string::npos) << made.output;
-  auto page = readAll(out.file("r.html"));
+  auto page = readFile(out.file("r.html"));
   EXPECT_NE(page.find("data-ok=\"true\""), std::string::npos);
   EXPECT_NE(page.find("<span id=\"total-records\">" + std::to_string(lines(all).size()) + "<"),
             std::string::npos);
@@ -304,7 +297,7 @@ TEST(AuditToolsRotation, ARealRotatedSetQueriesAsOneLogAndItsReportVerifiesAsOne
 
 // The --help texts are the reference in docs/cli.md, verbatim.
 TEST(AuditToolsHelp, QueryStatsTailAndReportHelpAreInTheDocsVerbatim) {
-  std::string docs = readAll(std::string(AIRLOCK_SOURCE_DIR) + "/docs/cli.md");
+  std::string docs = readFile(std::string(AIRLOCK_SOURCE_DIR) + "/docs/cli.md");
   for (auto command : {"query", "stats", "tail", "report"}) {
     auto help = runProgram({binDir() + "/airlock", "audit", command, "--help"});
     EXPECT_EQ(help.exitCode, 0);

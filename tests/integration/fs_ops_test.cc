@@ -86,18 +86,6 @@ allow = "fs.symlink"
 path = "${tmp}/work/**"
 )";
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0;
-}
-
 class FsOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -144,7 +132,7 @@ class FsOpsTest : public ::testing::Test {
     for (size_t slash = path.find('/'); slash != std::string::npos;
          slash = path.find('/', slash + 1)) {
       made = path.substr(0, slash);
-      if (!exists(file(made))) {
+      if (!pathExists(file(made))) {
         ASSERT_EQ(mkdir(file(made).c_str(), 0755), 0) << made;
       }
     }
@@ -160,8 +148,8 @@ class FsOpsTest : public ::testing::Test {
               std::string::npos)
         << reason;
     EXPECT_NE(reason.find("climbs above"), std::string::npos) << reason;
-    EXPECT_TRUE(exists(file(from))) << from;
-    EXPECT_FALSE(exists(file(to))) << to;
+    EXPECT_TRUE(pathExists(file(from))) << from;
+    EXPECT_FALSE(pathExists(file(to))) << to;
   }
 
   std::unique_ptr<BrokerProcess> broker_;
@@ -216,12 +204,12 @@ TEST_F(FsOpsTest, MkdirCreatesOneDirectoryBeneathTheGrantOnly) {
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.message().find("FAILED: mkdirat: EEXIST"), std::string::npos);
   expectDenied(call("mkdir", file("other/made")), "fs.mkdir", "default-deny");
-  EXPECT_FALSE(exists(file("other/made")));
+  EXPECT_FALSE(pathExists(file("other/made")));
 }
 
 TEST_F(FsOpsTest, UnlinkRemovesFilesAndEmptyDirectoriesAndADenyRuleKeepsItsFiles) {
   ASSERT_TRUE(call("unlink", file("work/hello.txt")).ok());
-  EXPECT_FALSE(exists(file("work/hello.txt")));
+  EXPECT_FALSE(pathExists(file("work/hello.txt")));
   EXPECT_EQ(last("fs.unlink")["rule"], "work-unlink");
   EXPECT_EQ(last("fs.unlink")["result"], "removed");
 
@@ -233,18 +221,18 @@ TEST_F(FsOpsTest, UnlinkRemovesFilesAndEmptyDirectoriesAndADenyRuleKeepsItsFiles
       << notEmpty.message();
   ASSERT_TRUE(call("unlink", file("work/sub/f.txt")).ok());
   ASSERT_TRUE(call("unlink", file("work/sub")).ok()) << "an empty directory";
-  EXPECT_FALSE(exists(file("work/sub")));
+  EXPECT_FALSE(pathExists(file("work/sub")));
 
   // keep/** also matches keep itself, and the deny is more specific than work/**.
   expectDenied(call("unlink", file("work/keep/precious.txt")), "fs.unlink", "keep-unlink");
   expectDenied(call("unlink", file("work/keep")), "fs.unlink", "keep-unlink");
-  EXPECT_EQ(readAll(file("work/keep/precious.txt")), "precious\n");
+  EXPECT_EQ(readFile(file("work/keep/precious.txt")), "precious\n");
 }
 
 TEST_F(FsOpsTest, ACreateExclusiveMakesANewFileAndFailsWithEexistOnAnExistingOne) {
   auto made = call("open-excl", file("work/new.txt") + "\nfresh");
   ASSERT_TRUE(made.ok()) << made.describe();
-  EXPECT_EQ(readAll(file("work/new.txt")), "fresh");
+  EXPECT_EQ(readFile(file("work/new.txt")), "fresh");
   auto record = last("fs.open");
   EXPECT_EQ(record["args"]["mode"], "write,create,exclusive");
   EXPECT_EQ(record["rule"], "work-open");
@@ -252,13 +240,13 @@ TEST_F(FsOpsTest, ACreateExclusiveMakesANewFileAndFailsWithEexistOnAnExistingOne
   auto existing = call("open-excl", file("work/hello.txt") + "\noverwritten");
   ASSERT_FALSE(existing.ok());
   EXPECT_NE(existing.message().find("FAILED: EEXIST"), std::string::npos) << existing.message();
-  EXPECT_EQ(readAll(file("work/hello.txt")), "hello\n");
+  EXPECT_EQ(readFile(file("work/hello.txt")), "hello\n");
   EXPECT_EQ(last("fs.open")["decision"], "allow");
 
   // Even a dangling symlink is "existing": O_EXCL never follows it to create its target.
   ASSERT_EQ(symlink(file("outside/created.txt").c_str(), file("work/dangling").c_str()), 0);
   ASSERT_FALSE(call("open-excl", file("work/dangling") + "\nx").ok());
-  EXPECT_FALSE(exists(file("outside/created.txt")));
+  EXPECT_FALSE(pathExists(file("outside/created.txt")));
 
   auto malformed = call("open-excl-no-create", file("work/hello.txt"));
   expectDenied(malformed, "fs.open", "default-deny");
@@ -272,7 +260,7 @@ TEST_F(FsOpsTest, CreateTempPassesAReadWriteFdOfANewOwnerOnlyFileAndReturnsItsPa
   std::string path = outcome.payload();
   ASSERT_EQ(path.rfind(file("work/upload-"), 0), 0u) << path;
   EXPECT_EQ(path.size(), file("work/upload-").size() + 12);
-  EXPECT_EQ(readAll(path), "payload bytes");
+  EXPECT_EQ(readFile(path), "payload bytes");
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -298,7 +286,7 @@ TEST_F(FsOpsTest, MknodIsAlwaysRefusedAndAudited) {
   EXPECT_EQ(record["reason"], "the broker never creates device nodes, FIFOs or sockets");
   EXPECT_EQ(record["args"]["kind"], "fifo");
   EXPECT_EQ(record["args"]["path"], file("work/pipe"));
-  EXPECT_FALSE(exists(file("work/pipe")));
+  EXPECT_FALSE(pathExists(file("work/pipe")));
 }
 
 TEST_F(FsOpsTest, AnAbsoluteSymlinkPlantedInTheGrantIsNeverGoneThrough) {
@@ -315,18 +303,18 @@ TEST_F(FsOpsTest, AnAbsoluteSymlinkPlantedInTheGrantIsNeverGoneThrough) {
   expectDenied(call("create-temp", file("work/link") + "\nplanted-\nx"), "fs.create_temp",
                "work-open");
   expectDenied(call("open-excl", file("work/link/planted.txt") + "\nx"), "fs.open", "work-open");
-  EXPECT_EQ(readAll(file("outside/secret.txt")), "top secret\n");
-  EXPECT_FALSE(exists(file("work/stolen.txt")));
-  EXPECT_FALSE(exists(file("outside/planted")));
-  EXPECT_FALSE(exists(file("outside/planted.txt")));
+  EXPECT_EQ(readFile(file("outside/secret.txt")), "top secret\n");
+  EXPECT_FALSE(pathExists(file("work/stolen.txt")));
+  EXPECT_FALSE(pathExists(file("outside/planted")));
+  EXPECT_FALSE(pathExists(file("outside/planted.txt")));
 
   // The link itself: stat reports it as a link, unlink removes it and not its target.
   auto linkStat = call("stat", file("work/link"));
   ASSERT_TRUE(linkStat.ok()) << linkStat.describe();
   EXPECT_EQ(linkStat.payload().rfind("symlink ", 0), 0u) << linkStat.payload();
   ASSERT_TRUE(call("unlink", file("work/link")).ok());
-  EXPECT_FALSE(exists(file("work/link")));
-  EXPECT_TRUE(exists(file("outside/secret.txt")));
+  EXPECT_FALSE(pathExists(file("work/link")));
+  EXPECT_TRUE(pathExists(file("outside/secret.txt")));
 }
 
 TEST_F(FsOpsTest, ASymlinkIsMadeOnlyWithARelativeTargetThatStaysBeneathTheRoot) {
@@ -353,7 +341,7 @@ TEST_F(FsOpsTest, ASymlinkIsMadeOnlyWithARelativeTargetThatStaysBeneathTheRoot) 
     EXPECT_NE(last("fs.symlink")["reason"].get<std::string>().find(attempt.why),
               std::string::npos)
         << last("fs.symlink").dump();
-    EXPECT_FALSE(exists(file("work/sub/bad"))) << attempt.target;
+    EXPECT_FALSE(pathExists(file("work/sub/bad"))) << attempt.target;
   }
   expectDenied(call("symlink", "x\n" + file("other/link")), "fs.symlink", "default-deny");
 }
@@ -361,8 +349,8 @@ TEST_F(FsOpsTest, ASymlinkIsMadeOnlyWithARelativeTargetThatStaysBeneathTheRoot) 
 TEST_F(FsOpsTest, RenameMovesWithinOneRootAndNeverAcrossRootsOrOntoADirectory) {
   auto moved = call("rename", file("work/hello.txt") + "\n" + file("work/sub/moved.txt"));
   ASSERT_TRUE(moved.ok()) << moved.describe();
-  EXPECT_FALSE(exists(file("work/hello.txt")));
-  EXPECT_EQ(readAll(file("work/sub/moved.txt")), "hello\n");
+  EXPECT_FALSE(pathExists(file("work/hello.txt")));
+  EXPECT_EQ(readFile(file("work/sub/moved.txt")), "hello\n");
   auto record = last("fs.rename");
   EXPECT_EQ(record["rule"], "work-rename");
   EXPECT_EQ(record["args"]["from"], file("work/hello.txt"));
@@ -376,9 +364,9 @@ TEST_F(FsOpsTest, RenameMovesWithinOneRootAndNeverAcrossRootsOrOntoADirectory) {
   // Out of every grant.
   expectDenied(call("rename", file("work/sub/moved.txt") + "\n" + file("outside/moved.txt")),
                "fs.rename", "default-deny");
-  EXPECT_TRUE(exists(file("work/sub/moved.txt")));
-  EXPECT_FALSE(exists(file("other/moved.txt")));
-  EXPECT_FALSE(exists(file("outside/moved.txt")));
+  EXPECT_TRUE(pathExists(file("work/sub/moved.txt")));
+  EXPECT_FALSE(pathExists(file("other/moved.txt")));
+  EXPECT_FALSE(pathExists(file("outside/moved.txt")));
 
   // Onto a directory: a file is refused by the kernel, a directory by RENAME_NOREPLACE.
   ASSERT_EQ(mkdir(file("work/empty").c_str(), 0755), 0);
@@ -390,8 +378,8 @@ TEST_F(FsOpsTest, RenameMovesWithinOneRootAndNeverAcrossRootsOrOntoADirectory) {
   auto dirOntoDir = call("rename", file("work/dir") + "\n" + file("work/empty"));
   ASSERT_FALSE(dirOntoDir.ok());
   EXPECT_NE(dirOntoDir.message().find("EEXIST"), std::string::npos) << dirOntoDir.message();
-  EXPECT_TRUE(exists(file("work/dir")));
-  EXPECT_TRUE(exists(file("work/empty")));
+  EXPECT_TRUE(pathExists(file("work/dir")));
+  EXPECT_TRUE(pathExists(file("work/empty")));
 }
 
 // A link the broker made at work/a/b/link to "../../outside/secret.txt" reaches work/outside,
@@ -405,7 +393,7 @@ TEST_F(FsOpsTest, RenamingASymlinkCloserToTheRootIsRefusedWhenItsTargetWouldLeav
             std::string::npos)
       << last("fs.rename").dump();
   expectMoveRefused("work/a/b/link", "work/link", "work-rename");
-  EXPECT_NE(readAll(file("work/a/link")), "top secret\n");
+  EXPECT_NE(readFile(file("work/a/link")), "top secret\n");
 
   // Where it stays beneath the root, it moves: sideways, or deeper.
   ASSERT_EQ(mkdir(file("work/a/c").c_str(), 0755), 0);
@@ -415,7 +403,7 @@ TEST_F(FsOpsTest, RenamingASymlinkCloserToTheRootIsRefusedWhenItsTargetWouldLeav
   EXPECT_EQ(last("fs.rename")["result"], "renamed");
   auto deeper = call("rename", file("work/a/c/link") + "\n" + file("work/a/c/d/link"));
   ASSERT_TRUE(deeper.ok()) << deeper.describe();
-  EXPECT_TRUE(exists(file("work/a/c/d/link")));
+  EXPECT_TRUE(pathExists(file("work/a/c/d/link")));
 }
 
 TEST_F(FsOpsTest, RenamingTheParentOfASymlinkCloserToTheRootIsRefusedWhenItWouldLeaveTheGrant) {
@@ -424,15 +412,15 @@ TEST_F(FsOpsTest, RenamingTheParentOfASymlinkCloserToTheRootIsRefusedWhenItWould
   EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find("at " + file("work/b/link")),
             std::string::npos)
       << last("fs.rename").dump();
-  EXPECT_TRUE(exists(file("work/a/b/link")));
-  EXPECT_NE(readAll(file("work/b/link")), "top secret\n");
+  EXPECT_TRUE(pathExists(file("work/a/b/link")));
+  EXPECT_NE(readFile(file("work/b/link")), "top secret\n");
 }
 
 TEST_F(FsOpsTest, RenamingAnyDirectoryAboveASymlinkCloserToTheRootIsRefusedWhenItWouldLeave) {
   // Grandparent: work/a/b/c/link to "../../../outside/secret.txt" is work/outside/secret.txt.
   brokeredSymlink("../../../outside/secret.txt", "work/a/b/c/link");
   expectMoveRefused("work/a/b", "work/b", "work-rename");
-  EXPECT_NE(readAll(file("work/b/c/link")), "top secret\n");
+  EXPECT_NE(readFile(file("work/b/c/link")), "top secret\n");
   // Several levels down, beside files and other directories, the walk still finds it.
   broker_->dir().write("work/a/b/file.txt", "f");
   brokeredSymlink("../../../../../../outside/secret.txt", "work/d/e/f/g/h/i/link");
@@ -449,8 +437,8 @@ TEST_F(FsOpsTest, ALinkMadeUnderOneRootIsCheckedAgainstTheRootOfTheRuleThatMoves
   brokeredSymlink("../../../outside/secret.txt", "work/inner/a/b/link");
   expectMoveRefused("work/inner/a/b", "work/inner/b", "inner-rename");
   expectMoveRefused("work/inner/a/b/link", "work/inner/a/link", "inner-rename");
-  EXPECT_NE(readAll(file("work/inner/b/link")), "top secret\n");
-  EXPECT_NE(readAll(file("work/inner/a/link")), "top secret\n");
+  EXPECT_NE(readFile(file("work/inner/b/link")), "top secret\n");
+  EXPECT_NE(readFile(file("work/inner/a/link")), "top secret\n");
   // Made directly under the narrower root, a link climbing above it is moved nowhere shallower.
   brokeredSymlink("../hello.txt", "work/inner/c/link");
   expectMoveRefused("work/inner/c/link", "work/inner/link", "inner-rename");
@@ -469,16 +457,16 @@ TEST_F(FsOpsTest, ADirectoryHoldingOnlySafeLinksAndFilesStillMovesAnywhereInTheG
   char target[64] = {};
   ASSERT_GT(readlink(file("work/b/link").c_str(), target, sizeof(target) - 1), 0);
   EXPECT_EQ(std::string(target), "../x.txt") << "now work/x.txt: still in the grant";
-  EXPECT_EQ(readAll(file("work/b/x.txt")), "x");
+  EXPECT_EQ(readFile(file("work/b/x.txt")), "x");
 
   // A directory whose link would escape if moved closer still moves sideways and deeper.
   brokeredSymlink("../../outside/secret.txt", "work/p/q/link");
   ASSERT_TRUE(call("rename", file("work/p/q") + "\n" + file("work/a/q")).ok());
   ASSERT_TRUE(call("rename", file("work/a/q") + "\n" + file("work/b/q")).ok());
-  EXPECT_TRUE(exists(file("work/b/q/link")));
+  EXPECT_TRUE(pathExists(file("work/b/q/link")));
   // A file moves closer to the root as before.
   ASSERT_TRUE(call("rename", file("work/b/x.txt") + "\n" + file("work/x.txt")).ok());
-  EXPECT_EQ(readAll(file("work/x.txt")), "x");
+  EXPECT_EQ(readFile(file("work/x.txt")), "x");
 }
 
 TEST_F(FsOpsTest, MovingADirectoryCloserToTheRootPastTheWalksBoundIsRefused) {
@@ -496,7 +484,7 @@ TEST_F(FsOpsTest, MovingADirectoryCloserToTheRootPastTheWalksBoundIsRefused) {
   EXPECT_NE(last("fs.rename")["reason"].get<std::string>().find("more than 10000 entries"),
             std::string::npos)
       << last("fs.rename").dump();
-  EXPECT_FALSE(exists(file("work/big")));
+  EXPECT_FALSE(pathExists(file("work/big")));
   // Sideways needs no walk; one entry fewer is walked and moved.
   ASSERT_TRUE(call("rename", file("work/a/big") + "\n" + file("work/a/sub-big")).ok());
   ASSERT_EQ(unlink(file("work/a/sub-big/0").c_str()), 0);

@@ -34,13 +34,6 @@ allow = "secrets.get"
 name = ["db-password", "missing-one"]
 )";
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 class WorkerCapsTest : public ::testing::Test {
  protected:
   // Starts airlockd on `policy` with a --secrets directory holding db-password and not-granted.
@@ -227,7 +220,7 @@ TEST_F(WorkerCapsTest, TheValueAppearsNowhereInTheAuditLogOrTheBrokerLog) {
   ASSERT_FALSE(call("secret", "not-granted").ok());
   ASSERT_FALSE(call("secret", "../db-password").ok());
   ASSERT_EQ(broker_->stop(), 0);  // the closing records and checkpoint are written too
-  std::string audit = readAll(broker_->auditPath());
+  std::string audit = readFile(broker_->auditPath());
   std::string log = broker_->log();
   ASSERT_NE(audit.find("\"secrets.get\""), std::string::npos);
   for (const std::string& value : {DB_PASSWORD, NOT_GRANTED_VALUE, std::string("hunter2")}) {
