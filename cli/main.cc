@@ -43,6 +43,22 @@ commands:
 `airlock COMMAND --help` describes each command's options.
 )";
 
+// `airlock GROUP --help`: the lines of USAGE that name GROUP's subcommands, one source for both.
+int groupHelp(const std::string& group) {
+  std::string out = "usage: airlock " + group + " SUBCOMMAND [ARGS]\n\nsubcommands:\n";
+  std::string prefix = "  " + group + " ";
+  std::string usage = USAGE;
+  for (size_t at = 0, end; at < usage.size(); at = end + 1) {
+    end = usage.find('\n', at);
+    if (end == std::string::npos) end = usage.size();
+    std::string line = usage.substr(at, end - at);
+    if (line.rfind(prefix, 0) == 0) out += line + "\n";
+  }
+  out += "\n`airlock " + group + " SUBCOMMAND --help` describes each subcommand's options.\n";
+  fputs(out.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,7 +84,9 @@ int main(int argc, char** argv) {
   if (command == "audit" && sub == "stats") return auditStatsMain(argc - 2, argv + 2);
   if (command == "audit" && sub == "tail") return auditTailMain(argc - 2, argv + 2);
   if (command == "audit" && sub == "report") return auditReportMain(argc - 2, argv + 2);
-  if (command == "sandbox" || command == "policy" || command == "audit") {
+  bool group = command == "sandbox" || command == "policy" || command == "audit";
+  if (group && (sub == "--help" || sub == "-h" || sub == "help")) return groupHelp(command);
+  if (group) {
     fprintf(stderr, "airlock %s: unknown subcommand \"%s\"\n%s", command.c_str(), sub.c_str(),
             USAGE);
     return 2;

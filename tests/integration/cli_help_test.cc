@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "tests/integration/support/broker_process.h"
@@ -30,6 +31,24 @@ TEST(CliHelp, AdminAndPolicyDiffHelpIsInTheDocsVerbatim) {
     EXPECT_EQ(help.exitCode, 0) << command.back();
     EXPECT_NE(help.output.find("usage: airlock " + command.front()), std::string::npos)
         << help.output;
+    EXPECT_NE(docs.find(help.output), std::string::npos)
+        << "docs/cli.md does not contain:\n" << help.output;
+  }
+}
+
+TEST(CliHelp, EachCommandGroupsHelpListsItsSubcommandsAsTheDocsDo) {
+  std::string docs = cliDocs();
+  std::map<std::string, std::vector<std::string>> groups = {
+      {"sandbox", {"run"}},
+      {"policy", {"check", "explain", "diff"}},
+      {"audit", {"verify", "query", "stats", "tail", "report"}}};
+  for (auto& [group, subcommands] : groups) {
+    auto help = runProgram({binDir() + "/airlock", group, "--help"});
+    EXPECT_EQ(help.exitCode, 0) << group << ": " << help.output;
+    for (auto& sub : subcommands) {
+      EXPECT_NE(help.output.find("  " + group + " " + sub + " "), std::string::npos)
+          << help.output;
+    }
     EXPECT_NE(docs.find(help.output), std::string::npos)
         << "docs/cli.md does not contain:\n" << help.output;
   }
