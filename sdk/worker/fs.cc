@@ -51,12 +51,12 @@ class BrokeredFs final : public Fs {
     auto request = fs_.openRequest();
     request.setPath(path);
     auto mode = request.initMode();
-    mode.setRead(flags.read);
-    mode.setWrite(flags.write);
-    mode.setCreate(flags.create);
-    mode.setTruncate(flags.truncate);
-    mode.setAppend(flags.append);
-    mode.setExclusive(flags.exclusive);
+    mode.setRead(flags.has(Open::READ));
+    mode.setWrite(flags.has(Open::WRITE));
+    mode.setCreate(flags.has(Open::CREATE));
+    mode.setTruncate(flags.has(Open::TRUNCATE));
+    mode.setAppend(flags.has(Open::APPEND));
+    mode.setExclusive(flags.has(Open::EXCLUSIVE));
     auto response = request.send().wait(waitScope_);
     auto result = response.getResult();
     switch (result.which()) {

@@ -14,14 +14,36 @@
 
 namespace airlock {
 
-// How to open a file through the broker.
-struct OpenFlags {
-  bool read = false, write = false, create = false, truncate = false, append = false;
-  bool exclusive = false;  // with create: fail (EEXIST) if the path exists, even as a symlink
-  static OpenFlags readOnly() { return {true, false, false, false, false, false}; }
-  static OpenFlags writeOnly() { return {false, true, false, false, false, false}; }
-  static OpenFlags createExclusive() { return {false, true, true, false, false, true}; }
+// How to open a file through the broker, by name: `airlock::Open::WRITE | airlock::Open::CREATE`
+// rather than a row of positional bools that reads the same whichever is set.
+enum class Open : uint8_t {
+  READ = 1,
+  WRITE = 2,
+  CREATE = 4,
+  TRUNCATE = 8,
+  APPEND = 16,
+  EXCLUSIVE = 32,  // with CREATE: fail (EEXIST) if the path exists, even as a symlink
 };
+
+class OpenFlags {
+ public:
+  constexpr OpenFlags() = default;
+  constexpr OpenFlags(Open flag) : bits_(static_cast<uint8_t>(flag)) {}  // NOLINT: implicit
+  constexpr bool has(Open flag) const { return bits_ & static_cast<uint8_t>(flag); }
+  constexpr OpenFlags operator|(OpenFlags other) const { return OpenFlags(bits_ | other.bits_); }
+
+  static constexpr OpenFlags readOnly() { return Open::READ; }
+  static constexpr OpenFlags writeOnly() { return Open::WRITE; }
+  static constexpr OpenFlags createExclusive() {
+    return OpenFlags(Open::WRITE) | Open::CREATE | Open::EXCLUSIVE;
+  }
+
+ private:
+  constexpr explicit OpenFlags(int bits) : bits_(static_cast<uint8_t>(bits)) {}
+  uint8_t bits_ = 0;
+};
+
+constexpr OpenFlags operator|(Open a, Open b) { return OpenFlags(a) | b; }
 
 // What every brokered fs answer says besides its value.
 class FsStatus {

@@ -77,9 +77,7 @@ airlock::Reply later(airlock::Call& call) {
   if (op == "rename") return answer(fs.rename(args[2], second));
   if (op == "symlink") return answer(fs.symlink(args[2], second));
   if (op == "create") {
-    airlock::OpenFlags flags;
-    flags.write = flags.create = true;
-    auto file = fs.open(args[2], flags);
+    auto file = fs.open(args[2], airlock::Open::WRITE | airlock::Open::CREATE);
     return file.ok() ? airlock::Reply::ok("done") : refusal(file.wasDenied(), file.message());
   }
   if (op == "temp") {
@@ -99,9 +97,8 @@ airlock::Reply openExclusive(airlock::Call& call) {
 }
 
 airlock::Reply openExclusiveWithoutCreate(airlock::Call& call) {
-  airlock::OpenFlags flags;
-  flags.write = flags.exclusive = true;
-  auto file = call.fs().open(std::string(call.payload()), flags);
+  auto file = call.fs().open(std::string(call.payload()),
+                             airlock::Open::WRITE | airlock::Open::EXCLUSIVE);
   if (!file.ok()) return refusal(file.wasDenied(), file.message());
   return airlock::Reply::ok("opened");
 }

@@ -73,9 +73,8 @@ airlock::Reply writeFile(airlock::Call& call) {
   std::string payload(call.payload());
   auto newline = payload.find('\n');
   if (newline == std::string::npos) return airlock::Reply::error("payload is PATH\\nDATA");
-  airlock::OpenFlags flags;
-  flags.write = flags.create = flags.truncate = true;
-  auto file = call.fs().open(payload.substr(0, newline), flags);
+  auto file = call.fs().open(payload.substr(0, newline),
+                             airlock::Open::WRITE | airlock::Open::CREATE | airlock::Open::TRUNCATE);
   if (!file.ok()) return refusal(file);
   std::string data = payload.substr(newline + 1);
   if (write(file.fd(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
