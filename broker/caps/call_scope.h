@@ -52,7 +52,9 @@ class CallScope final : public kj::Refcounted {
   audit::AuditRecord record(std::string event) const;
 
   // The decision for a request on one of this call's capabilities: `decide()` while the call
-  // lasts, a default-deny once it has ended.
+  // lasts, a default-deny once it has ended. Only for a request that may outlive its call
+  // part-way (net.connect, across its name resolution): at entry the membrane every worker
+  // capability passes (request_pacer.h) already refuses requests on an ended call.
   template <typename Decide>
   policy::Decision decideUnlessExpired(Decide&& decide) const {
     return expired_ ? expiredDecision() : decide();

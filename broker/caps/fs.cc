@@ -101,14 +101,14 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   record.args["mode"] = modes.describe() + (exclusive ? ",exclusive" : "");
 
   // Decide.
-  policy::Decision decision = scope_->decideUnlessExpired([&]() {
+  policy::Decision decision = [&]() {
     if (exclusive && !modes.has(policy::OpenMode::CREATE)) {
       return _::refusedByDefault("malformed fs.open of " +
                                  policy::printable(path, _::MAX_QUOTED_BYTES) +
                                  ": exclusive needs create among the modes");
     }
     return policy::decideFsOpen(scope_->unit, path, modes);
-  });
+  }();
 
   // Act.
   OpenBeneathResult opened;
@@ -154,8 +154,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   }
   for (int attempt = 0; refused.empty() && attempt < _::MAX_TEMP_ATTEMPTS; ++attempt) {
     path = directory + "/" + prefix + _::randomSuffix();
-    decision = scope_->decideUnlessExpired(
-        [&]() { return policy::decideFsOpen(scope_->unit, path, modes); });
+    decision = policy::decideFsOpen(scope_->unit, path, modes);
     if (!decision.allowed()) break;
     record.args["path"] = path;
     opened = _::openAllowed(*scope_, decision, record, path, modes, Creation::EXCLUSIVE);
@@ -182,9 +181,8 @@ kj::Promise<void> FsServer::mknod(MknodContext context) {
   record.args["kind"] = _::specialFileName(params.getKind());
 
   // No rule can allow it, so no operation exists for it: the implicit rule decides, always.
-  policy::Decision decision = scope_->decideUnlessExpired([]() {
-    return _::refusedByDefault("the broker never creates device nodes, FIFOs or sockets");
-  });
+  policy::Decision decision =
+      _::refusedByDefault("the broker never creates device nodes, FIFOs or sockets");
   auditAndAnswerRefusal(*scope_, record, decision, "", "", context.getResults().initResult());
   return kj::READY_NOW;
 }

@@ -69,9 +69,7 @@ bool movedLinksStayBeneath(PathAct& act, const ParentDir& source, const std::str
 
 // Receive and decide for the operations whose only argument is one path.
 PathAct decidePath(const CallScope& scope, policy::Operation op, const std::string& path) {
-  return PathAct{scope.decideUnlessExpired(
-                     [&]() { return policy::decideFsPath(scope.unit, op, path); }),
-                 ""};
+  return PathAct{policy::decideFsPath(scope.unit, op, path), ""};
 }
 
 rpc::FileType fileTypeOf(mode_t mode) {
@@ -157,9 +155,7 @@ kj::Promise<void> FsServer::rename(RenameContext context) {
   record.args["from"] = from;
   record.args["to"] = to;
   // Both allowed beneath one root (decideFsRename), so both parents open beneath that root.
-  _::PathAct act{scope_->decideUnlessExpired(
-                     [&]() { return policy::decideFsRename(scope_->unit, from, to); }),
-                 ""};
+  _::PathAct act{policy::decideFsRename(scope_->unit, from, to), ""};
   KJ_IF_MAYBE(source, _::parentFor(*scope_, act, from)) {
     KJ_IF_MAYBE(target, _::parentFor(*scope_, act, to)) {
       if (_::movedLinksStayBeneath(act, *source, from, to) &&
@@ -181,9 +177,7 @@ kj::Promise<void> FsServer::symlink(SymlinkContext context) {
   auto record = scope_->record("fs.symlink");
   record.args["path"] = path;
   record.args["target"] = target;
-  _::PathAct act{scope_->decideUnlessExpired(
-                     [&]() { return policy::decideFsSymlink(scope_->unit, path, target); }),
-                 ""};
+  _::PathAct act{policy::decideFsSymlink(scope_->unit, path, target), ""};
   KJ_IF_MAYBE(parent, _::parentFor(*scope_, act, path)) {
     if (_::admitChange(*scope_, record, act)) _::settle(act, symlinkAt(target, *parent));
   }

@@ -71,7 +71,6 @@ void UnitLog::taskFailed(kj::Exception&& exception) {
 
 kj::Promise<void> LogServer::log(LogContext context) {
   auto params = context.getParams();
-  if (scope_->expired()) return kj::READY_NOW;
   auto text = params.getMessage();
   unitLog_.write(scope_->workerPid, params.getLevel(), std::string_view(text.begin(), text.size()));
   return kj::READY_NOW;

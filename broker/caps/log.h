@@ -74,7 +74,8 @@ class LogServer final : public rpc::Log::Server {
       : scope_(kj::mv(scope)), unitLog_(unitLog) {}
 
   kj::Promise<void> log(LogContext context) override;
-  // A line after the call ended is dropped: the capability expired with the call.
+  // A line after the call ended never gets here: the membrane every worker capability passes
+  // (request_pacer.h) refuses it, with a capability.expired record.
 
  private:
   kj::Own<CallScope> scope_;

@@ -74,6 +74,8 @@ void decideAddresses(ConnectRequest& request, const Resolved& resolved) {
   kj::Maybe<policy::Decision> firstRefusal;
   std::vector<std::string> all, refused;
   for (const policy::IpAddress& address : resolved.addresses) {
+    // The one check by hand: the call may have ended while the name was being resolved, after
+    // the membrane (request_pacer.h) let the request in.
     policy::Decision decision = scope.decideUnlessExpired([&]() {
       return policy::decideNetConnect(scope.unit, request.host, request.port, &address);
     });
@@ -131,10 +133,8 @@ kj::Promise<void> NetServer::connect(ConnectContext context) {
 
   // Decide on the name; resolve only if an allow rule could then match.
   const policy::UnitPolicy& unit = scope_->unit;
-  request->decision = scope_->decideUnlessExpired([&]() {
-    return policy::decideNetConnect(unit, request->host, request->port, nullptr);
-  });
-  if (scope_->expired() || !policy::netConnectNeedsAddress(unit, request->host, request->port)) {
+  request->decision = policy::decideNetConnect(unit, request->host, request->port, nullptr);
+  if (!policy::netConnectNeedsAddress(unit, request->host, request->port)) {
     _::finish(*request, context.getResults().initResult());
     return kj::READY_NOW;
   }
@@ -166,8 +166,7 @@ kj::Promise<void> NetServer::connectUnix(ConnectUnixContext context) {
   request->record.args["unix_path"] = path;
 
   // Decide.
-  request->decision = scope_->decideUnlessExpired(
-      [&]() { return policy::decideNetConnectUnix(scope_->unit, path); });
+  request->decision = policy::decideNetConnectUnix(scope_->unit, path);
   if (!request->decision.allowed()) {
     _::finish(*request, context.getResults().initResult());
     return kj::READY_NOW;

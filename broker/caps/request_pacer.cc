@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <kj/debug.h>
+
 #include "broker/caps/unknown_method.h"
+#include "broker/policy/decide.h"
 
 namespace airlock::broker {
 
@@ -43,15 +46,35 @@ class PacedServer final : public capnp::Capability::Server {
   }
 
  private:
-  // Its turn come: to `inner_`, unless it is not a method of the capability.
+  // Its turn come: to `inner_`, unless it is not a method of the capability, or the call the
+  // capability was handed out for has ended (the one place a capability dies with its call).
   DispatchCallResult pass(uint64_t interfaceId, uint16_t methodId,
                           capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
-    if (offersMethod(schema_, interfaceId, methodId)) {
-      return inner_->dispatchCall(interfaceId, methodId, context);
+    if (!offersMethod(schema_, interfaceId, methodId)) {
+      return {kj::Promise<void>(refuseUnknownMethod(scope_->audit, scope_->record(""), schema_,
+                                                    interfaceId, methodId)),
+              false};
     }
-    return {kj::Promise<void>(refuseUnknownMethod(scope_->audit, scope_->record(""), schema_,
-                                                  interfaceId, methodId)),
-            false};
+    if (scope_->expired()) return {kj::Promise<void>(refuseExpired(interfaceId, methodId)), false};
+    return inner_->dispatchCall(interfaceId, methodId, context);
+  }
+
+  kj::Exception refuseExpired(uint64_t interfaceId, uint16_t methodId) {
+    std::string method = schema_.getUnqualifiedName().cStr();
+    capnp::InterfaceSchema declaring = schema_;
+    KJ_IF_MAYBE(found, schema_.findSuperclass(interfaceId)) { declaring = *found; }
+    auto methods = declaring.getMethods();
+    if (methodId < methods.size()) method += std::string(".") + methods[methodId].getProto().getName().cStr();
+    auto record = scope_->record(EXPIRED_CAPABILITY_EVENT);
+    record.args["method"] = method;
+    record.decision = "deny";
+    record.rule = std::string(policy::DEFAULT_DENY_RULE_ID);
+    record.reason = "capability used after its call ended";
+    if (!scope_->audit.append(record)) {
+      KJ_LOG(ERROR, "cannot record a request on an expired capability", method);
+    }
+    return KJ_EXCEPTION(FAILED, kj::str("refused: ", method.c_str(), " on a capability whose call ",
+                                        scope_->callId.c_str(), " has ended"));
   }
 
   kj::Own<capnp::Capability::Server> inner_;

@@ -43,11 +43,16 @@ class RequestPacer final : public kj::Refcounted {
   uint64_t delayed_ = 0;
 };
 
+// The event of a request refused because its capability's call has ended.
+inline constexpr char EXPIRED_CAPABILITY_EVENT[] = "capability.expired";
+
 // `inner` (one of a call's capability servers, offering `schema`) behind `pacer`: the membrane
 // every capability a worker is handed passes. Each request on it waits for its turn under
 // `unit`'s request limits, then goes to `inner` — or, for a method `schema` does not have, is
-// refused with a deny record of `scope`'s call (unknown_method.h). A request cancelled while it
-// waits (its call ended, its worker died) never reaches `inner`.
+// refused with a deny record of `scope`'s call (unknown_method.h), and once `scope`'s call has
+// ended (CallScope::expire) every request is refused with a deny record
+// (EXPIRED_CAPABILITY_EVENT): the one place a worker's capability dies with its call. A request
+// cancelled while it waits (its worker died) never reaches `inner`.
 capnp::Capability::Client paced(kj::Own<capnp::Capability::Server> inner,
                                 capnp::InterfaceSchema schema, kj::Own<RequestPacer> pacer,
                                 std::shared_ptr<const policy::UnitPolicy> unit,

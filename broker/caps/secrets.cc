@@ -14,8 +14,7 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   record.args["name"] = name;
 
   // Decide.
-  policy::Decision decision = scope_->decideUnlessExpired(
-      [&]() { return policy::decideSecretsGet(scope_->unit, name); });
+  policy::Decision decision = policy::decideSecretsGet(scope_->unit, name);
 
   // Act. `read` owns the only user-space copy of the value in the broker and zeroes it when this
   // function returns; the worker gets a sealed memfd, so no message buffer ever holds the value.

@@ -123,8 +123,7 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
                                                     const std::string& method,
                                                     capnp::Data::Reader payload,
                                                     _::InvokeRecords& records) {
-  policy::Decision decision =
-      scope_->decideUnlessExpired([&]() { return decideCallerSide(callee, method); });
+  policy::Decision decision = decideCallerSide(callee, method);
   recordDecision(records.caller, decision);
   if (!decision.allowed()) return _::refusal(decision);
 

@@ -24,9 +24,10 @@ std::map<std::string, std::string> policies() {
        "[unit]\nname = \"typed\"\nworker = \"test-typed_worker\"\ninterface = \"" AIRLOCK_SOURCE_DIR
        "/tests/integration/support/typed_probe.capnp:TypedProbe\"\n\n"
        "[[rule]]\nid = \"tester-calls\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
-       "method = [\"callUnknown\"]\n\n"
+       "method = [\"callUnknown\", \"keepFs\", \"useKeptFs\"]\n\n"
        "[[rule]]\nid = \"reads-files\"\nallow = \"fs.open\"\npath = \"${tmp}/files/**\"\n"
        "mode = [\"read\"]\n\n"
+       "[[rule]]\nid = \"stats-files\"\nallow = \"fs.stat\"\npath = \"${tmp}/files/**\"\n\n"
        "[[rule]]\nid = \"some-secret\"\nallow = \"secrets.get\"\nname = [\"token\"]\n\n"
        "[[rule]]\nid = \"some-host\"\nallow = \"net.connect\"\nhost = [\"127.0.0.1\"]\nport = [9]\n\n"
        "[[rule]]\nid = \"invokes-other\"\nallow = \"invoke\"\nunit = [\"other\"]\n"
@@ -127,6 +128,27 @@ TEST_F(UnknownMethodTest, EveryCapabilityAHostHoldsRefusesAndRecordsAMethodItDoe
   for (auto& record : refusals()) {
     EXPECT_EQ(record["caller"], "client:tester,uid:0") << record.dump();
   }
+}
+
+// A worker that keeps a capability past its call holds nothing: the membrane every worker
+// capability passes refuses each later request on it, with a deny record under the ended call.
+TEST_F(UnknownMethodTest, ACapabilityKeptPastItsCallIsRefusedAndRecorded) {
+  auto client = broker_->connect();
+  auto probe = client.unit("typed").typed<rpc::TypedProbe>();
+  probe.keepFsRequest().send().wait(client.waitScope());
+  auto keptIn = broker_->auditRecords({{"event", "call"}}).back()["call_id"];
+  auto use = probe.useKeptFsRequest();
+  use.setPath(broker_->dir().file("files/a"));
+  std::string answer = use.send().wait(client.waitScope()).getAnswer();
+  EXPECT_NE(answer.find("refused: Fs.stat on a capability whose call"), std::string::npos)
+      << answer;
+  auto expired = broker_->auditRecords({{"event", "capability.expired"}});
+  ASSERT_EQ(expired.size(), 1u) << broker_->log();
+  EXPECT_EQ(expired[0]["decision"], "deny");
+  EXPECT_EQ(expired[0]["rule"], "default-deny");
+  EXPECT_EQ(expired[0]["args"]["method"], "Fs.stat");
+  EXPECT_EQ(expired[0]["call_id"], keptIn) << "recorded under the call that handed it out";
+  EXPECT_TRUE(broker_->auditRecords({{"event", "fs.stat"}}).empty()) << "never decided";
 }
 
 }  // namespace

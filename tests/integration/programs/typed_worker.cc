@@ -22,6 +22,12 @@ std::vector<airlock::rpc::File::Client>& keptFiles() {
   return kept;
 }
 
+// The fs capability keepFs keeps past its call, for useKeptFs in a later one.
+kj::Maybe<airlock::rpc::Fs::Client>& keptFs() {
+  static kj::Maybe<airlock::rpc::Fs::Client> kept;
+  return kept;
+}
+
 // The capabilities of one typed call, each null where the policy grants none.
 struct CallCaps {
   kj::Maybe<airlock::rpc::Fs::Client> fs;
@@ -49,6 +55,23 @@ class TypedProbeServer final : public TypedProbe::Server {
   TypedProbeServer(kj::Maybe<airlock::rpc::Fs::Client> fs,
                    kj::Maybe<airlock::rpc::Secrets::Client> secrets, CallCaps others = {})
       : fs_(kj::mv(fs)), secrets_(kj::mv(secrets)), others_(kj::mv(others)) {}
+
+  kj::Promise<void> keepFs(KeepFsContext) override {
+    KJ_IF_MAYBE(fs, fs_) { keptFs() = *fs; }
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> useKeptFs(UseKeptFsContext context) override {
+    airlock::rpc::Fs::Client* fs = nullptr;
+    KJ_IF_MAYBE(kept, keptFs()) { fs = kept; }
+    KJ_REQUIRE(fs != nullptr, "keepFs kept no fs capability");
+    auto request = fs->statRequest();
+    request.setPath(context.getParams().getPath());
+    return request.send().then(
+        [context](auto&&) mutable { context.getResults().setAnswer("answered"); },
+        [context](kj::Exception&& e) mutable {
+          context.getResults().setAnswer(e.getDescription().cStr());
+        });
+  }
 
   kj::Promise<void> callUnknown(CallUnknownContext context) override {
     using namespace airlock::rpc;

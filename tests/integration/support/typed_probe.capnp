@@ -28,6 +28,10 @@ interface TypedProbe extends(TypedBase) {
   # `count` fs.open of `path` at once, every File kept past the call (a worker hoarding the
   # broker's descriptors); `refusal`: the first failed answer's text
   releaseFiles @11 () -> ();              # drops every File holdFiles kept
+  keepFs @13 () -> ();                    # keeps this call's fs capability past the call
+  useKeptFs @14 (path :Text) -> (answer :Text);
+  # fs.stat of `path` through the capability keepFs kept (a worker retaining authority):
+  # `answer` is the refusal's text, or "answered"
   callUnknown @12 (capability :Text, path :Text) -> (answer :Text);
   # a method the broker does not offer, on one of this call's capabilities: "fs", "net",
   # "secrets", "log", "units" (ordinal 99 of its own interface), "fs-as-net" (the fs capability
