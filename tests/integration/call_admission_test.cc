@@ -33,19 +33,12 @@ std::map<std::string, std::string> policies(int callTimeoutMs = 10000) {
            "method = [\"*\"]\n\n"
            "[[rule]]\nid = \"front-invokes-target\"\nallow = \"invoke\"\nunit = [\"target\"]\n"
            "method = [\"echo\"]\n"},
-      {"broker.toml", "[broker]\nadmins = [\"ops\"]\n"},
   };
 }
 
 class CallAdmissionTest : public ::testing::Test {
  protected:
-  void start(int callTimeoutMs = 10000) {
-    BrokerOptions options;
-    options.clients = {TEST_CLIENT, "ops"};
-    broker_ = std::make_unique<BrokerProcess>(policies(callTimeoutMs),
-                                              std::map<std::string, std::string>{}, options);
-    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
-  }
+  void start(int callTimeoutMs = 10000) { broker_ = startWithAdmin(policies(callTimeoutMs)); }
 
   // The `call` records of unit target, oldest first, as (caller, decision, rule, result).
   std::vector<std::vector<std::string>> targetCalls() {

@@ -49,13 +49,7 @@ std::string kindOf(const CallOutcome& outcome) {
 class FlowLimitsTest : public ::testing::Test {
  protected:
   void start(const std::map<std::string, std::string>& policies) {
-    BrokerOptions options;
-    options.clients = {TEST_CLIENT, "ops"};
-    auto files = policies;
-    files["broker.toml"] = "[broker]\nadmins = [\"ops\"]\n";
-    broker_ = std::make_unique<BrokerProcess>(files, std::map<std::string, std::string>{},
-                                              options);
-    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+    broker_ = startWithAdmin(policies);
   }
 
   nlohmann::json unitStatus(const std::string& name) { return broker_->unitStatus("ops", name); }

@@ -26,13 +26,7 @@ std::string unitPolicy(const std::string& name, const std::string& worker, int t
 class StuckWorkerTest : public ::testing::Test {
  protected:
   void start(const std::map<std::string, std::string>& policies) {
-    BrokerOptions options;
-    options.clients = {TEST_CLIENT, "ops"};
-    auto files = policies;
-    files["broker.toml"] = "[broker]\nadmins = [\"ops\"]\n";
-    broker_ = std::make_unique<BrokerProcess>(files, std::map<std::string, std::string>{},
-                                              options);
-    ASSERT_TRUE(broker_->waitUntilReady()) << broker_->log();
+    broker_ = startWithAdmin(policies);
   }
 
   // A call on its own connection, answered on another thread.

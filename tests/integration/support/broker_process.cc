@@ -313,4 +313,14 @@ bool BrokerProcess::waitForCallsInFlight(const std::string& admin, uint64_t coun
   return false;
 }
 
+std::unique_ptr<BrokerProcess> startWithAdmin(std::map<std::string, std::string> policies) {
+  BrokerOptions options;
+  options.clients = {TEST_CLIENT, TEST_ADMIN};
+  policies["broker.toml"] = std::string("[broker]\nadmins = [\"") + TEST_ADMIN + "\"]\n";
+  auto broker = std::make_unique<BrokerProcess>(policies, std::map<std::string, std::string>{},
+                                                options);
+  EXPECT_TRUE(broker->waitUntilReady()) << broker->log();
+  return broker;
+}
+
 }  // namespace airlock::testing

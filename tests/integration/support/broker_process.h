@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -58,6 +59,15 @@ struct BrokerOptions {
   // >= 0: passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID=airlockd's pid, as systemd's socket
   // activation does (borrowed: the caller keeps it open while airlockd may start)
 };
+
+class BrokerProcess;
+
+// The client every admin test broker lists in [broker] admins.
+inline constexpr char TEST_ADMIN[] = "ops";
+
+// A broker for `policies` plus a broker.toml naming TEST_ADMIN in [broker] admins, with
+// TEST_CLIENT and TEST_ADMIN registered, started and ready (a test failure otherwise).
+std::unique_ptr<BrokerProcess> startWithAdmin(std::map<std::string, std::string> policies);
 
 class BrokerProcess {
  public:
