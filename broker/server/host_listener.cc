@@ -141,7 +141,12 @@ kj::Promise<void> HostListener::run() { return acceptLoop(); }
 kj::Promise<void> HostListener::acceptLoop() {
   return receiver_->accept().then(
       [this](kj::Own<kj::AsyncIoStream>&& accepted) {
-        serve(kj::mv(accepted));
+        // Taking over the socket can itself fail (EMFILE on its dup): that ends this connection,
+        // never the accept loop, whose end would stop airlockd.
+        KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { serve(kj::mv(accepted)); })) {
+          spdlog::error("a host connection could not be served and is closed: {}",
+                        e->getDescription().cStr());
+        }
         return acceptLoop();
       },
       [this](kj::Exception&& e) {
