@@ -377,48 +377,6 @@ TEST(HostConnectionCaps, AFloodOfIdleConnectionsIsCappedRecordedAndTheBrokerServ
   EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 
-// airlockd out of descriptors while hosts connect (its soft RLIMIT_NOFILE lowered from outside
-// to what it holds, plus 0 to 3): every accepted connection that cannot be served, and every
-// failed accept, closes that connection only; once descriptors are back, airlockd serves.
-TEST(HostConnectionCaps, RunningOutOfDescriptorsWhileHostsConnectEndsThoseConnectionsOnly) {
-  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml", probePolicy()}});
-  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
-  struct rlimit limits;
-  ASSERT_EQ(prlimit(broker.pid(), RLIMIT_NOFILE, nullptr, &limits), 0);
-  for (rlim_t spare = 0; spare < 4; ++spare) {
-    struct rlimit tight = {openFiles(broker.pid()) + spare, limits.rlim_max};
-    ASSERT_EQ(prlimit(broker.pid(), RLIMIT_NOFILE, &tight, nullptr), 0);
-    std::vector<kj::AutoCloseFd> hosts;
-    for (int i = 0; i < 6; ++i) {
-      int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      ASSERT_GE(fd, 0);
-      hosts.emplace_back(fd);
-      sockaddr_un address{};
-      address.sun_family = AF_UNIX;
-      strncpy(address.sun_path, broker.socket().c_str(), sizeof(address.sun_path) - 1);
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    }
-    // Give airlockd's loop the connections, then descriptors back.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    ASSERT_EQ(prlimit(broker.pid(), RLIMIT_NOFILE, &limits, nullptr), 0);
-    ASSERT_EQ(kill(broker.pid(), 0), 0) << "airlockd stopped with " << spare
-                                        << " spare descriptors\n" << broker.log();
-  }
-  // The connections of the last round may still count against the uid's unauthenticated cap
-  // until airlockd has seen them close (slowly under ASan): a refused connect is tried again.
-  CallOutcome outcome = CallOutcome::failure(CallErrorKind::DISCONNECTED, "never connected");
-  for (int i = 0; i < 100 && !outcome.ok(); ++i) {
-    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
-      outcome = broker.connect().unit("probe").call("echo", "after running out");
-    })) {
-      outcome = CallOutcome::failure(CallErrorKind::DISCONNECTED, e->getDescription().cStr());
-    }
-    if (!outcome.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(outcome.ok()) << outcome.describe() << "\n" << broker.log();
-  EXPECT_EQ(broker.stop(), 0) << broker.log();
-}
-
 // A session that keeps every Unit capability it asks for: past its bound it is refused (and
 // recorded), and what it releases it can ask for again.
 TEST_F(HostilePeerTest, ASessionKeepingEveryCapabilityItGetsIsRefusedPastItsBound) {
