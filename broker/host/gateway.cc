@@ -10,6 +10,7 @@
 
 #include "audit/bounded_field.h"
 #include "broker/host/admin.h"
+#include "broker/host/seen_nonces.h"
 #include "broker/policy/printable.h"
 
 namespace airlock::broker {
@@ -133,13 +134,6 @@ const char* authFailureName(AuthFailure failure) {
     case AuthFailure::HANDSHAKE_TIMEOUT: return "handshake timeout";
   }
   return "malformed";
-}
-
-void HostConnectionState::answeredBusy(kj::TimePoint now) {
-  // Not a secret: only a spread. One generator for the loop's thread.
-  static thread_local std::minstd_rand spread(static_cast<unsigned>(getpid()));
-  std::uniform_int_distribution<int64_t> share(50, 150);
-  readsPausedUntil = now + BUSY_READ_PAUSE * share(spread) / 100;
 }
 
 std::string AuthenticatedCaller::audit() const {

@@ -4,9 +4,9 @@
 #include <capnp/serialize.h>
 #include <kj/debug.h>
 
-#include "broker/host/call_admission.h"
-#include "broker/host/dispatch.h"
-#include "broker/host/typed_send.h"
+#include "broker/calls/call_admission.h"
+#include "broker/calls/dispatch.h"
+#include "broker/calls/typed_send.h"
 
 namespace airlock::broker {
 

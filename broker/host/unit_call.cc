@@ -4,12 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include "audit/bounded_field.h"
-#include "broker/host/call_admission.h"
-#include "broker/host/dispatch.h"
-#include "broker/host/flow_limit.h"
+#include "broker/calls/call_admission.h"
+#include "broker/calls/dispatch.h"
 #include "broker/host/gateway.h"
 #include "broker/host/typed_call.h"
 #include "broker/policy/decide.h"
+#include "broker/state/flow_limit.h"
 
 namespace airlock::broker {
 

@@ -196,7 +196,7 @@ struct RestartSettings {
 };
 
 // [unit] max_calls_in_flight, max_calls_per_second and calls_burst: how much of the broker one
-// unit's callers may hold (broker/host/flow_limit.h). 0: no limit.
+// unit's callers may hold (broker/state/flow_limit.h). 0: no limit.
 struct FlowLimits {
   uint64_t maxCallsInFlight = 0;   // calls queued or running for the unit
   uint64_t maxCallsPerSecond = 0;  // the token bucket's refill rate

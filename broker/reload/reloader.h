@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "broker/host/routing.h"
-#include "broker/reload/policy_set.h"
 #include "broker/policy/unit_changes.h"
+#include "broker/state/policy_set.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "broker/host/routing.h"
 #include "broker/server/connection_limits.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 

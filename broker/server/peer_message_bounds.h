@@ -13,9 +13,9 @@
 #include <string>
 
 #include "broker/host/gateway.h"
-#include "broker/host/routing.h"
 #include "broker/server/forwarding_stream.h"
 #include "broker/server/frame_scanner.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 

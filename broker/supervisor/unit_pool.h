@@ -23,7 +23,7 @@ namespace airlock::broker {
 
 class UnitPool {
  public:
-  // `unit` points into the policy set in force (broker/reload/policy_set.h) and keeps it alive.
+  // `unit` points into the policy set in force (broker/state/policy_set.h) and keeps it alive.
   // `clock` (for the time a unit was parked) and `unitLog` (where the workers' output goes) must
   // outlive the pool.
   UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,

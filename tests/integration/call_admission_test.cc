@@ -1,5 +1,5 @@
 // One admission for every call to a unit: a host's `Unit.call`, its typed call and a unit's
-// `invoke` get the same answer and the same record for the same cause (host/call_admission.h).
+// `invoke` get the same answer and the same record for the same cause (calls/call_admission.h).
 
 #include <gtest/gtest.h>
 #include <signal.h>

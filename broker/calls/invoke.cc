@@ -1,10 +1,10 @@
-#include "broker/caps/units.h"
+#include "broker/calls/invoke.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "broker/host/call_admission.h"
-#include "broker/host/dispatch.h"
+#include "broker/calls/call_admission.h"
+#include "broker/calls/dispatch.h"
 #include "broker/policy/decide.h"
 #include "broker/policy/printable.h"
 

@@ -1,4 +1,4 @@
-#include "broker/host/calls_cut_off.h"
+#include "broker/state/calls_cut_off.h"
 
 #include <kj/debug.h>
 

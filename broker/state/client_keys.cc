@@ -1,4 +1,4 @@
-#include "broker/host/client_keys.h"
+#include "broker/state/client_keys.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

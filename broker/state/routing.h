@@ -21,18 +21,18 @@
 #include "broker/caps/request_pacer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
-#include "broker/host/calls_cut_off.h"
-#include "broker/host/flow_limit.h"
-#include "broker/host/limit_records.h"
-#include "broker/host/auth_backoff.h"
-#include "broker/host/seen_nonces.h"
 #include "broker/policy/policy.h"
-#include "broker/reload/policy_set.h"
+#include "broker/state/calls_cut_off.h"
+#include "broker/state/flow_limit.h"
+#include "broker/state/limit_records.h"
+#include "broker/state/policy_set.h"
 #include "broker/supervisor/unit_pool.h"
 
 namespace airlock::broker {
 
-class Reloader;
+class AuthBackoff;  // broker/host/auth_backoff.h
+class Reloader;     // broker/reload/reloader.h
+class SeenNonces;   // broker/host/seen_nonces.h
 
 // What the host handshake (gateway.cc) needs besides the client keys (which are part of the
 // policy set, so a reload revokes). The broker key is the one that signs audit checkpoints too:
@@ -103,7 +103,7 @@ struct Routing {
   // or [broker] admins does; WRONG_UID if rules name the caller but none for this uid.
   Admission admits(const policy::Caller& caller) const;
 
-  // Nested invokes (caps/units.h) run here rather than under the RPC call of the worker that
+  // Nested invokes (calls/invoke.h) run here rather than under the RPC call of the worker that
   // asked: a caller worker that dies mid-invoke must not cancel the callee's call, its two
   // records or its in-flight count. Last members: destroyed first, while what the tasks use
   // (the counters above, the audit log, the pools) still exists.

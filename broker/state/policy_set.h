@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "broker/caps/fs_roots.h"
-#include "broker/host/client_keys.h"
 #include "broker/policy/policy.h"
 #include "broker/policy/policy_loader.h"
+#include "broker/state/client_keys.h"
 
 namespace airlock::broker {
 

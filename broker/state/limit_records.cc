@@ -1,4 +1,4 @@
-#include "broker/host/limit_records.h"
+#include "broker/state/limit_records.h"
 
 #include <spdlog/spdlog.h>
 

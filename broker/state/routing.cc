@@ -1,4 +1,4 @@
-#include "broker/host/routing.h"
+#include "broker/state/routing.h"
 
 #include <spdlog/spdlog.h>
 

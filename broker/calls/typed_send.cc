@@ -1,4 +1,4 @@
-#include "broker/host/typed_send.h"
+#include "broker/calls/typed_send.h"
 
 #include <capnp/capability.h>
 #include <capnp/serialize.h>

@@ -1,4 +1,4 @@
-#include "broker/host/flow_limit.h"
+#include "broker/state/flow_limit.h"
 
 #include <kj/debug.h>
 

@@ -8,10 +8,10 @@
 
 #include <airlock/capnp/host.capnp.h>
 
-#include "broker/host/flow_limit.h"
-#include "broker/host/gateway.h"
-#include "broker/host/routing.h"
 #include "broker/policy/decide.h"
+#include "broker/state/flow_limit.h"
+#include "broker/state/host_connection.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 

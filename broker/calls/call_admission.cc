@@ -1,4 +1,4 @@
-#include "broker/host/call_admission.h"
+#include "broker/calls/call_admission.h"
 
 namespace airlock::broker {
 

@@ -1,8 +1,8 @@
 #pragma once
-// The part of the per-call path a host's call (unit_call.cc) and a unit's invoke (caps/units.cc)
-// share once the call is allowed: a worker of the unit, the call's capabilities, the deadline,
-// the worker's answer (or its crash or silence) as one Outcome, and the in-flight count that a
-// draining broker waits for. Broker-side, event-loop thread only.
+// The part of the per-call path a host's call (host/unit_call.cc) and a unit's invoke
+// (calls/invoke.cc) share once the call is allowed: a worker of the unit, the call's
+// capabilities, the deadline, the worker's answer (or its crash or silence) as one Outcome, and
+// the in-flight count that a draining broker waits for. Broker-side, event-loop thread only.
 
 #include <sys/types.h>
 
@@ -16,7 +16,7 @@
 
 #include <airlock/capnp/host.capnp.h>
 
-#include "broker/host/routing.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 

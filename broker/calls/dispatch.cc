@@ -1,12 +1,12 @@
-#include "broker/host/dispatch.h"
+#include "broker/calls/dispatch.h"
 
 #include <kj/debug.h>
 
+#include "broker/calls/invoke.h"
+#include "broker/calls/typed_send.h"
 #include "broker/caps/fs.h"
 #include "broker/caps/net.h"
 #include "broker/caps/secrets.h"
-#include "broker/caps/units.h"
-#include "broker/host/typed_send.h"
 
 namespace airlock::broker {
 

@@ -11,7 +11,7 @@
 
 #include <airlock/capnp/worker.capnp.h>
 
-#include "broker/host/dispatch.h"
+#include "broker/calls/dispatch.h"
 
 namespace airlock::broker {
 

@@ -1,4 +1,4 @@
-#include "broker/reload/policy_set.h"
+#include "broker/state/policy_set.h"
 
 #include "broker/policy/revision.h"
 

@@ -17,11 +17,11 @@
 #include <airlock/capnp/worker.capnp.h>
 
 #include "broker/caps/call_scope.h"
-#include "broker/host/routing.h"
+#include "broker/state/routing.h"
 
 namespace airlock::broker {
 
-struct Outcome;  // broker/host/dispatch.h
+struct Outcome;  // broker/calls/dispatch.h
 namespace _ {
 struct InvokeRecords;  // units.cc
 }
