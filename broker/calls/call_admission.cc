@@ -28,12 +28,6 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
   return record;
 }
 
-bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& callRecord) {
-  audit::AuditRecord admitted = callRecord;
-  admitted.event = CALL_ADMITTED_EVENT;
-  return audit.append(admitted);
-}
-
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
                         const CallOrigin& origin, const std::string& unitName,
                         const std::string& method, size_t payloadBytes) {

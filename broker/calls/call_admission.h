@@ -47,12 +47,9 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
                                  const std::string& callerForAudit, const std::string& unitName,
                                  const std::string& method, size_t payloadBytes);
 
-// Records an admitted call before any worker sees it: a copy of its `call` record (decision,
-// rule, reason; no result yet) as event CALL_ADMITTED_EVENT. False if the log refused it: the
-// call must then not be dispatched, and its caller is answered INTERNAL. The `call` record with
-// the outcome follows when the call is answered, under the same call id.
-[[nodiscard]] bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& callRecord);
-inline constexpr char CALL_ADMITTED_EVENT[] = "call.admitted";
+// An admitted call is recorded before any worker sees it (recordAdmitted, caps/call_scope.h:
+// event call.admitted); if the log refuses, it is not dispatched and its caller is answered
+// INTERNAL. The `call` record with the outcome follows when the call is answered.
 
 // The checks after a unit's call rules allowed a call, from a host or an invoking unit alike: a
 // parked unit is unavailable (rule unit.crash_loop_limit or unit.restart), one at its flow limits

@@ -80,6 +80,7 @@ struct UnitsServer::Callee {
   std::shared_ptr<const policy::UnitPolicy> unit;
   std::shared_ptr<UnitPool> pool;
   std::unique_ptr<FlowSlot> flowSlot;  // the callee's flow limits count the call until answered
+  policy::Decision decision;  // its call rules' allow
   kj::Maybe<Outcome> refused;
 };
 
@@ -136,7 +137,7 @@ kj::Promise<Outcome> UnitsServer::decideAndDispatch(const std::string& callee,
                             "the calling unit's deadline passed before the invoke");
   }
   // Record: no callee worker sees a call the log has not taken.
-  if (!recordAdmitted(routing_.audit, record)) {
+  if (!recordAdmitted(routing_.audit, record, c.decision)) {
     return Outcome::failure(rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log");
   }
   // A callee worker, with its own capabilities, by the earlier deadline; counted in flight until
@@ -201,6 +202,7 @@ UnitsServer::Callee UnitsServer::decideCalleeSide(const std::string& callee,
     return out;
   }
   recordDecision(record, admission.decision);
+  out.decision = admission.decision;
   out.unit = kj::mv(admission.unit);
   out.pool = kj::mv(admission.pool);
   out.flowSlot = kj::mv(admission.flowSlot);

@@ -26,6 +26,14 @@ void recordDecision(audit::AuditRecord& record, const policy::Decision& decision
   record.reason = decision.reason;
 }
 
+bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& record,
+                    const policy::Decision& decision) {
+  audit::AuditRecord admitted = record;
+  admitted.event += ADMITTED_EVENT_SUFFIX;
+  recordDecision(admitted, decision);
+  return audit.append(admitted);
+}
+
 kj::Maybe<std::string> refusalAnswer(bool audited, const policy::Decision& decision) {
   if (!audited) return std::string("refused: the broker could not write its audit log");
   if (!decision.allowed()) return "denied by rule " + decision.ruleId + ": " + decision.reason;

@@ -69,6 +69,18 @@ class CallScope final : public kj::Refcounted {
 // Sets the record's decision, rule and reason from `decision`.
 void recordDecision(audit::AuditRecord& record, const policy::Decision& decision);
 
+// Record before acting: a copy of `record` with `decision`, as event `<event>.admitted`
+// ("call.admitted", "fs.mkdir.admitted", "net.connect.admitted"), written before the broker
+// changes anything outside itself for the request: a worker handed a call, a file made, renamed,
+// removed, created, written or truncated, a socket connected. False if the log refused it: the
+// act must then not happen, and the requester is answered NOT_RECORDED (or an internal error).
+// The request's own record, with the outcome, follows under the same call id.
+[[nodiscard]] bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& record,
+                                  const policy::Decision& decision);
+inline constexpr char ADMITTED_EVENT_SUFFIX[] = ".admitted";
+inline constexpr char NOT_RECORDED[] =
+    "not done: the audit log refused the record that would allow it";
+
 // What a capability answers when it refuses: the audit record could not be written (nothing may
 // happen unrecorded), or the decision denies. Null when the request goes ahead.
 kj::Maybe<std::string> refusalAnswer(bool audited, const policy::Decision& decision);

@@ -54,8 +54,8 @@ OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
   // An open that may create, write or truncate changes the tree: on record first.
   bool changes = modes.has(policy::OpenMode::WRITE) || modes.has(policy::OpenMode::CREATE) ||
                  modes.has(policy::OpenMode::TRUNCATE) || modes.has(policy::OpenMode::APPEND);
-  if (changes && !recordChangeAdmitted(scope, record, decision)) {
-    opened.message = CHANGE_NOT_RECORDED;
+  if (changes && !recordAdmitted(scope.audit, record, decision)) {
+    opened.message = NOT_RECORDED;
     return opened;
   }
   opened = openBeneath(rootFd, relativeTo(root, path), modes, creation);

@@ -6,14 +6,6 @@ std::string requestPath(capnp::Text::Reader text) {
   return std::string(text.begin(), kj::min(text.size(), MAX_REQUEST_PATH + 1));
 }
 
-bool recordChangeAdmitted(CallScope& scope, const audit::AuditRecord& record,
-                          const policy::Decision& decision) {
-  audit::AuditRecord admitted = record;
-  admitted.event += ".admitted";
-  recordDecision(admitted, decision);
-  return scope.audit.append(admitted);
-}
-
 void denyEscape(policy::Decision& decision, const std::string& message) {
   decision.verdict = policy::Verdict::DENY;
   decision.reason = "rule matched, but resolving beneath " + decision.rule->path.root() +

@@ -40,15 +40,6 @@ bool auditAndAnswerRefusal(CallScope& scope, audit::AuditRecord& record,
   return false;
 }
 
-// Records an allowed change to the tree before it is made (a directory made or removed, a
-// rename, a link, a file created, written or truncated): a copy of `record` with `decision`, as
-// event `<event>.admitted`. False if the log refused it: the change must not be made, and the
-// request fails with CHANGE_NOT_RECORDED. The request's own record, with the outcome, follows.
-[[nodiscard]] bool recordChangeAdmitted(CallScope& scope, const audit::AuditRecord& record,
-                                        const policy::Decision& decision);
-inline constexpr char CHANGE_NOT_RECORDED[] =
-    "not made: the audit log refused the record that would allow it";
-
 // Turns an allowed decision into a deny by the same rule when the kernel refused to resolve the
 // path beneath the rule's root (a symlink or an escape): the rule matched the text, not the file.
 void denyEscape(policy::Decision& decision, const std::string& message);

@@ -40,14 +40,14 @@ kj::Maybe<ParentDir> parentFor(const CallScope& scope, PathAct& act, const std::
   return kj::mv(parent);
 }
 
-// Folds one syscall's outcome into the request: an escape denies, another error fails.
 // The record step before a change: false (and `act` failed) if the log did not take it.
 bool admitChange(CallScope& scope, const audit::AuditRecord& record, PathAct& act) {
-  if (recordChangeAdmitted(scope, record, act.decision)) return true;
-  act.failure = CHANGE_NOT_RECORDED;
+  if (recordAdmitted(scope.audit, record, act.decision)) return true;
+  act.failure = NOT_RECORDED;
   return false;
 }
 
+// Folds one syscall's outcome into the request: an escape denies, another error fails.
 void settle(PathAct& act, const AtOutcome& outcome) {
   if (outcome.escapeRefused()) {
     denyEscape(act.decision, outcome.message);

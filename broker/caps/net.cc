@@ -95,6 +95,26 @@ void decideAddresses(ConnectRequest& request, const Resolved& resolved) {
   }
 }
 
+// The record step before any connect: `net.connect.admitted` naming every allowed address it
+// may dial (and the rule of the first). False (and the request failed, nothing dialed) if the
+// log did not take it; true with nothing to dial too.
+bool admitDial(ConnectRequest& request) {
+  if (request.allowed.empty()) return true;
+  audit::AuditRecord admitted = request.record;
+  std::vector<std::string> dialable;
+  for (size_t i = 0; i < request.allowed.size() && i < MAX_ADDRESSES_TRIED; ++i) {
+    dialable.push_back(request.allowed[i].describe());
+  }
+  admitted.args["allowed_addresses"] = dialable;
+  if (recordAdmitted(request.scope->audit, admitted, request.allowedDecisions.front())) {
+    return true;
+  }
+  request.decision = request.allowedDecisions.front();
+  request.allowed.clear();
+  request.failure = NOT_RECORDED;
+  return false;
+}
+
 // Connects to the allowed addresses from `index` on until one answers; the record then names
 // the address used (or the last one tried) and the rule that allowed it.
 kj::Promise<kj::Own<ConnectRequest>> dialFrom(kj::Own<ConnectRequest> request, size_t index) {
@@ -146,9 +166,11 @@ kj::Promise<void> NetServer::connect(ConnectContext context) {
   KJ_ASSERT(canonical.has_value(), "net.connect resolving a host decide refused", refused);
   std::string host = canonical->literal ? canonical->literal->describe() : canonical->name;
   return scope_->net.resolve(kj::mv(host))
-      .then([request = kj::mv(request)](Resolved resolved) mutable {
-        // Decide each address, then act: connect to an allowed one.
+      .then([request = kj::mv(request)](Resolved resolved) mutable
+            -> kj::Promise<kj::Own<_::ConnectRequest>> {
+        // Decide each address, record, then act: connect to an allowed one.
         _::decideAddresses(*request, resolved);
+        if (!_::admitDial(*request)) return kj::mv(request);
         return _::dialFrom(kj::mv(request), 0);
       })
       .then([context](kj::Own<_::ConnectRequest> request) mutable {
@@ -190,6 +212,12 @@ kj::Promise<void> NetServer::connectUnix(ConnectUnixContext context) {
   }
   if (!opened.ok()) {
     request->failure = opened.message;
+    _::finish(*request, context.getResults().initResult());
+    return kj::READY_NOW;
+  }
+  // Record, then act.
+  if (!recordAdmitted(scope_->audit, request->record, request->decision)) {
+    request->failure = NOT_RECORDED;
     _::finish(*request, context.getResults().initResult());
     return kj::READY_NOW;
   }

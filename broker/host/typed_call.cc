@@ -6,6 +6,7 @@
 
 #include "broker/calls/call_admission.h"
 #include "broker/calls/dispatch.h"
+#include "broker/caps/call_scope.h"
 #include "broker/calls/typed_send.h"
 
 namespace airlock::broker {
@@ -92,7 +93,7 @@ kj::Promise<void> TypedUnitServer::call(
   record.rule = admission.decision.ruleId;
   record.reason = admission.decision.reason;
   // Record: no worker sees a call the log has not taken.
-  if (!recordAdmitted(routing_.audit, record)) {
+  if (!recordAdmitted(routing_.audit, record, admission.decision)) {
     return _::failure(rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log");
   }
 

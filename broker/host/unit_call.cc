@@ -6,6 +6,7 @@
 #include "audit/bounded_field.h"
 #include "broker/calls/call_admission.h"
 #include "broker/calls/dispatch.h"
+#include "broker/caps/call_scope.h"
 #include "broker/host/gateway.h"
 #include "broker/host/typed_call.h"
 #include "broker/policy/decide.h"
@@ -68,7 +69,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   record.reason = admission.decision.reason;
 
   // Record: no worker sees a call the log has not taken.
-  if (!recordAdmitted(routing_.audit, record)) {
+  if (!recordAdmitted(routing_.audit, record, admission.decision)) {
     _::setError(context.getResults().initResult(), rpc::ErrorKind::INTERNAL,
                 "the broker cannot write its audit log", "");
     return kj::READY_NOW;

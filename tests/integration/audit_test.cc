@@ -20,6 +20,7 @@
 #include "audit/rotation_set.h"
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/echo_server.h"
 
 namespace airlock::testing {
 namespace {
@@ -353,9 +354,10 @@ TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
   }
 }
 
-// A change to the tree is recorded before it is made: with the log's disk filled after the call
-// was admitted and before the worker asks for the change, nothing is made, for every operation
-// that changes the tree. (A fresh broker for each: a log that failed stays failed.)
+// A change outside the broker is recorded before it is made: with the log's disk filled after the
+// call was admitted and before the worker asks for the change, nothing is made, for every
+// operation that changes the tree, and no connection reaches a listener. (A fresh broker for
+// each: a log that failed stays failed.)
 TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
   std::string rules;
@@ -365,6 +367,10 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
   }
   rules += "\n[[rule]]\nid = \"open-work\"\nallow = \"fs.open\"\npath = \"${tmp}/work/**\"\n"
            "mode = [\"read\", \"write\", \"create\"]\n";
+  rules += "\n[[rule]]\nid = \"tcp-here\"\nallow = \"net.connect\"\nhost = [\"127.0.0.1\"]\n"
+           "port = [\"1024-65535\"]\n";
+  rules += "\n[[rule]]\nid = \"unix-here\"\nallow = \"net.connect\"\n"
+           "unix_path = \"${sockets}/*.sock\"\n";
   std::string policy = "[unit]\nname = \"fs\"\nworker = \"test-fs_worker\"\n\n"
                        "[[rule]]\nid = \"tester-calls\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
                        "method = [\"*\"]\n" + rules;
@@ -372,12 +378,18 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
     std::string op, arg, second, madeOrGone;  // madeOrGone: the path the change would touch
     bool wouldExist;
   };
+  // The connects' listeners: what would happen is a connection they accept.
+  TempDir sockets;
+  EchoServer tcpListener = EchoServer::tcp();
+  EchoServer unixListener = EchoServer::unix(sockets.file("listener.sock"));
   std::vector<Change> changes = {
       {"mkdir", "work/new-dir", "", "work/new-dir", true},
       {"unlink", "work/victim", "", "work/victim", false},
       {"rename", "work/victim", "work/renamed", "work/renamed", true},
       {"symlink", "victim", "work/link", "work/link", true},
       {"create", "work/created", "", "work/created", true},
+      {"connect", "", "", "", false},
+      {"connect-unix", "", "", "", false},
   };
   for (auto& change : changes) {
     SCOPED_TRACE(change.op);
@@ -385,13 +397,19 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
     if (!disk.mounted()) GTEST_SKIP() << "mount -t tmpfs failed: " << strerror(errno);
     BrokerOptions options;
     options.auditPath = disk.file("audit.jsonl");
-    BrokerProcess broker({{"fs.toml", policy}}, {}, options);
+    BrokerProcess broker({{"fs.toml", policy}}, {{"sockets", sockets.path()}}, options);
     auto in = [&](const std::string& name) { return broker.dir().file(name); };
     ASSERT_EQ(mkdir(in("work").c_str(), 0755), 0);
     broker.dir().write("work/victim", "still here");
     ASSERT_TRUE(broker.restart()) << broker.log();  // the granted root opens at load
     std::string first = change.op == "symlink" ? change.arg : in(change.arg);
     std::string second = change.second.empty() ? "" : "\n" + in(change.second);
+    if (change.op == "connect") {
+      first = "127.0.0.1";
+      second = "\n" + std::to_string(tcpListener.port());
+    } else if (change.op == "connect-unix") {
+      first = sockets.file("listener.sock");
+    }
     auto call = std::async(std::launch::async, [&]() {
       return broker.connect().unit("fs").call("later", "700\n" + change.op + "\n" + first + second);
     });
@@ -412,10 +430,14 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
     ASSERT_EQ(refused.errorKind(), CallErrorKind::INTERNAL) << "the log is full";
     auto outcome = call.get();
     EXPECT_FALSE(outcome.ok()) << outcome.describe();
-    EXPECT_EQ(pathExists(in(change.madeOrGone)), !change.wouldExist)
-        << "the change was made though the log could not record it";
+    if (!change.madeOrGone.empty()) {
+      EXPECT_EQ(pathExists(in(change.madeOrGone)), !change.wouldExist)
+          << "the change was made though the log could not record it";
+    }
     EXPECT_EQ(readFile(in("work/victim")), "still here") << "the file a change names is untouched";
   }
+  EXPECT_EQ(tcpListener.accepted(), 0) << "a connect happened though the log could not record it";
+  EXPECT_EQ(unixListener.accepted(), 0) << "a connect happened though the log could not record it";
 }
 
 TEST_F(AuditTest, AirlockdRefusesAPrivateKeyOthersCanRead) {

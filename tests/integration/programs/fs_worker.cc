@@ -62,7 +62,7 @@ airlock::Reply writeAll(int fd, const std::string& data) {
   return airlock::Reply::ok("wrote");
 }
 
-// One change to the tree, made after a pause (the tests fill the audit log's disk meanwhile).
+// One change to the tree (or a connect), made after a pause (the tests fill the audit log's disk meanwhile).
 airlock::Reply later(airlock::Call& call) {
   auto args = lines(call.payload());
   if (args.size() < 3) return airlock::Reply::error("payload is MS\\nOP\\nARG[\\nARG]");
@@ -84,6 +84,13 @@ airlock::Reply later(airlock::Call& call) {
     auto temp = fs.createTemp(args[2], second);
     if (!temp.file.ok()) return refusal(temp.file.wasDenied(), temp.file.message());
     return airlock::Reply::ok("done");
+  }
+  if (op == "connect" || op == "connect-unix") {
+    auto socket = op == "connect"
+                      ? call.net().connect(args[2], static_cast<uint16_t>(std::stoul(second)))
+                      : call.net().connectUnix(args[2]);
+    return socket.ok() ? airlock::Reply::ok("connected")
+                       : refusal(socket.wasDenied(), socket.message());
   }
   return airlock::Reply::error("unknown change " + op);
 }
