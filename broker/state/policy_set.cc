@@ -5,10 +5,13 @@
 namespace airlock::broker {
 
 const policy::UnitPolicy* PolicySet::find(std::string_view unit) const {
-  for (auto& candidate : units) {
-    if (candidate.name == unit) return &candidate;
-  }
-  return nullptr;
+  auto found = byName_.find(unit);
+  return found == byName_.end() ? nullptr : &units[found->second];
+}
+
+void PolicySet::indexUnits() {
+  byName_.clear();
+  for (size_t i = 0; i < units.size(); ++i) byName_.emplace(units[i].name, i);
 }
 
 PolicySetLoad loadPolicySet(const PolicySources& sources) {
@@ -23,6 +26,7 @@ PolicySetLoad loadPolicySet(const PolicySources& sources) {
 
   auto set = std::make_shared<PolicySet>();
   set->units = kj::mv(loaded.units);
+  set->indexUnits();
   set->broker = kj::mv(loaded.broker);
   set->revision = policy::stampRevision(set->units, set->broker.admins);
   set->roots = FsRoots::open(set->units);

@@ -5,6 +5,7 @@
 // never frees what a call in flight is still using, and a call is decided by one set from start
 // to end. Event-loop thread only.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,11 @@ struct PolicySet {
   ClientKeys clients;
 
   const policy::UnitPolicy* find(std::string_view unit) const;  // null: no such unit
+  // Every call looks its unit up: by name in an index, not by a scan of `units`.
+  void indexUnits();  // after `units` is filled; `units` is not changed after
+
+ private:
+  std::map<std::string, size_t, std::less<>> byName_;
 };
 
 // Where a set is read from: what airlockd was started with.
