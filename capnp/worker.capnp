@@ -1,7 +1,8 @@
 @0xc5029b945c394afb;
 # The interfaces between airlockd and a sandboxed worker, over the socketpair the broker created.
 #
-# The worker's bootstrap is a `Worker`, called by the broker. The broker exports no bootstrap: a
+# The worker's bootstrap is a `Worker`, called by the broker. The broker exports no bootstrap (a
+# worker that asks gets a broken capability, and its first ask is audited as unknown.method): a
 # worker reaches broker capabilities only through the `Capabilities` handed to it with each call,
 # and a capability its unit's policy does not grant is a null field, not merely a refusing object.
 

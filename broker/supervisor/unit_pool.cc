@@ -62,7 +62,7 @@ void UnitPool::spawn(Slot& slot) {
   record.event = "worker.spawn";
   record.unit = unit_->name;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto process = WorkerProcess::spawn(*unit_, io_, unitLog_);
+    auto process = WorkerProcess::spawn(*unit_, io_, unitLog_, audit_);
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;

@@ -51,7 +51,8 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 }  // namespace _
 
 kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
-                                            kj::AsyncIoContext& io, UnitLog& unitLog) {
+                                            kj::AsyncIoContext& io, UnitLog& unitLog,
+                                            audit::AuditLog& audit) {
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
   kj::AutoCloseFd brokerEnd(pair[0]), workerEnd(pair[1]);
@@ -73,20 +74,22 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
                                            : std::to_string(spec.limits.cpuSeconds) + " s");
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead), unitLog);
+                                 kj::mv(outputRead), unitLog, audit);
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
-                             kj::AutoCloseFd output, UnitLog& unitLog)
+                             kj::AutoCloseFd output, UnitLog& unitLog,
+                             audit::AuditLog& audit)
     : unitName_(unit.name),
       unitLog_(unitLog),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
           rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
           "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
+      bootstrap_(audit, unitName_, process_.pid()),
       network_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE, capnp::rpc::twoparty::Side::CLIENT),
-      rpc_(_::flowLimited(capnp::makeRpcClient(network_))),
+      rpc_(_::flowLimited(capnp::makeRpcServer(network_, bootstrap_))),
       worker_(_::bootstrapOf(rpc_).castAs<rpc::Worker>()),
       output_(io.lowLevelProvider->wrapInputFd(kj::mv(output),
                                                kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP)),

@@ -14,6 +14,7 @@
 #include "broker/caps/held_fds.h"
 #include "broker/caps/log.h"
 #include "broker/policy/policy.h"
+#include "broker/supervisor/refused_bootstrap.h"
 #include "sandbox/launcher.h"
 
 namespace airlock::broker {
@@ -25,12 +26,14 @@ class WorkerProcess {
   // unit's for as long as airlockd runs) as a Log capability line does: escaped, so a worker
   // cannot forge broker log lines, and within the unit's rate, so it cannot flood them. Throws
   // (from the sandbox launcher) if the sandbox cannot be set up.
+  // `audit` (borrowed likewise) records a worker that asks for the broker's bootstrap
+  // (refused_bootstrap.h).
   static kj::Own<WorkerProcess> spawn(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
-                                      UnitLog& unitLog);
+                                      UnitLog& unitLog, audit::AuditLog& audit);
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
-                kj::AutoCloseFd output, UnitLog& unitLog);
+                kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit);
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
@@ -65,6 +68,7 @@ class WorkerProcess {
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
+  RefusedBootstrap bootstrap_;  // before rpc_, which serves it
   capnp::TwoPartyVatNetwork network_;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc_;
   rpc::Worker::Client worker_;

@@ -124,6 +124,21 @@ TEST_F(HostilePeerTest, AMillionRequestsFromAWorkerThatReadsNothingEndThatWorker
   expectStillServing("a request flood from a worker");
 }
 
+// The broker exports no bootstrap to its workers: a worker asking for one, many times, is refused
+// each time and recorded once (unknown.method, capability "bootstrap"), and airlockd serves on.
+TEST_F(HostilePeerTest, AWorkerAskingForTheBrokersBootstrapIsRefusedAndRecordedOnce) {
+  auto outcome = broker_->connect().unit("probe").call("bootstrap-flood", "50");
+  auto record = broker_->waitForRecord(
+      {{"event", "unknown.method"}, {"args", {{"capability", "bootstrap"}}}});
+  ASSERT_FALSE(record.is_null()) << outcome.describe() << "\n" << broker_->log();
+  EXPECT_EQ(record["unit"], "probe") << record.dump();
+  EXPECT_GT(record["worker_pid"].get<int>(), 0) << record.dump();
+  EXPECT_EQ(record["decision"], "deny") << record.dump();
+  EXPECT_EQ(broker_->auditRecords({{"event", "unknown.method"}}).size(), 1u)
+      << "one record per worker, not one per ask";
+  expectStillServing("a worker asking for the broker's bootstrap");
+}
+
 // A host connection on a plain socket, optionally authenticated first with the real handshake
 // as the test client, so hostile bytes can follow a Session.
 class HostSocket {
