@@ -5,6 +5,7 @@
 
 #include "broker/calls/call_admission.h"
 #include "broker/calls/dispatch.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide.h"
 #include "broker/policy/printable.h"
 
@@ -92,7 +93,7 @@ kj::Promise<void> UnitsServer::invoke(InvokeContext context) {
   std::string method = _::bounded(params.getMethod(), policy::MAX_METHOD_NAME_BYTES + 1);
   auto payload = params.getPayload();
   auto records = kj::heap<_::InvokeRecords>();
-  records->caller = scope_->record("invoke");
+  records->caller = scope_->record(std::string(requests::UNITS_INVOKE.event));
   records->caller.callId = routing_.newCallId();  // shared by both sides' records
   records->caller.args["unit"] = callee;
   records->caller.args["method"] = method;

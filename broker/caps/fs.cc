@@ -10,6 +10,7 @@
 #include "broker/caps/file_server.h"
 #include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide.h"
 #include "broker/policy/printable.h"
 
@@ -96,7 +97,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   policy::OpenModes modes = _::modesFrom(params.getMode());
   bool exclusive = params.getMode().getExclusive();
 
-  auto record = scope_->record("fs.open");
+  auto record = scope_->record(std::string(requests::FS_OPEN.event));
   record.args["path"] = path;
   record.args["mode"] = modes.describe() + (exclusive ? ",exclusive" : "");
 
@@ -137,7 +138,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   for (auto mode : {policy::OpenMode::READ, policy::OpenMode::WRITE, policy::OpenMode::CREATE}) {
     modes.add(mode);
   }
-  auto record = scope_->record("fs.create_temp");
+  auto record = scope_->record(std::string(requests::FS_CREATE_TEMP.event));
   record.args["directory"] = directory;
   record.args["prefix"] = prefix;
   record.args["mode"] = modes.describe();
@@ -176,7 +177,7 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
 kj::Promise<void> FsServer::mknod(MknodContext context) {
   auto params = context.getParams();
   std::string path = requestPath(params.getPath());
-  auto record = scope_->record("fs.mknod");
+  auto record = scope_->record(std::string(requests::FS_MKNOD.event));
   record.args["path"] = path;
   record.args["kind"] = _::specialFileName(params.getKind());
 

@@ -8,6 +8,7 @@
 #include "broker/caps/fs.h"
 #include "broker/caps/fs_request.h"
 #include "broker/caps/moved_links.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -86,7 +87,7 @@ template <typename Context>
 void changeOnePath(CallScope& scope, Context& context, policy::Operation op,
                    AtOutcome (*change)(const ParentDir&), const char* doneResult) {
   std::string path = requestPath(context.getParams().getPath());
-  auto record = scope.record(policy::operationName(op));
+  auto record = scope.record(std::string(fsPathRequest(op).event));
   record.args["path"] = path;
   PathAct act = decidePath(scope, op, path);
   KJ_IF_MAYBE(parent, parentFor(scope, act, path)) {
@@ -103,7 +104,7 @@ void changeOnePath(CallScope& scope, Context& context, policy::Operation op,
 
 kj::Promise<void> FsServer::stat(StatContext context) {
   std::string path = requestPath(context.getParams().getPath());
-  auto record = scope_->record("fs.stat");
+  auto record = scope_->record(std::string(requests::FS_STAT.event));
   record.args["path"] = path;
   _::PathAct act = _::decidePath(*scope_, policy::Operation::FS_STAT, path);
   struct stat st;
@@ -121,7 +122,7 @@ kj::Promise<void> FsServer::stat(StatContext context) {
 
 kj::Promise<void> FsServer::list(ListContext context) {
   std::string path = requestPath(context.getParams().getPath());
-  auto record = scope_->record("fs.list");
+  auto record = scope_->record(std::string(requests::FS_LIST.event));
   record.args["path"] = path;
   _::PathAct act = _::decidePath(*scope_, policy::Operation::FS_LIST, path);
   std::vector<ListedEntry> entries;
@@ -151,7 +152,7 @@ kj::Promise<void> FsServer::unlink(UnlinkContext context) {
 kj::Promise<void> FsServer::rename(RenameContext context) {
   auto params = context.getParams();
   std::string from = requestPath(params.getFrom()), to = requestPath(params.getTo());
-  auto record = scope_->record("fs.rename");
+  auto record = scope_->record(std::string(requests::FS_RENAME.event));
   record.args["from"] = from;
   record.args["to"] = to;
   // Both allowed beneath one root (decideFsRename), so both parents open beneath that root.
@@ -174,7 +175,7 @@ kj::Promise<void> FsServer::rename(RenameContext context) {
 kj::Promise<void> FsServer::symlink(SymlinkContext context) {
   auto params = context.getParams();
   std::string target = requestPath(params.getTarget()), path = requestPath(params.getPath());
-  auto record = scope_->record("fs.symlink");
+  auto record = scope_->record(std::string(requests::FS_SYMLINK.event));
   record.args["path"] = path;
   record.args["target"] = target;
   _::PathAct act{policy::decideFsSymlink(scope_->unit, path, target), ""};

@@ -6,6 +6,7 @@
 #include "broker/caps/file_server.h"
 #include "broker/caps/net_dialer.h"
 #include "broker/caps/open_beneath.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide_net.h"
 
 namespace airlock::broker {
@@ -147,7 +148,7 @@ kj::Promise<void> NetServer::connect(ConnectContext context) {
   request->host.assign(hostText.begin(), kj::min(hostText.size(), policy::MAX_HOST_NAME_BYTES + 1));
   request->port = params.getPort();
   request->scope = kj::addRef(*scope_);
-  request->record = scope_->record("net.connect");
+  request->record = scope_->record(std::string(requests::NET_CONNECT.event));
   request->record.args["host"] = request->host;
   request->record.args["port"] = request->port;
 
@@ -184,7 +185,7 @@ kj::Promise<void> NetServer::connectUnix(ConnectUnixContext context) {
   std::string path(pathText.begin(), kj::min(pathText.size(), policy::MAX_PATH_BYTES + 1));
   auto request = kj::heap<_::ConnectRequest>();
   request->scope = kj::addRef(*scope_);
-  request->record = scope_->record("net.connect");
+  request->record = scope_->record(std::string(requests::NET_CONNECT_UNIX.event));
   request->record.args["unix_path"] = path;
 
   // Decide.

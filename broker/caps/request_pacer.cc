@@ -5,6 +5,7 @@
 #include <kj/debug.h>
 
 #include "broker/caps/unknown_method.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -50,21 +51,21 @@ class PacedServer final : public capnp::Capability::Server {
   // capability was handed out for has ended (the one place a capability dies with its call).
   DispatchCallResult pass(uint64_t interfaceId, uint16_t methodId,
                           capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) {
-    if (!offersMethod(schema_, interfaceId, methodId)) {
+    // A row of the table (worker_requests.h) on this capability's own interface, or nothing.
+    const WorkerRequest* row = offersMethod(schema_, interfaceId, methodId)
+                                   ? findWorkerRequest(interfaceId, methodId)
+                                   : nullptr;
+    if (row == nullptr) {
       return {kj::Promise<void>(refuseUnknownMethod(scope_->audit, scope_->record(""), schema_,
                                                     interfaceId, methodId)),
               false};
     }
-    if (scope_->expired()) return {kj::Promise<void>(refuseExpired(interfaceId, methodId)), false};
+    if (scope_->expired()) return {kj::Promise<void>(refuseExpired(*row)), false};
     return inner_->dispatchCall(interfaceId, methodId, context);
   }
 
-  kj::Exception refuseExpired(uint64_t interfaceId, uint16_t methodId) {
-    std::string method = schema_.getUnqualifiedName().cStr();
-    capnp::InterfaceSchema declaring = schema_;
-    KJ_IF_MAYBE(found, schema_.findSuperclass(interfaceId)) { declaring = *found; }
-    auto methods = declaring.getMethods();
-    if (methodId < methods.size()) method += std::string(".") + methods[methodId].getProto().getName().cStr();
+  kj::Exception refuseExpired(const WorkerRequest& row) {
+    std::string method(row.name);
     auto record = scope_->record(EXPIRED_CAPABILITY_EVENT);
     record.args["method"] = method;
     record.decision = "deny";

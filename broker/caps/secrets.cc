@@ -2,6 +2,7 @@
 
 #include "broker/caps/file_server.h"
 #include "broker/caps/sealed_memfd.h"
+#include "broker/caps/worker_requests.h"
 #include "broker/policy/decide.h"
 
 namespace airlock::broker {
@@ -10,7 +11,7 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   // Receive: one byte past the limit is enough for decide to refuse an over-long name.
   auto nameText = context.getParams().getName();
   std::string name(nameText.begin(), kj::min(nameText.size(), policy::MAX_SECRET_NAME_BYTES + 1));
-  auto record = scope_->record("secrets.get");
+  auto record = scope_->record(std::string(requests::SECRETS_GET.event));
   record.args["name"] = name;
 
   // Decide.
