@@ -13,11 +13,13 @@
 
 #include <kj/debug.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "sandbox/id_map.h"
 #include "sandbox/landlock.h"
@@ -129,6 +131,19 @@ void seccomp(Report& report) {
   size_t forbidden = airlock::sandbox::forbiddenSyscalls().size();
   report.line("syscall table", std::to_string(groups) + " groups, " + std::to_string(forbidden) +
                                    " always-refused syscalls", true);
+}
+
+// Every group of the one syscall table, default or opt-in, with its reason: what a policy's
+// [sandbox] syscalls and `airlock sandbox run --syscalls` may name.
+void syscallGroups() {
+  auto defaults = airlock::sandbox::defaultWorkerGroups();
+  printf("syscall groups (default: every worker has them; others: opt-in by name)\n");
+  for (auto& group : airlock::sandbox::syscallGroups()) {
+    bool isDefault = std::any_of(defaults.begin(), defaults.end(), [&](const char* name) {
+      return std::string_view(name) == group.name;
+    });
+    printf("  %-22s %-8s %s\n", group.name, isDefault ? "default" : "opt-in", group.reason);
+  }
 }
 
 void landlock(Report& report) {
@@ -250,6 +265,7 @@ int doctorMain(int argc, char** argv) {
   cgroups(report);
   fflush(stdout);  // the trial child inherits nothing, but keep the order on a pipe
   trialLaunch(report);
+  syscallGroups();
   printf("verdict: %s\n", report.full ? "airlock can run at full strength"
                                       : "airlock cannot run at full strength here (see '<< missing')");
   return report.full ? 0 : 1;

@@ -16,11 +16,13 @@
 #include "broker/supervisor/unit_sandbox.h"
 #include "cli/policy_args.h"
 #include "sandbox/launcher.h"
+#include "sandbox/syscall_sets.h"
 
 namespace {
 
 const char USAGE[] = R"(usage: airlock sandbox run [--policy PATH [--unit NAME] [--define NAME=VALUE]...]
-                          [--ro-bind PATH]... [--setenv KEY=VALUE]... -- PROG [ARGS]
+                          [--ro-bind PATH]... [--setenv KEY=VALUE]... [--syscalls GROUP,...]
+                          -- PROG [ARGS]
 
 Runs PROG inside the sandbox airlock gives a unit's worker: new user, PID, mount, network, IPC,
 UTS and cgroup namespaces, as uid/gid 1000 (host nobody, or you); a minimal read-only root holding
@@ -40,6 +42,8 @@ options:
   --define NAME=VALUE   value for ${NAME} in the policy's paths, as airlockd --define
   --ro-bind PATH        make host PATH visible read-only at the same path (repeatable)
   --setenv KEY=VALUE    add KEY=VALUE to the (otherwise empty) environment (repeatable)
+  --syscalls GROUP,...  allow these syscall groups besides the default ones (`airlock doctor`
+                        lists them); a refused syscall names the group that would allow it
   --help                this text
 
 PROG is looked up in $PATH if it has no '/'. Exit status: PROG's own; 128+N if it was killed by
@@ -48,6 +52,15 @@ which stderr names with its registers (refused syscall ptrace(0x10, ...)); 125 i
 sandbox could not be set up (the failed step is named on stderr; `airlock doctor` says what this
 kernel offers); 2 on a usage error or a policy that does not load.
 )";
+
+// "basic-io, memory, ...": every group --syscalls accepts, for its error message.
+std::string groupList() {
+  std::string out;
+  for (auto& group : airlock::sandbox::syscallGroups()) {
+    out += (out.empty() ? "groups: " : ", ") + std::string(group.name);
+  }
+  return out;
+}
 
 // The unit `name` of the policy at `path` (or its only unit when `name` is empty). Prints why
 // and returns null if there is none.
@@ -131,6 +144,19 @@ int sandboxRunMain(int argc, char** argv) {
         return 2;
       }
       extra.env.push_back(kv);
+    } else if (arg == "--syscalls" && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (size_t start = 0; start <= list.size();) {
+        size_t comma = std::min(list.find(',', start), list.size());
+        std::string group = list.substr(start, comma - start);
+        if (airlock::sandbox::findSyscallGroup(group.c_str()) == nullptr) {
+          fprintf(stderr, "airlock sandbox run: --syscalls: no syscall group \"%s\" (%s)\n",
+                  group.c_str(), groupList().c_str());
+          return 2;
+        }
+        extra.syscallGroups.push_back(group);
+        start = comma + 1;
+      }
     } else if (arg == "--") {
       ++i;
       break;
@@ -156,6 +182,8 @@ int sandboxRunMain(int argc, char** argv) {
   spec.readOnlyPaths.insert(spec.readOnlyPaths.end(), extra.readOnlyPaths.begin(),
                             extra.readOnlyPaths.end());
   spec.env.insert(spec.env.end(), extra.env.begin(), extra.env.end());
+  spec.syscallGroups.insert(spec.syscallGroups.end(), extra.syscallGroups.begin(),
+                            extra.syscallGroups.end());
   spec.program = resolveProgram(argv[i]);
   if (spec.program.empty()) {
     fprintf(stderr, "airlock sandbox run: cannot find program \"%s\"\n", argv[i]);

@@ -13,6 +13,7 @@
 
 #include <kj/debug.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -247,7 +248,13 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   validateResourceLimits(spec.limits);
   RootPlan root = planRoot(spec);
   LandlockPlan landlock = planLandlock(spec, root);
-  SeccompFilter filter = SeccompFilter::compile(defaultWorkerGroups());
+  std::vector<const char*> groups(defaultWorkerGroups().begin(), defaultWorkerGroups().end());
+  for (const std::string& group : spec.syscallGroups) {
+    // Once each: a group named twice, or one the default has, adds nothing.
+    auto same = [&](const char* name) { return group == name; };
+    if (std::none_of(groups.begin(), groups.end(), same)) groups.push_back(group.c_str());
+  }
+  SeccompFilter filter = SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()));
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();

@@ -39,7 +39,8 @@ std::string RefusedSyscall::describe() const {
   std::string abi = _::foreignAbi(arch, nr);
   char* resolved = abi == "x32" ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_X32, nr)
                                 : seccomp_syscall_resolve_num_arch(arch, nr);
-  std::string name = resolved != nullptr ? resolved : "syscall_" + std::to_string(nr);
+  bool known = resolved != nullptr;
+  std::string name = known ? resolved : "syscall_" + std::to_string(nr);
   free(resolved);
   std::string text = name + "(";
   for (int i = 0; i < 6; ++i) {
@@ -51,13 +52,25 @@ std::string RefusedSyscall::describe() const {
   if (!abi.empty()) {
     return text + " [" + abi + " ABI: every syscall through a foreign architecture is refused]";
   }
+  if (!known) return text;  // a number no table names: nothing to say about allowing it
+  kj::Maybe<const SyscallGroup&> group = groupAllowing(name.c_str());
   for (auto& forbidden : forbiddenSyscalls()) {
-    if (name == forbidden.name) {
-      text += std::string(" [always refused: ") + forbidden.reason + "]";
-      break;
+    if (name != forbidden.name) continue;
+    text += std::string(" [always refused: ") + forbidden.reason;
+    KJ_IF_MAYBE(answering, group) {
+      // The group cannot allow it, only answer it with an error the caller can fall back from.
+      text += std::string("; group ") + answering->name + " answers some of these calls with " +
+              "an error instead of stopping the worker (" + answering->reason + ")";
     }
+    return text + "]";
   }
-  return text;
+  KJ_IF_MAYBE(allowing, group) {
+    // Named so the reader can allow it: the policy key, and the option to try it by hand.
+    return text + " [in group " + allowing->name + ": add \"" + allowing->name +
+           "\" to [sandbox] syscalls, or try airlock sandbox run --syscalls " + allowing->name +
+           "]";
+  }
+  return text + " [in no group: airlock does not allow it yet]";
 }
 
 kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd) {

@@ -54,6 +54,11 @@ struct SandboxSpec {
   // fault of that layer this machine cannot produce; nothing else lowers it.
 
   ResourceLimits limits;
+
+  std::vector<std::string> syscallGroups;
+  // Groups of syscall_sets.h allowed besides defaultWorkerGroups(), by name: a unit's
+  // [sandbox] syscalls, `airlock sandbox run --syscalls`. An unknown name fails the launch before
+  // anything is started.
 };
 
 }  // namespace airlock::sandbox

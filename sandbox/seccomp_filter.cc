@@ -54,6 +54,14 @@ void addRule(scmp_filter_ctx ctx, const SyscallEntry& entry) {
     case SyscallAction::ERRNO_ENOSYS:
       check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0), "enosys", entry.name);
       return;
+    case SyscallAction::EPERM_IF_ARG_IN:
+      KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);
+      for (uint64_t value : entry.values) {
+        struct scmp_arg_cmp cmp = {entry.argIndex, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFull, value};
+        check(seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp), "eperm if",
+              entry.name);
+      }
+      return;
     case SyscallAction::ALLOW_IF_ARG_IN:
       KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);
       for (uint64_t value : entry.values) {

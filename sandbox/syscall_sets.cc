@@ -109,6 +109,35 @@ constexpr SyscallEntry LOCAL_SOCKETPAIR[] = {
     {"socketpair", A::ALLOW_IF_ARG_IN, 0, LOCAL_SOCKET_DOMAINS},
 };
 
+// Not in the default set: metadata of the file system a path is on (df, ls and find ask it to
+// decide how to read a directory). The root is read-only and holds only what the sandbox binds;
+// the answer is sizes and flags, never contents.
+constexpr SyscallEntry FS_METADATA[] = {
+    {"statfs", A::ALLOW},
+};
+
+// Not in the default set: the host's uptime, load and memory totals (sysinfo), which Python and
+// some allocators read at start-up to size themselves. Host-wide figures, not per-sandbox: a
+// worker learns how busy the machine is, which the timing of its own calls tells it anyway.
+constexpr SyscallEntry SYSTEM_INFO[] = {
+    {"sysinfo", A::ALLOW},
+};
+
+// Not in the default set: changing the working directory (find walks a tree with fchdir). The
+// directory must already be open or reachable in the read-only root; Landlock still decides what
+// is read there.
+constexpr SyscallEntry WORKING_DIRECTORY[] = {
+    {"chdir", A::ALLOW},
+    {"fchdir", A::ALLOW},
+};
+
+// Not in the default set: glibc's user, group and host lookups try the nscd daemon's socket
+// before the files (Python's start-up looks its user up). socket(AF_UNIX) is answered EPERM, as
+// Docker's default profile answers a refused syscall: no socket is made, and glibc falls back.
+constexpr SyscallEntry NSS_WITHOUT_DAEMONS[] = {
+    {"socket", A::EPERM_IF_ARG_IN, 0, LOCAL_SOCKET_DOMAINS},
+};
+
 constexpr SyscallEntry EXIT[] = {
     {"exit", A::ALLOW},
     {"exit_group", A::ALLOW},
@@ -135,6 +164,16 @@ constexpr SyscallGroup GROUPS[] = {
     {"local-socketpair", "AF_UNIX socketpair only: a connected pair private to the process",
      LOCAL_SOCKETPAIR},
     {"exit", "ending the process", EXIT},
+    {"fs-metadata", "statfs: sizes and flags of the file system a path is on (ls, find, df)",
+     FS_METADATA},
+    {"system-info", "sysinfo: host uptime, load and memory totals (Python reads them at start-up)",
+     SYSTEM_INFO},
+    {"working-directory", "chdir and fchdir within what the sandbox shows (find walks with them)",
+     WORKING_DIRECTORY},
+    {"nss-without-daemons",
+     "socket(AF_UNIX) answered EPERM so glibc's user and host lookups skip nscd and read files; "
+     "no socket is ever made",
+     NSS_WITHOUT_DAEMONS},
 };
 
 constexpr const char* DEFAULT_WORKER_GROUPS[] = {
@@ -215,6 +254,15 @@ kj::ArrayPtr<const SyscallGroup> syscallGroups() { return _::GROUPS; }
 kj::ArrayPtr<const char* const> defaultWorkerGroups() { return _::DEFAULT_WORKER_GROUPS; }
 
 kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls() { return _::FORBIDDEN; }
+
+kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall) {
+  for (auto& group : _::GROUPS) {
+    for (auto& entry : group.syscalls) {
+      if (syscall == entry.name) return group;
+    }
+  }
+  return nullptr;
+}
 
 kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name) {
   for (auto& group : _::GROUPS) {

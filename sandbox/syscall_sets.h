@@ -16,6 +16,8 @@ enum class SyscallAction {
   ALLOW_IF_ARG_IN,     // only if the low 32 bits of register `argIndex` are one of `values`
   ALLOW_W_XOR_X_MMAP,  // mmap(2): never PROT_WRITE|PROT_EXEC; PROT_EXEC only for file mappings
   ALLOW_NO_EXEC,       // mprotect(2): never PROT_EXEC (so written memory never becomes code)
+  EPERM_IF_ARG_IN,     // refused with EPERM, not stopped, if register `argIndex` is one of
+                       // `values`: the syscall never runs, and the caller takes its fallback
 };
 // Anything not allowed is refused by the filter's default action: the supervisor is notified
 // (it names the syscall and its registers) and kills the process; see seccomp_filter.h.
@@ -50,5 +52,10 @@ kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls();
 // Syscalls that must stay refused whatever the policy says (tested: no group contains one).
 
 kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name);
+
+kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall);
+// The first group (in table order) with an entry for `syscall`, whatever its action: what a
+// refusal names as the way to allow it. Null for a syscall no group has (a forbidden one, or one
+// nobody has asked for yet).
 
 }  // namespace airlock::sandbox

@@ -12,7 +12,8 @@ TEST(Doctor, ReportsEveryLayerAndAVerdictMatchingItsExitStatus) {
   for (auto item : {"namespace user", "namespace pid", "namespace mount", "namespace network",
                     "namespace ipc", "namespace uts", "namespace cgroup",
                     "unprivileged user namespaces", "seccomp user notification", "landlock",
-                    "openat2", "cgroup v1", "cgroup v2", "trial launch", "verdict:"}) {
+                    "openat2", "cgroup v1", "cgroup v2", "trial launch", "verdict:",
+                    "syscall groups", "basic-io               default", "fs-metadata            opt-in"}) {
     EXPECT_NE(result.output.find(item), std::string::npos) << item << "\n" << result.output;
   }
   bool full = result.output.find("verdict: airlock can run at full strength") != std::string::npos;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/integration/support/broker_process.h"
 
@@ -19,6 +20,49 @@ TEST(SandboxRunCli, ExitStatusesPassThrough) {
   EXPECT_EQ(sandboxRun({"--", "/bin/false"}).exitCode, 1);
   auto missing = sandboxRun({"--", "/no/such/program"});
   EXPECT_EQ(missing.exitCode, 127) << missing.output;
+}
+
+// Debian programs the default syscall set stops are refused naming the group that would allow
+// them, and run to exit 0 with that group (and the next one each names).
+TEST(SandboxRunCli, ARefusedSyscallNamesTheGroupThatAllowsItAndThatGroupRunsTheProgram) {
+  auto refused = sandboxRun({"--", "/bin/ls", "/"});
+  EXPECT_EQ(refused.exitCode, 159) << refused.output;
+  EXPECT_NE(refused.output.find("refused syscall statfs("), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("[in group fs-metadata: add \"fs-metadata\" to [sandbox] syscalls"),
+            std::string::npos)
+      << refused.output;
+  auto listed = sandboxRun({"--syscalls", "fs-metadata", "--", "/bin/ls", "/"});
+  EXPECT_EQ(listed.exitCode, 0) << listed.output;
+  EXPECT_NE(listed.output.find("usr"), std::string::npos) << listed.output;
+
+  auto walked = sandboxRun({"--syscalls", "fs-metadata,working-directory", "--", "/usr/bin/find",
+                            "/usr/bin", "-maxdepth", "1", "-name", "find"});
+  EXPECT_EQ(walked.exitCode, 0) << walked.output;
+  EXPECT_NE(walked.output.find("/usr/bin/find"), std::string::npos) << walked.output;
+}
+
+TEST(SandboxRunCli, Python3RunsWithTheGroupsItsRefusalsName) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  auto refused = sandboxRun({"--", "/usr/bin/python3", "-c", "print(1)"});
+  EXPECT_EQ(refused.exitCode, 159) << refused.output;
+  EXPECT_NE(refused.output.find("refused syscall sysinfo("), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("[in group system-info"), std::string::npos) << refused.output;
+  auto next = sandboxRun({"--syscalls", "system-info", "--", "/usr/bin/python3", "-c", "print(1)"});
+  EXPECT_EQ(next.exitCode, 159) << next.output;
+  EXPECT_NE(next.output.find("group nss-without-daemons answers"), std::string::npos)
+      << next.output;
+  auto ran = sandboxRun({"--syscalls", "system-info,nss-without-daemons", "--", "/usr/bin/python3",
+                         "-c", "print(6 * 7)"});
+  EXPECT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_EQ(ran.output, "42\n");
+}
+
+TEST(SandboxRunCli, AnUnknownSyscallGroupRunsNothing) {
+  auto result = sandboxRun({"--syscalls", "fs-metadata,no-such-group", "--", "/bin/true"});
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_NE(result.output.find("no syscall group \"no-such-group\" (groups: basic-io"),
+            std::string::npos)
+      << result.output;
 }
 
 class SandboxRunPolicy : public ::testing::Test {
