@@ -57,38 +57,20 @@ std::string selfDir() {
   return self.substr(0, self.rfind('/'));
 }
 
-Figure latency(const std::string& name, Samples samples, const std::string& target = "") {
-  Figure f;
-  f.name = name;
-  f.unit = "us";
-  f.p50 = samples.p50();
-  f.p99 = samples.p99();
-  f.target = target;
-  return f;
-}
-
-Figure against(Figure figure, const Figure& baseline) {
-  figure.baseline = baseline.name;
-  double mine = figure.unit == "us" ? figure.p50 : figure.value;
-  double theirs = baseline.unit == "us" ? baseline.p50 : baseline.value;
-  figure.ratio = theirs > 0 ? mine / theirs : 0;
-  return figure;
-}
-
-Figure quantity(const std::string& name, const std::string& unit, double value,
-                const std::string& target = "") {
-  Figure f;
-  f.name = name;
-  f.unit = unit;
-  f.value = value;
-  f.target = target;
-  return f;
-}
-
 std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   int fds[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
+}
+
+// What the report says after a judged row's target; nothing for the rows the bench does not judge.
+const char* verdict(TargetMet met) {
+  switch (met) {
+    case TargetMet::YES: return ": met";
+    case TargetMet::NO: return ": NOT met";
+    case TargetMet::NOT_JUDGED: break;
+  }
+  return "";
 }
 
 void print(const std::vector<Figure>& figures) {
@@ -100,9 +82,10 @@ void print(const std::vector<Figure>& figures) {
       printf("%-48s %10s %10s %9.1f %-3s", f.name.c_str(), "", "", f.value, f.unit.c_str());
     }
     if (!f.baseline.empty()) {
-      printf("  %5.2fx   %s (vs %s)\n", f.ratio, f.target.c_str(), f.baseline.c_str());
+      printf("  %5.2fx   %s%s (vs %s)\n", f.ratio, f.target.c_str(), verdict(f.met),
+             f.baseline.c_str());
     } else {
-      printf("  %-8s %s\n", "", f.target.c_str());
+      printf("  %-8s %s%s\n", "", f.target.c_str(), verdict(f.met));
     }
   }
 }
@@ -126,6 +109,7 @@ void writeJson(const std::string& path, const std::vector<Figure>& figures, bool
       row["ratio"] = f.ratio;
     }
     if (!f.target.empty()) row["target"] = f.target;
+    if (f.met != TargetMet::NOT_JUDGED) row["met"] = f.met == TargetMet::YES;
     out["figures"].push_back(row);
   }
   std::ofstream(path) << out.dump(2) << "\n";
