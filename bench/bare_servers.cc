@@ -20,6 +20,29 @@ class EchoUnit final : public rpc::Unit::Server {
   }
 };
 
+// Makes a new call of its own on `onward` for each call and copies the result into its answer, as a
+// mediator must, rather than tail-calling: a tail call would let Cap'n Proto answer the host with a
+// reference to the onward question, so the relay would never hold the answer it passes on.
+class RelayUnit final : public rpc::Unit::Server {
+ public:
+  explicit RelayUnit(rpc::Unit::Client onward) : onward_(kj::mv(onward)) {}
+
+  kj::Promise<void> call(CallContext context) override {
+    auto params = context.getParams();
+    auto request = onward_.callRequest();
+    request.setMethod(params.getMethod());
+    request.setPayload(params.getPayload());
+    request.setTimeoutMs(params.getTimeoutMs());
+    return request.send().then(
+        [context](capnp::Response<rpc::Unit::CallResults>&& response) mutable {
+          context.getResults().setResult(response.getResult());
+        });
+  }
+
+ private:
+  rpc::Unit::Client onward_;
+};
+
 class FileServer final : public rpc::File::Server {
  public:
   explicit FileServer(kj::AutoCloseFd fd) : fd_(kj::mv(fd)) {}
@@ -53,6 +76,21 @@ int serve(int socket, capnp::Capability::Client bootstrap) {
   return 0;
 }
 
+// Relays calls from `hostSide` to the Unit served on `onward` until the host disconnects. Runs
+// in the forked child. Both connections are stock Cap'n Proto on kj's streams, as the bare
+// server's and airlock-bench's own client are.
+int relay(int hostSide, int onward) {
+  auto io = kj::setupAsyncIo();
+  auto onwardStream = io.lowLevelProvider->wrapUnixSocketFd(onward);
+  capnp::TwoPartyClient onwardClient(*onwardStream);
+  auto server = onwardClient.bootstrap().castAs<rpc::Unit>();
+  auto hostStream = io.lowLevelProvider->wrapUnixSocketFd(hostSide);
+  capnp::TwoPartyVatNetwork network(*hostStream, 1, capnp::rpc::twoparty::Side::SERVER);
+  auto rpc = capnp::makeRpcServer(network, kj::heap<RelayUnit>(kj::mv(server)));
+  network.onDisconnect().wait(io.waitScope);
+  return 0;
+}
+
 }  // namespace
 
 ChildProcess startRawEcho(kj::AutoCloseFd socket) {
@@ -71,6 +109,12 @@ ChildProcess startRawEcho(kj::AutoCloseFd socket) {
 ChildProcess startBareUnit(kj::AutoCloseFd socket) {
   int fd = socket.get();
   return ChildProcess([fd]() { return serve(fd, kj::heap<EchoUnit>()); });
+}
+
+ChildProcess startBareRelay(kj::AutoCloseFd hostSide, kj::AutoCloseFd onward) {
+  int hostFd = hostSide.get();
+  int onwardFd = onward.get();
+  return ChildProcess([hostFd, onwardFd]() { return relay(hostFd, onwardFd); });
 }
 
 ChildProcess startBareFs(kj::AutoCloseFd socket) {

@@ -1,13 +1,6 @@
 // airlock-bench: the cost of brokered calls, each beside its baseline measured in the same run,
-// on the same machine, with the same process layout.
-//
-//   airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] [--audit-cost-only]
-//                 [--noisy-neighbour-only]
-//
-// --audit-cost-only measures just what the audit adds to a brokered no-op call.
-// --noisy-neighbour-only measures just a quiet unit's latency alone and while another is flooded.
-// --pin puts this process, and so every process it starts (airlockd, workers, baselines), on
-// CPU 0: on a small VM a wake-up across CPUs costs ~20 us, so latency figures are given both ways.
+// on the same machine, with the same process layout. `airlock-bench --help` (HELP below) is its
+// reference, verbatim in docs/cli.md.
 
 #include <sched.h>
 #include <sys/socket.h>
@@ -30,6 +23,7 @@
 #include "bench/noisy_measure.h"
 #include "bench/process_cpu.h"
 #include "bench/policy_measure.h"
+#include "bench/relay_floor.h"
 #include "bench/rpc_measure.h"
 #include "bench/spawn_measure.h"
 
@@ -38,12 +32,42 @@ namespace {
 
 struct Options {
   std::string json;
+  // On a small VM a wake-up across CPUs costs ~20 us, so latencies are given both ways.
   bool pin = false;
   int iterations = 3000;
   int auditRecords = 1000000;  // records in the log `audit verify` is timed on
   bool auditCostOnly = false;
   bool onlyNoisyNeighbour = false;
+  bool onlyRelayFloor = false;
 };
+
+constexpr char USAGE[] =
+    "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n"
+    "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only]\n";
+
+constexpr char HELP[] =
+    "\n"
+    "Measures calls through a real airlockd (policy, audit, sandboxed workers), each beside its\n"
+    "baseline measured in the same run, and prints one row per figure with its ratio to the\n"
+    "baseline and the issue's target (docs/PERFORMANCE.md). It only reports: whatever the\n"
+    "figures, a completed run exits 0.\n"
+    "\n"
+    "options:\n"
+    "  --json FILE             also write the rows to FILE as JSON\n"
+    "  --pin                   run this process and every process it starts (airlockd, workers,\n"
+    "                          baselines) on CPU 0\n"
+    "  --iterations N          sequential calls per latency figure (default 3000)\n"
+    "  --audit-records N       records in the log `audit verify` is timed on (default 1000000)\n"
+    "  --audit-cost-only       only what the audit adds to a brokered no-op call (alternating\n"
+    "                          calls to airlockd and airlockd-unsafe-audit-off)\n"
+    "  --noisy-neighbour-only  only a quiet unit's latency, alone and while another is flooded\n"
+    "  --relay-floor-only      only the floor of a mediated call: the same no-op call direct to a\n"
+    "                          bare Cap'n Proto server, through a bare relay process, and through\n"
+    "                          airlockd, interleaved; airlockd's p50 and 16-in-flight throughput\n"
+    "                          as ratios to the relay's\n"
+    "  -h, --help              print this help\n"
+    "\n"
+    "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
 
 // Client threads flooding the noisy unit: more than the 2 CPUs of the machines we measure on,
 // so they would use every cycle the broker lets them.
@@ -57,38 +81,20 @@ std::string selfDir() {
   return self.substr(0, self.rfind('/'));
 }
 
-Figure latency(const std::string& name, Samples samples, const std::string& target = "") {
-  Figure f;
-  f.name = name;
-  f.unit = "us";
-  f.p50 = samples.p50();
-  f.p99 = samples.p99();
-  f.target = target;
-  return f;
-}
-
-Figure against(Figure figure, const Figure& baseline) {
-  figure.baseline = baseline.name;
-  double mine = figure.unit == "us" ? figure.p50 : figure.value;
-  double theirs = baseline.unit == "us" ? baseline.p50 : baseline.value;
-  figure.ratio = theirs > 0 ? mine / theirs : 0;
-  return figure;
-}
-
-Figure quantity(const std::string& name, const std::string& unit, double value,
-                const std::string& target = "") {
-  Figure f;
-  f.name = name;
-  f.unit = unit;
-  f.value = value;
-  f.target = target;
-  return f;
-}
-
 std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   int fds[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
+}
+
+// What the report says after a judged row's target; nothing for the rows the bench does not judge.
+const char* verdict(TargetMet met) {
+  switch (met) {
+    case TargetMet::YES: return ": met";
+    case TargetMet::NO: return ": NOT met";
+    case TargetMet::NOT_JUDGED: break;
+  }
+  return "";
 }
 
 void print(const std::vector<Figure>& figures) {
@@ -100,9 +106,10 @@ void print(const std::vector<Figure>& figures) {
       printf("%-48s %10s %10s %9.1f %-3s", f.name.c_str(), "", "", f.value, f.unit.c_str());
     }
     if (!f.baseline.empty()) {
-      printf("  %5.2fx   %s (vs %s)\n", f.ratio, f.target.c_str(), f.baseline.c_str());
+      printf("  %5.2fx   %s%s (vs %s)\n", f.ratio, f.target.c_str(), verdict(f.met),
+             f.baseline.c_str());
     } else {
-      printf("  %-8s %s\n", "", f.target.c_str());
+      printf("  %-8s %s%s\n", "", f.target.c_str(), verdict(f.met));
     }
   }
 }
@@ -126,6 +133,7 @@ void writeJson(const std::string& path, const std::vector<Figure>& figures, bool
       row["ratio"] = f.ratio;
     }
     if (!f.target.empty()) row["target"] = f.target;
+    if (f.met != TargetMet::NOT_JUDGED) row["met"] = f.met == TargetMet::YES;
     out["figures"].push_back(row);
   }
   std::ofstream(path) << out.dump(2) << "\n";
@@ -230,6 +238,16 @@ Samples workerTimed(rpc::Unit::Client& unit, kj::WaitScope& waitScope, const std
 int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
+  if (options.onlyRelayFloor) {
+    FloorProcesses floor;  // forked before this process's event loop exists
+    auto io = kj::setupAsyncIo();
+    BrokerRunner broker(bin, 1, 1);
+    auto unit = broker.connect(io, "bench");
+    auto figures = relayFloorFigures(floor, unit, broker.pid(), io, n);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
   if (options.onlyNoisyNeighbour) {
     auto io = kj::setupAsyncIo();
     std::vector<Figure> figures;
@@ -246,6 +264,7 @@ int run(const Options& options) {
   auto bareUnitServer = startBareUnit(kj::mv(unitTheirs));
   auto [fsMine, fsTheirs] = socketPair();
   auto bareFsServer = startBareFs(kj::mv(fsTheirs));
+  FloorProcesses floor;
 
   auto io = kj::setupAsyncIo();
   std::vector<Figure> figures;
@@ -283,6 +302,7 @@ int run(const Options& options) {
       quantity("airlockd, 16 in flight", "calls/s",
                measureCallsPerSecond(unit, io, "noop", 16, 2 * kj::SECONDS), ">= 0.85x bare"),
       bareRate));
+  for (auto& figure : relayFloorFigures(floor, unit, broker.pid(), io, n)) figures.push_back(figure);
 
   std::string file = broker.filesDir() + "/small.txt";
   figures.push_back(latency("direct open+close", measureDirectOpen(file, n)));
@@ -390,9 +410,15 @@ int run(const Options& options) {
 }  // namespace airlock::bench
 
 int main(int argc, char** argv) {
+  using airlock::bench::HELP;
+  using airlock::bench::USAGE;
   airlock::bench::Options options;
+  int onlyFlags = 0;  // the --*-only flags choose one part of the run; two make no sense
   for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      printf("%s%s", USAGE, HELP);
+      return 0;
+    } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
       options.json = argv[++i];
     } else if (!strcmp(argv[i], "--pin")) {
       options.pin = true;
@@ -402,14 +428,23 @@ int main(int argc, char** argv) {
       options.auditRecords = atoi(argv[++i]);
     } else if (!strcmp(argv[i], "--audit-cost-only")) {
       options.auditCostOnly = true;
+      ++onlyFlags;
     } else if (!strcmp(argv[i], "--noisy-neighbour-only")) {
       options.onlyNoisyNeighbour = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--relay-floor-only")) {
+      options.onlyRelayFloor = true;
+      ++onlyFlags;
     } else {
-      fprintf(stderr,
-              "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N] "
-              "[--audit-cost-only] [--noisy-neighbour-only]\n");
+      fprintf(stderr, "airlock-bench: unknown or incomplete option \"%s\"\n%s", argv[i], USAGE);
       return 2;
     }
+  }
+  if (onlyFlags > 1 || options.iterations <= 0) {
+    fprintf(stderr, "airlock-bench: %s\n%s",
+            onlyFlags > 1 ? "give at most one --*-only option" : "--iterations must be positive",
+            USAGE);
+    return 2;
   }
   if (options.pin && !airlock::bench::pinToFirstCpu("airlock-bench")) return 1;
   int status = 1;

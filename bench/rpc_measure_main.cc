@@ -6,6 +6,8 @@
 //
 // EXCHANGE is one of
 //   bare         Unit.call no-op to a bare Cap'n Proto server over a socketpair (the baseline)
+//   relay        the same call through a bare relay process to its bare server (the floor of a
+//                mediated call: no policy, no audit)
 //   airlockd     Unit.call no-op through airlockd to a sandboxed airlock-bench-worker
 //   bare-fs      Fs.open + fd pass from a bare Cap'n Proto server (the baseline)
 //   airlockd-fs  brokered fs.open calls made by the worker (its open-loop method)
@@ -155,6 +157,21 @@ int run(const Options& options) {
     }
     return 0;
   }
+  if (options.exchange == "relay") {
+    auto [onwardMine, onwardTheirs] = socketPair();
+    auto server = startBareUnit(kj::mv(onwardTheirs));
+    auto [mine, theirs] = socketPair();
+    auto relay = startBareRelay(kj::mv(theirs), kj::mv(onwardMine));
+    auto io = kj::setupAsyncIo();
+    auto stream = io.lowLevelProvider->wrapUnixSocketFd(mine.get());
+    capnp::TwoPartyClient client(*stream);
+    auto unit = client.bootstrap().castAs<rpc::Unit>();
+    measureCalls(unit, io.waitScope, "noop", WARM_UP);
+    std::vector<Party> parties{
+        {"host", self, {}}, {"relay", relay.pid(), {}}, {"server", server.pid(), {}}};
+    report(options, parties, [&]() { return callsSeconds(unit, io.waitScope, options); });
+    return 0;
+  }
   KJ_REQUIRE(options.exchange == "airlockd" || options.exchange == "airlockd-fs",
              "unknown exchange", options.exchange);
   auto io = kj::setupAsyncIo();
@@ -208,7 +225,7 @@ int main(int argc, char** argv) {
     }
   }
   if (options.exchange.empty() || options.calls <= 0 || options.inFlight <= 0) {
-    fprintf(stderr, "usage: airlock-bench-rpc bare|airlockd|bare-fs|airlockd-fs --calls N "
+    fprintf(stderr, "usage: airlock-bench-rpc bare|relay|airlockd|bare-fs|airlockd-fs --calls N "
                     "[--in-flight K] [--pin] [--airlockd NAME]\n");
     return 2;
   }

@@ -26,6 +26,10 @@ class Samples {
   bool sorted_ = false;
 };
 
+// Whether a figure meets its issue's target, for the rows the bench judges. The bench only reports:
+// no test reads this, because timings on a shared machine cannot fail a build.
+enum class TargetMet { NOT_JUDGED, YES, NO };
+
 // One row of the report: a figure and, when it has one, its baseline from the same run.
 struct Figure {
   std::string name;       // "host->unit no-op call"
@@ -35,6 +39,17 @@ struct Figure {
   std::string baseline;   // name of the baseline figure, empty if none
   double ratio = 0;       // figure / baseline (p50 for latencies)
   std::string target;     // the target, as text
+  TargetMet met = TargetMet::NOT_JUDGED;
 };
+
+// A latency row from `samples` (sorted in passing, hence the copy).
+Figure latency(const std::string& name, Samples samples, const std::string& target = "");
+
+// A throughput, size or duration row.
+Figure quantity(const std::string& name, const std::string& unit, double value,
+                const std::string& target = "");
+
+// `figure` with `baseline` named and the ratio figure / baseline (p50 for latencies).
+Figure against(Figure figure, const Figure& baseline);
 
 }  // namespace airlock::bench
