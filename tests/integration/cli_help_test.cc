@@ -36,6 +36,45 @@ TEST(CliHelp, AdminAndPolicyDiffHelpIsInTheDocsVerbatim) {
   }
 }
 
+// Every program, command and subcommand: its --help exits 0 and docs/cli.md holds it verbatim.
+TEST(CliHelp, EveryCommandsHelpIsInTheDocsVerbatim) {
+  std::string docs = cliDocs();
+  std::vector<std::vector<std::string>> commands = {
+      {"airlockd"},
+      {"airlock-bench"},
+      {"airlock"},
+      {"airlock", "sandbox"},
+      {"airlock", "sandbox", "run"},
+      {"airlock", "policy"},
+      {"airlock", "policy", "check"},
+      {"airlock", "policy", "explain"},
+      {"airlock", "policy", "diff"},
+      {"airlock", "call"},
+      {"airlock", "reload"},
+      {"airlock", "status"},
+      {"airlock", "drain"},
+      {"airlock", "keygen"},
+      {"airlock", "audit"},
+      {"airlock", "audit", "verify"},
+      {"airlock", "audit", "query"},
+      {"airlock", "audit", "stats"},
+      {"airlock", "audit", "tail"},
+      {"airlock", "audit", "report"},
+      {"airlock", "doctor"}};
+  for (auto command : commands) {
+    std::string name;
+    for (auto& word : command) name += (name.empty() ? "" : " ") + word;
+    SCOPED_TRACE(name);
+    command[0] = binDir() + "/" + command[0];
+    command.push_back("--help");
+    auto help = runProgram(command);
+    EXPECT_EQ(help.exitCode, 0) << help.output;
+    EXPECT_GT(help.output.size(), 40u) << help.output;
+    EXPECT_NE(docs.find(help.output), std::string::npos)
+        << "docs/cli.md does not hold this text verbatim:\n" << help.output;
+  }
+}
+
 TEST(CliHelp, EachCommandGroupsHelpListsItsSubcommandsAsTheDocsDo) {
   std::string docs = cliDocs();
   std::map<std::string, std::vector<std::string>> groups = {
