@@ -21,7 +21,7 @@
 namespace {
 
 const char USAGE[] = R"(usage: airlock sandbox run [--policy PATH [--unit NAME] [--define NAME=VALUE]...]
-                          [--ro-bind PATH]... [--setenv KEY=VALUE]... [--syscalls GROUP,...]
+                          [--ro-bind PATH]... [--setenv KEY=VALUE]... [--syscalls NAME,...]
                           -- PROG [ARGS]
 
 Runs PROG inside the sandbox airlock gives a unit's worker: new user, PID, mount, network, IPC,
@@ -42,8 +42,9 @@ options:
   --define NAME=VALUE   value for ${NAME} in the policy's paths, as airlockd --define
   --ro-bind PATH        make host PATH visible read-only at the same path (repeatable)
   --setenv KEY=VALUE    add KEY=VALUE to the (otherwise empty) environment (repeatable)
-  --syscalls GROUP,...  allow these syscall groups besides the default ones (`airlock doctor`
-                        lists them); a refused syscall names the group that would allow it
+  --syscalls NAME,...   allow these syscall groups besides the default ones (`airlock doctor`
+                        lists them), or single syscalls no group lists; a refused syscall
+                        names the group that would allow it
   --help                this text
 
 PROG is looked up in $PATH if it has no '/'. Exit status: PROG's own; 128+N if it was killed by
@@ -149,12 +150,12 @@ int sandboxRunMain(int argc, char** argv) {
       for (size_t start = 0; start <= list.size();) {
         size_t comma = std::min(list.find(',', start), list.size());
         std::string group = list.substr(start, comma - start);
-        if (airlock::sandbox::findSyscallGroup(group.c_str()) == nullptr) {
-          fprintf(stderr, "airlock sandbox run: --syscalls: no syscall group \"%s\" (%s)\n",
-                  group.c_str(), groupList().c_str());
+        KJ_IF_MAYBE(refused, airlock::sandbox::refusalOfSyscallName(group.c_str())) {
+          fprintf(stderr, "airlock sandbox run: --syscalls: %s (%s)\n", refused->cStr(),
+                  groupList().c_str());
           return 2;
         }
-        extra.syscallGroups.push_back(group);
+        extra.syscalls.push_back(group);
         start = comma + 1;
       }
     } else if (arg == "--") {
@@ -182,8 +183,7 @@ int sandboxRunMain(int argc, char** argv) {
   spec.readOnlyPaths.insert(spec.readOnlyPaths.end(), extra.readOnlyPaths.begin(),
                             extra.readOnlyPaths.end());
   spec.env.insert(spec.env.end(), extra.env.begin(), extra.env.end());
-  spec.syscallGroups.insert(spec.syscallGroups.end(), extra.syscallGroups.begin(),
-                            extra.syscallGroups.end());
+  spec.syscalls.insert(spec.syscalls.end(), extra.syscalls.begin(), extra.syscalls.end());
   spec.program = resolveProgram(argv[i]);
   if (spec.program.empty()) {
     fprintf(stderr, "airlock sandbox run: cannot find program \"%s\"\n", argv[i]);

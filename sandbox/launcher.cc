@@ -249,7 +249,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   RootPlan root = planRoot(spec);
   LandlockPlan landlock = planLandlock(spec, root);
   std::vector<const char*> groups(defaultWorkerGroups().begin(), defaultWorkerGroups().end());
-  for (const std::string& group : spec.syscallGroups) {
+  for (const std::string& group : spec.syscalls) {
     // Once each: a group named twice, or one the default has, adds nothing.
     auto same = [&](const char* name) { return group == name; };
     if (std::none_of(groups.begin(), groups.end(), same)) groups.push_back(group.c_str());

@@ -70,7 +70,11 @@ std::string RefusedSyscall::describe() const {
            "\" to [sandbox] syscalls, or try airlock sandbox run --syscalls " + allowing->name +
            "]";
   }
-  return text + " [in no group: airlock does not allow it yet]";
+  if (refusalOfSyscallName(name.c_str()) == nullptr) {
+    return text + " [in no group: add \"" + name + "\" to [sandbox] syscalls by name, or try " +
+           "airlock sandbox run --syscalls " + name + "]";
+  }
+  return text;
 }
 
 kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd) {

@@ -55,10 +55,10 @@ struct SandboxSpec {
 
   ResourceLimits limits;
 
-  std::vector<std::string> syscallGroups;
-  // Groups of syscall_sets.h allowed besides defaultWorkerGroups(), by name: a unit's
-  // [sandbox] syscalls, `airlock sandbox run --syscalls`. An unknown name fails the launch before
-  // anything is started.
+  std::vector<std::string> syscalls;
+  // Allowed besides defaultWorkerGroups(): groups of syscall_sets.h by name, or single syscalls
+  // no group lists (refusalOfSyscallName): a unit's [sandbox] syscalls, `airlock sandbox run
+  // --syscalls`. A name it refuses fails the launch before anything is started.
 };
 
 }  // namespace airlock::sandbox

@@ -119,8 +119,10 @@ SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames)
   for (const char* name : groupNames) {
     KJ_IF_MAYBE(group, findSyscallGroup(name)) {
       for (auto& entry : group->syscalls) _::addRule(context.ctx, entry);
+    } else KJ_IF_MAYBE(refused, refusalOfSyscallName(name)) {
+      KJ_FAIL_REQUIRE("syscall name refused", name, *refused);
     } else {
-      KJ_FAIL_REQUIRE("unknown syscall group", name);
+      _::addRule(context.ctx, SyscallEntry{name, SyscallAction::ALLOW});
     }
   }
   SeccompFilter filter;

@@ -23,8 +23,9 @@ class SeccompFilter {
  public:
   static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames);
   // Builds the BPF program in the broker (libseccomp), before clone3, so that table errors
-  // surface as exceptions there and the child has nothing to allocate. Throws kj::Exception on an
-  // unknown group or syscall name.
+  // surface as exceptions there and the child has nothing to allocate. Each name is a group, or
+  // a single syscall refusalOfSyscallName() accepts (allowed without an argument filter). Throws
+  // kj::Exception on any other name.
 
   int install() const;
   // Installs the program on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns

@@ -1,5 +1,6 @@
 #include "sandbox/syscall_sets.h"
 
+#include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -260,6 +261,22 @@ kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall) {
     for (auto& entry : group.syscalls) {
       if (syscall == entry.name) return group;
     }
+  }
+  return nullptr;
+}
+
+kj::Maybe<kj::String> refusalOfSyscallName(kj::StringPtr name) {
+  if (findSyscallGroup(name) != nullptr) return nullptr;
+  for (auto& forbidden : _::FORBIDDEN) {
+    if (name == forbidden.name) return kj::str(name, " is never granted: ", forbidden.reason);
+  }
+  KJ_IF_MAYBE(group, groupAllowing(name)) {
+    return kj::str(name, " is in group ", group->name, ": name the group instead (", group->reason,
+                   ")");
+  }
+  if (seccomp_syscall_resolve_name(name.cStr()) == __NR_SCMP_ERROR) {
+    return kj::str("no syscall group and no x86-64 syscall is named \"", name,
+                   "\" (`airlock doctor` lists the groups)");
   }
   return nullptr;
 }

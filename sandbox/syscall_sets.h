@@ -54,6 +54,13 @@ kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls();
 kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name);
 
 kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall);
+
+kj::Maybe<kj::String> refusalOfSyscallName(kj::StringPtr name);
+// What a unit's [sandbox] syscalls (or `sandbox run --syscalls`) may name: a group, or a single
+// x86-64 syscall that no group lists and that is not always refused (allowed then without any
+// argument filter). Null if `name` may be named; otherwise why not, for the policy error: an
+// always-refused syscall with its reason, a syscall a group lists (name the group: its entry may
+// carry the only safe argument filter, as clone's does), or an unknown name.
 // The first group (in table order) with an entry for `syscall`, whatever its action: what a
 // refusal names as the way to allow it. Null for a syscall no group has (a forbidden one, or one
 // nobody has asked for yet).

@@ -28,6 +28,23 @@ TEST(SyscallSets, NoGroupAllowsAForbiddenSyscall) {
   }
 }
 
+// What a policy may name: groups, and single syscalls outside every group that are not always
+// refused. A syscall a group lists must come through the group, whose entry may carry the only
+// safe argument filter (clone without CLONE_THREAD would be fork).
+TEST(SyscallSets, APolicyMayNameAGroupOrASyscallNoGroupListsButNothingElse) {
+  EXPECT_EQ(refusalOfSyscallName("fs-metadata"), nullptr);
+  EXPECT_EQ(refusalOfSyscallName("sync"), nullptr);
+  auto text = [](kj::StringPtr name) {
+    KJ_IF_MAYBE(refused, refusalOfSyscallName(name)) { return std::string(refused->cStr()); }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(text("ptrace"), "ptrace is never granted: inspects and controls other processes");
+  EXPECT_EQ(text("clone").rfind("clone is in group threads: name the group instead", 0), 0u);
+  EXPECT_EQ(text("mmap").rfind("mmap is in group memory", 0), 0u);
+  EXPECT_EQ(text("socket").rfind("socket is never granted", 0), 0u);
+  EXPECT_EQ(text("frobnicate").rfind("no syscall group and no x86-64 syscall", 0), 0u);
+}
+
 TEST(SyscallSets, ForbiddenListCoversTheIssuesMustNotAllowList) {
   std::set<std::string> forbidden;
   for (auto& entry : forbiddenSyscalls()) forbidden.insert(entry.name);
