@@ -136,6 +136,9 @@ TEST_F(HostilePeerTest, AWorkerAskingForTheBrokersBootstrapIsRefusedAndRecordedO
   EXPECT_EQ(record["decision"], "deny") << record.dump();
   EXPECT_EQ(broker_->auditRecords({{"event", "unknown.method"}}).size(), 1u)
       << "one record per worker, not one per ask";
+  // The probe's own RPC system, answered on question ids it never asked, ends its channel and
+  // the worker exits: the next call must go to its replacement, not to the worker on its way out.
+  ASSERT_FALSE(broker_->waitForRecord({{"event", "worker.exit"}}).is_null()) << broker_->log();
   expectStillServing("a worker asking for the broker's bootstrap");
 }
 
