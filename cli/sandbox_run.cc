@@ -32,8 +32,8 @@ seccomp allowlist. PROG's stdout and stderr are this command's; it gets no other
 environment.
 
 With --policy, PROG runs in exactly the sandbox airlockd gives that unit's worker: the unit's
-[sandbox] read_only_paths and its environment (AIRLOCK_UNIT=NAME) as well; --ro-bind and
---setenv then add to it. This is how to try a policy by hand, or attack it.
+[sandbox] read_only_paths and syscalls and its environment (AIRLOCK_UNIT=NAME) as well;
+--ro-bind, --setenv and --syscalls then add to it. This is how to try a policy by hand, or attack it.
 
 options:
   --policy PATH         a policy file, or a policy directory as airlockd --policies loads it;
@@ -43,8 +43,8 @@ options:
   --ro-bind PATH        make host PATH visible read-only at the same path (repeatable)
   --setenv KEY=VALUE    add KEY=VALUE to the (otherwise empty) environment (repeatable)
   --syscalls NAME,...   allow these syscall groups besides the default ones (`airlock doctor`
-                        lists them), or single syscalls no group lists; a refused syscall
-                        names the group that would allow it
+                        lists them), or single syscalls no group lists, as a unit's
+                        [sandbox] syscalls does; a refused syscall names what would allow it
   --help                this text
 
 PROG is looked up in $PATH if it has no '/'. Exit status: PROG's own; 128+N if it was killed by

@@ -240,6 +240,9 @@ struct UnitPolicy {
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
+  std::vector<std::string> syscalls;
+  // [sandbox] syscalls: syscall groups (sandbox/syscall_sets.h) and single syscalls no group
+  // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).
   WorkerLimits limits;
   std::shared_ptr<const TypedInterface> typedInterface;
   // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.

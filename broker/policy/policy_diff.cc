@@ -54,6 +54,7 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
     return std::string(s == LayerStrictness::REQUIRED ? "required" : "best-effort");
   };
   compare("landlock", strictness(a.landlock), strictness(b.landlock));
+  compare("syscalls", "[" + joined(a.syscalls) + "]", "[" + joined(b.syscalls) + "]");
   compare("memory_mib", std::to_string(a.limits.memoryMiB), std::to_string(b.limits.memoryMiB));
   compare("open_files", std::to_string(a.limits.openFiles), std::to_string(b.limits.openFiles));
   compare("threads", std::to_string(a.limits.threads), std::to_string(b.limits.threads));

@@ -119,6 +119,12 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.flow.maxCallsPerSecond);
     put(out, unit.flow.callsBurst);
   }
+  // Only when set, like the others: a unit without [sandbox] syscalls keeps its revision.
+  if (!unit.syscalls.empty()) {
+    put(out, "syscalls-v1");
+    put(out, unit.syscalls.size());
+    for (auto& name : unit.syscalls) put(out, name);
+  }
   if (!unit.requests.isDefault()) {
     put(out, "requests-v1");
     put(out, unit.requests.maxRequestsPerSecond);

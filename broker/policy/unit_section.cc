@@ -2,12 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "broker/policy/expand_defines.h"
+#include "sandbox/syscall_sets.h"
 
 namespace airlock::policy::_ {
 
@@ -245,6 +247,31 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
   readRequestPace(*table, diag, unit);
 }
 
+// `syscalls = ["fs-metadata", "sync"]`: groups of the one syscall table, or single syscalls no
+// group lists; an always-refused one, one a group lists, or an unknown name is an error at its
+// entry. A group every worker already has is a warning: it adds nothing.
+void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  auto names = readStringList(table, "syscalls", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!names) return;
+  auto defaults = sandbox::defaultWorkerGroups();
+  for (const Located<std::string>& entry : *names) {
+    std::string what = "[sandbox] syscalls \"" + entry.value + "\"";
+    KJ_IF_MAYBE(refused, sandbox::refusalOfSyscallName(entry.value.c_str())) {
+      diag.error(*entry.where, what + ": " + refused->cStr());
+    } else if (std::find(unit.syscalls.begin(), unit.syscalls.end(), entry.value) !=
+               unit.syscalls.end()) {
+      diag.error(*entry.where, what + " is listed twice");
+    } else {
+      bool isDefault = std::any_of(defaults.begin(), defaults.end(),
+                                   [&](const char* name) { return entry.value == name; });
+      if (isDefault) {
+        diag.warning(*entry.where, what + ": every worker has this group already");
+      }
+      unit.syscalls.push_back(entry.value);
+    }
+  }
+}
+
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                         UnitPolicy& unit) {
   if (node == nullptr) return;
@@ -254,10 +281,11 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 3> KEYS = {"read_only_paths", "landlock",
-                                                           "justification"};
+  static constexpr std::array<std::string_view, 4> KEYS = {"read_only_paths", "landlock",
+                                                           "justification", "syscalls"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
   readLayerStrictness(*table, diag, unit);
+  readSyscalls(*table, diag, unit);
   auto paths = readStringList(*table, "read_only_paths", "[sandbox]", Presence::OPTIONAL, diag);
   if (!paths) return;
   for (const Located<std::string>& entry : *paths) {

@@ -15,6 +15,7 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   spec.limits.threads = unit.limits.threads;
   spec.limits.fileSizeMiB = unit.limits.fileSizeMiB;
   spec.limits.cpuSeconds = unit.limits.cpuSeconds;
+  spec.syscalls = unit.syscalls;
   return spec;
 }
 

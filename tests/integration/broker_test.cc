@@ -218,6 +218,31 @@ TEST_F(BrokerTest, AWorkerStoppedBySeccompIsAuditedWithTheSyscallsName) {
   ASSERT_TRUE(next.ok()) << next.describe();
 }
 
+// A syscall outside the default groups stops the worker, and the refusal names the group that
+// would allow it; the unit's [sandbox] syscalls with that group lets the same call run.
+TEST_F(BrokerTest, AUnitsSandboxSyscallsAddTheGroupItsRefusalNamed) {
+  start();
+  auto refused = call("statfs", "/");
+  ASSERT_EQ(refused.errorKind(), CallErrorKind::UNIT_CRASHED) << refused.describe();
+  EXPECT_NE(refused.message().find("refused syscall statfs(0x"), std::string::npos)
+      << refused.message();
+  auto exit = broker_->waitForRecord({{"event", "worker.exit"}});
+  ASSERT_FALSE(exit.is_null());
+  EXPECT_NE(exit["result"].get<std::string>().find(
+                "[in group fs-metadata: add \"fs-metadata\" to [sandbox] syscalls"),
+            std::string::npos)
+      << exit.dump();
+
+  // The policy the refusal asked for, on a fresh broker: the same call runs.
+  broker_.reset();
+  start(R"([sandbox]
+syscalls = ["fs-metadata"]
+)" + probePolicy());
+  auto allowed = call("statfs", "/");
+  EXPECT_TRUE(allowed.ok()) << allowed.describe() << "\n" << broker_->log();
+  EXPECT_EQ(allowed.payload(), "statfs ok");
+}
+
 TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
   start(probePolicy("", 700));
   auto outcome = call("hang", "");

@@ -20,6 +20,8 @@
 //                  reads back
 //   connect-unix PATH\nDATA   net.connectUnix(PATH); the same round trip
 //   socket-directly  socket(AF_INET) without the broker: refused by seccomp, the worker dies
+//   statfs PATH    statfs(2) directly, outside the default syscall groups (group fs-metadata):
+//                  answers "statfs ok" where the unit's [sandbox] syscalls allows it
 //   abort          abort(): SIGABRT, as a library's failed assertion does
 //   oom            allocates until the address-space rlimit refuses, then aborts as a library
 //                  that cannot handle a failed malloc does
@@ -37,6 +39,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,6 +260,13 @@ int main(int argc, char** argv) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0) close(fd);
     return airlock::Reply::error("socket was not refused");
+  });
+  worker.method("statfs", [](airlock::Call& call) -> airlock::Reply {
+    struct statfs info;
+    if (statfs(std::string(call.payload()).c_str(), &info) != 0) {
+      return airlock::Reply::error(std::string("statfs: ") + strerror(errno));
+    }
+    return airlock::Reply::ok("statfs ok");
   });
   worker.method("invoke", invoke);
   worker.method("ptrace", [](airlock::Call&) -> airlock::Reply {

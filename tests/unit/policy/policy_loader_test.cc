@@ -507,6 +507,32 @@ TEST_F(LoaderTest, ABestEffortLandlockNeedsAJustification) {
                                       "\"optional\": expected \"required\" or \"best-effort\""}));
 }
 
+TEST_F(LoaderTest, SandboxSyscallsNameGroupsOrSyscallsNoGroupListsEachErrorAtItsEntry) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[sandbox]\n";
+  auto ok = loadText(head + "syscalls = [\"fs-metadata\", \"sync\"]\n");
+  ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(errorsOf(ok));
+  EXPECT_EQ(ok.units[0].syscalls, (std::vector<std::string>{"fs-metadata", "sync"}));
+  EXPECT_EQ(errorsOf(loadText(head + "syscalls = [\"ptrace\", \"clone\", \"nope\", \"sync\", "
+                                     "\"sync\"]\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:5:13: [sandbox] syscalls \"ptrace\": ptrace is never "
+                "granted: inspects and controls other processes",
+                "D/policies/unit.toml:5:23: [sandbox] syscalls \"clone\": clone is in group "
+                "threads: name the group instead (threads of the one process: clone only with "
+                "CLONE_THREAD, clone3 answered ENOSYS so glibc falls back to clone)",
+                "D/policies/unit.toml:5:32: [sandbox] syscalls \"nope\": no syscall group and no "
+                "x86-64 syscall is named \"nope\" (`airlock doctor` lists the groups)",
+                "D/policies/unit.toml:5:48: [sandbox] syscalls \"sync\" is listed twice"}));
+  auto redundant = loadText(head + "syscalls = [\"basic-io\"]\n");
+  ASSERT_TRUE(redundant.ok());
+  bool warned = false;
+  for (auto& warning : redundant.warnings) {
+    warned |= warning.describe().find("/policies/unit.toml:5:13: [sandbox] syscalls \"basic-io\": "
+                                      "every worker has this group already") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+}
+
 TEST_F(LoaderTest, WriteAccessUnderASystemDirectoryNeedsAJustificationButReadAndDataDoNot) {
   const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
   auto fsRule = [](const std::string& path, const std::string& modes,
