@@ -66,14 +66,15 @@ std::string dangerousNetConnect(const Rule& rule) {
 
 std::string dangerousAllowance(const Rule& rule) {
   if (rule.effect != Effect::ALLOW) return {};
-  if (rule.operation == Operation::NET_CONNECT) return _::dangerousNetConnect(rule);
-  if (!isFsOperation(rule.operation)) return {};
+  const OperationRow& row = operationRow(rule.operation);
+  if (row.matching == Matching::NET_TARGET) return _::dangerousNetConnect(rule);
+  if (!row.decidedByPath()) return {};
   if (rule.path.matchesEverything()) {
     return "grants the whole file system (path \"" + rule.path.text() + "\")";
   }
   // fs.mkdir, fs.unlink, fs.rename and fs.symlink change the tree: write access as a write mode is.
-  bool writes = rule.operation == Operation::FS_OPEN ? _::writes(rule.modes)
-                                                     : isFsWriteOperation(rule.operation);
+  bool writes = row.fsWrite == FsWrite::BY_MODES ? _::writes(rule.modes)
+                                                 : row.fsWrite == FsWrite::ALWAYS;
   if (!writes) return {};
   const std::string& root = rule.path.root();
   if (root == "/") {

@@ -33,10 +33,13 @@ Decision fromBest(const Best& best, const std::string& detail) {
   return Decision{allow ? Verdict::ALLOW : Verdict::DENY, rule.id, std::move(reason), &rule};
 }
 
-// Modes count only for fs.open; the other fs.* operations are granted by the operation alone.
-bool fsRuleApplies(const Rule& rule, Operation op, std::string_view path, OpenModes modes) {
+// Modes count only where the operation's row says so (fs.open); the other fs.* operations are
+// granted by the operation alone. `matching` is operationRow(op).matching, looked up once per
+// request rather than once per rule.
+bool fsRuleApplies(const Rule& rule, Operation op, Matching matching, std::string_view path,
+                   OpenModes modes) {
   if (rule.operation != op) return false;
-  if (op == Operation::FS_OPEN) {
+  if (matching == Matching::PATH_AND_MODES) {
     bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
                                                    : (modes.bits & rule.modes.bits) != 0;
     if (!modesApply) return false;
@@ -93,17 +96,18 @@ std::string methodDetail(int specificity, std::string_view method) {
 template <typename Visit>
 void forEachFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
                     Visit&& visit) {
+  Matching matching = operationRow(op).matching;
   if (unit.fsIndex) {
     // Only rules rooted at an ancestor of the path can match it (fs_rule_index.h).
     std::vector<uint32_t> candidates;
     unit.fsIndex->candidates(path, candidates);
     for (uint32_t i : candidates) {
       const Rule& rule = unit.rules[i];
-      if (fsRuleApplies(rule, op, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
     }
   } else {
     for (const Rule& rule : unit.rules) {
-      if (fsRuleApplies(rule, op, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
     }
   }
 }
@@ -200,7 +204,7 @@ Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes m
 }
 
 Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path) {
-  if (!isFsOperation(op) || op == Operation::FS_OPEN) {
+  if (operationRow(op).matching != Matching::PATH) {
     return _::defaultDeny(std::string(operationName(op)) + " is not decided by path alone");
   }
   std::string refused = _::refuseFsPath(op, path);
@@ -321,7 +325,7 @@ std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_v
 
 std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
                                            std::string_view path) {
-  if (!isFsOperation(op) || op == Operation::FS_OPEN || !_::refuseFsPath(op, path).empty()) {
+  if (operationRow(op).matching != Matching::PATH || !_::refuseFsPath(op, path).empty()) {
     return {};
   }
   return _::rankedFsMatches(unit, op, path, OpenModes{});

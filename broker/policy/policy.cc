@@ -15,46 +15,6 @@ std::string SourceLocation::describe() const {
   return out;
 }
 
-const char* operationName(Operation op) {
-  switch (op) {
-    case Operation::FS_OPEN: return "fs.open";
-    case Operation::CALL: return "call";
-    case Operation::SECRETS_GET: return "secrets.get";
-    case Operation::FS_STAT: return "fs.stat";
-    case Operation::FS_LIST: return "fs.list";
-    case Operation::FS_MKDIR: return "fs.mkdir";
-    case Operation::FS_UNLINK: return "fs.unlink";
-    case Operation::FS_RENAME: return "fs.rename";
-    case Operation::FS_SYMLINK: return "fs.symlink";
-    case Operation::NET_CONNECT: return "net.connect";
-    case Operation::INVOKE: return "invoke";
-  }
-  return "unknown-operation";
-}
-
-bool isFsOperation(Operation op) {
-  switch (op) {
-    case Operation::FS_OPEN:
-    case Operation::FS_STAT:
-    case Operation::FS_LIST:
-    case Operation::FS_MKDIR:
-    case Operation::FS_UNLINK:
-    case Operation::FS_RENAME:
-    case Operation::FS_SYMLINK: return true;
-    default: return false;
-  }
-}
-
-bool isFsWriteOperation(Operation op) {
-  switch (op) {
-    case Operation::FS_MKDIR:
-    case Operation::FS_UNLINK:
-    case Operation::FS_RENAME:
-    case Operation::FS_SYMLINK: return true;
-    default: return false;
-  }
-}
-
 const char* restartPolicyName(RestartPolicy policy) {
   switch (policy) {
     case RestartPolicy::ALWAYS: return "always";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "broker/policy/net_address.h"
+#include "broker/policy/operations.h"
 #include "broker/policy/path_pattern.h"
 #include "broker/policy/typed_interface.h"
 
@@ -29,37 +30,6 @@ struct SourceLocation {
 };
 
 enum class Effect : uint8_t { ALLOW, DENY };
-
-enum class Operation : uint8_t {
-  FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
-  CALL,     // host or unit -> unit: call a method (rule keys: caller, caller_uid, caller_unit,
-            // method)
-  SECRETS_GET,  // worker -> broker: read a secret's value (rule key: name)
-  // worker -> broker, one path each (rule key: path; no modes: the operation is the grant)
-  FS_STAT,     // a file's type, size, permissions and mtime, never following a final symlink
-  FS_LIST,     // a directory's entries
-  FS_MKDIR,    // create one directory
-  FS_UNLINK,   // remove a file, a symlink or an empty directory
-  FS_RENAME,   // both the old and the new path must be allowed
-  FS_SYMLINK,  // create a symlink whose target stays beneath the rule's root
-  NET_CONNECT,  // worker -> broker: a connected socket (rule keys: host, port or unix_path)
-  INVOKE,       // worker -> another unit, through the broker (rule keys: unit, method)
-};
-const char* operationName(Operation op);
-// "fs.open", "call", "secrets.get", "fs.stat", ..., "net.connect", "invoke": the names used in
-// files and audit
-inline constexpr std::array<Operation, 11> ALL_OPERATIONS = {
-    Operation::FS_OPEN, Operation::CALL,     Operation::SECRETS_GET,
-    Operation::FS_STAT, Operation::FS_LIST,  Operation::FS_MKDIR,
-    Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK, Operation::NET_CONNECT,
-    Operation::INVOKE};
-
-// The fs.* operations: their rules have a `path` pattern, are indexed by its root (FsRuleIndex)
-// and decided most-specific-first; all but fs.open have no `mode`.
-bool isFsOperation(Operation op);
-// The fs.* operations that change the file system without a mode saying so: mkdir, unlink,
-// rename, symlink. Write access for the review gate (dangerous.h).
-bool isFsWriteOperation(Operation op);
 
 // Open modes as a bit set; a request must ask only for modes some rule grants.
 enum class OpenMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };

@@ -4,17 +4,12 @@
 #include <map>
 
 #include "broker/policy/revision.h"
+#include "broker/policy/rule_summary.h"
 
 namespace airlock::policy {
 
 namespace _ {
 namespace {
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (auto& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
-}
 
 const UnitPolicy* findUnit(const std::vector<UnitPolicy>& units, const std::string& name) {
   for (auto& unit : units) {
@@ -105,53 +100,6 @@ void setDifference(const std::vector<std::string>& a, const std::vector<std::str
 
 }  // namespace
 }  // namespace _
-
-std::string ruleSummary(const Rule& rule) {
-  std::string out = rule.effect == Effect::ALLOW ? "allow " : "deny ";
-  out += operationName(rule.operation);
-  switch (rule.operation) {
-    case Operation::FS_OPEN:
-      out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
-      break;
-    case Operation::CALL: {
-      if (!rule.callerNames.empty()) out += " caller=" + _::joined(rule.callerNames);
-      if (!rule.callerUids.empty()) {
-        std::vector<std::string> uids;
-        for (uid_t uid : rule.callerUids) uids.push_back(std::to_string(uid));
-        out += " caller_uid=" + _::joined(uids);
-      }
-      if (!rule.callerUnits.empty()) out += " caller_unit=" + _::joined(rule.callerUnits);
-      out += " method=" + _::joined(rule.methods);
-      break;
-    }
-    case Operation::SECRETS_GET:
-      out += " name=" + _::joined(rule.secretNames);
-      break;
-    case Operation::FS_STAT:
-    case Operation::FS_LIST:
-    case Operation::FS_MKDIR:
-    case Operation::FS_UNLINK:
-    case Operation::FS_RENAME:
-    case Operation::FS_SYMLINK:
-      out += " path=" + rule.path.text();
-      break;
-    case Operation::NET_CONNECT: {
-      if (rule.isUnixSocketRule()) {
-        out += " unix_path=" + rule.unixPath.text();
-        break;
-      }
-      std::vector<std::string> hosts = rule.hostNames, ports;
-      for (auto& block : rule.hostBlocks) hosts.push_back(block.describe());
-      for (auto& range : rule.ports) ports.push_back(range.describe());
-      out += " host=" + _::joined(hosts) + " port=" + _::joined(ports);
-      break;
-    }
-    case Operation::INVOKE:
-      out += " unit=" + _::joined(rule.invokeUnits) + " method=" + _::joined(rule.methods);
-      break;
-  }
-  return out;
-}
 
 PolicyDiff diffPolicies(const LoadResult& before, const LoadResult& after) {
   PolicyDiff diff;

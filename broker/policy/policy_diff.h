@@ -14,7 +14,7 @@ namespace airlock::policy {
 struct RuleChange {
   enum Kind : uint8_t { ADDED, REMOVED, CHANGED } kind;
   std::string id;
-  std::string before;  // summary (ruleSummary) with file:line; empty for ADDED
+  std::string before;  // summary (rule_summary.h) with file:line; empty for ADDED
   std::string after;   // empty for REMOVED
 };
 
@@ -35,8 +35,5 @@ struct PolicyDiff {
 
 // Both sets must have loaded without errors.
 PolicyDiff diffPolicies(const LoadResult& before, const LoadResult& after);
-
-// One line saying what a rule allows or denies: `allow fs.open path=/srv/** mode=read`.
-std::string ruleSummary(const Rule& rule);
 
 }  // namespace airlock::policy

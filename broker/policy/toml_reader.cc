@@ -49,6 +49,13 @@ const toml::source_region& regionOf(const toml::table& table, std::string_view k
   return node != nullptr ? node->source() : table.source();
 }
 
+const toml::source_region& keyRegion(const toml::table& table, std::string_view key) {
+  for (auto&& [k, v] : table) {
+    if (k.str() == key) return k.source();
+  }
+  return table.source();
+}
+
 namespace {
 
 // The node at `table[key]` if present; reports a missing REQUIRED key.

@@ -78,4 +78,8 @@ std::optional<std::vector<Located<int64_t>>> readIntegerList(const toml::table& 
 // The region of `table[key]`, or of the table itself when the key is absent.
 const toml::source_region& regionOf(const toml::table& table, std::string_view key);
 
+// The region of the key `key` itself (where a message about the key, not its value, points), or
+// of the table itself when the key is absent.
+const toml::source_region& keyRegion(const toml::table& table, std::string_view key);
+
 }  // namespace airlock::policy::_

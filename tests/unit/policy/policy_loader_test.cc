@@ -236,6 +236,17 @@ caller_uid = [0]
   EXPECT_TRUE(r.units.empty());
 }
 
+TEST_F(LoaderTest, AnUnknownRuleKeyListsEveryKeyARuleMayHave) {
+  LoadResult r = loadText(
+      "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n\n[[rule]]\nid = \"r\"\n"
+      "allow = \"call\"\ncaller = [\"web\"]\nmethod = [\"*\"]\ncolour = \"red\"\n");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:10:1: rule \"r\": unknown key \"colour\" (expected id, "
+                "allow, deny, path, mode, caller, caller_uid, caller_unit, method, name, host, "
+                "port, unix_path, unit, justification)"}));
+}
+
 TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
   LoadResult r = loadText("[unit]\nname = \"a\"\n\n[[rule]]\nid = \"r\"\nallow = \"call\"\n");
   EXPECT_EQ(errorsOf(r),

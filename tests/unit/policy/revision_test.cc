@@ -88,6 +88,109 @@ TEST(PolicyRevisionTest, APolicyWithoutCallerUnitKeepsTheRevisionItHadBeforeInvo
             revisionOf({{"probe.toml", replaced(invoke, "[\"m\"]", "[\"n\"]")}}));
 }
 
+// One rule of every operation, with every key its rules take.
+constexpr char EVERY_OPERATION[] = R"([unit]
+name = "every"
+worker = "every-worker"
+
+[[rule]]
+id = "open"
+allow = "fs.open"
+path = "/srv/data/**"
+mode = ["read", "write"]
+
+[[rule]]
+id = "calls"
+allow = "call"
+caller = ["web", "cli"]
+caller_uid = [1000, 1001]
+method = ["*", "thumb"]
+
+[[rule]]
+id = "unit-calls"
+deny = "call"
+caller_unit = ["other"]
+method = ["x"]
+
+[[rule]]
+id = "both-calls"
+allow = "call"
+caller = ["web"]
+caller_unit = ["other"]
+method = ["y"]
+
+[[rule]]
+id = "secret"
+allow = "secrets.get"
+name = ["db-password", "token"]
+
+[[rule]]
+id = "stat"
+allow = "fs.stat"
+path = "/srv/**"
+
+[[rule]]
+id = "list"
+deny = "fs.list"
+path = "/srv/private"
+
+[[rule]]
+id = "mkdir"
+allow = "fs.mkdir"
+path = "/srv/data/*"
+
+[[rule]]
+id = "unlink"
+allow = "fs.unlink"
+path = "/srv/data/**"
+
+[[rule]]
+id = "rename"
+allow = "fs.rename"
+path = "/srv/data/**"
+
+[[rule]]
+id = "symlink"
+allow = "fs.symlink"
+path = "/srv/data/**"
+
+[[rule]]
+id = "tcp"
+allow = "net.connect"
+host = ["example.com", "10.0.0.0/8", "::1"]
+port = [443, "8000-8999"]
+
+[[rule]]
+id = "unix"
+allow = "net.connect"
+unix_path = "/srv/sock/*.sock"
+
+[[rule]]
+id = "inv"
+allow = "invoke"
+unit = ["other"]
+method = ["*"]
+
+)";
+
+constexpr char OTHER_UNIT[] = R"([unit]
+name = "other"
+worker = "other-worker"
+
+[[rule]]
+id = "c"
+allow = "call"
+caller = ["web"]
+method = ["*"]
+)";
+
+TEST(PolicyRevisionTest, ARuleOfEveryOperationKeepsTheRevisionItHadBeforeTheOperationsTable) {
+  // Computed before each operation's canonical form moved into its row of the operations table
+  // (operations.h): a row writing its fields differently would change every deployed revision.
+  EXPECT_EQ(revisionOf({{"every.toml", EVERY_OPERATION}, {"other.toml", OTHER_UNIT}}),
+            "efd3ca16442ac9582e716cd4af40ec7f");
+}
+
 TEST(PolicyRevisionTest, RestartKeysCountOnlyWhenNotTheDefault) {
   // Policies written before these keys existed keep their revision.
   std::string rev = revisionOf({{"probe.toml", POLICY}});
