@@ -59,7 +59,7 @@ struct AuditRecord {
   std::string decision;     // "allow" or "deny" for decisions; empty for lifecycle events
   std::string rule;         // id of the deciding rule
   std::shared_ptr<const std::string> policyRev;
-  // Revision of the policy set that decided (broker/policy/revision.h); shared with the loaded
+  // Revision of the policy set that decided (broker/policy/model/revision.h); shared with the loaded
   // policy, not copied per record. Null: not a decision of a policy ("policy_rev" omitted).
   std::string reason;
   std::string result;       // what happened when acting on the decision

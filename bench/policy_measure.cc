@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "broker/policy/decide.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/load/policy_loader.h"
 
 namespace airlock::bench {
 

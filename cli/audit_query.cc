@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "broker/policy/printable.h"
+#include "broker/policy/model/printable.h"
 #include "cli/audit_args.h"
 
 namespace airlock::cli {

@@ -9,7 +9,7 @@
 #include "audit/audit_log.h"
 #include "audit/record_stats.h"
 #include "audit/record_time.h"
-#include "broker/policy/printable.h"
+#include "broker/policy/model/printable.h"
 #include "cli/audit_args.h"
 
 namespace airlock::cli {

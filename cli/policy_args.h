@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
 
 namespace airlock::cli {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
 #include "cli/policy_args.h"
 
 namespace airlock::cli {

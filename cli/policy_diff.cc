@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/policy/policy_diff.h"
+#include "broker/policy/review/policy_diff.h"
 #include "cli/policy_args.h"
 
 namespace airlock::cli {

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "broker/policy/explain.h"
-#include "broker/policy/policy_loader.h"
-#include "broker/policy/revision.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/revision.h"
+#include "broker/policy/review/explain.h"
 
 namespace airlock::cli {
 

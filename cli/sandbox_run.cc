@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
 #include "broker/supervisor/unit_sandbox.h"
 #include "cli/policy_args.h"
 #include "sandbox/launcher.h"

@@ -1,7 +1,7 @@
 #pragma once
 // A second, deliberately naive implementation of PathPattern matching for the policy fuzzer to
 // compare against: dynamic programming over segments and characters, written from the contract
-// in broker/policy/path_pattern.h rather than from path_pattern.cc, so the two share no bug.
+// in broker/policy/model/path_pattern.h rather than from path_pattern.cc, so the two share no bug.
 // Quadratic; only for the short strings a fuzzer makes.
 
 #include <string_view>

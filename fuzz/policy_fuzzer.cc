@@ -17,10 +17,10 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/policy/decide.h"
-#include "broker/policy/explain.h"
-#include "broker/policy/path_pattern.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/path_pattern.h"
+#include "broker/policy/review/explain.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/path_pattern_reference.h"
 

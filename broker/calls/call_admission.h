@@ -8,7 +8,7 @@
 
 #include <airlock/capnp/host.capnp.h>
 
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 #include "broker/state/flow_limit.h"
 #include "broker/state/host_connection.h"
 #include "broker/state/routing.h"

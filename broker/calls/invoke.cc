@@ -6,8 +6,8 @@
 #include "broker/calls/call_admission.h"
 #include "broker/calls/dispatch.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide.h"
-#include "broker/policy/printable.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/model/printable.h"
 
 namespace airlock::broker {
 

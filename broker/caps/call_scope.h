@@ -16,8 +16,8 @@
 #include "broker/caps/net_dialer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
-#include "broker/policy/decide.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

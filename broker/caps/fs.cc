@@ -11,8 +11,8 @@
 #include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide.h"
-#include "broker/policy/printable.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/model/printable.h"
 
 namespace airlock::broker {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

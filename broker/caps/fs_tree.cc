@@ -9,7 +9,7 @@
 #include "broker/caps/fs_request.h"
 #include "broker/caps/moved_links.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::broker {
 

@@ -3,7 +3,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
-#include "broker/policy/printable.h"
+#include "broker/policy/model/printable.h"
 
 namespace airlock::broker {
 

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string_view>
 
-#include "broker/policy/path_pattern.h"
-#include "broker/policy/printable.h"
-#include "broker/policy/symlink_target.h"
+#include "broker/policy/model/path_pattern.h"
+#include "broker/policy/model/printable.h"
+#include "broker/policy/model/symlink_target.h"
 
 namespace airlock::broker {
 

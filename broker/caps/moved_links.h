@@ -1,6 +1,6 @@
 #pragma once
 // What an fs.rename would make the symlinks it moves point at. A relative target whose only `..`
-// are leading ones (the only kind fs.symlink makes, policy/symlink_target.h) reaches the directory
+// are leading ones (the only kind fs.symlink makes, policy/model/symlink_target.h) reaches the directory
 // that many levels above the link: moving the link, or a directory above it, closer to the root
 // can make a target that stayed beneath the root climb out of it. So before an allowed rename
 // acts, the broker checks every link it would move at its depth after the move: the link itself

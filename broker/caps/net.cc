@@ -7,7 +7,7 @@
 #include "broker/caps/net_dialer.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide_net.h"
+#include "broker/policy/decide/decide_net.h"
 
 namespace airlock::broker {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/policy/net_address.h"
+#include "broker/policy/model/net_address.h"
 
 namespace airlock::broker {
 

@@ -6,7 +6,7 @@
 
 #include "broker/caps/unknown_method.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::broker {
 

@@ -18,7 +18,7 @@
 #include <memory>
 
 #include "broker/caps/call_scope.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

@@ -12,7 +12,7 @@
 #include <kj/debug.h>
 
 #include "broker/caps/open_beneath.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

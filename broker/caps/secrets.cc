@@ -3,7 +3,7 @@
 #include "broker/caps/file_server.h"
 #include "broker/caps/sealed_memfd.h"
 #include "broker/caps/worker_requests.h"
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::broker {
 

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::broker {
 

@@ -13,7 +13,7 @@
 
 #include <airlock/capnp/worker.capnp.h>
 
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

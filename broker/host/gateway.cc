@@ -11,7 +11,7 @@
 #include "audit/bounded_field.h"
 #include "broker/host/admin.h"
 #include "broker/host/seen_nonces.h"
-#include "broker/policy/printable.h"
+#include "broker/policy/model/printable.h"
 
 namespace airlock::broker {
 

@@ -9,7 +9,7 @@
 #include "broker/caps/call_scope.h"
 #include "broker/host/gateway.h"
 #include "broker/host/typed_call.h"
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 #include "broker/state/flow_limit.h"
 
 namespace airlock::broker {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/policy/unit_changes.h"
+#include "broker/policy/review/unit_changes.h"
 #include "broker/state/policy_set.h"
 #include "broker/state/routing.h"
 

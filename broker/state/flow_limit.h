@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
 

@@ -1,6 +1,6 @@
 #include "broker/state/policy_set.h"
 
-#include "broker/policy/revision.h"
+#include "broker/policy/model/revision.h"
 
 namespace airlock::broker {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "broker/caps/fs_roots.h"
-#include "broker/policy/policy.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/policy.h"
 #include "broker/state/client_keys.h"
 
 namespace airlock::broker {

@@ -21,7 +21,7 @@
 #include "broker/caps/request_pacer.h"
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 #include "broker/state/calls_cut_off.h"
 #include "broker/state/flow_limit.h"
 #include "broker/state/limit_records.h"

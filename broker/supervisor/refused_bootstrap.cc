@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/caps/unknown_method.h"
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::broker {
 

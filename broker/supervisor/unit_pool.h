@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 #include "broker/supervisor/worker_process.h"
 
 namespace airlock::broker {
@@ -60,7 +60,7 @@ class UnitPool {
 
   void adopt(std::shared_ptr<const policy::UnitPolicy> unit);
   // A reload whose new policy for this unit runs workers the same way (sameWorkers() in
-  // broker/policy/unit_changes.h): the running workers carry on under it. A parked unit is
+  // broker/policy/review/unit_changes.h): the running workers carry on under it. A parked unit is
   // unparked (a reload is how an operator says the cause was fixed): its failures are forgotten
   // and its workers start again.
 

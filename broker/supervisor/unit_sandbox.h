@@ -3,7 +3,7 @@
 // workers with it and `airlock sandbox run --policy` runs a program in it, so what the security
 // team tries is what the worker gets.
 
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 #include "sandbox/launcher.h"
 
 namespace airlock::broker {

@@ -13,7 +13,7 @@
 
 #include "broker/caps/held_fds.h"
 #include "broker/caps/log.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
 #include "broker/supervisor/refused_bootstrap.h"
 #include "sandbox/launcher.h"
 

@@ -1,4 +1,4 @@
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 #include <gtest/gtest.h>
 

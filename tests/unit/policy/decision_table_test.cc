@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/policy/explain.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/review/explain.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

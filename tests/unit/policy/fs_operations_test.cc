@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/policy/dangerous.h"
-#include "broker/policy/decide.h"
-#include "broker/policy/explain.h"
-#include "broker/policy/policy_diff.h"
-#include "broker/policy/policy_loader.h"
-#include "broker/policy/revision.h"
-#include "broker/policy/symlink_target.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/dangerous.h"
+#include "broker/policy/model/revision.h"
+#include "broker/policy/model/symlink_target.h"
+#include "broker/policy/review/explain.h"
+#include "broker/policy/review/policy_diff.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

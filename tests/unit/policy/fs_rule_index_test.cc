@@ -1,10 +1,10 @@
-#include "broker/policy/fs_rule_index.h"
+#include "broker/policy/model/fs_rule_index.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "broker/policy/decide.h"
+#include "broker/policy/decide/decide.h"
 
 namespace airlock::policy {
 namespace {

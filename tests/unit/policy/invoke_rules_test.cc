@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/policy/decide.h"
-#include "broker/policy/explain.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/review/explain.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

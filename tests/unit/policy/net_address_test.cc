@@ -2,7 +2,7 @@
 // an address is that address (checked against glibc itself), the addresses no rule may allow, the
 // IPv4 address an IPv6 one carries, and host names in their canonical (lowercase) form.
 
-#include "broker/policy/net_address.h"
+#include "broker/policy/model/net_address.h"
 
 #include <gtest/gtest.h>
 #include <netdb.h>

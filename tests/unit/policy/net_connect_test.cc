@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/policy/decide_net.h"
-#include "broker/policy/explain.h"
-#include "broker/policy/policy_loader.h"
-#include "broker/policy/revision.h"
+#include "broker/policy/decide/decide_net.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/revision.h"
+#include "broker/policy/review/explain.h"
 
 namespace airlock::policy {
 namespace {

@@ -1,4 +1,4 @@
-#include "broker/policy/operations.h"
+#include "broker/policy/model/operations.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include "broker/policy/explain.h"
-#include "broker/policy/policy.h"
+#include "broker/policy/model/policy.h"
+#include "broker/policy/review/explain.h"
 
 namespace airlock::policy {
 namespace {

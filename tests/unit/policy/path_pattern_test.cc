@@ -1,4 +1,4 @@
-#include "broker/policy/path_pattern.h"
+#include "broker/policy/model/path_pattern.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "broker/policy/policy_diff.h"
+#include "broker/policy/review/policy_diff.h"
 
 #include <gtest/gtest.h>
 

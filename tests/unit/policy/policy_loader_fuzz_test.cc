@@ -5,8 +5,8 @@
 
 #include <random>
 
-#include "broker/policy/decide.h"
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/load/policy_loader.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

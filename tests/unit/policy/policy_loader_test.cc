@@ -1,9 +1,9 @@
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
 
 #include <gtest/gtest.h>
 
-#include "broker/policy/decide.h"
-#include "broker/policy/revision.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/policy/model/revision.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

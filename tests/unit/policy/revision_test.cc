@@ -1,8 +1,8 @@
-#include "broker/policy/revision.h"
+#include "broker/policy/model/revision.h"
 
 #include <gtest/gtest.h>
 
-#include "broker/policy/policy_loader.h"
+#include "broker/policy/load/policy_loader.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

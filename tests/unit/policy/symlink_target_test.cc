@@ -1,7 +1,7 @@
 // Where a link's target leads from its depth beneath a root: the check fs.symlink makes before
 // a link exists, and fs.rename makes again at the depth a link would be moved to.
 
-#include "broker/policy/symlink_target.h"
+#include "broker/policy/model/symlink_target.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "broker/policy/typed_interface.h"
+#include "broker/policy/model/typed_interface.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "broker/policy/policy_loader.h"
-#include "broker/policy/revision.h"
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/model/revision.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {

@@ -1,0 +1,334 @@
+#include "broker/policy/decide/decide.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "broker/policy/decide/decide_support.h"
+#include "broker/policy/model/fs_rule_index.h"
+#include "broker/policy/model/printable.h"
+#include "broker/policy/model/symlink_target.h"
+
+namespace airlock::policy {
+
+namespace _ {
+
+// Requests carry worker- or host-controlled text; a reason is one log line, so the text is
+// escaped and cut to this many bytes.
+constexpr size_t MAX_QUOTED_BYTES = 256;
+
+std::string printable(std::string_view text) { return policy::printable(text, MAX_QUOTED_BYTES); }
+
+Decision defaultDeny(std::string reason) {
+  return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
+}
+
+Decision fromBest(const Best& best, const std::string& detail) {
+  const Rule& rule = *best.rule;
+  bool allow = rule.effect == Effect::ALLOW;
+  std::string reason =
+      std::string(allow ? "allowed by " : "denied by ") + rule.describe() + ": " + detail;
+  if (best.tiedAllow != nullptr) {
+    reason += "; deny wins the tie with allow " + best.tiedAllow->describe();
+  }
+  return Decision{allow ? Verdict::ALLOW : Verdict::DENY, rule.id, std::move(reason), &rule};
+}
+
+// Modes count only where the operation's row says so (fs.open); the other fs.* operations are
+// granted by the operation alone. `matching` is operationRow(op).matching, looked up once per
+// request rather than once per rule.
+bool fsRuleApplies(const Rule& rule, Operation op, Matching matching, std::string_view path,
+                   OpenModes modes) {
+  if (rule.operation != op) return false;
+  if (matching == Matching::PATH_AND_MODES) {
+    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
+                                                   : (modes.bits & rule.modes.bits) != 0;
+    if (!modesApply) return false;
+  }
+  return rule.path.matches(path);
+}
+
+bool lists(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// 2: the method is listed by name; 1: the rule lists "*"; 0: not listed.
+int methodSpecificity(const Rule& rule, std::string_view method) {
+  int best = 0;
+  for (const std::string& listed : rule.methods) {
+    if (listed == method) return 2;
+    if (listed == "*") best = 1;
+  }
+  return best;
+}
+
+// methodSpecificity if the rule names the caller, else 0. A unit is looked up only in
+// caller_unit and a client only in caller: neither can pass for the other.
+int callSpecificity(const Rule& rule, const Caller& caller, std::string_view method) {
+  if (caller.kind == CallerKind::UNIT) {
+    return lists(rule.callerUnits, caller.name) ? methodSpecificity(rule, method) : 0;
+  }
+  if (!lists(rule.callerNames, caller.name)) return 0;
+  auto& uids = rule.callerUids;
+  if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) return 0;
+  return methodSpecificity(rule, method);
+}
+
+int invokeSpecificity(const Rule& rule, std::string_view callee, std::string_view method) {
+  return lists(rule.invokeUnits, callee) ? methodSpecificity(rule, method) : 0;
+}
+
+// The refusals decideInvoke makes before any rule is looked at; empty if it gets to matching.
+std::string refuseInvoke(std::string_view callee, std::string_view method) {
+  std::string refused = validateUnitName(callee);
+  if (refused.empty()) refused = validateMethodName(method);
+  if (refused.empty()) return {};
+  return "refused invoke of \"" + printable(callee) + "\".\"" + printable(method) + "\": " +
+         refused;
+}
+
+// "method thumbnail listed" or "method * matches thumbnail", for a call or invoke decision.
+std::string methodDetail(int specificity, std::string_view method) {
+  return specificity == 2 ? "method " + std::string(method) + " listed"
+                          : "method * matches " + std::string(method);
+}
+
+// Calls `visit` with every `op` rule matching a validated request, in file order.
+template <typename Visit>
+void forEachFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
+                    Visit&& visit) {
+  Matching matching = operationRow(op).matching;
+  if (unit.fsIndex) {
+    // Only rules rooted at an ancestor of the path can match it (fs_rule_index.h).
+    std::vector<uint32_t> candidates;
+    unit.fsIndex->candidates(path, candidates);
+    for (uint32_t i : candidates) {
+      const Rule& rule = unit.rules[i];
+      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
+    }
+  } else {
+    for (const Rule& rule : unit.rules) {
+      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
+    }
+  }
+}
+
+// The most specific `op` rule matching `path` (deny winning ties), or null.
+Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes) {
+  Best best;
+  forEachFsMatch(unit, op, path, modes, [&best](const Rule& rule) {
+    best.offer(rule, rule.path.specificity());
+  });
+  return best;
+}
+
+std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
+                                       std::string_view path, OpenModes modes);
+
+// The refusal of a path decide makes before any rule is looked at; empty if it gets to matching.
+std::string refuseFsPath(Operation op, std::string_view path) {
+  std::string refused = validateRequestPath(path);
+  if (refused.empty()) return {};
+  return std::string("refused ") + operationName(op) + " of \"" + printable(path) + "\": " +
+         refused;
+}
+
+// The refusals decide makes before any rule is looked at; empty if the request gets to matching.
+std::string refuseFsOpen(std::string_view path, OpenModes modes) {
+  std::string refused = refuseFsPath(Operation::FS_OPEN, path);
+  if (!refused.empty()) return refused;
+  if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
+    return "refused fs.open of " + printable(path) + ": no or unknown open modes requested";
+  }
+  return {};
+}
+
+// Ranks matches as Best does: specificity, then deny over allow, then file order.
+void rankMatches(const UnitPolicy& unit, std::vector<RuleMatch>& matches) {
+  std::stable_sort(matches.begin(), matches.end(), [&unit](const RuleMatch& a, const RuleMatch& b) {
+    if (a.specificity != b.specificity) return a.specificity > b.specificity;
+    if (a.rule->effect != b.rule->effect) return a.rule->effect == Effect::DENY;
+    return a.rule - unit.rules.data() < b.rule - unit.rules.data();
+  });
+}
+
+std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
+                                       std::string_view path, OpenModes modes) {
+  std::vector<RuleMatch> matches;
+  forEachFsMatch(unit, op, path, modes, [&matches](const Rule& rule) {
+    matches.push_back(RuleMatch{&rule, rule.path.specificity()});
+  });
+  rankMatches(unit, matches);
+  return matches;
+}
+
+// Scores every rule of `op` with `score` (0: no match): the best, as decide ranks them.
+template <typename Score>
+Best bestOf(const UnitPolicy& unit, Operation op, Score&& score) {
+  Best best;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != op) continue;
+    int s = score(rule);
+    if (s > 0) best.offer(rule, s);
+  }
+  return best;
+}
+
+// Every rule of `op` that `score` matches, ranked.
+template <typename Score>
+std::vector<RuleMatch> rankedOf(const UnitPolicy& unit, Operation op, Score&& score) {
+  std::vector<RuleMatch> matches;
+  for (const Rule& rule : unit.rules) {
+    if (rule.operation != op) continue;
+    int s = score(rule);
+    if (s > 0) matches.push_back(RuleMatch{&rule, s});
+  }
+  rankMatches(unit, matches);
+  return matches;
+}
+
+}  // namespace _
+
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
+  std::string refused = _::refuseFsOpen(path, modes);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes);
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows fs.open of " + _::printable(path) + " with modes " +
+                          modes.describe());
+  }
+  const Rule& rule = *best.rule;
+  std::string detail = "path matches " + rule.path.text() + ", modes " + modes.describe() +
+                       (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
+                       (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
+  return _::fromBest(best, detail);
+}
+
+Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path) {
+  if (operationRow(op).matching != Matching::PATH) {
+    return _::defaultDeny(std::string(operationName(op)) + " is not decided by path alone");
+  }
+  std::string refused = _::refuseFsPath(op, path);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best = _::bestFsMatch(unit, op, path, OpenModes{});
+  if (best.rule == nullptr) {
+    return _::defaultDeny(std::string("no rule allows ") + operationName(op) + " of " +
+                          _::printable(path));
+  }
+  return _::fromBest(best, "path matches " + best.rule->path.text());
+}
+
+Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::string_view to) {
+  Decision source = decideFsPath(unit, Operation::FS_RENAME, from);
+  if (!source.allowed()) return source;
+  Decision target = decideFsPath(unit, Operation::FS_RENAME, to);
+  if (!target.allowed()) return target;
+  const std::string& fromRoot = source.rule->path.root();
+  const std::string& toRoot = target.rule->path.root();
+  if (fromRoot != toRoot) {
+    target.verdict = Verdict::DENY;
+    target.reason = "refused fs.rename of " + _::printable(from) + " to " + _::printable(to) +
+                    ": allowed beneath " + fromRoot + " by " + source.rule->describe() +
+                    " and beneath " + toRoot + " by " + target.rule->describe() +
+                    ", but a rename stays beneath one root";
+    return target;
+  }
+  source.reason = "from: " + source.reason + "; to: " + target.reason;
+  return source;
+}
+
+Decision decideFsSymlink(const UnitPolicy& unit, std::string_view path, std::string_view target) {
+  Decision decision = decideFsPath(unit, Operation::FS_SYMLINK, path);
+  if (!decision.allowed()) return decision;
+  std::string refused = refuseSymlinkTarget(decision.rule->path.root(), path, target);
+  if (!refused.empty()) {
+    decision.verdict = Verdict::DENY;
+    decision.reason = "rule matched the link's path, but " + _::printable(refused);
+  }
+  return decision;
+}
+
+Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method) {
+  std::string who = caller.describe();
+  std::string refused = validateMethodName(method);
+  if (!refused.empty()) {
+    return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by " + who +
+                          ": " + refused);
+  }
+  _::Best best = _::bestOf(unit, Operation::CALL, [&](const Rule& rule) {
+    return _::callSpecificity(rule, caller, method);
+  });
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows call of " + unit.name + "." + std::string(method) +
+                          " by " + who);
+  }
+  return _::fromBest(best, "caller " + who + " listed, " +
+                              _::methodDetail(best.specificity, method));
+}
+
+Decision decideInvoke(const UnitPolicy& unit, std::string_view callee, std::string_view method) {
+  std::string refused = _::refuseInvoke(callee, method);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best = _::bestOf(unit, Operation::INVOKE, [&](const Rule& rule) {
+    return _::invokeSpecificity(rule, callee, method);
+  });
+  std::string target = std::string(callee) + "." + std::string(method);
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows unit " + unit.name + " to invoke " + target);
+  }
+  return _::fromBest(best, "unit " + std::string(callee) + " listed, " +
+                              _::methodDetail(best.specificity, method));
+}
+
+Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
+  std::string refused = validateSecretName(name);
+  if (!refused.empty()) {
+    return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused);
+  }
+  _::Best best = _::bestOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
+    return _::lists(rule.secretNames, name) ? 1 : 0;
+  });
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule allows secrets.get of \"" + std::string(name) + "\"");
+  }
+  return _::fromBest(best, "name " + std::string(name) + " listed");
+}
+
+std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
+                                           OpenModes modes) {
+  std::vector<RuleMatch> matches;
+  if (!_::refuseFsOpen(path, modes).empty()) return matches;
+  return _::rankedFsMatches(unit, Operation::FS_OPEN, path, modes);
+}
+
+std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
+                                         std::string_view method) {
+  if (!validateMethodName(method).empty()) return {};
+  return _::rankedOf(unit, Operation::CALL, [&](const Rule& rule) {
+    return _::callSpecificity(rule, caller, method);
+  });
+}
+
+std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name) {
+  if (!validateSecretName(name).empty()) return {};
+  return _::rankedOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
+    return _::lists(rule.secretNames, name) ? 1 : 0;
+  });
+}
+
+std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_view callee,
+                                           std::string_view method) {
+  if (!_::refuseInvoke(callee, method).empty()) return {};
+  return _::rankedOf(unit, Operation::INVOKE, [&](const Rule& rule) {
+    return _::invokeSpecificity(rule, callee, method);
+  });
+}
+
+std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
+                                           std::string_view path) {
+  if (operationRow(op).matching != Matching::PATH || !_::refuseFsPath(op, path).empty()) {
+    return {};
+  }
+  return _::rankedFsMatches(unit, op, path, OpenModes{});
+}
+
+}  // namespace airlock::policy

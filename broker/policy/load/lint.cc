@@ -1,0 +1,101 @@
+#include "broker/policy/load/lint.h"
+
+#include <set>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/policy/model/revision.h"
+
+namespace airlock::policy {
+
+namespace {
+
+// `samePattern` holds the indices of the rules of this rule's fs.* operation with its pattern
+// text, in file order (this rule among them): only those can repeat or shadow it. Modes are
+// empty for every operation but fs.open, so there any same-pattern deny shadows an allow.
+void lintFsRule(const std::vector<Rule>& rules, size_t index,
+                const std::vector<size_t>& samePattern, std::vector<Diagnostic>& warnings) {
+  const Rule& rule = rules[index];
+  for (size_t other : samePattern) {
+    const Rule& o = rules[other];
+    if (other == index) continue;
+    if (other < index && o.effect == rule.effect && o.modes.bits == rule.modes.bits) {
+      warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
+                                                    o.describe() + " and never decides anything"});
+      return;
+    }
+    if (rule.effect == Effect::ALLOW && o.effect == Effect::DENY &&
+        rule.modes.subsetOf(o.modes)) {
+      warnings.push_back(Diagnostic{
+          rule.where, "rule \"" + rule.id + "\" can never allow: " + o.describe() +
+                          " denies the same pattern for all its modes, and deny wins ties"});
+      return;
+    }
+  }
+}
+
+// A net.connect rule with the same effect and conditions as an earlier one never decides.
+void lintNetRules(const std::vector<Rule>& rules, std::vector<Diagnostic>& warnings) {
+  std::unordered_map<std::string, const Rule*> seen;
+  for (const Rule& rule : rules) {
+    if (rule.operation != Operation::NET_CONNECT) continue;
+    Rule conditions = rule;
+    conditions.id.clear();  // the canonical form without the id: effect and conditions
+    auto [first, inserted] = seen.emplace(canonicalForm(conditions), &rule);
+    if (!inserted) {
+      warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
+                                                    first->second->describe() +
+                                                    " and never decides anything"});
+    }
+  }
+}
+
+}  // namespace
+
+void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
+  // Grouped by pattern first: comparing every pair made loading a 1,000-rule unit quadratic.
+  // Keyed by operation and pattern: a deny of fs.unlink does not shadow an allow of fs.stat.
+  auto keyOf = [](const Rule& rule) {
+    return std::string(operationName(rule.operation)) + ' ' + rule.path.text();
+  };
+  std::unordered_map<std::string, std::vector<size_t>> byPattern;
+  for (size_t i = 0; i < unit.rules.size(); ++i) {
+    if (isFsOperation(unit.rules[i].operation)) byPattern[keyOf(unit.rules[i])].push_back(i);
+  }
+  bool callable = false;
+  for (size_t i = 0; i < unit.rules.size(); ++i) {
+    const Rule& rule = unit.rules[i];
+    if (isFsOperation(rule.operation)) lintFsRule(unit.rules, i, byPattern[keyOf(rule)], warnings);
+    if (rule.operation == Operation::CALL && rule.effect == Effect::ALLOW) callable = true;
+  }
+  lintNetRules(unit.rules, warnings);
+  if (!callable) {
+    warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
+                                                  "\" has no allow call rule: no host can call it"});
+  }
+}
+
+void lintUnitSet(const std::vector<UnitPolicy>& units, std::vector<Diagnostic>& warnings) {
+  std::set<std::string_view> defined;
+  for (const UnitPolicy& unit : units) defined.insert(unit.name);
+  auto warnUnknown = [&](const Rule& rule, const std::vector<std::string>& names,
+                         const char* key, const char* consequence) {
+    for (const std::string& name : names) {
+      if (defined.count(name)) continue;
+      warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\": " + key + " \"" + name +
+                                                    "\" is not a unit any policy file defines: " +
+                                                    consequence});
+    }
+  };
+  for (const UnitPolicy& unit : units) {
+    for (const Rule& rule : unit.rules) {
+      if (rule.operation == Operation::INVOKE) {
+        warnUnknown(rule, rule.invokeUnits, "unit", "an invoke of it is always refused");
+      } else if (rule.operation == Operation::CALL) {
+        warnUnknown(rule, rule.callerUnits, "caller_unit", "no such unit can call");
+      }
+    }
+  }
+}
+
+}  // namespace airlock::policy

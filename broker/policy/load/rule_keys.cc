@@ -1,0 +1,270 @@
+#include "broker/policy/load/rule_keys.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "broker/policy/load/expand_defines.h"
+#include "capnp/host_auth.h"
+
+namespace airlock::policy::_ {
+
+namespace {
+
+// uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
+constexpr int64_t MAX_UID = 4294967294;
+
+std::optional<OpenMode> parseOpenMode(std::string_view name) {
+  for (OpenMode mode : ALL_OPEN_MODES) {
+    if (name == openModeName(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
+// A path pattern key (`path`, `unix_path`), ${name} expanded first.
+void readPattern(RuleReader& r, const LoadOptions& options, std::string_view key,
+                 PathPattern& out) {
+  std::optional<std::string> text = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
+  if (!text) return;
+  std::string error;
+  std::optional<std::string> expanded = expandDefines(*text, options.defines, error);
+  std::optional<PathPattern> pattern;
+  if (expanded) pattern = PathPattern::parse(*expanded, error);
+  if (pattern) {
+    out = std::move(*pattern);
+  } else {
+    std::string shown = "\"" + *text + "\"";
+    if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
+    r.error(regionOf(r.table, key), std::string(key) + " " + shown + ": " + error);
+  }
+}
+
+// `caller` names authenticated client identities (capnp/host_auth.h), `caller_unit` units that
+// invoke through the broker. A rule naming neither would name nobody, so one is required; and
+// `caller_uid` narrows clients only, so it needs `caller`.
+void readCallerNames(RuleReader& r, Rule& rule) {
+  bool hasUnits = r.table.get("caller_unit") != nullptr;
+  if (r.table.get("caller") == nullptr && r.table.get("caller_uid") != nullptr) {
+    r.error(r.table.source(),
+            "missing required key \"caller\": call rules name client identities "
+            "(caller = [\"web\"], keys from airlock keygen --client); caller_uid alone is no "
+            "longer accepted and now only narrows a caller to uids");
+    return;
+  }
+  if (r.table.get("caller") == nullptr && !hasUnits) {
+    r.error(r.table.source(),
+            "missing required key \"caller\" (or \"caller_unit\" for units that invoke)");
+    return;
+  }
+  auto names = readStringList(r.table, "caller", r.context, Presence::OPTIONAL, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = rpc::validateClientName(entry.value);
+    if (!refused.empty()) {
+      r.error(*entry.where, "caller \"" + entry.value + "\": " + refused);
+    } else if (std::find(rule.callerNames.begin(), rule.callerNames.end(), entry.value) !=
+               rule.callerNames.end()) {
+      r.error(*entry.where, "caller \"" + entry.value + "\" is listed twice");
+    } else {
+      rule.callerNames.push_back(entry.value);
+    }
+  }
+}
+
+// A list of unit names under `key` (a call rule's caller_unit, an invoke rule's unit), each
+// valid and listed once.
+void readUnitNames(RuleReader& r, std::string_view key, Presence presence,
+                   std::vector<std::string>& out) {
+  auto names = readStringList(r.table, key, r.context, presence, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = validateUnitName(entry.value);
+    std::string what = std::string(key) + " \"" + entry.value + "\"";
+    if (!refused.empty()) {
+      r.error(*entry.where, what + ": " + refused);
+    } else if (std::find(out.begin(), out.end(), entry.value) != out.end()) {
+      r.error(*entry.where, what + " is listed twice");
+    } else {
+      out.push_back(entry.value);
+    }
+  }
+}
+
+void readCallerUids(RuleReader& r, Rule& rule) {
+  auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::OPTIONAL, r.diag);
+  if (!uids) return;
+  for (const Located<int64_t>& entry : *uids) {
+    if (entry.value < 0 || entry.value > MAX_UID) {
+      r.error(*entry.where, "caller_uid " + std::to_string(entry.value) + " is not a uid (0.." +
+                                std::to_string(MAX_UID) + ")");
+      continue;
+    }
+    auto uid = static_cast<uid_t>(entry.value);
+    if (std::find(rule.callerUids.begin(), rule.callerUids.end(), uid) != rule.callerUids.end()) {
+      r.error(*entry.where, "caller_uid " + std::to_string(uid) + " is listed twice");
+      continue;
+    }
+    rule.callerUids.push_back(uid);
+  }
+}
+
+// `method`: names or "*", each listed once (call and invoke rules).
+void readMethods(RuleReader& r, Rule& rule) {
+  if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
+    for (const Located<std::string>& entry : *methods) {
+      std::string refused = entry.value == "*" ? "" : validateMethodName(entry.value);
+      if (!refused.empty()) {
+        r.error(*entry.where, "method \"" + entry.value + "\": " + refused + " (or \"*\" for any)");
+      } else if (std::find(rule.methods.begin(), rule.methods.end(), entry.value) !=
+                 rule.methods.end()) {
+        r.error(*entry.where, "method \"" + entry.value + "\" is listed twice");
+      } else {
+        rule.methods.push_back(entry.value);
+      }
+    }
+  }
+}
+
+// `host`: exact lowercase names, IP literals and CIDR blocks, told apart by their text.
+void readHosts(RuleReader& r, Rule& rule) {
+  auto hosts = readStringList(r.table, "host", r.context, Presence::REQUIRED, r.diag);
+  if (!hosts) return;
+  for (const Located<std::string>& entry : *hosts) {
+    const std::string& text = entry.value;
+    bool looksNumeric = text.find_first_of("/:") != std::string::npos || IpAddress::parse(text);
+    std::string error;
+    if (looksNumeric) {
+      std::optional<IpBlock> block = IpBlock::parse(text, error);
+      if (!block) {
+        r.error(*entry.where, "host \"" + text + "\": " + error);
+      } else if (std::find(rule.hostBlocks.begin(), rule.hostBlocks.end(), *block) !=
+                 rule.hostBlocks.end()) {
+        r.error(*entry.where, "host \"" + text + "\" is listed twice");
+      } else {
+        rule.hostBlocks.push_back(*block);
+      }
+      continue;
+    }
+    error = validateRuleHostName(text);
+    if (!error.empty()) {
+      r.error(*entry.where, "host \"" + text + "\": " + error);
+    } else if (std::find(rule.hostNames.begin(), rule.hostNames.end(), text) !=
+               rule.hostNames.end()) {
+      r.error(*entry.where, "host \"" + text + "\" is listed twice");
+    } else {
+      rule.hostNames.push_back(text);
+    }
+  }
+}
+
+// `port`: integers and "LO-HI" strings in one array, so it is read element by element.
+void readPorts(RuleReader& r, Rule& rule) {
+  const toml::node* node = r.table.get("port");
+  const toml::array* array = node != nullptr ? node->as_array() : nullptr;
+  if (node == nullptr) {
+    r.error(r.table.source(), "missing required key \"port\" (e.g. port = [443, \"8000-8999\"])");
+    return;
+  }
+  if (array == nullptr || array->empty()) {
+    r.error(node->source(), "port must be a non-empty array of ports and \"LO-HI\" ranges, got " +
+                                std::string(array ? "an empty array" : typeName(*node)));
+    return;
+  }
+  for (const toml::node& element : *array) {
+    std::optional<PortRange> range;
+    std::string error = "expected a port number 1..65535 or a \"LO-HI\" string, got " +
+                        std::string(typeName(element));
+    if (auto number = element.value_exact<int64_t>()) {
+      if (*number >= 1 && *number <= 65535) {
+        range = PortRange{static_cast<uint16_t>(*number), static_cast<uint16_t>(*number)};
+      } else {
+        error = "port " + std::to_string(*number) + " is out of range 1..65535";
+      }
+    } else if (auto text = element.value_exact<std::string>()) {
+      range = parsePortRange(*text, error);
+      if (!range) error = "port \"" + *text + "\": " + error;
+    }
+    if (!range) {
+      r.error(element.source(), error);
+    } else if (std::find(rule.ports.begin(), rule.ports.end(), *range) != rule.ports.end()) {
+      r.error(element.source(), "port " + range->describe() + " is listed twice");
+    } else {
+      rule.ports.push_back(*range);
+    }
+  }
+}
+
+}  // namespace
+
+// `path` of any fs.* rule: a pattern, after ${name} expansion.
+void readFsPathKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  readPattern(r, options, "path", rule.path);
+}
+
+void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  readFsPathKeys(r, options, rule);
+  if (auto modes = readStringList(r.table, "mode", r.context, Presence::REQUIRED, r.diag)) {
+    for (const Located<std::string>& entry : *modes) {
+      std::optional<OpenMode> mode = parseOpenMode(entry.value);
+      if (!mode) {
+        r.error(*entry.where, "unknown mode \"" + entry.value +
+                                  "\" (expected read, write, create, truncate, append)");
+      } else if (rule.modes.has(*mode)) {
+        r.error(*entry.where, "mode \"" + entry.value + "\" is listed twice");
+      } else {
+        rule.modes.add(*mode);
+      }
+    }
+  }
+}
+
+void readCallKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
+  readCallerNames(r, rule);
+  readCallerUids(r, rule);
+  readUnitNames(r, "caller_unit", Presence::OPTIONAL, rule.callerUnits);
+  readMethods(r, rule);
+}
+
+void readInvokeKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
+  readUnitNames(r, "unit", Presence::REQUIRED, rule.invokeUnits);
+  readMethods(r, rule);
+}
+
+void readSecretsGetKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
+  auto names = readStringList(r.table, "name", r.context, Presence::REQUIRED, r.diag);
+  if (!names) return;
+  for (const Located<std::string>& entry : *names) {
+    std::string refused = validateSecretName(entry.value);
+    if (!refused.empty()) {
+      r.error(*entry.where, "name \"" + entry.value + "\": " + refused);
+    } else if (std::find(rule.secretNames.begin(), rule.secretNames.end(), entry.value) !=
+               rule.secretNames.end()) {
+      r.error(*entry.where, "name \"" + entry.value + "\" is listed twice");
+    } else {
+      rule.secretNames.push_back(entry.value);
+    }
+  }
+}
+
+// A rule is either TCP (host and port) or a Unix socket (unix_path): one rule mixing them would
+// read as a restriction that applies to neither.
+void readNetConnectKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  if (r.table.get("unix_path") != nullptr) {
+    for (std::string_view key : {"host", "port"}) {
+      if (r.table.get(key) == nullptr) continue;
+      r.error(keyRegion(r.table, key),
+              "key \"" + std::string(key) + "\" next to unix_path: a net.connect rule has either "
+              "host and port (TCP) or unix_path (a Unix socket)");
+    }
+    readPattern(r, options, "unix_path", rule.unixPath);
+    return;
+  }
+  if (r.table.get("host") == nullptr && r.table.get("port") == nullptr) {
+    r.error(r.table.source(), "missing required keys: a net.connect rule has host and port (TCP) "
+                              "or unix_path (a Unix socket)");
+    return;
+  }
+  readHosts(r, rule);
+  readPorts(r, rule);
+}
+
+}  // namespace airlock::policy::_

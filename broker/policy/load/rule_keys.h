@@ -1,0 +1,38 @@
+#pragma once
+// Loader internal: the keys of one [[rule]] table that belong to its operation (path and mode,
+// caller and method, host and port, ...). Each operation's row (operations.h) points at its
+// reader here; the keys every rule takes (id, allow/deny, justification) are rule_section.cc's.
+
+#include <toml++/toml.h>
+
+#include <string>
+
+#include "broker/policy/load/policy_loader.h"
+#include "broker/policy/load/toml_reader.h"
+
+namespace airlock::policy::_ {
+
+// One rule being read: the table and its name in messages. Borrows both; lives for one rule.
+struct RuleReader {
+  const toml::table& table;
+  std::string context;  // `rule "id"` or `rule #3`
+  Diagnostics& diag;
+
+  void error(const toml::source_region& where, const std::string& message) {
+    diag.error(where, context + ": " + message);
+  }
+};
+
+// Each reads its operation's keys into `rule`, reports every problem through `r` and leaves the
+// field of a key it refused empty; the caller drops a rule that had errors. Patterns are read
+// after ${name} expansion with `options.defines`.
+void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // path, mode
+void readFsPathKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // path
+void readCallKeys(RuleReader& r, const LoadOptions& options, Rule& rule);
+// caller, caller_uid, caller_unit, method
+void readSecretsGetKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // name
+void readNetConnectKeys(RuleReader& r, const LoadOptions& options, Rule& rule);
+// host and port, or unix_path
+void readInvokeKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // unit, method
+
+}  // namespace airlock::policy::_

@@ -1,0 +1,307 @@
+#include "broker/policy/load/unit_section.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "broker/policy/load/expand_defines.h"
+#include "sandbox/syscall_sets.h"
+
+namespace airlock::policy::_ {
+
+namespace {
+
+constexpr int64_t MAX_INSTANCES = 16;
+constexpr int64_t MAX_CALL_TIMEOUT_MS = 600000;        // 10 minutes
+constexpr int64_t MAX_PAYLOAD_BYTES_LIMIT = 64 << 20;  // 64 MiB, the capnp message bound
+// Crash-loop bounds: a limit above this is no limit at all, and a window past a day would keep
+// a crash from last week counting against a unit that has since been fixed.
+constexpr int64_t MAX_CRASH_LOOP_LIMIT = 1000;
+constexpr int64_t MIN_CRASH_LOOP_WINDOW_MS = 100;
+constexpr int64_t MAX_CRASH_LOOP_WINDOW_MS = 86400000;  // a day
+// Flow bounds: beyond these a limit would not limit anything one broker can serve.
+constexpr int64_t MAX_CALLS_IN_FLIGHT_LIMIT = 100000;
+constexpr int64_t MAX_CALLS_PER_SECOND_LIMIT = 1000000;
+constexpr int64_t MAX_REQUESTS_PER_SECOND_LIMIT = 1000000;  // 1 us apart: the timer's grain
+
+int64_t readBounded(const toml::table& table, std::string_view key, int64_t min, int64_t max,
+                    int64_t fallback, Diagnostics& diag) {
+  return readBoundedInteger(table, key, "[unit]", min, max, fallback, diag);
+}
+
+// Resolves `worker` to the path airlockd will execute and, unless skipped, checks it is an
+// executable regular file. Returns the path, or "" after reporting a problem.
+std::string resolveWorker(const std::string& worker, const toml::source_region& where,
+                          const LoadOptions& options, Diagnostics& diag) {
+  using WorkerCheck = LoadOptions::WorkerCheck;
+  std::string path;
+  if (!worker.empty() && worker[0] == '/') {
+    std::string refused = validateRequestPath(worker);
+    if (!refused.empty()) {
+      diag.error(where, "[unit] worker \"" + worker + "\": " + refused);
+      return {};
+    }
+    path = worker;
+  } else if (worker.empty() || worker.find('/') != std::string::npos || worker == "." ||
+             worker == "..") {
+    diag.error(where, "[unit] worker \"" + worker +
+                          "\": must be an absolute path or a file name in the workers directory");
+    return {};
+  } else if (options.workersDir.empty()) {
+    if (options.workerCheck == WorkerCheck::SKIP) return worker;
+    diag.error(where, "[unit] worker \"" + worker +
+                          "\": a relative worker needs a workers directory (--workers DIR)");
+    return {};
+  } else {
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(options.workersDir, ec);
+    path = ((ec ? std::filesystem::path(options.workersDir) : dir) / worker).lexically_normal();
+  }
+  if (options.workerCheck == WorkerCheck::SKIP) return path;
+
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    diag.error(where, "[unit] worker \"" + worker + "\": not found at " + path + " (" +
+                          std::strerror(errno) + ")");
+    return {};
+  }
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
+    diag.error(where,
+               "[unit] worker \"" + worker + "\": " + path + " is not an executable regular file");
+    return {};
+  }
+  return path;
+}
+
+// `landlock = "required" | "best-effort"`. A weaker layer is a dangerous allowance: it needs
+// the table's `justification`.
+void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  if (auto why = readString(table, "justification", "[sandbox]", Presence::OPTIONAL, diag)) {
+    if (why->find_first_not_of(" \t\r\n") == std::string::npos) {
+      diag.error(regionOf(table, "justification"),
+                 "[sandbox] justification must say why, not be empty");
+    } else {
+      unit.sandboxJustification = *why;
+    }
+  }
+  auto landlock = readString(table, "landlock", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!landlock) return;
+  if (*landlock == "required") {
+    unit.landlock = LayerStrictness::REQUIRED;
+  } else if (*landlock == "best-effort") {
+    unit.landlock = LayerStrictness::BEST_EFFORT;
+    if (unit.sandboxJustification.empty()) {
+      diag.error(regionOf(table, "landlock"),
+                 "[sandbox] landlock = \"best-effort\" lets the worker run without Landlock "
+                 "where the kernel lacks it: a dangerous allowance needs justification = "
+                 "\"...\" in [sandbox] saying why");
+    }
+  } else {
+    diag.error(regionOf(table, "landlock"), "[sandbox] landlock \"" + *landlock +
+                                                "\": expected \"required\" or \"best-effort\"");
+  }
+}
+
+// `restart`, `crash_loop_limit` and `crash_loop_window_ms` (unit.restart).
+void readRestart(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  RestartSettings& restart = unit.restart;
+  if (auto policy = readString(table, "restart", "[unit]", Presence::OPTIONAL, diag)) {
+    restart.policyWhere = diag.at(regionOf(table, "restart"));
+    if (*policy == "always") {
+      restart.policy = RestartPolicy::ALWAYS;
+    } else if (*policy == "on-failure") {
+      restart.policy = RestartPolicy::ON_FAILURE;
+    } else if (*policy == "never") {
+      restart.policy = RestartPolicy::NEVER;
+    } else {
+      diag.error(regionOf(table, "restart"), "[unit] restart \"" + *policy +
+                                                 "\": expected \"always\", \"on-failure\" or "
+                                                 "\"never\"");
+    }
+  }
+  if (table.contains("crash_loop_limit")) {
+    restart.limitWhere = diag.at(regionOf(table, "crash_loop_limit"));
+  }
+  restart.crashLoopLimit = static_cast<int>(
+      readBounded(table, "crash_loop_limit", 1, MAX_CRASH_LOOP_LIMIT, 0, diag));
+  restart.crashLoopWindow = std::chrono::milliseconds(
+      readBounded(table, "crash_loop_window_ms", MIN_CRASH_LOOP_WINDOW_MS,
+                  MAX_CRASH_LOOP_WINDOW_MS, restart.crashLoopWindow.count(), diag));
+  if (table.contains("crash_loop_window_ms") && !table.contains("crash_loop_limit")) {
+    diag.error(regionOf(table, "crash_loop_window_ms"),
+               "[unit] crash_loop_window_ms has no effect without crash_loop_limit: add "
+               "crash_loop_limit = N (N crashes within the window park the unit)");
+  }
+}
+
+// `max_calls_in_flight`, `max_calls_per_second` and `calls_burst` (unit.flow).
+void readFlow(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  FlowLimits& flow = unit.flow;
+  if (table.contains("max_calls_in_flight")) {
+    flow.inFlightWhere = diag.at(regionOf(table, "max_calls_in_flight"));
+  }
+  if (table.contains("max_calls_per_second")) {
+    flow.perSecondWhere = diag.at(regionOf(table, "max_calls_per_second"));
+  }
+  flow.maxCallsInFlight = static_cast<uint64_t>(
+      readBounded(table, "max_calls_in_flight", 1, MAX_CALLS_IN_FLIGHT_LIMIT, 0, diag));
+  flow.maxCallsPerSecond = static_cast<uint64_t>(
+      readBounded(table, "max_calls_per_second", 1, MAX_CALLS_PER_SECOND_LIMIT, 0, diag));
+  flow.callsBurst = static_cast<uint64_t>(
+      readBounded(table, "calls_burst", 1, MAX_CALLS_PER_SECOND_LIMIT, 0, diag));
+  if (table.contains("calls_burst") && !table.contains("max_calls_per_second")) {
+    diag.error(regionOf(table, "calls_burst"),
+               "[unit] calls_burst has no effect without max_calls_per_second: add "
+               "max_calls_per_second = N (the rate the burst refills at)");
+  }
+}
+
+// `max_requests_per_second` and `requests_burst` (unit.requests); both have defaults.
+void readRequestPace(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  RequestLimits& requests = unit.requests;
+  requests.maxRequestsPerSecond = static_cast<uint64_t>(
+      readBounded(table, "max_requests_per_second", 1, MAX_REQUESTS_PER_SECOND_LIMIT,
+                  DEFAULT_REQUESTS_PER_SECOND, diag));
+  requests.requestsBurst = static_cast<uint64_t>(readBounded(
+      table, "requests_burst", 1, MAX_REQUESTS_PER_SECOND_LIMIT, DEFAULT_REQUESTS_BURST, diag));
+}
+
+}  // namespace
+
+void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
+  if (node == nullptr) return;
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    diag.error(node->source(),
+               "limits must be a table ([limits]), got " + std::string(typeName(*node)));
+    return;
+  }
+  static constexpr std::array<std::string_view, 5> KEYS = {
+      "memory_mib", "open_files", "threads", "file_size_mib", "cpu_seconds"};
+  checkKnownKeys(*table, KEYS, "[limits]", diag);
+  WorkerLimits& limits = unit.limits;
+  auto read = [&](std::string_view key, int64_t min, int64_t max, uint64_t& into) {
+    into = static_cast<uint64_t>(readBoundedInteger(*table, key, "[limits]", min, max,
+                                                    static_cast<int64_t>(into), diag));
+  };
+  read("memory_mib", 64, 1 << 20, limits.memoryMiB);
+  read("open_files", 16, 1 << 20, limits.openFiles);
+  read("threads", 1, 4096, limits.threads);
+  read("file_size_mib", 0, 1 << 20, limits.fileSizeMiB);
+  read("cpu_seconds", 0, 86400, limits.cpuSeconds);
+}
+
+void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
+                     UnitPolicy& unit) {
+  if (node == nullptr) {
+    toml::source_region start;
+    start.begin = {1, 1};
+    diag.error(start, "missing [unit] table (every policy file describes one unit)");
+    return;
+  }
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    diag.error(node->source(),
+               "unit must be a table ([unit]), got " + std::string(typeName(*node)));
+    return;
+  }
+  static constexpr std::array<std::string_view, 14> KEYS = {
+      "name",    "worker",           "instances",           "call_timeout_ms", "max_payload_bytes",
+      "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
+      "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",
+      "interface"};
+  checkKnownKeys(*table, KEYS, "[unit]", diag);
+
+  if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
+    if (validateUnitName(*name).empty()) {
+      unit.name = *name;
+      unit.where = diag.at(regionOf(*table, "name"));
+    } else {
+      diag.error(regionOf(*table, "name"),
+                 "[unit] name \"" + *name + "\": expected 1 to 64 of a-z, 0-9 and '-'");
+    }
+  }
+  if (auto worker = readString(*table, "worker", "[unit]", Presence::REQUIRED, diag)) {
+    unit.workerName = *worker;
+    unit.workerPath = resolveWorker(*worker, regionOf(*table, "worker"), options, diag);
+  }
+  unit.instances = static_cast<int>(readBounded(*table, "instances", 1, MAX_INSTANCES, 1, diag));
+  unit.callTimeout = std::chrono::milliseconds(
+      readBounded(*table, "call_timeout_ms", 1, MAX_CALL_TIMEOUT_MS, 5000, diag));
+  unit.maxPayloadBytes = static_cast<size_t>(
+      readBounded(*table, "max_payload_bytes", 1, MAX_PAYLOAD_BYTES_LIMIT, 1 << 20, diag));
+  if (auto spec = readString(*table, "interface", "[unit]", Presence::OPTIONAL, diag)) {
+    std::string error;
+    std::string policyDir = std::filesystem::path(unit.file).parent_path().string();
+    unit.typedInterface = loadTypedInterface(*spec, policyDir.empty() ? "." : policyDir, error);
+    if (unit.typedInterface == nullptr) {
+      diag.error(regionOf(*table, "interface"), "[unit] interface \"" + *spec + "\": " + error);
+    }
+  }
+  readRestart(*table, diag, unit);
+  readFlow(*table, diag, unit);
+  readRequestPace(*table, diag, unit);
+}
+
+// `syscalls = ["fs-metadata", "sync"]`: groups of the one syscall table, or single syscalls no
+// group lists; an always-refused one, one a group lists, or an unknown name is an error at its
+// entry. A group every worker already has is a warning: it adds nothing.
+void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  auto names = readStringList(table, "syscalls", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!names) return;
+  auto defaults = sandbox::defaultWorkerGroups();
+  for (const Located<std::string>& entry : *names) {
+    std::string what = "[sandbox] syscalls \"" + entry.value + "\"";
+    KJ_IF_MAYBE(refused, sandbox::refusalOfSyscallName(entry.value.c_str())) {
+      diag.error(*entry.where, what + ": " + refused->cStr());
+    } else if (std::find(unit.syscalls.begin(), unit.syscalls.end(), entry.value) !=
+               unit.syscalls.end()) {
+      diag.error(*entry.where, what + " is listed twice");
+    } else {
+      bool isDefault = std::any_of(defaults.begin(), defaults.end(),
+                                   [&](const char* name) { return entry.value == name; });
+      if (isDefault) {
+        diag.warning(*entry.where, what + ": every worker has this group already");
+      }
+      unit.syscalls.push_back(entry.value);
+    }
+  }
+}
+
+void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
+                        UnitPolicy& unit) {
+  if (node == nullptr) return;
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    diag.error(node->source(),
+               "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
+    return;
+  }
+  static constexpr std::array<std::string_view, 4> KEYS = {"read_only_paths", "landlock",
+                                                           "justification", "syscalls"};
+  checkKnownKeys(*table, KEYS, "[sandbox]", diag);
+  readLayerStrictness(*table, diag, unit);
+  readSyscalls(*table, diag, unit);
+  auto paths = readStringList(*table, "read_only_paths", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!paths) return;
+  for (const Located<std::string>& entry : *paths) {
+    std::string error;
+    std::optional<std::string> path = expandDefines(entry.value, options.defines, error);
+    if (path && error.empty()) error = validateRequestPath(*path);
+    struct stat st {};
+    if (error.empty() && ::stat(path->c_str(), &st) != 0) {
+      error = std::string("does not exist (") + std::strerror(errno) + ")";
+    }
+    if (!error.empty()) {
+      diag.error(*entry.where, "[sandbox] read_only_paths \"" + entry.value + "\": " + error);
+      continue;
+    }
+    unit.readOnlyPaths.push_back(*path);
+  }
+}
+
+}  // namespace airlock::policy::_

@@ -1,0 +1,134 @@
+#include "broker/policy/model/policy.h"
+
+#include <algorithm>
+
+#include "broker/policy/model/fs_rule_index.h"
+
+namespace airlock::policy {
+
+std::string SourceLocation::describe() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ':' + std::to_string(line);
+    if (column > 0) out += ':' + std::to_string(column);
+  }
+  return out;
+}
+
+const char* restartPolicyName(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::ALWAYS: return "always";
+    case RestartPolicy::ON_FAILURE: return "on-failure";
+    case RestartPolicy::NEVER: return "never";
+  }
+  return "unknown-restart";
+}
+
+const char* openModeName(OpenMode mode) {
+  switch (mode) {
+    case OpenMode::READ: return "read";
+    case OpenMode::WRITE: return "write";
+    case OpenMode::CREATE: return "create";
+    case OpenMode::TRUNCATE: return "truncate";
+    case OpenMode::APPEND: return "append";
+  }
+  return "unknown-mode";
+}
+
+std::string OpenModes::describe() const {
+  std::string out;
+  for (OpenMode mode : ALL_OPEN_MODES) {
+    if (!has(mode)) continue;
+    if (!out.empty()) out += ',';
+    out += openModeName(mode);
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string Rule::describe() const {
+  return "rule \"" + id + "\" (" + where.file + ':' + std::to_string(where.line) + ')';
+}
+
+std::string Caller::describe() const {
+  if (kind == CallerKind::UNIT) return "unit " + std::string(name);
+  return "client " + std::string(name) + " (uid " + std::to_string(uid) + ")";
+}
+
+std::string validateMethodName(std::string_view method) {
+  if (method.empty()) return "empty method name";
+  if (method.size() > MAX_METHOD_NAME_BYTES) {
+    return "method name longer than " + std::to_string(MAX_METHOD_NAME_BYTES) + " bytes";
+  }
+  auto isAlpha = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  if (!isAlpha(method[0])) return "method name must start with a letter or '_'";
+  for (char c : method) {
+    bool ok = isAlpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    if (!ok) return "method name may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
+std::string validateUnitName(std::string_view name) {
+  if (name.empty()) return "empty unit name";
+  if (name.size() > MAX_UNIT_NAME_BYTES) {
+    return "unit name longer than " + std::to_string(MAX_UNIT_NAME_BYTES) + " bytes";
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return "unit name may contain only a-z, 0-9 and '-'";
+    }
+  }
+  return {};
+}
+
+std::string validateSecretName(std::string_view name) {
+  if (name.empty()) return "empty secret name";
+  if (name.size() > MAX_SECRET_NAME_BYTES) {
+    return "secret name longer than " + std::to_string(MAX_SECRET_NAME_BYTES) + " bytes";
+  }
+  if (name[0] == '.') return "secret name must not start with '.' (no \".\", \"..\" or hidden files)";
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return "secret name may contain only letters, digits, '_', '.' and '-' (no '/')";
+  }
+  return {};
+}
+
+std::string validateTempPrefix(std::string_view prefix) {
+  if (prefix.size() > MAX_TEMP_PREFIX_BYTES) {
+    return "temporary file prefix longer than " + std::to_string(MAX_TEMP_PREFIX_BYTES) + " bytes";
+  }
+  if (!prefix.empty() && prefix[0] == '.') return "temporary file prefix must not start with '.'";
+  for (char c : prefix) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return "temporary file prefix may contain only letters, digits, '_', '.' and '-'";
+  }
+  return {};
+}
+
+void indexRules(UnitPolicy& unit) {
+  unit.fsIndex = FsRuleIndex::build(unit.rules);
+  unit.allowedOperations = 0;
+  for (const Rule& rule : unit.rules) {
+    if (rule.effect == Effect::ALLOW) {
+      unit.allowedOperations |= 1u << static_cast<uint8_t>(rule.operation);
+    }
+  }
+}
+
+bool UnitPolicy::allowsAnyFs() const {
+  for (Operation op : ALL_OPERATIONS) {
+    if (isFsOperation(op) && allowsAny(op)) return true;
+  }
+  return false;
+}
+
+bool BrokerSettings::isAdmin(std::string_view client) const {
+  return std::find(admins.begin(), admins.end(), client) != admins.end();
+}
+
+}  // namespace airlock::policy

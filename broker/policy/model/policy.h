@@ -1,0 +1,251 @@
+#pragma once
+// The typed, immutable form of one unit's policy file. Parsed once (policy_loader.h); the broker
+// only ever reads it. Every rule keeps the file:line it came from so decisions and errors can
+// point at it.
+
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/policy/model/net_address.h"
+#include "broker/policy/model/operations.h"
+#include "broker/policy/model/path_pattern.h"
+#include "broker/policy/model/typed_interface.h"
+
+namespace airlock::policy {
+
+class FsRuleIndex;
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string describe() const;  // "file:line:col"
+};
+
+enum class Effect : uint8_t { ALLOW, DENY };
+
+// Open modes as a bit set; a request must ask only for modes some rule grants.
+enum class OpenMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };
+struct OpenModes {
+  uint8_t bits = 0;
+  bool has(OpenMode m) const { return bits & static_cast<uint8_t>(m); }
+  void add(OpenMode m) { bits |= static_cast<uint8_t>(m); }
+  bool subsetOf(OpenModes other) const { return (bits & ~other.bits) == 0; }
+  std::string describe() const;  // "read,write"; "none" when empty
+};
+inline constexpr std::array<OpenMode, 5> ALL_OPEN_MODES = {
+    OpenMode::READ, OpenMode::WRITE, OpenMode::CREATE, OpenMode::TRUNCATE, OpenMode::APPEND};
+const char* openModeName(OpenMode mode);  // "read", "write", ...: the names used in files
+
+// Method names: what a host may ask for and a `method` list may name. Bounded because the name
+// comes from a host and ends up in audit records.
+inline constexpr size_t MAX_METHOD_NAME_BYTES = 64;
+std::string validateMethodName(std::string_view method);
+// Returns an empty string if `method` is [A-Za-z_][A-Za-z0-9_.-]* and at most
+// MAX_METHOD_NAME_BYTES long, otherwise the reason it is refused. "*" is not a method name (it is
+// only meaningful in a rule's method list).
+
+// Unit names: what a [unit] name is, an invoke rule's `unit` and a call rule's `caller_unit`
+// list, and what a worker may invoke. Bounded because the name comes from a worker too.
+inline constexpr size_t MAX_UNIT_NAME_BYTES = 64;
+std::string validateUnitName(std::string_view name);
+// Returns an empty string if `name` is 1 to MAX_UNIT_NAME_BYTES of a-z, 0-9 and '-', otherwise
+// the reason it is refused.
+
+// Secret names: what a worker may ask for and a `name` list may name. They are file names in the
+// secret store's directory, so no '/', and never "." or "..". Bounded because the name comes
+// from a worker and ends up in audit records.
+inline constexpr size_t MAX_SECRET_NAME_BYTES = 128;
+std::string validateSecretName(std::string_view name);
+// Returns an empty string if `name` is [A-Za-z0-9_.-]{1,MAX_SECRET_NAME_BYTES}, does not start
+// with '.' (so neither "." nor ".." nor a hidden file), otherwise the reason it is refused.
+
+// The prefix of a file fs.createTemp makes: part of a file name the worker chooses, so no '/',
+// and not hidden.
+inline constexpr size_t MAX_TEMP_PREFIX_BYTES = 64;
+std::string validateTempPrefix(std::string_view prefix);
+// Returns an empty string if `prefix` is [A-Za-z0-9._-]{0,MAX_TEMP_PREFIX_BYTES} and does not
+// start with '.', otherwise the reason it is refused.
+
+struct Rule {
+  std::string id;
+  Effect effect = Effect::DENY;
+  Operation operation = Operation::FS_OPEN;
+  SourceLocation where;
+
+  // FS_OPEN and the other fs.* operations (isFsOperation)
+  PathPattern path;  // the grant's root is path.root()
+  OpenModes modes;   // FS_OPEN only: an allow grants these modes; a deny refuses requests asking
+                     // any of them
+
+  // CALL
+  std::vector<std::string> callerNames;  // authenticated client identities
+  std::vector<uid_t> callerUids;         // if not empty, a client's uid must be one of these too
+  std::vector<std::string> callerUnits;  // units that may call through invoke
+  // At least one of callerNames / callerUnits is not empty; a client call is matched against
+  // callerNames only, a unit's call against callerUnits only.
+  std::vector<std::string> methods;  // CALL and INVOKE: "*" matches any method
+
+  // INVOKE
+  std::vector<std::string> invokeUnits;  // the callee units, exact names; never empty
+
+  // SECRETS_GET
+  std::vector<std::string> secretNames;  // exact names; never empty
+
+  // NET_CONNECT: a TCP rule has hostNames and/or hostBlocks, and ports; a Unix-socket rule has
+  // only unixPath (its root is where the broker resolves the socket's path).
+  std::vector<std::string> hostNames;  // exact lowercase names, compared with what was asked
+  std::vector<IpBlock> hostBlocks;     // literals (a block of one) and CIDR blocks
+  std::vector<PortRange> ports;
+  PathPattern unixPath;
+  bool isUnixSocketRule() const { return !unixPath.text().empty(); }
+
+  std::string justification;  // why the rule is needed; required for a dangerous allowance
+                              // (dangerous.h). Not part of the revision: it explains, not decides
+
+  std::string describe() const;  // `rule "id" (file:line)`
+};
+
+// Who is calling: a host client, by the identity it authenticated as (capnp/host_auth.h) and the
+// uid its connection has (SO_PEERCRED); or a unit, invoking through the broker (uid unused).
+// Borrows the name. The two kinds never match each other's rule keys: a client named like a
+// unit is still a client.
+enum class CallerKind : uint8_t { CLIENT, UNIT };
+struct Caller {
+  std::string_view name;
+  uid_t uid = 0;
+  CallerKind kind = CallerKind::CLIENT;
+  static Caller unit(std::string_view name) { return Caller{name, 0, CallerKind::UNIT}; }
+  std::string describe() const;  // "client web (uid 1000)" or "unit front"
+};
+
+// [limits]: what one worker may use, enforced as rlimits in its sandbox. The defaults are the
+// sandbox's own (sandbox/sandbox_spec.h ResourceLimits).
+struct WorkerLimits {
+  uint64_t memoryMiB = 1024;  // address space
+  uint64_t openFiles = 256;
+  uint64_t threads = 64;
+  uint64_t fileSizeMiB = 64;  // the largest file it may write
+  uint64_t cpuSeconds = 0;    // CPU time over the worker's life; 0: unlimited
+  bool operator==(const WorkerLimits&) const = default;
+};
+
+// How a sandbox layer may be applied: REQUIRED fails the worker's start when the kernel cannot
+// apply it; BEST_EFFORT starts it weakened (logged and audited), and must be justified.
+enum class LayerStrictness : uint8_t { REQUIRED, BEST_EFFORT };
+
+// [unit] restart: what the broker does when a worker exits. ALWAYS is what airlockd always did
+// (every exit is replaced), so it is the default.
+enum class RestartPolicy : uint8_t {
+  ALWAYS,      // replace every worker that exits
+  ON_FAILURE,  // replace a worker that crashed, was killed or exited non-zero; not one that
+               // exited with status 0
+  NEVER,       // replace none: the unit is parked once its last worker has gone
+};
+const char* restartPolicyName(RestartPolicy policy);  // "always", "on-failure", "never"
+
+// [unit] restart, crash_loop_limit and crash_loop_window_ms, each with where it was written so
+// that a parked unit's record and message can point at it.
+struct RestartSettings {
+  RestartPolicy policy = RestartPolicy::ALWAYS;
+  int crashLoopLimit = 0;  // this many worker failures within the window park the unit; 0: never
+  std::chrono::milliseconds crashLoopWindow{60000};
+  SourceLocation policyWhere, limitWhere;  // empty file when the key is absent
+
+  bool isDefault() const {
+    return policy == RestartPolicy::ALWAYS && crashLoopLimit == 0 &&
+           crashLoopWindow == std::chrono::milliseconds(60000);
+  }
+};
+
+// [unit] max_calls_in_flight, max_calls_per_second and calls_burst: how much of the broker one
+// unit's callers may hold (broker/state/flow_limit.h). 0: no limit.
+struct FlowLimits {
+  uint64_t maxCallsInFlight = 0;   // calls queued or running for the unit
+  uint64_t maxCallsPerSecond = 0;  // the token bucket's refill rate
+  uint64_t callsBurst = 0;         // its size; 0: maxCallsPerSecond
+  SourceLocation inFlightWhere, perSecondWhere;  // empty file when the key is absent
+
+  uint64_t burst() const { return callsBurst != 0 ? callsBurst : maxCallsPerSecond; }
+  bool isDefault() const {
+    return maxCallsInFlight == 0 && maxCallsPerSecond == 0 && callsBurst == 0;
+  }
+};
+
+// [unit] max_requests_per_second and requests_burst: the pace of the brokered requests (fs.*,
+// net.connect, secrets.get, invoke, log) the unit's workers make, together
+// (broker/caps/request_pacer.h). A request over it waits its turn. Always in force: a unit that
+// floods the broker must not take the other units' latency, so the default is a pace that costs
+// the broker a few percent of one CPU; a unit that needs more says so in its policy.
+inline constexpr uint64_t DEFAULT_REQUESTS_PER_SECOND = 1000;
+inline constexpr uint64_t DEFAULT_REQUESTS_BURST = 100;
+
+struct RequestLimits {
+  uint64_t maxRequestsPerSecond = DEFAULT_REQUESTS_PER_SECOND;
+  uint64_t requestsBurst = DEFAULT_REQUESTS_BURST;
+
+  bool isDefault() const {
+    return maxRequestsPerSecond == DEFAULT_REQUESTS_PER_SECOND &&
+           requestsBurst == DEFAULT_REQUESTS_BURST;
+  }
+};
+
+struct UnitPolicy {
+  std::string name;
+  std::string workerPath;  // absolute path of the worker executable (resolved at load)
+  std::string workerName;  // `worker` as written in the file, before resolving against --workers
+  int instances = 1;
+  std::chrono::milliseconds callTimeout{5000};
+  size_t maxPayloadBytes = 1 << 20;
+  RestartSettings restart;
+  FlowLimits flow;
+  RequestLimits requests;
+  std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
+  LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
+  std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
+  std::vector<std::string> syscalls;
+  // [sandbox] syscalls: syscall groups (sandbox/syscall_sets.h) and single syscalls no group
+  // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).
+  WorkerLimits limits;
+  std::shared_ptr<const TypedInterface> typedInterface;
+  // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.
+  std::vector<Rule> rules;
+  std::string file;      // the policy file it came from
+  SourceLocation where;  // of the `name` value in [unit]
+
+  std::shared_ptr<const FsRuleIndex> fsIndex;
+  // Built from `rules` by the loader (indexRules); decisions use it when set and scan otherwise.
+
+  uint32_t allowedOperations = 0;
+  // One bit per Operation that at least one allow rule names (indexRules): which worker
+  // capabilities a call carries, answered without scanning the rules on every call.
+  bool allowsAny(Operation op) const {
+    return allowedOperations & (1u << static_cast<uint8_t>(op));
+  }
+  bool allowsAnyFs() const;  // an allow rule of some fs.* operation: the `fs` capability
+
+  std::shared_ptr<const std::string> revision;
+  // The revision of the policy set this unit was loaded with (revision.h's stampRevision), shared
+  // by every unit of the set and stamped on each decision record; null until stamped.
+};
+
+// Broker-wide settings: the [broker] table of the one policy file that holds it instead of a unit.
+struct BrokerSettings {
+  std::vector<std::string> admins;  // client identities that may reload and see status
+  SourceLocation where;             // of [broker]; an empty file when no file has one
+
+  bool isAdmin(std::string_view client) const;
+};
+
+// Builds `unit.fsIndex` and `unit.allowedOperations` from its rules. Call again after changing
+// `unit.rules`.
+void indexRules(UnitPolicy& unit);
+
+}  // namespace airlock::policy

@@ -1,0 +1,39 @@
+#include "broker/policy/review/unit_changes.h"
+
+#include <map>
+
+#include "broker/policy/model/revision.h"
+
+namespace airlock::policy {
+
+bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
+  return a.name == b.name && a.workerPath == b.workerPath && a.instances == b.instances &&
+         a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
+         a.syscalls == b.syscalls;
+}
+
+UnitChanges compareUnits(const std::vector<UnitPolicy>& before,
+                         const std::vector<UnitPolicy>& after) {
+  std::map<std::string_view, const UnitPolicy*> old, now;
+  for (auto& unit : before) old[unit.name] = &unit;
+  for (auto& unit : after) now[unit.name] = &unit;
+  UnitChanges changes;
+  for (auto& [name, unit] : now) {
+    auto previous = old.find(name);
+    if (previous == old.end()) {
+      changes.added.emplace_back(name);
+    } else if (!sameWorkers(*previous->second, *unit)) {
+      changes.restarted.emplace_back(name);
+    } else if (canonicalForm(*previous->second) != canonicalForm(*unit)) {
+      changes.changed.emplace_back(name);
+    } else {
+      changes.unchanged.emplace_back(name);
+    }
+  }
+  for (auto& [name, unit] : old) {
+    if (!now.count(name)) changes.removed.emplace_back(name);
+  }
+  return changes;
+}
+
+}  // namespace airlock::policy
