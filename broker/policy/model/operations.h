@@ -3,7 +3,9 @@
 // about each: its name, how its requests are matched, the rule keys it takes, and the functions
 // that read, summarize, hash and explain its rules. Loading, `policy explain`, `policy diff`, the
 // revision and the review checks read the operation's row instead of switching on it, so a new
-// operation is one new row plus the functions it points at (operations.cc).
+// operation is one new row plus the functions it points at. The rows are defined in
+// broker/policy/table/operations.cc, above every job they point into, so that this declaration
+// stays at the bottom (model/) and load/, decide/ and review/ can read it.
 
 #include <array>
 #include <cstdint>
@@ -23,7 +25,7 @@ namespace _ {
 struct RuleReader;
 }
 
-// Each value is its row's index in the table (operations.cc asserts it), so keep them dense.
+// Each value is its row's index in the table (table/operations.cc asserts it): keep them dense.
 enum class Operation : uint8_t {
   FS_OPEN,  // worker -> broker: open a file (rule keys: path, mode)
   CALL,     // host or unit -> unit: call a method (rule keys: caller, caller_uid, caller_unit,
