@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -62,8 +63,9 @@ options:
   --policies DIR         directory of unit policy files (*.toml)               (required)
   --socket PATH          Unix socket for host applications; mode 0600          (required)
   --audit FILE           audit log (JSON Lines), created 0600 or appended to   (required)
-  --workers DIR          where relative `worker = "..."` names are found
-                         (default: the directory airlockd is installed in)
+  --workers DIR          where relative `worker = "..."` names are found (default:
+                         )" AIRLOCK_WORKERS_FROM_BINDIR R"( from airlockd's directory, i.e.
+                         PREFIX/lib/airlock/workers for PREFIX/bin/airlockd)
   --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
   --socket-group GROUP   make the socket 0660 with this group instead of 0600
   --key FILE             the broker's Ed25519 private key (from `airlock keygen --out
@@ -156,6 +158,19 @@ std::string directoryOf(const char* argv0) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// The default --workers: AIRLOCK_WORKERS_FROM_BINDIR (set at build time, relative) from the
+// directory airlockd is in, so PREFIX/bin/airlockd finds PREFIX/lib/airlock/workers wherever the
+// tree was installed or moved. Resolved to its real path because the build tree reaches bin/
+// through a link (cmake/AirlockLayout.cmake) and the launcher mounts the worker by its path; if
+// the directory is missing the plain path stays, so the "not found at" error names it.
+std::string defaultWorkersDir(const char* argv0) {
+  std::filesystem::path dir =
+      (std::filesystem::path(directoryOf(argv0)) / AIRLOCK_WORKERS_FROM_BINDIR).lexically_normal();
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::canonical(dir, ec);
+  return ec ? dir.string() : real.string();
+}
+
 Options parseOptions(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -227,7 +242,7 @@ Options parseOptions(int argc, char** argv) {
     usageError("--client-keys is required: every host connection authenticates with a client "
                "key from it (create one with `airlock keygen --client NAME --out DIR`)");
   }
-  if (options.workers.empty()) options.workers = directoryOf(argv[0]);
+  if (options.workers.empty()) options.workers = defaultWorkersDir(argv[0]);
   return options;
 }
 

@@ -20,8 +20,7 @@
 #include <sstream>
 
 #include <airlock/examples/image_decoder.capnp.h>
-
-#include "sdk/host/client.h"
+#include <airlock/host/client.h>
 
 namespace {
 

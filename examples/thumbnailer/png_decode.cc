@@ -1,4 +1,4 @@
-#include "examples/thumbnailer/png_decode.h"
+#include "png_decode.h"
 
 #include <png.h>
 #include <unistd.h>

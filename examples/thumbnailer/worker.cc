@@ -22,8 +22,9 @@
 #include <airlock/examples/image_decoder.capnp.h>
 #include <kj/debug.h>
 
-#include "examples/thumbnailer/png_decode.h"
-#include "sdk/worker/worker.h"
+#include <airlock/worker/worker.h>
+
+#include "png_decode.h"
 
 namespace {
 

@@ -27,7 +27,9 @@
 #include <string>
 #include <string_view>
 
-#include "sdk/worker/fs.h"
+// Relative to this file, so the same line works in the source tree (sdk/worker/) and in an
+// installed tree (include/airlock/worker/), where consumers compile with only -I<prefix>/include.
+#include "fs.h"
 
 namespace airlock {
 

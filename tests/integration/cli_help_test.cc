@@ -99,6 +99,27 @@ TEST(CliHelp, AirlockdHelpDescribesReload) {
   EXPECT_NE(cliDocs().find("SIGHUP reloads it"), std::string::npos);
 }
 
+// The default --workers is where an installed airlockd finds its workers; the docs quote it.
+TEST(CliHelp, AirlockdsDefaultWorkersDirectoryIsTheOneTheDocsQuote) {
+  auto help = runProgram({binDir() + "/airlockd", "--help"});
+  auto start = help.output.find("(default:", help.output.find("--workers DIR"));
+  ASSERT_NE(start, std::string::npos) << help.output;
+  auto end = help.output.find(')', start);
+  ASSERT_NE(end, std::string::npos) << help.output;
+  // The help wraps the text over lines; the docs' table row holds it on one.
+  std::string quoted;
+  for (char c : help.output.substr(start, end + 1 - start)) {
+    if (c == ' ' || c == '\n') {
+      if (!quoted.empty() && quoted.back() != ' ') quoted += ' ';
+    } else {
+      quoted += c;
+    }
+  }
+  EXPECT_NE(quoted.find("../lib/airlock/workers"), std::string::npos) << quoted;
+  EXPECT_NE(cliDocs().find("`" + quoted + "`"), std::string::npos)
+      << "docs/cli.md does not quote airlockd's --workers default: " << quoted;
+}
+
 TEST(CliHelp, AdminCommandsRefuseMissingOptionsWithUsage) {
   auto reload = runProgram({binDir() + "/airlock", "reload", "--socket", "/nonexistent"});
   EXPECT_EQ(reload.exitCode, 2);
