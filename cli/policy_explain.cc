@@ -10,6 +10,7 @@
 #include "broker/policy/load/policy_loader.h"
 #include "broker/policy/model/revision.h"
 #include "broker/policy/review/explain.h"
+#include "sandbox/syscall_sets.h"
 
 namespace airlock::cli {
 
@@ -19,6 +20,8 @@ namespace {
 constexpr std::string_view USAGE = R"(
 usage: airlock policy explain --policies DIR --unit UNIT --op OP [--arg KEY=VALUE]...
                               [--define NAME=VALUE]... [--json]
+       airlock policy explain --policies DIR --unit UNIT --syscalls [--define NAME=VALUE]...
+                              [--json]
 
 Says what airlockd, started with --policies DIR, would decide for one request, and why: the
 decision, the deciding rule with its file:line, and every other rule that matched and lost. It
@@ -49,11 +52,17 @@ operations and their arguments:
 An operation airlockd has no rule kind for, or a unit no policy defines, is denied by
 default-deny, as airlockd denies it.
 
+With --syscalls it prints instead the syscalls the unit's worker may make: every entry of its
+seccomp allowlist (the default groups and its [sandbox] syscalls), with what the filter does
+with it (allow, or the argument filter, or the error it answers), its group and the group's
+reason. Anything not listed stops the worker, and the refusal names the group that would allow it.
+
 options:
   --policies DIR       the policy directory                                      (required)
   --unit UNIT          the unit the request is made to (or by: fs.open, invoke...) (required)
   --op OP              fs.open, call, secrets.get, fs.stat, ..., net.connect, invoke (required)
   --arg KEY=VALUE      a request argument, as above; repeatable
+  --syscalls           the unit's syscall allowlist instead of a decision (no --op)
   --define NAME=VALUE  value for ${NAME} in path values, as airlockd --define; repeatable
   --json               one JSON object on stdout instead of text
   -h, --help           print this help
@@ -68,13 +77,15 @@ exit status: 0 allowed, 1 denied (or DIR does not load: errors as file:line:col 
 
 constexpr std::string_view SHORT_USAGE =
     "usage: airlock policy explain --policies DIR --unit UNIT --op OP [--arg KEY=VALUE]... "
-    "[--define NAME=VALUE]... [--json]\n";
+    "[--define NAME=VALUE]... [--json]\n"
+    "       airlock policy explain --policies DIR --unit UNIT --syscalls [--json]\n";
 
 struct Options {
   policy::LoadOptions load;
   std::string policies;
   policy::ExplainRequest request;
   bool json = false;
+  bool syscalls = false;  // the unit's syscall allowlist instead of a decision
 };
 
 int usageError(const std::string& message) {
@@ -108,6 +119,8 @@ int parseArgs(int argc, char** argv, Options& out) {
       return 0;
     } else if (arg == "--json") {
       out.json = true;
+    } else if (arg == "--syscalls") {
+      out.syscalls = true;
     } else if (arg != "--policies" && arg != "--unit" && arg != "--op" && arg != "--arg" &&
                arg != "--define") {
       return usageError("unknown option or argument " + std::string(arg));
@@ -129,6 +142,12 @@ int parseArgs(int argc, char** argv, Options& out) {
   }
   if (out.policies.empty()) return usageError("--policies is required");
   if (out.request.unit.empty()) return usageError("--unit is required");
+  if (out.syscalls) {
+    if (!out.request.operation.empty() || !out.request.args.empty()) {
+      return usageError("--syscalls takes no --op or --arg: it lists, it does not decide");
+    }
+    return -1;
+  }
   if (out.request.operation.empty()) return usageError("--op is required");
   if (out.request.operation == "call" && out.request.args.count("caller") &&
       !out.request.args.count("uid")) {
@@ -186,6 +205,44 @@ void printText(const policy::Explanation& e, const std::string& revision) {
   }
 }
 
+// The allowlist of `unit`'s worker, as text or one JSON object.
+int printSyscalls(const policy::UnitPolicy& unit, const std::string& revision, bool json) {
+  std::vector<sandbox::AllowedSyscall> allowed = sandbox::effectiveAllowlist(unit.syscalls);
+  if (json) {
+    nlohmann::ordered_json out;
+    out["unit"] = unit.name;
+    out["policy_rev"] = revision;
+    out["syscalls"] = nlohmann::ordered_json::array();
+    for (auto& entry : allowed) {
+      out["syscalls"].push_back({{"name", entry.name},
+                                 {"action", entry.action},
+                                 {"group", entry.group},
+                                 {"default", entry.isDefault},
+                                 {"reason", entry.reason}});
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::cout << "syscalls of unit " << unit.name << "'s worker (policy revision " << revision
+            << "): " << allowed.size() << "; any other stops the worker\n";
+  for (auto& entry : allowed) {
+    std::string from = entry.group.empty() ? "named alone"
+                                           : entry.group + (entry.isDefault ? " (default)" : "");
+    auto padded = [](std::string text, size_t width) {
+      return text.size() < width ? text + std::string(width - text.size(), ' ') : text + " ";
+    };
+    std::cout << "  " << padded(entry.name, 21) << padded(from, 29) << entry.action << "\n";
+  }
+  std::cout << "groups:\n";
+  std::string lastGroup = "-";
+  for (auto& entry : allowed) {
+    if (entry.group.empty() || entry.group == lastGroup) continue;
+    lastGroup = entry.group;
+    std::cout << "  " << entry.group << ": " << entry.reason << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace _
 
@@ -198,6 +255,15 @@ int policyExplainMain(int argc, char** argv) {
     for (const policy::Diagnostic& d : loaded.errors) std::cerr << d.describe() << "\n";
     std::cerr << "airlock policy explain: " << loaded.errors.size() << " error(s) in "
               << options.policies << ": airlockd would not start with it\n";
+    return 1;
+  }
+  if (options.syscalls) {
+    for (const policy::UnitPolicy& unit : loaded.units) {
+      if (unit.name != options.request.unit) continue;
+      return _::printSyscalls(unit, policy::policyRevision(loaded.units), options.json);
+    }
+    std::cerr << "airlock policy explain: no unit \"" << options.request.unit << "\" in "
+              << options.policies << "\n";
     return 1;
   }
   policy::Explanation e = policy::explain(loaded.units, options.request);

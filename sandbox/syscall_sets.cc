@@ -5,6 +5,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace airlock::sandbox {
 
 namespace _ {
@@ -279,6 +282,61 @@ kj::Maybe<kj::String> refusalOfSyscallName(kj::StringPtr name) {
                    "\" (`airlock doctor` lists the groups)");
   }
   return nullptr;
+}
+
+std::string describeAction(const SyscallEntry& entry) {
+  auto values = [&]() {
+    std::string out;
+    for (uint64_t value : entry.values) {
+      char hex[24];
+      snprintf(hex, sizeof(hex), "%s0x%llx", out.empty() ? "" : ", ",
+               static_cast<unsigned long long>(value));
+      out += hex;
+    }
+    return "arg " + std::to_string(entry.argIndex) + " is one of " + out;
+  };
+  switch (entry.action) {
+    case SyscallAction::ALLOW: return "allow";
+    case SyscallAction::ALLOW_THREADS_ONLY: return "allow only with CLONE_THREAD (threads, no processes)";
+    case SyscallAction::ERRNO_ENOSYS: return "answered ENOSYS (the caller falls back)";
+    case SyscallAction::ALLOW_IF_ARG_IN: return "allow if " + values();
+    case SyscallAction::ALLOW_W_XOR_X_MMAP:
+      return "allow, never PROT_WRITE|PROT_EXEC; PROT_EXEC only for file mappings";
+    case SyscallAction::ALLOW_NO_EXEC: return "allow, never PROT_EXEC";
+    case SyscallAction::EPERM_IF_ARG_IN: return "answered EPERM if " + values() + " (never runs)";
+  }
+  return "refused";  // an action newer than this text: the filter refuses what it cannot name
+}
+
+std::vector<AllowedSyscall> effectiveAllowlist(const std::vector<std::string>& extra) {
+  std::vector<AllowedSyscall> out;
+  auto seen = [&](const char* name) {
+    for (auto& entry : out) {
+      if (entry.name == name) return true;
+    }
+    return false;
+  };
+  auto addGroup = [&](const SyscallGroup& group, bool isDefault) {
+    for (auto& entry : group.syscalls) {
+      if (seen(entry.name)) continue;
+      out.push_back({entry.name, describeAction(entry), group.name, isDefault, group.reason});
+    }
+  };
+  std::vector<std::string> groups;
+  for (const char* name : _::DEFAULT_WORKER_GROUPS) groups.push_back(name);
+  for (auto& group : _::GROUPS) {
+    bool isDefault = std::find(groups.begin(), groups.end(), group.name) != groups.end();
+    bool isExtra = std::find(extra.begin(), extra.end(), group.name) != extra.end();
+    if (isDefault || isExtra) addGroup(group, isDefault);
+  }
+  for (const std::string& name : extra) {
+    if (findSyscallGroup(name.c_str()) != nullptr || seen(name.c_str())) continue;
+    if (refusalOfSyscallName(name.c_str()) != nullptr) continue;
+    out.push_back({name, "allow", "", false,
+                   "named alone in [sandbox] syscalls: in no group, never on the always-refused "
+                   "list"});
+  }
+  return out;
 }
 
 kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name) {

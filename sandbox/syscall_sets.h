@@ -6,6 +6,8 @@
 #include <kj/string.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace airlock::sandbox {
 
@@ -56,6 +58,24 @@ kj::Maybe<const SyscallGroup&> findSyscallGroup(kj::StringPtr name);
 kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall);
 
 kj::Maybe<kj::String> refusalOfSyscallName(kj::StringPtr name);
+
+// One entry of a worker's effective allowlist, for the tools (`airlock policy explain
+// --syscalls`): what the filter compiled from the same names does with the syscall, and why.
+struct AllowedSyscall {
+  std::string name;
+  std::string action;  // "allow", "allow only with CLONE_THREAD", "EPERM if arg 0 is 0x1", ...
+  std::string group;   // the group it comes from; empty when named alone
+  bool isDefault = false;  // from a group every worker has
+  std::string reason;  // the group's reason, or why a single name is allowed
+};
+
+std::vector<AllowedSyscall> effectiveAllowlist(const std::vector<std::string>& extra);
+// The entries of the default groups and of the groups `extra` names, in table order, then the
+// single syscalls `extra` names (as SandboxSpec::syscalls); each syscall once. Names refusalOfSyscallName
+// refuses are left out (the loader has refused them already).
+
+std::string describeAction(const SyscallEntry& entry);
+// What the filter does with the entry's syscall, in words ("allow", "ENOSYS", ...).
 // What a unit's [sandbox] syscalls (or `sandbox run --syscalls`) may name: a group, or a single
 // x86-64 syscall that no group lists and that is not always refused (allowed then without any
 // argument filter). Null if `name` may be named; otherwise why not, for the policy error: an

@@ -150,5 +150,51 @@ TEST(PolicyExplainTest, TextOutputNamesTheRuleItsLineAndTheRulesThatLost) {
   EXPECT_EQ(usage.exitCode, 2) << usage.output;
 }
 
+// The unit's effective syscall allowlist, from the same table the filter is compiled from: the
+// default groups with their argument filters, the unit's groups and single names, and nothing
+// the policy did not ask for.
+TEST(PolicyExplainTest, SyscallsListsTheUnitsEffectiveAllowlistWithGroupsAndFilters) {
+  TempDir dir;
+  dir.write("wide.toml", R"([unit]
+name = "wide"
+worker = "test-probe_worker"
+
+[sandbox]
+syscalls = ["fs-metadata", "sync"]
+)");
+  dir.write("plain.toml", "[unit]\nname = \"plain\"\nworker = \"test-probe_worker\"\n");
+  auto explain = [&](const std::string& unit, bool json = false) {
+    std::vector<std::string> argv = {binDir() + "/airlock", "policy", "explain", "--policies",
+                                     dir.path(), "--unit", unit, "--syscalls"};
+    if (json) argv.push_back("--json");
+    return runProgram(argv);
+  };
+  RunResult wide = explain("wide");
+  EXPECT_EQ(wide.exitCode, 0) << wide.output;
+  for (const char* line :
+       {"  read                 basic-io (default)           allow\n",
+        "  clone                threads (default)            allow only with CLONE_THREAD",
+        "  statfs               fs-metadata                  allow\n",
+        "  sync                 named alone                  allow\n",
+        "  fs-metadata: statfs: sizes and flags of the file system"}) {
+    EXPECT_NE(wide.output.find(line), std::string::npos) << line << "\n" << wide.output;
+  }
+  RunResult plain = explain("plain");
+  EXPECT_EQ(plain.exitCode, 0) << plain.output;
+  EXPECT_EQ(plain.output.find("statfs"), std::string::npos) << plain.output;
+  EXPECT_EQ(plain.output.find("sync "), std::string::npos) << plain.output;
+
+  RunResult json = explain("wide", true);
+  auto parsed = nlohmann::json::parse(json.output);
+  EXPECT_EQ(parsed["unit"], "wide");
+  bool sawSync = false;
+  for (auto& entry : parsed["syscalls"]) sawSync |= entry["name"] == "sync" && entry["group"] == "";
+  EXPECT_TRUE(sawSync) << json.output;
+
+  RunResult both = runProgram({binDir() + "/airlock", "policy", "explain", "--policies",
+                               dir.path(), "--unit", "wide", "--syscalls", "--op", "fs.open"});
+  EXPECT_EQ(both.exitCode, 2) << both.output;
+}
+
 }  // namespace
 }  // namespace airlock::testing
