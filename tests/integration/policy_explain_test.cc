@@ -181,8 +181,8 @@ syscalls = ["fs-metadata", "sync"]
   }
   RunResult plain = explain("plain");
   EXPECT_EQ(plain.exitCode, 0) << plain.output;
-  EXPECT_EQ(plain.output.find("statfs"), std::string::npos) << plain.output;
-  EXPECT_EQ(plain.output.find("sync "), std::string::npos) << plain.output;
+  EXPECT_EQ(plain.output.find("\n  statfs "), std::string::npos) << plain.output;
+  EXPECT_EQ(plain.output.find("\n  sync "), std::string::npos) << plain.output;
 
   RunResult json = explain("wide", true);
   auto parsed = nlohmann::json::parse(json.output);
