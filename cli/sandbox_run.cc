@@ -198,6 +198,11 @@ int sandboxRunMain(int argc, char** argv) {
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto process = airlock::sandbox::launch(spec, fds);
     auto exit = process.wait();
+    // Under the unit's on_refused_syscall = "errno": what was refused, though PROG went on.
+    for (auto& [syscall, count] : exit.answeredSyscalls) {
+      fprintf(stderr, "airlock sandbox run: refused syscall %s answered ENOSYS %llu time(s)\n",
+              syscall.c_str(), static_cast<unsigned long long>(count));
+    }
     if (exit.exited) {
       status = exit.code;
     } else {

@@ -303,6 +303,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   }
   process.attachSeccompListener(kj::mv(report.listener));
   process.setLandlockAbi(landlock.abi);
+  process.setOnRefusedSyscall(spec.onRefusedSyscall);
   return process;
 }
 

@@ -12,9 +12,12 @@
 
 #include <kj/io.h>
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "sandbox/refused_syscall.h"
 #include "sandbox/sandbox_spec.h"
 
 namespace airlock::sandbox {
@@ -26,6 +29,9 @@ struct ExitStatus {
   std::string refusedSyscall;
   // Set when the supervisor killed the process (SIGKILL) because seccomp refused a syscall: the
   // syscall's name and registers, from RefusedSyscall::describe(). Empty otherwise.
+
+  std::map<std::string, uint64_t> answeredSyscalls;
+  // Under OnRefusedSyscall::ERRNO: the refused syscalls answered ENOSYS, by name, with how often.
 
   bool killedBySandbox() const { return !refusedSyscall.empty() || (!exited && signal == SIGSYS); }
   // A seccomp refusal: a named one (foreign-architecture calls included), or a bare SIGSYS when
@@ -57,13 +63,18 @@ class SandboxedProcess {
   int landlockAbi() const { return landlockAbi_; }  // the Landlock ABI applied; 0: none
 
   void kill();                         // SIGKILL through the pidfd; idempotent
-  void serviceSeccomp();
-  // Non-blocking: for each pending refusal, records the first one and kills the process.
+  std::vector<RefusedSyscall> serviceSeccomp();
+  // Non-blocking: for each pending refusal, under KILL records the first one and kills the
+  // process; under ERRNO answers it ENOSYS and counts it by name (answeredRefusals()). Returns
+  // the refusals answered now that are the first of their syscall, for the caller to record.
+  const std::map<std::string, uint64_t>& answeredRefusals() const { return answered_; }
+  // Under ERRNO: how many refusals of each syscall were answered so far.
   std::optional<ExitStatus> tryReap(); // non-blocking (services seccomp first); once exited
   ExitStatus wait();                   // blocks until exit, servicing seccomp meanwhile
 
   void attachSeccompListener(kj::AutoCloseFd listener) { listener_ = kj::mv(listener); }
   void setLandlockAbi(int abi) { landlockAbi_ = abi; }
+  void setOnRefusedSyscall(OnRefusedSyscall mode) { onRefused_ = mode; }
   // For launch() only.
 
  private:
@@ -72,6 +83,8 @@ class SandboxedProcess {
   kj::AutoCloseFd listener_;
   int landlockAbi_ = 0;
   std::string refusedSyscall_;
+  OnRefusedSyscall onRefused_ = OnRefusedSyscall::KILL;
+  std::map<std::string, uint64_t> answered_;
   std::optional<ExitStatus> status_;
 };
 

@@ -45,6 +45,8 @@ SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
       listener_(kj::mv(other.listener_)),
       landlockAbi_(other.landlockAbi_),
       refusedSyscall_(kj::mv(other.refusedSyscall_)),
+      onRefused_(other.onRefused_),
+      answered_(kj::mv(other.answered_)),
       status_(other.status_) {}
 
 SandboxedProcess::~SandboxedProcess() {
@@ -64,9 +66,16 @@ void SandboxedProcess::kill() {
   }
 }
 
-void SandboxedProcess::serviceSeccomp() {
+std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
+  std::vector<RefusedSyscall> firsts;
   while (listener_ != nullptr && _::readable(listener_.get())) {
     KJ_IF_MAYBE(refused, receiveRefusal(listener_.get())) {
+      if (onRefused_ == OnRefusedSyscall::ERRNO && !refused->foreignAbi()) {
+        // Counted before the answer, so a count is never behind what the process has seen.
+        if (answered_[refused->name()]++ == 0) firsts.push_back(*refused);
+        answerRefusal(listener_.get(), *refused, ENOSYS);
+        continue;
+      }
       // Recorded before the kill, so the exit status always carries it.
       if (refusedSyscall_.empty()) refusedSyscall_ = refused->describe();
       kill();
@@ -74,6 +83,7 @@ void SandboxedProcess::serviceSeccomp() {
       break;
     }
   }
+  return firsts;
 }
 
 std::optional<ExitStatus> SandboxedProcess::tryReap() {
@@ -83,6 +93,7 @@ std::optional<ExitStatus> SandboxedProcess::tryReap() {
   KJ_SYSCALL(waitid(P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG), pid_);
   if (info.si_pid == 0) return std::nullopt;  // still running
   status_ = _::toExitStatus(info, refusedSyscall_);
+  status_->answeredSyscalls = answered_;
   return status_;
 }
 
@@ -104,6 +115,7 @@ ExitStatus SandboxedProcess::wait() {
   siginfo_t info = {};
   KJ_SYSCALL(waitid(P_PIDFD, pidfd_.get(), &info, WEXITED), pid_);
   status_ = _::toExitStatus(info, refusedSyscall_);
+  status_->answeredSyscalls = answered_;
   return *status_;
 }
 

@@ -35,6 +35,17 @@ std::string foreignAbi(uint32_t arch, int nr) {
 }  // namespace
 }  // namespace _
 
+bool RefusedSyscall::foreignAbi() const { return !_::foreignAbi(arch, nr).empty(); }
+
+std::string RefusedSyscall::name() const {
+  std::string abi = _::foreignAbi(arch, nr);
+  char* resolved = abi == "x32" ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_X32, nr)
+                                : seccomp_syscall_resolve_num_arch(arch, nr);
+  std::string out = resolved != nullptr ? resolved : "syscall_" + std::to_string(nr);
+  free(resolved);
+  return out;
+}
+
 std::string RefusedSyscall::describe() const {
   std::string abi = _::foreignAbi(arch, nr);
   char* resolved = abi == "x32" ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_X32, nr)
@@ -90,7 +101,21 @@ kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd) {
   refused.nr = notification.data.nr;
   for (int i = 0; i < 6; ++i) refused.args[i] = notification.data.args[i];
   refused.pid = notification.pid;
+  refused.id = notification.id;
   return refused;
+}
+
+void answerRefusal(int listenerFd, const RefusedSyscall& refused, int errnoValue) {
+  struct seccomp_notif_resp response;
+  memset(&response, 0, sizeof(response));
+  response.id = refused.id;
+  response.error = -errnoValue;
+  response.val = 0;
+  response.flags = 0;  // never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the syscall must not run
+  if (ioctl(listenerFd, SECCOMP_IOCTL_NOTIF_SEND, &response) < 0) {
+    if (errno == ENOENT) return;  // the thread died (or was killed) before the answer
+    KJ_FAIL_SYSCALL("ioctl(SECCOMP_IOCTL_NOTIF_SEND)", errno, listenerFd);
+  }
 }
 
 }  // namespace airlock::sandbox

@@ -14,6 +14,13 @@ namespace airlock::sandbox {
 // BEST_EFFORT explicitly (STYLE rule 12); the broker passes REQUIRED.
 enum class Strictness { REQUIRED, BEST_EFFORT };
 
+// What the supervisor does with a syscall the filter refuses. KILL (the default): records it and
+// kills the process, so the refusal is loud and the caller sees the syscall's name. ERRNO: answers
+// it with ENOSYS, as a kernel without that syscall would (libc and most libraries fall back), and
+// lets the process go on; the syscall never runs either way. A syscall through a foreign
+// architecture (i386, x32) is always killed: its number means another syscall.
+enum class OnRefusedSyscall { KILL, ERRNO };
+
 // Resource limits applied with setrlimit in the child before execve, soft == hard, so that the
 // worker can lower but never raise them (root here lacks CAP_SYS_RESOURCE, and the worker has no
 // capabilities at all). The core size is always 0 and is not a field. Zero means "unlimited" only
@@ -54,6 +61,8 @@ struct SandboxSpec {
   // fault of that layer this machine cannot produce; nothing else lowers it.
 
   ResourceLimits limits;
+
+  OnRefusedSyscall onRefusedSyscall = OnRefusedSyscall::KILL;
 
   std::vector<std::string> syscalls;
   // Allowed besides defaultWorkerGroups(): groups of syscall_sets.h by name, or single syscalls

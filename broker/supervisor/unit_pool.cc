@@ -14,6 +14,12 @@ namespace _ {
 constexpr kj::Duration FIRST_RESPAWN_DELAY = 50 * kj::MILLISECONDS;
 constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
 
+// Under on_refused_syscall = "errno": every refusal the worker's supervisor answered, counted by
+// syscall, on its worker.exit record.
+void addAnsweredSyscalls(audit::AuditRecord& record, const sandbox::ExitStatus& status) {
+  if (!status.answeredSyscalls.empty()) record.args["answered_syscalls"] = status.answeredSyscalls;
+}
+
 }  // namespace _
 
 void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
@@ -37,6 +43,7 @@ UnitPool::~UnitPool() noexcept(false) {
     record.workerPid = pid;
     record.result = status.describe();
     record.reason = stopReason_;
+    _::addAnsweredSyscalls(record, status);
     recordLifecycle(record);
   };
   for (auto& slot : slots_) {
@@ -128,6 +135,7 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   record.unit = unit_->name;
   record.workerPid = pid;
   record.result = status.describe();
+  _::addAnsweredSyscalls(record, status);
   auto killed = killed_.find(pid);
   bool killedByUs = killed != killed_.end() && !status.exited && status.signal == SIGKILL;
   if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;

@@ -87,6 +87,7 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
       channel_(kj::heap<FdRefusingStream>(
           rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
           "unit " + unitName_ + " worker pid " + std::to_string(process_.pid()))),
+      audit_(audit),
       bootstrap_(audit, unitName_, process_.pid()),
       network_(*channel_, _::BROKER_MAX_FDS_PER_MESSAGE, capnp::rpc::twoparty::Side::CLIENT),
       rpc_(_::flowLimited(capnp::makeRpcServer(network_, bootstrap_))),
@@ -127,9 +128,31 @@ kj::Promise<sandbox::ExitStatus> WorkerProcess::watchExit() {
 // record) and kills the process.
 kj::Promise<void> WorkerProcess::superviseSeccomp() {
   return seccompObserver_.whenBecomesReadable().then([this]() -> kj::Promise<void> {
-    process_.serviceSeccomp();
+    for (const sandbox::RefusedSyscall& first : process_.serviceSeccomp()) recordAnswered(first);
     return superviseSeccomp();
   });
+}
+
+// Under on_refused_syscall = "errno": the first refusal of each syscall by this worker, answered
+// ENOSYS; the later ones are only counted (the worker.exit record carries the counts), so a
+// worker retrying in a loop cannot flood the log.
+void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
+  audit::AuditRecord record;
+  record.event = "syscall.refused";
+  record.unit = unitName_;
+  record.workerPid = pid();
+  record.args["syscall"] = refused.name();
+  record.decision = "deny";
+  record.rule = "sandbox.syscalls";
+  record.reason = refused.describe();
+  record.result = "answered ENOSYS (on_refused_syscall = \"errno\"); later refusals of " +
+                  refused.name() + " by this worker are counted in its worker.exit record";
+  spdlog::warn("[{} pid {}] refused syscall {}, answered ENOSYS", unitName_, pid(),
+               refused.describe());
+  if (!audit_.append(record)) {
+    spdlog::error("[{} pid {}] cannot record the refused syscall {}", unitName_, pid(),
+                  refused.name());
+  }
 }
 
 kj::Promise<void> WorkerProcess::logOutput() {

@@ -62,12 +62,14 @@ class WorkerProcess {
   void logLine(std::string_view line);
   kj::Promise<sandbox::ExitStatus> watchExit();
   kj::Promise<void> superviseSeccomp();
+  void recordAnswered(const sandbox::RefusedSyscall& refused);
 
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
+  audit::AuditLog& audit_;      // borrowed; main() keeps it for as long as airlockd runs
   RefusedBootstrap bootstrap_;  // before rpc_, which serves it
   capnp::TwoPartyVatNetwork network_;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc_;

@@ -243,6 +243,35 @@ syscalls = ["fs-metadata"]
   EXPECT_EQ(allowed.payload(), "statfs ok");
 }
 
+// on_refused_syscall = "errno": the refused syscall fails with ENOSYS and the worker goes on; the
+// first refusal of each syscall is recorded with the group that would allow it, the rest counted
+// in the worker's exit record.
+TEST_F(BrokerTest, UnderOnRefusedSyscallErrnoTheWorkerGoesOnAndRefusalsAreRecordedOnceAndCounted) {
+  start(R"([sandbox]
+on_refused_syscall = "errno"
+)" + probePolicy());
+  for (int i = 0; i < 3; ++i) {
+    auto refused = call("statfs", "/");
+    EXPECT_EQ(refused.errorKind(), CallErrorKind::WORKER_FAILED) << refused.describe();
+    EXPECT_EQ(refused.message(), "statfs: Function not implemented") << refused.describe();
+  }
+  auto next = call("echo", "still here");
+  ASSERT_TRUE(next.ok()) << next.describe();
+  EXPECT_TRUE(broker_->auditRecords({{"event", "worker.exit"}}).empty()) << "no worker died";
+  auto records = broker_->auditRecords({{"event", "syscall.refused"}});
+  ASSERT_EQ(records.size(), 1u) << "one record per syscall and worker, not one per refusal";
+  EXPECT_EQ(records[0]["args"]["syscall"], "statfs");
+  EXPECT_NE(records[0]["reason"].get<std::string>().find("[in group fs-metadata"),
+            std::string::npos)
+      << records[0].dump();
+  EXPECT_GT(records[0]["worker_pid"].get<int>(), 0);
+
+  ASSERT_EQ(broker_->stop(), 0);
+  auto exits = broker_->auditRecords({{"event", "worker.exit"}});
+  ASSERT_FALSE(exits.empty());
+  EXPECT_EQ(exits[0]["args"]["answered_syscalls"]["statfs"], 3) << exits[0].dump();
+}
+
 TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
   start(probePolicy("", 700));
   auto outcome = call("hang", "");

@@ -272,6 +272,21 @@ void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit)
   }
 }
 
+// `on_refused_syscall = "kill" | "errno"`. Not a weaker sandbox: the refused syscall never runs
+// either way; "errno" only lets the worker go on (and its refusals are still recorded).
+void readSyscallRefusal(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  auto mode = readString(table, "on_refused_syscall", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!mode) return;
+  if (*mode == "kill") {
+    unit.onRefusedSyscall = SyscallRefusal::KILL;
+  } else if (*mode == "errno") {
+    unit.onRefusedSyscall = SyscallRefusal::ERRNO;
+  } else {
+    diag.error(regionOf(table, "on_refused_syscall"),
+               "[sandbox] on_refused_syscall \"" + *mode + "\": expected \"kill\" or \"errno\"");
+  }
+}
+
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                         UnitPolicy& unit) {
   if (node == nullptr) return;
@@ -281,11 +296,12 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 4> KEYS = {"read_only_paths", "landlock",
-                                                           "justification", "syscalls"};
+  static constexpr std::array<std::string_view, 5> KEYS = {
+      "read_only_paths", "landlock", "justification", "syscalls", "on_refused_syscall"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
   readLayerStrictness(*table, diag, unit);
   readSyscalls(*table, diag, unit);
+  readSyscallRefusal(*table, diag, unit);
   auto paths = readStringList(*table, "read_only_paths", "[sandbox]", Presence::OPTIONAL, diag);
   if (!paths) return;
   for (const Located<std::string>& entry : *paths) {

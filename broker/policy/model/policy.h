@@ -141,6 +141,10 @@ struct WorkerLimits {
 // apply it; BEST_EFFORT starts it weakened (logged and audited), and must be justified.
 enum class LayerStrictness : uint8_t { REQUIRED, BEST_EFFORT };
 
+// [sandbox] on_refused_syscall: what the supervisor does with a syscall the worker's filter
+// refuses (sandbox/sandbox_spec.h OnRefusedSyscall). KILL is what airlockd always did.
+enum class SyscallRefusal : uint8_t { KILL, ERRNO };
+
 // [unit] restart: what the broker does when a worker exits. ALWAYS is what airlockd always did
 // (every exit is replaced), so it is the default.
 enum class RestartPolicy : uint8_t {
@@ -210,6 +214,7 @@ struct UnitPolicy {
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
+  SyscallRefusal onRefusedSyscall = SyscallRefusal::KILL;  // [sandbox] on_refused_syscall
   std::vector<std::string> syscalls;
   // [sandbox] syscalls: syscall groups (sandbox/syscall_sets.h) and single syscalls no group
   // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).

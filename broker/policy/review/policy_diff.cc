@@ -50,6 +50,10 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
   };
   compare("landlock", strictness(a.landlock), strictness(b.landlock));
   compare("syscalls", "[" + joined(a.syscalls) + "]", "[" + joined(b.syscalls) + "]");
+  auto refusal = [](SyscallRefusal mode) {
+    return std::string(mode == SyscallRefusal::KILL ? "kill" : "errno");
+  };
+  compare("on_refused_syscall", refusal(a.onRefusedSyscall), refusal(b.onRefusedSyscall));
   compare("memory_mib", std::to_string(a.limits.memoryMiB), std::to_string(b.limits.memoryMiB));
   compare("open_files", std::to_string(a.limits.openFiles), std::to_string(b.limits.openFiles));
   compare("threads", std::to_string(a.limits.threads), std::to_string(b.limits.threads));

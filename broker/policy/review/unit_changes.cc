@@ -9,7 +9,7 @@ namespace airlock::policy {
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
   return a.name == b.name && a.workerPath == b.workerPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
-         a.syscalls == b.syscalls;
+         a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall;
 }
 
 UnitChanges compareUnits(const std::vector<UnitPolicy>& before,

@@ -544,6 +544,17 @@ TEST_F(LoaderTest, SandboxSyscallsNameGroupsOrSyscallsNoGroupListsEachErrorAtIts
   EXPECT_TRUE(warned);
 }
 
+TEST_F(LoaderTest, OnRefusedSyscallIsKillOrErrno) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[sandbox]\n";
+  EXPECT_EQ(loadText(head).units[0].onRefusedSyscall, SyscallRefusal::KILL);
+  auto errno_ = loadText(head + "on_refused_syscall = \"errno\"\n");
+  ASSERT_TRUE(errno_.ok());
+  EXPECT_EQ(errno_.units[0].onRefusedSyscall, SyscallRefusal::ERRNO);
+  EXPECT_EQ(errorsOf(loadText(head + "on_refused_syscall = \"ignore\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:5:22: [sandbox] on_refused_syscall "
+                                      "\"ignore\": expected \"kill\" or \"errno\""}));
+}
+
 TEST_F(LoaderTest, WriteAccessUnderASystemDirectoryNeedsAJustificationButReadAndDataDoNot) {
   const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
   auto fsRule = [](const std::string& path, const std::string& modes,
