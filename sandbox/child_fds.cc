@@ -25,10 +25,11 @@ void place(int from, int to, int flags, const SetupReporter& reporter) {
 
 }  // namespace _
 
-void arrangeChildFds(int channel, int stdoutFd, int stderrFd, SetupReporter& reporter) {
+void arrangeChildFds(int channel, int stdinFd, int stdoutFd, int stderrFd,
+                     SetupReporter& reporter) {
   int devNull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devNull < 0) reporter.fail(_::STEP, errno, "open(/dev/null, O_RDWR)");
-  int in = _::scratchCopy(devNull, reporter);
+  int in = _::scratchCopy(stdinFd >= 0 ? stdinFd : devNull, reporter);
   int out = _::scratchCopy(stdoutFd >= 0 ? stdoutFd : devNull, reporter);
   int err = _::scratchCopy(stderrFd >= 0 ? stderrFd : devNull, reporter);
   int chan = channel >= 0 ? _::scratchCopy(channel, reporter) : -1;

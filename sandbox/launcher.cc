@@ -183,8 +183,9 @@ void installSeccomp(const SeccompFilter& filter, const SetupReporter& reporter) 
   }
   // No controlling terminal: TIOCSTI and job-control signals cannot reach the broker's tty.
   if (setsid() < 0) reporter.fail("new session", errno, "setsid()");
-  // After pivot_root, so stdin is the sandbox's own /dev/null.
-  arrangeChildFds(plan.fds.channel, plan.fds.stdoutFd, plan.fds.stderrFd, reporter);
+  // After pivot_root, so a missing stdin is the sandbox's own /dev/null.
+  arrangeChildFds(plan.fds.channel, plan.fds.stdinFd, plan.fds.stdoutFd, plan.fds.stderrFd,
+                  reporter);
   // After every privileged step; before seccomp, which refuses capset and prctl. Sets
   // no_new_privs, which Landlock and seccomp both require without capabilities.
   dropAllCapabilities(reporter);
@@ -254,7 +255,9 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
     auto same = [&](const char* name) { return group == name; };
     if (std::none_of(groups.begin(), groups.end(), same)) groups.push_back(group.c_str());
   }
-  SeccompFilter filter = SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()));
+  SeccompFilter filter =
+      SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()),
+                             kj::arrayPtr(spec.brokeredSyscalls.data(), spec.brokeredSyscalls.size()));
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();
@@ -304,6 +307,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   process.attachSeccompListener(kj::mv(report.listener));
   process.setLandlockAbi(landlock.abi);
   process.setOnRefusedSyscall(spec.onRefusedSyscall);
+  process.setBrokeredSyscalls(spec.brokeredSyscalls);
   return process;
 }
 

@@ -43,6 +43,17 @@ struct ExitStatus {
   // [i386 ABI: ...]", "killed by SIGSYS (seccomp)".
 };
 
+// Answers the syscalls a SandboxSpec brokers (SandboxSpec::brokeredSyscalls), on the thread that
+// services the listener. Implemented by the broker (broker/syscalls/), which decides each call
+// against the unit's policy.
+class SyscallHandler {
+ public:
+  virtual ~SyscallHandler() = default;
+  virtual void handle(int listenerFd, int pidfd, const RefusedSyscall& call) = 0;
+  // Must answer `call` (or leave it to the kernel's ENOENT when the thread is gone): the calling
+  // thread stays stopped until it does. Throwing kills the process (fail closed).
+};
+
 // A sandboxed child process, owned through its pidfd (never a recyclable pid), and the supervisor
 // of its seccomp filter, through the filter's listener fd: a refused syscall stops the calling
 // thread until this object reads the notification, records the syscall and kills the process.
@@ -75,6 +86,11 @@ class SandboxedProcess {
   void attachSeccompListener(kj::AutoCloseFd listener) { listener_ = kj::mv(listener); }
   void setLandlockAbi(int abi) { landlockAbi_ = abi; }
   void setOnRefusedSyscall(OnRefusedSyscall mode) { onRefused_ = mode; }
+  void setBrokeredSyscalls(const std::vector<BrokeredSyscall>& brokered);
+
+  void setSyscallHandler(SyscallHandler* handler) { handler_ = handler; }
+  // Borrowed; must outlive the process's servicing. A brokered syscall that arrives with no
+  // handler is treated as refused (the process is killed, or answered ENOSYS under ERRNO).
   // For launch() only.
 
  private:
@@ -85,6 +101,8 @@ class SandboxedProcess {
   std::string refusedSyscall_;
   OnRefusedSyscall onRefused_ = OnRefusedSyscall::KILL;
   std::map<std::string, uint64_t> answered_;
+  std::vector<int> brokeredNrs_;
+  SyscallHandler* handler_ = nullptr;
   std::optional<ExitStatus> status_;
 };
 
@@ -92,6 +110,7 @@ struct ChildFds {
   int channel = -1;  // becomes fd 3 (the broker channel); -1: none
   int stdoutFd = -1; // becomes fd 1; -1: /dev/null
   int stderrFd = -1; // becomes fd 2; -1: /dev/null
+  int stdinFd = -1;  // becomes fd 0; -1: /dev/null
   // Borrowed: the caller keeps ownership and closes its copies after launch(). Every other fd
   // of the caller is closed in the child.
 };

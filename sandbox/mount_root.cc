@@ -130,6 +130,14 @@ void attachBinds(const RootPlan& plan, const std::vector<int>& sources,
   }
 }
 
+// An empty directory unless a bind already shows one there: after the binds, so that one inside
+// a bound tree is that tree's own directory.
+void makeEmptyDirectory(const std::string& path, const SetupReporter& reporter) {
+  if (path == "/") return;
+  std::string relative = path.substr(1);
+  makeParents(relative + "/", reporter);
+}
+
 }  // namespace _
 
 RootPlan planRoot(const SandboxSpec& spec) {
@@ -154,6 +162,15 @@ RootPlan planRoot(const SandboxSpec& spec) {
   for (const char* link : _::USR_SYMLINKS) {
     std::string target;
     if (_::isSymlink(link, target)) plan.symlinks.push_back({link, target});
+  }
+  if (!spec.workingDirectory.empty()) {
+    KJ_REQUIRE(spec.workingDirectory[0] == '/', "working directory must be absolute",
+               spec.workingDirectory);
+    plan.workingDirectory = spec.workingDirectory;
+  }
+  for (auto& dir : spec.emptyDirectories) {
+    KJ_REQUIRE(dir.starts_with("/"), "an empty directory of the root must be absolute", dir);
+    plan.emptyDirectories.push_back(dir);
   }
   return plan;
 }
@@ -189,6 +206,8 @@ void enterNewRoot(const RootPlan& plan, const std::vector<int>& sources,
   _::mountTmpfsAt(_::STAGING_DIR, reporter);
   if (chdir(_::STAGING_DIR) < 0) reporter.fail("root tmpfs", errno, "chdir(%s)", _::STAGING_DIR);
   _::attachBinds(plan, sources, reporter);
+  _::makeEmptyDirectory(plan.workingDirectory, reporter);
+  for (auto& dir : plan.emptyDirectories) _::makeEmptyDirectory(dir, reporter);
   // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the
   // new root, with no directory left to climb back out of.
   if (syscall(SYS_pivot_root, ".", ".") < 0) {
@@ -204,6 +223,9 @@ void enterNewRoot(const RootPlan& plan, const std::vector<int>& sources,
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID;
   if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
     reporter.fail("read-only root", errno, "mount_setattr(/, AT_RECURSIVE, RDONLY|NOSUID)");
+  }
+  if (chdir(plan.workingDirectory.c_str()) < 0) {
+    reporter.fail("working directory", errno, "chdir(%s)", plan.workingDirectory.c_str());
   }
 }
 

@@ -32,6 +32,8 @@ struct RootPlan {
   std::string programPath;         // canonical path of spec.program: what the child executes
   std::vector<BindMount> binds;    // sorted by path, so a parent is attached before a child
   std::vector<RootSymlink> symlinks;
+  std::string workingDirectory = "/";  // absolute, made as an empty directory if nothing is there
+  std::vector<std::string> emptyDirectories;  // likewise (SandboxSpec::emptyDirectories)
 };
 
 RootPlan planRoot(const SandboxSpec& spec);
@@ -49,6 +51,7 @@ void enterNewRoot(const RootPlan& plan, const std::vector<int>& sources,
                   const SetupReporter& reporter);
 // Child side, after the uid change (tmpfs files must be created by a mapped uid) and before
 // capabilities are dropped (mounting needs CAP_SYS_ADMIN in the sandbox's user namespace).
-// Builds the tmpfs, attaches the clones, pivot_roots into it and makes it all read-only.
+// Builds the tmpfs, attaches the clones, pivot_roots into it, makes it all read-only and changes
+// into plan.workingDirectory.
 
 }  // namespace airlock::sandbox

@@ -2,6 +2,7 @@
 #include "sandbox/launcher.h"
 
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 
 #include <kj/debug.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "sandbox/refused_syscall.h"
@@ -47,7 +49,18 @@ SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
       refusedSyscall_(kj::mv(other.refusedSyscall_)),
       onRefused_(other.onRefused_),
       answered_(kj::mv(other.answered_)),
+      brokeredNrs_(kj::mv(other.brokeredNrs_)),
+      handler_(other.handler_),
       status_(other.status_) {}
+
+void SandboxedProcess::setBrokeredSyscalls(const std::vector<BrokeredSyscall>& brokered) {
+  brokeredNrs_.clear();
+  for (auto& call : brokered) {
+    int nr = seccomp_syscall_resolve_name(call.name.c_str());
+    KJ_REQUIRE(nr != __NR_SCMP_ERROR, "brokered syscall unknown on this arch", call.name);
+    brokeredNrs_.push_back(nr);
+  }
+}
 
 SandboxedProcess::~SandboxedProcess() {
   if (pidfd_ == nullptr || status_) return;
@@ -70,6 +83,22 @@ std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
   std::vector<RefusedSyscall> firsts;
   while (listener_ != nullptr && _::readable(listener_.get())) {
     KJ_IF_MAYBE(refused, receiveRefusal(listener_.get())) {
+      bool brokered = !refused->foreignAbi() &&
+                      std::find(brokeredNrs_.begin(), brokeredNrs_.end(), refused->nr) !=
+                          brokeredNrs_.end();
+      if (brokered && handler_ != nullptr) {
+        // The handler decides, acts and answers; if it cannot, the process must not go on.
+        KJ_IF_MAYBE(exception, kj::runCatchingExceptions(
+                                   [&]() { handler_->handle(listener_.get(), pidfd_.get(), *refused); })) {
+          KJ_LOG(ERROR, "brokered syscall handler failed; killing the process", pid_, *exception);
+          if (refusedSyscall_.empty()) {
+            refusedSyscall_ = refused->name() + " [brokered, but the broker failed to answer it: " +
+                              exception->getDescription().cStr() + "]";
+          }
+          kill();
+        }
+        continue;
+      }
       if (onRefused_ == OnRefusedSyscall::ERRNO && !refused->foreignAbi()) {
         // Counted before the answer, so a count is never behind what the process has seen.
         if (answered_[refused->name()]++ == 0) firsts.push_back(*refused);

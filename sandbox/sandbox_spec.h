@@ -35,6 +35,18 @@ struct ResourceLimits {
   // Units set each of these in their policy's [limits] (broker/supervisor/unit_sandbox.cc).
 };
 
+// A syscall the supervisor answers itself instead of the kernel (transparent brokering): the
+// filter sends it to the seccomp listener, where the SandboxedProcess's SyscallHandler decides,
+// acts and answers it. `nativeWhenFlagArg` >= 0 names an argument whose `nativeWhenFlag` bits,
+// when all set, let the kernel run the call directly (e.g. newfstatat with AT_EMPTY_PATH is an
+// fstat of a descriptor the process already holds): still inside the mount namespace and
+// Landlock, so it reaches nothing the process could not reach anyway.
+struct BrokeredSyscall {
+  std::string name;
+  int nativeWhenFlagArg = -1;
+  uint64_t nativeWhenFlag = 0;
+};
+
 struct SandboxSpec {
   std::string program;
   // Absolute host path of the executable. It is bind-mounted read-only at the same path inside
@@ -63,6 +75,20 @@ struct SandboxSpec {
   ResourceLimits limits;
 
   OnRefusedSyscall onRefusedSyscall = OnRefusedSyscall::KILL;
+
+  std::vector<BrokeredSyscall> brokeredSyscalls;
+  // Answered by the supervisor's SyscallHandler (launcher.h), never allowed by a group: a group
+  // naming one of them does not make it native. Empty: nothing is brokered.
+
+  std::string workingDirectory;
+  // Absolute path the process starts in; empty: "/". If the sandbox shows nothing there, an
+  // empty read-only directory is made at that path in its root, so getcwd() tells the truth and
+  // relative paths name what the supervisor resolves against it.
+
+  std::vector<std::string> emptyDirectories;
+  // Absolute paths made as empty read-only directories in the root where nothing else is shown:
+  // the roots a brokered unit's rules name, so that their parents exist for realpath(3) and a
+  // chdir into one works, while what is inside them stays the broker's to open.
 
   std::vector<std::string> syscalls;
   // Allowed besides defaultWorkerGroups(): groups of syscall_sets.h by name, or single syscalls

@@ -108,7 +108,8 @@ std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
 
 }  // namespace _
 
-SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames) {
+SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
+                                     kj::ArrayPtr<const BrokeredSyscall> brokered) {
   _::Context context(_::PLACEHOLDER_DEFAULT);
   // A foreign-architecture syscall (i386 `int 0x80`, or the x32 ABI, which libseccomp's x86_64
   // filter sends to the bad-arch action) goes to the supervisor like any other refusal, so it is
@@ -116,14 +117,38 @@ SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames)
   // rest of the worker run on.)
   int rc = seccomp_attr_set(context.ctx, SCMP_FLTATR_ACT_BADARCH, _::PLACEHOLDER_DEFAULT);
   KJ_REQUIRE(rc == 0, "seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH) failed", strerror(-rc));
+  auto isBrokered = [&](const char* name) {
+    for (auto& call : brokered) {
+      if (call.name == name) return true;
+    }
+    return false;
+  };
   for (const char* name : groupNames) {
     KJ_IF_MAYBE(group, findSyscallGroup(name)) {
-      for (auto& entry : group->syscalls) _::addRule(context.ctx, entry);
+      for (auto& entry : group->syscalls) {
+        // Left to the default action, which sends it to the supervisor.
+        if (!isBrokered(entry.name)) _::addRule(context.ctx, entry);
+      }
     } else KJ_IF_MAYBE(refused, refusalOfSyscallName(name)) {
       KJ_FAIL_REQUIRE("syscall name refused", name, *refused);
-    } else {
+    } else if (!isBrokered(name)) {
       _::addRule(context.ctx, SyscallEntry{name, SyscallAction::ALLOW});
     }
+  }
+  for (auto& call : brokered) {
+    for (auto& forbidden : forbiddenSyscalls()) {
+      KJ_REQUIRE(call.name != forbidden.name, "a never-granted syscall cannot be brokered",
+                 call.name, forbidden.reason);
+    }
+    if (call.nativeWhenFlagArg < 0) continue;
+    int nr = seccomp_syscall_resolve_name(call.name.c_str());
+    KJ_REQUIRE(nr != __NR_SCMP_ERROR, "brokered syscall unknown on this arch", call.name);
+    KJ_REQUIRE(call.nativeWhenFlagArg < 6 && call.nativeWhenFlag != 0, "bad native flag",
+               call.name);
+    struct scmp_arg_cmp cmp = {static_cast<unsigned>(call.nativeWhenFlagArg), SCMP_CMP_MASKED_EQ,
+                               call.nativeWhenFlag, call.nativeWhenFlag};
+    _::check(seccomp_rule_add_array(context.ctx, SCMP_ACT_ALLOW, nr, 1, &cmp), "native when flag",
+             call.name.c_str());
   }
   SeccompFilter filter;
   filter.program_ = _::exportProgram(context.ctx);

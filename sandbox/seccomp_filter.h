@@ -17,15 +17,20 @@
 
 #include <vector>
 
+#include "sandbox/sandbox_spec.h"
+
 namespace airlock::sandbox {
 
 class SeccompFilter {
  public:
-  static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames);
+  static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames,
+                               kj::ArrayPtr<const BrokeredSyscall> brokered = nullptr);
   // Builds the BPF program in the broker (libseccomp), before clone3, so that table errors
   // surface as exceptions there and the child has nothing to allocate. Each name is a group, or
   // a single syscall refusalOfSyscallName() accepts (allowed without an argument filter). Throws
-  // kj::Exception on any other name.
+  // kj::Exception on any other name. A syscall in `brokered` goes to the listener whatever the
+  // groups say (it is answered by the supervisor's SyscallHandler), except when its
+  // nativeWhenFlag bits are set, which the kernel runs directly.
 
   int install() const;
   // Installs the program on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns

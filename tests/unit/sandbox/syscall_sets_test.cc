@@ -172,6 +172,13 @@ TEST(SeccompFilter, RefusalsAndForeignArchitecturesAllNotifyTheSupervisor) {
   EXPECT_EQ(trap, 0u);         // the placeholder is gone: a worker's SIGSYS handler sees nothing
 }
 
+TEST(SeccompFilter, ANeverGrantedSyscallCannotBeBrokeredEither) {
+  const BrokeredSyscall brokered[] = {{"openat"}, {"ptrace"}};
+  EXPECT_ANY_THROW(SeccompFilter::compile(defaultWorkerGroups(), brokered));
+  const BrokeredSyscall fine[] = {{"openat"}, {"newfstatat", 3, 0x1000}};
+  EXPECT_NO_THROW(SeccompFilter::compile(defaultWorkerGroups(), fine));
+}
+
 TEST(SeccompFilter, RejectsAnUnknownGroupName) {
   const char* const groups[] = {"basic-io", "no-such-group"};
   EXPECT_ANY_THROW(SeccompFilter::compile(groups));
