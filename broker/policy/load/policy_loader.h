@@ -27,11 +27,12 @@ struct LoadOptions {
   // Where a relative `worker = "name"` is looked up. An absolute worker path is used as is. The
   // worker must exist and be executable.
 
-  enum class WorkerCheck : uint8_t { REQUIRE_EXECUTABLE, SKIP };
+  enum class WorkerCheck : uint8_t { REQUIRE_EXECUTABLE, SKIP, COMMAND_LINE_PROGRAM };
   WorkerCheck workerCheck = WorkerCheck::REQUIRE_EXECUTABLE;
   // SKIP is for linting (`airlock policy check` without --workers) on a machine that does not have
   // the workers: the worker is then neither looked up nor checked, and workerPath may stay
-  // relative. airlockd never skips.
+  // relative. airlockd never skips. COMMAND_LINE_PROGRAM is `airlock run`'s: the program on its
+  // command line runs under the unit, so `worker` may be absent and is not checked either.
 };
 
 // True for the names `${name}` may use and LoadOptions.defines may hold:

@@ -128,6 +128,15 @@ std::optional<int64_t> readInteger(const toml::table& table, std::string_view ke
   return std::nullopt;
 }
 
+std::optional<bool> readBoolean(const toml::table& table, std::string_view key,
+                                std::string_view context, Presence presence, Diagnostics& diag) {
+  const toml::node* node = find(table, key, context, presence, diag);
+  if (node == nullptr) return std::nullopt;
+  if (const auto* value = node->as_boolean()) return value->get();
+  wrongType(*node, key, context, "true or false", diag);
+  return std::nullopt;
+}
+
 std::optional<std::vector<Located<std::string>>> readStringList(const toml::table& table,
                                                                 std::string_view key,
                                                                 std::string_view context,

@@ -65,6 +65,9 @@ struct Located {
   T value;
   const toml::source_region* where;  // borrowed from the parsed document
 };
+std::optional<bool> readBoolean(const toml::table& table, std::string_view key,
+                                std::string_view context, Presence presence, Diagnostics& diag);
+
 std::optional<std::vector<Located<std::string>>> readStringList(const toml::table& table,
                                                                 std::string_view key,
                                                                 std::string_view context,

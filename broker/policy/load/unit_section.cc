@@ -52,7 +52,7 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
                           "\": must be an absolute path or a file name in the workers directory");
     return {};
   } else if (options.workersDir.empty()) {
-    if (options.workerCheck == WorkerCheck::SKIP) return worker;
+    if (options.workerCheck != WorkerCheck::REQUIRE_EXECUTABLE) return worker;
     diag.error(where, "[unit] worker \"" + worker +
                           "\": a relative worker needs a workers directory (--workers DIR)");
     return {};
@@ -61,7 +61,7 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
     std::filesystem::path dir = std::filesystem::absolute(options.workersDir, ec);
     path = ((ec ? std::filesystem::path(options.workersDir) : dir) / worker).lexically_normal();
   }
-  if (options.workerCheck == WorkerCheck::SKIP) return path;
+  if (options.workerCheck != WorkerCheck::REQUIRE_EXECUTABLE) return path;
 
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -225,7 +225,11 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                  "[unit] name \"" + *name + "\": expected 1 to 64 of a-z, 0-9 and '-'");
     }
   }
-  if (auto worker = readString(*table, "worker", "[unit]", Presence::REQUIRED, diag)) {
+  // `airlock run` runs the program on its command line: the policy then needs no worker.
+  Presence workerPresence = options.workerCheck == LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM
+                                ? Presence::OPTIONAL
+                                : Presence::REQUIRED;
+  if (auto worker = readString(*table, "worker", "[unit]", workerPresence, diag)) {
     unit.workerName = *worker;
     unit.workerPath = resolveWorker(*worker, regionOf(*table, "worker"), options, diag);
   }
@@ -296,9 +300,13 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 5> KEYS = {
-      "read_only_paths", "landlock", "justification", "syscalls", "on_refused_syscall"};
+  static constexpr std::array<std::string_view, 6> KEYS = {
+      "read_only_paths", "landlock",           "justification",
+      "syscalls",        "on_refused_syscall", "broker_syscalls"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
+  if (auto brokered = readBoolean(*table, "broker_syscalls", "[sandbox]", Presence::OPTIONAL, diag)) {
+    unit.brokerSyscalls = *brokered;
+  }
   readLayerStrictness(*table, diag, unit);
   readSyscalls(*table, diag, unit);
   readSyscallRefusal(*table, diag, unit);

@@ -215,6 +215,9 @@ struct UnitPolicy {
   LayerStrictness landlock = LayerStrictness::REQUIRED;  // [sandbox] landlock
   std::string sandboxJustification;  // [sandbox] justification: why a layer may be weaker
   SyscallRefusal onRefusedSyscall = SyscallRefusal::KILL;  // [sandbox] on_refused_syscall
+  bool brokerSyscalls = false;
+  // [sandbox] broker_syscalls: the worker's own open/stat/mkdir/... calls (libc or raw) are
+  // decided by this unit's fs.* rules and performed by the broker (broker/syscalls/).
   std::vector<std::string> syscalls;
   // [sandbox] syscalls: syscall groups (sandbox/syscall_sets.h) and single syscalls no group
   // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).

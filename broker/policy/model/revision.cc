@@ -60,6 +60,7 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
   }
   // Only when set, like the others: a unit without [sandbox] syscalls keeps its revision.
   if (unit.onRefusedSyscall != SyscallRefusal::KILL) put(out, "on-refused-syscall-errno");
+  if (unit.brokerSyscalls) put(out, "broker-syscalls");
   if (!unit.syscalls.empty()) {
     put(out, "syscalls-v1");
     put(out, unit.syscalls.size());

@@ -54,6 +54,8 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
     return std::string(mode == SyscallRefusal::KILL ? "kill" : "errno");
   };
   compare("on_refused_syscall", refusal(a.onRefusedSyscall), refusal(b.onRefusedSyscall));
+  compare("broker_syscalls", a.brokerSyscalls ? "true" : "false",
+          b.brokerSyscalls ? "true" : "false");
   compare("memory_mib", std::to_string(a.limits.memoryMiB), std::to_string(b.limits.memoryMiB));
   compare("open_files", std::to_string(a.limits.openFiles), std::to_string(b.limits.openFiles));
   compare("threads", std::to_string(a.limits.threads), std::to_string(b.limits.threads));

@@ -9,7 +9,10 @@ namespace airlock::policy {
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
   return a.name == b.name && a.workerPath == b.workerPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
-         a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall;
+         a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&
+         a.brokerSyscalls == b.brokerSyscalls &&
+         // A brokered unit's workers decide their own syscalls by the rules they started with.
+         (!a.brokerSyscalls || canonicalForm(a) == canonicalForm(b));
 }
 
 UnitChanges compareUnits(const std::vector<UnitPolicy>& before,

@@ -555,6 +555,26 @@ TEST_F(LoaderTest, OnRefusedSyscallIsKillOrErrno) {
                                       "\"ignore\": expected \"kill\" or \"errno\""}));
 }
 
+TEST_F(LoaderTest, BrokerSyscallsIsABooleanInTheRevision) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[sandbox]\n";
+  auto plain = loadText(head);
+  EXPECT_FALSE(plain.units[0].brokerSyscalls);
+  auto brokered = loadText(head + "broker_syscalls = true\n");
+  ASSERT_TRUE(brokered.ok());
+  EXPECT_TRUE(brokered.units[0].brokerSyscalls);
+  EXPECT_NE(canonicalForm(brokered.units[0]), canonicalForm(plain.units[0]));
+  EXPECT_EQ(errorsOf(loadText(head + "broker_syscalls = \"yes\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:5:19: [sandbox]: broker_syscalls must "
+                                      "be true or false, got string"}));
+}
+
+TEST_F(LoaderTest, OnlyAirlockRunLoadsAUnitWithoutAWorker) {
+  const std::string unit = "[unit]\nname = \"a\"\n";
+  EXPECT_FALSE(loadText(unit).ok());
+  options_.workerCheck = LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM;
+  EXPECT_TRUE(loadText(unit).ok());
+}
+
 TEST_F(LoaderTest, WriteAccessUnderASystemDirectoryNeedsAJustificationButReadAndDataDoNot) {
   const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
   auto fsRule = [](const std::string& path, const std::string& modes,
