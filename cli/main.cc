@@ -17,6 +17,7 @@
 #include "cli/policy_check.h"
 #include "cli/policy_diff.h"
 #include "cli/policy_explain.h"
+#include "cli/run_command.h"
 #include "cli/sandbox_run.h"
 
 namespace {
@@ -24,6 +25,7 @@ namespace {
 const char USAGE[] = R"(usage: airlock COMMAND [ARGS]
 
 commands:
+  run             run an unmodified program under a unit's policy, its file calls brokered
   sandbox run     run a program inside the sandbox a unit's worker gets
   policy check    validate policy files the way airlockd loads them
   policy explain  what airlockd would decide for one request, and which rule decides it
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   std::string sub = argc > 2 ? argv[2] : "";
+  if (command == "run") return runMain(argc - 1, argv + 1);
   if (command == "sandbox" && sub == "run") return sandboxRunMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "diff") return policyDiffMain(argc - 2, argv + 2);

@@ -1,7 +1,6 @@
 #include "cli/sandbox_run.h"
 
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "broker/policy/load/policy_loader.h"
 #include "broker/supervisor/unit_sandbox.h"
 #include "cli/policy_args.h"
+#include "cli/unit_program.h"
 #include "sandbox/launcher.h"
 #include "sandbox/syscall_sets.h"
 
@@ -63,53 +63,6 @@ std::string groupList() {
   return out;
 }
 
-// The unit `name` of the policy at `path` (or its only unit when `name` is empty). Prints why
-// and returns null if there is none.
-std::optional<airlock::policy::UnitPolicy> loadUnit(const std::string& path,
-                                                     const std::string& name,
-                                                     const airlock::policy::LoadOptions& load) {
-  auto loaded = airlock::cli::loadPolicyPath(path, load);
-  for (auto& error : loaded.errors) fprintf(stderr, "%s\n", error.describe().c_str());
-  if (!loaded.ok()) {
-    fprintf(stderr, "airlock sandbox run: %zu error(s) in %s; not running anything\n",
-            loaded.errors.size(), path.c_str());
-    return std::nullopt;
-  }
-  if (name.empty()) {
-    if (loaded.units.size() == 1) return loaded.units[0];
-    fprintf(stderr, "airlock sandbox run: %s has %zu units; say which with --unit NAME\n",
-            path.c_str(), loaded.units.size());
-    return std::nullopt;
-  }
-  for (auto& unit : loaded.units) {
-    if (unit.name == name) return unit;
-  }
-  fprintf(stderr, "airlock sandbox run: no unit \"%s\" in %s\n", name.c_str(), path.c_str());
-  return std::nullopt;
-}
-
-std::string resolveProgram(const std::string& name) {
-  std::string candidate = name;
-  if (name.find('/') == std::string::npos) {
-    const char* path = getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    size_t start = 0;
-    while (start <= dirs.size()) {
-      size_t end = dirs.find(':', start);
-      if (end == std::string::npos) end = dirs.size();
-      std::string full = dirs.substr(start, end - start) + "/" + name;
-      if (access(full.c_str(), X_OK) == 0) {
-        candidate = full;
-        break;
-      }
-      start = end + 1;
-    }
-  }
-  char resolved[PATH_MAX];
-  if (!realpath(candidate.c_str(), resolved)) return "";
-  return resolved;
-}
-
 }  // namespace
 
 int sandboxRunMain(int argc, char** argv) {
@@ -128,14 +81,7 @@ int sandboxRunMain(int argc, char** argv) {
     } else if (arg == "--unit" && i + 1 < argc) {
       unitName = argv[++i];
     } else if (arg == "--define" && i + 1 < argc) {
-      std::string definition = argv[++i];
-      auto eq = definition.find('=');
-      if (eq == std::string::npos || !airlock::policy::isDefineName(definition.substr(0, eq))) {
-        fprintf(stderr, "airlock sandbox run: --define needs NAME=VALUE, got \"%s\"\n",
-                definition.c_str());
-        return 2;
-      }
-      load.defines[definition.substr(0, eq)] = definition.substr(eq + 1);
+      if (!airlock::cli::addDefine(argv[++i], load, "airlock sandbox run")) return 2;
     } else if (arg == "--ro-bind" && i + 1 < argc) {
       extra.readOnlyPaths.push_back(argv[++i]);
     } else if (arg == "--setenv" && i + 1 < argc) {
@@ -176,7 +122,7 @@ int sandboxRunMain(int argc, char** argv) {
   }
   airlock::sandbox::SandboxSpec spec;
   if (!policyPath.empty()) {
-    auto unit = loadUnit(policyPath, unitName, load);
+    auto unit = airlock::cli::loadUnit(policyPath, unitName, load, "airlock sandbox run");
     if (!unit) return 2;
     spec = airlock::broker::sandboxSpecFor(*unit);
   }
@@ -184,7 +130,7 @@ int sandboxRunMain(int argc, char** argv) {
                             extra.readOnlyPaths.end());
   spec.env.insert(spec.env.end(), extra.env.begin(), extra.env.end());
   spec.syscalls.insert(spec.syscalls.end(), extra.syscalls.begin(), extra.syscalls.end());
-  spec.program = resolveProgram(argv[i]);
+  spec.program = airlock::cli::resolveProgram(argv[i]);
   if (spec.program.empty()) {
     fprintf(stderr, "airlock sandbox run: cannot find program \"%s\"\n", argv[i]);
     return 127;
@@ -197,20 +143,7 @@ int sandboxRunMain(int argc, char** argv) {
   int status = 125;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto process = airlock::sandbox::launch(spec, fds);
-    auto exit = process.wait();
-    // Under the unit's on_refused_syscall = "errno": what was refused, though PROG went on.
-    for (auto& [syscall, count] : exit.answeredSyscalls) {
-      fprintf(stderr, "airlock sandbox run: refused syscall %s answered ENOSYS %llu time(s)\n",
-              syscall.c_str(), static_cast<unsigned long long>(count));
-    }
-    if (exit.exited) {
-      status = exit.code;
-    } else {
-      fprintf(stderr, "airlock sandbox run: %s %s\n", spec.program.c_str(),
-              exit.describe().c_str());
-      // A refusal ends with the supervisor's SIGKILL; report it as the seccomp kill it is.
-      status = 128 + (exit.killedBySandbox() ? SIGSYS : exit.signal);
-    }
+    status = airlock::cli::reportExit(process.wait(), spec.program, "airlock sandbox run");
   })) {
     fprintf(stderr, "airlock sandbox run: %s\n", exception->getDescription().cStr());
     return 125;

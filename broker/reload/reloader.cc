@@ -62,7 +62,7 @@ void Reloader::startPool(const std::shared_ptr<const PolicySet>& set,
     unitLog = routing_.logs.emplace(unit.name, kj::heap<UnitLog>(unit.name, io_.provider->getTimer(),
                                                                  routing_.audit)).first;
   }
-  auto pool = std::make_shared<UnitPool>(unitOf(set, unit), io_, routing_.audit,
+  auto pool = std::make_shared<UnitPool>(unitOf(set, unit), set->roots, io_, routing_.audit,
                                          audit::systemWallClock(), *unitLog->second);
   pool->start();
   routing_.pools[unit.name] = kj::mv(pool);  // a replaced pool lives on in its calls in flight

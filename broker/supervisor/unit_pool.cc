@@ -26,9 +26,10 @@ void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
   spdlog::error("unit pool task failed: {}", exception.getDescription().cStr());
 }
 
-UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-                   audit::AuditLog& audit, const audit::WallClock& clock, UnitLog& unitLog)
-    : unit_(kj::mv(unit)), io_(io), audit_(audit), clock_(clock), unitLog_(unitLog),
+UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
+                   kj::AsyncIoContext& io, audit::AuditLog& audit,
+                   const audit::WallClock& clock, UnitLog& unitLog)
+    : unit_(kj::mv(unit)), roots_(roots), io_(io), audit_(audit), clock_(clock), unitLog_(unitLog),
       tasks_(taskErrors_) {}
 
 UnitPool::~UnitPool() noexcept(false) {
@@ -69,7 +70,7 @@ void UnitPool::spawn(Slot& slot) {
   record.event = "worker.spawn";
   record.unit = unit_->name;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto process = WorkerProcess::spawn(*unit_, io_, unitLog_, audit_);
+    auto process = WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_);
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;

@@ -26,8 +26,10 @@ class UnitPool {
   // `unit` points into the policy set in force (broker/state/policy_set.h) and keeps it alive.
   // `clock` (for the time a unit was parked) and `unitLog` (where the workers' output goes) must
   // outlive the pool.
-  UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, kj::AsyncIoContext& io,
-           audit::AuditLog& audit, const audit::WallClock& clock, UnitLog& unitLog);
+  // `roots` belongs to the same policy set, so it lives as long as `unit` does.
+  UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
+           kj::AsyncIoContext& io, audit::AuditLog& audit, const audit::WallClock& clock,
+           UnitLog& unitLog);
   ~UnitPool() noexcept(false);
 
   void start();  // spawns every instance; failures are logged, audited and retried
@@ -111,6 +113,7 @@ class UnitPool {
   void unpark(const std::string& why);
 
   std::shared_ptr<const policy::UnitPolicy> unit_;
+  const FsRoots& roots_;
   kj::AsyncIoContext& io_;
   audit::AuditLog& audit_;
   const audit::WallClock& clock_;

@@ -1,6 +1,14 @@
 #include "broker/supervisor/unit_sandbox.h"
 
+#include "broker/syscalls/syscall_broker.h"
+#include "broker/syscalls/worker_paths.h"
+
 namespace airlock::broker {
+
+void brokerSyscalls(const policy::UnitPolicy& unit, sandbox::SandboxSpec& spec) {
+  spec.brokeredSyscalls = syscalls::brokeredSyscallSpecs();
+  spec.emptyDirectories = syscalls::brokeredRoots(unit);
+}
 
 sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   sandbox::SandboxSpec spec;
@@ -19,6 +27,7 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   spec.onRefusedSyscall = unit.onRefusedSyscall == policy::SyscallRefusal::ERRNO
                               ? sandbox::OnRefusedSyscall::ERRNO
                               : sandbox::OnRefusedSyscall::KILL;
+  if (unit.brokerSyscalls) brokerSyscalls(unit, spec);
   return spec;
 }
 

@@ -50,9 +50,11 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 
 }  // namespace _
 
-kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
+kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPolicy> unitPolicy,
+                                            const FsRoots& roots,
                                             kj::AsyncIoContext& io, UnitLog& unitLog,
                                             audit::AuditLog& audit) {
+  const policy::UnitPolicy& unit = *unitPolicy;
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
   kj::AutoCloseFd brokerEnd(pair[0]), workerEnd(pair[1]);
@@ -72,17 +74,24 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(const policy::UnitPolicy& unit,
                spec.limits.threads, spec.limits.fileSizeMiB,
                spec.limits.cpuSeconds == 0 ? std::string("unlimited")
                                            : std::to_string(spec.limits.cpuSeconds) + " s");
+  kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker;
+  if (unit.brokerSyscalls) {
+    syscallBroker = kj::heap<syscalls::SyscallBroker>(
+        unitPolicy, roots, audit, syscalls::SandboxView::of(spec), process.pid(), "");
+  }
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead), unitLog, audit);
+                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker));
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                              kj::AutoCloseFd output, UnitLog& unitLog,
-                             audit::AuditLog& audit)
+                             audit::AuditLog& audit,
+                             kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker)
     : unitName_(unit.name),
       unitLog_(unitLog),
+      syscallBroker_(kj::mv(syscallBroker)),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
           rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
@@ -108,7 +117,10 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
       outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
       outputTask_(logOutput().eagerlyEvaluate([this](kj::Exception&& e) {
         spdlog::warn("[{} pid {}] output pipe: {}", unitName_, pid(), e.getDescription().cStr());
-      })) {}
+      })) {
+  // Before the loop first services the listener: the worker's loader is already waiting on it.
+  KJ_IF_MAYBE(broker, syscallBroker_) process_.setSyscallHandler(broker->get());
+}
 
 WorkerProcess::~WorkerProcess() noexcept(false) {}
 

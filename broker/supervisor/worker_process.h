@@ -11,10 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "broker/caps/fs_roots.h"
 #include "broker/caps/held_fds.h"
 #include "broker/caps/log.h"
 #include "broker/policy/model/policy.h"
 #include "broker/supervisor/refused_bootstrap.h"
+#include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
 
 namespace airlock::broker {
@@ -27,13 +29,17 @@ class WorkerProcess {
   // cannot forge broker log lines, and within the unit's rate, so it cannot flood them. Throws
   // (from the sandbox launcher) if the sandbox cannot be set up.
   // `audit` (borrowed likewise) records a worker that asks for the broker's bootstrap
-  // (refused_bootstrap.h).
-  static kj::Own<WorkerProcess> spawn(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
+  // (refused_bootstrap.h). With [sandbox] broker_syscalls, the worker's own file syscalls are
+  // decided by `unit`'s rules and done beneath `roots` (which belongs to the policy set `unit`
+  // keeps alive), on this event loop, as they arrive (broker/syscalls/).
+  static kj::Own<WorkerProcess> spawn(std::shared_ptr<const policy::UnitPolicy> unit,
+                                      const FsRoots& roots, kj::AsyncIoContext& io,
                                       UnitLog& unitLog, audit::AuditLog& audit);
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
-                kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit);
+                kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit,
+                kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker);
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
@@ -67,6 +73,7 @@ class WorkerProcess {
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
+  kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker_;  // before process_, which uses it
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
   audit::AuditLog& audit_;      // borrowed; main() keeps it for as long as airlockd runs

@@ -43,6 +43,7 @@ TEST(CliHelp, EveryCommandsHelpIsInTheDocsVerbatim) {
       {"airlockd"},
       {"airlock-bench"},
       {"airlock"},
+      {"airlock", "run"},
       {"airlock", "sandbox"},
       {"airlock", "sandbox", "run"},
       {"airlock", "policy"},

@@ -4,6 +4,8 @@
 //   read PATH      fs.open(PATH, read) through the broker; answers the file's bytes
 //   write PATH\nDATA  fs.open(PATH, write|create|truncate); writes DATA
 //   open-directly PATH  open(2) without the broker; answers "errno NAME" or "opened"
+//   read-directly PATH  open(2) and read(2), as a library does behind the SDK's back; answers
+//                  the bytes or "errno NAME" (brokered where the unit has broker_syscalls)
 //   crash          dereferences null (a real fault, which even a PID-namespace init cannot ignore)
 //   hang           sleeps far longer than any test's call timeout
 //   sleep MS       says "sleeping MS" on stderr (the broker logs it), sleeps, answers "slept"
@@ -94,6 +96,18 @@ airlock::Reply openDirectly(airlock::Call& call) {
     return airlock::Reply::ok("opened");
   }
   return airlock::Reply::ok(std::string("errno ") + strerrorname_np(errno));
+}
+
+airlock::Reply readDirectly(airlock::Call& call) {
+  std::string path(call.payload());
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return airlock::Reply::ok(std::string("errno ") + strerrorname_np(errno));
+  std::string bytes;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) bytes.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return airlock::Reply::ok(bytes);
 }
 
 // Each message: junk bytes (never a valid Cap'n Proto frame) with four fds attached.
@@ -238,6 +252,7 @@ int main(int argc, char** argv) {
   worker.method("read", readFile);
   worker.method("write", writeFile);
   worker.method("open-directly", openDirectly);
+  worker.method("read-directly", readDirectly);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {
     *static_cast<volatile int*>(nullptr) = 1;
     return airlock::Reply::error("unreachable");

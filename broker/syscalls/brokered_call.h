@@ -1,0 +1,95 @@
+#pragma once
+// One brokered syscall, from its notification to its answer: receive (copy the path from the
+// thread) → place it (the sandbox's view: the kernel's; else the broker's) → decide by the
+// unit's rules → record before acting where the call changes something → act beneath the rule's
+// root → record → answer. Each public method is one kind of call; brokered_syscalls.cc maps
+// every syscall to one of them with its argument positions.
+
+#include <fcntl.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include <kj/common.h>
+
+#include "audit/audit_log.h"
+#include "broker/caps/at_beneath.h"
+#include "broker/policy/decide/decide.h"
+#include "broker/syscalls/syscall_broker.h"
+
+namespace airlock::broker::syscalls {
+
+class BrokeredCall {
+ public:
+  BrokeredCall(SyscallBroker& broker, int listenerFd, int pidfd,
+               const sandbox::RefusedSyscall& call, const char* name);
+
+  uint64_t arg(int index) const { return call_.args[index]; }
+  int dirfd(int index) const { return static_cast<int>(static_cast<int32_t>(call_.args[index])); }
+
+  // Each answers the call. `dirfdArg` / `pathArg` are argument positions (dirfdArg -1: AT_FDCWD).
+  void open(int dirfdArg, int pathArg, uint64_t flags);
+  void openat2(int dirfdArg, int pathArg, int howArg, int sizeArg);
+  void stat(int dirfdArg, int pathArg, int bufArg, bool follow);
+  void statx(int dirfdArg, int pathArg, int flagsArg, int maskArg, int bufArg);
+  void access(int dirfdArg, int pathArg, int modeArg);
+  void readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg);
+  void mkdir(int dirfdArg, int pathArg);
+  void unlink(int dirfdArg, int pathArg, uint64_t flags);
+
+ private:
+  enum class Placed { BROKER, ANSWERED };
+  // How a success is answered when its record cannot be written: a result not passed yet is
+  // withheld (EIO); a change already made (admitted on record first) is answered as made.
+  enum class Outcome { PASSED_ON_RECORD, CHANGED_AFTER_ADMISSION };
+  // Copies the path and places it. BROKER: `out` is absolute and normal, and the broker decides
+  // it (beneath a rule's root, or outside everything the sandbox shows: refused by the rules).
+  // ANSWERED: left to the kernel, or failed as the syscall would (EFAULT, ENAMETOOLONG).
+  Placed place(int dirfdArg, int pathArg, std::string& out);
+
+  // What acting on a decided path came to: error 0, or the errno and a one-line message.
+  struct Acted {
+    int error = 0;
+    std::string failure;
+    bool unrecorded = false;  // the log refused the admission: answered EIO, nothing done
+    void fail(const char* call, int errorNumber, const char* message = nullptr);
+    void take(const AtOutcome& outcome);
+  };
+
+  // The calls on one path: receive and place it, decide it by `op`, and for an allowed
+  // decision `act(parent, record, decision, acted)` on its parent beneath the rule's root; then
+  // record and answer (`succeed(error)` answers a success; it may still fail writing back).
+  template <typename Act, typename Succeed>
+  void onePath(int dirfdArg, int pathArg, std::string_view event, policy::Operation op,
+               nlohmann::ordered_json extraArgs, const char* result, Outcome outcome, Act&& act,
+               Succeed&& succeed);
+  // Record before acting: false (and the call answered EIO) if the log refused it.
+  bool admit(const audit::AuditRecord& record, const policy::Decision& decision, Acted& acted);
+
+  audit::AuditRecord record(const char* event, const std::string& path) const;
+  // Writes `record` with `decision` and `result`; false if the log refused it.
+  [[nodiscard]] bool finish(audit::AuditRecord& record, const policy::Decision& decision,
+                            const std::string& result);
+  template <typename Succeed>
+  void conclude(audit::AuditRecord& record, const policy::Decision& decision, int error,
+                const std::string& failure, const char* result, Outcome outcome,
+                Succeed&& succeed);
+  void answerError(int error);
+  void answerValue(int64_t value);
+  // The parent of `path` beneath the allowed decision's root, for the calls that act on a last
+  // component; null with `error` and `failure` set (an escape turns `decision` into a deny).
+  kj::Maybe<ParentDir> parentFor(policy::Decision& decision, const std::string& path, int& error,
+                                 std::string& failure);
+  policy::Decision decidePath(policy::Operation op, const std::string& path) const;
+
+  SyscallBroker& broker_;
+  int listenerFd_;
+  int pidfd_;
+  const sandbox::RefusedSyscall& call_;
+  const char* name_;
+};
+
+}  // namespace airlock::broker::syscalls

@@ -1,0 +1,85 @@
+// The one table of brokered syscalls: which syscall numbers the filter sends to the broker and
+// which kind of call (brokered_call.h) answers each, with its argument positions. Adding a
+// syscall is adding a row.
+
+#include <fcntl.h>
+#include <seccomp.h>
+
+#include <kj/debug.h>
+
+#include <array>
+
+#include "broker/syscalls/brokered_call.h"
+#include "broker/syscalls/syscall_answer.h"
+#include "broker/syscalls/syscall_broker.h"
+
+namespace airlock::broker::syscalls {
+
+namespace _ {
+
+constexpr int NONE = -1;  // no argument: AT_FDCWD for a directory fd
+
+struct Row {
+  const char* name;
+  void (*answer)(BrokeredCall& call);
+  int nativeWhenFlagArg = NONE;  // AT_EMPTY_PATH here: a descriptor the program already holds
+  uint64_t nativeWhenFlag = 0;
+};
+
+// x86-64 argument positions, as in each syscall's man page.
+constexpr std::array<Row, 17> ROWS = {{
+    {"open", [](BrokeredCall& c) { c.open(NONE, 0, c.arg(1)); }},
+    {"openat", [](BrokeredCall& c) { c.open(0, 1, c.arg(2)); }},
+    {"creat", [](BrokeredCall& c) { c.open(NONE, 0, O_CREAT | O_WRONLY | O_TRUNC); }},
+    {"openat2", [](BrokeredCall& c) { c.openat2(0, 1, 2, 3); }},
+    {"stat", [](BrokeredCall& c) { c.stat(NONE, 0, 1, true); }},
+    {"lstat", [](BrokeredCall& c) { c.stat(NONE, 0, 1, false); }},
+    {"newfstatat", [](BrokeredCall& c) { c.stat(0, 1, 2, !(c.arg(3) & AT_SYMLINK_NOFOLLOW)); },
+     3, AT_EMPTY_PATH},
+    {"statx", [](BrokeredCall& c) { c.statx(0, 1, 2, 3, 4); }, 2, AT_EMPTY_PATH},
+    {"access", [](BrokeredCall& c) { c.access(NONE, 0, 1); }},
+    {"faccessat", [](BrokeredCall& c) { c.access(0, 1, 2); }},
+    {"faccessat2", [](BrokeredCall& c) { c.access(0, 1, 2); }, 3, AT_EMPTY_PATH},
+    {"readlink", [](BrokeredCall& c) { c.readlink(NONE, 0, 1, 2); }},
+    {"readlinkat", [](BrokeredCall& c) { c.readlink(0, 1, 2, 3); }},
+    {"mkdir", [](BrokeredCall& c) { c.mkdir(NONE, 0); }},
+    {"mkdirat", [](BrokeredCall& c) { c.mkdir(0, 1); }},
+    {"unlink", [](BrokeredCall& c) { c.unlink(NONE, 0, 0); }},
+    {"unlinkat", [](BrokeredCall& c) { c.unlink(0, 1, c.arg(2)); }},
+}};
+// rmdir is answered as unlinkat with AT_REMOVEDIR; kept apart because the array above is sized.
+constexpr Row RMDIR = {"rmdir", [](BrokeredCall& c) { c.unlink(NONE, 0, AT_REMOVEDIR); }};
+
+const Row* rowFor(int nr) {
+  for (auto* row = ROWS.begin(); row != ROWS.end(); ++row) {
+    if (seccomp_syscall_resolve_name(row->name) == nr) return row;
+  }
+  if (seccomp_syscall_resolve_name(RMDIR.name) == nr) return &RMDIR;
+  return nullptr;
+}
+
+}  // namespace _
+
+std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs() {
+  std::vector<sandbox::BrokeredSyscall> specs;
+  for (auto& row : _::ROWS) {
+    specs.push_back({row.name, row.nativeWhenFlagArg, row.nativeWhenFlag});
+  }
+  specs.push_back({_::RMDIR.name, _::NONE, 0});
+  return specs;
+}
+
+SyscallBroker::SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
+                             audit::AuditLog& audit, SandboxView view, pid_t workerPid,
+                             std::string caller)
+    : unit_(std::move(unit)), roots_(roots), audit_(audit), view_(std::move(view)),
+      brokeredRoots_(brokeredRoots(*unit_)), workerPid_(workerPid), caller_(std::move(caller)) {}
+
+void SyscallBroker::handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) {
+  const _::Row* row = _::rowFor(call.nr);
+  KJ_REQUIRE(row != nullptr, "a brokered syscall the table does not answer", call.nr);
+  BrokeredCall brokered(*this, listenerFd, pidfd, call, row->name);
+  row->answer(brokered);
+}
+
+}  // namespace airlock::broker::syscalls

@@ -1,0 +1,53 @@
+#pragma once
+// Transparent brokering: a sandboxed program's own open/stat/access/readlink/mkdir/unlink/rename
+// calls, made by libc or by raw syscall from any thread, reach the broker as seccomp user
+// notifications (sandbox/launcher.h SyscallHandler). Each is decided by the unit's fs.* rules,
+// recorded, performed beneath the rule's root and answered, exactly like the SDK's fs.* requests
+// (broker/caps/fs.h): same decide functions, same openat2 beneath the root, same events, plus
+// args.via = "syscall". What the sandbox itself shows (the program, /usr, libraries) is left to
+// the kernel, inside the mount namespace and Landlock, so start-up does not wait on the broker.
+//
+// The one table of which syscalls are brokered and how is in brokered_syscalls.cc.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "broker/caps/fs_roots.h"
+#include "broker/policy/model/policy.h"
+#include "broker/syscalls/worker_paths.h"
+#include "sandbox/launcher.h"
+
+namespace airlock::broker::syscalls {
+
+// The syscalls a brokered unit's filter sends to the broker (for SandboxSpec::brokeredSyscalls),
+// and the roots to show as empty directories (SandboxSpec::emptyDirectories).
+std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs();
+
+class SyscallBroker final : public sandbox::SyscallHandler {
+ public:
+  // `unit` and `roots` decide and act; `view` is what the sandbox shows (from the same spec the
+  // process was launched with); records go to `audit` with `caller` and `callId` (may be empty).
+  SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
+                audit::AuditLog& audit, SandboxView view, pid_t workerPid, std::string caller);
+
+  void handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) override;
+
+  uint64_t brokered() const { return brokered_; }  // calls decided by the broker so far
+
+ private:
+  friend class BrokeredCall;
+  std::shared_ptr<const policy::UnitPolicy> unit_;
+  const FsRoots& roots_;
+  audit::AuditLog& audit_;
+  SandboxView view_;
+  std::vector<std::string> brokeredRoots_;
+  pid_t workerPid_;
+  std::string caller_;
+  uint64_t brokered_ = 0;
+};
+
+}  // namespace airlock::broker::syscalls
