@@ -19,6 +19,7 @@
 #include "bench/audit_measure.h"
 #include "bench/bare_servers.h"
 #include "bench/broker_runner.h"
+#include "bench/brokered_syscalls_measure.h"
 #include "bench/child_process.h"
 #include "bench/noisy_measure.h"
 #include "bench/process_cpu.h"
@@ -39,11 +40,13 @@ struct Options {
   bool auditCostOnly = false;
   bool onlyNoisyNeighbour = false;
   bool onlyRelayFloor = false;
+  bool onlyBrokeredSyscalls = false;
 };
 
 constexpr char USAGE[] =
     "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n"
-    "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only]\n";
+    "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only |\n"
+    "                      --brokered-syscalls-only]\n";
 
 constexpr char HELP[] =
     "\n"
@@ -65,6 +68,10 @@ constexpr char HELP[] =
     "                          bare Cap'n Proto server, through a bare relay process, and through\n"
     "                          airlockd, interleaved; airlockd's p50 and 16-in-flight throughput\n"
     "                          as ratios to the relay's\n"
+    "  --brokered-syscalls-only  only transparent brokering: a worker's own open(2) and stat(2)\n"
+    "                          with broker_syscalls, against the same calls unsandboxed and the\n"
+    "                          SDK's fs.open; python3 importing json, email and http.client under\n"
+    "                          airlock run, against the same command unsandboxed\n"
     "  -h, --help              print this help\n"
     "\n"
     "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
@@ -215,26 +222,6 @@ void addNoisyNeighbour(const std::string& bin, kj::AsyncIoContext& io, int n,
   }
 }
 
-// Calls `method` of the unit with `payload` and reads its answer as the worker's own timings:
-// little-endian int64 nanoseconds, one per operation it timed.
-Samples workerTimed(rpc::Unit::Client& unit, kj::WaitScope& waitScope, const std::string& method,
-                    const std::string& payload) {
-  auto request = unit.callRequest();
-  request.setMethod(method);
-  request.setPayload(
-      kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
-  auto response = request.send().wait(waitScope);
-  KJ_REQUIRE(response.getResult().isOk(), method, response.getResult().getError().getMessage());
-  auto bytes = response.getResult().getOk();
-  Samples samples;
-  for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-    int64_t ns;
-    memcpy(&ns, bytes.begin() + i, 8);
-    samples.addNanos(ns);
-  }
-  return samples;
-}
-
 int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
@@ -244,6 +231,13 @@ int run(const Options& options) {
     BrokerRunner broker(bin, 1, 1);
     auto unit = broker.connect(io, "bench");
     auto figures = relayFloorFigures(floor, unit, broker.pid(), io, n);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
+  if (options.onlyBrokeredSyscalls) {
+    auto io = kj::setupAsyncIo();
+    auto figures = brokeredSyscallFigures(bin, io, n);
     print(figures);
     if (!options.json.empty()) writeJson(options.json, figures, options.pin);
     return 0;
@@ -400,6 +394,7 @@ int run(const Options& options) {
                                "< 32 MiB"));
   }
   addNoisyNeighbour(bin, io, n, figures);
+  for (auto& figure : brokeredSyscallFigures(bin, io, n)) figures.push_back(figure);
 
   print(figures);
   if (!options.json.empty()) writeJson(options.json, figures, options.pin);
@@ -434,6 +429,9 @@ int main(int argc, char** argv) {
       ++onlyFlags;
     } else if (!strcmp(argv[i], "--relay-floor-only")) {
       options.onlyRelayFloor = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--brokered-syscalls-only")) {
+      options.onlyBrokeredSyscalls = true;
       ++onlyFlags;
     } else {
       fprintf(stderr, "airlock-bench: unknown or incomplete option \"%s\"\n%s", argv[i], USAGE);

@@ -100,6 +100,26 @@ Samples measureFdPass(rpc::Fs::Client& fs, kj::WaitScope& waitScope, const std::
   return samples;
 }
 
+// Calls `method` of the unit with `payload` and reads its answer as the worker's own timings:
+// little-endian int64 nanoseconds, one per operation it timed.
+Samples workerTimed(rpc::Unit::Client& unit, kj::WaitScope& waitScope, const std::string& method,
+                    const std::string& payload) {
+  auto request = unit.callRequest();
+  request.setMethod(method);
+  request.setPayload(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
+  auto response = request.send().wait(waitScope);
+  KJ_REQUIRE(response.getResult().isOk(), method, response.getResult().getError().getMessage());
+  auto bytes = response.getResult().getOk();
+  Samples samples;
+  for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
+    int64_t ns;
+    memcpy(&ns, bytes.begin() + i, 8);
+    samples.addNanos(ns);
+  }
+  return samples;
+}
+
 Samples measureDirectOpen(const std::string& path, int count) {
   Samples samples;
   for (int i = 0; i < count; ++i) {

@@ -31,6 +31,11 @@ double measureCallsInFlight(rpc::Unit::Client& unit, kj::WaitScope& waitScope,
 Samples measureFdPass(rpc::Fs::Client& fs, kj::WaitScope& waitScope, const std::string& path,
                       int count);
 
+// Calls `method` of the unit with `payload` and reads its answer as the worker's own timings:
+// little-endian int64 nanoseconds, one per operation it timed.
+Samples workerTimed(rpc::Unit::Client& unit, kj::WaitScope& waitScope, const std::string& method,
+                    const std::string& payload);
+
 // `count` open(2)+close(2) of `path`.
 Samples measureDirectOpen(const std::string& path, int count);
 
