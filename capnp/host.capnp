@@ -72,6 +72,30 @@ interface Unit {
   # Failures are exceptions whose text starts with the error kind ("denied: ...", "timed out:
   # ..."). Capabilities cannot cross it in either direction: params or results holding one are
   # refused. On a unit without a typed interface every call fails ("bad request: ...").
+
+  run @2 (args :List(Text), stdin :Data, timeoutMs :UInt32) -> (result :RunResult);
+  # For a unit whose policy names a `program` instead of a worker: checked against the unit's
+  # `call` rules as method "run", audited, then the program runs once, in a fresh sandbox, with
+  # `args` after its name and `stdin` as its standard input, its own file syscalls decided by the
+  # unit's fs.* rules (transparent brokering). Its stdout and stderr come back, each cut at the
+  # unit's max_payload_bytes. `timeoutMs` as for `call`; past the deadline the program is killed
+  # and the answer is `timedOut`. On a worker unit it fails as `badRequest`.
+}
+
+struct RunResult {
+  union {
+    exited @0 :ProgramExit;
+    error @1 :CallError;
+  }
+}
+
+struct ProgramExit {
+  status @0 :Int32;     # the exit status, when signal is 0
+  signal @1 :Int32;     # the signal that ended it, or 0
+  stdout @2 :Data;
+  stderr @3 :Data;
+  outputCut @4 :Bool;   # stdout or stderr was longer than max_payload_bytes and was cut
+  refusedSyscall @5 :Text;  # the syscall the sandbox stopped it for, if any
 }
 
 struct CallResult {

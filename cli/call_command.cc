@@ -9,18 +9,26 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sdk/host/client.h"
 
 namespace {
 
 const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N] UNIT METHOD [PAYLOAD]
+       airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N]
+                    --unit UNIT --run [--stdin FILE] -- [ARGS]...
 
 Calls METHOD of UNIT through the airlockd listening on PATH, with PAYLOAD (default empty) as
 the request bytes, and prints the reply bytes to stdout. It first authenticates as client NAME
 with its secret key (which never leaves this process) and checks that the peer is the airlockd
 whose public key is broker.pub. The broker checks the call against the unit's policy for client
 NAME (and your uid, where a rule lists uids) and records it in its audit log.
+
+With --run, UNIT is a program unit ([unit] program in its policy): airlockd runs its program
+once, in a fresh sandbox, with ARGS after its name and FILE (`-`: this command's stdin; default:
+nothing) as its stdin, its own file syscalls decided by the unit's rules; the unit's call rules
+decide the run as method "run". The program's stdout and stderr are written to this command's.
 
 options:
   --socket PATH        airlockd's host socket                                      (required)
@@ -30,22 +38,83 @@ options:
   --timeout-ms N       answer within N ms of airlockd receiving the call, or fail as
                        "timed out" (1..4294967295; never later than the unit's
                        call_timeout_ms, which is the default)
+  --unit UNIT          the unit, instead of the first positional argument
+  --run                run UNIT's program (arguments after --) instead of calling a method
+  --stdin FILE         with --run: the program's stdin, read from FILE (`-`: this command's)
   --help               this text
 
 Exit status: 0 on success; 1 if the call failed (the error kind and message go to stderr, e.g.
 "denied by rule default-deny: ..." or "unit crashed: worker pid 12 killed by SIGSEGV"); 2 on a
-usage error or if the broker cannot be reached.
+usage error or if the broker cannot be reached. With --run: the program's own exit status,
+128+N if it was killed by signal N, 125 if the run failed (the error goes to stderr).
 )";
+
+// The whole of `path` (`-`: stdin); false after saying why on stderr.
+bool readInput(const std::string& path, std::string& out) {
+  FILE* file = path == "-" ? stdin : fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    fprintf(stderr, "airlock call: --stdin %s: %s\n", path.c_str(), strerror(errno));
+    return false;
+  }
+  char buffer[65536];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), file)) > 0) out.append(buffer, n);
+  bool failed = ferror(file);
+  if (file != stdin) fclose(file);
+  if (failed) fprintf(stderr, "airlock call: --stdin %s: read error\n", path.c_str());
+  return !failed;
+}
+
+int runProgramUnit(const std::string& socket, const std::string& key,
+                   const std::string& brokerKey, const std::string& unit,
+                   const std::vector<std::string>& args, const std::string& stdinFile,
+                   uint64_t timeoutMs) {
+  std::string input;
+  if (!stdinFile.empty() && !readInput(stdinFile, input)) return 2;
+  int status = 2;
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto client = airlock::Client::connect(socket, key, brokerKey);
+    auto outcome = client.unit(unit).run(args, input, std::chrono::milliseconds(timeoutMs));
+    if (!outcome.call.ok()) {
+      fprintf(stderr, "airlock call: %s\n", outcome.call.describe().c_str());
+      status = 125;
+      return;
+    }
+    fwrite(outcome.out.data(), 1, outcome.out.size(), stdout);
+    fwrite(outcome.err.data(), 1, outcome.err.size(), stderr);
+    if (outcome.outputCut) fprintf(stderr, "airlock call: output cut at the unit's limit\n");
+    if (!outcome.refusedSyscall.empty()) {
+      fprintf(stderr, "airlock call: killed by seccomp: refused syscall %s\n",
+              outcome.refusedSyscall.c_str());
+    }
+    status = outcome.signal != 0 ? 128 + outcome.signal : outcome.status;
+  })) {
+    fprintf(stderr, "airlock call: cannot reach or authenticate to airlockd at %s: %s\n",
+            socket.c_str(), exception->getDescription().cStr());
+  }
+  return status;
+}
 
 }  // namespace
 
 int callMain(int argc, char** argv) {
-  std::string socket, key, brokerKey;
+  std::string socket, key, brokerKey, unitName, stdinFile;
   uint64_t timeoutMs = 0;
   std::string positional[3];
   int count = 0;
+  bool run = false;
+  std::vector<std::string> programArgs;
   for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    if (!strcmp(argv[i], "--")) {
+      programArgs.assign(argv + i + 1, argv + argc);
+      break;
+    } else if (!strcmp(argv[i], "--run")) {
+      run = true;
+    } else if (!strcmp(argv[i], "--unit") && i + 1 < argc) {
+      unitName = argv[++i];
+    } else if (!strcmp(argv[i], "--stdin") && i + 1 < argc) {
+      stdinFile = argv[++i];
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       fputs(USAGE, stdout);
       return 0;
     } else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
@@ -71,7 +140,24 @@ int callMain(int argc, char** argv) {
       return 2;
     }
   }
-  if (socket.empty() || key.empty() || brokerKey.empty() || count < 2) {
+  if (unitName.empty() && count > 0) {
+    unitName = positional[0];
+    for (int k = 1; k < count; ++k) positional[k - 1] = positional[k];
+    --count;
+  }
+  if (run) {
+    if (socket.empty() || key.empty() || brokerKey.empty() || unitName.empty() || count > 0) {
+      fprintf(stderr, "airlock call: --run needs --socket, --key, --broker-key and UNIT, and "
+                      "takes the program's arguments after --\n%s", USAGE);
+      return 2;
+    }
+    return runProgramUnit(socket, key, brokerKey, unitName, programArgs, stdinFile, timeoutMs);
+  }
+  if (!programArgs.empty() || !stdinFile.empty()) {
+    fprintf(stderr, "airlock call: arguments after -- and --stdin go with --run\n%s", USAGE);
+    return 2;
+  }
+  if (socket.empty() || key.empty() || brokerKey.empty() || unitName.empty() || count < 1) {
     fprintf(stderr, "airlock call: need --socket, --key, --broker-key, UNIT and METHOD\n%s",
             USAGE);
     return 2;
@@ -79,7 +165,7 @@ int callMain(int argc, char** argv) {
   int status = 2;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto client = airlock::Client::connect(socket, key, brokerKey);
-    auto outcome = client.unit(positional[0]).call(positional[1], positional[2],
+    auto outcome = client.unit(unitName).call(positional[0], positional[1],
                                                     std::chrono::milliseconds(timeoutMs));
     if (outcome.ok()) {
       fwrite(outcome.payload().data(), 1, outcome.payload().size(), stdout);

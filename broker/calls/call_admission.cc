@@ -1,5 +1,7 @@
 #include "broker/calls/call_admission.h"
 
+#include "broker/calls/dispatch.h"
+
 namespace airlock::broker {
 
 namespace _ {
@@ -90,6 +92,18 @@ CallAdmission admitToRun(Routing& routing, const policy::UnitPolicy& unit, UnitP
   admission.flowSlot = std::make_unique<FlowSlot>(flow);
   admission.admitted = true;
   return admission;
+}
+
+bool recordHostRefusal(Routing& routing, HostConnectionState& connection,
+                       audit::AuditRecord& record, rpc::ErrorKind kind, const std::string& ruleId,
+                       const std::string& reason, std::chrono::steady_clock::time_point started) {
+  if (kind == rpc::ErrorKind::BUSY) connection.answeredBusy(routing.timer.now());
+  record.decision = "deny";
+  record.rule = ruleId;
+  record.reason = reason;
+  record.result = errorKindName(kind);
+  record.durationMicros = microsSince(started);
+  return routing.audit.append(record);
 }
 
 }  // namespace airlock::broker

@@ -3,6 +3,7 @@
 // worker sees it, whether it came through the generic `Unit.call` or the unit's typed interface.
 // Event-loop thread only.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,14 @@ struct CallAdmission {
 audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
                                  const std::string& callerForAudit, const std::string& unitName,
                                  const std::string& method, size_t payloadBytes);
+
+// A refused host call (call, typed call or run) on record: `record` gets the deny, the rule, the
+// reason, the kind as its result and the time since `started`; a `busy` answer pauses the
+// connection first. False if the log refused the record: the host is then told `internal`.
+[[nodiscard]] bool recordHostRefusal(Routing& routing, HostConnectionState& connection,
+                                     audit::AuditRecord& record, rpc::ErrorKind kind,
+                                     const std::string& ruleId, const std::string& reason,
+                                     std::chrono::steady_clock::time_point started);
 
 // An admitted call is recorded before any worker sees it (recordAdmitted, caps/call_scope.h:
 // event call.admitted); if the log refuses, it is not dispatched and its caller is answered

@@ -155,6 +155,9 @@ class UnitServer final : public rpc::Unit::Server {
   // receive -> decide (call rules for this client and uid) -> dispatch to a worker with the
   // call's capabilities, under the unit's timeout -> audit (decision and result) -> reply.
   kj::Promise<void> typed(TypedContext context) override;  // a TypedUnitServer (typed_call.h)
+  kj::Promise<void> run(RunContext context) override;
+  // A [unit] program unit: the same admission as a call (method "run") -> record -> one run of
+  // the program in a fresh sandbox under the deadline -> record the exit -> reply (unit_run.cc).
   DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
                                   capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
       override;  // a method Unit lacks is refused and recorded (caps/unknown_method.h)

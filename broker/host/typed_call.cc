@@ -54,13 +54,7 @@ kj::Promise<void> TypedUnitServer::call(
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId,
                     const std::string& reason) -> kj::Promise<void> {
-    if (kind == rpc::ErrorKind::BUSY) connection_->answeredBusy(routing_.timer.now());
-    record.decision = "deny";
-    record.rule = ruleId;
-    record.reason = reason;
-    record.result = errorKindName(kind);
-    record.durationMicros = microsSince(started);
-    if (!routing_.audit.append(record)) {
+    if (!recordHostRefusal(routing_, *connection_, record, kind, ruleId, reason, started)) {
       return _::failure(rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log");
     }
     return _::failure(kind, reason);

@@ -46,13 +46,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   if (timeoutMs > 0) record.args["timeout_ms"] = timeoutMs;
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId, const std::string& reason) {
-    if (kind == rpc::ErrorKind::BUSY) connection_->answeredBusy(routing_.timer.now());
-    record.decision = "deny";
-    record.rule = ruleId;
-    record.reason = reason;
-    record.result = errorKindName(kind);
-    record.durationMicros = microsSince(started);
-    bool audited = routing_.audit.append(record);
+    bool audited =
+        recordHostRefusal(routing_, *connection_, record, kind, ruleId, reason, started);
     _::setError(context.getResults().initResult(),
                 audited ? kind : rpc::ErrorKind::INTERNAL,
                 audited ? reason : "the broker cannot write its audit log", ruleId);

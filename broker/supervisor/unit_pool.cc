@@ -59,10 +59,23 @@ void UnitPool::retireAll(std::string why) {
 }
 
 void UnitPool::start() {
+  if (!unit_->programPath.empty()) return;  // a program runs once per call (runProgram)
   for (int i = 0; i < unit_->instances; ++i) {
     slots_.push_back(kj::heap<Slot>());
     spawn(*slots_.back());
   }
+}
+
+kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePoint deadline,
+                                              bool& timedOut) {
+  auto run = ProgramRun::start(unit_, roots_, io_, audit_, kj::mv(request));
+  auto& program = *run;
+  // Past the deadline the program is killed; its exit (by SIGKILL) still ends the run.
+  auto killer = io_.provider->getTimer().atTime(deadline).then([&program, &timedOut]() {
+    timedOut = true;
+    program.kill();
+  }).eagerlyEvaluate(nullptr);
+  return program.whenDone().attach(kj::mv(killer), kj::mv(run));
 }
 
 void UnitPool::spawn(Slot& slot) {

@@ -17,6 +17,7 @@
 
 #include "audit/audit_log.h"
 #include "broker/policy/model/policy.h"
+#include "broker/supervisor/program_run.h"
 #include "broker/supervisor/worker_process.h"
 
 namespace airlock::broker {
@@ -37,6 +38,11 @@ class UnitPool {
   kj::Promise<kj::Maybe<WorkerProcess&>> acquire();
   // A worker that has answered hello, waiting for one that is starting. Null if no instance
   // could be started (see lastFailure()) or the unit is parked.
+
+  kj::Promise<ProgramExit> runProgram(ProgramRequest request, kj::TimePoint deadline,
+                                      bool& timedOut);
+  // A [unit] program's run for one Unit.run call (program_run.h), killed at `deadline` (then
+  // `timedOut`, which must outlive the promise, is set). Throws if the sandbox cannot be set up.
 
   void kill(pid_t pid, const std::string& why);
   // SIGKILLs the worker with this pid if it is still one of ours (never a recycled pid: the kill

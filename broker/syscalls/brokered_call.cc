@@ -97,6 +97,7 @@ audit::AuditRecord BrokeredCall::record(const char* event, const std::string& pa
   r.unit = broker_.unit_->name;
   r.workerPid = broker_.workerPid_;
   r.caller = broker_.caller_;
+  r.callId = broker_.callId_;
   r.policyRev = broker_.unit_->revision;
   r.args["path"] = path;
   r.args["via"] = _::VIA_SYSCALL;

@@ -71,9 +71,10 @@ std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs() {
 
 SyscallBroker::SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
                              audit::AuditLog& audit, SandboxView view, pid_t workerPid,
-                             std::string caller)
+                             std::string caller, std::string callId)
     : unit_(std::move(unit)), roots_(roots), audit_(audit), view_(std::move(view)),
-      brokeredRoots_(brokeredRoots(*unit_)), workerPid_(workerPid), caller_(std::move(caller)) {}
+      brokeredRoots_(brokeredRoots(*unit_)), workerPid_(workerPid), caller_(std::move(caller)),
+      callId_(std::move(callId)) {}
 
 void SyscallBroker::handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) {
   const _::Row* row = _::rowFor(call.nr);

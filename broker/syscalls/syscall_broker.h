@@ -30,9 +30,11 @@ std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs();
 class SyscallBroker final : public sandbox::SyscallHandler {
  public:
   // `unit` and `roots` decide and act; `view` is what the sandbox shows (from the same spec the
-  // process was launched with); records go to `audit` with `caller` and `callId` (may be empty).
+  // process was launched with); records go to `audit` with `caller` and `callId` (both may be
+  // empty: a worker's syscalls belong to no one call).
   SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
-                audit::AuditLog& audit, SandboxView view, pid_t workerPid, std::string caller);
+                audit::AuditLog& audit, SandboxView view, pid_t workerPid, std::string caller,
+                std::string callId = "");
 
   void handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) override;
 
@@ -47,6 +49,7 @@ class SyscallBroker final : public sandbox::SyscallHandler {
   std::vector<std::string> brokeredRoots_;
   pid_t workerPid_;
   std::string caller_;
+  std::string callId_;  // the call a program unit's run serves; empty for a long-lived worker
   uint64_t brokered_ = 0;
 };
 

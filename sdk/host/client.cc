@@ -131,6 +131,11 @@ CallOutcome UnitRef::call(const std::string& method, const std::string& payload,
   return client_.call(name_, method, payload, timeout);
 }
 
+RunOutcome UnitRef::run(const std::vector<std::string>& args, const std::string& input,
+                        std::chrono::milliseconds timeout) {
+  return client_.run(name_, args, input, timeout);
+}
+
 capnp::Capability::Client Client::typedCapability(const std::string& unit) {
   return connection_->unit(unit).typedRequest().send().getCap();
 }
@@ -167,6 +172,45 @@ CallOutcome Client::call(const std::string& unit, const std::string& method,
                     ? CallErrorKind::DISCONNECTED
                     : CallErrorKind::INTERNAL;
     outcome = CallOutcome::failure(kind, exception->getDescription().cStr());
+  }
+  return outcome;
+}
+
+RunOutcome Client::run(const std::string& unit, const std::vector<std::string>& args,
+                       const std::string& input, std::chrono::milliseconds timeout) {
+  KJ_REQUIRE(timeout.count() >= 0 && timeout.count() <= UINT32_MAX, "timeout out of range",
+             timeout.count());
+  auto& io = connection_->io;
+  auto request = connection_->unit(unit).runRequest();
+  auto list = request.initArgs(static_cast<unsigned>(args.size()));
+  for (size_t i = 0; i < args.size(); ++i) list.set(static_cast<unsigned>(i), args[i]);
+  request.setStdin(kj::arrayPtr(reinterpret_cast<const kj::byte*>(input.data()), input.size()));
+  request.setTimeoutMs(static_cast<uint32_t>(timeout.count()));
+  RunOutcome outcome;
+  auto text = [](capnp::Data::Reader bytes) {
+    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  };
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    auto response = request.send().wait(io.waitScope);
+    auto result = response.getResult();
+    if (result.isExited()) {
+      auto exited = result.getExited();
+      outcome.status = exited.getStatus();
+      outcome.signal = exited.getSignal();
+      outcome.out = text(exited.getStdout());
+      outcome.err = text(exited.getStderr());
+      outcome.outputCut = exited.getOutputCut();
+      outcome.refusedSyscall = exited.getRefusedSyscall();
+    } else {
+      auto error = result.getError();
+      outcome.call = CallOutcome::failure(_::fromWire(error.getKind()), error.getMessage(),
+                                          error.getRuleId());
+    }
+  })) {
+    auto kind = exception->getType() == kj::Exception::Type::DISCONNECTED
+                    ? CallErrorKind::DISCONNECTED
+                    : CallErrorKind::INTERNAL;
+    outcome.call = CallOutcome::failure(kind, exception->getDescription().cStr());
   }
   return outcome;
 }

@@ -57,6 +57,17 @@ class CallOutcome {
   std::string ruleId_;
 };
 
+// What one run of a program unit ([unit] program) gave: `call` says whether it ran (ok) or why
+// not (denied, timed out, ...); when it ran, the program's exit and its output.
+struct RunOutcome {
+  CallOutcome call = CallOutcome::success("");
+  int status = 0;          // the exit status, when signal is 0
+  int signal = 0;          // the signal that ended it, or 0
+  std::string out, err;    // its stdout and stderr, each cut at the unit's max_payload_bytes
+  bool outputCut = false;  // one of them was cut
+  std::string refusedSyscall;  // the syscall the sandbox stopped it for, if any
+};
+
 class Client;
 
 class UnitRef {
@@ -65,6 +76,11 @@ class UnitRef {
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   // `timeout` > 0 shortens the call's deadline to that long after airlockd receives it (never
   // past the unit's call_timeout_ms); past it the answer is TIMED_OUT and the worker replaced.
+
+  RunOutcome run(const std::vector<std::string>& args, const std::string& input = "",
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // A program unit: runs its program once with `args` and `input` as stdin, decided by the
+  // unit's `call` rules as method "run"; `timeout` as for call().
 
   // The unit's typed interface ([unit] interface in its policy), T generated from the same
   // schema. Call it with the usual Cap'n Proto requests and wait on Client::waitScope():
@@ -128,6 +144,8 @@ class Client {
   explicit Client(kj::Own<Connection> connection);
   CallOutcome call(const std::string& unit, const std::string& method,
                    const std::string& payload, std::chrono::milliseconds timeout);
+  RunOutcome run(const std::string& unit, const std::vector<std::string>& args,
+                 const std::string& input, std::chrono::milliseconds timeout);
   kj::Own<Connection> connection_;
 };
 

@@ -36,24 +36,26 @@ int64_t readBounded(const toml::table& table, std::string_view key, int64_t min,
 // Resolves `worker` to the path airlockd will execute and, unless skipped, checks it is an
 // executable regular file. Returns the path, or "" after reporting a problem.
 std::string resolveWorker(const std::string& worker, const toml::source_region& where,
-                          const LoadOptions& options, Diagnostics& diag) {
+                          const LoadOptions& options, Diagnostics& diag,
+                          std::string_view key = "worker") {
+  const std::string named = "[unit] " + std::string(key) + " \"";
   using WorkerCheck = LoadOptions::WorkerCheck;
   std::string path;
   if (!worker.empty() && worker[0] == '/') {
     std::string refused = validateRequestPath(worker);
     if (!refused.empty()) {
-      diag.error(where, "[unit] worker \"" + worker + "\": " + refused);
+      diag.error(where, named + worker + "\": " + refused);
       return {};
     }
     path = worker;
   } else if (worker.empty() || worker.find('/') != std::string::npos || worker == "." ||
              worker == "..") {
-    diag.error(where, "[unit] worker \"" + worker +
+    diag.error(where, named + worker +
                           "\": must be an absolute path or a file name in the workers directory");
     return {};
   } else if (options.workersDir.empty()) {
     if (options.workerCheck != WorkerCheck::REQUIRE_EXECUTABLE) return worker;
-    diag.error(where, "[unit] worker \"" + worker +
+    diag.error(where, named + worker +
                           "\": a relative worker needs a workers directory (--workers DIR)");
     return {};
   } else {
@@ -65,16 +67,49 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
 
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    diag.error(where, "[unit] worker \"" + worker + "\": not found at " + path + " (" +
+    diag.error(where, named + worker + "\": not found at " + path + " (" +
                           std::strerror(errno) + ")");
     return {};
   }
   if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
     diag.error(where,
-               "[unit] worker \"" + worker + "\": " + path + " is not an executable regular file");
+               named + worker + "\": " + path + " is not an executable regular file");
     return {};
   }
   return path;
+}
+
+// What the unit runs: a `worker` (an SDK program serving calls), or a `program` (any program, run
+// once per call, its file syscalls brokered). Exactly one; `airlock run` runs the program on its
+// command line, so there neither is needed.
+void readRunnable(const toml::table& table, const LoadOptions& options, Diagnostics& diag,
+                  UnitPolicy& unit) {
+  auto worker = readString(table, "worker", "[unit]", Presence::OPTIONAL, diag);
+  auto program = readString(table, "program", "[unit]", Presence::OPTIONAL, diag);
+  if (worker && program) {
+    diag.error(regionOf(table, "program"),
+               "[unit] has both worker and program: a unit runs one or the other");
+    return;
+  }
+  if (worker) {
+    unit.workerName = *worker;
+    unit.workerPath = resolveWorker(*worker, regionOf(table, "worker"), options, diag);
+  } else if (program) {
+    if (!program->starts_with("/")) {
+      diag.error(regionOf(table, "program"),
+                 "[unit] program \"" + *program + "\": must be an absolute path (a program is "
+                 "not looked up in the workers directory)");
+      return;
+    }
+    unit.programPath =
+        resolveWorker(*program, regionOf(table, "program"), options, diag, "program");
+    // A program unit is brokered always: a program was not written against the SDK.
+    unit.brokerSyscalls = true;
+  } else if (options.workerCheck != LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM &&
+             !table.contains("worker") && !table.contains("program")) {
+    diag.error(table.source(), "[unit]: missing required key \"worker\" (or \"program\" for a "
+                               "program run once per call)");
+  }
 }
 
 // `landlock = "required" | "best-effort"`. A weaker layer is a dangerous allowance: it needs
@@ -209,8 +244,9 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 14> KEYS = {
-      "name",    "worker",           "instances",           "call_timeout_ms", "max_payload_bytes",
+  static constexpr std::array<std::string_view, 15> KEYS = {
+      "name",    "worker",           "program",             "instances",
+      "call_timeout_ms",  "max_payload_bytes",
       "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
       "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",
       "interface"};
@@ -225,14 +261,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                  "[unit] name \"" + *name + "\": expected 1 to 64 of a-z, 0-9 and '-'");
     }
   }
-  // `airlock run` runs the program on its command line: the policy then needs no worker.
-  Presence workerPresence = options.workerCheck == LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM
-                                ? Presence::OPTIONAL
-                                : Presence::REQUIRED;
-  if (auto worker = readString(*table, "worker", "[unit]", workerPresence, diag)) {
-    unit.workerName = *worker;
-    unit.workerPath = resolveWorker(*worker, regionOf(*table, "worker"), options, diag);
-  }
+  readRunnable(*table, options, diag, unit);
   unit.instances = static_cast<int>(readBounded(*table, "instances", 1, MAX_INSTANCES, 1, diag));
   unit.callTimeout = std::chrono::milliseconds(
       readBounded(*table, "call_timeout_ms", 1, MAX_CALL_TIMEOUT_MS, 5000, diag));
@@ -305,7 +334,12 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
       "syscalls",        "on_refused_syscall", "broker_syscalls"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
   if (auto brokered = readBoolean(*table, "broker_syscalls", "[sandbox]", Presence::OPTIONAL, diag)) {
-    unit.brokerSyscalls = *brokered;
+    if (!*brokered && !unit.programPath.empty()) {
+      diag.error(regionOf(*table, "broker_syscalls"),
+                 "[sandbox] broker_syscalls = false: a [unit] program is always brokered (it was "
+                 "not written against the SDK)");
+    }
+    unit.brokerSyscalls = unit.brokerSyscalls || *brokered;
   }
   readLayerStrictness(*table, diag, unit);
   readSyscalls(*table, diag, unit);

@@ -205,6 +205,9 @@ struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
   std::string workerName;  // `worker` as written in the file, before resolving against --workers
+  std::string programPath;
+  // [unit] program: an absolute path run once per Unit.run call (broker/supervisor/program_run.h)
+  // instead of a worker; empty for a worker unit. Such a unit has brokerSyscalls set.
   int instances = 1;
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;

@@ -16,6 +16,10 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
   put(out, unit.name);
   // As written, not as resolved: the revision is the policy's, the same wherever --workers points.
   put(out, unit.workerName);
+  if (!unit.programPath.empty()) {  // only when set: a worker unit keeps its revision
+    put(out, "program");
+    put(out, unit.programPath);
+  }
   put(out, static_cast<uint64_t>(unit.instances));
   put(out, static_cast<uint64_t>(unit.callTimeout.count()));
   put(out, unit.maxPayloadBytes);

@@ -24,6 +24,7 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
     if (x != y) out.push_back(std::string(key) + ": " + x + " -> " + y);
   };
   compare("worker", a.workerName, b.workerName);
+  compare("program", a.programPath, b.programPath);
   compare("instances", std::to_string(a.instances), std::to_string(b.instances));
   compare("call_timeout_ms", std::to_string(a.callTimeout.count()),
           std::to_string(b.callTimeout.count()));

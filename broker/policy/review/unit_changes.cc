@@ -7,7 +7,8 @@
 namespace airlock::policy {
 
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
-  return a.name == b.name && a.workerPath == b.workerPath && a.instances == b.instances &&
+  return a.name == b.name && a.workerPath == b.workerPath &&
+         a.programPath == b.programPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
          a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&
          a.brokerSyscalls == b.brokerSyscalls &&

@@ -199,6 +199,7 @@ caller_uid = [0]
           "D/policies/unit.toml:3:10: [unit]: worker must be a string, got integer",
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
+          "program, "
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
           "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, "
           "max_requests_per_second, requests_burst, interface)",
@@ -251,7 +252,8 @@ TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
   LoadResult r = loadText("[unit]\nname = \"a\"\n\n[[rule]]\nid = \"r\"\nallow = \"call\"\n");
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
-                "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\"",
+                "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\" (or "
+                                      "\"program\" for a program run once per call)",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller\" (or "
                 "\"caller_unit\" for units that invoke)",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"method\"",
@@ -566,6 +568,29 @@ TEST_F(LoaderTest, BrokerSyscallsIsABooleanInTheRevision) {
   EXPECT_EQ(errorsOf(loadText(head + "broker_syscalls = \"yes\"\n")),
             (std::vector<std::string>{"D/policies/unit.toml:5:19: [sandbox]: broker_syscalls must "
                                       "be true or false, got string"}));
+}
+
+TEST_F(LoaderTest, AUnitRunsAWorkerOrAnAbsoluteProgramNeverBoth) {
+  const std::string unit = "[unit]\nname = \"a\"\n";
+  auto program = loadText(unit + "program = \"/bin/true\"\n");
+  ASSERT_TRUE(program.ok());
+  EXPECT_EQ(program.units[0].programPath, "/bin/true");
+  EXPECT_TRUE(program.units[0].brokerSyscalls);  // a program is always brokered
+  EXPECT_EQ(errorsOf(loadText(unit + "program = \"true\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:3:11: [unit] program \"true\": must "
+                                      "be an absolute path (a program is not looked up in the "
+                                      "workers directory)"}));
+  EXPECT_EQ(errorsOf(loadText(unit + "worker = \"thumbnailer-worker\"\nprogram = \"/bin/true\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:4:11: [unit] has both worker and "
+                                      "program: a unit runs one or the other"}));
+  EXPECT_EQ(errorsOf(loadText(unit)),
+            (std::vector<std::string>{"D/policies/unit.toml:1:1: [unit]: missing required key "
+                                      "\"worker\" (or \"program\" for a program run once per "
+                                      "call)"}));
+  EXPECT_EQ(errorsOf(loadText(unit + "program = \"/bin/true\"\n[sandbox]\nbroker_syscalls = false\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:5:19: [sandbox] broker_syscalls = "
+                                      "false: a [unit] program is always brokered (it was not "
+                                      "written against the SDK)"}));
 }
 
 TEST_F(LoaderTest, OnlyAirlockRunLoadsAUnitWithoutAWorker) {

@@ -1,0 +1,75 @@
+#pragma once
+// One run of a [unit] program for one Unit.run call: the program in a fresh sandbox, its own file
+// syscalls brokered by the unit's rules (broker/syscalls/), its stdin fed from the call, its
+// stdout and stderr collected up to a cap, its exit awaited. Broker-side, event-loop thread only.
+
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "broker/caps/fs_roots.h"
+#include "broker/policy/model/policy.h"
+#include "broker/syscalls/syscall_broker.h"
+#include "sandbox/launcher.h"
+
+namespace airlock::broker {
+
+struct ProgramRequest {
+  std::vector<std::string> args;  // after the program's name
+  std::string input;              // its whole stdin
+  std::string caller;             // tie the run's brokered syscalls to its call record
+  std::string callId;
+  size_t outputCap = 0;           // bytes kept of stdout and of stderr, each
+};
+
+struct ProgramExit {
+  pid_t pid = 0;
+  sandbox::ExitStatus status;
+  std::string out, err;
+  bool outputCut = false;
+  uint64_t brokeredSyscalls = 0;
+};
+
+class ProgramRun {
+ public:
+  // Starts `unit`'s program. Throws (from the sandbox launcher) if the sandbox cannot be set up.
+  // `roots` belongs to the policy set `unit` keeps alive.
+  static kj::Own<ProgramRun> start(std::shared_ptr<const policy::UnitPolicy> unit,
+                                   const FsRoots& roots, kj::AsyncIoContext& io,
+                                   audit::AuditLog& audit, ProgramRequest request);
+
+  kj::Promise<ProgramExit> whenDone();
+  // Resolves once the process has exited and its stdout and stderr are drained. Rejects only on
+  // a broker-side failure (the process is then killed).
+
+  void kill() { process_.kill(); }  // past the call's deadline; whenDone() still resolves
+  pid_t pid() const { return process_.pid(); }
+
+  ProgramRun(kj::AsyncIoContext& io, sandbox::SandboxedProcess process,
+             kj::Own<syscalls::SyscallBroker> broker, kj::AutoCloseFd in, kj::AutoCloseFd out,
+             kj::AutoCloseFd err, ProgramRequest request);
+
+ private:
+  kj::Promise<void> feed();
+  kj::Promise<void> collect(kj::AsyncInputStream& from, kj::Array<kj::byte>& buffer,
+                            std::string& into);
+  kj::Promise<void> superviseSeccomp();
+  kj::Promise<sandbox::ExitStatus> watchExit();
+
+  kj::Own<syscalls::SyscallBroker> broker_;  // before process_, which calls it
+  sandbox::SandboxedProcess process_;
+  ProgramRequest request_;
+  kj::Own<kj::AsyncOutputStream> in_;
+  kj::Own<kj::AsyncInputStream> out_, err_;
+  kj::Array<kj::byte> outBuffer_, errBuffer_;
+  ProgramExit exit_;
+  kj::UnixEventPort::FdObserver exitObserver_;
+  kj::UnixEventPort::FdObserver seccompObserver_;
+  kj::Promise<void> seccompTask_;
+};
+
+}  // namespace airlock::broker
