@@ -24,6 +24,7 @@
 #include "sandbox/id_map.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mount_root.h"
+#include "sandbox/profile_grants.h"
 #include "sandbox/resource_limits.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/setup_error.h"
@@ -254,7 +255,10 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
     auto same = [&](const char* name) { return group == name; };
     if (std::none_of(groups.begin(), groups.end(), same)) groups.push_back(group.c_str());
   }
-  SeccompFilter filter = SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()));
+  kj::Maybe<const ProfileGrants&> profile;
+  if (spec.profileGrants != nullptr) profile = *spec.profileGrants;
+  SeccompFilter filter =
+      SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()), profile);
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();
