@@ -25,6 +25,7 @@
 #include "bench/policy_measure.h"
 #include "bench/relay_floor.h"
 #include "bench/rpc_measure.h"
+#include "bench/seccomp_measure.h"
 #include "bench/spawn_measure.h"
 
 namespace airlock::bench {
@@ -39,11 +40,15 @@ struct Options {
   bool auditCostOnly = false;
   bool onlyNoisyNeighbour = false;
   bool onlyRelayFloor = false;
+  bool onlySeccompProfile = false;
+  std::string seccompProfile = AIRLOCK_BENCH_SECCOMP_PROFILE;
 };
 
 constexpr char USAGE[] =
     "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n"
-    "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only]\n";
+    "                     [--seccomp-profile FILE]\n"
+    "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only |\n"
+    "                      --seccomp-profile-only]\n";
 
 constexpr char HELP[] =
     "\n"
@@ -65,9 +70,18 @@ constexpr char HELP[] =
     "                          bare Cap'n Proto server, through a bare relay process, and through\n"
     "                          airlockd, interleaved; airlockd's p50 and 16-in-flight throughput\n"
     "                          as ratios to the relay's\n"
+    "  --seccomp-profile-only  only what a seccomp profile costs a worker: the filter of the\n"
+    "                          default groups and the one with what the profile is granted,\n"
+    "                          each compiled, installed, and timed on getppid() in a loop\n"
+    "  --seccomp-profile FILE  the profile for those rows (default: the ~360-syscall\n"
+    "                          Docker-format test profile, tests/data/seccomp/docker-default.json)\n"
     "  -h, --help              print this help\n"
     "\n"
     "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
+
+// The seccomp rows: children forked per filter and sample, each timing this many getppid() calls.
+constexpr int SECCOMP_SAMPLES = 200;
+constexpr int SECCOMP_CALLS = 20000;
 
 // Client threads flooding the noisy unit: more than the 2 CPUs of the machines we measure on,
 // so they would use every cycle the broker lets them.
@@ -248,6 +262,12 @@ int run(const Options& options) {
     if (!options.json.empty()) writeJson(options.json, figures, options.pin);
     return 0;
   }
+  if (options.onlySeccompProfile) {
+    auto figures = seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
   if (options.onlyNoisyNeighbour) {
     auto io = kj::setupAsyncIo();
     std::vector<Figure> figures;
@@ -400,6 +420,9 @@ int run(const Options& options) {
                                "< 32 MiB"));
   }
   addNoisyNeighbour(bin, io, n, figures);
+  for (auto& figure : seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS)) {
+    figures.push_back(figure);
+  }
 
   print(figures);
   if (!options.json.empty()) writeJson(options.json, figures, options.pin);
@@ -435,6 +458,11 @@ int main(int argc, char** argv) {
     } else if (!strcmp(argv[i], "--relay-floor-only")) {
       options.onlyRelayFloor = true;
       ++onlyFlags;
+    } else if (!strcmp(argv[i], "--seccomp-profile-only")) {
+      options.onlySeccompProfile = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--seccomp-profile") && i + 1 < argc) {
+      options.seccompProfile = argv[++i];
     } else {
       fprintf(stderr, "airlock-bench: unknown or incomplete option \"%s\"\n%s", argv[i], USAGE);
       return 2;
