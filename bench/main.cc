@@ -26,6 +26,7 @@
 #include "bench/policy_measure.h"
 #include "bench/relay_floor.h"
 #include "bench/rpc_measure.h"
+#include "bench/seccomp_measure.h"
 #include "bench/spawn_measure.h"
 
 namespace airlock::bench {
@@ -41,12 +42,15 @@ struct Options {
   bool onlyNoisyNeighbour = false;
   bool onlyRelayFloor = false;
   bool onlyBrokeredSyscalls = false;
+  bool onlySeccompProfile = false;
+  std::string seccompProfile = AIRLOCK_BENCH_SECCOMP_PROFILE;
 };
 
 constexpr char USAGE[] =
     "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n"
+    "                     [--seccomp-profile FILE]\n"
     "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only |\n"
-    "                      --brokered-syscalls-only]\n";
+    "                      --seccomp-profile-only | --brokered-syscalls-only]\n";
 
 constexpr char HELP[] =
     "\n"
@@ -68,6 +72,11 @@ constexpr char HELP[] =
     "                          bare Cap'n Proto server, through a bare relay process, and through\n"
     "                          airlockd, interleaved; airlockd's p50 and 16-in-flight throughput\n"
     "                          as ratios to the relay's\n"
+    "  --seccomp-profile-only  only what a seccomp profile costs a worker: the filter of the\n"
+    "                          default groups and the one with what the profile is granted,\n"
+    "                          each compiled, installed, and timed on getppid() in a loop\n"
+    "  --seccomp-profile FILE  the profile for those rows (default: the ~360-syscall\n"
+    "                          Docker-format test profile, tests/data/seccomp/docker-default.json)\n"
     "  --brokered-syscalls-only  only transparent brokering: a worker's own open(2) and stat(2)\n"
     "                          with broker_syscalls, against the same calls unsandboxed and the\n"
     "                          SDK's fs.open; python3 importing json, email and http.client under\n"
@@ -75,6 +84,10 @@ constexpr char HELP[] =
     "  -h, --help              print this help\n"
     "\n"
     "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
+
+// The seccomp rows: children forked per filter and sample, each timing this many getppid() calls.
+constexpr int SECCOMP_SAMPLES = 200;
+constexpr int SECCOMP_CALLS = 20000;
 
 // Client threads flooding the noisy unit: more than the 2 CPUs of the machines we measure on,
 // so they would use every cycle the broker lets them.
@@ -242,6 +255,12 @@ int run(const Options& options) {
     if (!options.json.empty()) writeJson(options.json, figures, options.pin);
     return 0;
   }
+  if (options.onlySeccompProfile) {
+    auto figures = seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
   if (options.onlyNoisyNeighbour) {
     auto io = kj::setupAsyncIo();
     std::vector<Figure> figures;
@@ -395,6 +414,9 @@ int run(const Options& options) {
   }
   addNoisyNeighbour(bin, io, n, figures);
   for (auto& figure : brokeredSyscallFigures(bin, io, n)) figures.push_back(figure);
+  for (auto& figure : seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS)) {
+    figures.push_back(figure);
+  }
 
   print(figures);
   if (!options.json.empty()) writeJson(options.json, figures, options.pin);
@@ -433,6 +455,11 @@ int main(int argc, char** argv) {
     } else if (!strcmp(argv[i], "--brokered-syscalls-only")) {
       options.onlyBrokeredSyscalls = true;
       ++onlyFlags;
+    } else if (!strcmp(argv[i], "--seccomp-profile-only")) {
+      options.onlySeccompProfile = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--seccomp-profile") && i + 1 < argc) {
+      options.seccompProfile = argv[++i];
     } else {
       fprintf(stderr, "airlock-bench: unknown or incomplete option \"%s\"\n%s", argv[i], USAGE);
       return 2;

@@ -7,6 +7,7 @@
 
 #include "broker/policy/load/policy_loader.h"
 #include "cli/policy_args.h"
+#include "sandbox/profile_grants.h"
 
 namespace airlock::cli {
 
@@ -32,10 +33,28 @@ output:
   each problem on stderr as   file:line:col: message
   each warning on stderr as   file:line:col: warning: message
   per valid PATH on stdout:   ok: N units, M rules in PATH
+  per [sandbox] seccomp_profile, on stdout, what it asked for that stays refused:
+    unit "U": seccomp_profile "FILE" grants G syscalls (B beyond the default groups); R stay refused
+      refused NAME (FILE $.syscalls[I]): reason
   per invalid PATH on stderr: failed: N error(s) in PATH
 
 exit status: 0 if every PATH is valid, 1 if any has an error, 2 on a usage error.
 )";
+
+// What a unit's seccomp profile asked for and did not get, each with its reason.
+void printProfileGrants(const policy::UnitPolicy& unit) {
+  if (unit.seccompProfile == nullptr) return;
+  const policy::SeccompProfileSetting& setting = *unit.seccompProfile;
+  const sandbox::ProfileGrants& grants = *setting.grants;
+  std::cout << "unit \"" << unit.name << "\": seccomp_profile \"" << setting.written
+            << "\" grants " << grants.granted.size() << " syscalls ("
+            << grants.grantedBeyondDefault() << " beyond the default groups); "
+            << grants.refused.size() << " stay refused\n";
+  for (const sandbox::RefusedProfileSyscall& refused : grants.refused) {
+    std::cout << "  refused " << refused.name << " (" << setting.written << " " << refused.path
+              << "): " << refused.reason << "\n";
+  }
+}
 
 // Checks one PATH; returns whether it is valid.
 bool checkPath(const std::string& path, const policy::LoadOptions& load) {
@@ -52,6 +71,7 @@ bool checkPath(const std::string& path, const policy::LoadOptions& load) {
   size_t rules = 0;
   for (const policy::UnitPolicy& unit : result.units) rules += unit.rules.size();
   std::cout << "ok: " << result.units.size() << " units, " << rules << " rules in " << path << "\n";
+  for (const policy::UnitPolicy& unit : result.units) printProfileGrants(unit);
   return true;
 }
 

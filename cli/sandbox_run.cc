@@ -32,8 +32,8 @@ seccomp allowlist. PROG's stdout and stderr are this command's; it gets no other
 environment.
 
 With --policy, PROG runs in exactly the sandbox airlockd gives that unit's worker: the unit's
-[sandbox] read_only_paths and syscalls and its environment (AIRLOCK_UNIT=NAME) as well;
---ro-bind, --setenv and --syscalls then add to it. This is how to try a policy by hand, or attack it.
+[sandbox] read_only_paths, syscalls and seccomp_profile and its environment (AIRLOCK_UNIT=NAME)
+as well; --ro-bind, --setenv and --syscalls then add to it. This is how to try a policy by hand, or attack it.
 
 options:
   --policy PATH         a policy file, or a policy directory as airlockd --policies loads it;

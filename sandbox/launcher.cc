@@ -24,6 +24,7 @@
 #include "sandbox/id_map.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mount_root.h"
+#include "sandbox/profile_grants.h"
 #include "sandbox/resource_limits.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/setup_error.h"
@@ -255,9 +256,11 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
     auto same = [&](const char* name) { return group == name; };
     if (std::none_of(groups.begin(), groups.end(), same)) groups.push_back(group.c_str());
   }
-  SeccompFilter filter =
-      SeccompFilter::compile(kj::arrayPtr(groups.data(), groups.size()),
-                             kj::arrayPtr(spec.brokeredSyscalls.data(), spec.brokeredSyscalls.size()));
+  kj::Maybe<const ProfileGrants&> profile;
+  if (spec.profileGrants != nullptr) profile = *spec.profileGrants;
+  SeccompFilter filter = SeccompFilter::compile(
+      kj::arrayPtr(groups.data(), groups.size()), profile,
+      kj::arrayPtr(spec.brokeredSyscalls.data(), spec.brokeredSyscalls.size()));
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();

@@ -3,10 +3,13 @@
 // broker's supervisor share.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace airlock::sandbox {
+
+struct ProfileGrants;  // profile_grants.h
 
 // How hard a layer that the kernel may lack is required. REQUIRED: the launch fails, naming the
 // layer, if the kernel cannot apply it. BEST_EFFORT: the launch goes on without it and the
@@ -89,6 +92,10 @@ struct SandboxSpec {
   // Absolute paths made as empty read-only directories in the root where nothing else is shown:
   // the roots a brokered unit's rules name, so that their parents exist for realpath(3) and a
   // chdir into one works, while what is inside them stays the broker's to open.
+
+  std::shared_ptr<const ProfileGrants> profileGrants;
+  // What a [sandbox] seccomp_profile was granted (profile_grants.h), allowed besides the groups;
+  // null without a profile. Shared with the unit's policy, which computed it at load.
 
   std::vector<std::string> syscalls;
   // Allowed besides defaultWorkerGroups(): groups of syscall_sets.h by name, or single syscalls

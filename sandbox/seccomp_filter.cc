@@ -8,12 +8,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <kj/debug.h>
 #include <kj/io.h>
 
-#include "sandbox/syscall_sets.h"
+#include "sandbox/profile_grants.h"
 
 namespace airlock::sandbox {
 
@@ -37,56 +38,59 @@ void check(int rc, const char* what, const char* name) {
   KJ_REQUIRE(rc == 0, "seccomp_rule_add failed", what, name, strerror(-rc));
 }
 
-void addRule(scmp_filter_ctx ctx, const SyscallEntry& entry) {
-  int nr = seccomp_syscall_resolve_name(entry.name);
-  KJ_REQUIRE(nr != __NR_SCMP_ERROR, "syscall table names a syscall unknown on this arch",
-             entry.name);
+void addRules(scmp_filter_ctx ctx, const char* name, const std::vector<CompiledRule>& rules) {
+  int nr = seccomp_syscall_resolve_name(name);
+  KJ_REQUIRE(nr != __NR_SCMP_ERROR, "syscall table names a syscall unknown on this arch", name);
+  for (const CompiledRule& rule : rules) {
+    check(seccomp_rule_add_array(ctx, rule.action, nr, static_cast<unsigned>(rule.conditions.size()),
+                                 rule.conditions.data()),
+          "rule", name);
+  }
+}
+
+scmp_arg_cmp maskedEq(unsigned arg, uint64_t mask, uint64_t value) {
+  return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
+}  // namespace _
+
+std::vector<CompiledRule> rulesOf(const SyscallEntry& entry) {
+  using _::maskedEq;
   // Every comparison is on a register, never on memory the process could change after the check.
   switch (entry.action) {
-    case SyscallAction::ALLOW:
-      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0), "allow", entry.name);
-      return;
+    case SyscallAction::ALLOW: return {CompiledRule{SCMP_ACT_ALLOW, {}}};
     case SyscallAction::ALLOW_THREADS_ONLY:
-      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
-            "threads only", entry.name);
-      return;
-    case SyscallAction::ERRNO_ENOSYS:
-      check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0), "enosys", entry.name);
-      return;
+      return {CompiledRule{SCMP_ACT_ALLOW, {maskedEq(0, CLONE_THREAD, CLONE_THREAD)}}};
+    case SyscallAction::ERRNO_ENOSYS: return {CompiledRule{SCMP_ACT_ERRNO(ENOSYS), {}}};
     case SyscallAction::EPERM_IF_ARG_IN:
+    case SyscallAction::ALLOW_IF_ARG_IN: {
       KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);
-      for (uint64_t value : entry.values) {
-        struct scmp_arg_cmp cmp = {entry.argIndex, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFull, value};
-        check(seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp), "eperm if",
-              entry.name);
-      }
-      return;
-    case SyscallAction::ALLOW_IF_ARG_IN:
-      KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);
+      uint32_t action = entry.action == SyscallAction::ALLOW_IF_ARG_IN ? SCMP_ACT_ALLOW
+                                                                       : SCMP_ACT_ERRNO(EPERM);
+      std::vector<CompiledRule> rules;
       for (uint64_t value : entry.values) {
         // int-typed arguments are read by the kernel as 32 bits: compare only those.
-        struct scmp_arg_cmp cmp = {entry.argIndex, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFull, value};
-        check(seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp), "arg in", entry.name);
+        rules.push_back({action, {maskedEq(entry.argIndex, 0xFFFFFFFFull, value)}});
       }
-      return;
+      return rules;
+    }
     case SyscallAction::ALLOW_W_XOR_X_MMAP:
       // mmap(addr, len, prot, flags, fd, off). Either no PROT_EXEC, or PROT_EXEC without
       // PROT_WRITE and without MAP_ANONYMOUS (ld.so mapping a library's text).
-      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
-            "mmap no exec", entry.name);
-      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
-                             SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, 0),
-                             SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0)),
-            "mmap file exec", entry.name);
-      return;
+      return {CompiledRule{SCMP_ACT_ALLOW, {maskedEq(2, PROT_EXEC, 0)}},
+              CompiledRule{SCMP_ACT_ALLOW,
+                           {maskedEq(2, PROT_WRITE, 0), maskedEq(3, MAP_ANONYMOUS, 0)}}};
     case SyscallAction::ALLOW_NO_EXEC:
-      check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
-            "no exec", entry.name);
-      return;
+      return {CompiledRule{SCMP_ACT_ALLOW, {maskedEq(2, PROT_EXEC, 0)}}};
+    case SyscallAction::ALLOW_NOT_WRITE_AND_EXEC:
+      // prot is register 2 for mmap and mprotect alike: no PROT_EXEC, or no PROT_WRITE.
+      return {CompiledRule{SCMP_ACT_ALLOW, {maskedEq(2, PROT_EXEC, 0)}},
+              CompiledRule{SCMP_ACT_ALLOW, {maskedEq(2, PROT_WRITE, 0)}}};
   }
   KJ_FAIL_REQUIRE("unknown syscall action", entry.name);
 }
+
+namespace _ {
 
 std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
   int raw = memfd_create("airlock-seccomp-bpf", MFD_CLOEXEC);
@@ -109,6 +113,7 @@ std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
 }  // namespace _
 
 SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
+                                     kj::Maybe<const ProfileGrants&> profile,
                                      kj::ArrayPtr<const BrokeredSyscall> brokered) {
   _::Context context(_::PLACEHOLDER_DEFAULT);
   // A foreign-architecture syscall (i386 `int 0x80`, or the x32 ABI, which libseccomp's x86_64
@@ -126,13 +131,21 @@ SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
   for (const char* name : groupNames) {
     KJ_IF_MAYBE(group, findSyscallGroup(name)) {
       for (auto& entry : group->syscalls) {
-        // Left to the default action, which sends it to the supervisor.
-        if (!isBrokered(entry.name)) _::addRule(context.ctx, entry);
+        // A brokered syscall is left to the default action, which sends it to the supervisor.
+        if (!isBrokered(entry.name)) _::addRules(context.ctx, entry.name, rulesOf(entry));
       }
     } else KJ_IF_MAYBE(refused, refusalOfSyscallName(name)) {
       KJ_FAIL_REQUIRE("syscall name refused", name, *refused);
     } else if (!isBrokered(name)) {
-      _::addRule(context.ctx, SyscallEntry{name, SyscallAction::ALLOW});
+      _::addRules(context.ctx, name, {CompiledRule{SCMP_ACT_ALLOW, {}}});
+    }
+  }
+  KJ_IF_MAYBE(grants, profile) {
+    for (const GrantedSyscall& granted : grants->granted) {
+      auto compiled = [&](const char* name) { return granted.group == name; };
+      if (std::any_of(groupNames.begin(), groupNames.end(), compiled)) continue;
+      if (isBrokered(granted.name.c_str())) continue;
+      _::addRules(context.ctx, granted.name.c_str(), granted.rules);
     }
   }
   for (auto& call : brokered) {

@@ -11,6 +11,7 @@
 // parent then learns only "SIGSYS", not which syscall (see docs/sandbox.md).
 
 #include <linux/filter.h>
+#include <seccomp.h>
 
 #include <kj/common.h>
 #include <kj/string.h>
@@ -18,19 +19,37 @@
 #include <vector>
 
 #include "sandbox/sandbox_spec.h"
+#include "sandbox/syscall_sets.h"
 
 namespace airlock::sandbox {
+
+struct ProfileGrants;
+
+// One libseccomp rule: `action` when every comparison holds. A syscall's rules are alternatives
+// (the filter allows it when any one holds).
+struct CompiledRule {
+  uint32_t action = SCMP_ACT_ALLOW;
+  std::vector<scmp_arg_cmp> conditions;
+};
+
+std::vector<CompiledRule> rulesOf(const SyscallEntry& entry);
+// What the filter compiles a table entry into; every comparison is on a register. Pure. Throws
+// kj::Exception on an entry the table could not have (an argument filter without values).
 
 class SeccompFilter {
  public:
   static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames,
+                               kj::Maybe<const ProfileGrants&> profile = nullptr,
                                kj::ArrayPtr<const BrokeredSyscall> brokered = nullptr);
   // Builds the BPF program in the broker (libseccomp), before clone3, so that table errors
   // surface as exceptions there and the child has nothing to allocate. Each name is a group, or
   // a single syscall refusalOfSyscallName() accepts (allowed without an argument filter). Throws
-  // kj::Exception on any other name. A syscall in `brokered` goes to the listener whatever the
-  // groups say (it is answered by the supervisor's SyscallHandler), except when its
-  // nativeWhenFlag bits are set, which the kernel runs directly.
+  // kj::Exception on any other name. `profile` (borrowed for the call) adds what a seccomp
+  // profile was granted, each syscall with its rules (the profile's argument filters and the
+  // table's together), except syscalls a group in `groupNames` lists: that group's entry already
+  // bounds what the profile could get. A syscall in `brokered` goes to the listener whatever the
+  // groups or the profile say (it is answered by the supervisor's SyscallHandler), except when
+  // its nativeWhenFlag bits are set, which the kernel runs directly.
 
   int install() const;
   // Installs the program on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns

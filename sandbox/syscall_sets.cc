@@ -142,6 +142,16 @@ constexpr SyscallEntry NSS_WITHOUT_DAEMONS[] = {
     {"socket", A::EPERM_IF_ARG_IN, 0, LOCAL_SOCKET_DOMAINS},
 };
 
+// Dangerous, not in the default set: JIT compilers (V8, LuaJIT, the JVM, PCRE2's JIT) write code
+// and then run it. Anonymous memory may be mapped executable and mprotect may add PROT_EXEC; a
+// page is still never writable and executable at once, so the JIT flips it from RW to RX. What is
+// lost: bytes the worker writes can become code, so an exploit that can write memory no longer
+// needs a ROP chain to run its own.
+constexpr SyscallEntry EXECUTABLE_MEMORY[] = {
+    {"mmap", A::ALLOW_NOT_WRITE_AND_EXEC},
+    {"mprotect", A::ALLOW_NOT_WRITE_AND_EXEC},
+};
+
 constexpr SyscallEntry EXIT[] = {
     {"exit", A::ALLOW},
     {"exit_group", A::ALLOW},
@@ -178,6 +188,12 @@ constexpr SyscallGroup GROUPS[] = {
      "socket(AF_UNIX) answered EPERM so glibc's user and host lookups skip nscd and read files; "
      "no socket is ever made",
      NSS_WITHOUT_DAEMONS},
+    {"executable-memory",
+     "mmap and mprotect with PROT_EXEC on any memory, never writable and executable at once "
+     "(JIT compilers)",
+     EXECUTABLE_MEMORY,
+     "memory the worker wrote can become code: an exploit runs its own instructions without a "
+     "ROP chain"},
 };
 
 constexpr const char* DEFAULT_WORKER_GROUPS[] = {
@@ -304,6 +320,8 @@ std::string describeAction(const SyscallEntry& entry) {
       return "allow, never PROT_WRITE|PROT_EXEC; PROT_EXEC only for file mappings";
     case SyscallAction::ALLOW_NO_EXEC: return "allow, never PROT_EXEC";
     case SyscallAction::EPERM_IF_ARG_IN: return "answered EPERM if " + values() + " (never runs)";
+    case SyscallAction::ALLOW_NOT_WRITE_AND_EXEC:
+      return "allow, never PROT_WRITE|PROT_EXEC at once";
   }
   return "refused";  // an action newer than this text: the filter refuses what it cannot name
 }
@@ -318,7 +336,8 @@ std::vector<AllowedSyscall> effectiveAllowlist(const std::vector<std::string>& e
   };
   auto addGroup = [&](const SyscallGroup& group, bool isDefault) {
     for (auto& entry : group.syscalls) {
-      if (seen(entry.name)) continue;
+      // A dangerous group widens a syscall an earlier group has: both entries are in force.
+      if (seen(entry.name) && group.danger == nullptr) continue;
       out.push_back({entry.name, describeAction(entry), group.name, isDefault, group.reason});
     }
   };

@@ -20,6 +20,7 @@ enum class SyscallAction {
   ALLOW_NO_EXEC,       // mprotect(2): never PROT_EXEC (so written memory never becomes code)
   EPERM_IF_ARG_IN,     // refused with EPERM, not stopped, if register `argIndex` is one of
                        // `values`: the syscall never runs, and the caller takes its fallback
+  ALLOW_NOT_WRITE_AND_EXEC,  // mmap/mprotect: any protection but PROT_WRITE|PROT_EXEC together
 };
 // Anything not allowed is refused by the filter's default action: the supervisor is notified
 // (it names the syscall and its registers) and kills the process; see seccomp_filter.h.
@@ -37,6 +38,11 @@ struct SyscallGroup {
   const char* name;    // e.g. "basic-io"; policies compose groups by this name
   const char* reason;  // one line: why a worker needs it and why it is safe in the sandbox
   kj::ArrayPtr<const SyscallEntry> syscalls;
+  const char* danger = nullptr;
+  // Null for a group that keeps every line of the sandbox. Otherwise what a compromised worker
+  // gains with it: a dangerous allowance, which a unit may name only with a [sandbox]
+  // justification (STYLE rule 12), which widest-sandbox tests leave out, and which never bounds
+  // what a seccomp profile may grant (profile_grants.h).
 };
 
 struct ForbiddenSyscall {

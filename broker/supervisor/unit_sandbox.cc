@@ -24,6 +24,7 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   spec.limits.fileSizeMiB = unit.limits.fileSizeMiB;
   spec.limits.cpuSeconds = unit.limits.cpuSeconds;
   spec.syscalls = unit.syscalls;
+  if (unit.seccompProfile != nullptr) spec.profileGrants = unit.seccompProfile->grants;
   spec.onRefusedSyscall = unit.onRefusedSyscall == policy::SyscallRefusal::ERRNO
                               ? sandbox::OnRefusedSyscall::ERRNO
                               : sandbox::OnRefusedSyscall::KILL;

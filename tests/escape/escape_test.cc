@@ -24,11 +24,13 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "sandbox/launcher.h"
+#include "sandbox/profile_grants.h"
 #include "sandbox/syscall_sets.h"
 
 namespace airlock::sandbox {
@@ -41,6 +43,8 @@ std::string probePath() {
   return copy != nullptr ? copy : std::string(AIRLOCK_BIN_DIR) + "/test-escape_probe";
 }
 const std::string PROBE = probePath();
+const std::string DOCKER_PROFILE =
+    std::string(AIRLOCK_SOURCE_DIR) + "/tests/data/seccomp/docker-default.json";
 constexpr const char* CANARY = "TOP-SECRET-CANARY";
 
 bool isRoot() { return geteuid() == 0; }
@@ -69,18 +73,31 @@ struct OutputPipe {
   }
 };
 
-// AIRLOCK_ESCAPE_WIDEST=1 runs every attack with every opt-in syscall group allowed as well: the
-// widest sandbox a policy can ask for without a dangerous allowance must hold the same line.
+// AIRLOCK_ESCAPE_WIDEST=1 runs every attack with every opt-in syscall group allowed as well, and
+// what a ~360-syscall Docker-format profile is granted: the widest sandbox a policy can ask for
+// without a dangerous allowance must hold the same line.
+bool widest() { return getenv("AIRLOCK_ESCAPE_WIDEST") != nullptr; }
+
 std::vector<std::string> optInGroups() {
   std::vector<std::string> groups;
-  if (getenv("AIRLOCK_ESCAPE_WIDEST") == nullptr) return groups;
+  if (!widest()) return groups;
   auto defaults = defaultWorkerGroups();
   for (auto& group : syscallGroups()) {
     bool isDefault = std::any_of(defaults.begin(), defaults.end(),
                                  [&](const char* name) { return kj::StringPtr(name) == group.name; });
-    if (!isDefault) groups.push_back(group.name);
+    if (!isDefault && group.danger == nullptr) groups.push_back(group.name);
   }
   return groups;
+}
+
+std::shared_ptr<const ProfileGrants> widestProfile() {
+  if (!widest()) return nullptr;
+  ProfileParse parsed = readSeccompProfile(DOCKER_PROFILE, DOCKER_PROFILE);
+  if (auto* error = std::get_if<std::string>(&parsed)) KJ_FAIL_REQUIRE("test profile", *error);
+  auto grants = grantProfile(std::get<SeccompProfile>(parsed), thisKernelConditions());
+  // The rerun is only as wide as the profile makes it: it must grant beyond the default groups.
+  KJ_REQUIRE(grants.grantedBeyondDefault() > 0, "the test profile grants nothing");
+  return std::make_shared<const ProfileGrants>(std::move(grants));
 }
 
 Outcome inside(std::vector<std::string> args,
@@ -88,6 +105,7 @@ Outcome inside(std::vector<std::string> args,
   SandboxSpec spec;
   spec.program = PROBE;
   spec.syscalls = optInGroups();
+  spec.profileGrants = widestProfile();
   spec.args = std::move(args);
   if (adjust) adjust(spec);
   OutputPipe pipe;

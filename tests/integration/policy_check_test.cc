@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "tests/integration/support/broker_process.h"
 
 namespace airlock::testing {
@@ -34,6 +37,40 @@ TEST(PolicyCheckCli, ABrokenDirectoryFailsWithEveryProblemAtItsLocation) {
             std::string::npos) << result.output;
   EXPECT_NE(result.output.find("failed: 2 errors in " + dir.file("policies")), std::string::npos)
       << result.output;
+}
+
+// A unit with the ~360-syscall Docker-format test profile: policy check lists each syscall it
+// asked for that stays refused, with the reason, and the policy is still valid.
+TEST(PolicyCheckCli, ListsWhatASeccompProfileAskedForAndDidNotGet) {
+  TempDir dir;
+  mkdir(dir.file("policies").c_str(), 0755);
+  std::ifstream in(std::string(AIRLOCK_SOURCE_DIR) + "/tests/data/seccomp/docker-default.json");
+  std::stringstream profile;
+  profile << in.rdbuf();
+  dir.write("policies/docker.json", profile.str());
+  dir.write("policies/a.toml", "[unit]\nname = \"a\"\nworker = \"w\"\n[sandbox]\n"
+                               "seccomp_profile = \"docker.json\"\n");
+  auto result = runProgram({binDir() + "/airlock", "policy", "check", dir.file("policies")});
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("ok: 1 units, 0 rules in " + dir.file("policies")),
+            std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("unit \"a\": seccomp_profile \"docker.json\" grants "),
+            std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("(5 beyond the default groups); "), std::string::npos)
+      << result.output;
+  for (const char* line :
+       {"  refused ptrace (docker.json $.syscalls[1]): never granted: inspects and controls other "
+        "processes\n",
+        "  refused socket (docker.json $.syscalls[2]): never granted: v1 workers get sockets only "
+        "from the broker\n",
+        "  refused personality (docker.json $.syscalls[3]): never granted: ",
+        "  refused chown (docker.json $.syscalls[0]): in no group of airlock's syscall table",
+        "  refused _llseek (docker.json $.syscalls[0]): not an x86-64 syscall\n"}) {
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
+  }
+  // Granted, or never asked for by a worker (it has no CAP_SYS_ADMIN): not listed.
+  EXPECT_EQ(result.output.find("refused statfs "), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("refused mount "), std::string::npos) << result.output;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "broker/policy/model/revision.h"
+#include "sandbox/profile_grants.h"
 
 namespace airlock::policy {
 
@@ -50,6 +51,20 @@ void lintNetRules(const std::vector<Rule>& rules, std::vector<Diagnostic>& warni
   }
 }
 
+// A profile whose grants every worker has anyway changes nothing: likely the wrong file, or one
+// whose syscalls airlock refuses (policy check lists those).
+void lintSeccompProfile(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
+  if (unit.seccompProfile == nullptr) return;
+  const sandbox::ProfileGrants& grants = *unit.seccompProfile->grants;
+  if (grants.grantedBeyondDefault() > 0) return;
+  warnings.push_back(Diagnostic{
+      unit.seccompProfile->where,
+      "[sandbox] seccomp_profile \"" + unit.seccompProfile->written +
+          "\" grants nothing beyond the default groups (" + std::to_string(grants.granted.size()) +
+          " granted syscalls are in them, " + std::to_string(grants.refused.size()) +
+          " stay refused): the unit runs as it would without it"});
+}
+
 }  // namespace
 
 void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
@@ -69,6 +84,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
     if (rule.operation == Operation::CALL && rule.effect == Effect::ALLOW) callable = true;
   }
   lintNetRules(unit.rules, warnings);
+  lintSeccompProfile(unit, warnings);
   if (!callable) {
     warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
                                                   "\" has no allow call rule: no host can call it"});

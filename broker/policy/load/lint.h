@@ -16,7 +16,9 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings);
 // - an fs.* allow whose pattern also appears on a deny of its operation covering all its modes
 //   (fs.open; the others have none): at equal specificity deny wins, so the allow never decides;
 // - a net.connect rule with the same effect, hosts and ports (or unix_path) as an earlier one;
-// - a unit with no allow `call` rule: no host can call it.
+// - a unit with no allow `call` rule: no host can call it;
+// - a [sandbox] seccomp_profile that grants nothing beyond the default syscall groups.
+// (A [sandbox] syscalls group every worker already has is warned about as it is read.)
 
 void lintUnitSet(const std::vector<UnitPolicy>& units, std::vector<Diagnostic>& warnings);
 // Across the units of one policy directory (loadPolicyDir, when every file loaded):

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "broker/policy/load/expand_defines.h"
+#include "sandbox/profile_grants.h"
 #include "sandbox/syscall_sets.h"
 
 namespace airlock::policy::_ {
@@ -300,6 +301,13 @@ void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit)
       if (isDefault) {
         diag.warning(*entry.where, what + ": every worker has this group already");
       }
+      KJ_IF_MAYBE(group, sandbox::findSyscallGroup(entry.value.c_str())) {
+        if (group->danger != nullptr && unit.sandboxJustification.empty()) {
+          diag.error(*entry.where, what + " is a dangerous allowance (" + group->danger +
+                                       "): it needs justification = \"...\" in [sandbox] "
+                                       "saying why");
+        }
+      }
       unit.syscalls.push_back(entry.value);
     }
   }
@@ -320,6 +328,30 @@ void readSyscallRefusal(const toml::table& table, Diagnostics& diag, UnitPolicy&
   }
 }
 
+// `seccomp_profile = "FILE.json"`, relative to the policy file's directory: read once, here, and
+// kept parsed with what it grants a worker on this kernel (sandbox/profile_grants.h).
+void readSeccompProfile(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  auto file = readString(table, "seccomp_profile", "[sandbox]", Presence::OPTIONAL, diag);
+  if (!file) return;
+  auto where = regionOf(table, "seccomp_profile");
+  std::filesystem::path path(*file);
+  if (path.is_relative()) path = std::filesystem::path(unit.file).parent_path() / path;
+  sandbox::ProfileParse parsed = sandbox::readSeccompProfile(path.string(), *file);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    diag.error(where, "[sandbox] seccomp_profile: " + *error +
+                          (path.string() == *file ? "" : " (at " + path.string() + ")"));
+    return;
+  }
+  const auto& profile = std::get<sandbox::SeccompProfile>(parsed);
+  auto setting = std::make_shared<SeccompProfileSetting>();
+  setting->written = *file;
+  setting->canonical = profile.canonical;
+  setting->grants = std::make_shared<const sandbox::ProfileGrants>(
+      sandbox::grantProfile(profile, sandbox::thisKernelConditions()));
+  setting->where = diag.at(where);
+  unit.seccompProfile = std::move(setting);
+}
+
 void readSandboxSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
                         UnitPolicy& unit) {
   if (node == nullptr) return;
@@ -329,9 +361,9 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 6> KEYS = {
-      "read_only_paths", "landlock",           "justification",
-      "syscalls",        "on_refused_syscall", "broker_syscalls"};
+  static constexpr std::array<std::string_view, 7> KEYS = {
+      "read_only_paths", "landlock",           "justification",   "syscalls",
+      "on_refused_syscall", "broker_syscalls", "seccomp_profile"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
   if (auto brokered = readBoolean(*table, "broker_syscalls", "[sandbox]", Presence::OPTIONAL, diag)) {
     if (!*brokered && !unit.programPath.empty()) {
@@ -344,6 +376,7 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
   readLayerStrictness(*table, diag, unit);
   readSyscalls(*table, diag, unit);
   readSyscallRefusal(*table, diag, unit);
+  readSeccompProfile(*table, diag, unit);
   auto paths = readStringList(*table, "read_only_paths", "[sandbox]", Presence::OPTIONAL, diag);
   if (!paths) return;
   for (const Located<std::string>& entry : *paths) {

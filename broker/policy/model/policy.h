@@ -18,6 +18,10 @@
 #include "broker/policy/model/path_pattern.h"
 #include "broker/policy/model/typed_interface.h"
 
+namespace airlock::sandbox {
+struct ProfileGrants;  // sandbox/profile_grants.h
+}  // namespace airlock::sandbox
+
 namespace airlock::policy {
 
 class FsRuleIndex;
@@ -201,6 +205,14 @@ struct RequestLimits {
   }
 };
 
+// [sandbox] seccomp_profile: the profile file, read once at load, and what it grants a worker.
+struct SeccompProfileSetting {
+  std::string written;    // the value as written, relative to the policy file's directory
+  std::string canonical;  // the parsed profile, key order and whitespace aside (SeccompProfile)
+  std::shared_ptr<const sandbox::ProfileGrants> grants;  // evaluated for this kernel, at load
+  SourceLocation where;   // of the value
+};
+
 struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
@@ -224,6 +236,7 @@ struct UnitPolicy {
   std::vector<std::string> syscalls;
   // [sandbox] syscalls: syscall groups (sandbox/syscall_sets.h) and single syscalls no group
   // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).
+  std::shared_ptr<const SeccompProfileSetting> seccompProfile;  // null: none
   WorkerLimits limits;
   std::shared_ptr<const TypedInterface> typedInterface;
   // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.

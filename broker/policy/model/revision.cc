@@ -70,6 +70,11 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.syscalls.size());
     for (auto& name : unit.syscalls) put(out, name);
   }
+  // The profile's contents, not its file name: editing the JSON file is a policy change.
+  if (unit.seccompProfile != nullptr) {
+    put(out, "seccomp-profile-v1");
+    put(out, unit.seccompProfile->canonical);
+  }
   if (!unit.requests.isDefault()) {
     put(out, "requests-v1");
     put(out, unit.requests.maxRequestsPerSecond);

@@ -57,6 +57,16 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
   compare("on_refused_syscall", refusal(a.onRefusedSyscall), refusal(b.onRefusedSyscall));
   compare("broker_syscalls", a.brokerSyscalls ? "true" : "false",
           b.brokerSyscalls ? "true" : "false");
+  auto profile = [](const UnitPolicy& unit) {
+    return unit.seccompProfile == nullptr ? std::string("none")
+                                          : "\"" + unit.seccompProfile->written + "\"";
+  };
+  compare("seccomp_profile", profile(a), profile(b));
+  if (a.seccompProfile != nullptr && b.seccompProfile != nullptr &&
+      a.seccompProfile->written == b.seccompProfile->written &&
+      a.seccompProfile->canonical != b.seccompProfile->canonical) {
+    out.push_back("seccomp_profile: \"" + b.seccompProfile->written + "\" has new contents");
+  }
   compare("memory_mib", std::to_string(a.limits.memoryMiB), std::to_string(b.limits.memoryMiB));
   compare("open_files", std::to_string(a.limits.openFiles), std::to_string(b.limits.openFiles));
   compare("threads", std::to_string(a.limits.threads), std::to_string(b.limits.threads));

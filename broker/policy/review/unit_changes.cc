@@ -6,8 +6,20 @@
 
 namespace airlock::policy {
 
+namespace {
+
+// The same profile contents: what the worker's filter is compiled from.
+bool sameProfile(const UnitPolicy& a, const UnitPolicy& b) {
+  if (a.seccompProfile == nullptr || b.seccompProfile == nullptr) {
+    return a.seccompProfile == b.seccompProfile;
+  }
+  return a.seccompProfile->canonical == b.seccompProfile->canonical;
+}
+
+}  // namespace
+
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
-  return a.name == b.name && a.workerPath == b.workerPath &&
+  return sameProfile(a, b) && a.name == b.name && a.workerPath == b.workerPath &&
          a.programPath == b.programPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
          a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&

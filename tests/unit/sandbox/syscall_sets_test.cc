@@ -70,13 +70,32 @@ TEST(SyscallSets, EveryNameResolvesOnThisArchitecture) {
   }
 }
 
-TEST(SyscallSets, EveryGroupHasAReasonAndNoSyscallAppearsTwice) {
+// Only a dangerous group may list a syscall again: it widens what an earlier group allows (and
+// says what is lost), which only a justified policy gets.
+TEST(SyscallSets, EveryGroupHasAReasonAndOnlyADangerousOneRepeatsASyscall) {
   std::set<std::string> seen;
   for (auto& group : syscallGroups()) {
     EXPECT_GT(std::string(group.reason).size(), 10u) << group.name;
+    if (group.danger != nullptr) {
+      EXPECT_GT(std::string(group.danger).size(), 10u) << group.name;
+      continue;
+    }
     for (auto& syscall : group.syscalls) {
       EXPECT_TRUE(seen.insert(syscall.name).second) << syscall.name << " listed twice";
     }
+  }
+}
+
+TEST(SyscallSets, NoDefaultGroupIsDangerous) {
+  for (const char* name : defaultWorkerGroups()) {
+    KJ_IF_MAYBE(group, findSyscallGroup(name)) {
+      EXPECT_EQ(group->danger, nullptr) << name;
+    }
+  }
+  KJ_IF_MAYBE(jit, findSyscallGroup("executable-memory")) {
+    EXPECT_NE(jit->danger, nullptr);
+  } else {
+    ADD_FAILURE() << "no executable-memory group";
   }
 }
 
@@ -174,9 +193,9 @@ TEST(SeccompFilter, RefusalsAndForeignArchitecturesAllNotifyTheSupervisor) {
 
 TEST(SeccompFilter, ANeverGrantedSyscallCannotBeBrokeredEither) {
   const BrokeredSyscall brokered[] = {{"openat"}, {"ptrace"}};
-  EXPECT_ANY_THROW(SeccompFilter::compile(defaultWorkerGroups(), brokered));
+  EXPECT_ANY_THROW(SeccompFilter::compile(defaultWorkerGroups(), nullptr, brokered));
   const BrokeredSyscall fine[] = {{"openat"}, {"newfstatat", 3, 0x1000}};
-  EXPECT_NO_THROW(SeccompFilter::compile(defaultWorkerGroups(), fine));
+  EXPECT_NO_THROW(SeccompFilter::compile(defaultWorkerGroups(), nullptr, fine));
 }
 
 TEST(SeccompFilter, RejectsAnUnknownGroupName) {
