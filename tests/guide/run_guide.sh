@@ -69,7 +69,7 @@ awk -v guide="$(basename "$guide")" '
     print "  for job in $(jobs -p); do kill -TERM \"$job\" 2>/dev/null || true; done"
     print "  wait || true"
     print "  if [ $code -ne 0 ]; then"
-    print "    echo \"run_guide: FAIL: the block at $__guide_at exited $code\" >&2"
+    print "    echo \"run_guide: FAIL: the block at $__guide_at ${__guide_why:-exited $code}\" >&2"
     print "    if [ -f airlockd.log ]; then echo \"--- the end of airlockd.log:\"; tail -n 30 airlockd.log; fi"
     print "  fi"
     print "  exit $code"
@@ -104,7 +104,7 @@ awk -v guide="$(basename "$guide")" '
       # guide states (a missing program, 127, or a crash must not pass for a refusal).
       printf "%s__guide_status=0\n(\n%s) || __guide_status=$?\n", shown, body
       printf "if [ $__guide_status -ne %d ]; then\n", status
-      printf "  echo \"run_guide: FAIL: the block at %s:%d exited $__guide_status, not %d\" >&2\n", guide, start, status
+      printf "  __guide_why=\"exited $__guide_status, not %d\"\n", status
       print "  exit 1"
       print "fi"
     }
