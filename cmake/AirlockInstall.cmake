@@ -74,11 +74,12 @@ endforeach()
 
 # systemd units. The service's ExecStart names airlockd by absolute path (systemd requires it),
 # so it is rewritten at install time to where this install put airlockd: the prefix is the one
-# given to `cmake --install --prefix`, not the configure-time one.
+# given to `cmake --install --prefix`, not the configure-time one. The file is written under
+# DESTDIR (a staged install, as debian/rules makes) while ExecStart names the final path.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/airlockd.socket
         DESTINATION ${AIRLOCK_INSTALL_SYSTEMDUNITDIR})
 install(CODE "
-  set(unit_dir \"\${CMAKE_INSTALL_PREFIX}/${AIRLOCK_INSTALL_SYSTEMDUNITDIR}\")
+  set(unit_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${AIRLOCK_INSTALL_SYSTEMDUNITDIR}\")
   set(airlockd \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/airlockd\")
   file(READ \"${PROJECT_SOURCE_DIR}/deploy/systemd/airlockd.service\" unit)
   string(FIND \"\${unit}\" \"ExecStart=/usr/bin/airlockd \" at)
