@@ -136,13 +136,14 @@ void seccomp(Report& report) {
 // Every group of the one syscall table, default or opt-in, with its reason: what a policy's
 // [sandbox] syscalls and `airlock sandbox run --syscalls` may name.
 void syscallGroups() {
-  auto defaults = airlock::sandbox::defaultWorkerGroups();
-  printf("syscall groups (default: every worker has them; others: opt-in by name)\n");
+  printf("syscall groups (default: every worker has them; others: opt-in by name; dangerous:\n"
+         "opt-in with a [sandbox] justification)\n");
   for (auto& group : airlock::sandbox::syscallGroups()) {
-    bool isDefault = std::any_of(defaults.begin(), defaults.end(), [&](const char* name) {
-      return std::string_view(name) == group.name;
-    });
-    printf("  %-22s %-8s %s\n", group.name, isDefault ? "default" : "opt-in", group.reason);
+    const char* kind = airlock::sandbox::isDefaultGroup(group.name) ? "default"
+                       : group.danger != nullptr                    ? "danger"
+                                                                    : "opt-in";
+    printf("  %-22s %-8s %s\n", group.name, kind, group.reason);
+    if (group.danger != nullptr) printf("  %-31s widens the sandbox: %s\n", "", group.danger);
   }
 }
 

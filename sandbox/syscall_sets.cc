@@ -273,6 +273,13 @@ kj::ArrayPtr<const SyscallGroup> syscallGroups() { return _::GROUPS; }
 
 kj::ArrayPtr<const char* const> defaultWorkerGroups() { return _::DEFAULT_WORKER_GROUPS; }
 
+bool isDefaultGroup(kj::StringPtr name) {
+  for (const char* group : _::DEFAULT_WORKER_GROUPS) {
+    if (name == group) return true;
+  }
+  return false;
+}
+
 kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls() { return _::FORBIDDEN; }
 
 kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall) {

@@ -56,6 +56,8 @@ kj::ArrayPtr<const SyscallGroup> syscallGroups();
 kj::ArrayPtr<const char* const> defaultWorkerGroups();
 // The groups every v1 worker gets (a Cap'n Proto/kj event loop on fd 3 plus a decoder library).
 
+bool isDefaultGroup(kj::StringPtr name);  // one of defaultWorkerGroups()
+
 kj::ArrayPtr<const ForbiddenSyscall> forbiddenSyscalls();
 // Syscalls that must stay refused whatever the policy says (tested: no group contains one).
 

@@ -5,6 +5,8 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "sandbox/syscall_sets.h"
+
 namespace airlock::broker {
 
 namespace _ {
@@ -96,6 +98,20 @@ void UnitPool::spawn(Slot& slot) {
       record.reason = "running without Landlock: the kernel offers none and [sandbox] landlock = "
                       "\"best-effort\" allows it (" + unit_->sandboxJustification + ")";
       spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, record.reason);
+    }
+    // A dangerous syscall group widens this worker's sandbox: on record with why, and said.
+    auto dangerous = nlohmann::ordered_json::array();
+    for (auto& name : unit_->syscalls) {
+      KJ_IF_MAYBE(group, sandbox::findSyscallGroup(name.c_str())) {
+        if (group->danger != nullptr) dangerous.push_back(name);
+      }
+    }
+    if (!dangerous.empty()) {
+      record.args["dangerous_groups"] = dangerous;
+      std::string widened = "sandbox widened by [sandbox] syscalls " + dangerous.dump() + " (" +
+                            unit_->sandboxJustification + ")";
+      record.reason += (record.reason.empty() ? "" : "; ") + widened;
+      spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, widened);
     }
     // Serving again resets the back-off.
     slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();

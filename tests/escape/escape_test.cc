@@ -81,11 +81,8 @@ bool widest() { return getenv("AIRLOCK_ESCAPE_WIDEST") != nullptr; }
 std::vector<std::string> optInGroups() {
   std::vector<std::string> groups;
   if (!widest()) return groups;
-  auto defaults = defaultWorkerGroups();
   for (auto& group : syscallGroups()) {
-    bool isDefault = std::any_of(defaults.begin(), defaults.end(),
-                                 [&](const char* name) { return kj::StringPtr(name) == group.name; });
-    if (!isDefault && group.danger == nullptr) groups.push_back(group.name);
+    if (!isDefaultGroup(group.name) && group.danger == nullptr) groups.push_back(group.name);
   }
   return groups;
 }

@@ -90,5 +90,32 @@ TEST_F(SeccompProfileTest, WhatTheProfileAllowsButAirlockNeverGrantsStaysRefused
   ASSERT_TRUE(next.ok()) << next.describe();
 }
 
+// A dangerous group is a widened sandbox on record: the worker's spawn names it and the reason.
+TEST(DangerousGroupTest, AWorkerWithADangerousGroupSaysSoInItsSpawnRecord) {
+  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml", R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+
+[sandbox]
+syscalls = ["executable-memory"]
+justification = "the decoder's JIT writes its code"
+
+[[rule]]
+id = "me-calls-probe"
+allow = "call"
+caller = ["tester"]
+method = ["*"]
+)"}});
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  auto spawn = broker.waitForRecord({{"event", "worker.spawn"}});
+  ASSERT_FALSE(spawn.is_null()) << broker.log();
+  EXPECT_EQ(spawn["args"]["dangerous_groups"], nlohmann::json::array({"executable-memory"}));
+  EXPECT_NE(spawn["reason"].get<std::string>().find("the decoder's JIT writes its code"),
+            std::string::npos)
+      << spawn;
+  EXPECT_NE(broker.log().find("sandbox widened by [sandbox] syscalls"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace airlock::testing

@@ -287,7 +287,6 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
 void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
   auto names = readStringList(table, "syscalls", "[sandbox]", Presence::OPTIONAL, diag);
   if (!names) return;
-  auto defaults = sandbox::defaultWorkerGroups();
   for (const Located<std::string>& entry : *names) {
     std::string what = "[sandbox] syscalls \"" + entry.value + "\"";
     KJ_IF_MAYBE(refused, sandbox::refusalOfSyscallName(entry.value.c_str())) {
@@ -296,9 +295,7 @@ void readSyscalls(const toml::table& table, Diagnostics& diag, UnitPolicy& unit)
                unit.syscalls.end()) {
       diag.error(*entry.where, what + " is listed twice");
     } else {
-      bool isDefault = std::any_of(defaults.begin(), defaults.end(),
-                                   [&](const char* name) { return entry.value == name; });
-      if (isDefault) {
+      if (sandbox::isDefaultGroup(entry.value.c_str())) {
         diag.warning(*entry.where, what + ": every worker has this group already");
       }
       KJ_IF_MAYBE(group, sandbox::findSyscallGroup(entry.value.c_str())) {
