@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -388,6 +389,7 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
       {"rename", "work/victim", "work/renamed", "work/renamed", true},
       {"symlink", "victim", "work/link", "work/link", true},
       {"create", "work/created", "", "work/created", true},
+      {"temp", "work", "", "", false},  // a random name: the directory is checked whole below
       {"connect", "", "", "", false},
       {"connect-unix", "", "", "", false},
   };
@@ -409,6 +411,8 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
       second = "\n" + std::to_string(tcpListener.port());
     } else if (change.op == "connect-unix") {
       first = sockets.file("listener.sock");
+    } else if (change.op == "temp") {
+      second = "\ntmp-";  // the name's prefix, not a path
     }
     auto call = std::async(std::launch::async, [&]() {
       return broker.connect().unit("fs").call("later", "700\n" + change.op + "\n" + first + second);
@@ -435,6 +439,14 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
           << "the change was made though the log could not record it";
     }
     EXPECT_EQ(readFile(in("work/victim")), "still here") << "the file a change names is untouched";
+    std::vector<std::string> entries;
+    for (auto& entry : std::filesystem::directory_iterator(in("work"))) {
+      entries.push_back(entry.path().filename().string());
+    }
+    if (change.op != "rename" && change.op != "mkdir" && change.op != "symlink" &&
+        change.op != "create") {
+      EXPECT_EQ(entries, std::vector<std::string>{"victim"}) << "nothing was made in work/";
+    }
   }
   EXPECT_EQ(tcpListener.accepted(), 0) << "a connect happened though the log could not record it";
   EXPECT_EQ(unixListener.accepted(), 0) << "a connect happened though the log could not record it";
