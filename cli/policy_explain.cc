@@ -10,6 +10,8 @@
 #include "broker/policy/load/policy_loader.h"
 #include "broker/policy/model/revision.h"
 #include "broker/policy/review/explain.h"
+#include "broker/syscalls/syscall_broker.h"
+#include "sandbox/profile_grants.h"
 #include "sandbox/syscall_sets.h"
 
 namespace airlock::cli {
@@ -205,9 +207,45 @@ void printText(const policy::Explanation& e, const std::string& revision) {
   }
 }
 
+// What the filter compiled for `unit` does with each syscall it lets through: the groups' entries
+// (effectiveAllowlist), then what its seccomp_profile was granted beyond them, and, for a unit
+// with brokered syscalls, those the broker answers instead of the kernel (whatever a group says).
+std::vector<sandbox::AllowedSyscall> unitAllowlist(const policy::UnitPolicy& unit) {
+  std::vector<sandbox::AllowedSyscall> allowed = sandbox::effectiveAllowlist(unit.syscalls);
+  auto listed = [&](const std::string& name) {
+    for (auto& entry : allowed) {
+      if (entry.name == name) return &entry;
+    }
+    return static_cast<sandbox::AllowedSyscall*>(nullptr);
+  };
+  if (unit.seccompProfile != nullptr && unit.seccompProfile->grants != nullptr) {
+    for (auto& granted : unit.seccompProfile->grants->granted) {
+      if (listed(granted.name) != nullptr) continue;
+      allowed.push_back({granted.name,
+                         granted.argumentFiltered ? "allow with the profile's argument filter"
+                                                  : "allow",
+                         "profile " + unit.seccompProfile->written + " " + granted.path, false,
+                         "granted by the seccomp profile within group " + granted.group});
+    }
+  }
+  if (unit.brokerSyscalls) {
+    for (auto& brokered : broker::syscalls::brokeredSyscallSpecs()) {
+      std::string action = "brokered: decided by the fs.* rules";
+      if (brokered.nativeWhenFlagArg >= 0) action += " (native on an fd it holds)";
+      if (auto* entry = listed(brokered.name)) {
+        entry->action = action;
+        continue;
+      }
+      allowed.push_back({brokered.name, action, "broker_syscalls", false,
+                         "transparent brokering: the broker decides, does and records it"});
+    }
+  }
+  return allowed;
+}
+
 // The allowlist of `unit`'s worker, as text or one JSON object.
 int printSyscalls(const policy::UnitPolicy& unit, const std::string& revision, bool json) {
-  std::vector<sandbox::AllowedSyscall> allowed = sandbox::effectiveAllowlist(unit.syscalls);
+  std::vector<sandbox::AllowedSyscall> allowed = unitAllowlist(unit);
   if (json) {
     nlohmann::ordered_json out;
     out["unit"] = unit.name;

@@ -196,5 +196,30 @@ syscalls = ["fs-metadata", "sync"]
   EXPECT_EQ(both.exitCode, 2) << both.output;
 }
 
+// What a profile was granted and which syscalls the broker answers are in the list too: it is
+// what the filter does, not only what the groups say.
+TEST(PolicyExplainTest, SyscallsListsWhatAProfileGrantsAndWhatTheBrokerAnswers) {
+  TempDir dir;
+  dir.write("profile.json", R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    {"names": ["statfs", "ptrace"], "action": "SCMP_ACT_ALLOW"}]})");
+  dir.write("run.toml", R"([unit]
+name = "run"
+program = "/bin/true"
+
+[sandbox]
+seccomp_profile = "profile.json"
+)");
+  auto explained = runProgram({binDir() + "/airlock", "policy", "explain", "--policies",
+                               dir.path(), "--unit", "run", "--syscalls"});
+  EXPECT_EQ(explained.exitCode, 0) << explained.output;
+  for (const char* line :
+       {"  statfs               profile profile.json $.syscalls[0] allow\n",
+        "  openat               process-startup (default)    brokered: decided by the fs.* rules\n",
+        "  mkdir                broker_syscalls              brokered: decided by the fs.* rules\n"}) {
+    EXPECT_NE(explained.output.find(line), std::string::npos) << line << "\n" << explained.output;
+  }
+  EXPECT_EQ(explained.output.find("\n  ptrace "), std::string::npos) << explained.output;
+}
+
 }  // namespace
 }  // namespace airlock::testing
