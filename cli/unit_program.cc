@@ -69,7 +69,7 @@ std::string resolveProgram(const std::string& name) {
 int reportExit(const sandbox::ExitStatus& exit, const std::string& program, const char* command) {
   // Under the unit's on_refused_syscall = "errno": what was refused, though PROG went on.
   for (auto& [syscall, count] : exit.answeredSyscalls) {
-    fprintf(stderr, "%s: refused syscall %s answered ENOSYS %llu time(s)\n", command,
+    fprintf(stderr, "%s: refused syscall %s answered with an errno %llu time(s)\n", command,
             syscall.c_str(), static_cast<unsigned long long>(count));
   }
   if (exit.exited) return exit.code;

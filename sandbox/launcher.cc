@@ -309,7 +309,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   }
   process.attachSeccompListener(kj::mv(report.listener));
   process.setLandlockAbi(landlock.abi);
-  process.setOnRefusedSyscall(spec.onRefusedSyscall);
+  process.setOnRefusedSyscall(spec.onRefusedSyscall, spec.profileGrants);
   process.setBrokeredSyscalls(spec.brokeredSyscalls);
   return process;
 }

@@ -31,7 +31,8 @@ struct ExitStatus {
   // syscall's name and registers, from RefusedSyscall::describe(). Empty otherwise.
 
   std::map<std::string, uint64_t> answeredSyscalls;
-  // Under OnRefusedSyscall::ERRNO: the refused syscalls answered ENOSYS, by name, with how often.
+  // Under OnRefusedSyscall::ERRNO: the refused syscalls answered with an errno, by name, with
+  // how often.
 
   bool killedBySandbox() const { return !refusedSyscall.empty() || (!exited && signal == SIGSYS); }
   // A seccomp refusal: a named one (foreign-architecture calls included), or a bare SIGSYS when
@@ -76,7 +77,8 @@ class SandboxedProcess {
   void kill();                         // SIGKILL through the pidfd; idempotent
   std::vector<RefusedSyscall> serviceSeccomp();
   // Non-blocking: for each pending refusal, under KILL records the first one and kills the
-  // process; under ERRNO answers it ENOSYS and counts it by name (answeredRefusals()). Returns
+  // process; under ERRNO answers it (ENOSYS, or the errno the unit's seccomp profile gives it)
+  // and counts it by name (answeredRefusals()). Returns
   // the refusals answered now that are the first of their syscall, for the caller to record.
   const std::map<std::string, uint64_t>& answeredRefusals() const { return answered_; }
   // Under ERRNO: how many refusals of each syscall were answered so far.
@@ -85,7 +87,11 @@ class SandboxedProcess {
 
   void attachSeccompListener(kj::AutoCloseFd listener) { listener_ = kj::mv(listener); }
   void setLandlockAbi(int abi) { landlockAbi_ = abi; }
-  void setOnRefusedSyscall(OnRefusedSyscall mode) { onRefused_ = mode; }
+  void setOnRefusedSyscall(OnRefusedSyscall mode,
+                           std::shared_ptr<const ProfileGrants> profileGrants = nullptr) {
+    onRefused_ = mode;
+    profileGrants_ = kj::mv(profileGrants);
+  }
   void setBrokeredSyscalls(const std::vector<BrokeredSyscall>& brokered);
 
   void setSyscallHandler(SyscallHandler* handler) { handler_ = handler; }
@@ -102,6 +108,7 @@ class SandboxedProcess {
   OnRefusedSyscall onRefused_ = OnRefusedSyscall::KILL;
   std::map<std::string, uint64_t> answered_;
   std::vector<int> brokeredNrs_;
+  std::shared_ptr<const ProfileGrants> profileGrants_;  // the errnos a profile answers with
   SyscallHandler* handler_ = nullptr;
   std::optional<ExitStatus> status_;
 };

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "sandbox/profile_grants.h"
 #include "sandbox/refused_syscall.h"
 
 namespace airlock::sandbox {
@@ -55,6 +56,7 @@ SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
       onRefused_(other.onRefused_),
       answered_(kj::mv(other.answered_)),
       brokeredNrs_(kj::mv(other.brokeredNrs_)),
+      profileGrants_(kj::mv(other.profileGrants_)),
       handler_(other.handler_),
       status_(other.status_) {}
 
@@ -113,8 +115,10 @@ std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
       }
       if (onRefused_ == OnRefusedSyscall::ERRNO && !refused->foreignAbi()) {
         // Counted before the answer, so a count is never behind what the process has seen.
+        refused->answeredErrno =
+            profileGrants_ != nullptr ? profileGrants_->errnoFor(refused->name()) : ENOSYS;
         if (answered_[refused->name()]++ == 0) firsts.push_back(*refused);
-        answerRefusal(listener_.get(), *refused, ENOSYS);
+        answerRefusal(listener_.get(), *refused, refused->answeredErrno);
         continue;
       }
       // Recorded before the kill, so the exit status always carries it.

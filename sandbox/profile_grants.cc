@@ -1,5 +1,7 @@
 #include "sandbox/profile_grants.h"
 
+#include <cerrno>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -31,13 +33,6 @@ Ceiling ceilingOf(const std::string& name) {
     }
   }
   return ceiling;
-}
-
-bool isDefaultGroup(const SyscallGroup& group) {
-  for (const char* name : defaultWorkerGroups()) {
-    if (kj::StringPtr(group.name) == name) return true;
-  }
-  return false;
 }
 
 // The conjunction of two rules' comparisons as one libseccomp rule, which takes at most one
@@ -152,6 +147,12 @@ size_t ProfileGrants::grantedBeyondDefault() const {
                                            [](const GrantedSyscall& g) { return !g.inDefaultGroup; }));
 }
 
+int ProfileGrants::errnoFor(const std::string& syscall) const {
+  auto found = errnoOf.find(syscall);
+  if (found != errnoOf.end()) return found->second;
+  return defaultErrno != 0 ? defaultErrno : ENOSYS;
+}
+
 ProfileGrants grantProfile(const SeccompProfile& profile, const WorkerConditions& worker) {
   std::map<std::string, GrantedSyscall> granted;
   std::map<std::string, RefusedProfileSyscall> refused;
@@ -176,7 +177,7 @@ ProfileGrants grantProfile(const SeccompProfile& profile, const WorkerConditions
       if (fresh) {
         out.name = name;
         out.group = ceiling.group->name;
-        out.inDefaultGroup = _::isDefaultGroup(*ceiling.group);
+        out.inDefaultGroup = isDefaultGroup(ceiling.group->name);
         out.path = rule.path;
       }
       out.argumentFiltered = out.argumentFiltered || !rule.args.empty();
@@ -196,6 +197,18 @@ ProfileGrants grantProfile(const SeccompProfile& profile, const WorkerConditions
     }
   }
   ProfileGrants grants;
+  // What a refused syscall is answered under on_refused_syscall = "errno": the profile's own
+  // errno for it, else the profile's default one (EPERM when it names none), else ENOSYS.
+  constexpr uint32_t PROFILE_DEFAULT_ERRNO = EPERM;  // what libseccomp's SCMP_ACT_ERRNO means bare
+  if (profile.defaultAction == ProfileAction::ERRNO) {
+    grants.defaultErrno = static_cast<int>(profile.defaultErrnoRet.value_or(PROFILE_DEFAULT_ERRNO));
+  }
+  for (const ProfileRule& rule : profile.rules) {
+    if (rule.action != ProfileAction::ERRNO || !ruleAppliesToWorker(rule, worker)) continue;
+    for (const std::string& name : rule.names) {
+      grants.errnoOf.try_emplace(name, static_cast<int>(rule.errnoRet.value_or(PROFILE_DEFAULT_ERRNO)));
+    }
+  }
   for (auto& [name, g] : granted) grants.granted.push_back(std::move(g));
   for (auto& [name, r] : refused) grants.refused.push_back(std::move(r));
   return grants;

@@ -14,6 +14,7 @@
 // grant nothing: a syscall that is not granted gets airlock's own refusal, as the unit's
 // on_refused_syscall says.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ struct ProfileGrants {
   std::vector<RefusedProfileSyscall> refused;
   // By name, each once (its first refused rule). A syscall one rule was granted may be here for
   // another rule whose filter could not be kept: it then has only what the granted rule asked.
+
+  std::map<std::string, int> errnoOf;  // syscalls a SCMP_ACT_ERRNO rule answers, and its errno
+  int defaultErrno = 0;                 // the default action's errno; 0: it is not SCMP_ACT_ERRNO
+  int errnoFor(const std::string& syscall) const;
+  // What a refusal of `syscall` is answered under on_refused_syscall = "errno": errnoOf, else
+  // defaultErrno, else ENOSYS (as a kernel without the syscall would answer).
 
   size_t grantedBeyondDefault() const;
   // How many granted syscalls no default group has: what the profile adds to every worker's set.

@@ -16,6 +16,7 @@ struct RefusedSyscall {
   uint64_t args[6] = {};  // register values at the call; pointers are shown, never followed
   uint32_t pid = 0;       // the calling thread, in the supervisor's PID namespace
   uint64_t id = 0;        // the kernel's notification id, to answer it (answerRefusal)
+  int answeredErrno = 0;  // under OnRefusedSyscall::ERRNO: the errno it was answered with
 
   std::string describe() const;
   std::string name() const;  // "statfs", or "syscall_512" for a number no table names

@@ -157,10 +157,11 @@ void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
   record.decision = "deny";
   record.rule = "sandbox.syscalls";
   record.reason = refused.describe();
-  record.result = "answered ENOSYS (on_refused_syscall = \"errno\"); later refusals of " +
+  std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
+  record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
                   refused.name() + " by this worker are counted in its worker.exit record";
-  spdlog::warn("[{} pid {}] refused syscall {}, answered ENOSYS", unitName_, pid(),
-               refused.describe());
+  spdlog::warn("[{} pid {}] refused syscall {}, {}", unitName_, pid(), refused.describe(),
+               answered);
   if (!audit_.append(record)) {
     spdlog::error("[{} pid {}] cannot record the refused syscall {}", unitName_, pid(),
                   refused.name());

@@ -272,6 +272,23 @@ on_refused_syscall = "errno"
   EXPECT_EQ(exits[0]["args"]["answered_syscalls"]["statfs"], 3) << exits[0].dump();
 }
 
+// With a seccomp profile, a refusal is answered with the errno the profile gives the syscall
+// (its errnoRet, else the default action's), as the profile's authors meant.
+TEST_F(BrokerTest, UnderOnRefusedSyscallErrnoAProfilesErrnoIsTheAnswer) {
+  TempDir profiles;
+  profiles.write("profile.json", R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+    "syscalls": [{"names": ["statfs"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]})");
+  start("[sandbox]\non_refused_syscall = \"errno\"\nseccomp_profile = \"" +
+        profiles.file("profile.json") + "\"\n" + probePolicy());
+  auto refused = call("statfs", "/");
+  EXPECT_EQ(refused.message(), "statfs: Permission denied") << refused.describe();
+  auto records = broker_->auditRecords({{"event", "syscall.refused"}});
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(records[0]["result"].get<std::string>().find("answered EACCES"), std::string::npos)
+      << records[0].dump();
+  EXPECT_TRUE(call("echo", "still here").ok());
+}
+
 TEST_F(BrokerTest, AWorkerPastItsDeadlineIsKilledAndTheCallerToldTimedOut) {
   start(probePolicy("", 700));
   auto outcome = call("hang", "");
