@@ -237,6 +237,11 @@ TEST_F(AirlockRunTest, TarExtractsABenignArchiveAsItDoesOutside) {
   auto expected = treeOf(dir_.file("reference"));
   ASSERT_EQ(expected.size(), 7u);
   EXPECT_EQ(treeOf(dir_.file("out")), expected);
+  // tar restores each directory's mode with chmod: brokered, decided as an fs.open write.
+  struct stat extracted, reference;
+  ASSERT_EQ(stat(dir_.file("out/sub").c_str(), &extracted), 0);
+  ASSERT_EQ(stat(dir_.file("reference/sub").c_str(), &reference), 0);
+  EXPECT_EQ(extracted.st_mode & 07777, reference.st_mode & 07777);
   auto linked = recordFor("fs.symlink", dir_.file("out/sub/link"));
   ASSERT_FALSE(linked.is_null()) << readFile(auditLog());
   EXPECT_EQ(linked["decision"], "allow");
@@ -309,6 +314,73 @@ TEST_F(AirlockRunTest, TarFromAHostileArchiveLeavesNothingOutsideItsOutputDirect
     }
     expectLogVerifies();
   }
+}
+
+// The calls that change names and metadata, each once allowed and once refused, from python3's
+// own os.* functions (libc, no SDK).
+TEST_F(AirlockRunTest, RenameTruncateChmodAndUtimeAreDecidedLinkAndChownRefused) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  ASSERT_EQ(mkdir(dir_.file("work").c_str(), 0755), 0);
+  dir_.write("work/a.txt", "0123456789");
+  dir_.write("kept.txt", "kept\n");
+  std::string work = dir_.file("work");
+  writePolicy("[sandbox]\nsyscalls = [\"system-info\", \"nss-without-daemons\"]\n\n"
+              "[[rule]]\nid = \"write\"\nallow = \"fs.open\"\npath = \"" + work +
+              "/**\"\nmode = [\"read\", \"write\"]\n\n"
+              "[[rule]]\nid = \"rename\"\nallow = \"fs.rename\"\npath = \"" + work + "/**\"\n\n"
+              "[[rule]]\nid = \"stat\"\nallow = \"fs.stat\"\npath = \"" + dir_.path() + "/**\"\n");
+  std::string script =
+      "import os\n"
+      "def attempt(name, f):\n"
+      "  try:\n    f(); print(name, 'ok')\n"
+      "  except OSError as e: print(name, os.strerror(e.errno))\n"
+      "attempt('rename', lambda: os.rename('work/a.txt', 'work/b.txt'))\n"
+      "attempt('rename-out', lambda: os.rename('work/b.txt', 'b.txt'))\n"
+      "attempt('truncate', lambda: os.truncate('work/b.txt', 4))\n"
+      "attempt('truncate-out', lambda: os.truncate('kept.txt', 0))\n"
+      "attempt('chmod', lambda: os.chmod('work/b.txt', 0o640))\n"
+      "attempt('chmod-setuid', lambda: os.chmod('work/b.txt', 0o4755))\n"
+      "attempt('chmod-out', lambda: os.chmod('kept.txt', 0o777))\n"
+      "attempt('utime', lambda: os.utime('work/b.txt', (1000000000, 1000000000)))\n"
+      "attempt('link', lambda: os.link('work/b.txt', 'work/c.txt'))\n"
+      "attempt('symlink', lambda: os.symlink('/etc/passwd', 'work/p'))\n"
+      "attempt('chown', lambda: os.chown('work/b.txt', 0, 0))\n"
+      "attempt('etc-chmod', lambda: os.chmod('/usr/bin/python3', 0o777))\n";
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output,
+            "rename ok\nrename-out Permission denied\ntruncate ok\ntruncate-out Permission denied\n"
+            "chmod ok\nchmod-setuid Permission denied\nchmod-out Permission denied\nutime ok\n"
+            "link Operation not permitted\nsymlink Permission denied\n"
+            "chown Operation not permitted\netc-chmod Read-only file system\n");
+  // Host-side evidence.
+  EXPECT_FALSE(pathExists(dir_.file("work/a.txt")));
+  EXPECT_EQ(readFile(dir_.file("work/b.txt")), "0123");
+  EXPECT_EQ(readFile(dir_.file("kept.txt")), "kept\n");
+  EXPECT_FALSE(pathExists(dir_.file("b.txt")));
+  EXPECT_FALSE(pathExists(dir_.file("work/c.txt")));
+  EXPECT_FALSE(pathExists(dir_.file("work/p")));
+  struct stat st;
+  ASSERT_EQ(stat(dir_.file("work/b.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_mtime, 1000000000);
+  ASSERT_EQ(stat(dir_.file("kept.txt").c_str(), &st), 0);
+  EXPECT_NE(st.st_mode & 0777, 0777u);
+  // On record: the rename admitted before it moved anything, the refusals as denies.
+  bool renamed = false;
+  for (auto& record : records("fs.rename.admitted")) {
+    renamed |= record["args"]["from"] == dir_.file("work/a.txt");
+  }
+  EXPECT_TRUE(renamed) << readFile(auditLog());
+  bool refusedRename = false;
+  for (auto& record : records("fs.rename")) {
+    refusedRename |= record["args"]["to"] == dir_.file("b.txt") && record["decision"] == "deny";
+  }
+  EXPECT_TRUE(refusedRename) << readFile(auditLog());
+  EXPECT_EQ(recordFor("fs.link", dir_.file("work/c.txt"))["decision"], "deny");
+  EXPECT_EQ(recordFor("fs.symlink", dir_.file("work/p"))["decision"], "deny");
+  EXPECT_EQ(recordFor("fs.open", dir_.file("kept.txt"))["decision"], "deny");
+  expectLogVerifies();
 }
 
 TEST_F(AirlockRunTest, CoreutilsMakeAndRemoveOnlyWhatTheRulesAllow) {
