@@ -109,9 +109,11 @@ class BrokeredCall {
                 std::string& to);
   // fchmod and futimens on the program's descriptor `fd`: a copy of it, if it names a file
   // beneath a root the rules name (else EPERM; EBADF for none), decided as an fs.open write of
-  // that file's path, admitted on record, then `act(copy, decision, acted)` (false: refused).
+  // that file's path (a non-empty `refusal` turns an allow into a deny saying so), admitted on
+  // record, then `act(copy, acted)`; recorded and answered.
   template <typename Act>
-  void onDescriptor(int fd, nlohmann::ordered_json extraArgs, const char* result, Act&& act);
+  void onDescriptor(int fd, nlohmann::ordered_json extraArgs, const std::string& refusal,
+                    const char* result, Act&& act);
   void fdChmodOf(int fd, uint64_t mode);
 
   SyscallBroker& broker_;

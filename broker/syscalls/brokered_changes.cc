@@ -192,11 +192,10 @@ void BrokeredCall::utimens(int dirfdArg, int pathArg, int timesArg, uint64_t fla
   if (arg(pathArg) == 0) {  // utimensat(fd, NULL, ...): futimens of a descriptor the program holds
     if (!stillPending(listenerFd_, call_)) return;
     return onDescriptor(dirfd(dirfdArg), {{"mode", "write"}, {"utimes", given ? "given" : "now"}},
-                        "times changed", [&](int file, policy::Decision&, Acted& acted) {
+                        "", "times changed", [&](int file, Acted& acted) {
                           if (::futimens(file, given ? times : nullptr) != 0) {
                             acted.fail("futimens", errno);
                           }
-                          return true;
                         });
   }
   bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
@@ -242,23 +241,18 @@ void BrokeredCall::truncate(int pathArg, int lengthArg) {
 void BrokeredCall::fdChmod(int fdArg, uint64_t mode) { fdChmodOf(dirfd(fdArg), mode); }
 
 void BrokeredCall::fdChmodOf(int fd, uint64_t mode) {
-  onDescriptor(fd, {{"mode", "write"}, {"chmod", _::octal(mode)}}, "mode changed",
-               [&](int file, policy::Decision& decision, Acted& acted) {
-                 if (mode & ~static_cast<uint64_t>(_::SETTABLE_MODE_BITS)) {
-                   decision.verdict = policy::Verdict::DENY;
-                   decision.reason = _::SET_ID_REFUSED;
-                   return false;
-                 }
+  bool setId = mode & ~static_cast<uint64_t>(_::SETTABLE_MODE_BITS);
+  onDescriptor(fd, {{"mode", "write"}, {"chmod", _::octal(mode)}}, setId ? _::SET_ID_REFUSED : "",
+               "mode changed", [&](int file, Acted& acted) {
                  if (::fchmod(file, static_cast<mode_t>(mode)) != 0) acted.fail("fchmod", errno);
-                 return true;
                });
 }
 
 void BrokeredCall::refuseOwnerChange() { answerError(EPERM); }
 
 template <typename Act>
-void BrokeredCall::onDescriptor(int fd, nlohmann::ordered_json extraArgs, const char* result,
-                                Act&& act) {
+void BrokeredCall::onDescriptor(int fd, nlohmann::ordered_json extraArgs,
+                                const std::string& refusal, const char* result, Act&& act) {
   long copy = fd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd_, fd, 0);
   if (copy < 0) return answerError(EBADF);
   kj::AutoCloseFd file(static_cast<int>(copy));
@@ -272,10 +266,14 @@ void BrokeredCall::onDescriptor(int fd, nlohmann::ordered_json extraArgs, const 
   auto rec = record(requests::FS_OPEN.event.data(), path);
   rec.args.update(extraArgs);
   policy::Decision decision = decidePath({requests::FS_OPEN.event, policy::Operation::FS_OPEN}, path);
+  if (decision.allowed() && !refusal.empty()) {
+    decision.verdict = policy::Verdict::DENY;
+    decision.reason = refusal;
+  }
   Acted acted;
   if (decision.allowed()) {
-    if (!recordAdmitted(broker_.audit_, rec, decision)) return answerError(EIO);
-    act(file.get(), decision, acted);
+    if (!recordAdmitted(broker_.audit_, rec, decision)) return answerError(EIO);  // not changed
+    act(file.get(), acted);
   }
   conclude(rec, decision, acted.error, acted.failure, result, Outcome::CHANGED_AFTER_ADMISSION,
            [&]() { answerValue(0); });
