@@ -12,6 +12,7 @@
 #include "broker/caps/open_beneath.h"
 #include "broker/caps/worker_requests.h"
 #include "broker/policy/model/path_pattern.h"
+#include "broker/syscalls/brokered_call_steps.h"
 #include "broker/syscalls/syscall_answer.h"
 #include "broker/syscalls/worker_memory.h"
 
@@ -20,7 +21,6 @@ namespace airlock::broker::syscalls {
 namespace _ {
 
 constexpr char VIA_SYSCALL[] = "syscall";
-constexpr char NOT_FOLLOWED[] = "ELOOP: a symlink beneath a granted root is never followed";
 
 policy::OpenModes modesOf(uint64_t flags) {
   policy::OpenModes modes;
@@ -40,13 +40,23 @@ bool changes(policy::OpenModes modes) {
          modes.has(policy::OpenMode::TRUNCATE) || modes.has(policy::OpenMode::APPEND);
 }
 
-policy::Decision refusedByDefault(std::string reason) {
-  return policy::Decision{policy::Verdict::DENY, std::string(policy::DEFAULT_DENY_RULE_ID),
-                          std::move(reason), nullptr};
-}
-
 std::string failure(const char* call, int error) {
   return std::string(call) + ": " + errnoName(error) + ": " + strerror(error);
+}
+
+// O_PATH | O_NOFOLLOW of a final symlink names the link itself (glibc's fchmodat with
+// AT_SYMLINK_NOFOLLOW opens one so, then answers EOPNOTSUPP for a link). The broker cannot pass
+// such a descriptor (SECCOMP_IOCTL_NOTIF_ADDFD takes no O_PATH file), so the open is answered
+// with the EOPNOTSUPP the caller would reach: a link's own mode cannot be changed.
+constexpr char LINK_ITSELF[] =
+    "EOPNOTSUPP: a descriptor of a symlink itself (O_PATH | O_NOFOLLOW) cannot be passed";
+
+bool isFinalLink(int rootFd, const std::string& relative) {
+  ParentDir parent = openParentBeneath(rootFd, relative);
+  struct stat st;
+  return parent.outcome.ok() &&
+         fstatat(parent.fd.get(), parent.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISLNK(st.st_mode);
 }
 
 }  // namespace _
@@ -55,7 +65,8 @@ BrokeredCall::BrokeredCall(SyscallBroker& broker, int listenerFd, int pidfd,
                            const sandbox::RefusedSyscall& call, const char* name)
     : broker_(broker), listenerFd_(listenerFd), pidfd_(pidfd), call_(call), name_(name) {}
 
-BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string& out) {
+BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string& out,
+                                         InView inView) {
   std::string raw;
   int error = 0;
   if (!readPath(call_.pid, arg(pathArg), raw, error)) {
@@ -69,8 +80,10 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
   // Checked after every read: what was read belongs to this very call (not to a thread that
   // reused a dead one's id), and a thread already gone needs no answer.
   if (!stillPending(listenerFd_, call_)) return Placed::ANSWERED;
-  // An empty path (AT_EMPTY_PATH) acts on a descriptor the process holds: the kernel's.
+  // An empty path (AT_EMPTY_PATH) acts on a descriptor the process holds: the kernel's. A call
+  // that changes the tree never names a descriptor so: ENOENT, as for an empty path.
   if (raw.empty()) {
+    if (inView == InView::READ_ONLY) return answerError(ENOENT), Placed::ANSWERED;
     leaveToKernel(listenerFd_, call_);
     return Placed::ANSWERED;
   }
@@ -85,6 +98,9 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
     if (isAtOrBeneath(out, root)) return Placed::BROKER;
   }
   if (broker_.view_.shows(out)) {
+    // The view is read-only; a call that changes metadata (chmod, utimes) is not one Landlock
+    // decides, so it is answered here, never left to a kernel that would re-read the path.
+    if (inView == InView::READ_ONLY) return answerError(EROFS), Placed::ANSWERED;
     leaveToKernel(listenerFd_, call_);
     return Placed::ANSWERED;
   }
@@ -112,31 +128,22 @@ bool BrokeredCall::finish(audit::AuditRecord& record, const policy::Decision& de
   return broker_.audit_.append(record);
 }
 
-template <typename Succeed>
-void BrokeredCall::conclude(audit::AuditRecord& record, const policy::Decision& decision,
-                            int error, const std::string& failure, const char* result,
-                            Outcome outcome, Succeed&& succeed) {
-  if (!decision.allowed()) {
-    (void)finish(record, decision, "");  // refused either way; a lost record changes nothing
-    answerError(EACCES);
-  } else if (error != 0) {
-    (void)finish(record, decision, failure);
-    answerError(error);
-  } else if (!finish(record, decision, result) && outcome == Outcome::PASSED_ON_RECORD) {
-    answerError(EIO);  // nothing reaches the program unrecorded
-  } else {
-    // A change already made was admitted on record before it: it is answered as it is.
-    succeed();
-  }
-}
-
 void BrokeredCall::answerError(int error) { answer(listenerFd_, call_, error); }
 void BrokeredCall::answerValue(int64_t value) { answer(listenerFd_, call_, 0, value); }
 
-policy::Decision BrokeredCall::decidePath(policy::Operation op, const std::string& path) const {
+policy::Decision BrokeredCall::decidePath(const Ask& ask, const std::string& path) const {
   std::string refused = policy::validateRequestPath(path);
   if (!refused.empty()) return _::refusedByDefault(refused);
-  return policy::decideFsPath(*broker_.unit_, op, path);
+  switch (ask.op) {
+    case policy::Operation::FS_OPEN: {
+      policy::OpenModes write;
+      write.add(policy::OpenMode::WRITE);
+      return policy::decideFsOpen(*broker_.unit_, path, write);
+    }
+    case policy::Operation::FS_SYMLINK:
+      return policy::decideFsSymlink(*broker_.unit_, path, ask.symlinkTarget);
+    default: return policy::decideFsPath(*broker_.unit_, ask.op, path);
+  }
 }
 
 kj::Maybe<ParentDir> BrokeredCall::parentFor(policy::Decision& decision, const std::string& path,
@@ -188,9 +195,14 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags) {
       answerError(EIO);  // nothing created, nothing opened
       return;
     } else {
-      opened = openBeneath(rootFd, relativeTo(root, path), modes,
-                           exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST);
-      if (opened.escapeRefused()) denyEscape(decision, opened.message);
+      std::string relative = relativeTo(root, path);
+      if ((flags & O_PATH) && (flags & O_NOFOLLOW) && _::isFinalLink(rootFd, relative)) {
+        opened = OpenBeneathResult{kj::AutoCloseFd(), EOPNOTSUPP, _::LINK_ITSELF};
+      } else {
+        opened = openBeneath(rootFd, relative, modes,
+                             exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST);
+        if (opened.escapeRefused()) denyEscape(decision, opened.message);
+      }
     }
   }
   struct stat st;
@@ -226,32 +238,11 @@ void BrokeredCall::openat2(int dirfdArg, int pathArg, int howArg, int sizeArg) {
   open(dirfdArg, pathArg, how.flags);
 }
 
-template <typename Act, typename Succeed>
-void BrokeredCall::onePath(int dirfdArg, int pathArg, const std::string_view event,
-                           policy::Operation op, nlohmann::ordered_json extraArgs,
-                           const char* result, Outcome outcome, Act&& act, Succeed&& succeed) {
-  std::string path;
-  if (place(dirfdArg, pathArg, path) == Placed::ANSWERED) return;
-  ++broker_.brokered_;
-  auto rec = record(event.data(), path);
-  if (extraArgs.is_object()) rec.args.update(extraArgs);
-  policy::Decision decision = decidePath(op, path);
-  Acted acted;
-  if (decision.allowed()) {
-    KJ_IF_MAYBE(parent, parentFor(decision, path, acted.error, acted.failure)) {
-      act(*parent, rec, decision, acted);
-      if (acted.unrecorded) return;  // answered EIO: the log refused the admission
-    }
-  }
-  conclude(rec, decision, acted.error, acted.failure, result, outcome,
-           [&]() { succeed(acted.error); });
-}
-
 void BrokeredCall::stat(int dirfdArg, int pathArg, int bufArg, bool follow) {
   struct stat st;
   memset(&st, 0, sizeof(st));
   onePath(
-      dirfdArg, pathArg, requests::FS_STAT.event, policy::Operation::FS_STAT, {}, "stat passed",
+      dirfdArg, pathArg, {requests::FS_STAT.event, policy::Operation::FS_STAT}, {}, "stat passed",
       Outcome::PASSED_ON_RECORD,
       [&](ParentDir& parent, audit::AuditRecord&, policy::Decision&, Acted& acted) {
         if (fstatat(parent.fd.get(), parent.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -271,7 +262,7 @@ void BrokeredCall::statx(int dirfdArg, int pathArg, int flagsArg, int maskArg, i
   memset(&stx, 0, sizeof(stx));
   bool follow = !(arg(flagsArg) & AT_SYMLINK_NOFOLLOW);
   onePath(
-      dirfdArg, pathArg, requests::FS_STAT.event, policy::Operation::FS_STAT, {}, "stat passed",
+      dirfdArg, pathArg, {requests::FS_STAT.event, policy::Operation::FS_STAT}, {}, "stat passed",
       Outcome::PASSED_ON_RECORD,
       [&](ParentDir& parent, audit::AuditRecord&, policy::Decision&, Acted& acted) {
         int flags = AT_SYMLINK_NOFOLLOW | static_cast<int>(arg(flagsArg) & AT_STATX_SYNC_TYPE);
@@ -295,7 +286,7 @@ void BrokeredCall::access(int dirfdArg, int pathArg, int modeArg) {
   std::string asked = std::string(mode & R_OK ? "r" : "") + (mode & W_OK ? "w" : "") +
                       (mode & X_OK ? "x" : "") + (mode == F_OK ? "exists" : "");
   onePath(
-      dirfdArg, pathArg, requests::FS_STAT.event, policy::Operation::FS_STAT, {{"access", asked}},
+      dirfdArg, pathArg, {requests::FS_STAT.event, policy::Operation::FS_STAT}, {{"access", asked}},
       "access granted", Outcome::PASSED_ON_RECORD,
       [&](ParentDir& parent, audit::AuditRecord& rec, policy::Decision&, Acted& acted) {
         struct stat st;
@@ -321,7 +312,7 @@ void BrokeredCall::readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg) 
   char target[PATH_MAX];
   ssize_t length = 0;
   onePath(
-      dirfdArg, pathArg, requests::FS_STAT.event, policy::Operation::FS_STAT, {},
+      dirfdArg, pathArg, {requests::FS_STAT.event, policy::Operation::FS_STAT}, {},
       "link target passed", Outcome::PASSED_ON_RECORD,
       [&](ParentDir& parent, audit::AuditRecord&, policy::Decision&, Acted& acted) {
         length = readlinkat(parent.fd.get(), parent.name.c_str(), target, sizeof(target));
@@ -336,7 +327,7 @@ void BrokeredCall::readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg) 
 
 void BrokeredCall::mkdir(int dirfdArg, int pathArg) {
   onePath(
-      dirfdArg, pathArg, requests::FS_MKDIR.event, policy::Operation::FS_MKDIR, {}, "created",
+      dirfdArg, pathArg, {requests::FS_MKDIR.event, policy::Operation::FS_MKDIR}, {}, "created",
       Outcome::CHANGED_AFTER_ADMISSION,
       [&](ParentDir& parent, audit::AuditRecord& rec, policy::Decision& decision, Acted& acted) {
         if (!admit(rec, decision, acted)) return;  // nothing made
@@ -347,7 +338,7 @@ void BrokeredCall::mkdir(int dirfdArg, int pathArg) {
 
 void BrokeredCall::unlink(int dirfdArg, int pathArg, uint64_t flags) {
   onePath(
-      dirfdArg, pathArg, requests::FS_UNLINK.event, policy::Operation::FS_UNLINK, {}, "removed",
+      dirfdArg, pathArg, {requests::FS_UNLINK.event, policy::Operation::FS_UNLINK}, {}, "removed",
       Outcome::CHANGED_AFTER_ADMISSION,
       [&](ParentDir& parent, audit::AuditRecord& rec, policy::Decision& decision, Acted& acted) {
         struct stat st;

@@ -39,16 +39,37 @@ class BrokeredCall {
   void readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg);
   void mkdir(int dirfdArg, int pathArg);
   void unlink(int dirfdArg, int pathArg, uint64_t flags);
+  // The calls that change names and metadata (brokered_changes.cc). A path in the sandbox's own
+  // view is answered EROFS by the broker (the view is read-only), never left to the kernel.
+  void rename(int fromDirArg, int fromPathArg, int toDirArg, int toPathArg, uint64_t flags);
+  void symlink(int targetArg, int dirfdArg, int pathArg);
+  void link(int fromDirArg, int fromPathArg, int toDirArg, int toPathArg);  // refused, on record
+  void chmod(int dirfdArg, int pathArg, uint64_t mode);
+  void utimens(int dirfdArg, int pathArg, int timesArg, uint64_t flags);  // NULL path: fd form
+  void truncate(int pathArg, int lengthArg);
+  void fdChmod(int fdArg, uint64_t mode);
+  void refuseOwnerChange();  // EPERM, as the kernel answers a user who is not root
 
  private:
   enum class Placed { BROKER, ANSWERED };
+  // What a path inside the sandbox's own view gets: the kernel (calls Landlock and the read-only
+  // mounts decide), or EROFS from the broker (calls that change the tree or its metadata).
+  enum class InView { KERNEL, READ_ONLY };
+  // What a call on one path is decided and recorded as. FS_OPEN: an fs.open for writing (chmod,
+  // utimes, truncate change what a write may change); FS_SYMLINK: with `symlinkTarget`.
+  struct Ask {
+    std::string_view event;
+    policy::Operation op;
+    InView inView = InView::KERNEL;
+    std::string_view symlinkTarget = {};
+  };
   // How a success is answered when its record cannot be written: a result not passed yet is
   // withheld (EIO); a change already made (admitted on record first) is answered as made.
   enum class Outcome { PASSED_ON_RECORD, CHANGED_AFTER_ADMISSION };
   // Copies the path and places it. BROKER: `out` is absolute and normal, and the broker decides
   // it (beneath a rule's root, or outside everything the sandbox shows: refused by the rules).
   // ANSWERED: left to the kernel, or failed as the syscall would (EFAULT, ENAMETOOLONG).
-  Placed place(int dirfdArg, int pathArg, std::string& out);
+  Placed place(int dirfdArg, int pathArg, std::string& out, InView inView = InView::KERNEL);
 
   // What acting on a decided path came to: error 0, or the errno and a one-line message.
   struct Acted {
@@ -63,9 +84,8 @@ class BrokeredCall {
   // decision `act(parent, record, decision, acted)` on its parent beneath the rule's root; then
   // record and answer (`succeed(error)` answers a success; it may still fail writing back).
   template <typename Act, typename Succeed>
-  void onePath(int dirfdArg, int pathArg, std::string_view event, policy::Operation op,
-               nlohmann::ordered_json extraArgs, const char* result, Outcome outcome, Act&& act,
-               Succeed&& succeed);
+  void onePath(int dirfdArg, int pathArg, const Ask& ask, nlohmann::ordered_json extraArgs,
+               const char* result, Outcome outcome, Act&& act, Succeed&& succeed);
   // Record before acting: false (and the call answered EIO) if the log refused it.
   bool admit(const audit::AuditRecord& record, const policy::Decision& decision, Acted& acted);
 
@@ -83,7 +103,18 @@ class BrokeredCall {
   // component; null with `error` and `failure` set (an escape turns `decision` into a deny).
   kj::Maybe<ParentDir> parentFor(policy::Decision& decision, const std::string& path, int& error,
                                  std::string& failure);
-  policy::Decision decidePath(policy::Operation op, const std::string& path) const;
+  policy::Decision decidePath(const Ask& ask, const std::string& path) const;
+  // The calls on two paths (rename, link): both placed and decided by the broker, or answered.
+  bool placeTwo(int fromDirArg, int fromPathArg, int toDirArg, int toPathArg, std::string& from,
+                std::string& to);
+  // fchmod and futimens on the program's descriptor `fd`: a copy of it, if it names a file
+  // beneath a root the rules name (else EPERM; EBADF for none), decided as an fs.open write of
+  // that file's path (a non-empty `refusal` turns an allow into a deny saying so), admitted on
+  // record, then `act(copy, acted)`; recorded and answered.
+  template <typename Act>
+  void onDescriptor(int fd, nlohmann::ordered_json extraArgs, const std::string& refusal,
+                    const char* result, Act&& act);
+  void fdChmodOf(int fd, uint64_t mode);
 
   SyscallBroker& broker_;
   int listenerFd_;

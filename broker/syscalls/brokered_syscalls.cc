@@ -7,8 +7,6 @@
 
 #include <kj/debug.h>
 
-#include <array>
-
 #include "broker/syscalls/brokered_call.h"
 #include "broker/syscalls/syscall_answer.h"
 #include "broker/syscalls/syscall_broker.h"
@@ -27,7 +25,7 @@ struct Row {
 };
 
 // x86-64 argument positions, as in each syscall's man page.
-constexpr std::array<Row, 17> ROWS = {{
+constexpr Row ROWS[] = {
     {"open", [](BrokeredCall& c) { c.open(NONE, 0, c.arg(1)); }},
     {"openat", [](BrokeredCall& c) { c.open(0, 1, c.arg(2)); }},
     {"creat", [](BrokeredCall& c) { c.open(NONE, 0, O_CREAT | O_WRONLY | O_TRUNC); }},
@@ -46,15 +44,32 @@ constexpr std::array<Row, 17> ROWS = {{
     {"mkdirat", [](BrokeredCall& c) { c.mkdir(0, 1); }},
     {"unlink", [](BrokeredCall& c) { c.unlink(NONE, 0, 0); }},
     {"unlinkat", [](BrokeredCall& c) { c.unlink(0, 1, c.arg(2)); }},
-}};
-// rmdir is answered as unlinkat with AT_REMOVEDIR; kept apart because the array above is sized.
-constexpr Row RMDIR = {"rmdir", [](BrokeredCall& c) { c.unlink(NONE, 0, AT_REMOVEDIR); }};
+    {"rmdir", [](BrokeredCall& c) { c.unlink(NONE, 0, AT_REMOVEDIR); }},
+    {"rename", [](BrokeredCall& c) { c.rename(NONE, 0, NONE, 1, 0); }},
+    {"renameat", [](BrokeredCall& c) { c.rename(0, 1, 2, 3, 0); }},
+    {"renameat2", [](BrokeredCall& c) { c.rename(0, 1, 2, 3, c.arg(4)); }},
+    {"symlink", [](BrokeredCall& c) { c.symlink(0, NONE, 1); }},
+    {"symlinkat", [](BrokeredCall& c) { c.symlink(0, 1, 2); }},
+    {"link", [](BrokeredCall& c) { c.link(NONE, 0, NONE, 1); }},
+    {"linkat", [](BrokeredCall& c) { c.link(0, 1, 2, 3); }},
+    {"chmod", [](BrokeredCall& c) { c.chmod(NONE, 0, c.arg(1)); }},
+    {"fchmodat", [](BrokeredCall& c) { c.chmod(0, 1, c.arg(2)); }},
+    // On a held descriptor: the broker's copy of it, if the broker granted it for writing. Not
+    // left to the kernel, which would let a read-only descriptor change its file's mode.
+    {"fchmod", [](BrokeredCall& c) { c.fdChmod(0, c.arg(1)); }},
+    {"utimensat", [](BrokeredCall& c) { c.utimens(0, 1, 2, c.arg(3)); }},
+    {"truncate", [](BrokeredCall& c) { c.truncate(0, 1); }},
+    // A sandboxed program is nobody's root: a change of owner is EPERM, as for any other user.
+    {"chown", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
+    {"lchown", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
+    {"fchown", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
+    {"fchownat", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
+};
 
 const Row* rowFor(int nr) {
-  for (auto* row = ROWS.begin(); row != ROWS.end(); ++row) {
-    if (seccomp_syscall_resolve_name(row->name) == nr) return row;
+  for (auto& row : ROWS) {
+    if (seccomp_syscall_resolve_name(row.name) == nr) return &row;
   }
-  if (seccomp_syscall_resolve_name(RMDIR.name) == nr) return &RMDIR;
   return nullptr;
 }
 
@@ -65,7 +80,6 @@ std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs() {
   for (auto& row : _::ROWS) {
     specs.push_back({row.name, row.nativeWhenFlagArg, row.nativeWhenFlag});
   }
-  specs.push_back({_::RMDIR.name, _::NONE, 0});
   return specs;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// Transparent brokering: a sandboxed program's own open/stat/access/readlink/mkdir/unlink/rename
-// calls, made by libc or by raw syscall from any thread, reach the broker as seccomp user
-// notifications (sandbox/launcher.h SyscallHandler). Each is decided by the unit's fs.* rules,
-// recorded, performed beneath the rule's root and answered, exactly like the SDK's fs.* requests
+// Transparent brokering: a sandboxed program's own open/stat/access/readlink/mkdir/unlink/rename/
+// symlink/chmod/utimes/truncate calls (link and chown: refused), made by libc or by raw syscall
+// from any thread, reach the broker as seccomp user notifications (sandbox/launcher.h
+// SyscallHandler). Each is decided by the unit's fs.* rules, recorded, performed beneath the
+// rule's root and answered, exactly like the SDK's fs.* requests
 // (broker/caps/fs.h): same decide functions, same openat2 beneath the root, same events, plus
 // args.via = "syscall". What the sandbox itself shows (the program, /usr, libraries) is left to
 // the kernel, inside the mount namespace and Landlock, so start-up does not wait on the broker.

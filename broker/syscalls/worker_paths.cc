@@ -94,7 +94,9 @@ std::string startingDirectory(int pidfd, pid_t tid, int dirfd) {
   long copy = syscall(SYS_pidfd_getfd, pidfd, dirfd, 0);
   if (copy < 0) return "";
   kj::AutoCloseFd owned(static_cast<int>(copy));
-  return _::readLink("/proc/self/fd/" + std::to_string(owned.get()));
+  return descriptorPath(owned.get());
 }
+
+std::string descriptorPath(int fd) { return _::readLink("/proc/self/fd/" + std::to_string(fd)); }
 
 }  // namespace airlock::broker::syscalls

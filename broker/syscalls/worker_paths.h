@@ -47,4 +47,7 @@ std::string absoluteNormal(const std::string& base, const std::string& path);
 // nothing the broker can place by path (a socket, a deleted directory, a bad fd).
 std::string startingDirectory(int pidfd, pid_t tid, int dirfd);
 
+// The absolute path the broker's own descriptor `fd` names (/proc/self/fd), or empty as above.
+std::string descriptorPath(int fd);
+
 }  // namespace airlock::broker::syscalls

@@ -1,13 +1,17 @@
-// `airlock run`: unmodified Debian programs (xmllint, python3, dash, coreutils) and a raw-syscall
+// `airlock run`: unmodified Debian programs (xmllint, python3, tar, dash, coreutils) and a raw-syscall
 // probe under a unit's policy, their own file calls brokered through the seccomp listener. Each
 // test compares with the program run outside the sandbox, reads the audit log the run wrote and
 // checks the host side for what must not have happened.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "tests/integration/support/broker_process.h"
@@ -21,6 +25,53 @@ RunResult runIn(const std::string& dir, const std::vector<std::string>& argv) {
   std::vector<std::string> shell = {"/bin/sh", "-c", script, "sh", dir};
   shell.insert(shell.end(), argv.begin(), argv.end());
   return runProgram(shell);
+}
+
+// One ustar member, written by hand so that an archive can hold what tar itself would never
+// write: `..` names, absolute names, links out of the tree. `type` is the ustar typeflag.
+std::string tarMember(const std::string& name, char type, const std::string& link = "",
+                      const std::string& content = "") {
+  std::string header(512, '\0');
+  auto put = [&](size_t at, size_t width, const std::string& text) {
+    header.replace(at, std::min(width, text.size()), text.substr(0, width));
+  };
+  auto octal = [](unsigned long value, int digits) {
+    char out[16];
+    snprintf(out, sizeof(out), "%0*lo", digits, value);
+    return std::string(out);
+  };
+  put(0, 100, name);
+  put(100, 8, octal(type == '5' ? 0755 : 0644, 7));
+  put(108, 8, octal(0, 7));
+  put(116, 8, octal(0, 7));
+  put(124, 12, octal(content.size(), 11));
+  put(136, 12, octal(1700000000, 11));
+  header[156] = type;
+  put(157, 100, link);
+  put(257, 8, std::string("ustar\0" "00", 8));
+  put(148, 8, "        ");
+  unsigned long sum = 0;
+  for (unsigned char c : header) sum += c;
+  put(148, 8, octal(sum, 6) + std::string("\0 ", 2));
+  std::string body = content;
+  body.resize((content.size() + 511) / 512 * 512, '\0');
+  return header + body;
+}
+
+// Every entry beneath `root`, never following a link: path -> type and contents or link target.
+std::map<std::string, std::string> treeOf(const std::string& root) {
+  std::map<std::string, std::string> tree;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    std::string relative = entry.path().lexically_relative(root).string();
+    if (entry.is_symlink()) {
+      tree[relative] = "link -> " + std::filesystem::read_symlink(entry.path()).string();
+    } else if (entry.is_directory()) {
+      tree[relative] = "directory";
+    } else {
+      tree[relative] = "file: " + readFile(entry.path().string());
+    }
+  }
+  return tree;
 }
 
 class AirlockRunTest : public ::testing::Test {
@@ -142,6 +193,193 @@ TEST_F(AirlockRunTest, Python3ImportsTheStandardLibraryReadsAndWritesDataAsItDoe
   EXPECT_EQ(write["decision"], "allow") << write;
   // The write was admitted on record before the file was made.
   ASSERT_FALSE(recordFor("fs.open.admitted", dir_.file("out/sum.json")).is_null());
+  expectLogVerifies();
+}
+
+// What GNU tar -x needs, as a policy: read the archive, open the output directory, and in it
+// create, write, make directories, remove (tar replaces what it finds), symlink and stat. umask
+// by name (tar sets its own), nss-without-daemons (it looks up owner names), fs-metadata (statfs
+// of the directory it extracts into).
+std::string tarPolicy(const std::string& dir) {
+  std::string out = dir + "/out";
+  auto rule = [](const std::string& id, const std::string& allow, const std::string& path,
+                 const std::string& mode = "") {
+    return "\n[[rule]]\nid = \"" + id + "\"\nallow = \"" + allow + "\"\npath = \"" + path +
+           "\"\n" + (mode.empty() ? "" : "mode = [" + mode + "]\n");
+  };
+  return "[sandbox]\nsyscalls = [\"umask\", \"nss-without-daemons\", \"fs-metadata\"]\n" +
+         rule("archive", "fs.open", dir + "/*.tar", "\"read\"") +
+         rule("out-dir", "fs.open", out, "\"read\"") +
+         rule("out", "fs.open", out + "/**", "\"read\", \"write\", \"create\", \"truncate\"") +
+         rule("stat", "fs.stat", dir + "/**") + rule("mkdir", "fs.mkdir", out + "/**") +
+         rule("unlink", "fs.unlink", out + "/**") + rule("symlink", "fs.symlink", out + "/**");
+}
+
+TEST_F(AirlockRunTest, TarExtractsABenignArchiveAsItDoesOutside) {
+  for (const char* sub : {"src", "src/sub", "src/sub/deeper", "out", "reference"}) {
+    ASSERT_EQ(mkdir(dir_.file(sub).c_str(), 0755), 0);
+  }
+  dir_.write("src/a.txt", "first file\n");
+  dir_.write("src/sub/b.bin", std::string("\0\1\2binary\xff", 10));
+  dir_.write("src/sub/deeper/c.txt", std::string(100000, 'c'));
+  ASSERT_EQ(symlink("../a.txt", dir_.file("src/sub/link").c_str()), 0);
+  ASSERT_EQ(symlink("deeper/c.txt", dir_.file("src/sub/near").c_str()), 0);
+  auto made = runProgram({"/bin/tar", "-cf", dir_.file("benign.tar"), "-C", dir_.file("src"),
+                          "a.txt", "sub"});
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  writePolicy(tarPolicy(dir_.path()));
+
+  auto outside = runProgram({"/bin/tar", "-xf", dir_.file("benign.tar"), "-C", dir_.file("reference")});
+  ASSERT_EQ(outside.exitCode, 0) << outside.output;
+  auto inside = run(dir_.path(), {"/bin/tar", "-xf", "benign.tar", "-C", "out"});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output, outside.output);
+  auto expected = treeOf(dir_.file("reference"));
+  ASSERT_EQ(expected.size(), 7u);
+  EXPECT_EQ(treeOf(dir_.file("out")), expected);
+  // tar restores each directory's mode with chmod: brokered, decided as an fs.open write.
+  struct stat extracted, reference;
+  ASSERT_EQ(stat(dir_.file("out/sub").c_str(), &extracted), 0);
+  ASSERT_EQ(stat(dir_.file("reference/sub").c_str(), &reference), 0);
+  EXPECT_EQ(extracted.st_mode & 07777, reference.st_mode & 07777);
+  auto linked = recordFor("fs.symlink", dir_.file("out/sub/link"));
+  ASSERT_FALSE(linked.is_null()) << readFile(auditLog());
+  EXPECT_EQ(linked["decision"], "allow");
+  EXPECT_EQ(linked["args"]["target"], "../a.txt");
+  EXPECT_EQ(linked["args"]["via"], "syscall");
+  expectLogVerifies();
+}
+
+// Each hostile member aims outside out/: a `..` name, an absolute name, a symlink out of the tree
+// with a file written through it, a hard link to /etc/passwd. Plain tar stops some itself; with
+// -P (--absolute-names) it tries them all, and the broker alone refuses them, on record.
+TEST_F(AirlockRunTest, TarFromAHostileArchiveLeavesNothingOutsideItsOutputDirectory) {
+  std::string passwd = readFile("/etc/passwd");
+  ASSERT_FALSE(passwd.empty());
+  std::string absolute = dir_.file("absolute.txt");
+  std::string archive = tarMember("../escape.txt", '0', "", "ESCAPED\n") +
+                        tarMember(absolute.substr(0, 99), '0', "", "ABSOLUTE\n") +
+                        tarMember("evil", '2', dir_.path()) +
+                        tarMember("evil/through.txt", '0', "", "THROUGH\n") +
+                        tarMember("up", '2', "..") + tarMember("up/upped.txt", '0', "", "UP\n") +
+                        tarMember("passwd-link", '1', "/etc/passwd") +
+                        tarMember("passwd-up", '1', "../../../../../../../../etc/passwd") +
+                        tarMember("fine.txt", '0', "", "fine\n") + std::string(1024, '\0');
+  ASSERT_LT(absolute.size(), 100u);
+  dir_.write("hostile.tar", archive);
+  writePolicy(tarPolicy(dir_.path()));
+  auto listed = runProgram({"/bin/tar", "-tvf", dir_.file("hostile.tar")});
+  ASSERT_EQ(listed.exitCode, 0) << "the archive is well formed: " << listed.output;
+
+  for (bool absoluteNames : {false, true}) {
+    SCOPED_TRACE(absoluteNames ? "tar -P" : "tar");
+    std::filesystem::remove_all(dir_.file("out"));
+    ASSERT_EQ(mkdir(dir_.file("out").c_str(), 0755), 0);
+    std::vector<std::string> argv = {"/bin/tar", "-xf", "hostile.tar", "-C", "out"};
+    if (absoluteNames) argv.push_back("-P");
+    auto result = run(dir_.path(), argv);
+    EXPECT_NE(result.exitCode, 0) << result.output;
+    // Host-side evidence: nothing outside out/ was made or changed.
+    for (const char* name : {"escape.txt", "absolute.txt", "through.txt", "upped.txt"}) {
+      EXPECT_FALSE(pathExists(dir_.file(name))) << name << "\n" << result.output;
+    }
+    EXPECT_EQ(readFile("/etc/passwd"), passwd);
+    struct stat linkStat, passwdStat;
+    ASSERT_EQ(stat("/etc/passwd", &passwdStat), 0);
+    for (const char* link : {"out/passwd-link", "out/passwd-up"}) {
+      if (lstat(dir_.file(link).c_str(), &linkStat) == 0) {
+        EXPECT_NE(linkStat.st_ino, passwdStat.st_ino) << link;
+      }
+    }
+    EXPECT_EQ(readFile(dir_.file("out/fine.txt")), "fine\n") << result.output;
+    // What reached the broker was refused on record.
+    for (const char* link : {"evil", "up"}) {
+      auto refused = recordFor("fs.symlink", dir_.file("out/") + link);
+      ASSERT_FALSE(refused.is_null()) << link << "\n" << readFile(auditLog());
+      EXPECT_EQ(refused["decision"], "deny") << refused;
+    }
+    // tar makes a hard link's target relative to out/ even with -P (no leading '/' or '..'),
+    // and the broker makes no hard links at all: refused, on record.
+    for (const char* link : {"passwd-link", "passwd-up"}) {
+      auto hardLink = recordFor("fs.link", dir_.file("out/") + link);
+      ASSERT_FALSE(hardLink.is_null()) << link << "\n" << readFile(auditLog());
+      EXPECT_EQ(hardLink["decision"], "deny") << hardLink;
+    }
+    if (absoluteNames) {
+      for (const std::string& path : {dir_.file("escape.txt"), absolute}) {
+        auto opened = recordFor("fs.open", path);
+        ASSERT_FALSE(opened.is_null()) << path << "\n" << readFile(auditLog());
+        EXPECT_EQ(opened["decision"], "deny") << opened;
+      }
+    }
+    expectLogVerifies();
+  }
+}
+
+// The calls that change names and metadata, each once allowed and once refused, from python3's
+// own os.* functions (libc, no SDK).
+TEST_F(AirlockRunTest, RenameTruncateChmodAndUtimeAreDecidedLinkAndChownRefused) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  ASSERT_EQ(mkdir(dir_.file("work").c_str(), 0755), 0);
+  dir_.write("work/a.txt", "0123456789");
+  dir_.write("kept.txt", "kept\n");
+  std::string work = dir_.file("work");
+  writePolicy("[sandbox]\nsyscalls = [\"system-info\", \"nss-without-daemons\"]\n\n"
+              "[[rule]]\nid = \"write\"\nallow = \"fs.open\"\npath = \"" + work +
+              "/**\"\nmode = [\"read\", \"write\"]\n\n"
+              "[[rule]]\nid = \"rename\"\nallow = \"fs.rename\"\npath = \"" + work + "/**\"\n\n"
+              "[[rule]]\nid = \"stat\"\nallow = \"fs.stat\"\npath = \"" + dir_.path() + "/**\"\n");
+  std::string script =
+      "import os\n"
+      "def attempt(name, f):\n"
+      "  try:\n    f(); print(name, 'ok')\n"
+      "  except OSError as e: print(name, os.strerror(e.errno))\n"
+      "attempt('rename', lambda: os.rename('work/a.txt', 'work/b.txt'))\n"
+      "attempt('rename-out', lambda: os.rename('work/b.txt', 'b.txt'))\n"
+      "attempt('truncate', lambda: os.truncate('work/b.txt', 4))\n"
+      "attempt('truncate-out', lambda: os.truncate('kept.txt', 0))\n"
+      "attempt('chmod', lambda: os.chmod('work/b.txt', 0o640))\n"
+      "attempt('chmod-setuid', lambda: os.chmod('work/b.txt', 0o4755))\n"
+      "attempt('chmod-out', lambda: os.chmod('kept.txt', 0o777))\n"
+      "attempt('utime', lambda: os.utime('work/b.txt', (1000000000, 1000000000)))\n"
+      "attempt('link', lambda: os.link('work/b.txt', 'work/c.txt'))\n"
+      "attempt('symlink', lambda: os.symlink('/etc/passwd', 'work/p'))\n"
+      "attempt('chown', lambda: os.chown('work/b.txt', 0, 0))\n"
+      "attempt('etc-chmod', lambda: os.chmod('/usr/bin/python3', 0o777))\n";
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output,
+            "rename ok\nrename-out Permission denied\ntruncate ok\ntruncate-out Permission denied\n"
+            "chmod ok\nchmod-setuid Permission denied\nchmod-out Permission denied\nutime ok\n"
+            "link Operation not permitted\nsymlink Permission denied\n"
+            "chown Operation not permitted\netc-chmod Read-only file system\n");
+  // Host-side evidence.
+  EXPECT_FALSE(pathExists(dir_.file("work/a.txt")));
+  EXPECT_EQ(readFile(dir_.file("work/b.txt")), "0123");
+  EXPECT_EQ(readFile(dir_.file("kept.txt")), "kept\n");
+  EXPECT_FALSE(pathExists(dir_.file("b.txt")));
+  EXPECT_FALSE(pathExists(dir_.file("work/c.txt")));
+  EXPECT_FALSE(pathExists(dir_.file("work/p")));
+  struct stat st;
+  ASSERT_EQ(stat(dir_.file("work/b.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_mtime, 1000000000);
+  ASSERT_EQ(stat(dir_.file("kept.txt").c_str(), &st), 0);
+  EXPECT_NE(st.st_mode & 0777, 0777u);
+  // On record: the rename admitted before it moved anything, the refusals as denies.
+  bool renamed = false;
+  for (auto& record : records("fs.rename.admitted")) {
+    renamed |= record["args"]["from"] == dir_.file("work/a.txt");
+  }
+  EXPECT_TRUE(renamed) << readFile(auditLog());
+  bool refusedRename = false;
+  for (auto& record : records("fs.rename")) {
+    refusedRename |= record["args"]["to"] == dir_.file("b.txt") && record["decision"] == "deny";
+  }
+  EXPECT_TRUE(refusedRename) << readFile(auditLog());
+  EXPECT_EQ(recordFor("fs.link", dir_.file("work/c.txt"))["decision"], "deny");
+  EXPECT_EQ(recordFor("fs.symlink", dir_.file("work/p"))["decision"], "deny");
+  EXPECT_EQ(recordFor("fs.open", dir_.file("kept.txt"))["decision"], "deny");
   expectLogVerifies();
 }
 
