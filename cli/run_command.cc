@@ -22,10 +22,10 @@ const char USAGE[] = R"(usage: airlock run --policy PATH [--unit NAME] [--define
                    -- PROGRAM [ARGS]
 
 Runs PROGRAM, unmodified, in the sandbox of the policy's unit, with the unit's fs.* rules
-deciding the files it opens, stats, makes and removes itself: its own open, openat, openat2,
-creat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat,
-mkdir, mkdirat, unlink, unlinkat and rmdir calls (from libc or by raw syscall, any thread) stop
-in the kernel and are answered by this command, which acts as a private broker for the run:
+deciding the files it opens, stats, makes, renames, links and removes itself: its own open,
+stat, access, readlink, mkdir, unlink, rmdir, rename, symlink, link, chmod, utimensat and
+truncate calls and their *at forms (from libc or by raw syscall, any thread; docs/sandbox.md
+lists them) stop in the kernel and are answered by this command, a private broker for the run:
 beneath a granted root it decides by the rules, records the decision in FILE, does the call
 with openat2 beneath the rule's root and hands back the result (a real fd, a filled stat);
 anywhere else outside the sandbox's own read-only view it refuses with EACCES, on record. What
