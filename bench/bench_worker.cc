@@ -27,18 +27,21 @@
 
 namespace {
 
-airlock::Reply openLoop(airlock::Call& call) {
+// `count` timed runs of `once(argument)` for a payload "N ARGUMENT" (`shape` names it in the
+// error); answers the N little-endian int64 nanosecond samples, or the first failure `once`
+// reports (a non-empty message).
+template <typename Once>
+airlock::Reply timedLoop(airlock::Call& call, const char* shape, Once&& once) {
   std::string payload(call.payload());
   auto space = payload.find(' ');
-  if (space == std::string::npos) return airlock::Reply::error("payload is \"N PATH\"");
+  if (space == std::string::npos) return airlock::Reply::error(std::string("payload is ") + shape);
   int count = std::stoi(payload.substr(0, space));
-  std::string path = payload.substr(space + 1);
+  std::string argument = payload.substr(space + 1);
   std::string samples;
   for (int i = 0; i < count; ++i) {
     auto start = std::chrono::steady_clock::now();
-    auto file = call.fs().open(path, airlock::OpenFlags::readOnly());
-    if (!file.ok()) return airlock::Reply::error(file.message());
-    file.takeFd();  // closed here, as the bare baseline closes its copy
+    std::string failure = once(argument);
+    if (!failure.empty()) return airlock::Reply::error(failure);
     int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::steady_clock::now() - start).count();
     samples.append(reinterpret_cast<const char*>(&ns), sizeof(ns));
@@ -46,42 +49,21 @@ airlock::Reply openLoop(airlock::Call& call) {
   return airlock::Reply::ok(samples);
 }
 
-// N timed runs of `once` on the PATH of a payload "N PATH"; an error reply if one fails.
-template <typename Once>
-airlock::Reply timedLoop(airlock::Call& call, Once&& once) {
-  std::string payload(call.payload());
-  auto space = payload.find(' ');
-  if (space == std::string::npos) return airlock::Reply::error("payload is \"N PATH\"");
-  int count = std::stoi(payload.substr(0, space));
-  std::string path = payload.substr(space + 1);
-  std::string samples;
-  for (int i = 0; i < count; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    if (!once(path)) return airlock::Reply::error(path + ": " + strerror(errno));
-    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - start).count();
-    samples.append(reinterpret_cast<const char*>(&ns), sizeof(ns));
-  }
-  return airlock::Reply::ok(samples);
+airlock::Reply openLoop(airlock::Call& call) {
+  return timedLoop(call, "\"N PATH\"", [&](const std::string& path) -> std::string {
+    auto file = call.fs().open(path, airlock::OpenFlags::readOnly());
+    if (!file.ok()) return file.message();
+    file.takeFd();  // closed here, as the bare baseline closes its copy
+    return "";
+  });
 }
 
 airlock::Reply invokeLoop(airlock::Call& call) {
-  std::string payload(call.payload());
-  auto space = payload.find(' ');
-  if (space == std::string::npos) return airlock::Reply::error("payload is \"N UNIT\"");
-  int count = std::stoi(payload.substr(0, space));
-  std::string unit = payload.substr(space + 1);
   const std::string argument(16, 'x');
-  std::string samples;
-  for (int i = 0; i < count; ++i) {
-    auto start = std::chrono::steady_clock::now();
+  return timedLoop(call, "\"N UNIT\"", [&](const std::string& unit) -> std::string {
     auto answer = call.units().invoke(unit, "noop", argument);
-    if (!answer.ok()) return airlock::Reply::error(answer.message());
-    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now() - start).count();
-    samples.append(reinterpret_cast<const char*>(&ns), sizeof(ns));
-  }
-  return airlock::Reply::ok(samples);
+    return answer.ok() ? "" : answer.message();
+  });
 }
 
 airlock::Reply brokerFlood(airlock::Call& call) {
@@ -105,17 +87,17 @@ int main(int argc, char** argv) {
   });
   worker.method("open-loop", openLoop);
   worker.method("syscall-open-loop", [](airlock::Call& call) {
-    return timedLoop(call, [](const std::string& path) {
+    return timedLoop(call, "\"N PATH\"", [](const std::string& path) -> std::string {
       int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return false;
+      if (fd < 0) return path + ": " + strerror(errno);
       close(fd);
-      return true;
+      return "";
     });
   });
   worker.method("syscall-stat-loop", [](airlock::Call& call) {
-    return timedLoop(call, [](const std::string& path) {
+    return timedLoop(call, "\"N PATH\"", [](const std::string& path) -> std::string {
       struct stat st;
-      return ::stat(path.c_str(), &st) == 0;
+      return ::stat(path.c_str(), &st) == 0 ? "" : path + ": " + strerror(errno);
     });
   });
   worker.method("invoke-loop", invokeLoop);

@@ -7,6 +7,8 @@
 
 #include <kj/debug.h>
 
+#include <map>
+
 #include "broker/syscalls/brokered_call.h"
 #include "broker/syscalls/syscall_answer.h"
 #include "broker/syscalls/syscall_broker.h"
@@ -66,11 +68,16 @@ constexpr Row ROWS[] = {
     {"fchownat", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
 };
 
+// The row answering syscall number `nr`, or null. The names are resolved to numbers once, not
+// per call: libseccomp's lookup walks its whole name table for each.
 const Row* rowFor(int nr) {
-  for (auto& row : ROWS) {
-    if (seccomp_syscall_resolve_name(row.name) == nr) return &row;
-  }
-  return nullptr;
+  static const std::map<int, const Row*> byNumber = []() {
+    std::map<int, const Row*> out;
+    for (auto& row : ROWS) out.emplace(seccomp_syscall_resolve_name(row.name), &row);
+    return out;
+  }();
+  auto found = byNumber.find(nr);
+  return found == byNumber.end() ? nullptr : found->second;
 }
 
 }  // namespace _
