@@ -461,6 +461,10 @@ std::variant<Json, std::string> parseJson(std::string_view text, std::string_vie
     size_t colon = what.find("parse error");
     return positionOf(text, file, e.byte == 0 ? 0 : e.byte - 1) + ": JSON syntax error: " +
            (colon == std::string::npos ? what : what.substr(colon));
+  } catch (const Json::exception& e) {
+    // A number too large for a double or an integer (out_of_range 406), found by the fuzzer:
+    // also a value of the input. nlohmann gives no position for it.
+    return std::string(file) + ": JSON value the parser cannot hold: " + e.what();
   }
 }
 

@@ -216,6 +216,10 @@ TEST(SeccompProfile, SyntaxErrorsAndRepeatedKeysSayWhere) {
             0u);
   EXPECT_EQ(errorOf(std::string(MAX_SECCOMP_PROFILE_BYTES + 1, ' ')),
             "profile.json: larger than 1048576 bytes");
+  // A number no double holds is an error of the file, not an exception out of the parser.
+  EXPECT_EQ(errorOf(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4444e44444444444})")
+                .rfind("profile.json: JSON value the parser cannot hold: ", 0),
+            0u);
 }
 
 TEST(SeccompProfile, TheCanonicalFormIgnoresWhitespaceAndKeyOrder) {
