@@ -125,8 +125,8 @@ AtOutcome listAt(const ParentDir& parent, std::vector<ListedEntry>& out) {
   return {};
 }
 
-AtOutcome mkdirAt(const ParentDir& parent) {
-  if (mkdirat(parent.fd.get(), parent.name.c_str(), CREATED_DIRECTORY_MODE) != 0) {
+AtOutcome mkdirAt(const ParentDir& parent, mode_t mode) {
+  if (mkdirat(parent.fd.get(), parent.name.c_str(), mode & 0777) != 0) {
     return _::failure("mkdirat", errno);
   }
   return {};

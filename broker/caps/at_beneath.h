@@ -60,7 +60,7 @@ AtOutcome statAt(const ParentDir& parent, struct stat& out);  // never follows a
 AtOutcome listAt(const ParentDir& parent, std::vector<ListedEntry>& out);
 // Sorted by name, without "." and "..". A final symlink is refused (ELOOP), not listed through;
 // more than MAX_LIST_ENTRIES entries fails with E2BIG and a message saying the bound.
-AtOutcome mkdirAt(const ParentDir& parent);   // mode CREATED_DIRECTORY_MODE; EEXIST if anything is
+AtOutcome mkdirAt(const ParentDir& parent, mode_t mode = CREATED_DIRECTORY_MODE);  // mode & 0777; EEXIST if anything is
                                               // there, a symlink included
 AtOutcome unlinkAt(const ParentDir& parent);  // a file, a symlink (not its target) or an empty
                                               // directory

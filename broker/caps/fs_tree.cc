@@ -140,7 +140,9 @@ kj::Promise<void> FsServer::list(ListContext context) {
 }
 
 kj::Promise<void> FsServer::mkdir(MkdirContext context) {
-  _::changeOnePath(*scope_, context, policy::Operation::FS_MKDIR, mkdirAt, "created");
+  _::changeOnePath(
+      *scope_, context, policy::Operation::FS_MKDIR,
+      [](const ParentDir& parent) { return mkdirAt(parent); }, "created");
   return kj::READY_NOW;
 }
 

@@ -26,17 +26,14 @@ int openFlagsFor(policy::OpenModes modes) {
   return flags;
 }
 
-// Files the broker creates for a worker: owner read/write only.
-constexpr mode_t CREATED_FILE_MODE = 0600;
-
 // openat2 beneath `rootFd` with every symlink refused; on failure sets `result`'s error and
 // message and returns an invalid fd.
 kj::AutoCloseFd openat2Beneath(int rootFd, const std::string& relative, uint64_t flags,
-                               OpenBeneathResult& result) {
+                               OpenBeneathResult& result, mode_t createMode = 0) {
   struct open_how how;
   memset(&how, 0, sizeof(how));
   how.flags = flags;
-  how.mode = (flags & O_CREAT) ? CREATED_FILE_MODE : 0;
+  how.mode = (flags & O_CREAT) ? (createMode & 0777) : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   long fd = syscall(SYS_openat2, rootFd, relative.c_str(), &how, sizeof(how));
   if (fd < 0) {
@@ -60,11 +57,11 @@ const char* errnoName(int error) {
 }
 
 OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
-                              Creation creation) {
+                              Creation creation, mode_t createMode) {
   OpenBeneathResult result;
   auto openFlags = static_cast<uint64_t>(_::openFlagsFor(modes));
   if (creation == Creation::EXCLUSIVE) openFlags |= O_EXCL;
-  kj::AutoCloseFd owned = _::openat2Beneath(rootFd, relative, openFlags, result);
+  kj::AutoCloseFd owned = _::openat2Beneath(rootFd, relative, openFlags, result, createMode);
   if (owned.get() < 0) return result;
   struct stat st;
   if (fstat(owned.get(), &st) != 0) {

@@ -4,6 +4,8 @@
 // a recursive grant would otherwise expose its target), RESOLVE_NO_MAGICLINKS refuses /proc
 // magic links. Broker-side; the path has already passed policy::validateRequestPath.
 
+#include <sys/types.h>
+
 #include <kj/io.h>
 
 #include <string>
@@ -20,6 +22,9 @@ struct OpenBeneathResult {
   bool escapeRefused() const;  // the kernel refused a symlink or an escape from the root
 };
 
+// Files the broker creates for a worker's fs.open: owner read/write only.
+inline constexpr mode_t CREATED_FILE_MODE = 0600;
+
 // Whether an open with create may find the file already there.
 enum class Creation : uint8_t { MAY_EXIST, EXCLUSIVE };  // EXCLUSIVE: O_EXCL, EEXIST if it does
 
@@ -28,7 +33,10 @@ enum class Creation : uint8_t { MAY_EXIST, EXCLUSIVE };  // EXCLUSIVE: O_EXCL, E
 // grant is refused rather than letting an open block the broker. EXCLUSIVE needs CREATE in
 // `modes` (the caller checks; without it O_EXCL would mean nothing).
 OpenBeneathResult openBeneath(int rootFd, const std::string& relative, policy::OpenModes modes,
-                              Creation creation = Creation::MAY_EXIST);
+                              Creation creation = Creation::MAY_EXIST,
+                              mode_t createMode = CREATED_FILE_MODE);
+// `createMode`: the permission bits of a file the open creates (the SDK's fs.open: 0600; a
+// brokered open(2): what the program asked, less its umask, never set-id bits).
 
 OpenBeneathResult openSocketBeneath(int rootFd, const std::string& relative);
 // An O_PATH descriptor of the Unix socket at `relative`, resolved as openBeneath resolves (no

@@ -164,7 +164,11 @@ kj::Maybe<ParentDir> BrokeredCall::parentFor(policy::Decision& decision, const s
   return kj::mv(parent);
 }
 
-void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags) {
+mode_t BrokeredCall::createdMode(uint64_t asked) const {
+  return static_cast<mode_t>(asked & 0777) & ~threadUmask(call_.pid);
+}
+
+void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags, uint64_t mode) {
   // Receive and place.
   std::string path;
   if (place(dirfdArg, pathArg, path) == Placed::ANSWERED) return;
@@ -173,6 +177,8 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags) {
   bool exclusive = (flags & O_EXCL) && (flags & O_CREAT);
   auto rec = record(requests::FS_OPEN.event.data(), path);
   rec.args["mode"] = modes.describe() + (exclusive ? ",exclusive" : "");
+  mode_t createMode = createdMode(mode);
+  if (flags & O_CREAT) rec.args["create_mode"] = _::octalMode(createMode);
 
   // Decide.
   policy::Decision decision = [&]() {
@@ -200,7 +206,7 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags) {
         opened = OpenBeneathResult{kj::AutoCloseFd(), EOPNOTSUPP, _::LINK_ITSELF};
       } else {
         opened = openBeneath(rootFd, relative, modes,
-                             exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST);
+                             exclusive ? Creation::EXCLUSIVE : Creation::MAY_EXIST, createMode);
         if (opened.escapeRefused()) denyEscape(decision, opened.message);
       }
     }
@@ -235,7 +241,7 @@ void BrokeredCall::openat2(int dirfdArg, int pathArg, int howArg, int sizeArg) {
   }
   // RESOLVE_* only narrows what a path may name; the broker's own resolution is narrower still
   // (no symlink, no escape), so the call is answered as the equivalent openat.
-  open(dirfdArg, pathArg, how.flags);
+  open(dirfdArg, pathArg, how.flags, how.mode);
 }
 
 void BrokeredCall::stat(int dirfdArg, int pathArg, int bufArg, bool follow) {
@@ -325,13 +331,15 @@ void BrokeredCall::readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg) 
       });
 }
 
-void BrokeredCall::mkdir(int dirfdArg, int pathArg) {
+void BrokeredCall::mkdir(int dirfdArg, int pathArg, uint64_t mode) {
+  mode_t createMode = createdMode(mode);
   onePath(
-      dirfdArg, pathArg, {requests::FS_MKDIR.event, policy::Operation::FS_MKDIR}, {}, "created",
+      dirfdArg, pathArg, {requests::FS_MKDIR.event, policy::Operation::FS_MKDIR},
+      {{"create_mode", _::octalMode(createMode)}}, "created",
       Outcome::CHANGED_AFTER_ADMISSION,
       [&](ParentDir& parent, audit::AuditRecord& rec, policy::Decision& decision, Acted& acted) {
         if (!admit(rec, decision, acted)) return;  // nothing made
-        acted.take(mkdirAt(parent));
+        acted.take(mkdirAt(parent, createMode));
       },
       [&](int&) { answerValue(0); });
 }

@@ -31,13 +31,14 @@ class BrokeredCall {
   int dirfd(int index) const { return static_cast<int>(static_cast<int32_t>(call_.args[index])); }
 
   // Each answers the call. `dirfdArg` / `pathArg` are argument positions (dirfdArg -1: AT_FDCWD).
-  void open(int dirfdArg, int pathArg, uint64_t flags);
+  // `mode`: the permission bits asked for a file O_CREAT makes (brokered_call.cc createdMode).
+  void open(int dirfdArg, int pathArg, uint64_t flags, uint64_t mode);
   void openat2(int dirfdArg, int pathArg, int howArg, int sizeArg);
   void stat(int dirfdArg, int pathArg, int bufArg, bool follow);
   void statx(int dirfdArg, int pathArg, int flagsArg, int maskArg, int bufArg);
   void access(int dirfdArg, int pathArg, int modeArg);
   void readlink(int dirfdArg, int pathArg, int bufArg, int sizeArg);
-  void mkdir(int dirfdArg, int pathArg);
+  void mkdir(int dirfdArg, int pathArg, uint64_t mode);
   void unlink(int dirfdArg, int pathArg, uint64_t flags);
   // The calls that change names and metadata (brokered_changes.cc). A path in the sandbox's own
   // view is answered EROFS by the broker (the view is read-only), never left to the kernel.
@@ -97,6 +98,9 @@ class BrokeredCall {
   void conclude(audit::AuditRecord& record, const policy::Decision& decision, int error,
                 const std::string& failure, const char* result, Outcome outcome,
                 Succeed&& succeed);
+  // The bits a file or directory created for the program gets: `asked` less the thread's umask,
+  // and never set-id or sticky bits (the broker, not the program, owns what it makes).
+  mode_t createdMode(uint64_t asked) const;
   void answerError(int error);
   void answerValue(int64_t value);
   // The parent of `path` beneath the allowed decision's root, for the calls that act on a last

@@ -2,6 +2,9 @@
 // The steps every kind of brokered call shares (brokered_call.h), as templates: included only by
 // the files defining BrokeredCall's kinds (brokered_call.cc, brokered_changes.cc).
 
+#include <cstdio>
+#include <string>
+
 #include "broker/caps/call_scope.h"
 #include "broker/syscalls/brokered_call.h"
 
@@ -10,6 +13,13 @@ namespace airlock::broker::syscalls {
 namespace _ {
 
 inline constexpr char NOT_FOLLOWED[] = "ELOOP: a symlink beneath a granted root is never followed";
+
+// A mode as records show it: "0644".
+inline std::string octalMode(uint64_t mode) {
+  char text[16];
+  snprintf(text, sizeof(text), "%04llo", static_cast<unsigned long long>(mode & 07777));
+  return text;
+}
 
 inline policy::Decision refusedByDefault(std::string reason) {
   return policy::Decision{policy::Verdict::DENY, std::string(policy::DEFAULT_DENY_RULE_ID),

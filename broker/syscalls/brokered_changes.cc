@@ -52,11 +52,6 @@ constexpr char NO_HARD_LINKS[] =
     "hard links are not brokered: a link shares its inode with a file the rules may not grant "
     "(the SDK has no fs.link); answered EPERM, as a file system without hard links answers";
 
-std::string octal(uint64_t mode) {
-  char text[16];
-  snprintf(text, sizeof(text), "%04llo", static_cast<unsigned long long>(mode & 07777));
-  return text;
-}
 
 // The file at `parent.name` as an O_PATH descriptor, never following a final symlink (ELOOP):
 // chmod through /proc/self/fd/N then acts on exactly that inode.
@@ -165,7 +160,7 @@ void BrokeredCall::chmod(int dirfdArg, int pathArg, uint64_t mode) {
   }
   onePath(
       dirfdArg, pathArg, {requests::FS_OPEN.event, policy::Operation::FS_OPEN, InView::READ_ONLY},
-      {{"mode", "write"}, {"chmod", _::octal(mode)}}, "mode changed",
+      {{"mode", "write"}, {"chmod", _::octalMode(mode)}}, "mode changed",
       Outcome::CHANGED_AFTER_ADMISSION,
       [&](ParentDir& parent, audit::AuditRecord& rec, policy::Decision& decision, Acted& acted) {
         if (mode & ~static_cast<uint64_t>(_::SETTABLE_MODE_BITS)) {
@@ -242,7 +237,7 @@ void BrokeredCall::fdChmod(int fdArg, uint64_t mode) { fdChmodOf(dirfd(fdArg), m
 
 void BrokeredCall::fdChmodOf(int fd, uint64_t mode) {
   bool setId = mode & ~static_cast<uint64_t>(_::SETTABLE_MODE_BITS);
-  onDescriptor(fd, {{"mode", "write"}, {"chmod", _::octal(mode)}}, setId ? _::SET_ID_REFUSED : "",
+  onDescriptor(fd, {{"mode", "write"}, {"chmod", _::octalMode(mode)}}, setId ? _::SET_ID_REFUSED : "",
                "mode changed", [&](int file, Acted& acted) {
                  if (::fchmod(file, static_cast<mode_t>(mode)) != 0) acted.fail("fchmod", errno);
                });

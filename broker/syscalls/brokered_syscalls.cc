@@ -28,9 +28,9 @@ struct Row {
 
 // x86-64 argument positions, as in each syscall's man page.
 constexpr Row ROWS[] = {
-    {"open", [](BrokeredCall& c) { c.open(NONE, 0, c.arg(1)); }},
-    {"openat", [](BrokeredCall& c) { c.open(0, 1, c.arg(2)); }},
-    {"creat", [](BrokeredCall& c) { c.open(NONE, 0, O_CREAT | O_WRONLY | O_TRUNC); }},
+    {"open", [](BrokeredCall& c) { c.open(NONE, 0, c.arg(1), c.arg(2)); }},
+    {"openat", [](BrokeredCall& c) { c.open(0, 1, c.arg(2), c.arg(3)); }},
+    {"creat", [](BrokeredCall& c) { c.open(NONE, 0, O_CREAT | O_WRONLY | O_TRUNC, c.arg(1)); }},
     {"openat2", [](BrokeredCall& c) { c.openat2(0, 1, 2, 3); }},
     {"stat", [](BrokeredCall& c) { c.stat(NONE, 0, 1, true); }},
     {"lstat", [](BrokeredCall& c) { c.stat(NONE, 0, 1, false); }},
@@ -42,8 +42,8 @@ constexpr Row ROWS[] = {
     {"faccessat2", [](BrokeredCall& c) { c.access(0, 1, 2); }, 3, AT_EMPTY_PATH},
     {"readlink", [](BrokeredCall& c) { c.readlink(NONE, 0, 1, 2); }},
     {"readlinkat", [](BrokeredCall& c) { c.readlink(0, 1, 2, 3); }},
-    {"mkdir", [](BrokeredCall& c) { c.mkdir(NONE, 0); }},
-    {"mkdirat", [](BrokeredCall& c) { c.mkdir(0, 1); }},
+    {"mkdir", [](BrokeredCall& c) { c.mkdir(NONE, 0, c.arg(1)); }},
+    {"mkdirat", [](BrokeredCall& c) { c.mkdir(0, 1, c.arg(2)); }},
     {"unlink", [](BrokeredCall& c) { c.unlink(NONE, 0, 0); }},
     {"unlinkat", [](BrokeredCall& c) { c.unlink(0, 1, c.arg(2)); }},
     {"rmdir", [](BrokeredCall& c) { c.unlink(NONE, 0, AT_REMOVEDIR); }},

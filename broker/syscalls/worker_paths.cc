@@ -8,6 +8,8 @@
 #include <kj/io.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "sandbox/mount_root.h"
@@ -95,6 +97,19 @@ std::string startingDirectory(int pidfd, pid_t tid, int dirfd) {
   if (copy < 0) return "";
   kj::AutoCloseFd owned(static_cast<int>(copy));
   return descriptorPath(owned.get());
+}
+
+mode_t threadUmask(pid_t tid) {
+  constexpr mode_t UNREADABLE = 077;
+  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!line.starts_with("Umask:")) continue;
+    unsigned long mask = 0;
+    if (sscanf(line.c_str() + 6, "%lo", &mask) != 1 || mask > 0777) return UNREADABLE;
+    return static_cast<mode_t>(mask);
+  }
+  return UNREADABLE;
 }
 
 std::string descriptorPath(int fd) { return _::readLink("/proc/self/fd/" + std::to_string(fd)); }

@@ -47,6 +47,10 @@ std::string absoluteNormal(const std::string& base, const std::string& path);
 // nothing the broker can place by path (a socket, a deleted directory, a bad fd).
 std::string startingDirectory(int pidfd, pid_t tid, int dirfd);
 
+// The umask of thread `tid` (/proc/TID/status), which a file or directory the broker creates
+// for it is given less of, as the kernel would; 077 when it cannot be read (nothing widened).
+mode_t threadUmask(pid_t tid);
+
 // The absolute path the broker's own descriptor `fd` names (/proc/self/fd), or empty as above.
 std::string descriptorPath(int fd);
 

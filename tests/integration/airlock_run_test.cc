@@ -222,6 +222,9 @@ TEST_F(AirlockRunTest, TarExtractsABenignArchiveAsItDoesOutside) {
   dir_.write("src/a.txt", "first file\n");
   dir_.write("src/sub/b.bin", std::string("\0\1\2binary\xff", 10));
   dir_.write("src/sub/deeper/c.txt", std::string(100000, 'c'));
+  dir_.write("src/sub/run.sh", "#!/bin/sh\n");
+  ASSERT_EQ(chmod(dir_.file("src/sub/run.sh").c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir_.file("src/sub/deeper/c.txt").c_str(), 0640), 0);
   ASSERT_EQ(symlink("../a.txt", dir_.file("src/sub/link").c_str()), 0);
   ASSERT_EQ(symlink("deeper/c.txt", dir_.file("src/sub/near").c_str()), 0);
   auto made = runProgram({"/bin/tar", "-cf", dir_.file("benign.tar"), "-C", dir_.file("src"),
@@ -235,13 +238,20 @@ TEST_F(AirlockRunTest, TarExtractsABenignArchiveAsItDoesOutside) {
   EXPECT_EQ(inside.exitCode, 0) << inside.output;
   EXPECT_EQ(inside.output, outside.output);
   auto expected = treeOf(dir_.file("reference"));
-  ASSERT_EQ(expected.size(), 7u);
+  ASSERT_EQ(expected.size(), 8u);
   EXPECT_EQ(treeOf(dir_.file("out")), expected);
-  // tar restores each directory's mode with chmod: brokered, decided as an fs.open write.
-  struct stat extracted, reference;
-  ASSERT_EQ(stat(dir_.file("out/sub").c_str(), &extracted), 0);
-  ASSERT_EQ(stat(dir_.file("reference/sub").c_str(), &reference), 0);
-  EXPECT_EQ(extracted.st_mode & 07777, reference.st_mode & 07777);
+  // Modes as outside: each file created with the mode tar asked (less its umask), each
+  // directory's restored with chmod (brokered, decided as an fs.open write).
+  for (const char* name : {"sub", "sub/deeper", "a.txt", "sub/run.sh", "sub/deeper/c.txt"}) {
+    SCOPED_TRACE(name);
+    struct stat extracted, reference;
+    ASSERT_EQ(stat((dir_.file("out/") + name).c_str(), &extracted), 0);
+    ASSERT_EQ(stat((dir_.file("reference/") + name).c_str(), &reference), 0);
+    EXPECT_EQ(extracted.st_mode & 07777, reference.st_mode & 07777);
+  }
+  auto created = recordFor("fs.open", dir_.file("out/sub/run.sh"));
+  ASSERT_FALSE(created.is_null()) << readFile(auditLog());
+  EXPECT_TRUE(created["args"].contains("create_mode")) << created.dump();
   auto linked = recordFor("fs.symlink", dir_.file("out/sub/link"));
   ASSERT_FALSE(linked.is_null()) << readFile(auditLog());
   EXPECT_EQ(linked["decision"], "allow");
