@@ -229,8 +229,10 @@ std::vector<sandbox::AllowedSyscall> unitAllowlist(const policy::UnitPolicy& uni
     }
   }
   if (unit.brokerSyscalls) {
-    for (auto& brokered : broker::syscalls::brokeredSyscallSpecs()) {
-      std::string action = "brokered: decided by the fs.* rules";
+    for (auto& brokered : broker::syscalls::brokeredSyscallSpecs(unit)) {
+      bool net = brokered.name == "socket" || brokered.name == "connect";
+      std::string action = net ? "brokered: decided by the net.connect rules"
+                               : "brokered: decided by the fs.* rules";
       if (brokered.nativeWhenFlagArg >= 0) action += " (native on an fd it holds)";
       if (auto* entry = listed(brokered.name)) {
         entry->action = action;

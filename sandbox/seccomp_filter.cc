@@ -150,8 +150,8 @@ SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
   }
   for (auto& call : brokered) {
     for (auto& forbidden : forbiddenSyscalls()) {
-      KJ_REQUIRE(call.name != forbidden.name, "a never-granted syscall cannot be brokered",
-                 call.name, forbidden.reason);
+      KJ_REQUIRE(call.name != forbidden.name || forbidden.brokerDecides,
+                 "a never-granted syscall cannot be brokered", call.name, forbidden.reason);
     }
     if (call.nativeWhenFlagArg < 0) continue;
     int nr = seccomp_syscall_resolve_name(call.name.c_str());

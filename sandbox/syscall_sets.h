@@ -48,6 +48,7 @@ struct SyscallGroup {
 struct ForbiddenSyscall {
   const char* name;
   const char* reason;  // why no group may ever contain it
+  bool brokerDecides = false;  // never granted, but a brokering unit's broker may answer it
 };
 
 kj::ArrayPtr<const SyscallGroup> syscallGroups();

@@ -6,7 +6,7 @@
 namespace airlock::broker {
 
 void brokerSyscalls(const policy::UnitPolicy& unit, sandbox::SandboxSpec& spec) {
-  spec.brokeredSyscalls = syscalls::brokeredSyscallSpecs();
+  spec.brokeredSyscalls = syscalls::brokeredSyscallSpecs(unit);
   spec.emptyDirectories = syscalls::brokeredRoots(unit);
 }
 

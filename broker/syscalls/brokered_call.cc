@@ -108,6 +108,12 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
 }
 
 audit::AuditRecord BrokeredCall::record(const char* event, const std::string& path) const {
+  audit::AuditRecord r = baseRecord(event);
+  r.args["path"] = path;
+  return r;
+}
+
+audit::AuditRecord BrokeredCall::baseRecord(const char* event) const {
   audit::AuditRecord r;
   r.event = event;
   r.unit = broker_.unit_->name;
@@ -115,7 +121,6 @@ audit::AuditRecord BrokeredCall::record(const char* event, const std::string& pa
   r.caller = broker_.caller_;
   r.callId = broker_.callId_;
   r.policyRev = broker_.unit_->revision;
-  r.args["path"] = path;
   r.args["via"] = _::VIA_SYSCALL;
   r.args["syscall"] = name_;
   return r;

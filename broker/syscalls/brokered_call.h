@@ -22,6 +22,11 @@
 
 namespace airlock::broker::syscalls {
 
+// Whether the unit's net.connect rules allow some TCP connect / some Unix socket connect: only
+// then are the program's own sockets of that family made and their connects brokered.
+bool unitConnectsTcp(const policy::UnitPolicy& unit);
+bool unitConnectsUnix(const policy::UnitPolicy& unit);
+
 class BrokeredCall {
  public:
   BrokeredCall(SyscallBroker& broker, int listenerFd, int pidfd,
@@ -50,6 +55,9 @@ class BrokeredCall {
   void truncate(int pathArg, int lengthArg);
   void fdChmod(int fdArg, uint64_t mode);
   void refuseOwnerChange();  // EPERM, as the kernel answers a user who is not root
+  // The sockets a program makes and connects itself (brokered_connect.cc).
+  void socket(int domainArg, int typeArg);
+  void connect(int fdArg, int addressArg, int lengthArg);
 
  private:
   enum class Placed { BROKER, ANSWERED };
@@ -91,6 +99,7 @@ class BrokeredCall {
   bool admit(const audit::AuditRecord& record, const policy::Decision& decision, Acted& acted);
 
   audit::AuditRecord record(const char* event, const std::string& path) const;
+  audit::AuditRecord baseRecord(const char* event) const;  // who, where from; no path
   // Writes `record` with `decision` and `result`; false if the log refused it.
   [[nodiscard]] bool finish(audit::AuditRecord& record, const policy::Decision& decision,
                             const std::string& result);

@@ -24,7 +24,12 @@ struct Row {
   void (*answer)(BrokeredCall& call);
   int nativeWhenFlagArg = NONE;  // AT_EMPTY_PATH here: a descriptor the program already holds
   uint64_t nativeWhenFlag = 0;
+  bool (*brokeredFor)(const policy::UnitPolicy& unit) = nullptr;  // null: for every unit
 };
+
+bool unitConnects(const policy::UnitPolicy& unit) {
+  return unitConnectsTcp(unit) || unitConnectsUnix(unit);
+}
 
 // x86-64 argument positions, as in each syscall's man page.
 constexpr Row ROWS[] = {
@@ -66,6 +71,10 @@ constexpr Row ROWS[] = {
     {"lchown", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
     {"fchown", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
     {"fchownat", [](BrokeredCall& c) { c.refuseOwnerChange(); }},
+    // A program's own sockets: only for a unit whose rules allow some connect; any other unit
+    // keeps socket(2) refused as every worker has it (syscall_sets.cc).
+    {"socket", [](BrokeredCall& c) { c.socket(0, 1); }, NONE, 0, unitConnects},
+    {"connect", [](BrokeredCall& c) { c.connect(0, 1, 2); }},
 };
 
 // The row answering syscall number `nr`, or null. The names are resolved to numbers once, not
@@ -82,9 +91,10 @@ const Row* rowFor(int nr) {
 
 }  // namespace _
 
-std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs() {
+std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs(const policy::UnitPolicy& unit) {
   std::vector<sandbox::BrokeredSyscall> specs;
   for (auto& row : _::ROWS) {
+    if (row.brokeredFor != nullptr && !row.brokeredFor(unit)) continue;
     specs.push_back({row.name, row.nativeWhenFlagArg, row.nativeWhenFlag});
   }
   return specs;

@@ -53,6 +53,18 @@ bool answerWithFd(int listenerFd, const sandbox::RefusedSyscall& call, int fd, b
   KJ_FAIL_SYSCALL("ioctl(SECCOMP_IOCTL_NOTIF_ADDFD)", errno, listenerFd);
 }
 
+int replaceDescriptor(int listenerFd, const sandbox::RefusedSyscall& call, int fd, int slot,
+                      bool closeOnExec) {
+  struct seccomp_notif_addfd addfd;
+  memset(&addfd, 0, sizeof(addfd));
+  addfd.id = call.id;
+  addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
+  addfd.srcfd = static_cast<uint32_t>(fd);
+  addfd.newfd = static_cast<uint32_t>(slot);
+  addfd.newfd_flags = closeOnExec ? O_CLOEXEC : 0;
+  return ioctl(listenerFd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) >= 0 ? 0 : errno;
+}
+
 bool stillPending(int listenerFd, const sandbox::RefusedSyscall& call) {
   uint64_t id = call.id;
   return ioctl(listenerFd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;

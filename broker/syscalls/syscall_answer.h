@@ -1,5 +1,5 @@
 #pragma once
-// The four ways the broker answers a brokered syscall on the seccomp listener.
+// The ways the broker answers a brokered syscall on the seccomp listener.
 
 #include <cstdint>
 
@@ -20,6 +20,13 @@ void answer(int listenerFd, const sandbox::RefusedSyscall& call, int error, int6
 // (SECCOMP_ADDFD_FLAG_SEND), so no other thread can see or take the slot before the call returns.
 // `closeOnExec` as the call's O_CLOEXEC asked. Returns false if the thread died meanwhile.
 bool answerWithFd(int listenerFd, const sandbox::RefusedSyscall& call, int fd, bool closeOnExec);
+
+// Puts the broker's `fd` into the thread's process at descriptor number `slot`, replacing what
+// was there (SECCOMP_ADDFD_FLAG_SETFD), without answering: the call is answered after. How a
+// brokered connect(2) swaps the program's unconnected socket for the broker's connected one.
+// Returns the errno of a failure (ENOENT: the thread died meanwhile), 0 on success.
+[[nodiscard]] int replaceDescriptor(int listenerFd, const sandbox::RefusedSyscall& call, int fd,
+                                    int slot, bool closeOnExec);
 
 // Whether the notification is still pending: checked after reading the thread's memory, so that
 // what was read belongs to that thread and not to one that reused its pid.

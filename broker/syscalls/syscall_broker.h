@@ -24,9 +24,9 @@
 
 namespace airlock::broker::syscalls {
 
-// The syscalls a brokered unit's filter sends to the broker (for SandboxSpec::brokeredSyscalls),
-// and the roots to show as empty directories (SandboxSpec::emptyDirectories).
-std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs();
+// The syscalls `unit`'s filter sends to the broker (for SandboxSpec::brokeredSyscalls): the
+// file calls always, socket(2) only when its rules allow some connect.
+std::vector<sandbox::BrokeredSyscall> brokeredSyscallSpecs(const policy::UnitPolicy& unit);
 
 class SyscallBroker final : public sandbox::SyscallHandler {
  public:

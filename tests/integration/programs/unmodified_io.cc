@@ -8,8 +8,14 @@
 //   unmodified_io at-dir DIR NAME           open DIR, then openat(dirfd, NAME); prints contents
 //   unmodified_io flip GRANTED OTHER ROUNDS opens a path another thread flips between GRANTED
 //                                           and OTHER; exit 3 if OTHER's content is ever read
+//   unmodified_io connect-flip GRANTED_PORT OTHER_PORT ROUNDS
+//                                           connects to 127.0.0.1 with a sockaddr another thread
+//                                           flips between the two ports; prints what answered
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -116,6 +122,52 @@ int flip(const char* grantedPath, const char* otherPath, int rounds) {
   return leaked > 0 ? 3 : 0;
 }
 
+// The address the connector passes, its port rewritten without pause by the flipper.
+sockaddr_in flippedAddress;
+uint16_t grantedPort, otherPort;
+
+void* flipPort(void*) {
+  volatile uint16_t* port = &flippedAddress.sin_port;
+  while (!stop.load(std::memory_order_relaxed)) {
+    *port = htons(otherPort);
+    *port = htons(grantedPort);
+  }
+  return nullptr;
+}
+
+// Each connection's peer port, as the connected socket reports it: OTHER_PORT means the flip
+// reached a port the rules refuse.
+int connectFlip(int granted, int other, int rounds) {
+  grantedPort = static_cast<uint16_t>(granted);
+  otherPort = static_cast<uint16_t>(other);
+  flippedAddress.sin_family = AF_INET;
+  flippedAddress.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  flippedAddress.sin_port = htons(grantedPort);
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, flipPort, nullptr) != 0) return 2;
+  int connected = 0, refused = 0, leaked = 0;
+  for (int i = 0; i < rounds; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 2;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&flippedAddress), sizeof(flippedAddress)) != 0) {
+      ++refused;
+    } else {
+      ++connected;
+      sockaddr_in peer{};
+      socklen_t length = sizeof(peer);
+      if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0 &&
+          ntohs(peer.sin_port) == otherPort) {
+        ++leaked;
+      }
+    }
+    close(fd);
+  }
+  stop = true;
+  pthread_join(thread, nullptr);
+  printf("connected=%d refused=%d leaked=%d\n", connected, refused, leaked);
+  return leaked > 0 ? 3 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,6 +175,10 @@ int main(int argc, char** argv) {
   if (mode == "thread-open" && argc == 3) return threadOpen(argv[2]);
   if (mode == "at-dir" && argc == 4) return atDir(argv[2], argv[3]);
   if (mode == "flip" && argc == 5) return flip(argv[2], argv[3], atoi(argv[4]));
-  fprintf(stderr, "usage: unmodified_io thread-open PATH | at-dir DIR NAME | flip A B ROUNDS\n");
+  if (mode == "connect-flip" && argc == 5) {
+    return connectFlip(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+  }
+  fprintf(stderr, "usage: unmodified_io thread-open PATH | at-dir DIR NAME | flip A B ROUNDS | "
+                  "connect-flip PORT OTHER ROUNDS\n");
   return 2;
 }

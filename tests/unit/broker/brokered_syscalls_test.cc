@@ -13,24 +13,50 @@
 namespace airlock::broker::syscalls {
 namespace {
 
+// A unit whose rules allow a TCP connect: every row of the table applies to it.
+policy::UnitPolicy connectingUnit() {
+  policy::UnitPolicy unit;
+  policy::Rule rule;
+  rule.operation = policy::Operation::NET_CONNECT;
+  rule.effect = policy::Effect::ALLOW;
+  unit.rules.push_back(rule);
+  return unit;
+}
+
 TEST(BrokeredSyscallTableTest, EveryRowNamesASyscallOfThisArchitectureOnce) {
   std::set<std::string> seen;
-  for (auto& spec : brokeredSyscallSpecs()) {
+  for (auto& spec : brokeredSyscallSpecs(connectingUnit())) {
     EXPECT_NE(seccomp_syscall_resolve_name(spec.name.c_str()), __NR_SCMP_ERROR) << spec.name;
     EXPECT_TRUE(seen.insert(spec.name).second) << spec.name << " has two rows";
   }
   for (const char* name : {"rename", "renameat2", "symlinkat", "linkat", "fchmodat", "fchmod",
-                           "utimensat", "truncate", "fchownat"}) {
+                           "utimensat", "truncate", "fchownat", "socket", "connect"}) {
     EXPECT_EQ(seen.count(name), 1u) << name;
   }
 }
 
-TEST(BrokeredSyscallTableTest, NoRowIsASyscallTheSandboxNeverGrants) {
-  for (auto& spec : brokeredSyscallSpecs()) {
+TEST(BrokeredSyscallTableTest, NoRowIsASyscallTheSandboxNeverGrantsUnlessTheBrokerDecidesIt) {
+  for (auto& spec : brokeredSyscallSpecs(connectingUnit())) {
     for (auto& forbidden : sandbox::forbiddenSyscalls()) {
+      if (forbidden.brokerDecides) continue;
       EXPECT_NE(spec.name, forbidden.name) << forbidden.reason;
     }
   }
+  size_t brokerDecided = 0;
+  for (auto& forbidden : sandbox::forbiddenSyscalls()) brokerDecided += forbidden.brokerDecides;
+  EXPECT_EQ(brokerDecided, 1u);  // socket(2) only
+}
+
+TEST(BrokeredSyscallTableTest, SocketIsBrokeredOnlyForAUnitWhoseRulesConnect) {
+  auto names = [](const policy::UnitPolicy& unit) {
+    std::set<std::string> out;
+    for (auto& spec : brokeredSyscallSpecs(unit)) out.insert(spec.name);
+    return out;
+  };
+  EXPECT_EQ(names(connectingUnit()).count("socket"), 1u);
+  policy::UnitPolicy quiet;
+  EXPECT_EQ(names(quiet).count("socket"), 0u);
+  EXPECT_EQ(names(quiet).count("connect"), 1u);  // a socketpair end's connect is answered too
 }
 
 }  // namespace
