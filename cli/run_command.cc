@@ -144,6 +144,7 @@ int runMain(int argc, char** argv) {
     record.workerPid = process.pid();
     record.args["program"] = spec.program;
     record.args["brokered_syscalls"] = broker.brokered();
+    record.args["left_to_kernel"] = broker.leftToKernel();
     record.result = exit.describe();
     if (!log->append(record)) fprintf(stderr, "%s: could not record the exit\n", COMMAND);
     log->close();

@@ -7,6 +7,8 @@
 include(CMakePackageConfigHelpers)
 
 install(TARGETS airlockd airlock RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Preloaded into brokered programs (sandbox/native_first/); private to airlock, as the workers.
+install(TARGETS airlock_native_first LIBRARY DESTINATION lib/airlock)
 
 # The SDKs are static archives, so a worker carries no airlock shared library into its sandbox
 # and no SONAME has to be kept stable yet. Each archive the SDKs need is installed beside them

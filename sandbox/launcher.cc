@@ -258,9 +258,15 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   }
   kj::Maybe<const ProfileGrants&> profile;
   if (spec.profileGrants != nullptr) profile = *spec.profileGrants;
+  // Native-first reads are as safe as the broker leaving a view path to the kernel only because
+  // Landlock confines what the kernel resolves: never without it.
+  bool nativeFirst = !spec.nativeFirstLibrary.empty();
+  KJ_REQUIRE(!nativeFirst || spec.landlock == Strictness::REQUIRED,
+             "native-first reads need Landlock REQUIRED");
   SeccompFilter filter = SeccompFilter::compile(
       kj::arrayPtr(groups.data(), groups.size()), profile,
-      kj::arrayPtr(spec.brokeredSyscalls.data(), spec.brokeredSyscalls.size()));
+      kj::arrayPtr(spec.brokeredSyscalls.data(), spec.brokeredSyscalls.size()),
+      nativeFirst);
   _::ExecArgs exec(spec);
   HostIds ids = sandboxHostIds(geteuid(), getegid());
   _::Pipe release = _::makePipe();

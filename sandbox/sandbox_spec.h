@@ -83,6 +83,12 @@ struct SandboxSpec {
   // Answered by the supervisor's SyscallHandler (launcher.h), never allowed by a group: a group
   // naming one of them does not make it native. Empty: nothing is brokered.
 
+  std::string nativeFirstLibrary;
+  // Absolute path of the native-first library (sandbox/native_first.h, which sets this and
+  // preloads it), bound executable like the shared-library directories; the filter then lets the
+  // read-only path calls made from its one fixed instruction run natively. Empty: off. Needs
+  // Landlock REQUIRED and brokered syscalls: launch() refuses it otherwise.
+
   std::string workingDirectory;
   // Absolute path the process starts in; empty: "/". If the sandbox shows nothing there, an
   // empty read-only directory is made at that path in its root, so getcwd() tells the truth and

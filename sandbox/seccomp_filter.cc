@@ -14,6 +14,7 @@
 #include <kj/debug.h>
 #include <kj/io.h>
 
+#include "sandbox/native_first.h"
 #include "sandbox/profile_grants.h"
 
 namespace airlock::sandbox {
@@ -114,7 +115,8 @@ std::vector<sock_filter> exportProgram(scmp_filter_ctx ctx) {
 
 SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
                                      kj::Maybe<const ProfileGrants&> profile,
-                                     kj::ArrayPtr<const BrokeredSyscall> brokered) {
+                                     kj::ArrayPtr<const BrokeredSyscall> brokered,
+                                     bool nativeFirst) {
   _::Context context(_::PLACEHOLDER_DEFAULT);
   // A foreign-architecture syscall (i386 `int 0x80`, or the x32 ABI, which libseccomp's x86_64
   // filter sends to the bad-arch action) goes to the supervisor like any other refusal, so it is
@@ -173,6 +175,13 @@ SeccompFilter SeccompFilter::compile(kj::ArrayPtr<const char* const> groupNames,
     }
   }
   KJ_ASSERT(rewritten > 0, "compiled seccomp program has no default-action return");
+  if (nativeFirst) {
+    KJ_REQUIRE(brokered.size() > 0, "native-first reads need brokered syscalls");
+    auto prologue = nativeFirstPrologue();
+    filter.program_.insert(filter.program_.begin(), prologue.begin(), prologue.end());
+    KJ_REQUIRE(filter.program_.size() <= BPF_MAXINSNS, "seccomp program too long",
+               filter.program_.size());
+  }
   return filter;
 }
 

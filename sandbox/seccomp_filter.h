@@ -40,7 +40,8 @@ class SeccompFilter {
  public:
   static SeccompFilter compile(kj::ArrayPtr<const char* const> groupNames,
                                kj::Maybe<const ProfileGrants&> profile = nullptr,
-                               kj::ArrayPtr<const BrokeredSyscall> brokered = nullptr);
+                               kj::ArrayPtr<const BrokeredSyscall> brokered = nullptr,
+                               bool nativeFirst = false);
   // Builds the BPF program in the broker (libseccomp), before clone3, so that table errors
   // surface as exceptions there and the child has nothing to allocate. Each name is a group, or
   // a single syscall refusalOfSyscallName() accepts (allowed without an argument filter). Throws
@@ -49,7 +50,8 @@ class SeccompFilter {
   // table's together), except syscalls a group in `groupNames` lists: that group's entry already
   // bounds what the profile could get. A syscall in `brokered` goes to the listener whatever the
   // groups or the profile say (it is answered by the supervisor's SyscallHandler), except when
-  // its nativeWhenFlag bits are set, which the kernel runs directly.
+  // its nativeWhenFlag bits are set, which the kernel runs directly. `nativeFirst`: the program
+  // starts with nativeFirstPrologue() (native_first.h).
 
   int install() const;
   // Installs the program on the calling thread with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns

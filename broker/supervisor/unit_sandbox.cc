@@ -2,12 +2,14 @@
 
 #include "broker/syscalls/syscall_broker.h"
 #include "broker/syscalls/worker_paths.h"
+#include "sandbox/native_first.h"
 
 namespace airlock::broker {
 
 void brokerSyscalls(const policy::UnitPolicy& unit, sandbox::SandboxSpec& spec) {
   spec.brokeredSyscalls = syscalls::brokeredSyscallSpecs(unit);
   spec.emptyDirectories = syscalls::brokeredRoots(unit);
+  sandbox::enableNativeFirst(spec, sandbox::nativeFirstLibrary(), spec.emptyDirectories);
 }
 
 sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {

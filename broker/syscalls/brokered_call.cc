@@ -84,7 +84,7 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
   // that changes the tree never names a descriptor so: ENOENT, as for an empty path.
   if (raw.empty()) {
     if (inView == InView::READ_ONLY) return answerError(ENOENT), Placed::ANSWERED;
-    leaveToKernel(listenerFd_, call_);
+    leftToKernel();
     return Placed::ANSWERED;
   }
   // Relative to something the broker cannot name by path (a socket, a deleted directory, a bad
@@ -101,7 +101,7 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
     // The view is read-only; a call that changes metadata (chmod, utimes) is not one Landlock
     // decides, so it is answered here, never left to a kernel that would re-read the path.
     if (inView == InView::READ_ONLY) return answerError(EROFS), Placed::ANSWERED;
-    leaveToKernel(listenerFd_, call_);
+    leftToKernel();
     return Placed::ANSWERED;
   }
   return Placed::BROKER;  // outside the view and every rule: the rules refuse it, on record
@@ -131,6 +131,11 @@ bool BrokeredCall::finish(audit::AuditRecord& record, const policy::Decision& de
   recordDecision(record, decision);
   record.result = result;
   return broker_.audit_.append(record);
+}
+
+void BrokeredCall::leftToKernel() {
+  ++broker_.leftToKernel_;
+  leaveToKernel(listenerFd_, call_);
 }
 
 void BrokeredCall::answerError(int error) { answer(listenerFd_, call_, error); }

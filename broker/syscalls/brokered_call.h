@@ -110,6 +110,7 @@ class BrokeredCall {
   // The bits a file or directory created for the program gets: `asked` less the thread's umask,
   // and never set-id or sticky bits (the broker, not the program, owns what it makes).
   mode_t createdMode(uint64_t asked) const;
+  void leftToKernel();  // answered by the kernel itself (syscall_answer.h), and counted
   void answerError(int error);
   void answerValue(int64_t value);
   // The parent of `path` beneath the allowed decision's root, for the calls that act on a last

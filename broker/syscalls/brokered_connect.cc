@@ -87,7 +87,7 @@ void BrokeredCall::socket(int domainArg, int typeArg) {
     // Made by the kernel in the sandbox's network namespace, where it reaches nothing until its
     // connect is brokered. Only numbers are passed, which the program cannot change after they
     // were read: nothing is re-read.
-    leaveToKernel(listenerFd_, call_);
+    leftToKernel();
     return;
   }
   // What Docker's default profile answers a refused socket(2): glibc's lookups then skip nscd.

@@ -40,6 +40,9 @@ class SyscallBroker final : public sandbox::SyscallHandler {
   void handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) override;
 
   uint64_t brokered() const { return brokered_; }  // calls decided by the broker so far
+  // Calls that reached the broker only to be left to the kernel (a path in the sandbox's own
+  // view): what native-first reads (sandbox/native_first.h) spare a program.
+  uint64_t leftToKernel() const { return leftToKernel_; }
 
  private:
   friend class BrokeredCall;
@@ -52,6 +55,7 @@ class SyscallBroker final : public sandbox::SyscallHandler {
   std::string caller_;
   std::string callId_;  // the call a program unit's run serves; empty for a long-lived worker
   uint64_t brokered_ = 0;
+  uint64_t leftToKernel_ = 0;
 };
 
 }  // namespace airlock::broker::syscalls

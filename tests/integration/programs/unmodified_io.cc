@@ -8,6 +8,8 @@
 //   unmodified_io at-dir DIR NAME           open DIR, then openat(dirfd, NAME); prints contents
 //   unmodified_io flip GRANTED OTHER ROUNDS opens a path another thread flips between GRANTED
 //                                           and OTHER; exit 3 if OTHER's content is ever read
+//   unmodified_io gadget-at DIR NAME        open DIR, then openat(dirfd, NAME) made from the
+//                                           native-first library's fixed syscall instruction
 //   unmodified_io connect-flip GRANTED_PORT OTHER_PORT ROUNDS
 //                                           connects to 127.0.0.1 with a sockaddr another thread
 //                                           flips between the two ports; prints what answered
@@ -22,9 +24,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "sandbox/native_first/gadget.h"
 
 namespace {
 
@@ -122,6 +127,25 @@ int flip(const char* grantedPath, const char* otherPath, int rounds) {
   return leaked > 0 ? 3 : 0;
 }
 
+// What a hostile program can do with the native-first instruction: call it with a descriptor the
+// broker passed. Prints the contents read, or the errno.
+int gadgetAt(const char* dir, const char* name) {
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    printf("dir: %s\n", strerrorname_np(errno));
+    return 1;
+  }
+  using Gadget = long (*)(long, long, long, long, long, long, long);
+  auto gadget = reinterpret_cast<Gadget>(static_cast<uintptr_t>(AIRLOCK_GADGET_ADDRESS));
+  long fd = gadget(SYS_openat, dirfd, reinterpret_cast<long>(name), O_RDONLY | O_CLOEXEC, 0, 0, 0);
+  if (fd < 0) {
+    printf("gadget-at: %s\n", strerrorname_np(static_cast<int>(-fd)));
+    return 0;
+  }
+  printf("gadget-at read: %s\n", readAllFrom(static_cast<int>(fd)).c_str());
+  return 0;
+}
+
 // The address the connector passes, its port rewritten without pause by the flipper.
 sockaddr_in flippedAddress;
 uint16_t grantedPort, otherPort;
@@ -175,10 +199,11 @@ int main(int argc, char** argv) {
   if (mode == "thread-open" && argc == 3) return threadOpen(argv[2]);
   if (mode == "at-dir" && argc == 4) return atDir(argv[2], argv[3]);
   if (mode == "flip" && argc == 5) return flip(argv[2], argv[3], atoi(argv[4]));
+  if (mode == "gadget-at" && argc == 4) return gadgetAt(argv[2], argv[3]);
   if (mode == "connect-flip" && argc == 5) {
     return connectFlip(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
   }
   fprintf(stderr, "usage: unmodified_io thread-open PATH | at-dir DIR NAME | flip A B ROUNDS | "
-                  "connect-flip PORT OTHER ROUNDS\n");
+                  "gadget-at DIR NAME | connect-flip PORT OTHER ROUNDS\n");
   return 2;
 }
