@@ -10,6 +10,11 @@
  * C library function runs, and its syscall reaches the broker as before, which decides it by
  * the rules and records it.
  *
+ * It also makes chdir(2) into a directory beneath a brokered root work: the sandbox shows only an
+ * empty stand-in of the root, so the kernel answers ENOENT; the directory is then opened through
+ * the broker (decided as an fs.open read, like any other) and entered with fchdir(2). Both need
+ * the unit's "working-directory" syscall group, as any chdir does.
+ *
  * Nothing here is trusted: a program may call the gadget itself, which gains it nothing the
  * broker would not have left to the kernel (the filter lets only these read-only calls through
  * from there, and only on AT_FDCWD). A program that is static, or calls syscalls itself, simply
@@ -19,6 +24,8 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdarg.h>
@@ -288,4 +295,107 @@ DIR* opendir(const char* path) {
     return NULL;
   }
   return real(path);
+}
+
+/* The directory chdir() entered through the broker (absolute, lexically normal), or "": the
+ * kernel cannot name a directory the sandbox does not show (getcwd(2) fails there), so the
+ * library answers getcwd() with it until the next chdir or fchdir. */
+static char entered[PATH_MAX];
+
+/* `path` made absolute against the working directory and lexically normal into `out`. */
+static int absolute_normal(const char* path, char* out, size_t size) {
+  char joined[2 * PATH_MAX];
+  if (path[0] == '/') {
+    snprintf(joined, sizeof(joined), "%s", path);
+  } else {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL) return -1;
+    snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
+  }
+  size_t n = 0;
+  out[0] = '\0';
+  for (char *save = NULL, *part = strtok_r(joined, "/", &save); part != NULL;
+       part = strtok_r(NULL, "/", &save)) {
+    if (strcmp(part, ".") == 0) continue;
+    if (strcmp(part, "..") == 0) {
+      while (n > 0 && out[n - 1] != '/') --n;
+      if (n > 0) --n;
+      out[n] = '\0';
+      continue;
+    }
+    size_t len = strlen(part);
+    if (n + 1 + len + 1 > size) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    out[n++] = '/';
+    memcpy(out + n, part, len + 1);
+    n += len;
+  }
+  if (n == 0) snprintf(out, size, "/");
+  return 0;
+}
+
+char* getcwd(char* buf, size_t size) {
+  typedef char* (*getcwd_fn)(char*, size_t);
+  getcwd_fn real = NEXT("getcwd", getcwd_fn);
+  if (real == NULL) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  if (entered[0] == '\0') return real(buf, size);
+  size_t need = strlen(entered) + 1;
+  if (buf == NULL) {
+    buf = malloc(size > need ? size : need);
+    if (buf == NULL) return NULL;
+    size = size > need ? size : need;
+  }
+  if (size < need) {
+    errno = ERANGE;
+    return NULL;
+  }
+  memcpy(buf, entered, need);
+  return buf;
+}
+
+int fchdir(int fd) {
+  typedef int (*fchdir_fn)(int);
+  fchdir_fn real = NEXT("fchdir", fchdir_fn);
+  if (real == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int r = real(fd);
+  if (r == 0) entered[0] = '\0';
+  return r;
+}
+
+int chdir(const char* path) {
+  typedef int (*chdir_fn)(const char*);
+  typedef int (*fchdir_fn)(int);
+  chdir_fn real = NEXT("chdir", chdir_fn);
+  fchdir_fn realF = NEXT("fchdir", fchdir_fn);
+  if (real == NULL || realF == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  char target[PATH_MAX];
+  if (path[0] == '\0' || absolute_normal(path, target, sizeof(target)) != 0) return real(path);
+  if (real(target) == 0) {  /* what the sandbox shows, a root's stand-in included */
+    entered[0] = '\0';
+    return 0;
+  }
+  int error = errno;
+  if (error != ENOENT) return -1;
+  int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != EACCES) errno = error;  /* a refusal says so; anything else as the kernel did */
+    return -1;
+  }
+  int r = realF(fd);
+  error = errno;
+  close(fd);
+  if (r == 0) memcpy(entered, target, strlen(target) + 1);
+  errno = error;
+  return r;
 }

@@ -89,5 +89,31 @@ TEST_F(NativeFirstTest, ABrokeredRootIsNeverReadFromItsEmptyStandIn) {
   EXPECT_EQ(listed.output, "a.txt\nb.txt\n");
 }
 
+TEST_F(NativeFirstTest, AProgramCanChangeIntoADirectoryBeneathARootAndWorkThere) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  ASSERT_EQ(mkdir(dir_.file("data").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir_.file("data/sub").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir_.file("private").c_str(), 0755), 0);
+  dir_.write("data/sub/x.txt", "inside sub\n");
+  writePolicy("[sandbox]\nsyscalls = [\"working-directory\", \"system-info\", "
+              "\"nss-without-daemons\"]\n\n[[rule]]\nid = \"read\"\nallow = \"fs.open\"\n"
+              "path = \"" + dir_.path() + "/data/**\"\nmode = [\"read\"]\n\n"
+              "[[rule]]\nid = \"stat\"\nallow = \"fs.stat\"\npath = \"" + dir_.path() +
+              "/data/**\"\n");
+  std::string script =
+      "import os\n"
+      "os.chdir('data/sub')\n"
+      "print(os.getcwd() == '" + dir_.file("data/sub") + "', open('x.txt').read().strip())\n"
+      "try:\n  os.chdir('../../private'); print('entered private')\n"
+      "except PermissionError: print('private refused')\n";
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output, "True inside sub\nprivate refused\n");
+  auto opened = recordFor("fs.open", dir_.file("data/sub/x.txt"));
+  ASSERT_FALSE(opened.is_null()) << readFile(auditLog());
+  EXPECT_EQ(opened["decision"], "allow");
+  EXPECT_EQ(recordFor("fs.open", dir_.file("private"))["decision"], "deny");
+}
+
 }  // namespace
 }  // namespace airlock::testing
