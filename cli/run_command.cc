@@ -22,19 +22,21 @@ const char USAGE[] = R"(usage: airlock run --policy PATH [--unit NAME] [--define
                    -- PROGRAM [ARGS]
 
 Runs PROGRAM, unmodified, in the sandbox of the policy's unit, with the unit's fs.* rules
-deciding the files it opens, stats, makes, renames, links and removes itself: its own open,
-stat, access, readlink, mkdir, unlink, rmdir, rename, symlink, link, chmod, utimensat and
-truncate calls and their *at forms (from libc or by raw syscall, any thread; docs/sandbox.md
-lists them) stop in the kernel and are answered by this command, a private broker for the run:
-beneath a granted root it decides by the rules, records the decision in FILE, does the call
-with openat2 beneath the rule's root and hands back the result (a real fd, a filled stat);
-anywhere else outside the sandbox's own read-only view it refuses with EACCES, on record. What
-the view shows (PROGRAM, its libraries, the unit's read_only_paths) is left to the kernel.
+deciding the files it opens, stats, makes, renames, links and removes itself, and its
+net.connect rules the sockets it connects: its own open, stat, access, readlink, mkdir, unlink,
+rmdir, rename, symlink, link, chmod, utimensat, truncate and connect calls and their *at forms
+(from libc or by raw syscall, any thread; docs/sandbox.md lists them) stop in the kernel and are
+answered by this command, a private broker for the run: beneath a granted root it decides by
+the rules, records the decision in FILE, does the call with openat2 beneath the rule's root (or
+connects its own socket to the decided address) and hands back the result (a real fd, a filled
+stat, a connected socket); anywhere else outside the sandbox's own read-only view it refuses
+with EACCES, on record. What the view shows (PROGRAM, its libraries, the unit's
+read_only_paths) is left to the kernel, and a dynamic PROGRAM reads it without stopping at all.
 
 PROGRAM starts in this command's working directory (an empty directory in the sandbox unless
 the view shows it), so relative paths name what the rules decide. stdin, stdout and stderr are
-this command's; the environment holds only AIRLOCK_UNIT. The policy needs no `worker`: PROGRAM
-is what runs.
+this command's; the environment holds AIRLOCK_UNIT and, for native-first reads, LD_PRELOAD and
+AIRLOCK_BROKERED_ROOTS. The policy needs no `worker`: PROGRAM is what runs.
 
 options:
   --policy PATH         a policy file, or a policy directory as airlockd --policies loads it;
