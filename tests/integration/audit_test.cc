@@ -21,6 +21,7 @@
 #include "audit/rotation_set.h"
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/small_disk.h"
 #include "tests/integration/support/echo_server.h"
 
 namespace airlock::testing {
@@ -301,25 +302,6 @@ TEST_F(AuditTest, ARotatedLogLosesNoCallAcrossFilesAndVerifiesAsASetButNotWithAF
   EXPECT_NE(problems[0].find("files out of order: this file continues " + swapped[2]),
             std::string::npos) << order.output;
 }
-
-// A tmpfs of 64 KiB holding only the audit log: the real ENOSPC, soon.
-class SmallDisk {
- public:
-  SmallDisk() {
-    mkdir(dir_.file("disk").c_str(), 0755);
-    mounted_ = mount("tmpfs", dir_.file("disk").c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-                     "size=64k,mode=0755") == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) umount2(dir_.file("disk").c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  std::string file(const std::string& name) const { return dir_.file("disk/" + name); }
-
- private:
-  TempDir dir_;
-  bool mounted_ = false;
-};
 
 TEST_F(AuditTest, AFullDiskMakesCallsFailClosedWithAnInternalError) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
