@@ -77,6 +77,17 @@ void addNet(policy::Evidence base, const nlohmann::ordered_json& args,
 
 std::vector<policy::Evidence> evidenceOf(const audit::LoggedRecord& record) {
   std::vector<policy::Evidence> out;
+  // A syscall a learning unit ran, or an enforcing one was refused and answered (errno).
+  bool learned = record.event == "syscall.learned" && record.decision == "learn";
+  bool refused = record.event == "syscall.refused" && record.decision == "deny" &&
+                 record.json.find("mode") == record.json.end();
+  if (learned || refused) {
+    policy::Evidence e;
+    e.syscall = _::argText(record.args(), "syscall");
+    e.seq = record.seq;
+    if (!e.syscall.empty()) out.push_back(std::move(e));
+    return out;
+  }
   std::optional<policy::Operation> op = policy::operationNamed(record.event);
   if (!op || !_::isEvidenceDecision(record)) return out;
   const policy::OperationRow& row = policy::operationRow(*op);

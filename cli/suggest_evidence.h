@@ -17,6 +17,8 @@ namespace airlock::cli {
 //     "no rule allows ..."): a request refused before matching (a bad path) or by a deny rule
 //     someone wrote is never evidence.
 // Paths must pass validateRequestPath; hosts and ports must be what the broker records.
+// Also a syscall: a learning unit's syscall.learned, or an enforcing unit's syscall.refused (one
+// answered under on_refused_syscall = "errno").
 std::vector<policy::Evidence> evidenceOf(const audit::LoggedRecord& record);
 
 }  // namespace airlock::cli

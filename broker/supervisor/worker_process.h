@@ -69,6 +69,7 @@ class WorkerProcess {
   kj::Promise<sandbox::ExitStatus> watchExit();
   kj::Promise<void> superviseSeccomp();
   void recordAnswered(const sandbox::RefusedSyscall& refused);
+  bool recordLearned(const sandbox::RefusedSyscall& learned);  // false: the log refused it
 
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;

@@ -18,6 +18,7 @@
 #include "broker/policy/decide/decide.h"
 #include "broker/policy/load/policy_loader.h"
 #include "sdk/host/client.h"
+#include "tests/integration/support/probe_policy.h"
 #include "tests/integration/support/broker_process.h"
 
 namespace airlock::testing {
@@ -224,12 +225,16 @@ TEST_F(ExtractorLearnTest, LearnSuggestEnforceServesTheSampleWithNoDenialAndStil
   EXPECT_TRUE(contains(learner->log(), "LEARNING unit(s): extractor")) << learner->log();
   learner->stop();
 
-  std::string rules = suggest({learner->auditPath()}, "extractor", defines_);
-  EXPECT_TRUE(contains(rules, "${output_dir}/**")) << rules;
-  EXPECT_TRUE(contains(rules, "${inbox_dir}/benign.tar")) << rules;
+  // By default the one archive read is granted exactly, and nothing else in the inbox could be
+  // extracted; --collapse 0 makes every directory used a "DIR/*", as a reviewer would widen it.
+  std::string narrow = suggest({learner->auditPath()}, "extractor", defines_);
+  EXPECT_TRUE(contains(narrow, "path = \"${inbox_dir}/benign.tar\"")) << narrow;
+  std::string rules = suggest({learner->auditPath()}, "extractor", defines_, {"--collapse", "0"});
+  EXPECT_TRUE(contains(rules, "path = \"${output_dir}/**\"")) << rules;
+  EXPECT_TRUE(contains(rules, "path = \"${inbox_dir}/*\"")) << rules;
   EXPECT_TRUE(contains(rules, "request(s), seq ")) << rules;
   // The same log gives the same suggestion.
-  EXPECT_EQ(suggest({learner->auditPath()}, "extractor", defines_), rules);
+  EXPECT_EQ(suggest({learner->auditPath()}, "extractor", defines_, {"--collapse", "0"}), rules);
   std::string enforced = base + rules;
   auto checked = check(work_, "enforced.toml", enforced, defines_);
   ASSERT_EQ(checked.exitCode, 0) << checked.output << enforced;
@@ -276,7 +281,8 @@ TEST_F(ExtractorLearnTest, WithPolicyTheSuggestionIsADiffThatPatchTurnsIntoTheEn
                                                   "' && patch -p0 --quiet < suggestion.diff"});
   ASSERT_EQ(patched.exitCode, 0) << patched.output << diff;
   std::string enforced = readFile(work_.file("extractor.toml"));
-  EXPECT_FALSE(contains(enforced, "learn")) << enforced;
+  EXPECT_FALSE(contains(enforced, "mode = ")) << enforced;
+  EXPECT_FALSE(contains(enforced, "learn_paths")) << enforced;
   auto checked = check(work_, "extractor.toml", enforced, defines_);
   EXPECT_EQ(checked.exitCode, 0) << checked.output << enforced;
 
@@ -423,6 +429,135 @@ TEST_F(ThumbnailerLearnTest, RefuseLearnRefusesAReloadIntoLearningAndKeepsTheEnf
   auto run = thumbnail(broker, images_.file("sunset.png"));
   EXPECT_NE(run.exitCode, 0) << run.output;
   EXPECT_TRUE(broker.auditRecords({{"decision", "learn"}}).empty());
+}
+
+// Syscalls: a learning worker runs one its groups do not list (statfs, in fs-metadata), on record
+// once and counted; a never-granted one (ptrace) is still refused; the suggestion names the group.
+TEST(SyscallLearnTest, ASyscallOutsideTheGroupsRunsOnRecordAndIsSuggestedAsItsGroup) {
+  TempDir data;
+  std::string learningProbe = probeUnitPolicy("");
+  learningProbe.insert(learningProbe.find("[unit]\n") + 7,
+                       "mode = \"learn\"\njustification = \"which syscalls does it need\"\n"
+                       "learn_paths = [\"" + data.path() + "/**\"]\n");
+  auto learner = std::make_unique<BrokerProcess>(
+      std::map<std::string, std::string>{{"probe.toml", learningProbe}});
+  ASSERT_TRUE(learner->waitUntilReady()) << learner->log();
+  {
+    auto client = learner->connect();
+    for (int i = 0; i < 3; ++i) {
+      auto ran = client.unit("probe").call("statfs", "/");
+      EXPECT_TRUE(ran.ok()) << ran.describe() << learner->log();
+    }
+    auto ptrace = client.unit("probe").call("ptrace", "");
+    EXPECT_EQ(ptrace.errorKind(), CallErrorKind::UNIT_CRASHED) << ptrace.describe();
+  }
+  auto learned = learner->auditRecords({{"event", "syscall.learned"}});
+  ASSERT_EQ(learned.size(), 1u) << "the first use is recorded, the others counted";
+  EXPECT_EQ(learned[0]["args"]["syscall"], "statfs");
+  EXPECT_EQ(learned[0]["decision"], "learn");
+  EXPECT_EQ(learned[0]["mode"], "learn");
+  auto exits = learner->auditRecords({{"event", "worker.exit"}});
+  ASSERT_FALSE(exits.empty());
+  EXPECT_NE(exits[0].dump().find("ptrace"), std::string::npos) << exits[0].dump();
+  EXPECT_EQ(exits[0]["args"]["answered_syscalls"]["statfs"], 3) << exits[0].dump();
+  learner->stop();
+
+  std::string rules = suggest({learner->auditPath()}, "probe", {});
+  EXPECT_TRUE(contains(rules, "[sandbox]\nsyscalls = [\"fs-metadata\"]\n")) << rules;
+  EXPECT_FALSE(contains(rules, "ptrace")) << rules;
+  BrokerProcess enforcer({{"probe.toml", probeUnitPolicy("") + rules}});
+  ASSERT_TRUE(enforcer.waitUntilReady()) << enforcer.log();
+  auto ran = enforcer.connect().unit("probe").call("statfs", "/");
+  EXPECT_TRUE(ran.ok()) << ran.describe() << enforcer.log();
+  EXPECT_TRUE(enforcer.auditRecords({{"event", "worker.exit"}}).empty());
+}
+
+// A program from the transparent-brokering work, unmodified: xmllint under `airlock run`, its own
+// file syscalls brokered, learning which files of its documents directory it opens and stats.
+class XmllintLearnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/usr/bin/xmllint", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/xmllint";
+    ASSERT_EQ(mkdir(docs().c_str(), 0755), 0);
+    dir_.write("docs/doc.xml",
+               "<?xml version=\"1.0\"?>\n<book xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n"
+               "  <title>Main</title>\n  <xi:include href=\"chapter.xml\"/>\n</book>\n");
+    dir_.write("docs/chapter.xml", "<chapter>sibling text</chapter>\n");
+    dir_.write("docs/xxe.xml",
+               "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+               "\n<r>&x;</r>\n");
+  }
+
+  std::string docs() const { return dir_.file("docs"); }
+
+  // `airlock run` of xmllint ARGS from docs/, under `policy`, auditing to `log`.
+  RunResult xmllint(const std::string& policy, const std::string& log,
+                    const std::vector<std::string>& args) {
+    dir_.write("policy.toml", policy);
+    std::string command = "cd '" + docs() + "' && exec '" + binDir() + "/airlock' run --policy '" +
+                          dir_.file("policy.toml") + "' --audit '" + log +
+                          "' -- /usr/bin/xmllint";
+    for (auto& arg : args) command += " '" + arg + "'";
+    return runProgram({"/bin/sh", "-c", command});
+  }
+
+  // The records of `log` whose decision is `decision`.
+  std::vector<nlohmann::json> decided(const std::string& log, const std::string& decision) {
+    std::vector<nlohmann::json> out;
+    std::istringstream lines(readFile(log));
+    for (std::string line; std::getline(lines, line);) {
+      auto record = nlohmann::json::parse(line);
+      if (record.value("decision", "") == decision) out.push_back(record);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(XmllintLearnTest, LearnSuggestEnforceIncludesTheSiblingAlikeAndTheXxeStaysRefused) {
+  std::string learnLog = dir_.file("learn.jsonl");
+  auto learned = xmllint("[unit]\nname = \"run\"\nmode = \"learn\"\njustification = \"drafting "
+                         "xmllint's policy\"\nlearn_paths = [\"" + docs() + "/**\"]\n",
+                         learnLog, {"--xinclude", "doc.xml"});
+  ASSERT_EQ(learned.exitCode, 0) << learned.output;
+  EXPECT_TRUE(contains(learned.output, "sibling text")) << learned.output;
+  EXPECT_TRUE(contains(learned.output, "unit run is LEARNING")) << learned.output;
+  ASSERT_FALSE(decided(learnLog, "learn").empty()) << readFile(learnLog);
+  for (auto& record : decided(learnLog, "learn")) EXPECT_EQ(record["mode"], "learn");
+
+  std::string rules = suggest({learnLog}, "run", {{"docs", docs()}});
+  EXPECT_TRUE(contains(rules, "path = \"${docs}/chapter.xml\"")) << rules;
+  std::string enforcedLog = dir_.file("enforced.jsonl");
+  std::string policy = "[unit]\nname = \"run\"\n" + rules;
+  std::string absolute = policy;
+  for (size_t at; (at = absolute.find("${docs}")) != std::string::npos;) {
+    absolute.replace(at, 7, docs());
+  }
+  auto enforced = xmllint(absolute, enforcedLog, {"--xinclude", "doc.xml"});
+  EXPECT_EQ(enforced.exitCode, 0) << enforced.output;
+  std::string learnedXml = learned.output;  // without airlock run's LEARNING line
+  size_t loud = learnedXml.find("airlock run: unit run is LEARNING");
+  ASSERT_NE(loud, std::string::npos);
+  learnedXml.erase(loud, learnedXml.find('\n', loud) + 1 - loud);
+  EXPECT_EQ(enforced.output, learnedXml);
+  EXPECT_TRUE(contains(enforced.output, "sibling text")) << enforced.output;
+  EXPECT_TRUE(decided(enforcedLog, "deny").empty()) << readFile(enforcedLog);
+
+  // The XXE of /etc/passwd: refused, on record, under the suggested rules.
+  auto xxe = xmllint(absolute, enforcedLog, {"--noent", "xxe.xml"});
+  EXPECT_FALSE(contains(xxe.output, "root:")) << xxe.output;
+  EXPECT_FALSE(decided(enforcedLog, "deny").empty()) << readFile(enforcedLog);
+
+  // Against the hand-written policy of AirlockRunTest: docs/** read and stat.
+  dir_.write("hand.toml", "[unit]\nname = \"run\"\nworker = \"/bin/true\"\n[[rule]]\nid = "
+                          "\"read-docs\"\nallow = \"fs.open\"\npath = \"" + docs() +
+                          "/**\"\nmode = [\"read\"]\n[[rule]]\nid = \"stat-docs\"\nallow = "
+                          "\"fs.stat\"\npath = \"" + docs() + "/**\"\n");
+  dir_.write("suggested.toml", "[unit]\nname = \"run\"\nworker = \"/bin/true\"\n" + rules);
+  auto refused = refusedByReference(loadUnit(dir_.file("suggested.toml"), {{"docs", docs()}}),
+                                    loadUnit(dir_.file("hand.toml"), {}));
+  EXPECT_TRUE(refused.empty()) << ::testing::PrintToString(refused) << rules;
 }
 
 }  // namespace

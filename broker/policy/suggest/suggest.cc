@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "broker/policy/model/dangerous.h"
+#include "sandbox/syscall_sets.h"
 
 namespace airlock::policy {
 
@@ -124,11 +125,13 @@ void suggestFs(const std::vector<Evidence>& evidence, const SuggestOptions& opti
                Suggestion& out) {
   std::set<std::string> made;
   for (const Evidence& e : evidence) {
-    if (e.operation == Operation::FS_MKDIR) made.insert(e.path);
+    if (e.syscall.empty() && e.operation == Operation::FS_MKDIR) made.insert(e.path);
   }
   std::map<FsKey, FsGroup> groups;
   for (const Evidence& e : evidence) {
-    if (!isFsOperation(e.operation) || !writableAsExactPath(e.path)) continue;
+    if (!e.syscall.empty() || !isFsOperation(e.operation) || !writableAsExactPath(e.path)) {
+      continue;
+    }
     if (!withinBounds(e.path, options.learnPaths)) {
       ++out.outsideLearnPaths;
       continue;
@@ -161,7 +164,7 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
   std::map<std::string, std::pair<std::set<uint16_t>, EvidenceSpan>> byHost;
   std::map<std::string, EvidenceSpan> byUnixPath;
   for (const Evidence& e : evidence) {
-    if (e.operation != Operation::NET_CONNECT) continue;
+    if (!e.syscall.empty() || e.operation != Operation::NET_CONNECT) continue;
     if (!e.unixPath.empty()) {
       byUnixPath[e.unixPath].add(e);
     } else if (!e.host.empty() && e.port != 0) {
@@ -209,6 +212,46 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
   }
 }
 
+// The [sandbox] syscalls entry that allows `name` most narrowly; "" if none may.
+std::pair<std::string, std::string> syscallEntryFor(const std::string& name) {
+  for (auto& forbidden : sandbox::forbiddenSyscalls()) {
+    if (name == forbidden.name) return {};
+  }
+  const sandbox::SyscallGroup* best = nullptr;
+  for (const sandbox::SyscallGroup& group : sandbox::syscallGroups()) {
+    if (sandbox::isDefaultGroup(group.name)) continue;
+    bool lists = std::any_of(group.syscalls.begin(), group.syscalls.end(),
+                             [&](const sandbox::SyscallEntry& e) { return name == e.name; });
+    if (!lists) continue;
+    auto rank = [](const sandbox::SyscallGroup& g) {
+      return std::make_tuple(g.danger != nullptr, g.syscalls.size(), std::string_view(g.name));
+    };
+    if (best == nullptr || rank(group) < rank(*best)) best = &group;
+  }
+  if (best != nullptr) return {best->name, best->danger != nullptr ? best->danger : ""};
+  if (sandbox::refusalOfSyscallName(name.c_str()) == nullptr) return {name, ""};
+  return {};
+}
+
+void suggestSyscalls(const std::vector<Evidence>& evidence, Suggestion& out) {
+  std::map<std::string, SuggestedSyscalls> byEntry;
+  for (const Evidence& e : evidence) {
+    if (e.syscall.empty()) continue;
+    auto [entry, danger] = syscallEntryFor(e.syscall);
+    if (entry.empty()) continue;
+    SuggestedSyscalls& suggested = byEntry[entry];
+    suggested.entry = entry;
+    suggested.danger = danger;
+    if (std::find(suggested.seen.begin(), suggested.seen.end(), e.syscall) ==
+        suggested.seen.end()) {
+      suggested.seen.push_back(e.syscall);
+      std::sort(suggested.seen.begin(), suggested.seen.end());
+    }
+    suggested.evidence.add(e);
+  }
+  for (auto& [entry, suggested] : byEntry) out.syscalls.push_back(std::move(suggested));
+}
+
 // "fs-open-1", "net-connect-2": the operation's name and a number per operation, in output order.
 void nameRules(Suggestion& out) {
   std::map<Operation, int> numbers;
@@ -227,6 +270,7 @@ Suggestion suggestRules(std::vector<Evidence> evidence, const SuggestOptions& op
   Suggestion out;
   _::suggestFs(evidence, options, out);
   _::suggestNet(evidence, out);
+  _::suggestSyscalls(evidence, out);
   _::nameRules(out);
   return out;
 }

@@ -13,6 +13,8 @@
 //   paths are kept. Evidence outside learnPaths is dropped, never suggested.
 // net.connect: one rule per host (as the worker asked for it) with the ports used; one per Unix
 //   socket path.
+// syscalls: SuggestedSyscalls; a never-granted syscall, or one no group or single entry can
+//   name, is never suggested.
 
 #include <cstdint>
 #include <limits>
@@ -31,6 +33,7 @@ struct Evidence {
   std::string host;        // net.connect over TCP: the host as asked, and the port
   uint16_t port = 0;
   std::string unixPath;    // net.connect to a Unix socket
+  std::string syscall;     // a syscall the unit ran (learned) or was refused: `operation` unused
   uint64_t seq = 0;        // the record's audit seq
   bool alreadyAllowed = false;  // the record's decision was "allow"
 };
@@ -52,6 +55,15 @@ struct SuggestedRule {
   std::string danger;     // dangerousAllowance(rule): it needs a justification; empty if none
 };
 
+// A [sandbox] syscalls entry: the narrowest non-default group listing syscalls seen (the fewest
+// syscalls, a non-dangerous one first), or the syscall itself when no group lists it.
+struct SuggestedSyscalls {
+  std::string entry;              // group or syscall name, as `syscalls = [...]` takes it
+  std::vector<std::string> seen;  // the syscalls of the evidence it covers, sorted
+  EvidenceSpan evidence;
+  std::string danger;             // the group's danger: [sandbox] then needs a justification
+};
+
 struct SuggestOptions {
   size_t collapse = 8;  // more than this many paths of one directory: a "<dir>/*" rule
   std::vector<PathPattern> learnPaths;  // not empty: the bounds suggestions stay within
@@ -59,6 +71,7 @@ struct SuggestOptions {
 
 struct Suggestion {
   std::vector<SuggestedRule> rules;  // fs.* rules by operation (table order), then net.connect
+  std::vector<SuggestedSyscalls> syscalls;  // by entry name; never a never-granted syscall
   uint64_t outsideLearnPaths = 0;    // evidence dropped for lying outside options.learnPaths
 };
 

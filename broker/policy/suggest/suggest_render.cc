@@ -102,6 +102,25 @@ std::string renderRules(const Suggestion& suggestion, const RenderOptions& optio
     }
     _::putRule(out, suggested, options);
   }
+  if (suggestion.syscalls.empty()) return out;
+  // A table after the rules: merge it into the file's own [sandbox], if it has one.
+  std::string entries, danger;
+  out += "\n";
+  for (const SuggestedSyscalls& s : suggestion.syscalls) {
+    out += "# syscalls entry " + tomlString(s.entry) + ": ";
+    for (size_t i = 0; i < s.seen.size(); ++i) out += (i ? ", " : "") + s.seen[i];
+    out += ", " + std::to_string(s.evidence.count) + " record(s), seq " +
+           std::to_string(s.evidence.firstSeq) + " to " + std::to_string(s.evidence.lastSeq) +
+           ": airlock audit query --unit " + options.unit + " --op syscall.learned\n";
+    if (!s.danger.empty()) {
+      out += "# DANGEROUS: " + s.danger + ". Write why in justification, or `airlock policy "
+             "check` refuses it.\n";
+      danger = s.danger;
+    }
+    entries += (entries.empty() ? "" : ", ") + tomlString(s.entry);
+  }
+  out += "[sandbox]\nsyscalls = [" + entries + "]\n";
+  if (!danger.empty()) out += "justification = \"\"\n";
   return out;
 }
 

@@ -155,6 +155,30 @@ TEST(SuggestTest, ADangerousAllowanceIsWrittenWithAnEmptyJustificationAndDefines
       << text;
 }
 
+Evidence syscall(const std::string& name, uint64_t seq) {
+  Evidence e;
+  e.syscall = name;
+  e.seq = seq;
+  return e;
+}
+
+TEST(SuggestTest, SyscallsBecomeTheNarrowestGroupAndNeverANeverGrantedOne) {
+  Suggestion s = suggestRules({syscall("statfs", 4), syscall("statfs", 9), syscall("ptrace", 5),
+                               syscall("kexec_load", 6)},
+                              SuggestOptions{});
+  ASSERT_EQ(s.syscalls.size(), 1u);
+  EXPECT_EQ(s.syscalls[0].entry, "fs-metadata");
+  EXPECT_EQ(s.syscalls[0].seen, std::vector<std::string>{"statfs"});
+  EXPECT_EQ(s.syscalls[0].evidence.count, 2u);
+  EXPECT_TRUE(s.syscalls[0].danger.empty());
+  RenderOptions render;
+  render.unit = "u";
+  std::string text = renderRules(s, render);
+  EXPECT_NE(text.find("[sandbox]\nsyscalls = [\"fs-metadata\"]\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ptrace"), std::string::npos) << text;
+  EXPECT_EQ(text.find("justification"), std::string::npos) << text;
+}
+
 TEST(SuggestTest, PathsAreWrittenAsTomlStrings) {
   EXPECT_EQ(tomlString("/a\"b\\c\n"), "\"/a\\\"b\\\\c\\u000a\"");
 }
