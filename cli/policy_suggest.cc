@@ -39,8 +39,8 @@ options:
   --audit FILE...      the audit logs to read (repeatable; required)
   --unit UNIT          the unit to draft rules for (required)
   --policy FILE        the unit's current policy file: print a unified diff against it instead
-                       (patch -p0 applies it), with its learn-mode keys removed and only the
-                       rules it lacks added; its learn_paths bound the suggestion
+                       (patch FILE < DIFF applies it), with its learn-mode keys removed and only
+                       the rules it lacks added; its learn_paths bound the suggestion
   --collapse N         make "DIR/*" when more than N paths of DIR were used   (default 8)
   --since TIME         only records at or after TIME
   --until TIME         only records before TIME

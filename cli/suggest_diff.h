@@ -1,6 +1,6 @@
 #pragma once
-// `airlock policy suggest --policy FILE`'s output: a unified diff (no context lines; `patch -p0`
-// applies it) that turns FILE into the policy to enforce: the learn-mode keys of its [unit]
+// `airlock policy suggest --policy FILE`'s output: a unified diff (no context lines; `patch FILE <
+// DIFF` applies it) that turns FILE into the policy to enforce: the learn-mode keys of its [unit]
 // (mode, learn_paths, learn_hosts, justification) removed, the suggested rules appended. Pure.
 
 #include <string>
