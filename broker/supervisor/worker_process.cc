@@ -147,17 +147,23 @@ kj::Promise<void> WorkerProcess::superviseSeccomp() {
   });
 }
 
+audit::AuditRecord WorkerProcess::syscallRecord(const char* event, const char* decision,
+                                                const sandbox::RefusedSyscall& call) const {
+  audit::AuditRecord record;
+  record.event = event;
+  record.unit = unitName_;
+  record.workerPid = pid();
+  record.args["syscall"] = call.name();
+  record.decision = decision;
+  record.rule = "sandbox.syscalls";
+  return record;
+}
+
 // Under on_refused_syscall = "errno": the first refusal of each syscall by this worker, answered
 // ENOSYS; the later ones are only counted (the worker.exit record carries the counts), so a
 // worker retrying in a loop cannot flood the log.
 void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
-  audit::AuditRecord record;
-  record.event = "syscall.refused";
-  record.unit = unitName_;
-  record.workerPid = pid();
-  record.args["syscall"] = refused.name();
-  record.decision = "deny";
-  record.rule = "sandbox.syscalls";
+  audit::AuditRecord record = syscallRecord("syscall.refused", "deny", refused);
   record.reason = refused.describe();
   std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
   record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
@@ -174,13 +180,7 @@ void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
 // this worker is recorded before it runs; later ones are counted in its worker.exit record, so a
 // hot syscall cannot flood the log. `airlock policy suggest` turns these into [sandbox] syscalls.
 bool WorkerProcess::recordLearned(const sandbox::RefusedSyscall& learned) {
-  audit::AuditRecord record;
-  record.event = "syscall.learned";
-  record.unit = unitName_;
-  record.workerPid = pid();
-  record.args["syscall"] = learned.name();
-  record.decision = "learn";
-  record.rule = "sandbox.syscalls";
+  audit::AuditRecord record = syscallRecord("syscall.learned", "learn", learned);
   record.reason = "not in the unit's syscall groups: " + learned.describe();
   record.result = "let run (the unit learns); later uses of " + learned.name() +
                   " by this worker are counted in its worker.exit record";

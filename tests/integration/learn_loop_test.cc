@@ -168,6 +168,17 @@ policy::UnitPolicy loadUnit(const std::string& path, const Defines& defines) {
   return loaded.units.empty() ? policy::UnitPolicy{} : loaded.units[0];
 }
 
+// A broker serving `policy` (as `file`) to the demo's client `web`, ready.
+std::unique_ptr<BrokerProcess> startForWeb(const std::string& file, const std::string& policy,
+                                           const Defines& defines) {
+  BrokerOptions options;
+  options.clients = {"web"};
+  auto broker = std::make_unique<BrokerProcess>(
+      std::map<std::string, std::string>{{file, policy}}, defines, options);
+  EXPECT_TRUE(broker->waitUntilReady()) << broker->log();
+  return broker;
+}
+
 class ExtractorLearnTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -186,12 +197,7 @@ class ExtractorLearnTest : public ::testing::Test {
   std::string canary() const { return work_.file("canary"); }
 
   std::unique_ptr<BrokerProcess> start(const std::string& policy) {
-    BrokerOptions options;
-    options.clients = {"web"};
-    auto broker = std::make_unique<BrokerProcess>(
-        std::map<std::string, std::string>{{"extractor.toml", policy}}, defines_, options);
-    EXPECT_TRUE(broker->waitUntilReady()) << broker->log();
-    return broker;
+    return startForWeb("extractor.toml", policy, defines_);
   }
 
   CallOutcome extract(const BrokerProcess& broker, const std::string& archive) {
@@ -302,12 +308,7 @@ class ThumbnailerLearnTest : public ::testing::Test {
   }
 
   std::unique_ptr<BrokerProcess> start(const std::string& policy) {
-    BrokerOptions options;
-    options.clients = {"web"};
-    auto broker = std::make_unique<BrokerProcess>(
-        std::map<std::string, std::string>{{"thumbnailer.toml", policy}}, defines_, options);
-    EXPECT_TRUE(broker->waitUntilReady()) << broker->log();
-    return broker;
+    return startForWeb("thumbnailer.toml", policy, defines_);
   }
 
   RunResult thumbnail(const BrokerProcess& broker, const std::string& path) {

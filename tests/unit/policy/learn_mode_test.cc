@@ -6,6 +6,7 @@
 #include "broker/policy/decide/decide_net.h"
 #include "broker/policy/load/policy_loader.h"
 #include "broker/policy/model/revision.h"
+#include "broker/policy/review/unit_changes.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {
@@ -171,6 +172,13 @@ TEST_F(LearnModeTest, LearningCarriesTheCapabilitiesItMayUseAndChangesTheRevisio
   UnitPolicy enforcing = loaded("");
   EXPECT_FALSE(enforcing.allowsAnyFs());
   EXPECT_NE(canonicalForm(learning), canonicalForm(enforcing));
+}
+
+TEST_F(LearnModeTest, AReloadOutOfLearningReplacesTheWorkersWhoseFiltersLearned) {
+  UnitPolicy learning = loaded(LEARNING);
+  UnitPolicy enforcing = loaded("");
+  UnitChanges changes = compareUnits({learning}, {enforcing});
+  EXPECT_EQ(changes.restarted, std::vector<std::string>{"lib"});
 }
 
 }  // namespace
