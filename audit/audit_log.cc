@@ -9,6 +9,7 @@
 
 #include <kj/debug.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -252,7 +253,14 @@ void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
 
 std::string AuditLog::formatRecord(const AuditRecord& r) const {
   std::string time = formatTime(clock_.nowMicrosSinceEpoch());
-  return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_}, r);
+  bool learning = !r.unit.empty() &&
+                  std::binary_search(learningUnits_.begin(), learningUnits_.end(), r.unit);
+  return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_, learning}, r);
+}
+
+void AuditLog::setLearningUnits(std::vector<std::string> units) {
+  std::sort(units.begin(), units.end());
+  learningUnits_ = std::move(units);
 }
 
 bool AuditLog::rotationDue(size_t lineBytes) const {

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "audit/signing_key.h"
 
@@ -133,6 +134,11 @@ class AuditLog {
 
   void setListener(AppendListener* listener) { listener_ = listener; }
 
+  // The units whose policies learn (policy.h UnitMode): from now on every record of one of them
+  // carries "mode":"learn", so no record of a learning unit can pass for an enforced one. Set by
+  // airlockd whenever a policy set comes into force (start, reload).
+  void setLearningUnits(std::vector<std::string> units);
+
   // UNSAFE, benchmarks only (unsafe_audit_off.h): from now on append() writes nothing and
   // returns true, so no record, checkpoint or anchor line is ever written.
   void discardEveryRecord(const UnsafeAuditOff& token);
@@ -163,6 +169,7 @@ class AuditLog {
 
  private:
   std::string formatRecord(const AuditRecord& record) const;  // with the next seq and prev
+  std::vector<std::string> learningUnits_;  // sorted
   // Whether a record brings the next checkpoint closer (see recordAnchorFailures()).
   enum class Covering { COUNTS_TOWARD_CHECKPOINT, BY_A_LATER_CHECKPOINT };
   bool appendRecord(const AuditRecord& record, Covering covering);

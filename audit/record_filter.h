@@ -17,7 +17,7 @@ namespace airlock::audit {
 struct RecordFilter {
   std::vector<std::string> units;       // "unit" equals one of these
   std::vector<std::string> operations;  // "event" equals one: "call", "fs.open", "worker.exit"
-  std::vector<std::string> decisions;   // "decision" equals one: "allow" or "deny"
+  std::vector<std::string> decisions;   // "decision" equals one: "allow", "deny", "learn"
   std::vector<std::string> rules;       // "rule" equals one
   // "caller" equals one, or one of its comma-separated parts does, or a "client:NAME" part's
   // NAME does: "web", "client:web", "uid:0" and "client:web,uid:0" all match

@@ -171,6 +171,7 @@ std::string formatRecordLine(const RecordHeader& header, const AuditRecord& r) {
   _::appendKey(out, "prev");
   appendJsonString(out, header.prev);
   _::appendStringField(out, "unit", r.unit);
+  if (header.learning) out += ",\"mode\":\"learn\"";
   if (r.workerPid != 0) {
     _::appendKey(out, "worker_pid");
     _::appendNumber(out, r.workerPid);

@@ -21,6 +21,7 @@ struct RecordHeader {
   uint64_t seq = 0;
   std::string_view time;  // AuditLog::formatTime
   std::string_view prev;  // the previous line's hash, hex
+  bool learning = false;  // the record's unit learns: "mode":"learn" follows "unit"
 };
 
 // The record's line, without its '\n'. Invalid UTF-8 in any string (a worker's path, say) is

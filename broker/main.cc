@@ -98,6 +98,8 @@ options:
   --handshake-timeout-ms T
                          close a connection that has not authenticated T ms
                          after connecting (audited as handshake timeout)      (default 30000)
+  --refuse-learn         refuse (at start and on every reload) a policy set with a unit in
+                         mode = "learn": for production, where nothing may be learned
   --help                 this text
 
 On SIGHUP it reloads: re-reads --policies and --client-keys; a set with any error is refused
@@ -127,6 +129,7 @@ struct Options {
   uint64_t syncWindowMs = 5;
   uint64_t auditRotateBytes = 0;
   uint64_t handshakeTimeoutMs = 30000;
+  bool refuseLearn = false;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -182,6 +185,8 @@ Options parseOptions(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       fputs(USAGE, stdout);
       exit(0);
+    } else if (arg == "--refuse-learn") {
+      options.refuseLearn = true;
     } else if (arg == "--policies") {
       options.policies = value();
     } else if (arg == "--socket") {
@@ -359,6 +364,13 @@ void raiseOpenFilesLimit() {
   spdlog::info("raised RLIMIT_NOFILE from {} to {}", was, limit.rlim_max);
 }
 
+// "a, b, c".
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
 // The policy set airlockd starts with. Exits 1 naming every problem.
 std::shared_ptr<const airlock::broker::PolicySet> loadStartingSet(
     const airlock::broker::PolicySources& sources) {
@@ -458,19 +470,23 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   broker::Reloader reloader(routing, sources, io);
   routing.reloader = &reloader;
 
+  broker::announceLearningUnits(*policySet, *auditLog);
   audit::AuditRecord start;
   start.event = "broker.start";
   start.args["pid"] = getpid();
   start.args["units"] = policySet->units.size();
   start.args["policies"] = options.policies;
   start.policyRev = policySet->revision;
+  std::vector<std::string> learning = broker::learningUnits(*policySet);
+  if (!learning.empty()) start.args["learning"] = learning;
   KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
 
   auto listener = openHostSocket(options, manager, io, routing);
   reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
-               "broker key {}", policySet->units.size(), *policySet->revision, options.socket,
-               options.audit, policySet->clients.all().size(), brokerKey->publicKey().hex());
+               "broker key {}{}", policySet->units.size(), *policySet->revision, options.socket,
+               options.audit, policySet->clients.all().size(), brokerKey->publicKey().hex(),
+               learning.empty() ? "" : ", LEARNING unit(s): " + joinNames(learning));
   // The socket listens, so a client connecting from now on is answered once the loop runs.
   manager.notify("READY=1\nSTATUS=serving " + std::to_string(policySet->units.size()) +
                  " unit(s), policy revision " + *policySet->revision);
@@ -526,6 +542,7 @@ int main(int argc, char** argv) {
   sources.load.defines = options.defines;
   sources.load.workersDir = options.workers;
   sources.clientKeysDir = options.clientKeys;
+  sources.refuseLearn = options.refuseLearn;
 
   ServiceManager manager = takeServiceManager(options);
   int status = 1;

@@ -131,6 +131,11 @@ void printStatusTable(const nlohmann::json& status) {
            unit.value("restarts", nlohmann::json(0)).dump().c_str(),
            unit.value("calls_in_flight", nlohmann::json(0)).dump().c_str(),
            (unit["call_timeout_ms"].dump() + " ms").c_str(), unit["rules"].dump().c_str());
+    if (unit.value("mode", std::string("enforce")) == "learn") {
+      printf("  LEARNING: requests no rule allows are performed within learn_paths/learn_hosts "
+             "and recorded as \"learn\" (%s)\n",
+             unit.value("justification", std::string()).c_str());
+    }
     if (unit.contains("parked_reason")) {
       printf("  parked since %s: %s\n", unit["parked_since"].get<std::string>().c_str(),
              unit["parked_reason"].get<std::string>().c_str());

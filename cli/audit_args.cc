@@ -7,8 +7,10 @@
 
 namespace airlock::cli {
 
-AuditArgs::AuditArgs(std::string_view command, std::string_view help, int argc, char** argv)
-    : command_("airlock audit " + std::string(command)), help_(help), argc_(argc), argv_(argv) {}
+AuditArgs::AuditArgs(std::string_view command, std::string_view help, int argc, char** argv,
+                     std::string_view group)
+    : command_("airlock " + std::string(group) + " " + std::string(command)), help_(help),
+      argc_(argc), argv_(argv) {}
 
 bool AuditArgs::next() { return ++at_ < argc_; }
 
@@ -47,8 +49,8 @@ OptionParse takeFilterOption(AuditArgs& args, audit::RecordFilter& filter, int64
 
   std::string value;
   KJ_IF_MAYBE(given, args.value()) { value = *given; } else { return OptionParse::FAILED; }
-  if (option == "--decision" && value != "allow" && value != "deny") {
-    args.usageError("--decision is allow or deny, not \"" + value + "\"");
+  if (option == "--decision" && value != "allow" && value != "deny" && value != "learn") {
+    args.usageError("--decision is allow, deny or learn, not \"" + value + "\"");
     return OptionParse::FAILED;
   }
   if (list != nullptr) {

@@ -20,8 +20,10 @@ namespace airlock::cli {
 class AuditArgs {
  public:
   // `help` is the full --help text (starting with a newline, as the raw strings are written);
-  // its first line after that is the usage line repeated by usage errors.
-  AuditArgs(std::string_view command, std::string_view help, int argc, char** argv);
+  // its first line after that is the usage line repeated by usage errors. `group` names the
+  // command group in messages ("airlock audit query"; `airlock policy suggest` reads logs too).
+  AuditArgs(std::string_view command, std::string_view help, int argc, char** argv,
+            std::string_view group = "audit");
 
   bool next();                          // moves to the next argument; false past the last
   std::string_view arg() const { return argv_[at_]; }

@@ -24,7 +24,7 @@ of its values.
 filters:
   --unit UNIT         the record's unit
   --op OPERATION      the record's event: call, fs.open, secrets.get, auth, worker.exit, ...
-  --decision allow|deny
+  --decision allow|deny|learn
   --rule ID           the deciding rule's id (default-deny: nothing matched)
   --caller ID         the host: client name (web), client:NAME, uid:N, or the whole caller
   --since TIME        at or after TIME

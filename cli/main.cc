@@ -17,6 +17,7 @@
 #include "cli/policy_check.h"
 #include "cli/policy_diff.h"
 #include "cli/policy_explain.h"
+#include "cli/policy_suggest.h"
 #include "cli/run_command.h"
 #include "cli/sandbox_run.h"
 
@@ -30,6 +31,7 @@ commands:
   policy check    validate policy files the way airlockd loads them
   policy explain  what airlockd would decide for one request, and which rule decides it
   policy diff     what a reload from one policy set to another would change
+  policy suggest  draft the rules a unit needs from what audit logs saw it do
   call            call a unit's method through a running airlockd
   reload          make a running airlockd re-read its policies and client keys (admins)
   status          what a running airlockd is running: units, pids, calls in flight (admins)
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   if (command == "policy" && sub == "check") return policyCheckMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "diff") return policyDiffMain(argc - 2, argv + 2);
   if (command == "policy" && sub == "explain") return policyExplainMain(argc - 2, argv + 2);
+  if (command == "policy" && sub == "suggest") return policySuggestMain(argc - 2, argv + 2);
   if (command == "call") return callMain(argc - 1, argv + 1);
   if (command == "reload") return reloadMain(argc - 1, argv + 1);
   if (command == "status") return statusMain(argc - 1, argv + 1);

@@ -174,7 +174,7 @@ const char* effectName(const policy::Rule& rule) {
 void printJson(const policy::Explanation& e, const std::string& revision) {
   nlohmann::ordered_json out;
   out["request"] = e.request;
-  out["decision"] = e.decision.allowed() ? "allow" : "deny";
+  out["decision"] = policy::verdictName(e.decision.verdict);
   out["rule"] = e.decision.ruleId;
   out["where"] = e.decision.rule == nullptr ? "" : fileLine(*e.decision.rule);
   out["reason"] = e.decision.reason;
@@ -192,7 +192,7 @@ void printJson(const policy::Explanation& e, const std::string& revision) {
 }
 
 void printText(const policy::Explanation& e, const std::string& revision) {
-  std::cout << (e.decision.allowed() ? "allow" : "deny") << ": " << e.request << "\n"
+  std::cout << policy::verdictName(e.decision.verdict) << ": " << e.request << "\n"
             << "  rule:   " << e.decision.ruleId << " " << whereOf(e.decision.rule) << "\n"
             << "  reason: " << e.decision.reason << "\n";
   if (e.decision.rule != nullptr && !e.decision.rule->justification.empty()) {

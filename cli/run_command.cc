@@ -116,6 +116,13 @@ int runMain(int argc, char** argv) {
     options.key = audit::SigningKey::generate();
     auto log = audit::AuditLog::open(auditPath, audit::systemWallClock(), kj::mv(options));
     auto roots = broker::FsRoots::open({*unit});
+    if (unit->learning()) {
+      // Loud, as airlockd is: on the terminal, and on every record of the run.
+      fprintf(stderr, "%s: unit %s is LEARNING (mode = \"learn\" at %s): requests no rule allows "
+              "are performed within its learn_paths and recorded as \"learn\"\n", COMMAND,
+              unit->name.c_str(), unit->modeWhere.describe().c_str());
+      log->setLearningUnits({unit->name});
+    }
     // This command is the run's broker: its start opens the log's next stretch (a log that
     // ended with a closing checkpoint may only go on with one) and is on record before PROGRAM
     // runs.

@@ -317,6 +317,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   process.setLandlockAbi(landlock.abi);
   process.setOnRefusedSyscall(spec.onRefusedSyscall, spec.profileGrants);
   process.setBrokeredSyscalls(spec.brokeredSyscalls);
+  if (spec.learnSyscalls) process.learnSyscallsBut(groups, spec.profileGrants);
   return process;
 }
 

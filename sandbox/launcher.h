@@ -12,6 +12,7 @@
 
 #include <kj/io.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,7 +79,8 @@ class SandboxedProcess {
   std::vector<RefusedSyscall> serviceSeccomp();
   // Non-blocking: for each pending refusal, under KILL records the first one and kills the
   // process; under ERRNO answers it (ENOSYS, or the errno the unit's seccomp profile gives it)
-  // and counts it by name (answeredRefusals()). Returns
+  // and counts it by name (answeredRefusals()); a learnable one (learnSyscallsBut) is let run,
+  // marked `learned`, and counted the same way. Returns
   // the refusals answered now that are the first of their syscall, for the caller to record.
   const std::map<std::string, uint64_t>& answeredRefusals() const { return answered_; }
   // Under ERRNO: how many refusals of each syscall were answered so far.
@@ -93,6 +95,16 @@ class SandboxedProcess {
     profileGrants_ = kj::mv(profileGrants);
   }
   void setBrokeredSyscalls(const std::vector<BrokeredSyscall>& brokered);
+  void learnSyscallsBut(const std::vector<const char*>& groups,
+                        const std::shared_ptr<const ProfileGrants>& profileGrants);
+  // SandboxSpec::learnSyscalls: from now on a refused syscall that none of `groups` (the
+  // filter's, default ones included) lists, no profile grant names and that is not never-granted
+  // is let run and counted (serviceSeccomp()).
+  void setLearnedRecorder(std::function<bool(const RefusedSyscall&)> recorder) {
+    learnedRecorder_ = kj::mv(recorder);
+  }
+  // Called with the first use of each learned syscall before it runs: the record comes first.
+  // False (it could not be recorded): the syscall does not run, the process is killed.
 
   void setSyscallHandler(SyscallHandler* handler) { handler_ = handler; }
   // Borrowed; must outlive the process's servicing. A brokered syscall that arrives with no
@@ -108,6 +120,9 @@ class SandboxedProcess {
   OnRefusedSyscall onRefused_ = OnRefusedSyscall::KILL;
   std::map<std::string, uint64_t> answered_;
   std::vector<int> brokeredNrs_;
+  bool learning_ = false;
+  std::function<bool(const RefusedSyscall&)> learnedRecorder_;
+  std::vector<int> unlearnableNrs_;  // sorted: listed by a group or a grant, or never granted
   std::shared_ptr<const ProfileGrants> profileGrants_;  // the errnos a profile answers with
   SyscallHandler* handler_ = nullptr;
   std::optional<ExitStatus> status_;

@@ -16,6 +16,7 @@
 
 #include "sandbox/profile_grants.h"
 #include "sandbox/refused_syscall.h"
+#include "sandbox/syscall_sets.h"
 
 namespace airlock::sandbox {
 
@@ -56,6 +57,9 @@ SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
       onRefused_(other.onRefused_),
       answered_(kj::mv(other.answered_)),
       brokeredNrs_(kj::mv(other.brokeredNrs_)),
+      learning_(other.learning_),
+      learnedRecorder_(kj::mv(other.learnedRecorder_)),
+      unlearnableNrs_(kj::mv(other.unlearnableNrs_)),
       profileGrants_(kj::mv(other.profileGrants_)),
       handler_(other.handler_),
       status_(other.status_) {}
@@ -74,6 +78,29 @@ void SandboxedProcess::setBrokeredSyscalls(const std::vector<BrokeredSyscall>& b
     KJ_REQUIRE(nr != __NR_SCMP_ERROR, "brokered syscall unknown on this arch", call.name);
     brokeredNrs_.push_back(nr);
   }
+}
+
+void SandboxedProcess::learnSyscallsBut(const std::vector<const char*>& groups,
+                                        const std::shared_ptr<const ProfileGrants>& profileGrants) {
+  std::vector<int> nrs;
+  auto add = [&nrs](const char* name) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr != __NR_SCMP_ERROR) nrs.push_back(nr);
+  };
+  for (const char* name : groups) {
+    KJ_IF_MAYBE(group, findSyscallGroup(name)) {
+      for (auto& entry : group->syscalls) add(entry.name);
+    } else {
+      add(name);
+    }
+  }
+  if (profileGrants != nullptr) {
+    for (const GrantedSyscall& granted : profileGrants->granted) add(granted.name.c_str());
+  }
+  for (auto& forbidden : forbiddenSyscalls()) add(forbidden.name);
+  std::sort(nrs.begin(), nrs.end());
+  unlearnableNrs_ = kj::mv(nrs);
+  learning_ = true;
 }
 
 SandboxedProcess::~SandboxedProcess() {
@@ -111,6 +138,20 @@ std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
           }
           kill();
         }
+        continue;
+      }
+      if (learning_ && !refused->foreignAbi() &&
+          !std::binary_search(unlearnableNrs_.begin(), unlearnableNrs_.end(), refused->nr)) {
+        // Recorded (its first use) and counted before it runs.
+        refused->learned = true;
+        bool recorded = answered_[refused->name()]++ > 0 || learnedRecorder_ == nullptr ||
+                        learnedRecorder_(*refused);
+        if (recorded) {
+          continueLearned(listener_.get(), *refused);
+          continue;
+        }
+        refusedSyscall_ = refused->describe() + " [learnable, but its record was refused]";
+        kill();
         continue;
       }
       if (onRefused_ == OnRefusedSyscall::ERRNO && !refused->foreignAbi()) {

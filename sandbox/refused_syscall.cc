@@ -105,17 +105,34 @@ kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd) {
   return refused;
 }
 
-void answerRefusal(int listenerFd, const RefusedSyscall& refused, int errnoValue) {
+namespace _ {
+namespace {
+
+void send(int listenerFd, uint64_t id, int errnoValue, uint32_t flags) {
   struct seccomp_notif_resp response;
   memset(&response, 0, sizeof(response));
-  response.id = refused.id;
+  response.id = id;
   response.error = -errnoValue;
   response.val = 0;
-  response.flags = 0;  // never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the syscall must not run
+  response.flags = flags;
   if (ioctl(listenerFd, SECCOMP_IOCTL_NOTIF_SEND, &response) < 0) {
     if (errno == ENOENT) return;  // the thread died (or was killed) before the answer
     KJ_FAIL_SYSCALL("ioctl(SECCOMP_IOCTL_NOTIF_SEND)", errno, listenerFd);
   }
+}
+
+}  // namespace
+}  // namespace _
+
+void answerRefusal(int listenerFd, const RefusedSyscall& refused, int errnoValue) {
+  // Never SECCOMP_USER_NOTIF_FLAG_CONTINUE: the syscall must not run.
+  _::send(listenerFd, refused.id, errnoValue, 0);
+}
+
+void continueLearned(int listenerFd, const RefusedSyscall& learned) {
+  KJ_REQUIRE(learned.learned && !learned.foreignAbi(), "only a learned syscall runs",
+             learned.name());
+  _::send(listenerFd, learned.id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
 }  // namespace airlock::sandbox

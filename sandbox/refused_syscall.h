@@ -17,6 +17,7 @@ struct RefusedSyscall {
   uint32_t pid = 0;       // the calling thread, in the supervisor's PID namespace
   uint64_t id = 0;        // the kernel's notification id, to answer it (answerRefusal)
   int answeredErrno = 0;  // under OnRefusedSyscall::ERRNO: the errno it was answered with
+  bool learned = false;   // let run by a learning unit (SandboxSpec::learnSyscalls)
 
   std::string describe() const;
   std::string name() const;  // "statfs", or "syscall_512" for a number no table names
@@ -28,6 +29,12 @@ struct RefusedSyscall {
 };
 
 kj::Maybe<RefusedSyscall> receiveRefusal(int listenerFd);
+
+void continueLearned(int listenerFd, const RefusedSyscall& learned);
+// Lets the syscall run as the process asked it (SECCOMP_USER_NOTIF_FLAG_CONTINUE): only for a
+// learning unit's syscall no group lists and never one that is never granted. The kernel reads
+// its arguments again, which is why nothing is decided on them here. A thread that died
+// meanwhile (ENOENT) needs no answer. Throws kj::Exception on other errors.
 
 void answerRefusal(int listenerFd, const RefusedSyscall& refused, int errnoValue);
 // Answers the refused syscall with -errnoValue (SECCOMP_IOCTL_NOTIF_SEND, never with

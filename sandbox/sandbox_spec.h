@@ -79,6 +79,13 @@ struct SandboxSpec {
 
   OnRefusedSyscall onRefusedSyscall = OnRefusedSyscall::KILL;
 
+  bool learnSyscalls = false;
+  // A learning unit (policy.h UnitMode::LEARN): a refused syscall that no group of the filter
+  // lists and that is not never-granted (forbiddenSyscalls()) is let run (the kernel carries it
+  // out, SECCOMP_USER_NOTIF_FLAG_CONTINUE) and counted by name, for `airlock policy suggest`.
+  // A syscall a group lists but its argument filter refused, a never-granted one and a
+  // foreign-architecture one stay refused as onRefusedSyscall says.
+
   std::vector<BrokeredSyscall> brokeredSyscalls;
   // Answered by the supervisor's SyscallHandler (launcher.h), never allowed by a group: a group
   // naming one of them does not make it native. Empty: nothing is brokered.

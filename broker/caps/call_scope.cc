@@ -21,7 +21,7 @@ policy::Decision CallScope::expiredDecision() {
 }
 
 void recordDecision(audit::AuditRecord& record, const policy::Decision& decision) {
-  record.decision = decision.allowed() ? "allow" : "deny";
+  record.decision = policy::verdictName(decision.verdict);
   record.rule = decision.ruleId;
   record.reason = decision.reason;
 }

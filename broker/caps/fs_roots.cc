@@ -25,22 +25,25 @@ const policy::PathPattern* grantedPattern(const policy::Rule& rule) {
 FsRoots FsRoots::open(const std::vector<policy::UnitPolicy>& units) {
   FsRoots roots;
   for (auto& unit : units) {
-    for (auto& rule : unit.rules) {
-      const policy::PathPattern* pattern = _::grantedPattern(rule);
-      if (pattern == nullptr) continue;
-      const std::string& root = pattern->root();
-      if (roots.fds_.count(root) || roots.missing_.count(root)) continue;
-      int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) {
-        roots.missing_[root] = std::string("cannot open granted root ") + root + ": " +
-                               strerror(errno) + " (rule " + rule.id + " at " +
-                               rule.where.describe() + ")";
-        continue;
-      }
-      roots.fds_.emplace(root, kj::AutoCloseFd(fd));
-    }
+    for (auto& rule : unit.rules) roots.openRootOf(rule);
+    // A learning unit acts beneath its learn grants' roots as beneath its rules'.
+    for (auto& grant : unit.learnGrants) roots.openRootOf(grant);
   }
   return roots;
+}
+
+void FsRoots::openRootOf(const policy::Rule& rule) {
+  const policy::PathPattern* pattern = _::grantedPattern(rule);
+  if (pattern == nullptr) return;
+  const std::string& root = pattern->root();
+  if (fds_.count(root) || missing_.count(root)) return;
+  int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    missing_[root] = std::string("cannot open granted root ") + root + ": " + strerror(errno) +
+                     " (rule " + rule.id + " at " + rule.where.describe() + ")";
+    return;
+  }
+  fds_.emplace(root, kj::AutoCloseFd(fd));
 }
 
 int FsRoots::find(const std::string& root, std::string& why) const {

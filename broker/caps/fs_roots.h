@@ -25,6 +25,8 @@ class FsRoots {
   const std::map<std::string, std::string>& missing() const { return missing_; }
 
  private:
+  void openRootOf(const policy::Rule& rule);  // `rule`'s root, once, if it has one
+
   std::map<std::string, kj::AutoCloseFd> fds_;
   std::map<std::string, std::string> missing_;  // root -> why it could not be opened
 };

@@ -74,6 +74,8 @@ std::string statusJson(const Routing& routing) {
     entry["name"] = unit.name;
     entry["worker"] = unit.workerPath;
     entry["instances"] = unit.instances;
+    entry["mode"] = policy::unitModeName(unit.mode);
+    if (unit.learning()) entry["justification"] = unit.learnJustification;
     auto pool = routing.pools.find(unit.name);
     if (pool != routing.pools.end()) {
       auto poolStatus = pool->second->status();

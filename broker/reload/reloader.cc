@@ -140,9 +140,20 @@ ReloadOutcome Reloader::reload(const std::string& requestedBy) {
   return outcome;
 }
 
+void announceLearningUnits(const PolicySet& set, audit::AuditLog& audit) {
+  for (auto& unit : set.units) {
+    if (!unit.learning()) continue;
+    spdlog::warn("unit {} is LEARNING (mode = \"learn\" at {}): requests no rule allows are "
+                 "performed within its learn_paths/learn_hosts and recorded as \"learn\"; never "
+                 "in production (airlockd --refuse-learn)", unit.name, unit.modeWhere.describe());
+  }
+  audit.setLearningUnits(learningUnits(set));
+}
+
 void Reloader::apply(std::shared_ptr<const PolicySet> next,
                      const policy::UnitChanges& changes) {
   routing_.policy = next;
+  announceLearningUnits(*next, routing_.audit);
   for (auto& name : changes.removed) {
     routing_.pools[name]->retireAll("unit removed by a policy reload");
     routing_.pools.erase(name);

@@ -28,6 +28,10 @@ struct ReloadOutcome {
   std::string summary() const;  // one line for the log and for `airlock reload`
 };
 
+// Makes `set`'s learning units loud as it comes into force (start-up, reload): a warning line per
+// unit, and `audit` marks every later record of each ("mode":"learn", AuditLog::setLearningUnits).
+void announceLearningUnits(const PolicySet& set, audit::AuditLog& audit);
+
 class Reloader {
  public:
   Reloader(Routing& routing, PolicySources sources, kj::AsyncIoContext& io)

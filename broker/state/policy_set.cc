@@ -22,6 +22,15 @@ PolicySetLoad loadPolicySet(const PolicySources& sources) {
   std::vector<std::string> keyErrors;
   auto clients = ClientKeys::load(sources.clientKeysDir, keyErrors);
   for (auto& error : keyErrors) result.errors.push_back("--client-keys " + error);
+  if (sources.refuseLearn) {
+    for (auto& unit : loaded.units) {
+      if (!unit.learning()) continue;
+      result.errors.push_back(unit.modeWhere.describe() + ": unit " + unit.name +
+                              " has mode = \"learn\": airlockd --refuse-learn refuses a policy "
+                              "set with a learning unit (enforce the policy `airlock policy "
+                              "suggest` drafted instead)");
+    }
+  }
   if (!result.errors.empty()) return result;
 
   auto set = std::make_shared<PolicySet>();
@@ -47,6 +56,14 @@ PolicySetLoad loadPolicySet(const PolicySources& sources) {
   }
   result.set = kj::mv(set);
   return result;
+}
+
+std::vector<std::string> learningUnits(const PolicySet& set) {
+  std::vector<std::string> names;
+  for (auto& unit : set.units) {
+    if (unit.learning()) names.push_back(unit.name);
+  }
+  return names;
 }
 
 std::shared_ptr<const policy::UnitPolicy> unitOf(const std::shared_ptr<const PolicySet>& set,

@@ -38,6 +38,7 @@ struct PolicySources {
   std::string policiesDir;  // --policies
   policy::LoadOptions load;  // --define, --workers
   std::string clientKeysDir;  // --client-keys
+  bool refuseLearn = false;   // --refuse-learn: a set with a learning unit is an error
 };
 
 struct PolicySetLoad {
@@ -46,7 +47,11 @@ struct PolicySetLoad {
   std::vector<std::string> warnings;
 };
 
+// The names of `set`'s learning units (policy.h UnitMode), in set order.
+std::vector<std::string> learningUnits(const PolicySet& set);
+
 // Reads the policy directory and the client keys, all or nothing: any error leaves `set` null.
+// With sources.refuseLearn, a learning unit is an error at its `mode` (file:line).
 // Reads the file system; call it at start-up or reload, never per call.
 PolicySetLoad loadPolicySet(const PolicySources& sources);
 

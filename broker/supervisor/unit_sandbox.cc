@@ -30,6 +30,8 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
   spec.onRefusedSyscall = unit.onRefusedSyscall == policy::SyscallRefusal::ERRNO
                               ? sandbox::OnRefusedSyscall::ERRNO
                               : sandbox::OnRefusedSyscall::KILL;
+  // A learning unit's workers run the syscalls its groups do not list, and name them.
+  spec.learnSyscalls = unit.learning();
   if (unit.brokerSyscalls) brokerSyscalls(unit, spec);
   return spec;
 }

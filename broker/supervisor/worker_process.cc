@@ -120,6 +120,8 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
       })) {
   // Before the loop first services the listener: the worker's loader is already waiting on it.
   KJ_IF_MAYBE(broker, syscallBroker_) process_.setSyscallHandler(broker->get());
+  process_.setLearnedRecorder(
+      [this](const sandbox::RefusedSyscall& learned) { return recordLearned(learned); });
 }
 
 WorkerProcess::~WorkerProcess() noexcept(false) {}
@@ -145,17 +147,23 @@ kj::Promise<void> WorkerProcess::superviseSeccomp() {
   });
 }
 
+audit::AuditRecord WorkerProcess::syscallRecord(const char* event, const char* decision,
+                                                const sandbox::RefusedSyscall& call) const {
+  audit::AuditRecord record;
+  record.event = event;
+  record.unit = unitName_;
+  record.workerPid = pid();
+  record.args["syscall"] = call.name();
+  record.decision = decision;
+  record.rule = "sandbox.syscalls";
+  return record;
+}
+
 // Under on_refused_syscall = "errno": the first refusal of each syscall by this worker, answered
 // ENOSYS; the later ones are only counted (the worker.exit record carries the counts), so a
 // worker retrying in a loop cannot flood the log.
 void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
-  audit::AuditRecord record;
-  record.event = "syscall.refused";
-  record.unit = unitName_;
-  record.workerPid = pid();
-  record.args["syscall"] = refused.name();
-  record.decision = "deny";
-  record.rule = "sandbox.syscalls";
+  audit::AuditRecord record = syscallRecord("syscall.refused", "deny", refused);
   record.reason = refused.describe();
   std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
   record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
@@ -166,6 +174,21 @@ void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
     spdlog::error("[{} pid {}] cannot record the refused syscall {}", unitName_, pid(),
                   refused.name());
   }
+}
+
+// A learning unit's worker is about to run a syscall its groups do not list: its first use by
+// this worker is recorded before it runs; later ones are counted in its worker.exit record, so a
+// hot syscall cannot flood the log. `airlock policy suggest` turns these into [sandbox] syscalls.
+bool WorkerProcess::recordLearned(const sandbox::RefusedSyscall& learned) {
+  audit::AuditRecord record = syscallRecord("syscall.learned", "learn", learned);
+  record.reason = "not in the unit's syscall groups: " + learned.describe();
+  record.result = "let run (the unit learns); later uses of " + learned.name() +
+                  " by this worker are counted in its worker.exit record";
+  spdlog::warn("[{} pid {}] learned syscall {}", unitName_, pid(), learned.describe());
+  if (audit_.append(record)) return true;
+  spdlog::error("[{} pid {}] cannot record the learned syscall {}; killing the worker", unitName_,
+                pid(), learned.name());
+  return false;
 }
 
 kj::Promise<void> WorkerProcess::logOutput() {

@@ -50,6 +50,7 @@ TEST(CliHelp, EveryCommandsHelpIsInTheDocsVerbatim) {
       {"airlock", "policy", "check"},
       {"airlock", "policy", "explain"},
       {"airlock", "policy", "diff"},
+      {"airlock", "policy", "suggest"},
       {"airlock", "call"},
       {"airlock", "reload"},
       {"airlock", "status"},
@@ -80,7 +81,7 @@ TEST(CliHelp, EachCommandGroupsHelpListsItsSubcommandsAsTheDocsDo) {
   std::string docs = cliDocs();
   std::map<std::string, std::vector<std::string>> groups = {
       {"sandbox", {"run"}},
-      {"policy", {"check", "explain", "diff"}},
+      {"policy", {"check", "explain", "diff", "suggest"}},
       {"audit", {"verify", "query", "stats", "tail", "report"}}};
   for (auto& [group, subcommands] : groups) {
     auto help = runProgram({binDir() + "/airlock", group, "--help"});

@@ -33,6 +33,16 @@ Decision fromBest(const Best& best, const std::string& detail) {
   return Decision{allow ? Verdict::ALLOW : Verdict::DENY, rule.id, std::move(reason), &rule};
 }
 
+Decision learnedOr(const UnitPolicy& unit, Decision denied, const Rule* grant,
+                   const std::string& within) {
+  if (!unit.learning() || grant == nullptr || denied.allowed()) return denied;
+  denied.verdict = Verdict::LEARN;
+  denied.reason = "learned (" + denied.reason + "): within " + grant->id + " " + within + " (" +
+                  grant->where.describe() + ")";
+  denied.rule = grant;
+  return denied;
+}
+
 // Modes count only where the operation's row says so (fs.open); the other fs.* operations are
 // granted by the operation alone. `matching` is operationRow(op).matching, looked up once per
 // request rather than once per rule.
@@ -124,6 +134,20 @@ Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, Op
 std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
                                        std::string_view path, OpenModes modes);
 
+// `denied` (a decision that got as far as matching), learned if a learn grant of `op` covers the
+// path and modes: the most specific one, so a rename's two paths meet at the same root.
+Decision learnFs(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
+                 Decision denied) {
+  if (!unit.learning()) return denied;
+  Matching matching = operationRow(op).matching;
+  Best best;
+  for (const Rule& grant : unit.learnGrants) {
+    if (fsRuleApplies(grant, op, matching, path, modes)) best.offer(grant, grant.path.specificity());
+  }
+  if (best.rule == nullptr) return denied;
+  return learnedOr(unit, std::move(denied), best.rule, "\"" + best.rule->path.text() + "\"");
+}
+
 // The refusal of a path decide makes before any rule is looked at; empty if it gets to matching.
 std::string refuseFsPath(Operation op, std::string_view path) {
   std::string refused = validateRequestPath(path);
@@ -188,19 +212,25 @@ std::vector<RuleMatch> rankedOf(const UnitPolicy& unit, Operation op, Score&& sc
 
 }  // namespace _
 
+const char* verdictName(Verdict verdict) {
+  static constexpr const char* NAMES[] = {"allow", "deny", "learn"};
+  return NAMES[static_cast<uint8_t>(verdict)];
+}
+
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
   std::string refused = _::refuseFsOpen(path, modes);
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
   _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes);
   if (best.rule == nullptr) {
-    return _::defaultDeny("no rule allows fs.open of " + _::printable(path) + " with modes " +
-                          modes.describe());
+    return _::learnFs(unit, Operation::FS_OPEN, path, modes,
+                      _::defaultDeny("no rule allows fs.open of " + _::printable(path) +
+                                     " with modes " + modes.describe()));
   }
   const Rule& rule = *best.rule;
   std::string detail = "path matches " + rule.path.text() + ", modes " + modes.describe() +
                        (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
                        (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
-  return _::fromBest(best, detail);
+  return _::learnFs(unit, Operation::FS_OPEN, path, modes, _::fromBest(best, detail));
 }
 
 Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path) {
@@ -211,10 +241,12 @@ Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view pat
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
   _::Best best = _::bestFsMatch(unit, op, path, OpenModes{});
   if (best.rule == nullptr) {
-    return _::defaultDeny(std::string("no rule allows ") + operationName(op) + " of " +
-                          _::printable(path));
+    return _::learnFs(unit, op, path, OpenModes{},
+                      _::defaultDeny(std::string("no rule allows ") + operationName(op) + " of " +
+                                     _::printable(path)));
   }
-  return _::fromBest(best, "path matches " + best.rule->path.text());
+  return _::learnFs(unit, op, path, OpenModes{},
+                    _::fromBest(best, "path matches " + best.rule->path.text()));
 }
 
 Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::string_view to) {

@@ -18,16 +18,25 @@ namespace airlock::policy {
 
 inline constexpr std::string_view DEFAULT_DENY_RULE_ID = "default-deny";
 
-enum class Verdict : uint8_t { ALLOW, DENY };
+// LEARN: a learning unit's rules deny the request (ruleId names the rule that would have decided
+// it: DEFAULT_DENY_RULE_ID or a deny rule), but it lies within the unit's learn grants, so it is
+// performed (`allowed()`) and recorded as decision "learn" (policy.h UnitMode). Only requests that
+// got as far as matching rules are ever learned: one refused before that (a bad path, an address
+// no policy may reach) stays denied.
+enum class Verdict : uint8_t { ALLOW, DENY, LEARN };
 
 struct Decision {
   Verdict verdict = Verdict::DENY;
   std::string ruleId;          // the deciding rule, or DEFAULT_DENY_RULE_ID
   std::string reason;          // one line, e.g. "path matches /srv/images/** (thumbnailer.toml:12)"
-  const Rule* rule = nullptr;  // the deciding rule; null for the default; borrowed from the policy
+  const Rule* rule = nullptr;
+  // The deciding rule; null for the default; borrowed from the policy. For LEARN, the learn
+  // grant (UnitPolicy::learnGrants) the request lies within: its root is where the broker acts.
 
-  bool allowed() const { return verdict == Verdict::ALLOW; }
+  bool allowed() const { return verdict != Verdict::DENY; }
+  bool learned() const { return verdict == Verdict::LEARN; }
 };
+const char* verdictName(Verdict verdict);  // "allow", "deny", "learn": the audit's decision
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);

@@ -118,6 +118,18 @@ Decision decideByRules(const UnitPolicy& unit, const Target& target, uint16_t po
   return fromBest(best, tcpDetail(*best.rule, target, port, best.specificity));
 }
 
+// `denied`, learned if the unit's learn_hosts grant lists the target (any port).
+Decision learnNet(const UnitPolicy& unit, const Target& target, uint16_t port, Decision denied) {
+  if (!unit.learning() || denied.allowed()) return denied;
+  const IpAddress* address = target.address ? &*target.address : nullptr;
+  for (const Rule& grant : unit.learnGrants) {
+    if (tcpSpecificity(grant, target.name, port, address) >= 0) {
+      return learnedOr(unit, std::move(denied), &grant, describeTarget(target, port));
+    }
+  }
+  return denied;
+}
+
 bool unixRuleMatches(const Rule& rule, std::string_view path) {
   return rule.operation == Operation::NET_CONNECT && rule.isUnixSocketRule() &&
          rule.unixPath.matches(path);
@@ -131,7 +143,7 @@ Decision decideNetConnect(const UnitPolicy& unit, std::string_view host, uint16_
   std::string refused;
   std::optional<_::Target> target = _::targetOf(host, port, address, refused);
   if (!target) return _::defaultDeny(std::move(refused));
-  Decision decision = _::decideByRules(unit, *target, port);
+  Decision decision = _::learnNet(unit, *target, port, _::decideByRules(unit, *target, port));
   std::optional<IpAddress> inner = target->address ? target->address->embeddedIpv4() : std::nullopt;
   if (!decision.allowed() || !inner) return decision;
   // The IPv6 address is translated or tunnelled to an IPv4 one: both must be allowed, so a deny
@@ -139,7 +151,8 @@ Decision decideNetConnect(const UnitPolicy& unit, std::string_view host, uint16_
   _::Target translated = *target;
   translated.address = inner;
   translated.shown = target->shown + " via " + target->address->describe();
-  Decision reached = _::decideByRules(unit, translated, port);
+  Decision reached =
+      _::learnNet(unit, translated, port, _::decideByRules(unit, translated, port));
   if (reached.allowed()) return decision;
   reached.reason = target->address->describe() + " reaches IPv4 " + inner->describe() + ": " +
                    reached.reason;
@@ -150,12 +163,15 @@ bool netConnectNeedsAddress(const UnitPolicy& unit, std::string_view host, uint1
   std::string refused;
   std::optional<_::Target> target = _::targetOf(host, port, nullptr, refused);
   if (!target) return false;
-  return std::any_of(unit.rules.begin(), unit.rules.end(), [&](const Rule& rule) {
+  auto couldAllow = [&](const Rule& rule) {
     if (rule.effect != Effect::ALLOW) return false;
     if (_::tcpSpecificity(rule, target->name, port, nullptr) >= 0) return true;
     return rule.operation == Operation::NET_CONNECT && !rule.hostBlocks.empty() &&
            _::listsPort(rule, port);
-  });
+  };
+  // A learning unit's learn_hosts may allow it too: decided per address like a rule.
+  return std::any_of(unit.rules.begin(), unit.rules.end(), couldAllow) ||
+         std::any_of(unit.learnGrants.begin(), unit.learnGrants.end(), couldAllow);
 }
 
 Decision decideNetConnectUnix(const UnitPolicy& unit, std::string_view path) {

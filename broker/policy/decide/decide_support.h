@@ -39,6 +39,13 @@ struct Best {
 // The decision `best` (which has a rule) makes: "allowed by rule ...: <detail>".
 Decision fromBest(const Best& best, const std::string& detail);
 
+// A learning unit's answer to a request its rules deny (`denied`, which must have got as far as
+// matching): LEARN naming the same rule, with `grant` (a learn grant, non-null) as the rule acted
+// beneath and `within` saying how the request lies in it. Any other unit, or a null grant:
+// `denied` unchanged.
+Decision learnedOr(const UnitPolicy& unit, Decision denied, const Rule* grant,
+                   const std::string& within);
+
 // Ranks matches as Best does: specificity, then deny over allow, then file order.
 void rankMatches(const UnitPolicy& unit, std::vector<RuleMatch>& matches);
 

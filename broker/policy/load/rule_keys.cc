@@ -8,6 +8,18 @@
 
 namespace airlock::policy::_ {
 
+std::optional<PathPattern> expandPattern(const std::string& text, const LoadOptions& options,
+                                         std::string& error) {
+  std::optional<std::string> expanded = expandDefines(text, options.defines, error);
+  std::optional<PathPattern> pattern;
+  if (expanded) pattern = PathPattern::parse(*expanded, error);
+  if (pattern) return pattern;
+  std::string shown = "\"" + text + "\"";
+  if (expanded && *expanded != text) shown += " (expanded to \"" + *expanded + "\")";
+  error = shown + ": " + error;
+  return std::nullopt;
+}
+
 namespace {
 
 // uid_t is 32 bits; (uid_t)-1 means "no change" to set*uid and is never a real caller.
@@ -26,15 +38,11 @@ void readPattern(RuleReader& r, const LoadOptions& options, std::string_view key
   std::optional<std::string> text = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!text) return;
   std::string error;
-  std::optional<std::string> expanded = expandDefines(*text, options.defines, error);
-  std::optional<PathPattern> pattern;
-  if (expanded) pattern = PathPattern::parse(*expanded, error);
+  std::optional<PathPattern> pattern = expandPattern(*text, options, error);
   if (pattern) {
     out = std::move(*pattern);
   } else {
-    std::string shown = "\"" + *text + "\"";
-    if (expanded && *expanded != *text) shown += " (expanded to \"" + *expanded + "\")";
-    r.error(regionOf(r.table, key), std::string(key) + " " + shown + ": " + error);
+    r.error(regionOf(r.table, key), std::string(key) + " " + error);
   }
 }
 
@@ -124,9 +132,10 @@ void readMethods(RuleReader& r, Rule& rule) {
   }
 }
 
-// `host`: exact lowercase names, IP literals and CIDR blocks, told apart by their text.
-void readHosts(RuleReader& r, Rule& rule) {
-  auto hosts = readStringList(r.table, "host", r.context, Presence::REQUIRED, r.diag);
+}  // namespace
+
+void readHosts(RuleReader& r, std::string_view key, Rule& rule) {
+  auto hosts = readStringList(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!hosts) return;
   for (const Located<std::string>& entry : *hosts) {
     const std::string& text = entry.value;
@@ -135,10 +144,10 @@ void readHosts(RuleReader& r, Rule& rule) {
     if (looksNumeric) {
       std::optional<IpBlock> block = IpBlock::parse(text, error);
       if (!block) {
-        r.error(*entry.where, "host \"" + text + "\": " + error);
+        r.error(*entry.where, std::string(key) + " \"" + text + "\": " + error);
       } else if (std::find(rule.hostBlocks.begin(), rule.hostBlocks.end(), *block) !=
                  rule.hostBlocks.end()) {
-        r.error(*entry.where, "host \"" + text + "\" is listed twice");
+        r.error(*entry.where, std::string(key) + " \"" + text + "\" is listed twice");
       } else {
         rule.hostBlocks.push_back(*block);
       }
@@ -146,15 +155,17 @@ void readHosts(RuleReader& r, Rule& rule) {
     }
     error = validateRuleHostName(text);
     if (!error.empty()) {
-      r.error(*entry.where, "host \"" + text + "\": " + error);
+      r.error(*entry.where, std::string(key) + " \"" + text + "\": " + error);
     } else if (std::find(rule.hostNames.begin(), rule.hostNames.end(), text) !=
                rule.hostNames.end()) {
-      r.error(*entry.where, "host \"" + text + "\" is listed twice");
+      r.error(*entry.where, std::string(key) + " \"" + text + "\" is listed twice");
     } else {
       rule.hostNames.push_back(text);
     }
   }
 }
+
+namespace {
 
 // `port`: integers and "LO-HI" strings in one array, so it is read element by element.
 void readPorts(RuleReader& r, Rule& rule) {
@@ -263,7 +274,7 @@ void readNetConnectKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
                               "or unix_path (a Unix socket)");
     return;
   }
-  readHosts(r, rule);
+  readHosts(r, "host", rule);
   readPorts(r, rule);
 }
 

@@ -5,7 +5,9 @@
 
 #include <toml++/toml.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "broker/policy/load/policy_loader.h"
 #include "broker/policy/load/toml_reader.h"
@@ -22,6 +24,15 @@ struct RuleReader {
     diag.error(where, context + ": " + message);
   }
 };
+
+// `text` with ${name} expanded (options.defines), parsed as a path pattern; nullopt with `error`
+// set to "\"TEXT\" (expanded to ...): why" when it is not one.
+std::optional<PathPattern> expandPattern(const std::string& text, const LoadOptions& options,
+                                         std::string& error);
+
+// `key` (a rule's `host`, [unit] learn_hosts): exact lowercase names, IP literals and CIDR
+// blocks, told apart by their text, into rule.hostNames and rule.hostBlocks.
+void readHosts(RuleReader& r, std::string_view key, Rule& rule);
 
 // Each reads its operation's keys into `rule`, reports every problem through `r` and leaves the
 // field of a key it refused empty; the caller drops a rule that had errors. Patterns are read

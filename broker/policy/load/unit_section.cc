@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "broker/policy/load/expand_defines.h"
+#include "broker/policy/load/learn_section.h"
 #include "sandbox/profile_grants.h"
 #include "sandbox/syscall_sets.h"
 
@@ -245,12 +246,12 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 15> KEYS = {
+  static constexpr std::array<std::string_view, 19> KEYS = {
       "name",    "worker",           "program",             "instances",
       "call_timeout_ms",  "max_payload_bytes",
       "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
       "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",
-      "interface"};
+      "interface", LEARN_KEYS[0], LEARN_KEYS[1], LEARN_KEYS[2], LEARN_KEYS[3]};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -279,6 +280,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
   readRestart(*table, diag, unit);
   readFlow(*table, diag, unit);
   readRequestPace(*table, diag, unit);
+  readLearnKeys(*table, options, diag, unit);
 }
 
 // `syscalls = ["fs-metadata", "sync"]`: groups of the one syscall table, or single syscalls no

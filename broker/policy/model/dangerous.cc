@@ -5,15 +5,6 @@
 
 namespace airlock::policy {
 
-namespace _ {
-namespace {
-
-bool writes(OpenModes modes) {
-  return modes.has(OpenMode::WRITE) || modes.has(OpenMode::CREATE) ||
-         modes.has(OpenMode::TRUNCATE) || modes.has(OpenMode::APPEND);
-}
-
-// The system directory `root` is or is under, or "" if none.
 std::string_view systemDirectoryOf(std::string_view root) {
   for (std::string_view dir : SYSTEM_DIRECTORIES) {
     if (root == dir || (root.starts_with(dir) && root.size() > dir.size() &&
@@ -22,6 +13,14 @@ std::string_view systemDirectoryOf(std::string_view root) {
     }
   }
   return {};
+}
+
+namespace _ {
+namespace {
+
+bool writes(OpenModes modes) {
+  return modes.has(OpenMode::WRITE) || modes.has(OpenMode::CREATE) ||
+         modes.has(OpenMode::TRUNCATE) || modes.has(OpenMode::APPEND);
 }
 
 // Whether `ports` together cover 1..65535.
@@ -80,7 +79,7 @@ std::string dangerousAllowance(const Rule& rule) {
   if (root == "/") {
     return "grants write access at the file system root (path \"" + rule.path.text() + "\")";
   }
-  std::string_view system = _::systemDirectoryOf(root);
+  std::string_view system = systemDirectoryOf(root);
   if (!system.empty()) {
     return "grants write access under " + std::string(system) +
            ", a system directory, not a data directory";

@@ -16,6 +16,9 @@ inline constexpr std::string_view SYSTEM_DIRECTORIES[] = {
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
     "/proc", "/root", "/run", "/sbin", "/sys", "/usr"};
 
+// The system directory `root` is or is under ("/etc" for "/etc/ssl"), or "" if none.
+std::string_view systemDirectoryOf(std::string_view root);
+
 // Why `rule` is a dangerous allowance ("grants the whole file system (path \"/**\")", "grants
 // write access under /etc, a system directory"; for net.connect: a block of every address
 // (0.0.0.0/0, ::/0), ports covering 1-65535, unix_path "/**" or a socket under a system

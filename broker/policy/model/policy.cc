@@ -118,6 +118,14 @@ void indexRules(UnitPolicy& unit) {
       unit.allowedOperations |= 1u << static_cast<uint8_t>(rule.operation);
     }
   }
+  // A learning unit's workers carry the capabilities learning may use, or they could never ask.
+  for (const Rule& grant : unit.learnGrants) {
+    unit.allowedOperations |= 1u << static_cast<uint8_t>(grant.operation);
+  }
+}
+
+const char* unitModeName(UnitMode mode) {
+  return mode == UnitMode::LEARN ? "learn" : "enforce";
 }
 
 bool UnitPolicy::allowsAnyFs() const {

@@ -159,6 +159,13 @@ enum class RestartPolicy : uint8_t {
 };
 const char* restartPolicyName(RestartPolicy policy);  // "always", "on-failure", "never"
 
+// [unit] mode: ENFORCE decides by the rules alone. LEARN also performs a request no rule allows
+// when it lies within the unit's learn_paths (or learn_hosts), and records it with decision
+// "learn" and the rule that would have decided it (decide.h): a dangerous allowance, for drafting
+// a policy from a run (`airlock policy suggest`), never for production (`airlockd --refuse-learn`).
+enum class UnitMode : uint8_t { ENFORCE, LEARN };
+const char* unitModeName(UnitMode mode);  // "enforce", "learn"
+
 // [unit] restart, crash_loop_limit and crash_loop_window_ms, each with where it was written so
 // that a parked unit's record and message can point at it.
 struct RestartSettings {
@@ -241,6 +248,15 @@ struct UnitPolicy {
   std::shared_ptr<const TypedInterface> typedInterface;
   // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.
   std::vector<Rule> rules;
+  UnitMode mode = UnitMode::ENFORCE;
+  std::vector<Rule> learnGrants;
+  // LEARN only: what learning may perform, as allow rules built by the loader from learn_paths
+  // (one per fs.* operation and pattern; read-only beneath a system directory) and learn_hosts
+  // (one net.connect rule, every port). Never matched as rules: a decision that lands in one is
+  // a "learn", naming the rule that denied it (decide.h).
+  std::string learnJustification;  // [unit] justification: why this unit learns
+  SourceLocation modeWhere;        // of [unit] mode; an empty file when absent
+  bool learning() const { return mode == UnitMode::LEARN; }
   std::string file;      // the policy file it came from
   SourceLocation where;  // of the `name` value in [unit]
 

@@ -80,6 +80,12 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.requests.maxRequestsPerSecond);
     put(out, unit.requests.requestsBurst);
   }
+  // Only when learning: an enforcing unit keeps its revision.
+  if (unit.learning()) {
+    put(out, "learn-v1");
+    put(out, unit.learnGrants.size());
+    for (const Rule& grant : unit.learnGrants) putRule(out, grant);
+  }
   put(out, unit.rules.size());
   for (const Rule& rule : unit.rules) putRule(out, rule);
 }

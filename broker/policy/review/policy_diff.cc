@@ -23,6 +23,7 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
   auto compare = [&](const char* key, const std::string& x, const std::string& y) {
     if (x != y) out.push_back(std::string(key) + ": " + x + " -> " + y);
   };
+  compare("mode", unitModeName(a.mode), unitModeName(b.mode));
   compare("worker", a.workerName, b.workerName);
   compare("program", a.programPath, b.programPath);
   compare("instances", std::to_string(a.instances), std::to_string(b.instances));

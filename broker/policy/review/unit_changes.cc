@@ -24,6 +24,8 @@ bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
          a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&
          a.brokerSyscalls == b.brokerSyscalls &&
+         // A learning worker's filter lets syscalls run that an enforcing one's refuses.
+         a.mode == b.mode &&
          // A brokered unit's workers decide their own syscalls by the rules they started with.
          (!a.brokerSyscalls || canonicalForm(a) == canonicalForm(b));
 }

@@ -77,6 +77,33 @@ TEST_F(AuditLogTest, EachRecordIsOneJsonLineWithSequenceTimeAndTheDecision) {
   EXPECT_FALSE(records[0].contains("duration_us")) << "unset fields are omitted";
 }
 
+TEST_F(AuditLogTest, EveryRecordOfALearningUnitSaysSoAndNoOtherRecordDoes) {
+  auto log = AuditLog::open(path_, clock_);
+  log->setLearningUnits({"thumbnailer"});
+  AuditRecord record;
+  record.event = "worker.spawn";
+  record.unit = "thumbnailer";
+  ASSERT_TRUE(log->append(record));
+  record.unit = "extractor";
+  ASSERT_TRUE(log->append(record));
+  record.unit = "";
+  record.event = "broker.start";
+  ASSERT_TRUE(log->append(record));
+  log->setLearningUnits({});  // a reload into an enforcing set
+  record.unit = "thumbnailer";
+  ASSERT_TRUE(log->append(record));
+
+  auto records = lines();
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0]["mode"], "learn");
+  EXPECT_FALSE(records[1].contains("mode"));
+  EXPECT_FALSE(records[2].contains("mode"));
+  EXPECT_FALSE(records[3].contains("mode"));
+  // Right after the unit, in the order the line is written.
+  EXPECT_NE(readLines(path_).at(0).find("\"unit\":\"thumbnailer\",\"mode\":\"learn\","),
+            std::string::npos);
+}
+
 TEST_F(AuditLogTest, TheFileIsCreatedOwnerOnly) {
   auto log = AuditLog::open(path_, clock_);
   struct stat st;

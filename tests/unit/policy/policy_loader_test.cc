@@ -202,7 +202,8 @@ caller_uid = [0]
           "program, "
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
           "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, "
-          "max_requests_per_second, requests_burst, interface)",
+          "max_requests_per_second, requests_burst, interface, mode, learn_paths, learn_hosts, "
+          "justification)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
