@@ -100,7 +100,7 @@ TEST_F(AuditLogTest, EveryRecordOfALearningUnitSaysSoAndNoOtherRecordDoes) {
   EXPECT_FALSE(records[2].contains("mode"));
   EXPECT_FALSE(records[3].contains("mode"));
   // Right after the unit, in the order the line is written.
-  EXPECT_NE(readLines(path_).at(0).find("\"unit\":\"thumbnailer\",\"mode\":\"learn\","),
+  EXPECT_NE(readLines(path_).at(0).find("\"unit\":\"thumbnailer\",\"mode\":\"learn\""),
             std::string::npos);
 }
 
