@@ -429,8 +429,6 @@ TEST_F(LoaderTest, ResourcesAreReadWithinTheirBoundsAndBestEffortNeedsAJustifica
   auto none = loadText(head);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none.units[0].resources.any());
-  // A unit without [resources] keeps the revision it had before the section existed.
-  EXPECT_NE(*r.units[0].revision, *none.units[0].revision);
   EXPECT_EQ(errorsOf(loadText(head + "[resources]\ncpu_weight = 0\nmemory_max_mib = 64\n"
                                      "memory_high_mib = 128\nswap_mib = 1\n")),
             (std::vector<std::string>{
