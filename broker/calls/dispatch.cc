@@ -164,7 +164,7 @@ std::string Outcome::describe() const {
 
 void recordWorker(audit::AuditRecord& record, const Outcome& outcome) {
   record.workerPid = outcome.workerPid;
-  if (outcome.workerCpuMicros) record.args["cpu_us"] = *outcome.workerCpuMicros;
+  if (outcome.workerCpuMicros) record.cpuMicros = static_cast<int64_t>(*outcome.workerCpuMicros);
 }
 
 const char* errorKindName(rpc::ErrorKind kind) {

@@ -46,7 +46,7 @@ const char* errorKindName(rpc::ErrorKind kind);  // "denied", "unit crashed", ..
 
 void recordWorker(audit::AuditRecord& record, const Outcome& outcome);
 // The worker that served the call, on its `call` record: its pid and, when measured, the CPU
-// time it spent on the call (args.cpu_us), which `airlock audit stats` sums per unit and caller.
+// time it spent on the call ("cpu_us"), which `airlock audit stats` sums per unit and caller.
 
 // Microseconds from `start` to now: a record's duration_us.
 int64_t microsSince(std::chrono::steady_clock::time_point start);

@@ -78,8 +78,8 @@ class ResourcesTest : public ::testing::Test {
     auto records = callRecords(method);
     EXPECT_GT(records.size(), n);
     if (records.size() <= n) return 0;
-    EXPECT_TRUE(records[n]["args"].contains("cpu_us")) << records[n].dump();
-    return records[n]["args"].value("cpu_us", 0ull);
+    EXPECT_TRUE(records[n].contains("cpu_us")) << records[n].dump();
+    return records[n].value("cpu_us", 0ull);
   }
 
   std::unique_ptr<BrokerProcess> broker_;
@@ -172,6 +172,21 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   EXPECT_EQ(unitStatus("burner")["resources"]["throttled_periods"], throttledBefore);
   EXPECT_GT(cpuOfCall("burn", 1), cpuLimited);
   EXPECT_TRUE(broker_->auditRecords({{"event", "worker.exit"}, {"unit", "burner"}}).empty());
+
+  // What each caller cost each unit, summed from the call records.
+  uint64_t burnerCpu = 0;
+  for (auto& record : broker_->auditRecords({{"event", "call"}, {"unit", "burner"}})) {
+    burnerCpu += record.value("cpu_us", 0ull);
+  }
+  auto stats = runProgram({binDir() + "/airlock", "audit", "stats", broker_->auditPath(), "--json"});
+  ASSERT_EQ(stats.exitCode, 0) << stats.output;
+  auto costs = nlohmann::json::parse(stats.output)["cpu_by_unit_and_caller"];
+  std::map<std::string, nlohmann::json> byUnit;
+  for (auto& cost : costs) byUnit[cost["unit"]] = cost;
+  EXPECT_EQ(byUnit["burner"]["cpu_us"], burnerCpu) << costs;
+  EXPECT_EQ(byUnit["burner"]["calls"], 2) << costs;
+  EXPECT_EQ(byUnit["quiet"]["calls"], quietCalls) << costs;
+  EXPECT_EQ(byUnit["burner"]["caller"].get<std::string>().rfind("client:tester", 0), 0u) << costs;
 }
 
 // blkio.weight needs an I/O scheduler that honours it (BFQ); where the machine has none, the
