@@ -65,6 +65,9 @@ struct AuditRecord {
   std::string reason;
   std::string result;       // what happened when acting on the decision
   int64_t durationMicros = -1;  // -1: not measured
+  int64_t cpuMicros = -1;
+  // Host calls and invokes: the CPU time the serving worker's cgroup leaf used during the call
+  // ("cpu_us"); -1: not measured (the worker runs without a leaf).
 };
 
 // Source of record timestamps, so tests can pin time.

@@ -194,6 +194,10 @@ std::string formatRecordLine(const RecordHeader& header, const AuditRecord& r) {
     _::appendKey(out, "duration_us");
     _::appendNumber(out, r.durationMicros);
   }
+  if (r.cpuMicros >= 0) {
+    _::appendKey(out, "cpu_us");
+    _::appendNumber(out, r.cpuMicros);
+  }
   out += '}';
   return out;
 }

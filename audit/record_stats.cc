@@ -68,6 +68,7 @@ void RecordStats::add(const LoggedRecord& record) {
   if (!record.unit.empty()) byUnit_.add(record.unit, record);
   byOperation_.add(record.event, record);
   if (!record.rule.empty()) byRule_.add(record.rule, record);
+  addCpuCost(record);
   if (record.decision.empty()) return;
 
   auto& bucket = buckets_[_::floorTo(record.timeMicros, bucketMicros_)];
@@ -95,6 +96,23 @@ void RecordStats::add(const LoggedRecord& record) {
   }
   ++found->second.count;
   found->second.lastMicros = std::max(found->second.lastMicros, record.timeMicros);
+}
+
+void RecordStats::addCpuCost(const LoggedRecord& record) {
+  if (record.event != "call") return;
+  auto found = record.json.find("cpu_us");
+  if (found == record.json.end() || !found->is_number_unsigned()) return;
+  std::pair<std::string, std::string> key{record.unit, record.caller};
+  auto cost = cpuByUnitAndCaller_.find(key);
+  if (cost == cpuByUnitAndCaller_.end()) {
+    if (cpuByUnitAndCaller_.size() >= TallyTable::MAX_DISTINCT) {
+      ++otherCpuCalls_;
+      return;
+    }
+    cost = cpuByUnitAndCaller_.emplace(kj::mv(key), CpuCost{}).first;
+  }
+  ++cost->second.calls;
+  cost->second.cpuMicros += found->get<uint64_t>();
 }
 
 std::vector<TimeBucket> RecordStats::buckets(int64_t widthMicros) const {
@@ -146,6 +164,12 @@ nlohmann::json RecordStats::toJson(size_t top) const {
                        {"denied", bucket.denied}});
   }
   out["rate"] = {{"bucket_seconds", bucketMicros_ / 1000000}, {"buckets", buckets}};
+  nlohmann::json cpu = nlohmann::json::array();
+  for (auto& [key, cost] : cpuByUnitAndCaller_) {
+    cpu.push_back({{"unit", key.first}, {"caller", key.second}, {"calls", cost.calls},
+                   {"cpu_us", cost.cpuMicros}});
+  }
+  out["cpu_by_unit_and_caller"] = cpu;
   return out;
 }
 

@@ -51,6 +51,13 @@ struct DeniedRequest {
   int64_t lastMicros = 0;
 };
 
+// What the calls of one caller to one unit cost: how many `call` records carried a worker's
+// CPU time ("cpu_us"), and its sum.
+struct CpuCost {
+  uint64_t calls = 0;
+  uint64_t cpuMicros = 0;
+};
+
 class RecordStats {
  public:
   // `bucketMicros`: the width of the rate buckets (> 0).
@@ -74,6 +81,13 @@ class RecordStats {
   // The most frequent denied requests, most first, at most `count`.
   std::vector<DeniedRequest> topDeniedRequests(size_t count) const;
 
+  // Worker CPU time of `call` records, by unit and then caller; at most MAX_DISTINCT pairs (the
+  // rest in otherCpuCalls()).
+  const std::map<std::pair<std::string, std::string>, CpuCost>& cpuByUnitAndCaller() const {
+    return cpuByUnitAndCaller_;
+  }
+  uint64_t otherCpuCalls() const { return otherCpuCalls_; }
+
   // Everything above for scripts; `top` bounds each list of denied values. See docs/cli.md.
   nlohmann::json toJson(size_t top) const;
 
@@ -86,6 +100,10 @@ class RecordStats {
   std::map<int64_t, TimeBucket> buckets_;
   std::map<std::string, DeniedRequest> deniedRequests_;  // by unit, event, rule and args
   uint64_t otherDeniedRequests_ = 0;
+  std::map<std::pair<std::string, std::string>, CpuCost> cpuByUnitAndCaller_;
+  uint64_t otherCpuCalls_ = 0;
+
+  void addCpuCost(const LoggedRecord& record);
 };
 
 }  // namespace airlock::audit

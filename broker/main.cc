@@ -34,6 +34,7 @@
 #include "broker/server/host_listener.h"
 #include "broker/server/service_manager.h"
 #include "broker/state/policy_set.h"
+#include "broker/resources/resource_groups.h"
 #include "broker/state/routing.h"
 #include "broker/supervisor/unit_pool.h"
 #ifdef AIRLOCK_UNSAFE_BENCH_AUDIT_OFF
@@ -469,6 +470,11 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   routing.handshakeTimeout = options.handshakeTimeoutMs * kj::MILLISECONDS;
   broker::Reloader reloader(routing, sources, io);
   routing.reloader = &reloader;
+  // Before any worker starts: stale groups of a crashed airlockd go, and under cgroup v2
+  // airlockd moves itself to a leaf of its own group.
+  auto resourceGroups =
+      broker::resources::openResourceGroups(broker::resources::discoverCgroupPlaces(), getpid());
+  routing.resourceGroups = resourceGroups.get();
 
   broker::announceLearningUnits(*policySet, *auditLog);
   audit::AuditRecord start;

@@ -32,7 +32,8 @@ cannot be written); 2 on a usage error, or if airlockd cannot be reached or refu
 const char STATUS_USAGE[] = R"(usage: airlock status --socket PATH --key NAME.key --broker-key broker.pub [--json]
 
 Shows what the airlockd listening on PATH is running: its policy revision, whether it is
-draining, calls in flight, and per unit its worker pids, restarts, calls in flight and limits.
+draining, calls in flight, and per unit its worker pids, restarts, calls in flight and limits,
+and where its workers run in a cgroup, their memory, CPU time and throttling.
 Only a client listed in the policy's [broker] admins may ask; the request is audited.
 
 options:
@@ -135,6 +136,17 @@ void printStatusTable(const nlohmann::json& status) {
       printf("  LEARNING: requests no rule allows are performed within learn_paths/learn_hosts "
              "and recorded as \"learn\" (%s)\n",
              unit.value("justification", std::string()).c_str());
+    }
+    if (unit.contains("resources")) {
+      const auto& used = unit["resources"];
+      printf("  memory %s MiB (peak %s MiB), cpu %s ms, throttled %s periods (%s ms), "
+             "%s oom kill(s)\n",
+             std::to_string(used.value("memory_bytes", 0ull) >> 20).c_str(),
+             std::to_string(used.value("memory_peak_bytes", 0ull) >> 20).c_str(),
+             std::to_string(used.value("cpu_us", 0ull) / 1000).c_str(),
+             used["throttled_periods"].dump().c_str(),
+             std::to_string(used.value("throttled_us", 0ull) / 1000).c_str(),
+             used["oom_kills"].dump().c_str());
     }
     if (unit.contains("parked_reason")) {
       printf("  parked since %s: %s\n", unit["parked_since"].get<std::string>().c_str(),

@@ -21,8 +21,9 @@ usage: airlock audit stats FILE... [filters] [--bucket DURATION] [--top N] [--js
 
 Counts the records of audit log FILE... (a rotation set in the order given, oldest first):
 by unit, by operation (event), by decision and by rule, each split into allowed and denied;
-the argument values denied most often (paths, hosts, secret names, methods, ...); and the
-decisions per time bucket (the rate over time).
+the argument values denied most often (paths, hosts, secret names, methods, ...); the CPU
+time workers spent on calls, by unit and caller; and the decisions per time bucket (the rate
+over time).
 
 options:
   --bucket DURATION   width of the rate buckets: 90s, 1m, 15m, 1h, 1d (default 1m)
@@ -68,6 +69,16 @@ void printText(const audit::RecordStats& stats, size_t top, const std::string& b
     printf("\nmost denied %s\n", shown(name).c_str());
     for (auto& [value, denied] : table.topDenied(top)) {
       printf("  %10lu  %s\n", denied, shown(value).c_str());
+    }
+  }
+  if (!stats.cpuByUnitAndCaller().empty()) {
+    printf("\nworker cpu time of calls, by unit and caller\n");
+    for (auto& [key, cost] : stats.cpuByUnitAndCaller()) {
+      printf("  %-20s %-30s %10lu calls %12.3f s\n", shown(key.first).c_str(),
+             shown(key.second).c_str(), cost.calls, cost.cpuMicros / 1e6);
+    }
+    if (stats.otherCpuCalls() > 0) {
+      printf("  (%lu calls of further units and callers)\n", stats.otherCpuCalls());
     }
   }
   printf("\ndecisions per %s\n", bucketText.c_str());

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/resources/cgroup_mounts.h"
 #include "sandbox/id_map.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launcher.h"
@@ -36,8 +37,8 @@ openat2, which cgroup v1/v2 controllers are writable, and a trial launch of /bin
 worker sandbox. Ends with a verdict.
 
 Full strength means: every namespace kind, seccomp with user notification, Landlock ABI 6 or
-newer (filesystem, TCP and scoping), and a successful trial launch. cgroup limits are reported
-but not yet applied by airlock (rlimits are).
+newer (filesystem, TCP and scoping), and a successful trial launch. The cgroup hierarchy a
+unit's [resources] would use is reported; it is not part of full strength.
 
 Exit status: 0 at full strength, 1 if not, 2 on a usage error.
 )";
@@ -171,59 +172,35 @@ void openat2(Report& report) {
               good);
 }
 
-// This process's cgroup path for `controller` ("" for the v2 hierarchy), from /proc/self/cgroup.
-std::string ownCgroup(const std::string& controller) {
-  std::ifstream file("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(file, line)) {
-    size_t first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::string list = "," + line.substr(first + 1, second - first - 1) + ",";
-    if (controller.empty() ? list == ",," : list.find("," + controller + ",") != std::string::npos) {
-      return line.substr(second + 1);
-    }
-  }
-  return "";
-}
-
-// Where the cgroup2 hierarchy is mounted here ("" if nowhere), from /proc/self/mountinfo.
-std::string cgroup2Mount() {
-  std::ifstream file("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(file, line)) {
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
-    size_t at = 0;
-    for (int field = 0; field < 4; ++field) at = line.find(' ', at) + 1;
-    return line.substr(at, line.find(' ', at) - at);
-  }
-  return "";
-}
-
+// What airlockd started here would use for [resources] (broker/resources/): the same
+// discovery and the same choice, v2 when its group offers a controller, else the v1 mounts.
 void cgroups(Report& report) {
-  std::string v2 = cgroup2Mount();
-  if (v2.empty()) {
-    report.line("cgroup v2", "not mounted here", true, false);
-  } else {
-    std::string dir = v2 + ownCgroup("");
-    std::string controllers;
-    std::getline(std::ifstream(dir + "/cgroup.controllers"), controllers);
-    bool writable = access((dir + "/cgroup.subtree_control").c_str(), W_OK) == 0;
-    report.line("cgroup v2", dir + ": " + (controllers.empty() ? "no controllers" : controllers) +
-                                 (writable ? ", writable" : ", not writable"),
-                true, false);
-  }
+  using namespace airlock::broker::resources;
+  CgroupPlaces places = discoverCgroupPlaces();
+  std::string v2Offers;
+  for (auto& controller : places.v2Controllers) v2Offers += (v2Offers.empty() ? "" : " ") + controller;
+  bool v2Writable = !places.v2.empty() && access(places.v2.c_str(), W_OK) == 0;
+  report.line("cgroup v2", places.v2.empty() ? std::string("not mounted here")
+                                             : places.v2 + ": " +
+                                                   (v2Offers.empty() ? "no controllers" : v2Offers) +
+                                                   (v2Writable ? ", writable" : ", not writable"),
+              true, false);
   std::string v1;
-  for (const char* controller : {"memory", "pids", "cpu"}) {
-    std::string dir = std::string("/sys/fs/cgroup/") + controller;
-    struct statfs cfs;
-    if (statfs(dir.c_str(), &cfs) != 0 || cfs.f_type != CGROUP_SUPER_MAGIC) continue;
-    dir += ownCgroup(controller);
+  for (const char* controller : {"memory", "cpu", "cpuacct", "pids", "blkio"}) {
+    auto found = places.v1.find(controller);
+    if (found == places.v1.end()) continue;
     v1 += std::string(v1.empty() ? "" : ", ") + controller +
-          (access(dir.c_str(), W_OK) == 0 ? " (writable)" : " (read-only)");
+          (access(found->second.c_str(), W_OK) == 0 ? " (writable)" : " (read-only)");
   }
   report.line("cgroup v1 controllers", v1.empty() ? "none" : v1, true, false);
-  report.line("cgroup limits", "not applied yet; rlimits are", true, false);
+  bool v2Usable = false;
+  for (const char* controller : {"memory", "cpu", "pids", "io"}) {
+    v2Usable = v2Usable || places.v2Controllers.count(controller) > 0;
+  }
+  std::string used = v2Usable ? "cgroup v2"
+                     : !places.v1.empty()           ? "cgroup v1"
+                                                    : "none: [resources] limits cannot be enforced";
+  report.line("[resources] would use", used, true, false);
 }
 
 void trialLaunch(Report& report) {

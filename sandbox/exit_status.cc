@@ -8,6 +8,10 @@ namespace airlock::sandbox {
 
 std::string ExitStatus::describe() const {
   if (exited) return "exited with status " + std::to_string(code);
+  if (outOfMemory) {
+    return "killed by the kernel: out of memory (peak " +
+           std::to_string(memoryPeakBytes >> 20) + " MiB)";
+  }
   // The supervisor's SIGKILL is how a refusal ends; the refusal is what matters.
   if (!refusedSyscall.empty()) return "killed by seccomp: refused syscall " + refusedSyscall;
   const char* abbrev = sigabbrev_np(signal);

@@ -104,6 +104,19 @@ void resetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// cgroup v1 has no CLONE_INTO_CGROUP: the child is moved into its leaf by pid, while it waits
+// for its release, so no code of the program runs outside the leaf.
+void placeInCgroups(const CgroupPlacement& placement, pid_t pid) {
+  std::string text = std::to_string(pid);
+  for (int fd : placement.procsFds) {
+    if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      int err = errno;
+      KJ_FAIL_REQUIRE("sandbox setup failed: write(cgroup.procs, pid) of the worker's leaf",
+                      pid, strerrorname_np(err), strerror(err), HINT);
+    }
+  }
+}
+
 // The broker writes our uid/gid maps, then one byte. EOF means it gave up: exit quietly.
 void waitForRelease(int releaseFd, const SetupReporter& reporter) {
   char byte;
@@ -277,6 +290,11 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   args.flags = CLONE_PIDFD | _::NAMESPACE_FLAGS;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (spec.cgroup.cloneIntoFd >= 0) {
+    // cgroup v2: born in its leaf, accounted and limited from its first instruction.
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(spec.cgroup.cloneIntoFd);
+  }
   // No stack: the child continues on a copy of ours, like fork(). Other threads of the caller
   // (airlockd's group-commit and anchor threads) do not exist in the child; that is safe because
   // the child, up to execve, never allocates or takes a lock one of them could hold.
@@ -285,6 +303,7 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
     int err = errno;
     KJ_FAIL_REQUIRE("sandbox setup failed: clone3(CLONE_PIDFD|CLONE_NEWUSER|CLONE_NEWPID|"
                     "CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWCGROUP)",
+                    spec.cgroup.cloneIntoFd >= 0 ? "with CLONE_INTO_CGROUP" : "",
                     strerrorname_np(err), strerror(err), _::HINT);
   }
   if (pid == 0) {
@@ -295,6 +314,8 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   SandboxedProcess process(static_cast<pid_t>(pid), kj::AutoCloseFd(pidfd));
   release.readEnd = nullptr;
   setupErrors.writeEnd = nullptr;  // else our own copy would keep the pipe from reaching EOF
+  // Before the release: the child has run nothing of its own yet.
+  _::placeInCgroups(spec.cgroup, static_cast<pid_t>(pid));
   writeIdMaps(static_cast<pid_t>(pid), ids);
   char go = 1;
   KJ_SYSCALL(write(release.writeEnd.get(), &go, 1), "releasing the sandbox child");

@@ -35,6 +35,11 @@ struct ExitStatus {
   // Under OnRefusedSyscall::ERRNO: the refused syscalls answered with an errno, by name, with
   // how often.
 
+  bool outOfMemory = false;
+  uint64_t memoryPeakBytes = 0;
+  // Set by the broker from the worker's cgroup (broker/resources/) after the exit: the kernel's
+  // OOM killer took it at its unit's memory_max_mib, and the most memory its leaf ever held.
+
   bool killedBySandbox() const { return !refusedSyscall.empty() || (!exited && signal == SIGSYS); }
   // A seccomp refusal: a named one (foreign-architecture calls included), or a bare SIGSYS when
   // the refusal could not be read.

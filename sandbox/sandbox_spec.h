@@ -50,6 +50,19 @@ struct BrokeredSyscall {
   uint64_t nativeWhenFlag = 0;
 };
 
+// Where the process is accounted and limited (the broker's broker/resources/ makes the groups).
+// Borrowed fds: the caller keeps them open until launch() returns.
+struct CgroupPlacement {
+  int cloneIntoFd = -1;
+  // cgroup v2: a directory fd of the leaf; the child is created in it (CLONE_INTO_CGROUP), so it
+  // never runs outside it. -1: none.
+  std::vector<int> procsFds;
+  // cgroup v1: each hierarchy's cgroup.procs of the leaf, opened for writing; the launcher
+  // writes the child's pid to each while the child still waits for its release, before it runs
+  // any of the program's code.
+  bool any() const { return cloneIntoFd >= 0 || !procsFds.empty(); }
+};
+
 struct SandboxSpec {
   std::string program;
   // Absolute host path of the executable. It is bind-mounted read-only at the same path inside
@@ -76,6 +89,8 @@ struct SandboxSpec {
   // fault of that layer this machine cannot produce; nothing else lowers it.
 
   ResourceLimits limits;
+
+  CgroupPlacement cgroup;  // none by default: the process stays in the launcher's cgroups
 
   OnRefusedSyscall onRefusedSyscall = OnRefusedSyscall::KILL;
 

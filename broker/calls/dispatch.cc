@@ -79,6 +79,12 @@ kj::Promise<Outcome> answerOf(Routing& routing, std::shared_ptr<UnitPool> pool,
         pool->kill(pid, "stopped answering: " + lost);
         return exited
             .then([pid](sandbox::ExitStatus status) {
+              if (status.outOfMemory) {
+                return Outcome::failure(rpc::ErrorKind::UNIT_CRASHED,
+                                        "out of memory: worker pid " + std::to_string(pid) +
+                                            " " + status.describe() +
+                                            " at the unit's [resources] memory_max_mib", pid);
+              }
               return Outcome::failure(rpc::ErrorKind::UNIT_CRASHED,
                                       "worker pid " + std::to_string(pid) + " " +
                                           status.describe(), pid);
@@ -136,7 +142,17 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
     pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
     return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
   });
+  kj::Maybe<kj::Own<resources::WorkerLeaf>> leaf = worker.leaf();
+  uint64_t cpuBefore = 0;
+  KJ_IF_MAYBE(measured, leaf) cpuBefore = (*measured)->cpuMicros();
   return answered.exclusiveJoin(kj::mv(timedOut))
+      .then([leaf = kj::mv(leaf), cpuBefore](Outcome o) {
+        KJ_IF_MAYBE(measured, leaf) {
+          uint64_t cpuAfter = (*measured)->cpuMicros();
+          o.workerCpuMicros = cpuAfter >= cpuBefore ? cpuAfter - cpuBefore : 0;
+        }
+        return o;
+      })
       .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
 }
 
@@ -144,6 +160,11 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
 
 std::string Outcome::describe() const {
   return ok ? std::string("ok") : std::string(errorKindName(kind)) + ": " + text;
+}
+
+void recordWorker(audit::AuditRecord& record, const Outcome& outcome) {
+  record.workerPid = outcome.workerPid;
+  if (outcome.workerCpuMicros) record.cpuMicros = static_cast<int64_t>(*outcome.workerCpuMicros);
 }
 
 const char* errorKindName(rpc::ErrorKind kind) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,17 +29,24 @@ struct Outcome {
   pid_t workerPid = 0;
   // A typed call's results, copied without capabilities. Shared: a forked outcome is copied.
   std::shared_ptr<const kj::Array<capnp::word>> typedResults;
+  std::optional<uint64_t> workerCpuMicros;
+  // CPU time the worker's cgroup leaf used while the call was in it (other calls the worker
+  // served at the same time included); none when the worker runs without a leaf.
 
   static Outcome success(std::string payload, pid_t pid) {
-    return Outcome{true, rpc::ErrorKind::INTERNAL, kj::mv(payload), pid, nullptr};
+    return Outcome{true, rpc::ErrorKind::INTERNAL, kj::mv(payload), pid, nullptr, std::nullopt};
   }
   static Outcome failure(rpc::ErrorKind kind, std::string message, pid_t pid = 0) {
-    return Outcome{false, kind, kj::mv(message), pid, nullptr};
+    return Outcome{false, kind, kj::mv(message), pid, nullptr, std::nullopt};
   }
   std::string describe() const;  // "ok", or "timed out: no answer within ..." for audit results
 };
 
 const char* errorKindName(rpc::ErrorKind kind);  // "denied", "unit crashed", ...
+
+void recordWorker(audit::AuditRecord& record, const Outcome& outcome);
+// The worker that served the call, on its `call` record: its pid and, when measured, the CPU
+// time it spent on the call ("cpu_us"), which `airlock audit stats` sums per unit and caller.
 
 // Microseconds from `start` to now: a record's duration_us.
 int64_t microsSince(std::chrono::steady_clock::time_point start);

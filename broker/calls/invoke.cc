@@ -43,7 +43,7 @@ struct InvokeRecords {
     caller.durationMicros = microsSince(started);
     bool written = audit.append(caller);
     KJ_IF_MAYBE(record, callee) {
-      record->workerPid = outcome.workerPid;
+      recordWorker(*record, outcome);
       // A call the callee's side refused is recorded as a host's refused call is: its kind.
       record->result = record->decision == "deny" ? std::string(errorKindName(outcome.kind))
                                                   : caller.result;

@@ -90,6 +90,19 @@ std::string statusJson(const Routing& routing) {
       entry["backoff_ms"] = poolStatus.backoffMs;
       entry["calls_in_flight"] = pool->second->callsInFlight;
       entry["last_failure"] = pool->second->lastFailure();
+      if (poolStatus.usage) {
+        const resources::GroupUsage& used = *poolStatus.usage;
+        auto& shown = entry["resources"];
+        shown["memory_bytes"] = used.memoryBytes;
+        shown["memory_peak_bytes"] = used.memoryPeakBytes;
+        shown["cpu_us"] = used.cpuMicros;
+        shown["throttled_periods"] = used.throttledPeriods;
+        shown["throttled_us"] = used.throttledMicros;
+        shown["oom_kills"] = used.oomKills;
+      }
+    }
+    for (const policy::ResourceKeyRow& row : policy::resourceKeyRows()) {
+      if (unit.resources.isSet(row.key)) entry["limits"][row.name] = unit.resources.get(row.key);
     }
     entry["restart"] = policy::restartPolicyName(unit.restart.policy);
     entry["crash_loop_limit"] = unit.restart.crashLoopLimit;

@@ -108,7 +108,7 @@ kj::Promise<void> TypedUnitServer::call(
   return outcome
       .then([this, context, record = kj::mv(record), started](Outcome o) mutable
                 -> kj::Promise<void> {
-        record.workerPid = o.workerPid;
+        recordWorker(record, o);
         record.result = o.describe();
         record.durationMicros = microsSince(started);
         if (!routing_.audit.append(record)) {

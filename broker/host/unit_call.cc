@@ -89,7 +89,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 
   // Audit the result, then reply.
   return outcome.then([this, context, record = kj::mv(record), started](Outcome o) mutable {
-    record.workerPid = o.workerPid;
+    recordWorker(record, o);
     record.result = o.describe();
     record.durationMicros = microsSince(started);
     auto result = context.getResults().initResult();

@@ -63,7 +63,8 @@ void Reloader::startPool(const std::shared_ptr<const PolicySet>& set,
                                                                  routing_.audit)).first;
   }
   auto pool = std::make_shared<UnitPool>(unitOf(set, unit), set->roots, io_, routing_.audit,
-                                         audit::systemWallClock(), *unitLog->second);
+                                         audit::systemWallClock(), *unitLog->second,
+                                         routing_.resourceGroups);
   pool->start();
   routing_.pools[unit.name] = kj::mv(pool);  // a replaced pool lives on in its calls in flight
 }

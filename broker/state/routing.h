@@ -32,6 +32,7 @@ namespace airlock::broker {
 
 class AuthBackoff;  // broker/host/auth_backoff.h
 class Reloader;     // broker/reload/reloader.h
+namespace resources { class ResourceGroups; }  // broker/resources/resource_groups.h
 class SeenNonces;   // broker/host/seen_nonces.h
 
 // What the host handshake (gateway.cc) needs besides the client keys (which are part of the
@@ -93,6 +94,8 @@ struct Routing {
   CallsCutOff callsCutOff{};  // past the drain deadline: answers every call still in flight
 
   Reloader* reloader = nullptr;  // for an admin's reload request; set by main()
+  resources::ResourceGroups* resourceGroups = nullptr;
+  // The units' cgroups (broker/resources/); set by main(), null where none can be used.
   // For an admin's drain request: starts the same drain-then-stop as SIGTERM, with `why` as the
   // broker.stop record's reason. Set by main() while it serves.
   std::function<void(std::string why)> requestStop = nullptr;

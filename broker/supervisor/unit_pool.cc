@@ -30,9 +30,10 @@ void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
 
 UnitPool::UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
                    kj::AsyncIoContext& io, audit::AuditLog& audit,
-                   const audit::WallClock& clock, UnitLog& unitLog)
+                   const audit::WallClock& clock, UnitLog& unitLog,
+                   resources::ResourceGroups* groups)
     : unit_(kj::mv(unit)), roots_(roots), io_(io), audit_(audit), clock_(clock), unitLog_(unitLog),
-      tasks_(taskErrors_) {}
+      groups_(groups), tasks_(taskErrors_) {}
 
 UnitPool::~UnitPool() noexcept(false) {
   // Exits nobody will watch any more: reaped and audited here, so every spawn has its exit.
@@ -62,10 +63,9 @@ void UnitPool::retireAll(std::string why) {
 
 void UnitPool::start() {
   if (!unit_->programPath.empty()) return;  // a program runs once per call (runProgram)
-  for (int i = 0; i < unit_->instances; ++i) {
-    slots_.push_back(kj::heap<Slot>());
-    spawn(*slots_.back());
-  }
+  for (int i = 0; i < unit_->instances; ++i) slots_.push_back(kj::heap<Slot>());
+  if (!applyResources()) return;  // parked: a reload that fixes it starts the workers
+  for (auto& slot : slots_) spawn(*slot);
 }
 
 kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePoint deadline,
@@ -85,7 +85,9 @@ void UnitPool::spawn(Slot& slot) {
   record.event = "worker.spawn";
   record.unit = unit_->name;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    auto process = WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_);
+    kj::Maybe<resources::UnitGroup&> group;
+    if (group_.get() != nullptr) group = *group_;
+    auto process = WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_, group);
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;
@@ -167,8 +169,17 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   record.result = status.describe();
   _::addAnsweredSyscalls(record, status);
   auto killed = killed_.find(pid);
-  bool killedByUs = killed != killed_.end() && !status.exited && status.signal == SIGKILL;
+  // The kernel's OOM kill comes first: airlockd's own SIGKILL of a worker whose channel broke
+  // may have raced it, but the memory limit is what ended it.
+  bool killedByUs = !status.outOfMemory && killed != killed_.end() && !status.exited &&
+                    status.signal == SIGKILL;
   if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;
+  if (status.outOfMemory) {
+    ++oomKills_;
+    record.reason = "out-of-memory";
+    record.args["memory_peak_bytes"] = status.memoryPeakBytes;
+    record.args["memory_max_mib"] = unit_->resources.get(policy::ResourceKey::MEMORY_MAX_MIB);
+  }
   recordLifecycle(record);
   lastFailure_ = "worker pid " + std::to_string(pid) + " " +
                  (killedByUs ? record.reason : status.describe());
@@ -384,11 +395,60 @@ void UnitPool::kill(pid_t pid, const std::string& why) {
 void UnitPool::adopt(std::shared_ptr<const policy::UnitPolicy> unit) {
   KJ_REQUIRE(unit->name == unit_->name, "a pool adopts only its own unit's policy", unit->name);
   unit_ = kj::mv(unit);
+  // The running workers are beneath the unit's group: new limits hold them at once.
+  if (!applyResources()) return;
   unpark("policy reload");
+}
+
+bool UnitPool::applyResources() {
+  const policy::UnitPolicy& unit = *unit_;
+  std::vector<std::string> refused;
+  if (group_.get() == nullptr && groups_ != nullptr) {
+    KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+      group_ = groups_->unitGroup(unit.name);
+    })) {
+      refused.push_back(std::string("cannot make the unit's cgroup: ") +
+                        exception->getDescription().cStr());
+    }
+  }
+  if (group_.get() != nullptr) {
+    for (auto& line : group_->apply(unit.resources)) refused.push_back(line);
+  } else if (unit.resources.any() && refused.empty()) {
+    refused.push_back("no cgroup hierarchy is available to airlockd (run `airlock doctor`)");
+  }
+  if (refused.empty() || !unit.resources.any()) {
+    for (auto& line : refused) spdlog::warn("unit {}: resources: {}", unit.name, line);
+    return true;
+  }
+  std::string what;
+  for (auto& line : refused) what += (what.empty() ? "" : "; ") + line;
+  std::string where = unit.resourcesWhere.describe();
+  if (unit.resourcesEnforcement == policy::LayerStrictness::BEST_EFFORT) {
+    audit::AuditRecord record;
+    record.event = "unit.resources";
+    record.unit = unit.name;
+    record.rule = "sandbox.resources";
+    record.reason = "[resources] (" + where + ") not all enforced, allowed by [sandbox] resources "
+                    "= \"best-effort\" (" + unit.sandboxJustification + "): " + what;
+    record.result = "running weakened";
+    recordLifecycle(record);
+    spdlog::warn("unit {}: {}", unit.name, record.reason);
+    return true;
+  }
+  park("unit.resources", "[resources] (" + where + ") cannot be enforced: " + what +
+                             "; fix it, or accept it with [sandbox] resources = \"best-effort\" "
+                             "and a justification",
+       "not started");
+  return false;
 }
 
 UnitPool::Status UnitPool::status() const {
   Status status;
+  if (group_.get() != nullptr) {
+    status.usage = group_->usage();
+    // cgroup v1 counts an OOM kill in the worker's leaf only, and a leaf goes with its worker.
+    status.usage->oomKills = oomKills_;
+  }
   status.restarts = restarts_;
   status.parked = parked_;
   kj::TimePoint now = io_.provider->getTimer().now();

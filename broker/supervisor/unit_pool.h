@@ -28,12 +28,17 @@ class UnitPool {
   // `clock` (for the time a unit was parked) and `unitLog` (where the workers' output goes) must
   // outlive the pool.
   // `roots` belongs to the same policy set, so it lives as long as `unit` does.
+  // `groups` (borrowed, outlives the pool; null where no cgroup can be used) holds the unit's
+  // [resources] group, which every worker gets a leaf beneath.
   UnitPool(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
            kj::AsyncIoContext& io, audit::AuditLog& audit, const audit::WallClock& clock,
-           UnitLog& unitLog);
+           UnitLog& unitLog, resources::ResourceGroups* groups = nullptr);
   ~UnitPool() noexcept(false);
 
-  void start();  // spawns every instance; failures are logged, audited and retried
+  void start();
+  // Applies [resources] (a limit the machine cannot enforce parks the unit, unless [sandbox]
+  // resources = "best-effort"), then spawns every instance; failures are logged, audited and
+  // retried.
 
   kj::Promise<kj::Maybe<WorkerProcess&>> acquire();
   // A worker that has answered hello, waiting for one that is starting. Null if no instance
@@ -78,6 +83,7 @@ class UnitPool {
     uint64_t restarts = 0;    // workers replaced after an exit or a kill since the pool started
     int64_t backoffMs = 0;    // longest wait before a pending replacement starts; 0: none
     std::optional<Parked> parked;
+    std::optional<resources::GroupUsage> usage;  // of the unit's cgroup; none without one
   };
   Status status() const;
 
@@ -93,6 +99,9 @@ class UnitPool {
   };
 
   void spawn(Slot& slot);
+  bool applyResources();
+  // Writes the unit's [resources] to its group (made on first use). False once the unit is
+  // parked because a required limit cannot be enforced; a best-effort one is logged and audited.
   void watchReadyDeadline(WorkerProcess& process);
   void recordLifecycle(const audit::AuditRecord& record);
   // An exit or a parking has happened whether or not the log takes its record: a refusal is
@@ -124,6 +133,8 @@ class UnitPool {
   audit::AuditLog& audit_;
   const audit::WallClock& clock_;
   UnitLog& unitLog_;
+  resources::ResourceGroups* groups_;
+  kj::Own<resources::UnitGroup> group_;  // before slots_: the workers' leaves are beneath it
   std::vector<kj::Own<Slot>> slots_;
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   struct Killed {
@@ -133,6 +144,7 @@ class UnitPool {
   std::map<pid_t, Killed> killed_;  // retired by kill(): their exit is a failure
   size_t nextSlot_ = 0;
   uint64_t restarts_ = 0;
+  uint64_t oomKills_ = 0;  // workers the kernel's OOM killer took since the pool started
   bool retiredAll_ = false;
   std::string stopReason_ = "airlockd is stopping";
   std::string lastFailure_;

@@ -1,6 +1,7 @@
 #include "broker/supervisor/worker_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,7 +54,8 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPolicy> unitPolicy,
                                             const FsRoots& roots,
                                             kj::AsyncIoContext& io, UnitLog& unitLog,
-                                            audit::AuditLog& audit) {
+                                            audit::AuditLog& audit,
+                                            kj::Maybe<resources::UnitGroup&> group) {
   const policy::UnitPolicy& unit = *unitPolicy;
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
@@ -67,6 +69,11 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPo
   fds.channel = workerEnd.get();
   fds.stdoutFd = outputWrite.get();
   fds.stderrFd = outputWrite.get();
+  kj::Own<resources::WorkerLeaf> leaf;
+  KJ_IF_MAYBE(unitGroup, group) {
+    leaf = unitGroup->newLeaf();
+    leaf->place(spec.cgroup);
+  }
   auto process = sandbox::launch(spec, fds);
   spdlog::info("unit {}: worker pid {} sandboxed: landlock ABI {}, rlimits as {} MiB, {} files, "
                "{} threads, file size {} MiB, cpu {}", unit.name, process.pid(),
@@ -81,17 +88,20 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPo
   }
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker));
+                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker),
+                                 kj::mv(leaf));
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                              kj::AutoCloseFd output, UnitLog& unitLog,
                              audit::AuditLog& audit,
-                             kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker)
+                             kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                             kj::Own<resources::WorkerLeaf> leaf)
     : unitName_(unit.name),
       unitLog_(unitLog),
       syscallBroker_(kj::mv(syscallBroker)),
+      leaf_(kj::mv(leaf)),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
           rpc::wrapSocket(io, kj::mv(channel), rpc::Fds::REFUSED),  // not kj's: see its header
@@ -131,6 +141,12 @@ kj::Promise<sandbox::ExitStatus> WorkerProcess::watchExit() {
     auto status = process_.tryReap();
     if (status) {
       exitedStatus_ = true;
+      // Its leaf holds only this worker: an OOM kill counted there took it.
+      if (leaf_.get() != nullptr && !status->exited && status->signal == SIGKILL) {
+        resources::GroupUsage used = leaf_->usage();
+        status->outOfMemory = used.oomKills > 0;
+        status->memoryPeakBytes = used.memoryPeakBytes;
+      }
       return *status;
     }
     return watchExit();

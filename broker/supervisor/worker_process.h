@@ -15,6 +15,7 @@
 #include "broker/caps/held_fds.h"
 #include "broker/caps/log.h"
 #include "broker/policy/model/policy.h"
+#include "broker/resources/resource_groups.h"
 #include "broker/supervisor/refused_bootstrap.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
@@ -32,14 +33,18 @@ class WorkerProcess {
   // (refused_bootstrap.h). With [sandbox] broker_syscalls, the worker's own file syscalls are
   // decided by `unit`'s rules and done beneath `roots` (which belongs to the policy set `unit`
   // keeps alive), on this event loop, as they arrive (broker/syscalls/).
+  // With a `group` (borrowed; the unit's pool keeps it), the worker runs in a leaf of its own
+  // beneath it from before its first instruction (resources/resource_groups.h).
   static kj::Own<WorkerProcess> spawn(std::shared_ptr<const policy::UnitPolicy> unit,
                                       const FsRoots& roots, kj::AsyncIoContext& io,
-                                      UnitLog& unitLog, audit::AuditLog& audit);
+                                      UnitLog& unitLog, audit::AuditLog& audit,
+                                      kj::Maybe<resources::UnitGroup&> group = nullptr);
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                 kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit,
-                kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker);
+                kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                kj::Own<resources::WorkerLeaf> leaf = kj::Own<resources::WorkerLeaf>());
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
@@ -47,6 +52,12 @@ class WorkerProcess {
   rpc::Worker::Client& worker() { return worker_; }
   // The descriptors this worker holds through File capabilities (broker/caps/held_fds.h).
   kj::Own<HeldFds> heldFds() { return kj::addRef(*heldFds_); }
+
+  kj::Maybe<kj::Own<resources::WorkerLeaf>> leaf() {
+    if (leaf_.get() == nullptr) return nullptr;
+    return kj::addRef(*leaf_);
+  }
+  // The worker's own cgroup, for the CPU time a call costs; null when it runs without one.
 
   kj::Promise<void> whenReady() { return ready_.addBranch(); }
   // Resolves once the worker has answered `hello`; rejects if it dies first.
@@ -78,6 +89,7 @@ class WorkerProcess {
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
   kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker_;  // before process_, which uses it
+  kj::Own<resources::WorkerLeaf> leaf_;  // before process_: removed once the worker is reaped
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;
   audit::AuditLog& audit_;      // borrowed; main() keeps it for as long as airlockd runs

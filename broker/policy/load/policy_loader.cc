@@ -99,13 +99,14 @@ bool parseInto(std::string_view text, const std::string& path, const LoadOptions
   unit.file = path;
   for (auto&& [key, value] : root) {
     std::string_view k = key.str();
-    if (k == "unit" || k == "sandbox" || k == "limits" || k == "rule") continue;
+    if (k == "unit" || k == "sandbox" || k == "limits" || k == "resources" || k == "rule") continue;
     diag.error(key.source(), "unknown top-level key or table \"" + std::string(k) +
-                                 "\" (expected [unit], [sandbox], [limits], [[rule]]; or [broker] alone)");
+                                 "\" (expected [unit], [sandbox], [limits], [resources], [[rule]]; or [broker] alone)");
   }
   readUnitSection(root.get("unit"), options, diag, unit);
   readSandboxSection(root.get("sandbox"), options, diag, unit);
   readLimitsSection(root.get("limits"), diag, unit);
+  readResourcesSection(root.get("resources"), diag, unit);
   readRules(root.get("rule"), options, diag, unit);
   sortByPosition(result, errorsBefore);
   bool ok = result.errors.size() == errorsBefore;

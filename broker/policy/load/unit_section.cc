@@ -114,8 +114,32 @@ void readRunnable(const toml::table& table, const LoadOptions& options, Diagnost
   }
 }
 
-// `landlock = "required" | "best-effort"`. A weaker layer is a dangerous allowance: it needs
-// the table's `justification`.
+// `KEY = "required" | "best-effort"` in [sandbox], into `into`. Best-effort is a dangerous
+// allowance: it needs the table's `justification`. `loses` says what it lets the worker go
+// without.
+void readStrictness(const toml::table& table, std::string_view key, std::string_view loses,
+                    const std::string& justification, Diagnostics& diag, LayerStrictness& into) {
+  auto mode = readString(table, key, "[sandbox]", Presence::OPTIONAL, diag);
+  if (!mode) return;
+  std::string named = "[sandbox] " + std::string(key);
+  if (*mode == "required") {
+    into = LayerStrictness::REQUIRED;
+  } else if (*mode == "best-effort") {
+    into = LayerStrictness::BEST_EFFORT;
+    if (justification.empty()) {
+      diag.error(regionOf(table, key),
+                 named + " = \"best-effort\" lets " + std::string(loses) +
+                     ": a dangerous allowance needs justification = \"...\" in [sandbox] "
+                     "saying why");
+    }
+  } else {
+    diag.error(regionOf(table, key),
+               named + " \"" + *mode + "\": expected \"required\" or \"best-effort\"");
+  }
+}
+
+// `landlock` and `resources` (whether a [resources] limit the machine cannot enforce stops the
+// unit or is skipped), each "required" or "best-effort", and their `justification`.
 void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
   if (auto why = readString(table, "justification", "[sandbox]", Presence::OPTIONAL, diag)) {
     if (why->find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -125,22 +149,11 @@ void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy
       unit.sandboxJustification = *why;
     }
   }
-  auto landlock = readString(table, "landlock", "[sandbox]", Presence::OPTIONAL, diag);
-  if (!landlock) return;
-  if (*landlock == "required") {
-    unit.landlock = LayerStrictness::REQUIRED;
-  } else if (*landlock == "best-effort") {
-    unit.landlock = LayerStrictness::BEST_EFFORT;
-    if (unit.sandboxJustification.empty()) {
-      diag.error(regionOf(table, "landlock"),
-                 "[sandbox] landlock = \"best-effort\" lets the worker run without Landlock "
-                 "where the kernel lacks it: a dangerous allowance needs justification = "
-                 "\"...\" in [sandbox] saying why");
-    }
-  } else {
-    diag.error(regionOf(table, "landlock"), "[sandbox] landlock \"" + *landlock +
-                                                "\": expected \"required\" or \"best-effort\"");
-  }
+  readStrictness(table, "landlock", "the worker run without Landlock where the kernel lacks it",
+                 unit.sandboxJustification, diag, unit.landlock);
+  readStrictness(table, "resources",
+                 "the workers run without a [resources] limit the machine cannot enforce",
+                 unit.sandboxJustification, diag, unit.resourcesEnforcement);
 }
 
 // `restart`, `crash_loop_limit` and `crash_loop_window_ms` (unit.restart).
@@ -230,6 +243,38 @@ void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& un
   read("threads", 1, 4096, limits.threads);
   read("file_size_mib", 0, 1 << 20, limits.fileSizeMiB);
   read("cpu_seconds", 0, 86400, limits.cpuSeconds);
+}
+
+void readResourcesSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit) {
+  if (node == nullptr) return;
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    diag.error(node->source(),
+               "resources must be a table ([resources]), got " + std::string(typeName(*node)));
+    return;
+  }
+  unit.resourcesWhere = diag.at(table->source());
+  std::vector<std::string_view> keys;
+  for (const ResourceKeyRow& row : resourceKeyRows()) keys.push_back(row.name);
+  checkKnownKeys(*table, keys, "[resources]", diag);
+  for (const ResourceKeyRow& row : resourceKeyRows()) {
+    unit.resources.values[static_cast<size_t>(row.key)] = static_cast<uint64_t>(
+        readBoundedInteger(*table, row.name, "[resources]", row.min, row.max, 0, diag));
+  }
+  // A program runs once per call outside the unit's group (broker/supervisor/program_run.h): a
+  // limit written for it would not hold, so it is refused rather than ignored.
+  if (!unit.programPath.empty() && unit.resources.any()) {
+    diag.error(table->source(), "[resources] is not applied to a [unit] program yet (each run "
+                                "is its own process outside the unit's cgroup); use [limits]");
+  }
+  if (unit.resources.isSet(ResourceKey::MEMORY_HIGH_MIB) &&
+      unit.resources.isSet(ResourceKey::MEMORY_MAX_MIB) &&
+      unit.resources.get(ResourceKey::MEMORY_HIGH_MIB) >
+          unit.resources.get(ResourceKey::MEMORY_MAX_MIB)) {
+    diag.error(regionOf(*table, "memory_high_mib"),
+               "[resources] memory_high_mib is above memory_max_mib: the workers would be killed "
+               "before they are ever reclaimed; lower it or drop it");
+  }
 }
 
 void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,
@@ -360,9 +405,9 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
                "sandbox must be a table ([sandbox]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 7> KEYS = {
+  static constexpr std::array<std::string_view, 8> KEYS = {
       "read_only_paths", "landlock",           "justification",   "syscalls",
-      "on_refused_syscall", "broker_syscalls", "seccomp_profile"};
+      "on_refused_syscall", "broker_syscalls", "seccomp_profile", "resources"};
   checkKnownKeys(*table, KEYS, "[sandbox]", diag);
   if (auto brokered = readBoolean(*table, "broker_syscalls", "[sandbox]", Presence::OPTIONAL, diag)) {
     if (!*brokered && !unit.programPath.empty()) {

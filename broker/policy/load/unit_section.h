@@ -22,5 +22,8 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
 
 // Fills unit.limits from the optional [limits] table `node`, each key within its bounds.
 void readLimitsSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit);
+void readResourcesSection(const toml::node* node, Diagnostics& diag, UnitPolicy& unit);
+// [resources]: each key of the table in resources.h within its bounds; memory_high_mib not
+// above memory_max_mib.
 
 }  // namespace airlock::policy::_

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/model/resources.h"
 #include "broker/policy/model/net_address.h"
 #include "broker/policy/model/operations.h"
 #include "broker/policy/model/path_pattern.h"
@@ -245,6 +246,11 @@ struct UnitPolicy {
   // lists, allowed besides the default groups; each checked at load (refusalOfSyscallName).
   std::shared_ptr<const SeccompProfileSetting> seccompProfile;  // null: none
   WorkerLimits limits;
+  UnitResources resources;  // [resources]: the unit's cgroup limits (resources.h)
+  LayerStrictness resourcesEnforcement = LayerStrictness::REQUIRED;
+  // [sandbox] resources: REQUIRED stops the unit when the machine cannot enforce a limit it sets;
+  // BEST_EFFORT (justified) runs it without that limit, logged and on record.
+  SourceLocation resourcesWhere;  // of the [resources] table; empty file when absent
   std::shared_ptr<const TypedInterface> typedInterface;
   // [unit] interface: the Cap'n Proto interface hosts may call besides `call`; null if none.
   std::vector<Rule> rules;

@@ -35,6 +35,12 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, unit.limits.fileSizeMiB);
     put(out, unit.limits.cpuSeconds);
   }
+  // Only when set, so a unit without [resources] keeps its revision.
+  if (unit.resources.any() || unit.resourcesEnforcement != LayerStrictness::REQUIRED) {
+    put(out, "resources-v1");
+    for (uint64_t value : unit.resources.values) put(out, value);
+    put(out, static_cast<uint64_t>(unit.resourcesEnforcement));
+  }
   // Only when set, so a unit without a typed interface keeps its revision. The methods are the
   // schema's meaning (ids and names), not the file's path or text.
   if (unit.typedInterface != nullptr) {

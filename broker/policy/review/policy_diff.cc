@@ -75,6 +75,14 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.limits.fileSizeMiB));
   compare("cpu_seconds", std::to_string(a.limits.cpuSeconds),
           std::to_string(b.limits.cpuSeconds));
+  for (const ResourceKeyRow& row : resourceKeyRows()) {
+    auto shown = [&](const UnitPolicy& unit) {
+      return unit.resources.isSet(row.key) ? std::to_string(unit.resources.get(row.key))
+                                           : std::string("unset");
+    };
+    compare(std::string(row.name).c_str(), shown(a), shown(b));
+  }
+  compare("resources", strictness(a.resourcesEnforcement), strictness(b.resourcesEnforcement));
   auto interface = [](const UnitPolicy& unit) {
     return unit.typedInterface == nullptr ? std::string("none") : unit.typedInterface->describe();
   };

@@ -28,6 +28,11 @@
 //   oom            allocates until the address-space rlimit refuses, then aborts as a library
 //                  that cannot handle a failed malloc does
 //   spin           burns CPU for ever (past any call deadline), never sleeping
+//   touch-memory   allocates and writes 1 MiB blocks for ever: every page is really used, so a
+//                  cgroup memory limit (not the address-space rlimit) is what stops it
+//   threads N      starts up to N threads that sleep for ever; answers "started K" where K is
+//                  how many the kernel let it start (a pids limit, or the threads rlimit)
+//   burn MS N      N threads each burn CPU for MS ms of wall time; answers "burned"
 //   close-channel  writes half a Cap'n Proto frame, then shuts the channel down mid-message
 // Hostile bytes written raw onto the channel (tests/integration/support/hostile_frames.h):
 //   junk-bytes, huge-segment-count, huge-segment, deep-nesting
@@ -40,6 +45,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -47,11 +53,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sdk/worker/worker.h"
 #include "tests/integration/support/hostile_frames.h"
@@ -311,6 +320,42 @@ int main(int argc, char** argv) {
   worker.method("spin", [](airlock::Call&) -> airlock::Reply {
     // An empty asm the compiler must assume has effects: the loop is not optimised away.
     for (;;) asm volatile("" ::: "memory");
+  });
+  worker.method("touch-memory", [](airlock::Call&) -> airlock::Reply {
+    constexpr size_t BLOCK = 1u << 20;
+    for (;;) {
+      void* block = malloc(BLOCK);
+      if (block == nullptr) abort();
+      memset(block, 1, BLOCK);  // leaked on purpose: every page is resident
+    }
+  });
+  worker.method("threads", [](airlock::Call& call) {
+    unsigned long wanted = std::stoul(std::string(call.payload()));
+    unsigned long started = 0;
+    for (; started < wanted; ++started) {
+      pthread_t thread;
+      auto sleepForever = [](void*) -> void* {
+        struct timespec hour = {3600, 0};
+        for (;;) nanosleep(&hour, nullptr);
+      };
+      if (pthread_create(&thread, nullptr, sleepForever, nullptr) != 0) break;
+      pthread_detach(thread);
+    }
+    return airlock::Reply::ok("started " + std::to_string(started));
+  });
+  worker.method("burn", [](airlock::Call& call) {
+    std::string payload(call.payload());
+    long ms = std::stol(payload.substr(0, payload.find(' ')));
+    unsigned long count = std::stoul(payload.substr(payload.find(' ') + 1));
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::vector<std::thread> burners;
+    for (unsigned long i = 0; i < count; ++i) {
+      burners.emplace_back([until]() {
+        while (std::chrono::steady_clock::now() < until) asm volatile("" ::: "memory");
+      });
+    }
+    for (auto& burner : burners) burner.join();
+    return airlock::Reply::ok("burned");
   });
   worker.method("close-channel", closeChannelMidMessage);
   namespace hostile = airlock::testing::hostile;

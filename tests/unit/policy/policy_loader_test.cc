@@ -209,7 +209,7 @@ caller_uid = [0]
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
           "does not exist (No such file or directory)",
           "D/policies/unit.toml:10:2: unknown top-level key or table \"networking\" "
-          "(expected [unit], [sandbox], [limits], [[rule]]; or [broker] alone)",
+          "(expected [unit], [sandbox], [limits], [resources], [[rule]]; or [broker] alone)",
           "D/policies/unit.toml:16:1: rule \"a\": has both allow and deny; a rule has exactly "
           "one",
           "D/policies/unit.toml:19:6: rule \"a\": duplicate rule id (first at "
@@ -412,6 +412,42 @@ TEST_F(LoaderTest, LimitsAreReadWithinTheirBoundsAndDefaultToTheSandboxs) {
                 "D/policies/unit.toml:6:11: [limits]: threads must be an integer, got string",
                 "D/policies/unit.toml:7:1: [limits]: unknown key \"swap\" (expected memory_mib, "
                 "open_files, threads, file_size_mib, cpu_seconds)"}));
+}
+
+TEST_F(LoaderTest, ResourcesAreReadWithinTheirBoundsAndBestEffortNeedsAJustification) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto r = loadText(head + "[resources]\nmemory_max_mib = 256\nmemory_high_mib = 200\n"
+                           "cpu_max_percent = 150\ncpu_weight = 50\npids_max = 32\nio_weight = 10\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+  const UnitResources& set = r.units[0].resources;
+  EXPECT_EQ(set.get(ResourceKey::MEMORY_MAX_MIB), 256u);
+  EXPECT_EQ(set.get(ResourceKey::MEMORY_HIGH_MIB), 200u);
+  EXPECT_EQ(set.get(ResourceKey::CPU_MAX_PERCENT), 150u);
+  EXPECT_EQ(set.get(ResourceKey::CPU_WEIGHT), 50u);
+  EXPECT_EQ(set.get(ResourceKey::PIDS_MAX), 32u);
+  EXPECT_EQ(set.get(ResourceKey::IO_WEIGHT), 10u);
+  EXPECT_EQ(r.units[0].resourcesEnforcement, LayerStrictness::REQUIRED);
+  auto none = loadText(head);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.units[0].resources.any());
+  EXPECT_EQ(errorsOf(loadText(head + "[resources]\ncpu_weight = 0\nmemory_max_mib = 64\n"
+                                     "memory_high_mib = 128\nswap_mib = 1\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:5:14: [resources] cpu_weight: 0 is out of range 1..10000",
+                "D/policies/unit.toml:7:19: [resources] memory_high_mib is above memory_max_mib: "
+                "the workers would be killed before they are ever reclaimed; lower it or drop it",
+                "D/policies/unit.toml:8:1: [resources]: unknown key \"swap_mib\" (expected "
+                "memory_max_mib, memory_high_mib, cpu_max_percent, cpu_weight, pids_max, "
+                "io_weight)"}));
+  EXPECT_EQ(errorsOf(loadText(head + "[sandbox]\nresources = \"best-effort\"\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:5:13: [sandbox] resources = \"best-effort\" lets the "
+                "workers run without a [resources] limit the machine cannot enforce: a dangerous "
+                "allowance needs justification = \"...\" in [sandbox] saying why"}));
+  auto lenient = loadText(head + "[sandbox]\nresources = \"best-effort\"\n"
+                                 "justification = \"no io scheduler here\"\n");
+  ASSERT_TRUE(lenient.ok()) << ::testing::PrintToString(errorsOf(lenient));
+  EXPECT_EQ(lenient.units[0].resourcesEnforcement, LayerStrictness::BEST_EFFORT);
 }
 
 TEST_F(LoaderTest, RestartAndCrashLoopKeysAreReadWithWhereTheyWereWritten) {
