@@ -131,13 +131,17 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
   auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
                                          d.policySet->roots, routing.secrets,
                                          routing.secretHasher, routing.net, worker.heldFds());
+  // The worker's own records (its brokered syscalls, a refused syscall, its exit) name this
+  // call while it is in service: until its answer, crash or deadline is settled.
+  auto serving = worker.serving().begin(d.callId, d.caller);
   auto answered = answerOf(routing, d.pool, worker, send(routing, d, *scope, deadline, worker));
   auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
     pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
     return Outcome::failure(rpc::ErrorKind::TIMED_OUT, why, pid);
   });
   return answered.exclusiveJoin(kj::mv(timedOut))
-      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
+      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }),
+              kj::mv(serving));
 }
 
 }  // namespace _

@@ -74,23 +74,29 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPo
                spec.limits.threads, spec.limits.fileSizeMiB,
                spec.limits.cpuSeconds == 0 ? std::string("unlimited")
                                            : std::to_string(spec.limits.cpuSeconds) + " s");
+  auto serving = kj::refcounted<ServingCalls>();
   kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker;
   if (unit.brokerSyscalls) {
-    syscallBroker = kj::heap<syscalls::SyscallBroker>(
+    auto broker = kj::heap<syscalls::SyscallBroker>(
         unitPolicy, roots, audit, syscalls::SandboxView::of(spec), process.pid(), "");
+    broker->tagWith(kj::addRef(*serving));
+    syscallBroker = kj::mv(broker);
   }
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker));
+                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker),
+                                 kj::mv(serving));
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                              sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                              kj::AutoCloseFd output, UnitLog& unitLog,
                              audit::AuditLog& audit,
-                             kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker)
+                             kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                             kj::Own<ServingCalls> serving)
     : unitName_(unit.name),
       unitLog_(unitLog),
+      serving_(kj::mv(serving)),
       syscallBroker_(kj::mv(syscallBroker)),
       process_(kj::mv(process)),
       channel_(kj::heap<FdRefusingStream>(
@@ -157,6 +163,7 @@ void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
   record.decision = "deny";
   record.rule = "sandbox.syscalls";
   record.reason = refused.describe();
+  tagServing(record);
   std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
   record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
                   refused.name() + " by this worker are counted in its worker.exit record";

@@ -16,6 +16,7 @@
 #include "broker/caps/log.h"
 #include "broker/policy/model/policy.h"
 #include "broker/supervisor/refused_bootstrap.h"
+#include "broker/supervisor/serving_calls.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
 
@@ -39,7 +40,8 @@ class WorkerProcess {
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                 kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit,
-                kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker);
+                kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                kj::Own<ServingCalls> serving);
   ~WorkerProcess() noexcept(false);
 
   pid_t pid() const { return process_.pid(); }
@@ -54,11 +56,19 @@ class WorkerProcess {
   kj::Promise<sandbox::ExitStatus> whenExited() { return exited_.addBranch(); }
   // Resolves with the exit status once the process has been reaped.
 
-  void kill() { process_.kill(); }
+  // The calls this worker is serving: dispatch begins each (calls/dispatch.cc); the worker's own
+  // records (brokered syscalls, refused syscalls, its exit) name them through tagServing().
+  ServingCalls& serving() { return *serving_; }
+  void tagServing(audit::AuditRecord& record) const { serving_->tag(record); }
+
+  void kill() {
+    serving_->freeze();  // its exit names the calls it was serving when airlockd killed it
+    process_.kill();
+  }
   // SIGKILLs and reaps now, for a pool that is going away and will not watch the exit. Blocks
   // only briefly: SIGKILL cannot be caught.
   sandbox::ExitStatus stop() {
-    process_.kill();
+    kill();
     return process_.wait();
   }
   bool exited() const { return exitedStatus_; }  // the exit has been observed and audited
@@ -73,6 +83,7 @@ class WorkerProcess {
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
+  kj::Own<ServingCalls> serving_;
   kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker_;  // before process_, which uses it
   sandbox::SandboxedProcess process_;
   kj::Own<kj::AsyncCapabilityStream> channel_;

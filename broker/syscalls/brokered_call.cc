@@ -118,6 +118,7 @@ audit::AuditRecord BrokeredCall::record(const char* event, const std::string& pa
   r.args["path"] = path;
   r.args["via"] = _::VIA_SYSCALL;
   r.args["syscall"] = name_;
+  KJ_IF_MAYBE(serving, broker_.serving_) { (*serving)->tag(r); }
   return r;
 }
 
