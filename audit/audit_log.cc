@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <kj/debug.h>
+#include <sodium.h>
 
 #include <cerrno>
 #include <chrono>
@@ -22,6 +23,16 @@
 namespace airlock::audit {
 
 namespace _ {
+
+// 128 random bits as 32 lower-case hex digits: unique among every file any broker writes.
+std::string newSegmentId() {
+  KJ_ASSERT(sodium_init() >= 0, "libsodium could not initialise");
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof(bytes));
+  char hex[2 * sizeof(bytes) + 1];
+  sodium_bin2hex(hex, sizeof(hex), bytes, sizeof(bytes));
+  return hex;
+}
 
 class SystemWallClock final : public WallClock {
  public:
@@ -252,6 +263,14 @@ void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
 
 std::string AuditLog::formatRecord(const AuditRecord& r) const {
   std::string time = formatTime(clock_.nowMicrosSinceEpoch());
+  if (fileLength_ == 0) {
+    // The first record of a file (broker.start of a new log, audit.continued after a rotation)
+    // names the file apart from every other, for log shippers that fingerprint a file by its
+    // first bytes: two files of one log, or of two brokers, never begin alike.
+    AuditRecord first = r;
+    first.args[SEGMENT_ID_ARG] = _::newSegmentId();
+    return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_}, first);
+  }
   return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_}, r);
 }
 

@@ -47,6 +47,9 @@ class UnsafeAuditOff;
 // went away must not hold checkpoints back for long, and a slow link gets ten seconds.
 constexpr std::chrono::milliseconds ANCHOR_COMMAND_DEADLINE{10000};
 constexpr char ANCHOR_FAILED_EVENT[] = "anchor.failed";
+// The argument the first record of every file carries: 32 random hex digits naming the file
+// (docs/audit.md, "Shipping the log").
+constexpr char SEGMENT_ID_ARG[] = "segment_id";
 
 // What a decision or event was about. Fields left empty are omitted from the record.
 struct AuditRecord {
