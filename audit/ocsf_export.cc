@@ -25,7 +25,7 @@ constexpr int API_ACTIVITY = 6003, FILE_SYSTEM_ACTIVITY = 1001, NETWORK_ACTIVITY
 constexpr int APPLICATION = 6, SYSTEM = 1, NETWORK = 4;  // category_uid
 constexpr int OTHER = 99;
 
-bool startsWith(std::string_view text, std::string_view prefix) {
+bool hasPrefix(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
@@ -62,7 +62,7 @@ OcsfClass networkClass(const LoggedRecord& record) {
 
 OcsfClass classOf(const LoggedRecord& record) {
   std::string_view request = withoutAdmitted(record.event);
-  if (startsWith(request, "fs.")) return fileSystemClass(request);
+  if (hasPrefix(request, "fs.")) return fileSystemClass(request);
   if (request == "net.connect") return networkClass(record);
   // Process Activity's activity_id: 1 Launch, 2 Terminate, 99 Other.
   if (record.event == "worker.spawn") return {PROCESS_ACTIVITY, SYSTEM, 1, "Launch"};
@@ -86,9 +86,9 @@ Json actorOf(const LoggedRecord& record) {
   while (!caller.empty()) {
     auto comma = caller.find(',');
     std::string_view part = caller.substr(0, comma);
-    if (startsWith(part, "client:")) actor["user"]["name"] = std::string(part.substr(7));
-    if (startsWith(part, "uid:")) actor["user"]["uid"] = std::string(part.substr(4));
-    if (startsWith(part, "unit:")) actor["app_name"] = std::string(part.substr(5));
+    if (hasPrefix(part, "client:")) actor["user"]["name"] = std::string(part.substr(7));
+    if (hasPrefix(part, "uid:")) actor["user"]["uid"] = std::string(part.substr(4));
+    if (hasPrefix(part, "unit:")) actor["app_name"] = std::string(part.substr(5));
     if (comma == std::string_view::npos) break;
     caller.remove_prefix(comma + 1);
   }

@@ -24,7 +24,7 @@ std::string commonDirectory(const std::string& a, const std::string& b) {
   return slash == std::string::npos || slash == 0 ? "/" : a.substr(0, slash);
 }
 
-std::string shown(const std::string& text) { return policy::printable(text, 200); }
+std::string printableText(const std::string& text) { return policy::printable(text, 200); }
 
 bool isTreeGrant(const policy::Rule& rule) {
   const std::string& text = rule.path.text();
@@ -97,10 +97,10 @@ std::vector<RuleUsage::Finding> RuleUsage::findings(const policy::UnitPolicy& un
           (root == "/" || used[root.size()] == '/')) {
         out.push_back({"over-broad", &rule,
                        "grants " + std::string(policy::operationName(rule.operation)) + " of " +
-                           _::shown(rule.path.text()) + " but all " +
+                           _::printableText(rule.path.text()) + " but all " +
                            std::to_string(use.allowed) + " requests it allowed were under " +
-                           _::shown(used) + "/ (" + evidence + ")",
-                       "path = \"" + _::shown(used) + "/**\""});
+                           _::printableText(used) + "/ (" + evidence + ")",
+                       "path = \"" + _::printableText(used) + "/**\""});
         continue;
       }
     }
@@ -108,7 +108,7 @@ std::vector<RuleUsage::Finding> RuleUsage::findings(const policy::UnitPolicy& un
     for (auto& method : rule.methods) anyMethod |= method == "*";
     if (allow && anyMethod && !use.methods.empty() && !use.moreMethods) {
       std::string methods;
-      for (auto& method : use.methods) methods += (methods.empty() ? "\"" : ", \"") + _::shown(method) + "\"";
+      for (auto& method : use.methods) methods += (methods.empty() ? "\"" : ", \"") + _::printableText(method) + "\"";
       out.push_back({"over-broad", &rule,
                      "allows every method (\"*\") but only " + std::to_string(use.methods.size()) +
                          " were called (" + evidence + ")",
@@ -123,7 +123,7 @@ std::vector<RuleUsage::Finding> RuleUsage::findings(const policy::UnitPolicy& un
 std::vector<std::string> RuleUsage::describe() const {
   std::vector<std::string> lines;
   for (const policy::UnitPolicy& unit : units_) {
-    lines.push_back("unit " + _::shown(unit.name) + ":");
+    lines.push_back("unit " + _::printableText(unit.name) + ":");
     for (auto& finding : findings(unit)) {
       std::string line = "  " + finding.kind + std::string(11 - finding.kind.size(), ' ') +
                          finding.rule->describe() + ": " + finding.text;
