@@ -95,6 +95,7 @@ struct Tail {
   uint64_t nextSequence = 1;
   std::string prevHash = ZERO_HASH_HEX;
   bool endsWithCheckpoint = true;  // nothing to cover
+  bool endsClosed = false;         // its last line is a closing checkpoint
 };
 
 // Where an existing log leaves off: one past the last record's "seq", and that line's hash.
@@ -113,6 +114,7 @@ Tail tailOf(int fd, uint64_t size, const std::string& path) {
   tail.nextSequence = parsed["seq"].get<uint64_t>() + 1;
   tail.prevHash = lineHashHex(line);
   tail.endsWithCheckpoint = stringField(parsed, "event") == "checkpoint";
+  tail.endsClosed = tail.endsWithCheckpoint && trueField(parsed, "closing");
   return tail;
 }
 
@@ -183,6 +185,7 @@ kj::Own<AuditLog> AuditLog::open(const std::string& path, const WallClock& clock
                                 tail.prevHash, size);
   // A tail left by a killed broker is covered by this run's first checkpoint.
   log->recordsSinceCheckpoint_ = tail.endsWithCheckpoint ? 0 : 1;
+  log->endsClosed_ = tail.endsClosed;
   log->firstSequenceInFile_ = _::firstSequenceOf(log->fd_.get(), size, tail.nextSequence);
   return log;
 }
@@ -246,6 +249,7 @@ bool AuditLog::writeLine(const std::string& line) {
   }
   prevHash_ = lineHashHex(line);
   ++nextSequence_;
+  endsClosed_ = false;  // writeCheckpoint() sets it again for a closing checkpoint
   dirty_ = true;
   if (committer_ != nullptr) committer_->markDirty();
   return true;
@@ -281,7 +285,9 @@ bool AuditLog::rotationDue(size_t lineBytes) const {
 bool AuditLog::rotate() {
   // Until the closing checkpoint is written nothing has changed: refusing this record is enough,
   // and the next record tries again.
-  if (key_ != nullptr && !writeCheckpoint(true)) return false;
+  // A file that already ends closed (reopened after a clean stop) is not closed twice: a second
+  // closing checkpoint would follow the first, where only a broker.start may.
+  if (key_ != nullptr && !endsClosed_ && !writeCheckpoint(true)) return false;
   // From here on this file is closed for good: a failure can only stop the log.
   bool inBackground = committer_ != nullptr;
   committerOwned_ = nullptr;  // syncs what it has pending, then joins
@@ -391,6 +397,7 @@ bool AuditLog::writeCheckpoint(bool closing) {
   j["sig"] = key_->signHex(checkpointSigningInput(covers, prevHash_, time, closing));
   std::string line = j.dump();
   if (!writeLine(line)) return false;
+  endsClosed_ = closing;
   recordsSinceCheckpoint_ = 0;
   KJ_IF_MAYBE(delivery, anchorDelivery_) { (*delivery)->submit(line); }
   bool anchored = appendToAnchor(line);

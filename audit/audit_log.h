@@ -197,6 +197,7 @@ class AuditLog {
   bool dirty_ = false;
   bool failed_ = false;
   bool closed_ = false;      // close() was called
+  bool endsClosed_ = false;  // the file's last line is a closing checkpoint
   bool discarding_ = false;  // discardEveryRecord()
   AppendListener* listener_ = nullptr;
   kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;

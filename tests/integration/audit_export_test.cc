@@ -58,7 +58,9 @@ TEST(AuditExport, OcsfEventsHaveTheClassesAndAttributesOfOcsf130AndTraceBackToTh
     EXPECT_EQ(event["metadata"]["sequence"], record["seq"]);
     EXPECT_EQ(event["metadata"]["uid"], audit::lineHashHex(lines[i]));
     EXPECT_EQ(event["unmapped"]["airlock"]["prev"], record["prev"]);
-    if (i > 0) EXPECT_EQ(event["unmapped"]["airlock"]["prev"], events[i - 1]["metadata"]["uid"]);
+    if (i > 0) {
+      EXPECT_EQ(event["unmapped"]["airlock"]["prev"], events[i - 1]["metadata"]["uid"]);
+    }
     EXPECT_TRUE(event["time"].is_number_integer());
     EXPECT_TRUE(event["severity_id"].is_number_integer());
     EXPECT_TRUE(event["status_id"].is_number_integer());
