@@ -47,7 +47,8 @@ int auditUnusedMain(int argc, char** argv) {
   std::vector<std::string> files;
   std::string policies;
   policy::LoadOptions options;
-  options.workerCheck = policy::LoadOptions::WorkerCheck::SKIP;
+  // Neither looked up nor required: the policies of `airlock run` have no worker either.
+  options.workerCheck = policy::LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM;
   bool json = false;
   int status = walkFilteredArgs(args, filter, files, [&](AuditArgs& args) {
     if (args.arg() == "--json") {
