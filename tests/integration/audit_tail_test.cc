@@ -244,7 +244,8 @@ TEST(AuditTail, VerifyFollowsARealBrokersLogAndStopsAtTheLineThatBreaksTheChain)
   BrokerOptions options;
   // No timer checkpoints: nothing but the test's calls writes while the forged line goes in.
   options.extraArgs = {"--checkpoint-ms", "600000", "--checkpoint-every", "4"};
-  BrokerProcess broker({{"probe.toml", echoPolicy()}}, {}, options);
+  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml", echoPolicy()}},
+                       std::map<std::string, std::string>{}, options);
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
   auto client = broker.connect();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "before").ok());

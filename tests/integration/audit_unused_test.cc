@@ -12,7 +12,7 @@ namespace airlock::testing {
 namespace {
 
 TEST(AuditUnused, NamesTheUnusedRuleAndTheGrantsWiderThanWhatWasUsed) {
-  BrokerProcess broker({{"probe.toml", R"(
+  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml", R"(
 [unit]
 name = "probe"
 worker = "test-probe_worker"
