@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <kj/debug.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,6 +24,16 @@
 namespace airlock::audit {
 
 namespace _ {
+
+// 128 random bits as 32 lower-case hex digits: unique among every file any broker writes.
+std::string newSegmentId() {
+  KJ_ASSERT(sodium_init() >= 0, "libsodium could not initialise");
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof(bytes));
+  char hex[2 * sizeof(bytes) + 1];
+  sodium_bin2hex(hex, sizeof(hex), bytes, sizeof(bytes));
+  return hex;
+}
 
 class SystemWallClock final : public WallClock {
  public:
@@ -85,6 +96,7 @@ struct Tail {
   uint64_t nextSequence = 1;
   std::string prevHash = ZERO_HASH_HEX;
   bool endsWithCheckpoint = true;  // nothing to cover
+  bool endsClosed = false;         // its last line is a closing checkpoint
 };
 
 // Where an existing log leaves off: one past the last record's "seq", and that line's hash.
@@ -103,6 +115,7 @@ Tail tailOf(int fd, uint64_t size, const std::string& path) {
   tail.nextSequence = parsed["seq"].get<uint64_t>() + 1;
   tail.prevHash = lineHashHex(line);
   tail.endsWithCheckpoint = stringField(parsed, "event") == "checkpoint";
+  tail.endsClosed = tail.endsWithCheckpoint && trueField(parsed, "closing");
   return tail;
 }
 
@@ -173,6 +186,7 @@ kj::Own<AuditLog> AuditLog::open(const std::string& path, const WallClock& clock
                                 tail.prevHash, size);
   // A tail left by a killed broker is covered by this run's first checkpoint.
   log->recordsSinceCheckpoint_ = tail.endsWithCheckpoint ? 0 : 1;
+  log->endsClosed_ = tail.endsClosed;
   log->firstSequenceInFile_ = _::firstSequenceOf(log->fd_.get(), size, tail.nextSequence);
   return log;
 }
@@ -236,6 +250,7 @@ bool AuditLog::writeLine(const std::string& line) {
   }
   prevHash_ = lineHashHex(line);
   ++nextSequence_;
+  endsClosed_ = false;  // writeCheckpoint() sets it again for a closing checkpoint
   dirty_ = true;
   if (committer_ != nullptr) committer_->markDirty();
   return true;
@@ -255,6 +270,14 @@ std::string AuditLog::formatRecord(const AuditRecord& r) const {
   std::string time = formatTime(clock_.nowMicrosSinceEpoch());
   bool learning = !r.unit.empty() &&
                   std::binary_search(learningUnits_.begin(), learningUnits_.end(), r.unit);
+  if (fileLength_ == 0) {
+    // The first record of a file (broker.start of a new log, audit.continued after a rotation)
+    // names the file apart from every other, for log shippers that fingerprint a file by its
+    // first bytes: two files of one log, or of two brokers, never begin alike.
+    AuditRecord first = r;
+    first.args[SEGMENT_ID_ARG] = _::newSegmentId();
+    return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_, learning}, first);
+  }
   return formatRecordLine(RecordHeader{nextSequence_, time, prevHash_, learning}, r);
 }
 
@@ -270,7 +293,9 @@ bool AuditLog::rotationDue(size_t lineBytes) const {
 bool AuditLog::rotate() {
   // Until the closing checkpoint is written nothing has changed: refusing this record is enough,
   // and the next record tries again.
-  if (key_ != nullptr && !writeCheckpoint(true)) return false;
+  // A file that already ends closed (reopened after a clean stop) is not closed twice: a second
+  // closing checkpoint would follow the first, where only a broker.start may.
+  if (key_ != nullptr && !endsClosed_ && !writeCheckpoint(true)) return false;
   // From here on this file is closed for good: a failure can only stop the log.
   bool inBackground = committer_ != nullptr;
   committerOwned_ = nullptr;  // syncs what it has pending, then joins
@@ -380,6 +405,7 @@ bool AuditLog::writeCheckpoint(bool closing) {
   j["sig"] = key_->signHex(checkpointSigningInput(covers, prevHash_, time, closing));
   std::string line = j.dump();
   if (!writeLine(line)) return false;
+  endsClosed_ = closing;
   recordsSinceCheckpoint_ = 0;
   KJ_IF_MAYBE(delivery, anchorDelivery_) { (*delivery)->submit(line); }
   bool anchored = appendToAnchor(line);

@@ -48,6 +48,9 @@ class UnsafeAuditOff;
 // went away must not hold checkpoints back for long, and a slow link gets ten seconds.
 constexpr std::chrono::milliseconds ANCHOR_COMMAND_DEADLINE{10000};
 constexpr char ANCHOR_FAILED_EVENT[] = "anchor.failed";
+// The argument the first record of every file carries: 32 random hex digits naming the file
+// (docs/audit.md, "Shipping the log").
+constexpr char SEGMENT_ID_ARG[] = "segment_id";
 
 // What a decision or event was about. Fields left empty are omitted from the record.
 struct AuditRecord {
@@ -204,6 +207,7 @@ class AuditLog {
   bool dirty_ = false;
   bool failed_ = false;
   bool closed_ = false;      // close() was called
+  bool endsClosed_ = false;  // the file's last line is a closing checkpoint
   bool discarding_ = false;  // discardEveryRecord()
   AppendListener* listener_ = nullptr;
   kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;

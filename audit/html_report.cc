@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 
 #include "audit/audit_log.h"
@@ -98,20 +99,62 @@ std::string verificationSection(const ReportModel& model) {
                " (scripts did not run)</p>\n";
 }
 
+// The call outcomes that get a column of their own; the rest share "other".
+constexpr std::string_view OUTCOME_COLUMNS[] = {"ok", "crashed", "timed-out", "out-of-memory",
+                                                "denied", "busy"};
+
+std::string outcomeHeads() {
+  std::string out;
+  for (auto outcome : OUTCOME_COLUMNS) out += "<th class=n>calls " + std::string(outcome) + "</th>";
+  return out + "<th class=n>calls other</th>";
+}
+
+std::string outcomeCells(const CountsTable& table, const std::string& key) {
+  std::map<std::string, uint64_t> counts;
+  auto found = table.byKey.find(key);
+  if (found != table.byKey.end()) counts = found->second;
+  std::string out;
+  for (auto outcome : OUTCOME_COLUMNS) {
+    std::string name(outcome);
+    out += "<td class=\"n outcome-" + name + "\">" + num(counts[name]) + "</td>";
+    counts.erase(name);
+  }
+  uint64_t other = 0;
+  for (auto& [name, count] : counts) other += count;
+  return out + "<td class=\"n outcome-other\">" + num(other) + "</td>";
+}
+
 std::string unitsSection(const ReportModel& model) {
   std::string out =
-      "<h2>Units</h2>\n<table id=\"units\"><thead><tr><th>unit</th><th class=n>records</th>"
-      "<th class=n>allowed</th><th class=n>denied</th><th class=n>worker spawns</th>"
-      "<th class=n>worker exits</th><th class=n>sandbox violations</th></tr></thead><tbody>\n";
+      "<h2>Units</h2>\n<p class=\"muted\">Decisions (allowed, denied) and how the calls ended "
+      "are counted apart: an allowed call that crashed is a crash. Worker crashes are the "
+      "workers' own; airlockd's stops (shutdown, reload, a parked unit, a deadline) are "
+      "not crashes.</p>\n<table id=\"units\"><thead><tr><th>unit</th><th class=n>records</th>"
+      "<th class=n>allowed</th><th class=n>denied</th>" + outcomeHeads() +
+      "<th class=n>worker spawns</th><th class=n>worker crashes</th>"
+      "<th class=n>stopped by airlockd</th><th class=n>sandbox violations</th></tr></thead>"
+      "<tbody>\n";
   for (auto& [unit, tally] : model.stats().byUnit().byKey) {
     UnitWorkers workers;
     auto found = model.workersByUnit().find(unit);
     if (found != model.workersByUnit().end()) workers = found->second;
     out += "<tr data-unit=\"" + e(unit) + "\"><td>" + e(unit) + "</td><td class=\"n records\">" +
            num(tally.records) + "</td><td class=\"n allowed\">" + num(tally.allowed) +
-           "</td><td class=\"n denied\">" + num(tally.denied) + "</td><td class=\"n spawns\">" +
-           num(workers.spawns) + "</td><td class=\"n exits\">" + num(workers.exits) +
+           "</td><td class=\"n denied\">" + num(tally.denied) + "</td>" +
+           outcomeCells(model.stats().outcomesByUnit(), unit) + "<td class=\"n spawns\">" +
+           num(workers.spawns) + "</td><td class=\"n crashes\">" + num(workers.crashes) +
+           "</td><td class=\"n stopped\">" + num(workers.stoppedByAirlockd) +
            "</td><td class=\"n violations\">" + num(workers.violations) + "</td></tr>\n";
+  }
+  return out + "</tbody></table>\n";
+}
+
+std::string callersSection(const ReportModel& model) {
+  std::string out = "<h2>Callers</h2>\n<table id=\"callers\"><thead><tr><th>caller</th>" +
+                    outcomeHeads() + "</tr></thead><tbody>\n";
+  for (auto& [caller, counts] : model.stats().outcomesByCaller().byKey) {
+    out += "<tr data-caller=\"" + e(caller) + "\"><td>" + e(caller) + "</td>" +
+           outcomeCells(model.stats().outcomesByCaller(), caller) + "</tr>\n";
   }
   return out + "</tbody></table>\n";
 }
@@ -171,13 +214,15 @@ std::string eventsSection(const ReportModel& model) {
       "<h2>Lifecycle and sandbox violations</h2>\n"
       "<input type=\"search\" data-filter=\"events\" placeholder=\"filter rows\">\n"
       "<table id=\"events\"><thead><tr><th>time</th><th>event</th><th>unit</th>"
-      "<th class=n>worker pid</th><th>result</th></tr></thead><tbody>\n";
+      "<th class=n>worker pid</th><th>result</th><th>cause</th></tr></thead><tbody>\n";
   for (auto& event : model.events()) {
+    std::string cause = event.cause.empty() ? "" : " data-cause=\"" + e(event.cause) + "\"";
     out += std::string("<tr class=\"") + (event.violation ? "violation" : "lifecycle") +
-           "\" data-event=\"" + e(event.event) + "\"><td>" + timeText(event.timeMicros) +
-           "</td><td>" + e(event.event) + "</td><td>" + e(event.unit) + "</td><td class=n>" +
+           "\" data-event=\"" + e(event.event) + "\"" + cause + "><td>" +
+           timeText(event.timeMicros) + "</td><td>" + e(event.event) + "</td><td>" +
+           e(event.unit) + "</td><td class=n>" +
            (event.workerPid > 0 ? std::to_string(event.workerPid) : "") + "</td><td>" +
-           e(event.result) + "</td></tr>\n";
+           e(event.result) + "</td><td>" + e(event.cause) + "</td></tr>\n";
   }
   out += "</tbody></table>\n";
   if (model.eventsOmitted() > 0) {
@@ -190,7 +235,7 @@ std::string eventsSection(const ReportModel& model) {
 }  // namespace _
 
 std::string renderReportHtml(const ReportModel& model) {
-  return _::head() + _::verificationSection(model) + _::unitsSection(model) +
+  return _::head() + _::verificationSection(model) + _::unitsSection(model) + _::callersSection(model) +
          _::chartSection(model) + _::topDeniedSection(model) + _::eventsSection(model) +
          "<script>" + std::string(_::SCRIPT) + "</script>\n</body></html>\n";
 }

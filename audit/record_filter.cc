@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "audit/record_outcome.h"
+
 namespace airlock::audit {
 
 namespace _ {
@@ -30,6 +32,15 @@ bool callerMatches(const std::string& wanted, const std::string& caller) {
 
 }  // namespace _
 
+bool belongsToCall(const LoggedRecord& record, const std::string& callId) {
+  if (record.callId == callId) return true;
+  auto serving = record.args().find("serving_call_ids");
+  if (serving == record.args().end() || !serving->is_array()) return false;
+  return std::any_of(serving->begin(), serving->end(), [&callId](const auto& id) {
+    return id.is_string() && id.template get_ref<const std::string&>() == callId;
+  });
+}
+
 bool argsContain(const nlohmann::ordered_json& args, const std::string& text) {
   if (args.is_string()) return args.get_ref<const std::string&>().find(text) != std::string::npos;
   if (args.is_object() || args.is_array()) {
@@ -45,6 +56,19 @@ bool RecordFilter::matches(const LoggedRecord& record) const {
   if (!_::anyEquals(units, record.unit) || !_::anyEquals(operations, record.event) ||
       !_::anyEquals(decisions, record.decision) || !_::anyEquals(rules, record.rule)) {
     return false;
+  }
+  if (!callIds.empty() &&
+      std::none_of(callIds.begin(), callIds.end(), [&record](const std::string& id) {
+        return belongsToCall(record, id);
+      })) {
+    return false;
+  }
+  if (!results.empty()) {
+    KJ_IF_MAYBE(outcome, callOutcome(record)) {
+      if (!_::anyEquals(results, std::string(*outcome))) return false;
+    } else {
+      return false;
+    }
   }
   if (!callers.empty() &&
       std::none_of(callers.begin(), callers.end(), [&record](const std::string& wanted) {

@@ -19,6 +19,12 @@ struct RecordFilter {
   std::vector<std::string> operations;  // "event" equals one: "call", "fs.open", "worker.exit"
   std::vector<std::string> decisions;   // "decision" equals one: "allow", "deny", "learn"
   std::vector<std::string> rules;       // "rule" equals one
+  // "call_id" equals one, or "args.serving_call_ids" (a worker's own record while it served
+  // several calls at once) lists one.
+  std::vector<std::string> callIds;
+  // The call's outcome (record_outcome.h: ok, denied, crashed, timed-out, busy, ...) is one;
+  // only `call` and `invoke` records have one.
+  std::vector<std::string> results;
   // "caller" equals one, or one of its comma-separated parts does, or a "client:NAME" part's
   // NAME does: "web", "client:web", "uid:0" and "client:web,uid:0" all match
   // "client:web,uid:0".
@@ -33,6 +39,9 @@ struct RecordFilter {
 };
 
 // True if `text` occurs in a value of `args` (see RecordFilter::argsText).
+// True if the record belongs to call `callId` (see RecordFilter::callIds).
+bool belongsToCall(const LoggedRecord& record, const std::string& callId);
+
 bool argsContain(const nlohmann::ordered_json& args, const std::string& text);
 
 }  // namespace airlock::audit

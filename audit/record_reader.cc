@@ -35,7 +35,8 @@ std::string checkRecordFields(const nlohmann::ordered_json& json, LoggedRecord& 
   }
   for (auto [key, out] : {std::pair{"unit", &record.unit}, std::pair{"caller", &record.caller},
                           std::pair{"decision", &record.decision},
-                          std::pair{"rule", &record.rule}, std::pair{"result", &record.result}}) {
+                          std::pair{"rule", &record.rule}, std::pair{"result", &record.result},
+                          std::pair{"call_id", &record.callId}}) {
     if (!optionalString(json, key, *out)) return std::string("\"") + key + "\" is not a string";
   }
   auto args = json.find("args");

@@ -31,6 +31,7 @@ struct LoggedRecord {
   std::string event;
   // Empty when the record has no such field.
   std::string unit, caller, decision, rule, result;
+  std::string callId;       // "call_id"
 
   const nlohmann::ordered_json& args() const;  // the "args" object; an empty object when absent
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "audit/audit_log.h"
+#include "audit/record_outcome.h"
 
 namespace airlock::audit {
 
@@ -57,6 +58,24 @@ std::vector<std::pair<std::string, uint64_t>> TallyTable::topDenied(size_t count
   return top;
 }
 
+void CountsTable::add(const std::string& key, std::string_view name) {
+  auto found = byKey.find(key);
+  if (found == byKey.end()) {
+    if (byKey.size() >= TallyTable::MAX_DISTINCT) {
+      ++otherRecords;
+      return;
+    }
+    found = byKey.emplace(key, std::map<std::string, uint64_t>{}).first;
+  }
+  ++found->second[std::string(name)];
+}
+
+nlohmann::json CountsTable::toJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (auto& [key, counts] : byKey) out[key] = counts;
+  return out;
+}
+
 RecordStats::RecordStats(int64_t bucketMicros) : bucketMicros_(bucketMicros) {
   KJ_REQUIRE(bucketMicros > 0, "a time bucket must have a width", bucketMicros);
 }
@@ -69,6 +88,13 @@ void RecordStats::add(const LoggedRecord& record) {
   byOperation_.add(record.event, record);
   if (!record.rule.empty()) byRule_.add(record.rule, record);
   addCpuCost(record);
+  if (record.event == "call") {
+    KJ_IF_MAYBE(outcome, callOutcome(record)) {
+      outcomesByUnit_.add(record.unit, *outcome);
+      outcomesByCaller_.add(record.caller, *outcome);
+    }
+  }
+  KJ_IF_MAYBE(cause, exitCause(record)) { exitsByUnit_.add(record.unit, *cause); }
   if (record.decision.empty()) return;
 
   auto& bucket = buckets_[_::floorTo(record.timeMicros, bucketMicros_)];
@@ -149,6 +175,9 @@ nlohmann::json RecordStats::toJson(size_t top) const {
   out["by_unit"] = _::tableJson(byUnit_);
   out["by_operation"] = _::tableJson(byOperation_);
   out["by_rule"] = _::tableJson(byRule_);
+  out["call_outcomes"] = {{"by_unit", outcomesByUnit_.toJson()},
+                          {"by_caller", outcomesByCaller_.toJson()}};
+  out["worker_exits"] = {{"by_unit", exitsByUnit_.toJson()}};
   out["top_denied"] = nlohmann::json::object();
   for (auto& [name, table] : deniedArgs_) {
     auto& list = out["top_denied"][name] = nlohmann::json::array();

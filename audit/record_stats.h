@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/record_reader.h"
@@ -35,6 +36,16 @@ struct TallyTable {
   void add(const std::string& key, const LoggedRecord& record);
   // The keys with the most denials (ties: the key's order), at most `count`, none with 0.
   std::vector<std::pair<std::string, uint64_t>> topDenied(size_t count) const;
+};
+
+// Counts by a key, then by a name (a call outcome, an exit cause), keeping at most
+// TallyTable::MAX_DISTINCT keys; records past that are counted in `otherRecords`.
+struct CountsTable {
+  std::map<std::string, std::map<std::string, uint64_t>> byKey;
+  uint64_t otherRecords = 0;
+
+  void add(const std::string& key, std::string_view name);
+  nlohmann::json toJson() const;
 };
 
 // One bucket of the rate over time.
@@ -73,6 +84,13 @@ class RecordStats {
   const TallyTable& byUnit() const { return byUnit_; }  // records that name a unit
   const TallyTable& byOperation() const { return byOperation_; }
   const TallyTable& byRule() const { return byRule_; }  // records that name a rule
+  // How calls ended (record_outcome.h: ok, denied, crashed, timed-out, ...), from their `call`
+  // records, by unit and by caller: apart from the decision, so an allowed call that crashed
+  // counts as crashed. An invoke is counted once, by its callee's `call` record.
+  const CountsTable& outcomesByUnit() const { return outcomesByUnit_; }
+  const CountsTable& outcomesByCaller() const { return outcomesByCaller_; }
+  // Why workers stopped (record_outcome.h: crashed, shutdown, deadline, ...), by unit.
+  const CountsTable& exitsByUnit() const { return exitsByUnit_; }
   // Denied records' string argument values, by argument name ("path", "host", "name", ...).
   const std::map<std::string, TallyTable>& deniedArgs() const { return deniedArgs_; }
   // Buckets with at least one decision, in time order, `widthMicros` wide: a multiple of
@@ -96,6 +114,7 @@ class RecordStats {
   Tally totals_;
   int64_t firstMicros_ = 0, lastMicros_ = 0;
   TallyTable byUnit_, byOperation_, byRule_;
+  CountsTable outcomesByUnit_, outcomesByCaller_, exitsByUnit_;
   std::map<std::string, TallyTable> deniedArgs_;
   std::map<int64_t, TimeBucket> buckets_;
   std::map<std::string, DeniedRequest> deniedRequests_;  // by unit, event, rule and args

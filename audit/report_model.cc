@@ -1,5 +1,7 @@
 #include "audit/report_model.h"
 
+#include "audit/record_outcome.h"
+
 namespace airlock::audit {
 
 namespace _ {
@@ -29,11 +31,15 @@ void ReportModel::add(const LoggedRecord& record) {
   stats_.add(record);
   if (!_::isLifecycleEvent(record.event)) return;
   bool violation = isSandboxViolation(record);
+  std::string cause;
+  KJ_IF_MAYBE(exit, exitCause(record)) { cause = std::string(*exit); }
   if (!record.unit.empty()) {
     auto& workers = workersByUnit_[record.unit];
     workers.spawns += record.event == "worker.spawn";
     workers.exits += record.event == "worker.exit";
     workers.violations += violation;
+    workers.crashes += cause == "crashed" || cause == "failed";
+    workers.stoppedByAirlockd += !cause.empty() && causedByAirlockd(cause);
   }
   if (events_.size() >= MAX_EVENTS) {
     ++eventsOmitted_;
@@ -41,7 +47,7 @@ void ReportModel::add(const LoggedRecord& record) {
   }
   auto pid = record.json.find("worker_pid");
   events_.push_back(ReportEvent{
-      record.timeMicros, record.event, record.unit, record.result,
+      record.timeMicros, record.event, record.unit, record.result, cause,
       pid != record.json.end() && pid->is_number_integer() ? pid->get<int64_t>() : 0,
       violation});
 }

@@ -26,12 +26,17 @@ struct VerificationOutcome {
 struct ReportEvent {
   int64_t timeMicros = 0;
   std::string event, unit, result;
+  std::string cause;      // a worker.exit's (record_outcome.h: crashed, shutdown, ...)
   int64_t workerPid = 0;  // 0: none
   bool violation = false;
 };
 
 struct UnitWorkers {
   uint64_t spawns = 0, exits = 0, violations = 0;
+  // Of the exits: by the worker itself other than cleanly (a crash, a failing status), and
+  // those airlockd caused (shutdown, reload, parked, a deadline): apart, so the SIGKILL every
+  // worker gets at shutdown is not counted as a crash.
+  uint64_t crashes = 0, stoppedByAirlockd = 0;
 };
 
 // A sandbox violation: a worker killed for a refused syscall (seccomp, SIGSYS), or a sandbox

@@ -61,6 +61,23 @@ struct VerifyOptions {
   // Where line hashes are computed. The report is the same either way (the unit tests compare
   // the two); AHEAD only overlaps the hashing with the walk.
   LineHashing hashing = LineHashing::AHEAD;
+  // true: the log must end with a closing checkpoint (a stopped broker's log; NOT_CLOSED
+  // otherwise). false: the log may still be being written (a running broker's): everything up
+  // to the last signed checkpoint is checked as always, and what follows it — records not yet
+  // signed, a last line not yet whole in the last file given, checkpoints after the anchor's
+  // last one — is reported in VerifyReport::tail instead of as a problem. No checkpoint at all
+  // with trustedKey is still NO_CHECKPOINT: a running broker signs within --checkpoint-ms.
+  bool requireClosed = true;
+};
+
+// What follows the last signed checkpoint of a log still being written (requireClosed false).
+struct OpenTail {
+  bool open = false;             // the log does not end with a closing checkpoint
+  uint64_t signedThrough = 0;    // seq of the last checkpoint whose signature verified (0: none)
+  uint64_t unsignedRecords = 0;  // records after it, which no signature covers yet
+  uint64_t lastSeq = 0;          // the last whole record's seq
+  bool partialLine = false;      // the last file ends in a line not yet whole (being written)
+  uint64_t unanchoredCheckpoints = 0;  // checkpoints after the anchor's last (delivery lags)
 };
 
 struct VerifyReport {
@@ -70,11 +87,14 @@ struct VerifyReport {
   bool anchorChecked = false;
   std::vector<Problem> problems;  // at most MAX_PROBLEMS, in file order within each check
   uint64_t problemsOmitted = 0;
+  OpenTail tail;                  // only with requireClosed false
 
   static constexpr size_t MAX_PROBLEMS = 1000;  // a shredded log should not print a million lines
 
   bool ok() const { return problems.empty(); }
-  std::string summary() const;  // "ok: N records, M signed checkpoints, chain intact[, ...]"
+  // "ok: N records, M signed checkpoints, chain intact[, ...]"; for an open log also
+  // "; open (still being written): K records after seq S not signed yet[, ...]".
+  std::string summary() const;
 };
 
 VerifyReport verifyLog(const VerifyOptions& options);

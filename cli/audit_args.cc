@@ -1,8 +1,10 @@
 #include "cli/audit_args.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "audit/audit_log.h"
+#include "audit/record_outcome.h"
 #include "audit/record_time.h"
 
 namespace airlock::cli {
@@ -39,7 +41,9 @@ OptionParse takeFilterOption(AuditArgs& args, audit::RecordFilter& filter, int64
   std::string_view option = args.arg();
   std::vector<std::string>* list = nullptr;
   if (option == "--unit") list = &filter.units;
-  if (option == "--op") list = &filter.operations;
+  if (option == "--op" || option == "--event") list = &filter.operations;
+  if (option == "--call-id") list = &filter.callIds;
+  if (option == "--result") list = &filter.results;
   if (option == "--decision") list = &filter.decisions;
   if (option == "--rule") list = &filter.rules;
   if (option == "--caller") list = &filter.callers;
@@ -51,6 +55,15 @@ OptionParse takeFilterOption(AuditArgs& args, audit::RecordFilter& filter, int64
   KJ_IF_MAYBE(given, args.value()) { value = *given; } else { return OptionParse::FAILED; }
   if (option == "--decision" && value != "allow" && value != "deny" && value != "learn") {
     args.usageError("--decision is allow, deny or learn, not \"" + value + "\"");
+    return OptionParse::FAILED;
+  }
+  if (option == "--result" && std::find(audit::CALL_OUTCOMES.begin(), audit::CALL_OUTCOMES.end(),
+                                        value) == audit::CALL_OUTCOMES.end()) {
+    std::string known;
+    for (auto outcome : audit::CALL_OUTCOMES) {
+      known += (known.empty() ? "" : ", ") + std::string(outcome);
+    }
+    args.usageError("--result is one of " + known + ", not \"" + value + "\"");
     return OptionParse::FAILED;
   }
   if (list != nullptr) {

@@ -44,8 +44,8 @@ class AuditArgs {
 };
 
 enum class OptionParse { TAKEN, NOT_MINE, FAILED };
-// If the current argument is a filter option (--unit --op --decision --rule --caller --since
-// --until --grep), takes it and its value into `filter`. FAILED: a usage error was printed.
+// If the current argument is a filter option (--unit --op/--event --call-id --decision --rule
+// --result --caller --since --until --grep), takes it and its value into `filter`. FAILED: a usage error was printed.
 // Relative times count back from `nowMicros`.
 OptionParse takeFilterOption(AuditArgs& args, audit::RecordFilter& filter, int64_t nowMicros);
 

@@ -12,6 +12,7 @@
 #include "audit/report_model.h"
 #include "audit/verifier.h"
 #include "cli/audit_args.h"
+#include "cli/broker_logs.h"
 
 namespace airlock::cli {
 
@@ -19,11 +20,17 @@ namespace _ {
 
 constexpr std::string_view REPORT_USAGE = R"(
 usage: airlock audit report --html OUT.html FILE... [--key PUB] [--anchor CHECKPOINTS]
+                           [--require-closed]
+       airlock audit report --html OUT.html [--require-closed] --broker NAME [--key PUB]
+                           [--anchor CHECKPOINTS] FILE... [--broker NAME ...]...
 
 Writes one self-contained HTML page (no network fetches: styles, script and chart are inline)
 about the audit log FILE... (a rotation set in the order given, oldest first):
   - the result of `airlock audit verify` on it (with --key and --anchor as there), first;
-  - a summary per unit: records, allowed, denied, worker spawns and exits, sandbox violations;
+  - a summary per unit: records, allowed, denied; how its calls ended (ok, crashed, timed-out,
+    out-of-memory, denied, busy, other), counted apart from the decisions; worker spawns,
+    crashes, stops airlockd caused (shutdown, reload, parked unit, deadline) and sandbox
+    violations; and how each caller's calls ended;
   - denials over time, as a bar chart;
   - the most frequent denied requests, with the rule that denied them;
   - lifecycle events (broker start and stop, worker spawns and exits, log rate limits, log
@@ -31,10 +38,17 @@ about the audit log FILE... (a rotation set in the order given, oldest first):
     setups).
 Every text taken from the log is escaped: it shows as text and never runs.
 
+One page for a fleet: give each broker's --key, --anchor and files after --broker NAME, as for
+`airlock audit verify`; each broker's log is verified with its own key, the verification lines
+name their broker, and its units are shown as NAME/UNIT.
+
 options:
   --html OUT.html       where to write the page (required; replaced if it exists)
+  --broker NAME         begins the options and files of broker NAME (a fleet)
   --key PUB             public key file from `airlock keygen`, as for `airlock audit verify`
   --anchor CHECKPOINTS  the anchor file airlockd --anchor wrote, as for `airlock audit verify`
+  --require-closed      as for `airlock audit verify`: a log not closed by a closing checkpoint
+                        fails; without it, a running broker's log shows its unsigned tail
   -h, --help            print this help
 
 Verification problems and malformed lines are also printed on stderr as FILE:LINE: what.
@@ -44,20 +58,28 @@ failed verification or has malformed lines (the page is still written, and says 
 file cannot be read or OUT.html cannot be written (no page); 2 on a usage error.
 )";
 
-// The one place that verifies: the files as one log (a rotation set is chained across files).
-audit::VerificationOutcome verifyForReport(const std::vector<std::string>& files,
-                                           kj::Maybe<audit::PublicKey> key,
-                                           const std::string& anchorPath) {
-  audit::VerifyOptions options;
-  options.logPaths = files;
-  options.trustedKey = key;
-  options.anchorPath = anchorPath;
-  auto report = audit::verifyLog(options);
-  audit::VerificationOutcome outcome{report.ok(), {}};
-  if (report.ok()) outcome.lines.push_back(report.summary());
-  for (auto& problem : report.problems) outcome.lines.push_back(problem.describe());
-  if (report.problemsOmitted > 0) {
-    outcome.lines.push_back(std::to_string(report.problemsOmitted) + " more problems not listed");
+// The one place that verifies: each broker's files as one log (a rotation set is chained across
+// files), with its key and anchor; a fleet's lines name their broker.
+audit::VerificationOutcome verifyForReport(const std::vector<BrokerLogs>& brokers,
+                                           bool requireClosed, bool& keyUnreadable) {
+  audit::VerificationOutcome outcome{true, {}};
+  for (auto& broker : brokers) {
+    std::string prefix = broker.name.empty() ? "" : broker.name + ": ";
+    audit::VerifyOptions options;
+    std::string error;
+    if (!verifyOptionsFor(broker, requireClosed, options, error)) {
+      std::cerr << "airlock audit report: " << prefix << error << "\n";
+      keyUnreadable = true;
+      return outcome;
+    }
+    auto report = audit::verifyLog(options);
+    outcome.ok = outcome.ok && report.ok();
+    if (report.ok()) outcome.lines.push_back(prefix + report.summary());
+    for (auto& problem : report.problems) outcome.lines.push_back(prefix + problem.describe());
+    if (report.problemsOmitted > 0) {
+      outcome.lines.push_back(prefix + std::to_string(report.problemsOmitted) +
+                              " more problems not listed");
+    }
   }
   return outcome;
 }
@@ -73,37 +95,45 @@ bool writeFile(const std::string& path, const std::string& content) {
 
 int auditReportMain(int argc, char** argv) {
   AuditArgs args("report", _::REPORT_USAGE, argc, argv);
-  std::vector<std::string> files;
-  std::string htmlPath, keyPath, anchorPath;
-  while (args.next()) {
-    if (args.isHelp()) return args.printHelp();
-    std::string_view option = args.arg();
-    if (option == "--html" || option == "--key" || option == "--anchor") {
-      std::string& target =
-          option == "--html" ? htmlPath : option == "--key" ? keyPath : anchorPath;
-      KJ_IF_MAYBE(value, args.value()) { target = *value; } else { return 2; }
-    } else if (args.isOption()) {
-      return args.usageError("unknown option " + std::string(option));
-    } else {
-      files.emplace_back(option);
+  std::vector<BrokerLogs> brokers;
+  std::string htmlPath, error;
+  bool requireClosed = false, help = false;
+  bool parsed = parseBrokerLogs(argc, argv, brokers, error, [&](int& i, std::string& why) {
+    std::string_view option = argv[i];
+    if (option == "-h" || option == "--help") return help = true;
+    if (option == "--require-closed") return requireClosed = true;
+    if (option != "--html") return false;
+    if (i + 1 >= argc) {
+      why = "--html needs a value";
+      return false;
     }
-  }
+    htmlPath = argv[++i];
+    return true;
+  });
+  if (help) return args.printHelp();
+  if (!parsed) return args.usageError(error);
   if (htmlPath.empty()) return args.usageError("--html OUT.html is required");
-  if (files.empty()) return args.usageError("FILE is required");
-  kj::Maybe<audit::PublicKey> key;
-  if (!keyPath.empty()) {
-    std::string error;
-    KJ_IF_MAYBE(loaded, audit::loadPublicKey(keyPath, error)) {
-      key = *loaded;
-    } else {
-      std::cerr << "airlock audit report: --key " << error << "\n";
-      return 1;
-    }
-  }
 
-  audit::ReportModel model(files, _::verifyForReport(files, key, anchorPath));
-  auto outcome = readRecords(files, audit::RecordFilter{},
-                             [&model](const audit::LoggedRecord& record) { model.add(record); });
+  bool keyUnreadable = false;
+  auto verification = _::verifyForReport(brokers, requireClosed, keyUnreadable);
+  if (keyUnreadable) return 1;
+  std::vector<std::string> files;
+  for (auto& broker : brokers) files.insert(files.end(), broker.files.begin(), broker.files.end());
+  audit::ReportModel model(files, kj::mv(verification));
+  ReadOutcome outcome;
+  for (auto& broker : brokers) {
+    // A fleet's units are told apart by their broker: "web-1/thumbnailer".
+    std::string prefix = broker.name.empty() ? "" : broker.name + "/";
+    auto read = readRecords(broker.files, audit::RecordFilter{},
+                            [&model, &prefix](const audit::LoggedRecord& record) {
+                              if (prefix.empty() || record.unit.empty()) return model.add(record);
+                              audit::LoggedRecord named = record;
+                              named.unit = prefix + record.unit;
+                              model.add(named);
+                            });
+    outcome.unreadable |= read.unreadable;
+    outcome.malformed += read.malformed;
+  }
   if (outcome.unreadable) return 1;
   model.setMalformedLines(outcome.malformed);
   if (!model.verification().ok) {

@@ -1,5 +1,6 @@
 #include "cli/audit_stats.h"
 
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "audit/record_outcome.h"
 #include "audit/record_stats.h"
 #include "audit/record_time.h"
 #include "broker/policy/model/printable.h"
@@ -22,16 +24,19 @@ usage: airlock audit stats FILE... [filters] [--bucket DURATION] [--top N] [--js
 Counts the records of audit log FILE... (a rotation set in the order given, oldest first):
 by unit, by operation (event), by decision and by rule, each split into allowed and denied;
 the argument values denied most often (paths, hosts, secret names, methods, ...); the CPU
-time workers spent on calls, by unit and caller; and the decisions per time bucket (the rate
-over time).
+time workers spent on calls, by unit and caller; the decisions per time bucket (the rate over
+time); how calls ended, by unit and by caller, apart from their decision (an allowed call that
+crashed counts as crashed); and why workers stopped, by unit, a crash told apart from an exit
+airlockd caused (shutdown, reload, parked, deadline).
 
 options:
   --bucket DURATION   width of the rate buckets: 90s, 1m, 15m, 1h, 1d (default 1m)
   --top N             how many of the most denied values to list per argument (default 10)
   --json              one JSON object for scripts (see docs/cli.md) instead of text
   -h, --help          print this help
-  filters             those of `airlock audit query` (--unit, --op, --decision, --rule,
-                      --caller, --since, --until, --grep): only matching records are counted
+  filters             those of `airlock audit query` (--unit, --op, --event, --call-id,
+                      --decision, --rule, --result, --caller, --since, --until, --grep): only
+                      matching records are counted
 
 Malformed lines are reported on stderr as FILE:LINE: malformed record: why, and skipped.
 
@@ -53,6 +58,24 @@ void printTable(const char* title, const audit::TallyTable& table) {
   if (table.otherRecords > 0) printf("  (%lu records of further keys)\n", table.otherRecords);
 }
 
+// One row per key, one column per name of `names`, then a column of the rest.
+template <size_t N>
+void printCounts(const char* title, const audit::CountsTable& table,
+                 const std::array<std::string_view, N>& names) {
+  printf("\n%s\n  %-30s", title, "");
+  for (auto name : names) printf(" %9.*s", int(name.size()), name.data());
+  printf("\n");
+  for (auto& [key, counts] : table.byKey) {
+    printf("  %-30s", shown(key.empty() ? "-" : key).c_str());
+    for (auto name : names) {
+      auto found = counts.find(std::string(name));
+      printf(" %9lu", found == counts.end() ? 0UL : found->second);
+    }
+    printf("\n");
+  }
+  if (table.otherRecords > 0) printf("  (%lu records of further keys)\n", table.otherRecords);
+}
+
 void printText(const audit::RecordStats& stats, size_t top, const std::string& bucketText) {
   auto& totals = stats.totals();
   printf("records: %lu (%lu allowed, %lu denied)", totals.records, totals.allowed,
@@ -65,6 +88,10 @@ void printText(const audit::RecordStats& stats, size_t top, const std::string& b
   printTable("unit", stats.byUnit());
   printTable("operation", stats.byOperation());
   printTable("rule", stats.byRule());
+  printCounts("call outcomes by unit", stats.outcomesByUnit(), audit::CALL_OUTCOMES);
+  printCounts("call outcomes by caller", stats.outcomesByCaller(), audit::CALL_OUTCOMES);
+  printCounts("worker exits by unit (exited, failed, crashed: by itself; the rest: airlockd)",
+              stats.exitsByUnit(), audit::EXIT_CAUSES);
   for (auto& [name, table] : stats.deniedArgs()) {
     printf("\nmost denied %s\n", shown(name).c_str());
     for (auto& [value, denied] : table.topDenied(top)) {

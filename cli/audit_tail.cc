@@ -8,6 +8,7 @@
 
 #include <kj/io.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "audit/chain_follower.h"
+#include "audit/signing_key.h"
 #include "cli/audit_args.h"
 #include "cli/log_follower.h"
 
@@ -23,7 +26,7 @@ namespace airlock::cli {
 namespace _ {
 
 constexpr std::string_view TAIL_USAGE = R"(
-usage: airlock audit tail [-f] [-n N] FILE
+usage: airlock audit tail [-f] [-n N] [--verify [--key PUB]] FILE
 
 Prints the last N records of the audit log FILE, exactly as they are in the file. Only whole
 lines are printed: a last line still without its newline is not.
@@ -34,10 +37,18 @@ options:
                 When FILE is replaced (rotated: renamed away and created anew) the rest of the
                 old file is printed, then the new file from its start; when it is truncated,
                 it is printed again from its start.
+  --verify      check the hash chain of FILE from its first line, then of every line appended
+                (across rotation too): each must be a whole record in the form airlockd
+                writes, with the next seq and the previous line's hash as its prev, and each
+                checkpoint must sign the record before it. The first line that breaks the chain
+                stops the command with FILE: seq S: what (as airlock audit verify names it)
+                on stderr, before that line is printed. A file's first line is taken as given.
+  --key PUB     with --verify: checkpoints must be signed by this public key (PREFIX.pub of
+                airlock keygen); without it, by the key each checkpoint names
   -h, --help    print this help
 
-exit status: 0 when done (with -f: stopped by SIGINT or SIGTERM), 1 if FILE cannot be read,
-2 on a usage error.
+exit status: 0 when done (with -f: stopped by SIGINT or SIGTERM), 1 if FILE cannot be read or
+(with --verify) a line breaks the chain, 2 on a usage error.
 )";
 
 constexpr size_t DEFAULT_LINES = 10;
@@ -91,8 +102,47 @@ bool copyRange(int fd, off_t start, off_t end) {
   return true;
 }
 
-// Follows until SIGINT or SIGTERM arrives on a signalfd.
-int follow(const std::string& path, kj::AutoCloseFd fd) {
+// With --verify: every line is checked before it is printed; the first break ends the command.
+struct ChainCheck {
+  std::string path;
+  kj::Maybe<audit::ChainFollower> chain;  // null without --verify
+  bool broken = false;
+
+  bool holds(std::string_view line) {
+    KJ_IF_MAYBE(follower, chain) {
+      std::string finding = follower->next(line);
+      if (finding.empty()) return true;
+      std::cerr << path << ": seq " << follower->lastSeq() << ": " << finding << "\n";
+      broken = true;
+      return false;
+    }
+    return true;
+  }
+};
+
+// Checks the whole lines of `fd` from its start to `end` (the records already there).
+bool checkExisting(int fd, off_t end, ChainCheck& check) {
+  if (check.chain == nullptr) return true;
+  std::string pending;
+  char buffer[65536];
+  for (off_t at = 0; at < end;) {
+    ssize_t n = pread(fd, buffer, std::min<off_t>(sizeof(buffer), end - at), at);
+    if (n <= 0) return false;
+    pending.append(buffer, n);
+    at += n;
+    size_t start = 0, newline;
+    while ((newline = pending.find('\n', start)) != std::string::npos) {
+      if (!check.holds(std::string_view(pending).substr(start, newline - start))) return true;
+      start = newline + 1;
+    }
+    pending.erase(0, start);
+  }
+  return true;
+}
+
+// Follows until SIGINT or SIGTERM arrives on a signalfd, or (with --verify) a line breaks the
+// chain: then 1.
+int follow(const std::string& path, kj::AutoCloseFd fd, ChainCheck& check) {
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGINT);
@@ -106,7 +156,8 @@ int follow(const std::string& path, kj::AutoCloseFd fd) {
   kj::AutoCloseFd signals(rawSignalFd);
   LogFollower follower(
       path, kj::mv(fd),
-      [](std::string_view line) {
+      [&check](std::string_view line) {
+        if (check.broken || !check.holds(line)) return;  // nothing after the break is shown
         fwrite(line.data(), 1, line.size(), stdout);
         fputc('\n', stdout);
       },
@@ -114,6 +165,7 @@ int follow(const std::string& path, kj::AutoCloseFd fd) {
   for (;;) {
     follower.poll();
     fflush(stdout);
+    if (check.broken) return 1;
     struct pollfd waiting = {signals.get(), POLLIN, 0};
     int ready = ::poll(&waiting, 1, FOLLOW_POLL_MS);
     if (ready > 0) return 0;  // SIGINT or SIGTERM: every whole line read so far is printed
@@ -124,13 +176,17 @@ int follow(const std::string& path, kj::AutoCloseFd fd) {
 
 int auditTailMain(int argc, char** argv) {
   AuditArgs args("tail", _::TAIL_USAGE, argc, argv);
-  bool follow = false;
+  bool follow = false, verify = false;
   size_t count = _::DEFAULT_LINES;
-  std::string path;
+  std::string path, keyPath;
   while (args.next()) {
     if (args.isHelp()) return args.printHelp();
     if (args.arg() == "-f" || args.arg() == "--follow") {
       follow = true;
+    } else if (args.arg() == "--verify") {
+      verify = true;
+    } else if (args.arg() == "--key") {
+      KJ_IF_MAYBE(given, args.value()) { keyPath = *given; } else { return 2; }
     } else if (args.arg() == "-n") {
       std::string value;
       KJ_IF_MAYBE(given, args.value()) { value = *given; } else { return 2; }
@@ -148,6 +204,21 @@ int auditTailMain(int argc, char** argv) {
     }
   }
   if (path.empty()) return args.usageError("FILE is required");
+  if (!keyPath.empty() && !verify) return args.usageError("--key needs --verify");
+  _::ChainCheck check{path, nullptr, false};
+  if (verify) {
+    kj::Maybe<audit::PublicKey> trusted;
+    if (!keyPath.empty()) {
+      std::string error;
+      KJ_IF_MAYBE(key, audit::loadPublicKey(keyPath, error)) {
+        trusted = *key;
+      } else {
+        std::cerr << "airlock audit tail: --key " << error << "\n";
+        return 1;
+      }
+    }
+    check.chain = audit::ChainFollower(trusted);
+  }
 
   int raw = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (raw < 0) {
@@ -156,13 +227,19 @@ int auditTailMain(int argc, char** argv) {
   }
   kj::AutoCloseFd fd(raw);
   off_t start, end;
-  if (!_::findLastLines(fd.get(), count, start, end) || !_::copyRange(fd.get(), start, end)) {
+  if (!_::findLastLines(fd.get(), count, start, end) ||
+      !_::checkExisting(fd.get(), end, check)) {
+    std::cerr << path << ": read: " << strerror(errno) << "\n";
+    return 1;
+  }
+  if (check.broken) return 1;
+  if (!_::copyRange(fd.get(), start, end)) {
     std::cerr << path << ": read: " << strerror(errno) << "\n";
     return 1;
   }
   if (!follow) return 0;
   lseek(fd.get(), end, SEEK_SET);
-  return _::follow(path, kj::mv(fd));
+  return _::follow(path, kj::mv(fd), check);
 }
 
 }  // namespace airlock::cli

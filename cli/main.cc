@@ -6,10 +6,12 @@
 #include <string>
 
 #include "cli/admin_commands.h"
+#include "cli/audit_export.h"
 #include "cli/audit_query.h"
 #include "cli/audit_report.h"
 #include "cli/audit_stats.h"
 #include "cli/audit_tail.h"
+#include "cli/audit_unused.h"
 #include "cli/audit_verify.h"
 #include "cli/call_command.h"
 #include "cli/doctor.h"
@@ -42,6 +44,8 @@ commands:
   audit stats     count records by unit, operation, decision and rule; top denials; rate
   audit tail      print the last records of a log, and follow it (-f)
   audit report    one self-contained HTML page: verification, summary, denials, events
+  audit export    the records as OCSF events (JSON Lines) for a SIEM
+  audit unused    per unit, the rules that decided nothing and the grants wider than used
   doctor          what this kernel offers the sandbox, and whether it is at full strength
 
 `airlock COMMAND --help` describes each command's options.
@@ -90,6 +94,8 @@ int main(int argc, char** argv) {
   if (command == "audit" && sub == "stats") return auditStatsMain(argc - 2, argv + 2);
   if (command == "audit" && sub == "tail") return auditTailMain(argc - 2, argv + 2);
   if (command == "audit" && sub == "report") return auditReportMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "export") return auditExportMain(argc - 2, argv + 2);
+  if (command == "audit" && sub == "unused") return auditUnusedMain(argc - 2, argv + 2);
   bool group = command == "sandbox" || command == "policy" || command == "audit";
   if (group && (sub == "--help" || sub == "-h" || sub == "help")) return groupHelp(command);
   if (group) {

@@ -137,6 +137,9 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
   auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
                                          d.policySet->roots, routing.secrets,
                                          routing.secretHasher, routing.net, worker.heldFds());
+  // The worker's own records (its brokered syscalls, a refused syscall, its exit) name this
+  // call while it is in service: until its answer, crash or deadline is settled.
+  auto serving = worker.serving().begin(d.callId, d.caller);
   auto answered = answerOf(routing, d.pool, worker, send(routing, d, *scope, deadline, worker));
   auto timedOut = routing.timer.atTime(deadline).then([pool = d.pool, pid, why]() {
     pool->kill(pid, "timed out: " + why);  // a worker past its deadline is replaced
@@ -153,7 +156,8 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
         }
         return o;
       })
-      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }));
+      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }),
+              kj::mv(serving));
 }
 
 }  // namespace _

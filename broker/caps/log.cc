@@ -28,10 +28,11 @@ bool UnitLog::takeToken() {
   return true;
 }
 
-void UnitLog::write(pid_t pid, rpc::LogLevel level, std::string_view message) {
+void UnitLog::write(pid_t pid, rpc::LogLevel level, std::string_view message,
+                    const std::string& callId) {
   if (!takeToken()) {
     ++dropped_;
-    if (!reportPending_) engage(pid);
+    if (!reportPending_) engage(pid, callId);
     return;
   }
   std::string line = sanitizeLogLine(message);
@@ -45,12 +46,13 @@ void UnitLog::write(pid_t pid, rpc::LogLevel level, std::string_view message) {
 }
 
 // The unit just went over its rate: one audit record now, one count line a report period later.
-void UnitLog::engage(pid_t pid) {
+void UnitLog::engage(pid_t pid, const std::string& callId) {
   reportPending_ = true;
   audit::AuditRecord record;
   record.event = "log.rate_limited";
   record.unit = unit_;
   record.workerPid = pid;
+  record.callId = callId;
   record.args["lines_per_second"] = limits_.linesPerSecond;
   record.args["burst_lines"] = limits_.burstLines;
   record.result = "dropping log lines";
@@ -72,7 +74,8 @@ void UnitLog::taskFailed(kj::Exception&& exception) {
 kj::Promise<void> LogServer::log(LogContext context) {
   auto params = context.getParams();
   auto text = params.getMessage();
-  unitLog_.write(scope_->workerPid, params.getLevel(), std::string_view(text.begin(), text.size()));
+  unitLog_.write(scope_->workerPid, params.getLevel(), std::string_view(text.begin(), text.size()),
+                 scope_->callId);
   return kj::READY_NOW;
 }
 

@@ -46,14 +46,16 @@ class UnitLog final : private kj::TaskSet::ErrorHandler {
 
   // Writes the line, or drops and counts it if the unit is over its rate. The first drop after
   // a report writes one "log.rate_limited" audit record and schedules a "dropped N log lines"
-  // line `reportEvery` later.
-  void write(pid_t pid, rpc::LogLevel level, std::string_view message);
+  // line `reportEvery` later; that record names `callId`, the call whose Log capability wrote
+  // the line (empty: the worker's own output, which belongs to no call).
+  void write(pid_t pid, rpc::LogLevel level, std::string_view message,
+             const std::string& callId = "");
 
   uint64_t dropped() const { return dropped_; }  // since the last report
 
  private:
   bool takeToken();
-  void engage(pid_t pid);
+  void engage(pid_t pid, const std::string& callId);
   void taskFailed(kj::Exception&& exception) override;
 
   std::string unit_;

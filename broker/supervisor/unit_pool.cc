@@ -22,6 +22,22 @@ void addAnsweredSyscalls(audit::AuditRecord& record, const sandbox::ExitStatus& 
   if (!status.answeredSyscalls.empty()) record.args["answered_syscalls"] = status.answeredSyscalls;
 }
 
+// worker.exit's args.cause: whether the worker ended by itself (exited, failed, crashed) or
+// airlockd ended it, and why, so that an auditor counting crashes does not count the SIGKILL
+// every worker gets when airlockd stops, reloads or enforces a deadline (docs/audit.md).
+const char* exitCause(const sandbox::ExitStatus& status) {
+  if (status.exited) return status.code == 0 ? "exited" : "failed";
+  return "crashed";
+}
+// A kill(pid, why) whose why starts with one of these enforced a deadline: the call's
+// (dispatch.cc: "timed out: ...") or hello's (watchReadyDeadline).
+const char* killCause(const std::string& why) {
+  for (const char* deadline : {"timed out", "did not answer hello"}) {
+    if (why.rfind(deadline, 0) == 0) return "deadline";
+  }
+  return "killed";
+}
+
 }  // namespace _
 
 void UnitPool::TaskErrors::taskFailed(kj::Exception&& exception) {
@@ -47,7 +63,9 @@ UnitPool::~UnitPool() noexcept(false) {
     record.workerPid = pid;
     record.result = status.describe();
     record.reason = stopReason_;
+    process.tagServing(record);
     _::addAnsweredSyscalls(record, status);
+    record.args["cause"] = retiredAll_ ? "reload" : "shutdown";
     recordLifecycle(record);
   };
   for (auto& slot : slots_) {
@@ -167,6 +185,7 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   record.unit = unit_->name;
   record.workerPid = pid;
   record.result = status.describe();
+  KJ_IF_MAYBE(process, processOf(slot, pid)) { process->tagServing(record); }
   _::addAnsweredSyscalls(record, status);
   auto killed = killed_.find(pid);
   // The kernel's OOM kill comes first: airlockd's own SIGKILL of a worker whose channel broke
@@ -174,9 +193,11 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   bool killedByUs = !status.outOfMemory && killed != killed_.end() && !status.exited &&
                     status.signal == SIGKILL;
   if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;
+  record.args["cause"] = killedByUs ? killed->second.cause : _::exitCause(status);
   if (status.outOfMemory) {
     ++oomKills_;
     record.reason = "out-of-memory";
+    record.args["cause"] = "out-of-memory";
     record.args["memory_peak_bytes"] = status.memoryPeakBytes;
     record.args["memory_max_mib"] = unit_->resources.get(policy::ResourceKey::MEMORY_MAX_MIB);
   }
@@ -213,6 +234,16 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
       }
     }
   }
+}
+
+kj::Maybe<WorkerProcess&> UnitPool::processOf(Slot& slot, pid_t pid) {
+  KJ_IF_MAYBE(process, slot.process) {
+    if ((*process)->pid() == pid) return **process;
+  }
+  for (auto& process : retired_) {
+    if (process->pid() == pid) return *process;
+  }
+  return nullptr;
 }
 
 void UnitPool::takeOut(Slot& slot) {
@@ -323,7 +354,11 @@ void UnitPool::park(std::string ruleId, std::string reason, const std::string& l
                 parked_->reason);
   // The unit is out of service as a whole: the instances still running stop too.
   for (auto& slot : slots_) {
-    KJ_IF_MAYBE(process, slot->process) { (*process)->kill(); }
+    KJ_IF_MAYBE(process, slot->process) {
+      (*process)->kill();
+      // Its exit is airlockd's doing, not one more crash (inService() is false from now on).
+      killed_[(*process)->pid()] = Killed{"unit parked", false, "parked"};
+    }
     takeOut(*slot);
     slot->respawnAt = nullptr;
     ++slot->respawnGeneration;  // a replacement waiting out its back-off is called off
@@ -385,7 +420,7 @@ void UnitPool::kill(pid_t pid, const std::string& why) {
           ++restarts_;
           respawnLater(*slot);
         }
-        killed_[pid] = Killed{why, !now};
+        killed_[pid] = Killed{why, !now, _::killCause(why)};
         return;
       }
     }

@@ -122,6 +122,8 @@ class UnitPool {
   bool replaces(Loss loss) const;                      // what `restart` says
   void parkIfNoneLeft(Loss loss, const std::string& how);
   void respawnLater(Slot& slot);
+  // The worker with this pid, in its slot or retired and not yet dropped.
+  kj::Maybe<WorkerProcess&> processOf(Slot& slot, pid_t pid);
   void takeOut(Slot& slot);  // the slot's worker serves no more; its exit is still watched
   bool crashLoop(const std::string& how);  // counts a failure; parks the unit at the limit
   void park(std::string ruleId, std::string reason, const std::string& lastExit);
@@ -139,7 +141,8 @@ class UnitPool {
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   struct Killed {
     std::string why;
-    bool deferred;  // kill() left the replace-or-park decision to the exit
+    bool deferred;      // kill() left the replace-or-park decision to the exit
+    const char* cause;  // worker.exit's args.cause when the SIGKILL ends it: "deadline", ...
   };
   std::map<pid_t, Killed> killed_;  // retired by kill(): their exit is a failure
   size_t nextSlot_ = 0;

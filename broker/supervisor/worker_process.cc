@@ -81,15 +81,18 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPo
                spec.limits.threads, spec.limits.fileSizeMiB,
                spec.limits.cpuSeconds == 0 ? std::string("unlimited")
                                            : std::to_string(spec.limits.cpuSeconds) + " s");
+  auto serving = kj::refcounted<ServingCalls>();
   kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker;
   if (unit.brokerSyscalls) {
-    syscallBroker = kj::heap<syscalls::SyscallBroker>(
+    auto broker = kj::heap<syscalls::SyscallBroker>(
         unitPolicy, roots, audit, syscalls::SandboxView::of(spec), process.pid(), "");
+    broker->tagWith(kj::addRef(*serving));
+    syscallBroker = kj::mv(broker);
   }
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
                                  kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker),
-                                 kj::mv(leaf));
+                                 kj::mv(serving), kj::mv(leaf));
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
@@ -97,9 +100,11 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
                              kj::AutoCloseFd output, UnitLog& unitLog,
                              audit::AuditLog& audit,
                              kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                             kj::Own<ServingCalls> serving,
                              kj::Own<resources::WorkerLeaf> leaf)
     : unitName_(unit.name),
       unitLog_(unitLog),
+      serving_(kj::mv(serving)),
       syscallBroker_(kj::mv(syscallBroker)),
       leaf_(kj::mv(leaf)),
       process_(kj::mv(process)),
@@ -181,6 +186,7 @@ audit::AuditRecord WorkerProcess::syscallRecord(const char* event, const char* d
 void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
   audit::AuditRecord record = syscallRecord("syscall.refused", "deny", refused);
   record.reason = refused.describe();
+  tagServing(record);
   std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
   record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
                   refused.name() + " by this worker are counted in its worker.exit record";

@@ -17,6 +17,7 @@
 #include "broker/policy/model/policy.h"
 #include "broker/resources/resource_groups.h"
 #include "broker/supervisor/refused_bootstrap.h"
+#include "broker/supervisor/serving_calls.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
 
@@ -44,6 +45,7 @@ class WorkerProcess {
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
                 kj::AutoCloseFd output, UnitLog& unitLog, audit::AuditLog& audit,
                 kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker,
+                kj::Own<ServingCalls> serving,
                 kj::Own<resources::WorkerLeaf> leaf = kj::Own<resources::WorkerLeaf>());
   ~WorkerProcess() noexcept(false);
 
@@ -65,11 +67,19 @@ class WorkerProcess {
   kj::Promise<sandbox::ExitStatus> whenExited() { return exited_.addBranch(); }
   // Resolves with the exit status once the process has been reaped.
 
-  void kill() { process_.kill(); }
+  // The calls this worker is serving: dispatch begins each (calls/dispatch.cc); the worker's own
+  // records (brokered syscalls, refused syscalls, its exit) name them through tagServing().
+  ServingCalls& serving() { return *serving_; }
+  void tagServing(audit::AuditRecord& record) const { serving_->tag(record); }
+
+  void kill() {
+    serving_->freeze();  // its exit names the calls it was serving when airlockd killed it
+    process_.kill();
+  }
   // SIGKILLs and reaps now, for a pool that is going away and will not watch the exit. Blocks
   // only briefly: SIGKILL cannot be caught.
   sandbox::ExitStatus stop() {
-    process_.kill();
+    kill();
     return process_.wait();
   }
   bool exited() const { return exitedStatus_; }  // the exit has been observed and audited
@@ -88,6 +98,7 @@ class WorkerProcess {
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
+  kj::Own<ServingCalls> serving_;
   kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker_;  // before process_, which uses it
   kj::Own<resources::WorkerLeaf> leaf_;  // before process_: removed once the worker is reaped
   sandbox::SandboxedProcess process_;

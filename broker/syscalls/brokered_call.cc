@@ -123,6 +123,7 @@ audit::AuditRecord BrokeredCall::baseRecord(const char* event) const {
   r.policyRev = broker_.unit_->revision;
   r.args["via"] = _::VIA_SYSCALL;
   r.args["syscall"] = name_;
+  KJ_IF_MAYBE(serving, broker_.serving_) { (*serving)->tag(r); }
   return r;
 }
 

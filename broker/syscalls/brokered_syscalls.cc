@@ -107,6 +107,8 @@ SyscallBroker::SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, con
       brokeredRoots_(brokeredRoots(*unit_)), workerPid_(workerPid), caller_(std::move(caller)),
       callId_(std::move(callId)) {}
 
+SyscallBroker::~SyscallBroker() noexcept = default;
+
 void SyscallBroker::handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) {
   const _::Row* row = _::rowFor(call.nr);
   KJ_REQUIRE(row != nullptr, "a brokered syscall the table does not answer", call.nr);

@@ -19,6 +19,7 @@
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
 #include "broker/policy/model/policy.h"
+#include "broker/supervisor/serving_calls.h"
 #include "broker/syscalls/worker_paths.h"
 #include "sandbox/launcher.h"
 
@@ -36,8 +37,13 @@ class SyscallBroker final : public sandbox::SyscallHandler {
   SyscallBroker(std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
                 audit::AuditLog& audit, SandboxView view, pid_t workerPid, std::string caller,
                 std::string callId = "");
+  ~SyscallBroker() noexcept override;  // SyscallHandler's is noexcept; a kj::Own's is not
 
   void handle(int listenerFd, int pidfd, const sandbox::RefusedSyscall& call) override;
+
+  // A long-lived worker's syscalls belong to whichever call it is serving when it makes them:
+  // its records name that call (ServingCalls::tag) when no `callId` was given.
+  void tagWith(kj::Own<ServingCalls> serving) { serving_ = kj::mv(serving); }
 
   uint64_t brokered() const { return brokered_; }  // calls decided by the broker so far
   // Calls that reached the broker only to be left to the kernel (a path in the sandbox's own
@@ -54,6 +60,7 @@ class SyscallBroker final : public sandbox::SyscallHandler {
   pid_t workerPid_;
   std::string caller_;
   std::string callId_;  // the call a program unit's run serves; empty for a long-lived worker
+  kj::Maybe<kj::Own<ServingCalls>> serving_;  // a long-lived worker's calls in service
   uint64_t brokered_ = 0;
   uint64_t leftToKernel_ = 0;
 };

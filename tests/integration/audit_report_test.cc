@@ -136,6 +136,37 @@ TEST_F(AuditReportTest, ChromiumShowsTheNumbersTheTestComputesFromTheRealLog) {
       << "the twice-denied open, with the rule that denied it";
   EXPECT_NE(page.dom.find("killed by SIGSEGV"), std::string::npos) << "the crash's worker.exit";
   EXPECT_EQ(occurrences(page.dom, "data-event=\"worker.exit\""), size_t(workerExits));
+
+  // How the calls ended, apart from their decisions; crashes apart from airlockd's stops.
+  int okCalls = 0, crashedCalls = 0, crashes = 0, stops = 0;
+  for (auto& r : records_) {
+    if (field(r, "event") == "call") {
+      okCalls += field(r, "result") == "ok";
+      crashedCalls += field(r, "result").rfind("unit crashed", 0) == 0;
+    }
+    if (field(r, "event") == "worker.exit") {
+      crashes += r["args"]["cause"] == "crashed";
+      stops += r["args"]["cause"] == "shutdown";
+    }
+  }
+  ASSERT_EQ(crashedCalls, 1) << "the crash call, allowed and crashed";
+  ASSERT_EQ(crashes, 1);
+  ASSERT_GE(stops, 1) << "the worker airlockd stopped at its shutdown";
+  std::smatch outcomes;
+  ASSERT_TRUE(std::regex_search(
+      page.dom, outcomes,
+      std::regex("<tr data-unit=\"probe\">.*?<td class=\"n outcome-ok\">(\\d+)</td>"
+                 "<td class=\"n outcome-crashed\">(\\d+)</td>.*?"
+                 "<td class=\"n crashes\">(\\d+)</td><td class=\"n stopped\">(\\d+)</td>")))
+      << "the unit row's outcome and worker columns";
+  EXPECT_EQ(std::stoi(outcomes[1]), okCalls);
+  EXPECT_EQ(std::stoi(outcomes[2]), crashedCalls);
+  EXPECT_EQ(std::stoi(outcomes[3]), crashes) << "the shutdown's SIGKILL is not a crash";
+  EXPECT_EQ(std::stoi(outcomes[4]), stops);
+  EXPECT_EQ(occurrences(page.dom, "data-cause=\"crashed\""), size_t(crashes));
+  EXPECT_EQ(occurrences(page.dom, "data-cause=\"shutdown\""), size_t(stops));
+  EXPECT_NE(page.dom.find("<tr data-caller=\"client:tester,uid:"), std::string::npos)
+      << "call outcomes per caller";
 }
 
 TEST_F(AuditReportTest, WorkerChosenPathsThatAreHtmlShowAsTextAndNeverRun) {

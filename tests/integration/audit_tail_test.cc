@@ -41,12 +41,17 @@ void append(const std::string& path, const std::string& bytes) {
 // when the object dies.
 class TailProcess {
  public:
-  explicit TailProcess(const std::vector<std::string>& args) {
+  // `stderrPath`: where its stderr goes (empty: the test's).
+  explicit TailProcess(const std::vector<std::string>& args, const std::string& stderrPath = "") {
     int fds[2];
     EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], 1);
+      if (!stderrPath.empty()) {
+        int err = open(stderrPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (err < 0 || dup2(err, 2) < 0) _exit(126);
+      }
       std::vector<std::string> argv = {binDir() + "/airlock", "audit", "tail"};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> raw;
@@ -90,6 +95,20 @@ class TailProcess {
     while (readSome(0)) {
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  // Waits (at most GENEROUS_SECONDS, then SIGKILL) for it to exit by itself; its exit status.
+  int waitExit() {
+    int status = 0;
+    for (int tries = 0; tries < GENEROUS_SECONDS * 10; ++tries) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        while (readSome(0)) {
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      usleep(100000);
+    }
+    return stop(SIGKILL);
   }
   const std::string& unread() const { return buffer_; }
 
@@ -216,6 +235,57 @@ TEST(AuditTail, WithoutFollowItPrintsTheLastLinesAndExits) {
   auto badCount = runProgram({binDir() + "/airlock", "audit", "tail", "-n", "many", log});
   EXPECT_EQ(badCount.exitCode, 2);
   EXPECT_NE(badCount.output.find("-n \"many\" is not a number"), std::string::npos);
+}
+
+// --verify on a running airlockd's log: the records already there are checked from the first
+// line, each one appended is checked before it is shown, and a forged line stops the command at
+// once with the finding, the line itself not shown.
+TEST(AuditTail, VerifyFollowsARealBrokersLogAndStopsAtTheLineThatBreaksTheChain) {
+  BrokerOptions options;
+  // No timer checkpoints: nothing but the test's calls writes while the forged line goes in.
+  options.extraArgs = {"--checkpoint-ms", "600000", "--checkpoint-every", "4"};
+  BrokerProcess broker(std::map<std::string, std::string>{{"probe.toml", echoPolicy()}},
+                       std::map<std::string, std::string>{}, options);
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  auto client = broker.connect();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.unit("probe").call("echo", "before").ok());
+
+  TempDir scratch;
+  TailProcess tail({"-f", "--verify", "--key", broker.brokerPublicKey(), "-n", "1",
+                    broker.auditPath()}, scratch.file("stderr"));
+  ASSERT_EQ(tail.readLines(1).size(), 1u) << readFile(scratch.file("stderr"));
+  ASSERT_TRUE(client.unit("probe").call("echo", "after").ok());
+  // call.admitted and call, and a checkpoint every 4 records: whatever came, in file order.
+  auto all = fileLines(broker.auditPath());
+  auto shown = tail.readLines(2);
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_NE(std::find(all.begin(), all.end(), shown[1]), all.end());
+  size_t more = all.end() - std::find(all.begin(), all.end(), shown[1]) - 1;
+  ASSERT_EQ(tail.readLines(more).size(), more);
+  EXPECT_EQ(readFile(scratch.file("stderr")), "") << "every real record continues the chain";
+
+  // A forged record: the next seq, in airlockd's form, but not chained to the line before it.
+  auto last = nlohmann::ordered_json::parse(all.back());
+  nlohmann::ordered_json forged = {{"seq", last["seq"].get<uint64_t>() + 1},
+                                   {"time", last["time"]},
+                                   {"event", "call"},
+                                   {"prev", std::string(64, 'a')},
+                                   {"unit", "probe"}};
+  append(broker.auditPath(), forged.dump() + "\n");
+  EXPECT_EQ(tail.waitExit(), 1) << "it stops by itself";
+  EXPECT_EQ(readFile(scratch.file("stderr")),
+            broker.auditPath() + ": seq " + std::to_string(forged["seq"].get<uint64_t>()) +
+                ": modified record: its prev is not the hash of the line before it (seq " +
+                std::to_string(last["seq"].get<uint64_t>()) + ")\n");
+  EXPECT_EQ(tail.unread(), "") << "the forged line is never shown";
+
+  // Started on the broken log, it names the break before showing anything.
+  auto again = runProgram({binDir() + "/airlock", "audit", "tail", "--verify", "-n", "3",
+                           broker.auditPath()});
+  EXPECT_EQ(again.exitCode, 1);
+  EXPECT_NE(again.output.find(": modified record: its prev is not the hash"), std::string::npos)
+      << again.output;
+  EXPECT_EQ(again.output.find("\"event\""), std::string::npos) << again.output;
 }
 
 }  // namespace

@@ -93,7 +93,8 @@ class AuditTest : public ::testing::Test {
   RunResult verifySet(const std::vector<std::string>& files, bool withAnchor = true) {
     std::vector<std::string> argv = {binDir() + "/airlock", "audit", "verify"};
     argv.insert(argv.end(), files.begin(), files.end());
-    argv.insert(argv.end(), {"--key", keys_.file("broker.pub")});
+    // A stopped broker's log: it must be closed too (the live default would name an open tail).
+    argv.insert(argv.end(), {"--key", keys_.file("broker.pub"), "--require-closed"});
     if (withAnchor) {
       argv.push_back("--anchor");
       argv.push_back(anchorPath());

@@ -246,7 +246,7 @@ TEST(CrashStorm, EveryCallGetsOneAnswerAndOneRecordWhileWorkersDieInEveryWay) {
   EXPECT_GT(spawns, 6) << "workers were replaced";
 
   auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker.auditPath(),
-                              "--key", broker.brokerPublicKey()});
+                              "--key", broker.brokerPublicKey(), "--require-closed"});
   EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 

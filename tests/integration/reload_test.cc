@@ -239,7 +239,7 @@ TEST_F(ReloadTest, ReloadsUnderLoadDropNoCallAndEveryRecordNamesTheRevisionThatD
   // Rules only: nobody's workers were replaced.
   EXPECT_EQ(broker_->auditRecords({{"event", "worker.spawn"}}).size(), 2u);
   auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
-                              "--key", broker_->brokerPublicKey()});
+                              "--key", broker_->brokerPublicKey(), "--require-closed"});
   EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 
@@ -339,7 +339,7 @@ TEST_F(AdminTest, AnAdminDrainLetsTheCallInFlightFinishThenStopsTheBroker) {
   EXPECT_EQ(stopped["reason"], "drain asked by client:ops,uid:" + std::to_string(getuid()));
   EXPECT_EQ(broker_->stop(), 0);
   auto verified = runProgram({binDir() + "/airlock", "audit", "verify", broker_->auditPath(),
-                              "--key", broker_->brokerPublicKey()});
+                              "--key", broker_->brokerPublicKey(), "--require-closed"});
   EXPECT_EQ(verified.exitCode, 0) << verified.output;
 }
 

@@ -217,7 +217,8 @@ bool BrokerProcess::waitUntilReady(int timeoutSeconds) {
 }
 
 RunResult BrokerProcess::verifyAuditLog() const {
-  return runProgram({binDir() + "/airlock", "audit", "verify", audit_, "--key", brokerPublicKey()});
+  return runProgram({binDir() + "/airlock", "audit", "verify", audit_, "--key", brokerPublicKey(),
+                     "--require-closed"});
 }
 
 int BrokerProcess::waitForExit() {

@@ -111,7 +111,8 @@ class BrokerProcess {
   int waitForExit();  // for an airlockd that stops by itself (at most 20 s, then SIGKILL)
   int killHard();  // SIGKILL and reap: a crash, no clean stop; returns 128+9
   std::string log() const;  // airlockd's stderr so far
-  RunResult verifyAuditLog() const;  // `airlock audit verify` of the log with the broker's key
+  // `airlock audit verify --require-closed` of the log with the broker's key (a stopped broker's)
+  RunResult verifyAuditLog() const;
 
  private:
   void spawn();

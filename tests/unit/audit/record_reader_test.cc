@@ -53,7 +53,9 @@ TEST(RecordReader, ARealLogReadsBackByteForByteWithItsFields) {
   EXPECT_EQ(call.result, "ok");
   EXPECT_EQ(call.args()["method"], "thumbnail");
   EXPECT_EQ(call.timeMicros, FixedClock().nowMicrosSinceEpoch());
-  EXPECT_TRUE(all.records[0].args().empty()) << "broker.start without args";
+  EXPECT_EQ(all.records[0].args().size(), 1u) << "broker.start, first in its file, with args";
+  EXPECT_EQ(all.records[0].args()[SEGMENT_ID_ARG].get<std::string>().size(), 32u)
+      << "only its segment id";
 }
 
 TEST(RecordReader, FilesAreReadInTheOrderGiven) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "audit/audit_log.h"
 #include "audit/chain.h"
@@ -39,6 +40,27 @@ class RotationTest : public ::testing::Test {
   std::string log_ = dir_.file("audit.jsonl"), anchor_ = dir_.file("anchor.jsonl");
   kj::Maybe<PublicKey> key_;
 };
+
+TEST_F(RotationTest, EachFilesFirstRecordAndOnlyItCarriesASegmentIdOfItsOwn) {
+  writeLog(60);
+  auto files = rotationSet(log_);
+  ASSERT_GE(files.size(), 4u);
+  std::set<std::string> ids;
+  for (auto& file : files) {
+    auto lines = readLines(file);
+    ASSERT_FALSE(lines.empty());
+    auto first = nlohmann::json::parse(lines.front());
+    ASSERT_TRUE(first["args"].contains(SEGMENT_ID_ARG)) << lines.front();
+    std::string id = first["args"][SEGMENT_ID_ARG];
+    EXPECT_EQ(id.size(), 32u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ids.insert(id);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i].find(SEGMENT_ID_ARG), std::string::npos) << lines[i];
+    }
+  }
+  EXPECT_EQ(ids.size(), files.size()) << "no two files share one";
+}
 
 TEST_F(RotationTest, EachFileStaysUnderTheLimitAndTheNextOneContinuesItsChain) {
   writeLog(60);
