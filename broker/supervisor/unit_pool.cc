@@ -188,10 +188,11 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
   KJ_IF_MAYBE(process, processOf(slot, pid)) { process->tagServing(record); }
   _::addAnsweredSyscalls(record, status);
   auto killed = killed_.find(pid);
-  // The kernel's OOM kill comes first: airlockd's own SIGKILL of a worker whose channel broke
-  // may have raced it, but the memory limit is what ended it.
-  bool killedByUs = !status.outOfMemory && killed != killed_.end() && !status.exited &&
-                    status.signal == SIGKILL;
+  // The kernel's OOM kill and the sandbox's kill for a refused syscall come first: airlockd's
+  // own SIGKILL of a worker whose channel broke may have raced them, but the worker's own doing
+  // is what ended it.
+  bool killedByUs = !status.outOfMemory && !status.killedBySandbox() &&
+                    killed != killed_.end() && !status.exited && status.signal == SIGKILL;
   if (killedByUs) record.reason = "killed by airlockd: " + killed->second.why;
   record.args["cause"] = killedByUs ? killed->second.cause : _::exitCause(status);
   if (status.outOfMemory) {

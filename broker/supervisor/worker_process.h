@@ -17,7 +17,7 @@
 #include "broker/policy/model/policy.h"
 #include "broker/resources/resource_groups.h"
 #include "broker/supervisor/refused_bootstrap.h"
-#include "broker/supervisor/serving_calls.h"
+#include "broker/caps/serving_calls.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
 

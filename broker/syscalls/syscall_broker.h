@@ -19,7 +19,7 @@
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
 #include "broker/policy/model/policy.h"
-#include "broker/supervisor/serving_calls.h"
+#include "broker/caps/serving_calls.h"
 #include "broker/syscalls/worker_paths.h"
 #include "sandbox/launcher.h"
 

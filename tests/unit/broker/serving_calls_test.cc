@@ -1,7 +1,7 @@
 // The calls a worker serves, as its own records name them: one call sets call_id, several at
 // once are all listed, an ended call is forgotten unless airlockd has killed the worker.
 
-#include "broker/supervisor/serving_calls.h"
+#include "broker/caps/serving_calls.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "broker/supervisor/serving_calls.h"
+#include "broker/caps/serving_calls.h"
 
 #include <algorithm>
 
