@@ -31,6 +31,21 @@ endwhile()
 install(TARGETS ${airlock_targets} EXPORT airlockTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
+# libairlock, the C ABI (sdk/c/airlock.h): a shared library, libairlock.so.0 (the runtime, in
+# Debian's libairlock0) plus the libairlock.so link to build against (libairlock-dev). It is made
+# of the archives above but exports only airlock_*, so it needs none of them installed.
+set_target_properties(airlock_c PROPERTIES EXPORT_NAME c)
+install(TARGETS airlock_c EXPORT airlockTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/sdk/c/airlock.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/airlock)
+
+# The Python package over it (sdk/python/airlock), where Debian's python3 looks for packages of
+# every Python 3 version.
+set(AIRLOCK_INSTALL_PYTHONDIR "lib/python3/dist-packages" CACHE STRING
+    "Where the airlock Python package goes, relative to the install prefix")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/python/airlock DESTINATION ${AIRLOCK_INSTALL_PYTHONDIR}
+        PATTERN __pycache__ EXCLUDE)
+
 # Public headers, laid out as consumers include them: <airlock/worker/worker.h>,
 # <airlock/host/client.h> and the generated <airlock/capnp/worker.capnp.h> that worker.h
 # includes. The other headers in sdk/ are the SDKs' internals.
@@ -69,7 +84,7 @@ install(FILES ${PROJECT_BINARY_DIR}/airlockConfig.cmake
 # right wherever the tree is installed.
 file(RELATIVE_PATH AIRLOCK_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" AIRLOCK_PC_TO_PREFIX "${AIRLOCK_PC_TO_PREFIX}")
-foreach(pc airlock-worker airlock-host)
+foreach(pc airlock-worker airlock-host airlock)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
