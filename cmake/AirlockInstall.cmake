@@ -15,6 +15,7 @@ install(TARGETS airlock_native_first LIBRARY DESTINATION lib/airlock)
 # (libairlock-worker.a needs libairlock-capnp.a, ...); the CMake package and the .pc files link
 # them in the right order. PIC so a consumer may link them into a shared library too.
 set(AIRLOCK_INSTALLED_LIBRARIES
+    airlock_worker_c worker_c airlock-worker-c
     airlock_worker_sdk worker airlock-worker
     airlock_host_sdk host airlock-host
     airlock_capnp capnp airlock-capnp
@@ -37,7 +38,8 @@ install(TARGETS ${airlock_targets} EXPORT airlockTargets
 set_target_properties(airlock_c PROPERTIES EXPORT_NAME c)
 install(TARGETS airlock_c EXPORT airlockTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/sdk/c/airlock.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/airlock)
+install(FILES ${PROJECT_SOURCE_DIR}/sdk/c/airlock.h ${PROJECT_SOURCE_DIR}/sdk/c/airlock_worker.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/airlock)
 
 # The Python package over it (sdk/python/airlock), where Debian's python3 looks for packages of
 # every Python 3 version.
@@ -84,7 +86,7 @@ install(FILES ${PROJECT_BINARY_DIR}/airlockConfig.cmake
 # right wherever the tree is installed.
 file(RELATIVE_PATH AIRLOCK_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" AIRLOCK_PC_TO_PREFIX "${AIRLOCK_PC_TO_PREFIX}")
-foreach(pc airlock-worker airlock-host airlock)
+foreach(pc airlock-worker airlock-host airlock airlock-worker-c)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

@@ -1,5 +1,6 @@
 #include "sdk/c/status.h"
 
+#include <cstdlib>
 #include <string_view>
 
 #include "sdk/c/airlock.h"
@@ -62,6 +63,8 @@ int statusOfTypedFailure(const kj::Exception& exception) {
 }
 
 }  // namespace airlock::c_abi
+
+extern "C" void airlock_string_free(char* text) { std::free(text); }
 
 extern "C" const char* airlock_status_name(int status) {
   for (const auto& row : airlock::c_abi::STATUSES) {
