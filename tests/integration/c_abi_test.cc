@@ -6,7 +6,6 @@
 
 #include <airlock/tests/typed_probe.capnp.h>
 
-#include <sstream>
 #include <string>
 
 #include "tests/integration/support/broker_process.h"
@@ -15,18 +14,12 @@
 namespace airlock::testing {
 namespace {
 
-std::string hex(uint64_t id) {
-  std::ostringstream text;
-  text << "0x" << std::hex << id;
-  return text.str();
-}
-
 TEST(CAbiTest, AHostInCCallsRunsAndCallsTypedWithTheSameAnswersAndRefusalsAsTheCppSdk) {
   BrokerProcess broker(foreignHostPolicies());
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
   auto ran = runProgram({binDir() + "/test-c_abi_host", broker.socket(), broker.clientKey(),
-                         broker.brokerPublicKey(), hex(capnp::typeId<rpc::TypedProbe>()),
-                         hex(capnp::typeId<rpc::TypedBase>())},
+                         broker.brokerPublicKey(), hexTypeId(capnp::typeId<rpc::TypedProbe>()),
+                         hexTypeId(capnp::typeId<rpc::TypedBase>())},
                         120);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   expectLinesInOrder(ran.output, {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <airlock/tests/typed_probe.capnp.h>
+
 #include <string>
 #include <vector>
 
@@ -26,7 +28,9 @@ TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) 
   command.insert(command.end(),
                  {"python3", "-B",
                   std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/python_host.py",
-                  broker.socket(), broker.clientKey(), broker.brokerPublicKey()});
+                  broker.socket(), broker.clientKey(), broker.brokerPublicKey(),
+                  hexTypeId(capnp::typeId<rpc::TypedProbe>()),
+                  hexTypeId(capnp::typeId<rpc::TypedBase>())});
   auto ran = runProgram(command, 120);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   expectLinesInOrder(ran.output, {
@@ -41,6 +45,9 @@ TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) 
       "other-thread: WrongThread\n",
       "run: status=0 signal=0 stdout=piped through cat cut=False\n",
       "denied-is-error: True\n",
+      "typed-ping: ok True True\n",
+      "typed-denied: Denied kind=denied rule=\n",
+      "typed-malformed: InvalidArgument kind=invalid argument rule=\n",
       "done\n",
   });
 

@@ -1,6 +1,6 @@
 """A Python host on the airlock package (sdk/python/airlock), run by python_host_test.cc.
 
-    python3 python_host.py SOCKET CLIENT_KEY BROKER_PUB
+    python3 python_host.py SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID
 
 Calls the units of c_abi_test.cc's policies and prints one line per step, "STEP: RESULT"."""
 
@@ -19,7 +19,8 @@ def attempt(step, action):
         print(f"{step}: {error}", file=sys.stderr)
 
 
-def main(socket, key, broker_key):
+def main(socket, key, broker_key, typed_probe_id, typed_base_id):
+    typed_probe_id, typed_base_id = int(typed_probe_id, 0), int(typed_base_id, 0)
     try:
         airlock.connect(socket, key=key, broker_key="/nonexistent/broker.pub")
     except airlock.ConnectFailed as error:
@@ -46,6 +47,12 @@ def main(socket, key, broker_key):
         print(f"run: status={ran.status} signal={ran.signal} stdout={ran.stdout.decode()} "
               f"cut={ran.output_cut}")
         print(f"denied-is-error: {issubclass(airlock.Denied, airlock.Error)}")
+
+        typed = broker.unit("typed")
+        pong = typed.call_typed(typed_base_id, 0)  # TypedBase.ping(): no params
+        print(f"typed-ping: ok {b'pong' in pong} {len(pong) % 8 == 0}")
+        attempt("typed-denied", lambda: typed.call_typed(typed_probe_id, 6))  # notGranted
+        attempt("typed-malformed", lambda: typed.call_typed(typed_probe_id, 0, b"not words"))
     print("done")
 
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/support/broker_process.h"
@@ -56,6 +57,13 @@ caller = ["tester"]
 method = ["run"]
 )";
   return {{"probe.toml", probe}, {"typed.toml", typed}, {"cat.toml", cat}};
+}
+
+// A Cap'n Proto type id as the hosts take it on their command lines: "0x..." hex.
+inline std::string hexTypeId(uint64_t id) {
+  std::ostringstream text;
+  text << "0x" << std::hex << id;
+  return text.str();
 }
 
 // Every line of `expected` (each ending in "\n") is in `output`, in this order; other lines,
