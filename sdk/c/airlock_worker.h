@@ -101,6 +101,26 @@ AIRLOCK_API int airlock_worker_fs_open(airlock_worker_call* call, const char* pa
                                        size_t path_size, unsigned flags, int* fd_out,
                                        char** message_out);
 
+/* secrets.get through airlockd: the secret `name` as the unit's secrets.get rules allow.
+ * AIRLOCK_OK: *value_out is a new buffer of *size_out bytes (plus a NUL not counted), the
+ * caller's, released with airlock_secret_free, which wipes it first. AIRLOCK_DENIED: the policy
+ * refused; AIRLOCK_WORKER_FAILED: allowed, but the store could not read it. Otherwise
+ * *value_out is NULL and, if message_out is not NULL, *message_out a new string saying why
+ * (airlock_string_free). */
+AIRLOCK_API int airlock_worker_secret_get(airlock_worker_call* call, const char* name,
+                                          char** value_out, size_t* size_out, char** message_out);
+/* Wipes then frees a value of airlock_worker_secret_get (`size` as it gave). NULL does nothing. */
+AIRLOCK_API void airlock_secret_free(char* value, size_t size);
+
+/* net.connect through airlockd: TCP to `host` (a name or an IPv4/IPv6 literal) and `port`, or a
+ * Unix stream socket at the absolute host path `path`, as the unit's net.connect rules allow;
+ * airlockd connects and passes the socket. Answers and ownership as airlock_worker_fs_open: on
+ * AIRLOCK_OK *fd_out is a connected, blocking socket the caller owns (close(2) it). */
+AIRLOCK_API int airlock_worker_net_connect(airlock_worker_call* call, const char* host,
+                                           uint16_t port, int* fd_out, char** message_out);
+AIRLOCK_API int airlock_worker_net_connect_unix(airlock_worker_call* call, const char* path,
+                                                int* fd_out, char** message_out);
+
 /* One line in airlockd's log, tagged with the unit and this worker's pid (`message` is
  * `size` bytes). Levels: 0 debug, 1 info, 2 warn, 3 error. */
 AIRLOCK_API int airlock_worker_log(airlock_worker_call* call, int level, const char* message,

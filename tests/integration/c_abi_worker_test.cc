@@ -10,11 +10,12 @@
 
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/echo_server.h"
 
 namespace airlock::testing {
 namespace {
 
-constexpr char C_WORKER_POLICY[] = R"(
+const std::string C_WORKER_POLICY = R"(
 [unit]
 name = "cworker"
 worker = "test-c_abi_worker"
@@ -24,14 +25,25 @@ call_timeout_ms = 60000
 id = "tester-calls-cworker"
 allow = "call"
 caller = ["tester"]
-method = ["echo", "read", "silent", "log"]
+method = ["echo", "read", "silent", "log", "secret", "connect", "connect-unix"]
 
 [[rule]]
 id = "reads-files"
 allow = "fs.open"
 path = "${tmp}/files/**"
 mode = ["read"]
+
+[[rule]]
+id = "db-secret"
+allow = "secrets.get"
+name = ["db-password"]
 )";
+
+std::string netRule(uint16_t port, const std::string& unixPath) {
+  return "\n[[rule]]\nid = \"echo-tcp\"\nallow = \"net.connect\"\nhost = [\"127.0.0.1\"]\nport = [" +
+         std::to_string(port) + "]\n\n[[rule]]\nid = \"echo-unix\"\nallow = \"net.connect\"\n"
+         "unix_path = \"" + unixPath + "\"\n";
+}
 
 TEST(CAbiWorkerTest, AWorkerInCServesByCallbackAndOpensOnlyWhatItsRulesAllow) {
   BrokerProcess broker(std::map<std::string, std::string>{{"cworker.toml", C_WORKER_POLICY}});
@@ -68,6 +80,52 @@ TEST(CAbiWorkerTest, AWorkerInCServesByCallbackAndOpensOnlyWhatItsRulesAllow) {
   auto logged = unit.call("log", "a line from a worker in C");
   EXPECT_TRUE(logged.ok()) << logged.describe();
   EXPECT_EQ(logged.payload(), "logged");
+}
+
+TEST(CAbiWorkerTest, AWorkerInCGetsItsSecretAndBrokeredSocketsAndNothingElse) {
+  TempDir secrets, sockets;
+  secrets.write("db-password", std::string("s3cret\0bytes", 12));
+  secrets.write("other", "not granted");
+  for (auto name : {"db-password", "other"}) {
+    ASSERT_EQ(chmod(secrets.file(name).c_str(), 0600), 0);
+  }
+  auto tcp = EchoServer::tcp();
+  auto unixEcho = EchoServer::unix(sockets.file("echo.sock"));
+  BrokerOptions options;
+  options.extraArgs = {"--secrets", secrets.path()};
+  BrokerProcess broker(
+      std::map<std::string, std::string>{
+          {"cworker.toml", C_WORKER_POLICY + netRule(tcp.port(), sockets.file("echo.sock"))}},
+      {}, options);
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  auto client = broker.connect();
+  auto unit = client.unit("cworker");
+
+  auto secret = unit.call("secret", "db-password");
+  ASSERT_TRUE(secret.ok()) << secret.describe() << "\n" << broker.log();
+  EXPECT_EQ(secret.payload(), std::string("s3cret\0bytes", 12));
+  auto other = unit.call("secret", "other");
+  EXPECT_EQ(other.errorKind(), CallErrorKind::WORKER_FAILED);
+  EXPECT_EQ(other.message().rfind("denied: ", 0), 0u) << other.message();
+  EXPECT_EQ(other.message().find("not granted"), std::string::npos) << "the value leaked";
+
+  auto viaTcp = unit.call("connect", "127.0.0.1\n" + std::to_string(tcp.port()) + "\nover tcp");
+  ASSERT_TRUE(viaTcp.ok()) << viaTcp.describe();
+  EXPECT_EQ(viaTcp.payload(), "over tcp");
+  EXPECT_EQ(tcp.accepted(), 1);
+  auto viaUnix = unit.call("connect-unix", sockets.file("echo.sock") + "\nover unix");
+  ASSERT_TRUE(viaUnix.ok()) << viaUnix.describe();
+  EXPECT_EQ(viaUnix.payload(), "over unix");
+  auto elsewhere = unit.call("connect", "127.0.0.1\n1\nx");
+  EXPECT_EQ(elsewhere.message().rfind("denied: ", 0), 0u) << elsewhere.describe();
+
+  auto gets = broker.auditRecords({{"event", "secrets.get"}});
+  ASSERT_EQ(gets.size(), 2u);
+  EXPECT_EQ(gets[0]["decision"], "allow");
+  EXPECT_EQ(gets[1]["decision"], "deny");
+  auto connects = broker.auditRecords({{"event", "net.connect"}});
+  ASSERT_EQ(connects.size(), 3u);
+  EXPECT_EQ(connects[2]["decision"], "deny");
 }
 
 }  // namespace

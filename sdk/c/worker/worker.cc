@@ -11,21 +11,11 @@
 
 #include "sdk/c/airlock_worker.h"
 #include "sdk/c/boundary.h"
-#include "sdk/worker/worker.h"
+#include "sdk/c/worker/worker_handles.h"
 
-struct airlock_worker {
-  airlock::Worker worker;
-};
-
-struct airlock_worker_call {
-  airlock::Call& call;
-  std::optional<airlock::Reply> reply;  // the last answer the method gave
-};
 
 namespace airlock::c_abi {
 namespace {
-
-char* copyOf(const std::string& text) { return strdup(text.c_str()); }  // NULL if out of memory
 
 Reply serveByCallback(Call& call, airlock_worker_method_fn method, void* context) {
   airlock_worker_call handle{call, std::nullopt};
@@ -137,9 +127,7 @@ int airlock_worker_call_fail(airlock_worker_call* call, const char* message) {
 int airlock_worker_fs_open(airlock_worker_call* call, const char* path, size_t path_size,
                            unsigned flags, int* fd_out, char** message_out) {
   if (message_out != nullptr) *message_out = nullptr;
-  auto fail = [message_out](int, std::string message) {
-    if (message_out != nullptr) *message_out = airlock::c_abi::copyOf(message);
-  };
+  auto fail = airlock::c_abi::messageInto(message_out);
   if (fd_out == nullptr || call == nullptr || (path == nullptr && path_size > 0) ||
       (flags & ~airlock::c_abi::ALL_OPEN_FLAGS) != 0) {
     if (fd_out != nullptr) *fd_out = -1;
@@ -151,12 +139,7 @@ int airlock_worker_fs_open(airlock_worker_call* call, const char* path, size_t p
       [&]() {
         auto opened = call->call.fs().open(std::string(path, path_size),
                                            airlock::c_abi::openFlagsOf(flags));
-        if (opened.ok()) {
-          *fd_out = opened.takeFd().release();  // handed to the C caller, who closes it
-          return AIRLOCK_OK;
-        }
-        fail(0, opened.message());
-        return opened.wasDenied() ? AIRLOCK_DENIED : AIRLOCK_WORKER_FAILED;
+        return airlock::c_abi::handOver(opened, fd_out, message_out);
       },
       fail);
 }
