@@ -79,13 +79,17 @@ enum airlock_status {
                                    airlockd, or airlockd's refusal (its audit log, event "auth") */
   AIRLOCK_INVALID_ARGUMENT = 101, /* a NULL where a value is needed, a bad size; nothing was sent */
   AIRLOCK_WRONG_THREAD = 102,   /* the client belongs to another thread; nothing was sent */
-  AIRLOCK_LIBRARY_ERROR = 103   /* this library failed (e.g. out of memory); the message says how */
+  AIRLOCK_LIBRARY_ERROR = 103,  /* this library failed (e.g. out of memory); the message says how */
+  AIRLOCK_NO_ANSWER = 104       /* a worker's invoke got no answer: no such unit or method, the
+                                   callee crashed, timed out or is unavailable (the message says
+                                   which; airlock_worker.h) */
 };
 
 /* A short name for a status: "ok", "denied", "unit crashed", ... Static storage: never freed. */
 AIRLOCK_API const char* airlock_status_name(int status);
 
-/* Frees a string this library handed out (the `error_out` of airlock_connect). */
+/* Frees a string or buffer this library handed out (the `error_out` of airlock_connect, the
+ * messages and answers of airlock_worker.h), with free(3). */
 AIRLOCK_API void airlock_string_free(char* text);
 
 /* ---- Connecting ------------------------------------------------------------------------------ */

@@ -121,6 +121,19 @@ AIRLOCK_API int airlock_worker_net_connect(airlock_worker_call* call, const char
 AIRLOCK_API int airlock_worker_net_connect_unix(airlock_worker_call* call, const char* path,
                                                 int* fd_out, char** message_out);
 
+/* Calls `method` of `unit` through airlockd with `payload` (`payload_size` bytes) and blocks until
+ * it answers; allowed only if this unit's invoke rules allow it and `unit`'s call rules list this
+ * unit in caller_unit (refused for a unit already on the chain of calls, itself included).
+ * AIRLOCK_OK: *answer_out is a new buffer of *answer_size_out bytes (plus a NUL not counted),
+ * the caller's (airlock_string_free). AIRLOCK_WORKER_FAILED: the callee's method reported an
+ * error; AIRLOCK_DENIED: either side's policy or the chain refused; AIRLOCK_NO_ANSWER: no answer.
+ * Otherwise *answer_out is NULL and, if message_out is not NULL, *message_out says why (a new
+ * string: airlock_string_free). */
+AIRLOCK_API int airlock_worker_invoke(airlock_worker_call* call, const char* unit,
+                                      const char* method, const void* payload,
+                                      size_t payload_size, char** answer_out,
+                                      size_t* answer_size_out, char** message_out);
+
 /* One line in airlockd's log, tagged with the unit and this worker's pid (`message` is
  * `size` bytes). Levels: 0 debug, 1 info, 2 warn, 3 error. */
 AIRLOCK_API int airlock_worker_log(airlock_worker_call* call, int level, const char* message,

@@ -33,6 +33,7 @@ constexpr StatusRow STATUSES[] = {
     {AIRLOCK_INVALID_ARGUMENT, CallErrorKind::NONE, "invalid argument"},
     {AIRLOCK_WRONG_THREAD, CallErrorKind::NONE, "wrong thread"},
     {AIRLOCK_LIBRARY_ERROR, CallErrorKind::NONE, "library error"},
+    {AIRLOCK_NO_ANSWER, CallErrorKind::NONE, "no answer"},
 };
 
 }  // namespace

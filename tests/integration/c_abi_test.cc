@@ -46,7 +46,7 @@ TEST(CAbiTest, AHostInCCallsRunsAndCallsTypedWithTheSameAnswersAndRefusalsAsTheC
       "typed-garbage: invalid argument\n",
       "names: ok, denied, unit crashed, timed out, bad request, unit unavailable, no such method, "
       "worker failed, no such unit, broker error, disconnected, busy, connect failed, invalid "
-      "argument, wrong thread, library error, unknown status,\n",
+      "argument, wrong thread, library error, no answer, unknown status,\n",
       "done\n",
   });
 

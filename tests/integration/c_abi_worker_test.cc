@@ -25,7 +25,7 @@ call_timeout_ms = 60000
 id = "tester-calls-cworker"
 allow = "call"
 caller = ["tester"]
-method = ["echo", "read", "silent", "log", "secret", "connect", "connect-unix"]
+method = ["echo", "read", "silent", "log", "secret", "connect", "connect-unix", "invoke"]
 
 [[rule]]
 id = "reads-files"
@@ -126,6 +126,48 @@ TEST(CAbiWorkerTest, AWorkerInCGetsItsSecretAndBrokeredSocketsAndNothingElse) {
   auto connects = broker.auditRecords({{"event", "net.connect"}});
   ASSERT_EQ(connects.size(), 3u);
   EXPECT_EQ(connects[2]["decision"], "deny");
+}
+
+TEST(CAbiWorkerTest, AWorkerInCInvokesAnotherUnitAsItsRulesAllowAndNoFurther) {
+  std::string invokeRule = R"(
+[[rule]]
+id = "cworker-invokes-probe"
+allow = "invoke"
+unit = ["probe"]
+method = ["echo", "crash"]
+)";
+  std::string probe = R"(
+[unit]
+name = "probe"
+worker = "test-probe_worker"
+call_timeout_ms = 60000
+
+[[rule]]
+id = "cworker-calls-probe"
+allow = "call"
+caller_unit = ["cworker"]
+method = ["echo", "crash"]
+)";
+  BrokerProcess broker(std::map<std::string, std::string>{
+      {"cworker.toml", C_WORKER_POLICY + invokeRule}, {"probe.toml", probe}});
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  auto client = broker.connect();
+  auto unit = client.unit("cworker");
+
+  auto echoed = unit.call("invoke", "probe\necho\nnested hello");
+  ASSERT_TRUE(echoed.ok()) << echoed.describe() << "\n" << broker.log();
+  EXPECT_EQ(echoed.payload(), "ok:nested hello");
+  auto refused = unit.call("invoke", "probe\nread\n/etc/passwd");
+  EXPECT_EQ(refused.message().rfind("denied: ", 0), 0u) << refused.describe();
+  auto crashed = unit.call("invoke", "probe\ncrash\n");
+  EXPECT_EQ(crashed.message().rfind("no answer: ", 0), 0u) << crashed.describe();
+  auto invokes = broker.auditRecords({{"event", "invoke"}});
+  ASSERT_EQ(invokes.size(), 3u) << broker.log();
+  EXPECT_EQ(invokes[0]["decision"], "allow");
+  EXPECT_EQ(invokes[0]["rule"], "cworker-invokes-probe");
+  EXPECT_EQ(invokes[0]["args"]["method"], "echo");
+  EXPECT_EQ(invokes[1]["decision"], "deny");
+  EXPECT_EQ(invokes[1]["args"]["method"], "read");
 }
 
 }  // namespace

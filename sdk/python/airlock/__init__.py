@@ -10,12 +10,12 @@ A thin layer over libairlock (the C ABI, <airlock/airlock.h>) through ctypes; do
 
 from .client import Client, RunResult, Unit, connect
 from .errors import (BadRequest, BrokerError, Busy, ConnectFailed, Denied, Disconnected, Error,
-                     InvalidArgument, LibraryError, NoSuchMethod, NoSuchUnit, TimedOut,
+                     InvalidArgument, LibraryError, NoAnswer, NoSuchMethod, NoSuchUnit, TimedOut,
                      UnitCrashed, UnitUnavailable, WorkerFailed, WrongThread)
 
 __all__ = [
     "connect", "Client", "Unit", "RunResult", "Error", "Denied", "UnitCrashed", "TimedOut",
     "BadRequest", "UnitUnavailable", "NoSuchMethod", "WorkerFailed", "NoSuchUnit",
     "BrokerError", "Disconnected", "Busy", "ConnectFailed", "InvalidArgument", "WrongThread",
-    "LibraryError",
+    "LibraryError", "NoAnswer",
 ]

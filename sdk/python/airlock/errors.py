@@ -77,11 +77,15 @@ class LibraryError(Error):
     pass
 
 
+class NoAnswer(Error):
+    """A worker's invoke of another unit got no answer (no such unit or method, crashed, ...)."""
+
+
 # The status codes of airlock.h, each with its class: the one table.
 BY_STATUS = {
     1: Denied, 2: UnitCrashed, 3: TimedOut, 4: BadRequest, 5: UnitUnavailable, 6: NoSuchMethod,
     7: WorkerFailed, 8: NoSuchUnit, 9: BrokerError, 10: Disconnected, 11: Busy,
-    100: ConnectFailed, 101: InvalidArgument, 102: WrongThread, 103: LibraryError,
+    100: ConnectFailed, 101: InvalidArgument, 102: WrongThread, 103: LibraryError, 104: NoAnswer,
 }
 
 

@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
 
   printf("names:");
   for (int code = 0; code <= 11; ++code) printf(" %s,", airlock_status_name(code));
-  for (int code = 100; code <= 104; ++code) printf(" %s,", airlock_status_name(code));
+  for (int code = 100; code <= 105; ++code) printf(" %s,", airlock_status_name(code));
   printf("\n");
   airlock_reply_free(NULL);
   airlock_client_free(client);

@@ -8,7 +8,9 @@
  *   log TEXT       one line in airlockd's log; answers "logged"
  *   secret NAME    secrets.get(NAME); answers its value, or fails "denied: WHY" / "failed: WHY"
  *   connect HOST\nPORT\nDATA   net.connect; sends DATA, half-closes, answers what came back
- *   connect-unix PATH\nDATA     the same over a Unix socket */
+ *   connect-unix PATH\nDATA     the same over a Unix socket
+ *   invoke UNIT\nMETHOD\nPAYLOAD  units.invoke; answers "ok:ANSWER", or fails with
+ *                  "denied: WHY" / "failed: WHY" / "no answer: WHY" */
 
 #define _POSIX_C_SOURCE 200809L
 
@@ -148,6 +150,35 @@ static void connect_unix(airlock_worker_call* call, void* context) {
   echo_round_trip(call, fd, lines[1]);
 }
 
+static void invoke(airlock_worker_call* call, void* context) {
+  char buffer[4096];
+  char* lines[3];
+  char* answer = NULL;
+  size_t answer_size = 0;
+  char* why = NULL;
+  char reply[4200];
+  (void)context;
+  if (split_lines(call, buffer, sizeof buffer, lines, 3) != 3) {
+    airlock_worker_call_fail(call, "payload is UNIT\\nMETHOD\\nPAYLOAD");
+    return;
+  }
+  int status = airlock_worker_invoke(call, lines[0], lines[1], lines[2], strlen(lines[2]),
+                                     &answer, &answer_size, &why);
+  if (status == AIRLOCK_NO_ANSWER) {
+    snprintf(reply, sizeof reply, "no answer: %s", why ? why : "");
+    airlock_string_free(why);
+    airlock_worker_call_fail(call, reply);
+    return;
+  }
+  if (status != AIRLOCK_OK) {
+    fail_with(call, status, why);
+    return;
+  }
+  snprintf(reply, sizeof reply, "ok:%.*s", (int)answer_size, answer);
+  airlock_string_free(answer);
+  airlock_worker_call_reply(call, reply, strlen(reply));
+}
+
 static void silent(airlock_worker_call* call, void* context) {
   (void)call;
   (void)context;
@@ -171,6 +202,7 @@ int main(int argc, char** argv) {
   airlock_worker_method(worker, "secret", secret, NULL);
   airlock_worker_method(worker, "connect", connect_tcp, NULL);
   airlock_worker_method(worker, "connect-unix", connect_unix, NULL);
+  airlock_worker_method(worker, "invoke", invoke, NULL);
   int status = airlock_worker_serve(worker);
   airlock_worker_free(worker);
   return status;
