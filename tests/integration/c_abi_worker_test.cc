@@ -11,6 +11,7 @@
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
 #include "tests/integration/support/echo_server.h"
+#include "tests/integration/support/foreign_hosts.h"
 
 namespace airlock::testing {
 namespace {
@@ -136,18 +137,13 @@ allow = "invoke"
 unit = ["probe"]
 method = ["echo", "crash"]
 )";
-  std::string probe = R"(
-[unit]
-name = "probe"
-worker = "test-probe_worker"
-call_timeout_ms = 60000
-
+  std::string probe = probeUnitWith(R"(
 [[rule]]
 id = "cworker-calls-probe"
 allow = "call"
 caller_unit = ["cworker"]
 method = ["echo", "crash"]
-)";
+)");
   BrokerProcess broker(std::map<std::string, std::string>{
       {"cworker.toml", C_WORKER_POLICY + invokeRule}, {"probe.toml", probe}});
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();

@@ -14,23 +14,24 @@
 
 namespace airlock::testing {
 
+// The probe worker's unit (programs/probe_worker.cc) whose only rule is `callRule` (TOML).
+inline std::string probeUnitWith(const std::string& callRule) {
+  return "[unit]\nname = \"probe\"\nworker = \"test-probe_worker\"\ncall_timeout_ms = 60000\n" +
+         callRule;
+}
+
 // The units the hosts in other languages call (c_abi/c_abi_host.c, python/python_host.py):
 // "probe" (programs/probe_worker.cc) with echo, crash and hang allowed to the test client and
 // nothing else, "typed" (programs/typed_worker.cc) with ping and echo, and "cat", a program unit
 // running /usr/bin/cat.
 inline std::map<std::string, std::string> foreignHostPolicies() {
-  std::string probe = R"(
-[unit]
-name = "probe"
-worker = "test-probe_worker"
-call_timeout_ms = 60000
-
+  std::string probe = probeUnitWith(R"(
 [[rule]]
 id = "tester-calls-probe"
 allow = "call"
 caller = ["tester"]
 method = ["echo", "crash", "hang"]
-)";
+)");
   std::string typed = std::string(R"(
 [unit]
 name = "typed"
