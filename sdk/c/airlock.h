@@ -115,9 +115,11 @@ AIRLOCK_API void airlock_client_free(airlock_client* client);
 /* ---- Replies --------------------------------------------------------------------------------- */
 
 /* What one call, run or typed call gave: its status and, depending on it, the answer's bytes or
- * the refusal's message and rule. Every call function below sets *reply_out to a new reply on
- * every status except AIRLOCK_INVALID_ARGUMENT with reply_out NULL, so the caller always has
- * one to read and free (airlock_reply_free). */
+ * the refusal's message and rule. Every call function below sets *reply_out to a new reply,
+ * whatever the status, so the caller always has one to read and free (airlock_reply_free). Two
+ * exceptions: a NULL reply_out (the function answers AIRLOCK_INVALID_ARGUMENT and sets nothing)
+ * and out of memory (*reply_out is NULL; the status says it failed). The accessors take NULL as
+ * an empty reply. */
 typedef struct airlock_reply airlock_reply;
 
 AIRLOCK_API void airlock_reply_free(airlock_reply* reply);

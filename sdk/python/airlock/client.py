@@ -75,6 +75,7 @@ class Unit:
     def __init__(self, client, name):
         self._client = client
         self.name = name
+        self._name = name.encode()  # once, not per call
 
     def call(self, method, data=b"", timeout=None):
         """Calls `method` with `data` (bytes, or str as UTF-8); returns the answer's bytes.
@@ -82,7 +83,7 @@ class Unit:
         `timeout` (seconds) shortens the unit's call_timeout_ms, never lengthens it."""
         payload = _bytes(data)
         with _Reply() as reply:
-            status = lib.airlock_call(self._client._handle(), self.name.encode(), method.encode(),
+            status = lib.airlock_call(self._client._handle(), self._name, method.encode(),
                                       payload, len(payload), _timeout_ms(timeout),
                                       ctypes.byref(reply.handle))
             reply.check(status)
@@ -95,7 +96,7 @@ class Unit:
         argv = (ctypes.c_char_p * max(1, len(encoded)))(*encoded)
         stdin = _bytes(input)
         with _Reply() as reply:
-            status = lib.airlock_run(self._client._handle(), self.name.encode(), argv,
+            status = lib.airlock_run(self._client._handle(), self._name, argv,
                                      len(encoded), stdin, len(stdin), _timeout_ms(timeout),
                                      ctypes.byref(reply.handle))
             reply.check(status)
@@ -111,7 +112,7 @@ class Unit:
         unpacked Cap'n Proto message (b"": the defaults); returns the result struct as one."""
         params = _bytes(params)
         with _Reply() as reply:
-            status = lib.airlock_call_typed(self._client._handle(), self.name.encode(),
+            status = lib.airlock_call_typed(self._client._handle(), self._name,
                                             interface_id, method_id, params, len(params),
                                             ctypes.byref(reply.handle))
             reply.check(status)
@@ -148,7 +149,10 @@ class Client:
         self.close()
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be unloaded
+            pass
 
 
 def connect(socket, key, broker_key):
