@@ -22,11 +22,12 @@
 #include "bench/brokered_syscalls_measure.h"
 #include "bench/child_process.h"
 #include "bench/noisy_measure.h"
-#include "bench/process_cpu.h"
 #include "bench/policy_measure.h"
+#include "bench/process_cpu.h"
 #include "bench/relay_floor.h"
 #include "bench/rpc_measure.h"
 #include "bench/seccomp_measure.h"
+#include "bench/self_dir.h"
 #include "bench/spawn_measure.h"
 
 namespace airlock::bench {
@@ -92,14 +93,6 @@ constexpr int SECCOMP_CALLS = 20000;
 // Client threads flooding the noisy unit: more than the 2 CPUs of the machines we measure on,
 // so they would use every cycle the broker lets them.
 constexpr int FLOODERS = 16;
-
-std::string selfDir() {
-  char path[4096];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  KJ_REQUIRE(n > 0);
-  std::string self(path, n);
-  return self.substr(0, self.rfind('/'));
-}
 
 std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   int fds[2];

@@ -40,6 +40,7 @@
 #include "bench/child_process.h"
 #include "bench/process_cpu.h"
 #include "bench/rpc_measure.h"
+#include "bench/self_dir.h"
 
 namespace airlock::bench {
 namespace {
@@ -53,14 +54,6 @@ struct Options {
   bool pin = false;
   std::string airlockd = "airlockd";
 };
-
-std::string selfDir() {
-  char path[4096];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  KJ_REQUIRE(n > 0);
-  std::string self(path, n);
-  return self.substr(0, self.rfind('/'));
-}
 
 std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   int fds[2];

@@ -15,6 +15,7 @@ install(TARGETS airlock_native_first LIBRARY DESTINATION lib/airlock)
 # (libairlock-worker.a needs libairlock-capnp.a, ...); the CMake package and the .pc files link
 # them in the right order. PIC so a consumer may link them into a shared library too.
 set(AIRLOCK_INSTALLED_LIBRARIES
+    airlock_worker_c worker_c airlock-worker-c
     airlock_worker_sdk worker airlock-worker
     airlock_host_sdk host airlock-host
     airlock_capnp capnp airlock-capnp
@@ -30,6 +31,22 @@ while(AIRLOCK_INSTALLED_LIBRARIES)
 endwhile()
 install(TARGETS ${airlock_targets} EXPORT airlockTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+
+# libairlock, the C ABI (sdk/c/airlock.h): a shared library, libairlock.so.0 (the runtime, in
+# Debian's libairlock0) plus the libairlock.so link to build against (libairlock-dev). It is made
+# of the archives above but exports only airlock_*, so it needs none of them installed.
+set_target_properties(airlock_c PROPERTIES EXPORT_NAME c)
+install(TARGETS airlock_c EXPORT airlockTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/sdk/c/airlock.h ${PROJECT_SOURCE_DIR}/sdk/c/airlock_worker.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/airlock)
+
+# The Python package over it (sdk/python/airlock), where Debian's python3 looks for packages of
+# every Python 3 version.
+set(AIRLOCK_INSTALL_PYTHONDIR "lib/python3/dist-packages" CACHE STRING
+    "Where the airlock Python package goes, relative to the install prefix")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/python/airlock DESTINATION ${AIRLOCK_INSTALL_PYTHONDIR}
+        PATTERN __pycache__ EXCLUDE)
 
 # Public headers, laid out as consumers include them: <airlock/worker/worker.h>,
 # <airlock/host/client.h> and the generated <airlock/capnp/worker.capnp.h> that worker.h
@@ -69,7 +86,7 @@ install(FILES ${PROJECT_BINARY_DIR}/airlockConfig.cmake
 # right wherever the tree is installed.
 file(RELATIVE_PATH AIRLOCK_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" AIRLOCK_PC_TO_PREFIX "${AIRLOCK_PC_TO_PREFIX}")
-foreach(pc airlock-worker airlock-host)
+foreach(pc airlock-worker airlock-host airlock airlock-worker-c)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

@@ -50,10 +50,16 @@ for file in bin/airlockd bin/airlock \
     share/airlock/capnp/worker.capnp share/airlock/capnp/host.capnp \
     "$libdir/cmake/airlock/airlockConfig.cmake" "$libdir/cmake/airlock/airlockConfigVersion.cmake" \
     "$libdir/pkgconfig/airlock-worker.pc" "$libdir/pkgconfig/airlock-host.pc" \
+    include/airlock/airlock.h "$libdir/libairlock.so.0" "$libdir/libairlock.so" \
+    "$libdir/pkgconfig/airlock.pc" lib/python3/dist-packages/airlock/__init__.py \
     lib/systemd/system/airlockd.service lib/systemd/system/airlockd.socket; do
   [ -e "$prefix/$file" ] || fail "the install tree has no $file"
 done
 [ -d "$prefix/lib/airlock/workers" ] || fail "the install tree has no lib/airlock/workers/"
+# The Python package finds the installed libairlock.so.0 by its name, as the dynamic linker does.
+env -u AIRLOCK_LIBRARY LD_LIBRARY_PATH="$prefix/$libdir" \
+    PYTHONPATH="$prefix/lib/python3/dist-packages" python3 -B -c "import airlock" ||
+  fail "the installed airlock Python package cannot load the installed libairlock.so.0"
 grep -q "^ExecStart=$work/staged/bin/airlockd " "$prefix/lib/systemd/system/airlockd.service" ||
   fail "airlockd.service's ExecStart does not name the installed airlockd"
 # Paths into the build, the sources or the prefix installed to would tie the package to them.

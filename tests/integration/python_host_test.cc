@@ -1,0 +1,63 @@
+// A Python host on the airlock package (sdk/python/airlock: ctypes over libairlock) against a
+// real airlockd and real sandboxed workers: the same answers, the same refusals as exceptions
+// (airlock.Denied, UnitCrashed, TimedOut, ...) and the same audit records as the C++ SDK.
+
+#include <gtest/gtest.h>
+
+#include <airlock/tests/typed_probe.capnp.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/foreign_hosts.h"
+
+namespace airlock::testing {
+namespace {
+
+TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) {
+  BrokerProcess broker(foreignHostPolicies());
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  // No AIRLOCK_LIBRARY: the package finds libairlock in the build tree beside BUILD/python.
+  std::vector<std::string> command = {"/usr/bin/env", "-u", "AIRLOCK_LIBRARY",
+                                      "PYTHONPATH=" + binDir() + "/../python"};
+#ifdef AIRLOCK_ASAN_RUNTIME
+  command.insert(command.end(), {std::string("LD_PRELOAD=") + AIRLOCK_ASAN_RUNTIME,
+                                 "ASAN_OPTIONS=detect_leaks=0"});  // python3's own, not ours
+#endif
+  command.insert(command.end(),
+                 {"python3", "-B",
+                  std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/python_host.py",
+                  broker.socket(), broker.clientKey(), broker.brokerPublicKey(),
+                  hexTypeId(capnp::typeId<rpc::TypedProbe>()),
+                  hexTypeId(capnp::typeId<rpc::TypedBase>())});
+  auto ran = runProgram(command, 120);
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  expectLinesInOrder(ran.output, {
+      "connect-unpinned: ConnectFailed True\n",
+      "echo: ok hello from Python\n",
+      "echo-str: ok text\n",
+      "denied: Denied kind=denied rule=default-deny\n",
+      "crash: UnitCrashed kind=unit crashed rule=\n",
+      "after-crash: ok still served\n",
+      "timeout: TimedOut kind=timed out rule=\n",
+      "no-unit: NoSuchUnit kind=no such unit rule=default-deny\n",
+      "other-thread: WrongThread\n",
+      "run: status=0 signal=0 stdout=piped through cat cut=False\n",
+      "denied-is-error: True\n",
+      "typed-ping: ok True True\n",
+      "typed-denied: Denied kind=denied rule=\n",
+      "typed-malformed: InvalidArgument kind=invalid argument rule=\n",
+      "done\n",
+  });
+
+  int crashed = 0;
+  for (const auto& record : broker.auditRecords({{"event", "call"}, {"unit", "probe"}})) {
+    crashed += record["result"].get<std::string>().rfind("unit crashed", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(crashed, 1);
+  expectProbeReadDeniedAndTheLogSound(broker);
+}
+
+}  // namespace
+}  // namespace airlock::testing

@@ -1,0 +1,94 @@
+#pragma once
+// What the tests of hosts written in other languages over libairlock (sdk/c/airlock.h) share:
+// the units they call and the checks of what such a host printed and airlockd recorded.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "tests/integration/support/broker_process.h"
+
+namespace airlock::testing {
+
+// The probe worker's unit (programs/probe_worker.cc) whose only rule is `callRule` (TOML).
+inline std::string probeUnitWith(const std::string& callRule) {
+  return "[unit]\nname = \"probe\"\nworker = \"test-probe_worker\"\ncall_timeout_ms = 60000\n" +
+         callRule;
+}
+
+// The units the hosts in other languages call (c_abi/c_abi_host.c, python/python_host.py):
+// "probe" (programs/probe_worker.cc) with echo, crash and hang allowed to the test client and
+// nothing else, "typed" (programs/typed_worker.cc) with ping and echo, and "cat", a program unit
+// running /usr/bin/cat.
+inline std::map<std::string, std::string> foreignHostPolicies() {
+  std::string probe = probeUnitWith(R"(
+[[rule]]
+id = "tester-calls-probe"
+allow = "call"
+caller = ["tester"]
+method = ["echo", "crash", "hang"]
+)");
+  std::string typed = std::string(R"(
+[unit]
+name = "typed"
+worker = "test-typed_worker"
+call_timeout_ms = 60000
+interface = ")") + AIRLOCK_SOURCE_DIR + R"(/tests/integration/support/typed_probe.capnp:TypedProbe"
+
+[[rule]]
+id = "tester-calls-typed"
+allow = "call"
+caller = ["tester"]
+method = ["ping", "echo"]
+)";
+  std::string cat = R"(
+[unit]
+name = "cat"
+program = "/usr/bin/cat"
+call_timeout_ms = 20000
+
+[[rule]]
+id = "tester-runs-cat"
+allow = "call"
+caller = ["tester"]
+method = ["run"]
+)";
+  return {{"probe.toml", probe}, {"typed.toml", typed}, {"cat.toml", cat}};
+}
+
+// A Cap'n Proto type id as the hosts take it on their command lines: "0x..." hex.
+inline std::string hexTypeId(uint64_t id) {
+  std::ostringstream text;
+  text << "0x" << std::hex << id;
+  return text.str();
+}
+
+// Every line of `expected` (each ending in "\n") is in `output`, in this order; other lines,
+// such as the host's stderr, may come between them.
+inline void expectLinesInOrder(const std::string& output,
+                               std::initializer_list<const char*> expected) {
+  size_t at = 0;
+  for (const char* line : expected) {
+    size_t found = output.find(line, at);
+    ASSERT_NE(found, std::string::npos) << "missing, in order: " << line << "in:\n" << output;
+    at = found + strlen(line);
+  }
+}
+
+// The host's call of probe.read was airlockd's refusal, recorded once under default-deny, and
+// the log of everything it did verifies once airlockd has stopped (which seals it).
+inline void expectProbeReadDeniedAndTheLogSound(BrokerProcess& broker) {
+  auto denied = broker.auditRecords({{"event", "call"}, {"unit", "probe"}, {"decision", "deny"}});
+  ASSERT_EQ(denied.size(), 1u) << broker.log();
+  EXPECT_EQ(denied[0]["rule"], "default-deny");
+  EXPECT_EQ(denied[0]["args"]["method"], "read");
+  ASSERT_EQ(broker.stop(), 0) << broker.log();
+  auto verified = broker.verifyAuditLog();
+  EXPECT_EQ(verified.exitCode, 0) << verified.output;
+}
+
+}  // namespace airlock::testing
