@@ -24,6 +24,9 @@ bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
          a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&
          a.brokerSyscalls == b.brokerSyscalls &&
+         // A worker bound to a caller, or kept for one call, must not carry on under "any" (nor
+         // one that served anyone become bound): the pool starts afresh.
+         a.workerReuse.reuse == b.workerReuse.reuse &&
          // A brokered unit's workers decide their own syscalls by the rules they started with.
          (!a.brokerSyscalls || canonicalForm(a) == canonicalForm(b));
 }
