@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
@@ -498,10 +500,12 @@ kj::Maybe<WorkerProcess&> UnitPool::handOut(Slot& slot, const std::string& calle
         ++busy_[pid];
         return worker;
       case policy::WorkerReuse::NEVER:
-        // Out of the slot for this call alone (takeOut keeps it alive in retired_ till its exit);
-        // its replacement starts now, so that it is ready before the next call.
+        // Out of the slot for this call alone (takeOut keeps it alive in retired_ till its exit).
+        // Its replacement starts once the call has been answered (release): starting a sandbox
+        // holds this event loop until the child has exec'd, which must not delay this answer.
         takeOut(slot);
-        if (!retiredAll_ && !parked_) spawn(slot);
+        slot.refillPending = true;
+        servingFrom_[pid] = &slot;
         return worker;
     }
   }
@@ -512,12 +516,12 @@ kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire(std::string caller) {
   if (parked_) return kj::Maybe<WorkerProcess&>(nullptr);
   Slot* chosen = slotFor(caller);
   if (chosen == nullptr) {
-    // None running (failed starts, back-off), or under "per-caller" every running worker is
-    // busy with another caller's calls: then look again when one ends or exits (the call's
-    // deadline bounds the wait).
-    if (unit_->workerReuse.reuse != policy::WorkerReuse::PER_CALLER || busy_.empty()) {
-      return kj::Maybe<WorkerProcess&>(nullptr);
-    }
+    // None running (failed starts, back-off); or under "per-caller" every running worker is
+    // busy with another caller's calls, or under "never" every slot waits for its replacement:
+    // then look again when one ends, exits or starts (the call's deadline bounds the wait).
+    bool refilling = std::any_of(slots_.begin(), slots_.end(),
+                                 [](const kj::Own<Slot>& slot) { return slot->refillPending; });
+    if (busy_.empty() && !refilling) return kj::Maybe<WorkerProcess&>(nullptr);
     auto paf = kj::newPromiseAndFulfiller<void>();
     waiters_.push_back(kj::mv(paf.fulfiller));
     return paf.promise.then([this, caller = kj::mv(caller)]() mutable {
@@ -561,15 +565,29 @@ void UnitPool::release(pid_t pid) {
       wakeWaiters();
       return;
     }
-    case policy::WorkerReuse::NEVER:
-      if (killed_.count(pid) != 0) return;  // killed already (timed out, stopped answering)
+    case policy::WorkerReuse::NEVER: {
+      // Killed already if it timed out or stopped answering: its exit says so instead.
+      bool killedAlready = killed_.count(pid) != 0;
       for (auto& process : retired_) {
-        if (process->pid() != pid || process->exited()) continue;
+        if (process->pid() != pid || process->exited() || killedAlready) continue;
         retiring_[pid] = "served its one call (worker_reuse = \"never\")";
         process->kill();
-        return;
+        break;
       }
+      auto serving = servingFrom_.find(pid);
+      if (serving == servingFrom_.end()) return;
+      Slot& slot = *serving->second;
+      servingFrom_.erase(serving);
+      // After everything queued now, the answer's write among it: the start blocks the loop.
+      tasks_.add(kj::evalLast([this, &slot]() {
+        slot.refillPending = false;
+        bool wanted = slot.process == nullptr && slot.respawnAt == nullptr && !parked_ &&
+                      !retiredAll_;
+        if (wanted) spawn(slot);
+        wakeWaiters();  // calls that found every slot waiting for its replacement
+      }));
       return;
+    }
   }
 }
 

@@ -46,12 +46,14 @@ class UnitPool {
   //                 caller is replaced by a fresh one for `caller`; if every worker is busy with
   //                 other callers' calls, the call waits for one to finish.
   //   "never":      a fresh worker, taken out of its slot for this call alone; a replacement
-  //                 starts in the slot at once, ahead of the next call.
+  //                 starts in the slot once the call is answered (release()), ahead of the next
+  //                 call; a call finding every slot waiting for one waits for it.
   // Every worker handed out must be given back with release() when its call ends.
 
   void release(pid_t pid);
   // The call on worker `pid` has ended (answered, failed or timed out). Under "never" the worker
-  // is killed now, its worker.exit record saying it served its one call.
+  // is killed now, its worker.exit record saying it served its one call, and its replacement
+  // starts once the events queued now (the answer's among them) have run.
 
   kj::Promise<ProgramExit> runProgram(ProgramRequest request, kj::TimePoint deadline,
                                       bool& timedOut);
@@ -106,6 +108,7 @@ class UnitPool {
     uint64_t respawnGeneration = 0;      // a back-off timer acts only if it is still the latest
     std::string boundTo;  // "per-caller": the caller its worker serves; empty: a fresh worker
     kj::TimePoint lastUsed = kj::origin<kj::TimePoint>();  // "per-caller": the least recent goes
+    bool refillPending = false;  // "never": its worker serves a call; the replacement follows
   };
 
   void spawn(Slot& slot);
@@ -158,6 +161,7 @@ class UnitPool {
   std::map<pid_t, std::string> retiring_;  // killed by worker_reuse: why, for its worker.exit
   std::map<pid_t, std::string> boundTo_;   // "per-caller": each bound worker's caller, till its exit
   std::map<pid_t, uint64_t> busy_;         // "per-caller": calls each worker is serving
+  std::map<pid_t, Slot*> servingFrom_;     // "never": the slot each worker serving a call left
   std::vector<kj::Own<kj::PromiseFulfiller<void>>> waiters_;  // calls waiting for a release
   size_t nextSlot_ = 0;
   uint64_t restarts_ = 0;
