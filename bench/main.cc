@@ -29,6 +29,7 @@
 #include "bench/seccomp_measure.h"
 #include "bench/self_dir.h"
 #include "bench/spawn_measure.h"
+#include "bench/worker_reuse_measure.h"
 
 namespace airlock::bench {
 namespace {
@@ -44,6 +45,7 @@ struct Options {
   bool onlyRelayFloor = false;
   bool onlyBrokeredSyscalls = false;
   bool onlySeccompProfile = false;
+  bool onlyWorkerReuse = false;
   std::string seccompProfile = AIRLOCK_BENCH_SECCOMP_PROFILE;
 };
 
@@ -51,7 +53,8 @@ constexpr char USAGE[] =
     "usage: airlock-bench [--json FILE] [--pin] [--iterations N] [--audit-records N]\n"
     "                     [--seccomp-profile FILE]\n"
     "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only |\n"
-    "                      --seccomp-profile-only | --brokered-syscalls-only]\n";
+    "                      --seccomp-profile-only | --brokered-syscalls-only |\n"
+    "                      --worker-reuse-only]\n";
 
 constexpr char HELP[] =
     "\n"
@@ -82,6 +85,9 @@ constexpr char HELP[] =
     "                          with broker_syscalls, against the same calls unsandboxed and the\n"
     "                          SDK's fs.open; python3 importing json, email and http.client under\n"
     "                          airlock run, against the same command unsandboxed\n"
+    "  --worker-reuse-only     only what worker_reuse = \"never\" costs a no-op call against\n"
+    "                          \"any\", two units of one airlockd: alternating, calls 200 ms\n"
+    "                          apart (slower than a fresh worker starts), then back to back\n"
     "  -h, --help              print this help\n"
     "\n"
     "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
@@ -250,6 +256,13 @@ int run(const Options& options) {
   }
   if (options.onlySeccompProfile) {
     auto figures = seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS);
+    print(figures);
+    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+    return 0;
+  }
+  if (options.onlyWorkerReuse) {
+    auto io = kj::setupAsyncIo();
+    auto figures = workerReuseFigures(bin, io, n);
     print(figures);
     if (!options.json.empty()) writeJson(options.json, figures, options.pin);
     return 0;
@@ -450,6 +463,9 @@ int main(int argc, char** argv) {
       ++onlyFlags;
     } else if (!strcmp(argv[i], "--seccomp-profile-only")) {
       options.onlySeccompProfile = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--worker-reuse-only")) {
+      options.onlyWorkerReuse = true;
       ++onlyFlags;
     } else if (!strcmp(argv[i], "--seccomp-profile") && i + 1 < argc) {
       options.seccompProfile = argv[++i];

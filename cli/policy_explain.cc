@@ -180,6 +180,7 @@ void printJson(const policy::Explanation& e, const std::string& revision) {
   out["reason"] = e.decision.reason;
   out["justification"] = e.decision.rule == nullptr ? "" : e.decision.rule->justification;
   out["policy_rev"] = revision;
+  if (!e.worker.empty()) out["worker"] = e.worker;
   out["lost"] = nlohmann::ordered_json::array();
   for (const policy::RuleMatch& m : e.lost) {
     out["lost"].push_back({{"rule", m.rule->id},
@@ -198,6 +199,7 @@ void printText(const policy::Explanation& e, const std::string& revision) {
   if (e.decision.rule != nullptr && !e.decision.rule->justification.empty()) {
     std::cout << "  justification: " << e.decision.rule->justification << "\n";
   }
+  if (!e.worker.empty()) std::cout << "  worker: " << e.worker << "\n";
   std::cout << "  policy: revision " << revision << "\n";
   if (e.lost.empty()) return;
   std::cout << "  matched and lost:\n";

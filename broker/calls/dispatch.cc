@@ -156,7 +156,10 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
         }
         return o;
       })
-      .attach(kj::defer([scope = kj::mv(scope)]() mutable { scope->expire(); }),
+      .attach(kj::defer([scope = kj::mv(scope), pool = d.pool, pid]() mutable {
+                scope->expire();
+                pool->release(pid);  // under worker_reuse = "never" the worker goes now
+              }),
               kj::mv(serving));
 }
 
@@ -212,7 +215,7 @@ kj::Promise<Outcome> dispatchToWorker(Routing& routing, Dispatch d) {
     return kj::Maybe<WorkerProcess&>(nullptr);
   });
   auto outcome =
-      pool->acquire()
+      pool->acquire(d.caller)
           .exclusiveJoin(kj::mv(noneInTime))
           .then([&routing, d = kj::mv(d), deadline, why = kj::mv(why)](
                     kj::Maybe<WorkerProcess&> acquired) mutable -> kj::Promise<Outcome> {

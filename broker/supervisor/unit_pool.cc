@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
@@ -202,7 +204,27 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
     record.args["memory_peak_bytes"] = status.memoryPeakBytes;
     record.args["memory_max_mib"] = unit_->resources.get(policy::ResourceKey::MEMORY_MAX_MIB);
   }
+  auto bound = boundTo_.find(pid);
+  if (bound != boundTo_.end()) {
+    record.args["bound_to"] = bound->second;
+    boundTo_.erase(bound);
+  }
+  busy_.erase(pid);
+  auto retiring = retiring_.find(pid);
+  bool retired = retiring != retiring_.end() && !killedByUs && !status.exited &&
+                 status.signal == SIGKILL;
+  if (retired) record.reason = "retired by airlockd: " + retiring->second;
+  if (retiring != retiring_.end()) retiring_.erase(retiring);
+  if (retired) record.args["cause"] = "retired";
   recordLifecycle(record);
+  if (retired) {
+    // worker_reuse replaced it on purpose: not a loss, and its slot has its replacement already.
+    spdlog::info("unit {}: worker pid {} {}", unit_->name, pid, record.reason);
+    dropRetired(pid);
+    wakeWaiters();
+    return;
+  }
+  wakeWaiters();  // a "per-caller" call waiting for a busy worker may take its replacement
   lastFailure_ = "worker pid " + std::to_string(pid) + " " +
                  (killedByUs ? record.reason : status.describe());
   spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, status.describe());
@@ -225,14 +247,17 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
       Loss loss = clean ? Loss::CLEAN_EXIT : Loss::FAILED;
       if (inService(loss, how) && deferred && slot.process == nullptr) settle(slot, loss, how);
     }
-    // Already replaced when it was killed; now it has exited, drop it.
-    for (size_t i = 0; i < retired_.size(); ++i) {
-      if (retired_[i]->pid() == pid) {
-        auto dead = kj::mv(retired_[i]);
-        retired_.erase(retired_.begin() + i);
-        tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
-        break;
-      }
+    dropRetired(pid);  // already replaced when it was killed; now it has exited
+  }
+}
+
+void UnitPool::dropRetired(pid_t pid) {
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    if (retired_[i]->pid() == pid) {
+      auto dead = kj::mv(retired_[i]);
+      retired_.erase(retired_.begin() + i);
+      tasks_.add(kj::evalLater([dead = kj::mv(dead)]() mutable { dead = nullptr; }));
+      break;
     }
   }
 }
@@ -260,6 +285,7 @@ void UnitPool::takeOut(Slot& slot) {
   }
   slot.process = nullptr;
   slot.ready = nullptr;
+  slot.boundTo.clear();  // a worker that starts in the slot is fresh
 }
 
 bool UnitPool::inService(Loss loss, const std::string& how) {
@@ -426,6 +452,15 @@ void UnitPool::kill(pid_t pid, const std::string& why) {
       }
     }
   }
+  // Under "never" a worker serving its call is out of its slot, replaced already: only killed.
+  for (auto& process : retired_) {
+    if (process->pid() == pid && !process->exited() && killed_.count(pid) == 0 &&
+        retiring_.count(pid) == 0) {
+      process->kill();
+      killed_[pid] = Killed{why, false};
+      return;
+    }
+  }
 }
 
 void UnitPool::adopt(std::shared_ptr<const policy::UnitPolicy> unit) {
@@ -499,26 +534,164 @@ UnitPool::Status UnitPool::status() const {
   return status;
 }
 
-kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire() {
-  if (parked_) return kj::Maybe<WorkerProcess&>(nullptr);
+UnitPool::Slot* UnitPool::slotFor(const std::string& caller) {
+  if (unit_->workerReuse.reuse == policy::WorkerReuse::PER_CALLER) return perCallerSlot(caller);
+  // "any" and "never": round robin. Under "never" a slot's worker has served nobody yet: the one
+  // that served a call was taken out of it.
   for (size_t tries = 0; tries < slots_.size(); ++tries) {
     Slot& slot = *slots_[nextSlot_];
     nextSlot_ = (nextSlot_ + 1) % slots_.size();
-    KJ_IF_MAYBE(ready, slot.ready) {
-      KJ_IF_MAYBE(process, slot.process) {
-        WorkerProcess* expected = process->get();
-        return ready->addBranch().then(
-            [&slot, expected]() -> kj::Maybe<WorkerProcess&> {
-              KJ_IF_MAYBE(current, slot.process) {
-                if (current->get() == expected) return **current;
-              }
-              return nullptr;  // it died while we waited
-            },
-            [](kj::Exception&&) -> kj::Maybe<WorkerProcess&> { return nullptr; });
+    if (slot.ready != nullptr && slot.process != nullptr) return &slot;
+  }
+  return nullptr;
+}
+
+UnitPool::Slot* UnitPool::perCallerSlot(const std::string& caller) {
+  Slot* fresh = nullptr;
+  Slot* idle = nullptr;  // bound to another caller and serving nothing: the least recently used
+  for (auto& slot : slots_) {
+    KJ_IF_MAYBE(process, slot->process) {
+      if (slot->ready == nullptr) continue;
+      if (slot->boundTo == caller) return slot.get();
+      if (slot->boundTo.empty()) {
+        if (fresh == nullptr) fresh = slot.get();
+      } else if (busy_.count((*process)->pid()) == 0 &&  // release() drops a count at 0
+                 (idle == nullptr || slot->lastUsed < idle->lastUsed)) {
+        idle = slot.get();
       }
     }
   }
+  if (fresh != nullptr) return fresh;
+  if (idle == nullptr) return nullptr;
+  retire(*idle, "bound to " + idle->boundTo + "; replaced by a fresh worker for " + caller +
+                    " (worker_reuse = \"per-caller\")");
+  return idle->process == nullptr ? nullptr : idle;  // its replacement may have failed to start
+}
+
+void UnitPool::retire(Slot& slot, std::string why) {
+  KJ_IF_MAYBE(process, slot.process) {
+    pid_t pid = (*process)->pid();
+    spdlog::info("unit {}: worker pid {} retired: {}", unit_->name, pid, why);
+    retiring_[pid] = kj::mv(why);
+    (*process)->kill();
+  }
+  takeOut(slot);
+  if (!retiredAll_ && !parked_) spawn(slot);
+}
+
+kj::Maybe<WorkerProcess&> UnitPool::handOut(Slot& slot, const std::string& caller) {
+  KJ_IF_MAYBE(process, slot.process) {
+    WorkerProcess& worker = **process;
+    pid_t pid = worker.pid();
+    switch (unit_->workerReuse.reuse) {
+      case policy::WorkerReuse::ANY:
+        return worker;
+      case policy::WorkerReuse::PER_CALLER:
+        if (!slot.boundTo.empty() && slot.boundTo != caller) return nullptr;  // taken meanwhile
+        if (slot.boundTo.empty()) {
+          slot.boundTo = caller;
+          boundTo_[pid] = caller;
+          spdlog::info("unit {}: worker pid {} bound to {}", unit_->name, pid, caller);
+        }
+        slot.lastUsed = io_.provider->getTimer().now();
+        ++busy_[pid];
+        return worker;
+      case policy::WorkerReuse::NEVER:
+        // Out of the slot for this call alone (takeOut keeps it alive in retired_ till its exit).
+        // Its replacement starts once the call has been answered (release): starting a sandbox
+        // holds this event loop until the child has exec'd, which must not delay this answer.
+        takeOut(slot);
+        slot.refillPending = true;
+        servingFrom_[pid] = &slot;
+        return worker;
+    }
+  }
+  return nullptr;
+}
+
+kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire(std::string caller) {
+  if (parked_) return kj::Maybe<WorkerProcess&>(nullptr);
+  Slot* chosen = slotFor(caller);
+  if (chosen == nullptr) {
+    // None running (failed starts, back-off); or under "per-caller" every running worker is
+    // busy with another caller's calls, or under "never" every slot waits for its replacement:
+    // then look again when one ends, exits or starts (the call's deadline bounds the wait).
+    bool refilling = std::any_of(slots_.begin(), slots_.end(),
+                                 [](const kj::Own<Slot>& slot) { return slot->refillPending; });
+    if (busy_.empty() && !refilling) return kj::Maybe<WorkerProcess&>(nullptr);
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    waiters_.push_back(kj::mv(paf.fulfiller));
+    return paf.promise.then([this, caller = kj::mv(caller)]() mutable {
+      return acquire(kj::mv(caller));
+    });
+  }
+  Slot& slot = *chosen;
+  KJ_IF_MAYBE(ready, slot.ready) {
+    KJ_IF_MAYBE(process, slot.process) {
+      WorkerProcess* expected = process->get();
+      bool reuseAny = unit_->workerReuse.reuse == policy::WorkerReuse::ANY;
+      return ready->addBranch().then(
+          [this, &slot, expected, reuseAny,
+           caller = kj::mv(caller)]() mutable -> kj::Promise<kj::Maybe<WorkerProcess&>> {
+            KJ_IF_MAYBE(current, slot.process) {
+              if (current->get() == expected) {
+                KJ_IF_MAYBE(worker, handOut(slot, caller)) {
+                  return kj::Maybe<WorkerProcess&>(*worker);
+                }
+              }
+              // Under "never" or "per-caller" another call took it first: look again.
+              if (!reuseAny) return acquire(kj::mv(caller));
+            }
+            return kj::Maybe<WorkerProcess&>(nullptr);  // it died while we waited
+          },
+          [](kj::Exception&&) -> kj::Promise<kj::Maybe<WorkerProcess&>> {
+            return kj::Maybe<WorkerProcess&>(nullptr);
+          });
+    }
+  }
   return kj::Maybe<WorkerProcess&>(nullptr);
+}
+
+void UnitPool::release(pid_t pid) {
+  switch (unit_->workerReuse.reuse) {
+    case policy::WorkerReuse::ANY:
+      return;
+    case policy::WorkerReuse::PER_CALLER: {
+      auto busy = busy_.find(pid);
+      if (busy != busy_.end() && --busy->second == 0) busy_.erase(busy);
+      wakeWaiters();
+      return;
+    }
+    case policy::WorkerReuse::NEVER: {
+      // Killed already if it timed out or stopped answering: its exit says so instead.
+      bool killedAlready = killed_.count(pid) != 0;
+      for (auto& process : retired_) {
+        if (process->pid() != pid || process->exited() || killedAlready) continue;
+        retiring_[pid] = "served its one call (worker_reuse = \"never\")";
+        process->kill();
+        break;
+      }
+      auto serving = servingFrom_.find(pid);
+      if (serving == servingFrom_.end()) return;
+      Slot& slot = *serving->second;
+      servingFrom_.erase(serving);
+      // After everything queued now, the answer's write among it: the start blocks the loop.
+      tasks_.add(kj::evalLast([this, &slot]() {
+        slot.refillPending = false;
+        bool wanted = slot.process == nullptr && slot.respawnAt == nullptr && !parked_ &&
+                      !retiredAll_;
+        if (wanted) spawn(slot);
+        wakeWaiters();  // calls that found every slot waiting for its replacement
+      }));
+      return;
+    }
+  }
+}
+
+void UnitPool::wakeWaiters() {
+  auto waiters = kj::mv(waiters_);
+  waiters_.clear();
+  for (auto& waiter : waiters) waiter->fulfill();
 }
 
 }  // namespace airlock::broker

@@ -1,6 +1,7 @@
 #pragma once
 // The running workers of one unit: starts `instances` of them, hands a ready one to each call
-// (round robin), records every spawn and exit in the audit log, and replaces workers that exit as
+// (round robin, within what the unit's worker_reuse allows), records every spawn and exit in the
+// audit log, and replaces workers that exit as
 // the unit's `restart` says, with back-off while they keep failing. A unit whose workers fail
 // `crash_loop_limit` times within `crash_loop_window_ms`, or that `restart` leaves without any
 // worker, is parked: out of service (calls fail fast) until a policy reload. Broker-side,
@@ -40,9 +41,24 @@ class UnitPool {
   // resources = "best-effort"), then spawns every instance; failures are logged, audited and
   // retried.
 
-  kj::Promise<kj::Maybe<WorkerProcess&>> acquire();
+  kj::Promise<kj::Maybe<WorkerProcess&>> acquire(std::string caller);
   // A worker that has answered hello, waiting for one that is starting. Null if no instance
-  // could be started (see lastFailure()) or the unit is parked.
+  // could be started (see lastFailure()) or the unit is parked. `caller` is the call's caller as
+  // audited ("client:web,uid:1000", "unit:front"); what worker_reuse says of it:
+  //   "any":        any worker, whoever it served before (round robin).
+  //   "per-caller": a worker bound to `caller`, else a fresh one, which is bound to it for its
+  //                 life; if there is none, the least recently used idle worker bound to another
+  //                 caller is replaced by a fresh one for `caller`; if every worker is busy with
+  //                 other callers' calls, the call waits for one to finish.
+  //   "never":      a fresh worker, taken out of its slot for this call alone; a replacement
+  //                 starts in the slot once the call is answered (release()), ahead of the next
+  //                 call; a call finding every slot waiting for one waits for it.
+  // Every worker handed out must be given back with release() when its call ends.
+
+  void release(pid_t pid);
+  // The call on worker `pid` has ended (answered, failed or timed out). Under "never" the worker
+  // is killed now, its worker.exit record saying it served its one call, and its replacement
+  // starts once the events queued now (the answer's among them) have run.
 
   kj::Promise<ProgramExit> runProgram(ProgramRequest request, kj::TimePoint deadline,
                                       bool& timedOut);
@@ -96,6 +112,9 @@ class UnitPool {
     int consecutiveFailures = 0;  // losses since the slot's worker last answered hello
     kj::Maybe<kj::TimePoint> respawnAt;  // a replacement is waiting out its back-off
     uint64_t respawnGeneration = 0;      // a back-off timer acts only if it is still the latest
+    std::string boundTo;  // "per-caller": the caller its worker serves; empty: a fresh worker
+    kj::TimePoint lastUsed = kj::origin<kj::TimePoint>();  // "per-caller": the least recent goes
+    bool refillPending = false;  // "never": its worker serves a call; the replacement follows
   };
 
   void spawn(Slot& slot);
@@ -125,6 +144,14 @@ class UnitPool {
   // The worker with this pid, in its slot or retired and not yet dropped.
   kj::Maybe<WorkerProcess&> processOf(Slot& slot, pid_t pid);
   void takeOut(Slot& slot);  // the slot's worker serves no more; its exit is still watched
+  // worker_reuse: the slot acquire() hands `caller` a worker of, null if the call must wait for
+  // a release; and what it does with the worker once ready (null: look again).
+  Slot* slotFor(const std::string& caller);
+  Slot* perCallerSlot(const std::string& caller);
+  kj::Maybe<WorkerProcess&> handOut(Slot& slot, const std::string& caller);
+  void retire(Slot& slot, std::string why);  // kills its worker, not a failure; a fresh one starts
+  void wakeWaiters();
+  void dropRetired(pid_t pid);  // a worker out of its slot has exited: its object goes
   bool crashLoop(const std::string& how);  // counts a failure; parks the unit at the limit
   void park(std::string ruleId, std::string reason, const std::string& lastExit);
   void unpark(const std::string& why);
@@ -145,6 +172,11 @@ class UnitPool {
     const char* cause;  // worker.exit's args.cause when the SIGKILL ends it: "deadline", ...
   };
   std::map<pid_t, Killed> killed_;  // retired by kill(): their exit is a failure
+  std::map<pid_t, std::string> retiring_;  // killed by worker_reuse: why, for its worker.exit
+  std::map<pid_t, std::string> boundTo_;   // "per-caller": each bound worker's caller, till its exit
+  std::map<pid_t, uint64_t> busy_;         // "per-caller": calls each worker is serving
+  std::map<pid_t, Slot*> servingFrom_;     // "never": the slot each worker serving a call left
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>> waiters_;  // calls waiting for a release
   size_t nextSlot_ = 0;
   uint64_t restarts_ = 0;
   uint64_t oomKills_ = 0;  // workers the kernel's OOM killer took since the pool started

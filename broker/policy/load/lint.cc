@@ -65,6 +65,17 @@ void lintSeccompProfile(const UnitPolicy& unit, std::vector<Diagnostic>& warning
           " stay refused): the unit runs as it would without it"});
 }
 
+// Under "per-caller" a worker bound to one caller cannot serve another: with a single instance,
+// every call from a caller other than the last one waits for a fresh worker to start.
+void lintWorkerReuse(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
+  if (unit.workerReuse.reuse != WorkerReuse::PER_CALLER || unit.instances > 1) return;
+  warnings.push_back(Diagnostic{
+      unit.workerReuse.where,
+      "[unit] worker_reuse = \"per-caller\" with instances = 1: each call from another caller "
+      "than the last waits for a fresh worker to start; set instances to the number of callers "
+      "served at once plus one"});
+}
+
 }  // namespace
 
 void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
@@ -85,6 +96,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   }
   lintNetRules(unit.rules, warnings);
   lintSeccompProfile(unit, warnings);
+  lintWorkerReuse(unit, warnings);
   if (!callable) {
     warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
                                                   "\" has no allow call rule: no host can call it"});

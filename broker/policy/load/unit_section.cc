@@ -188,6 +188,32 @@ void readRestart(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) 
   }
 }
 
+// `worker_reuse` (unit.workerReuse). A program unit runs once per call anyway: the key would
+// promise something it does not change, so it is refused there.
+void readWorkerReuse(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
+  auto reuse = readString(table, "worker_reuse", "[unit]", Presence::OPTIONAL, diag);
+  if (!reuse) return;
+  WorkerReuseSetting& setting = unit.workerReuse;
+  setting.where = diag.at(regionOf(table, "worker_reuse"));
+  if (*reuse == "any") {
+    setting.reuse = WorkerReuse::ANY;
+  } else if (*reuse == "per-caller") {
+    setting.reuse = WorkerReuse::PER_CALLER;
+  } else if (*reuse == "never") {
+    setting.reuse = WorkerReuse::NEVER;
+  } else {
+    diag.error(regionOf(table, "worker_reuse"),
+               "[unit] worker_reuse \"" + *reuse +
+                   "\": expected \"any\", \"per-caller\" or \"never\"");
+    return;
+  }
+  if (table.contains("program")) {
+    diag.error(regionOf(table, "worker_reuse"),
+               "[unit] worker_reuse has no effect on a program unit: its program already runs "
+               "once per call");
+  }
+}
+
 // `max_calls_in_flight`, `max_calls_per_second` and `calls_burst` (unit.flow).
 void readFlow(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
   FlowLimits& flow = unit.flow;
@@ -291,12 +317,13 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 19> KEYS = {
+  static constexpr std::array<std::string_view, 20> KEYS = {
       "name",    "worker",           "program",             "instances",
       "call_timeout_ms",  "max_payload_bytes",
       "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
       "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",
-      "interface", LEARN_KEYS[0], LEARN_KEYS[1], LEARN_KEYS[2], LEARN_KEYS[3]};
+      "interface", LEARN_KEYS[0], LEARN_KEYS[1], LEARN_KEYS[2], LEARN_KEYS[3],
+      "worker_reuse"};
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
@@ -323,6 +350,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
     }
   }
   readRestart(*table, diag, unit);
+  readWorkerReuse(*table, diag, unit);
   readFlow(*table, diag, unit);
   readRequestPace(*table, diag, unit);
   readLearnKeys(*table, options, diag, unit);

@@ -8,7 +8,8 @@
 
 namespace airlock::policy::_ {
 
-// Fills unit.name, workerPath, instances, callTimeout, maxPayloadBytes, restart, flow and where
+// Fills unit.name, workerPath, instances, callTimeout, maxPayloadBytes, restart, workerReuse,
+// flow and where
 // from the [unit] table `node` (null when the file has none, which is an error). Checks the
 // worker as options.workerCheck says. Records every problem in `diag`.
 void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnostics& diag,

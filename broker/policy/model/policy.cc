@@ -15,6 +15,15 @@ std::string SourceLocation::describe() const {
   return out;
 }
 
+const char* workerReuseName(WorkerReuse reuse) {
+  switch (reuse) {
+    case WorkerReuse::ANY: return "any";
+    case WorkerReuse::PER_CALLER: return "per-caller";
+    case WorkerReuse::NEVER: return "never";
+  }
+  return "unknown-worker-reuse";
+}
+
 const char* restartPolicyName(RestartPolicy policy) {
   switch (policy) {
     case RestartPolicy::ALWAYS: return "always";

@@ -181,6 +181,20 @@ struct RestartSettings {
   }
 };
 
+// [unit] worker_reuse: which calls one worker may serve in its life. ANY is what airlockd always
+// did (any call of any caller, also several at once), so it is the default.
+enum class WorkerReuse : uint8_t {
+  ANY,         // any caller's calls
+  PER_CALLER,  // one caller's calls only (the caller as audited: "client:web,uid:1000")
+  NEVER,       // one call only: then the worker is killed and replaced
+};
+const char* workerReuseName(WorkerReuse reuse);  // "any", "per-caller", "never"
+
+struct WorkerReuseSetting {
+  WorkerReuse reuse = WorkerReuse::ANY;
+  SourceLocation where;  // empty file when the key is absent
+};
+
 // [unit] max_calls_in_flight, max_calls_per_second and calls_burst: how much of the broker one
 // unit's callers may hold (broker/state/flow_limit.h). 0: no limit.
 struct FlowLimits {
@@ -232,6 +246,7 @@ struct UnitPolicy {
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;
   RestartSettings restart;
+  WorkerReuseSetting workerReuse;
   FlowLimits flow;
   RequestLimits requests;
   std::vector<std::string> readOnlyPaths;  // extra read-only binds in the sandbox

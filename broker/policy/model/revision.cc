@@ -62,6 +62,11 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
     put(out, static_cast<uint64_t>(unit.restart.crashLoopLimit));
     put(out, static_cast<uint64_t>(unit.restart.crashLoopWindow.count()));
   }
+  // Only when not "any", so a unit without the key keeps its revision.
+  if (unit.workerReuse.reuse != WorkerReuse::ANY) {
+    put(out, "worker-reuse-v1");
+    put(out, workerReuseName(unit.workerReuse.reuse));
+  }
   if (!unit.flow.isDefault()) {
     put(out, "flow-v1");
     put(out, unit.flow.maxCallsInFlight);

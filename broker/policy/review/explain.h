@@ -31,6 +31,9 @@ struct Explanation {
   Decision decision;
   std::vector<RuleMatch> lost;  // matched, ranked below the deciding rule (decide.h's order)
   std::string request;          // one line: what was asked, e.g. "fs.open /a (read) in unit u"
+  std::string worker;
+  // An allowed call to a unit whose worker_reuse is not "any": which worker serves it, and where
+  // the key is written. Empty otherwise.
 };
 
 Explanation explain(const std::vector<UnitPolicy>& units, const ExplainRequest& request);

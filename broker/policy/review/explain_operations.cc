@@ -158,6 +158,14 @@ void explainCall(const UnitPolicy* unit, Operation, const ExplainRequest& reques
   if (deniedForUnknownUnit(unit, request, out)) return;
   out.decision = decideCall(*unit, caller, method);
   out.lost = losers(matchingCallRules(*unit, caller, method), out.decision);
+  const WorkerReuseSetting& reuse = unit->workerReuse;
+  if (!out.decision.allowed() || reuse.reuse == WorkerReuse::ANY) return;
+  out.worker = std::string("worker_reuse = \"") + workerReuseName(reuse.reuse) + "\" " +
+               reuse.where.describe() + ": ";
+  out.worker += reuse.reuse == WorkerReuse::NEVER
+                    ? "served by a fresh worker that serves no other call"
+                    : "served by a worker that serves only " + caller.describe() +
+                          " for its whole life";
 }
 
 void explainSecretsGet(const UnitPolicy* unit, Operation, const ExplainRequest& request,

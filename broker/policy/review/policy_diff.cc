@@ -36,6 +36,8 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
           std::to_string(b.restart.crashLoopLimit));
   compare("crash_loop_window_ms", std::to_string(a.restart.crashLoopWindow.count()),
           std::to_string(b.restart.crashLoopWindow.count()));
+  compare("worker_reuse", workerReuseName(a.workerReuse.reuse),
+          workerReuseName(b.workerReuse.reuse));
   compare("max_calls_in_flight", std::to_string(a.flow.maxCallsInFlight),
           std::to_string(b.flow.maxCallsInFlight));
   compare("max_calls_per_second", std::to_string(a.flow.maxCallsPerSecond),

@@ -26,6 +26,9 @@ bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
          a.brokerSyscalls == b.brokerSyscalls &&
          // A learning worker's filter lets syscalls run that an enforcing one's refuses.
          a.mode == b.mode &&
+         // A worker bound to a caller, or kept for one call, must not carry on under "any" (nor
+         // one that served anyone become bound): the pool starts afresh.
+         a.workerReuse.reuse == b.workerReuse.reuse &&
          // A brokered unit's workers decide their own syscalls by the rules they started with.
          (!a.brokerSyscalls || canonicalForm(a) == canonicalForm(b));
 }

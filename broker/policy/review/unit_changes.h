@@ -9,7 +9,8 @@
 
 namespace airlock::policy {
 
-// True if `a` and `b` start workers the same way (worker, instances, sandbox, limits): running
+// True if `a` and `b` start workers the same way (worker, instances, worker_reuse, sandbox,
+// limits): running
 // workers can serve under `b` without a restart. Rules, timeouts and payload limits are read per
 // call and do not need one, except in a unit with [sandbox] broker_syscalls, whose workers'
 // brokered syscalls are decided by the rules they were started with: any change restarts them.

@@ -42,6 +42,8 @@
 //   error-bytes N   fails with an error text of N bytes of 'e'
 //   print TEXT      writes TEXT and a newline to stderr, raw (control bytes and all)
 //   print-flood N   writes N short lines to stdout as fast as the pipe takes them
+//   remember MARKER answers the marker the previous call left in this worker's memory ("nothing"
+//                   if none), then keeps MARKER in its place: what a reused worker carries over
 
 #include <fcntl.h>
 #include <poll.h>
@@ -255,6 +257,12 @@ airlock::Reply connectUnix(airlock::Call& call) {
 
 int main(int argc, char** argv) {
   airlock::Worker worker(argc, argv);
+  worker.method("remember", [](airlock::Call& call) {
+    static std::string held = "nothing";  // lives as long as the worker process
+    std::string previous = held;
+    held = std::string(call.payload());
+    return airlock::Reply::ok(previous);
+  });
   worker.method("echo", [](airlock::Call& call) {
     return airlock::Reply::ok(std::string(call.payload()));
   });

@@ -157,5 +157,19 @@ TEST_F(PolicyDiffTest, RestartAndFlowSettingsAreReportedAndKeepTheWorkers) {
   EXPECT_NE(diff.revisionBefore, diff.revisionAfter);
 }
 
+TEST_F(PolicyDiffTest, WorkerReuseIsReportedAndRestartsTheWorkers) {
+  auto a = load("a", {{"t.toml", unitFile("t", 1, READ_RULE)}});
+  auto b = load("b", {{"t.toml", unitFile("t", 1,
+                                          "worker_reuse = \"per-caller\"\n" +
+                                              std::string(READ_RULE))}});
+  auto diff = diffPolicies(a, b);
+  ASSERT_EQ(diff.units.size(), 1u);
+  // A worker that served anyone must not carry on bound to one caller.
+  EXPECT_EQ(diff.units[0].kind, UnitDiff::RESTARTED);
+  EXPECT_EQ(diff.units[0].settings,
+            (std::vector<std::string>{"worker_reuse: any -> per-caller"}));
+  EXPECT_NE(diff.revisionBefore, diff.revisionAfter);
+}
+
 }  // namespace
 }  // namespace airlock::policy

@@ -203,7 +203,7 @@ caller_uid = [0]
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
           "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, "
           "max_requests_per_second, requests_burst, interface, mode, learn_paths, learn_hosts, "
-          "justification)",
+          "justification, worker_reuse)",
           "D/policies/unit.toml:8:20: [sandbox] read_only_paths \"relative/path\": path is "
           "not absolute",
           "D/policies/unit.toml:8:37: [sandbox] read_only_paths \"/does/not/exist/airlock\": "
@@ -483,6 +483,28 @@ TEST_F(LoaderTest, RestartAndCrashLoopKeysAreReadWithWhereTheyWereWritten) {
                 "D/policies/unit.toml:4:24: [unit] crash_loop_window_ms has no effect without "
                 "crash_loop_limit: add crash_loop_limit = N (N crashes within the window park "
                 "the unit)"}));
+}
+
+TEST_F(LoaderTest, WorkerReuseIsReadWithWhereItWasWrittenAndABadValueNamesItsLine) {
+  const std::string head = "[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n";
+  auto defaults = loadText(head);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.units[0].workerReuse.reuse, WorkerReuse::ANY) << "today's behaviour";
+  for (auto [text, reuse] : {std::pair{"any", WorkerReuse::ANY},
+                             std::pair{"per-caller", WorkerReuse::PER_CALLER},
+                             std::pair{"never", WorkerReuse::NEVER}}) {
+    auto r = loadText(head + "instances = 2\nworker_reuse = \"" + text + "\"\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
+    EXPECT_EQ(r.units[0].workerReuse.reuse, reuse) << text;
+    EXPECT_EQ(r.units[0].workerReuse.where.line, 5) << text;
+  }
+  EXPECT_EQ(errorsOf(loadText(head + "worker_reuse = \"sometimes\"\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:16: [unit] worker_reuse \"sometimes\": expected "
+                "\"any\", \"per-caller\" or \"never\""}));
+  EXPECT_EQ(errorsOf(loadText(head + "worker_reuse = 1\n")),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:4:16: [unit]: worker_reuse must be a string, got integer"}));
 }
 
 TEST_F(LoaderTest, FlowLimitKeysAreReadWithinTheirBoundsWithWhereTheyWereWritten) {

@@ -208,6 +208,19 @@ TEST(PolicyRevisionTest, RestartKeysCountOnlyWhenNotTheDefault) {
             revisionOf({{"probe.toml", replaced(POLICY, worker, worker + "\ncrash_loop_limit = 4")}}));
 }
 
+TEST(PolicyRevisionTest, WorkerReuseCountsOnlyWhenNotAny) {
+  std::string rev = revisionOf({{"probe.toml", POLICY}});
+  const std::string worker = "worker = \"probe-worker\"";
+  auto with = [&](const std::string& value) {
+    return revisionOf({{"probe.toml", replaced(POLICY, worker,
+                                               worker + "\nworker_reuse = \"" + value + "\"")}});
+  };
+  EXPECT_EQ(with("any"), rev) << "a policy without the key keeps its revision";
+  EXPECT_NE(with("per-caller"), rev);
+  EXPECT_NE(with("never"), rev);
+  EXPECT_NE(with("never"), with("per-caller"));
+}
+
 TEST(PolicyRevisionTest, StampingSharesOneStringAcrossUnits) {
   std::vector<UnitPolicy> units(2);
   units[0].name = "a";
