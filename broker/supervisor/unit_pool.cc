@@ -457,7 +457,7 @@ void UnitPool::kill(pid_t pid, const std::string& why) {
     if (process->pid() == pid && !process->exited() && killed_.count(pid) == 0 &&
         retiring_.count(pid) == 0) {
       process->kill();
-      killed_[pid] = Killed{why, false};
+      killed_[pid] = Killed{why, false, _::killCause(why)};
       return;
     }
   }
