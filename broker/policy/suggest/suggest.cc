@@ -202,6 +202,7 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
     out.rules.push_back(std::move(rule));
   }
   for (auto& [path, span] : byUnixPath) {
+    if (!writableAsExactPath(path)) continue;  // no rule names it exactly: no evidence to cite
     SuggestedRule rule;
     rule.rule.effect = Effect::ALLOW;
     rule.rule.operation = Operation::NET_CONNECT;
@@ -274,5 +275,7 @@ Suggestion suggestRules(std::vector<Evidence> evidence, const SuggestOptions& op
   _::nameRules(out);
   return out;
 }
+
+bool suggestionCanName(const std::string& path) { return _::writableAsExactPath(path); }
 
 }  // namespace airlock::policy

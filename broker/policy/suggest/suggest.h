@@ -77,4 +77,8 @@ struct Suggestion {
 
 Suggestion suggestRules(std::vector<Evidence> evidence, const SuggestOptions& options);
 
+// Whether a suggested rule can name `path` exactly (a valid request path with no character a
+// pattern reads as a wildcard); evidence of any other path is left out of a suggestion.
+bool suggestionCanName(const std::string& path);
+
 }  // namespace airlock::policy
