@@ -188,7 +188,8 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags, uint64_t mode
   bool exclusive = (flags & O_EXCL) && (flags & O_CREAT);
   auto rec = record(requests::FS_OPEN.event.data(), path);
   rec.args["mode"] = modes.describe() + (exclusive ? ",exclusive" : "");
-  mode_t createMode = createdMode(mode);
+  // Read only for a create: the umask costs a read of /proc/TID/status.
+  mode_t createMode = (flags & O_CREAT) ? createdMode(mode) : 0;
   if (flags & O_CREAT) rec.args["create_mode"] = _::octalMode(createMode);
 
   // Decide.

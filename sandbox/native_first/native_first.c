@@ -147,7 +147,15 @@ static long try_native(int* fallback, long nr, long a1, long a2, long a3, long a
   return r;
 }
 
-#define NEXT(name, type) ((type)dlsym(RTLD_NEXT, name))
+/* The C library's own function, looked up once per call site (a lookup walks every loaded
+ * object's symbol table; a pointer store is atomic on x86-64, and two threads racing here only
+ * look it up twice). */
+#define NEXT(name, type)                                    \
+  ({                                                        \
+    static void* next_;                                     \
+    if (next_ == NULL) next_ = dlsym(RTLD_NEXT, name);      \
+    (type)next_;                                            \
+  })
 
 static int open_common(const char* name, int dirfd, const char* path, int flags, mode_t mode) {
   if (native_path(path) && read_only(flags)) {
