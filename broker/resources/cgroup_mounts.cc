@@ -113,7 +113,9 @@ CgroupPlaces discoverCgroupPlaces() {
   CgroupPlaces places = placesOf(parseProcCgroup(_::readAll("/proc/self/cgroup")),
                                  parseCgroupMounts(_::readAll("/proc/self/mountinfo")));
   if (!places.v2.empty()) {
-    for (std::string_view name : _::split(_::readAll(places.v2 + "/cgroup.controllers"), ' ')) {
+    // Held here: split() returns views into it, and a range-for keeps only the vector alive.
+    std::string controllers = _::readAll(places.v2 + "/cgroup.controllers");
+    for (std::string_view name : _::split(controllers, ' ')) {
       while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.remove_suffix(1);
       if (!name.empty()) places.v2Controllers.insert(std::string(name));
     }
