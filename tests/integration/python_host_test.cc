@@ -22,7 +22,10 @@ TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) 
   std::vector<std::string> command = {"/usr/bin/env", "-u", "AIRLOCK_LIBRARY",
                                       "PYTHONPATH=" + binDir() + "/../python"};
 #ifdef AIRLOCK_ASAN_RUNTIME
-  command.insert(command.end(), {std::string("LD_PRELOAD=") + AIRLOCK_ASAN_RUNTIME,
+  // libstdc++ right after the runtime: ASan resolves __cxa_throw when it starts, and python3
+  // itself does not load libstdc++ before libairlock.
+  command.insert(command.end(), {std::string("LD_PRELOAD=") + AIRLOCK_ASAN_RUNTIME +
+                                     " libstdc++.so.6",
                                  "ASAN_OPTIONS=detect_leaks=0"});  // python3's own, not ours
 #endif
   command.insert(command.end(),
