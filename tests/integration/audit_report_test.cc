@@ -12,13 +12,11 @@
 #include <sstream>
 
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/chromium_page.h"
 #include "tests/integration/support/sample_traffic.h"
 
 namespace airlock::testing {
 namespace {
-
-constexpr char CHROMIUM[] = "/usr/bin/chromium";  // Debian's package; scripts/install-deps
-constexpr int CHROMIUM_SECONDS = 180;             // a bound on a hang, not a threshold
 
 const std::string SCRIPT_PATH = "<script>alert(1)</script>";
 const std::string IMG_PATH = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";
@@ -29,33 +27,6 @@ size_t occurrences(const std::string& text, const std::string& what) {
     ++count;
   }
   return count;
-}
-
-struct PageLoad {
-  int exitCode = -1;
-  std::string dom;           // the DOM after scripts ran, serialized
-  std::string consoleLines;  // the page's console messages Chromium logged
-};
-
-// Loads a file in headless Chromium with a private profile and returns the DOM it ends with.
-PageLoad loadInChromium(const std::string& htmlPath) {
-  TempDir run;
-  auto result = runProgram(
-      {"/bin/sh", "-c", "out=$1 err=$2; shift 2; exec \"$@\" >\"$out\" 2>\"$err\"", "sh",
-       run.file("dom.html"), run.file("chromium.log"), CHROMIUM, "--headless", "--no-sandbox",
-       "--disable-gpu", "--no-first-run", "--user-data-dir=" + run.file("profile"),
-       "--enable-logging=stderr", "--v=0", "--dump-dom", "file://" + htmlPath},
-      CHROMIUM_SECONDS);
-  PageLoad load;
-  load.exitCode = result.exitCode;
-  load.dom = readFile(run.file("dom.html"));
-  std::istringstream log(readFile(run.file("chromium.log")));
-  for (std::string line; std::getline(log, line);) {
-    if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos) {
-      load.consoleLines += line + "\n";
-    }
-  }
-  return load;
 }
 
 std::string field(const nlohmann::json& record, const char* key) {
