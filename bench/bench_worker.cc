@@ -9,6 +9,8 @@
 //   crash      a real fault, for the restart figure
 //   invoke-loop  payload "N UNIT": N brokered invokes of UNIT's noop (16 B), each timed here;
 //              answers N little-endian int64 nanosecond samples
+//   burn       payload "MS N": N threads each burn CPU for MS ms of wall time; answers "burned".
+//              A unit that simply computes, for the resources figures
 //   broker-flood  payload PATH: brokered fs.stat(PATH) back to back until PATH exists; answers
 //              the number of requests made. A unit flooding the broker, for the noisy neighbour
 
@@ -22,6 +24,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sdk/worker/worker.h"
 
@@ -80,6 +84,21 @@ airlock::Reply brokerFlood(airlock::Call& call) {
 
 }  // namespace
 
+airlock::Reply burn(airlock::Call& call) {
+  std::string payload(call.payload());
+  auto space = payload.find(' ');
+  if (space == std::string::npos) return airlock::Reply::error("payload is \"MS N\"");
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stol(payload));
+  std::vector<std::thread> burners;
+  for (unsigned long i = std::stoul(payload.substr(space + 1)); i > 0; --i) {
+    burners.emplace_back([until]() {
+      while (std::chrono::steady_clock::now() < until) asm volatile("" ::: "memory");
+    });
+  }
+  for (auto& burner : burners) burner.join();
+  return airlock::Reply::ok("burned");
+}
+
 int main(int argc, char** argv) {
   airlock::Worker worker(argc, argv);
   worker.method("noop", [](airlock::Call& call) {
@@ -102,6 +121,7 @@ int main(int argc, char** argv) {
   });
   worker.method("invoke-loop", invokeLoop);
   worker.method("broker-flood", brokerFlood);
+  worker.method("burn", burn);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {
     *static_cast<volatile int*>(nullptr) = 1;
     return airlock::Reply::error("unreachable");

@@ -29,6 +29,7 @@
 #include "bench/seccomp_measure.h"
 #include "bench/self_dir.h"
 #include "bench/spawn_measure.h"
+#include "bench/resources_measure.h"
 #include "bench/worker_reuse_measure.h"
 
 namespace airlock::bench {
@@ -46,6 +47,7 @@ struct Options {
   bool onlyBrokeredSyscalls = false;
   bool onlySeccompProfile = false;
   bool onlyWorkerReuse = false;
+  bool onlyResources = false;
   std::string seccompProfile = AIRLOCK_BENCH_SECCOMP_PROFILE;
 };
 
@@ -54,7 +56,7 @@ constexpr char USAGE[] =
     "                     [--seccomp-profile FILE]\n"
     "                     [--audit-cost-only | --noisy-neighbour-only | --relay-floor-only |\n"
     "                      --seccomp-profile-only | --brokered-syscalls-only |\n"
-    "                      --worker-reuse-only]\n";
+    "                      --worker-reuse-only | --resources-only]\n";
 
 constexpr char HELP[] =
     "\n"
@@ -88,6 +90,10 @@ constexpr char HELP[] =
     "  --worker-reuse-only     only what worker_reuse = \"never\" costs a no-op call against\n"
     "                          \"any\", two units of one airlockd: alternating, calls 200 ms\n"
     "                          apart (slower than a fresh worker starts), then back to back\n"
+    "  --resources-only        only [resources]: a quiet unit's latency alone and while a\n"
+    "                          neighbour burns every CPU (no limit, cpu_max_percent = 50,\n"
+    "                          cpu_weight = 1), and a worker's start in a cgroup leaf against\n"
+    "                          the same start without one\n"
     "  -h, --help              print this help\n"
     "\n"
     "exit status: 0 measured, 1 a measurement or --pin failed, 2 on a usage error.\n";
@@ -234,6 +240,13 @@ void addNoisyNeighbour(const std::string& bin, kj::AsyncIoContext& io, int n,
   }
 }
 
+// Prints the rows of a run and writes them as JSON if asked; a completed run exits 0.
+int report(const Options& options, const std::vector<Figure>& figures) {
+  print(figures);
+  if (!options.json.empty()) writeJson(options.json, figures, options.pin);
+  return 0;
+}
+
 int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
@@ -242,38 +255,21 @@ int run(const Options& options) {
     auto io = kj::setupAsyncIo();
     BrokerRunner broker(bin, 1, 1);
     auto unit = broker.connect(io, "bench");
-    auto figures = relayFloorFigures(floor, unit, broker.pid(), io, n);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
-  }
-  if (options.onlyBrokeredSyscalls) {
-    auto io = kj::setupAsyncIo();
-    auto figures = brokeredSyscallFigures(bin, io, n);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
+    return report(options, relayFloorFigures(floor, unit, broker.pid(), io, n));
   }
   if (options.onlySeccompProfile) {
-    auto figures = seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
+    return report(options,
+                  seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS));
   }
-  if (options.onlyWorkerReuse) {
+  if (options.onlyBrokeredSyscalls || options.onlyWorkerReuse || options.onlyResources ||
+      options.onlyNoisyNeighbour) {
     auto io = kj::setupAsyncIo();
-    auto figures = workerReuseFigures(bin, io, n);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
-  }
-  if (options.onlyNoisyNeighbour) {
-    auto io = kj::setupAsyncIo();
+    if (options.onlyBrokeredSyscalls) return report(options, brokeredSyscallFigures(bin, io, n));
+    if (options.onlyWorkerReuse) return report(options, workerReuseFigures(bin, io, n));
+    if (options.onlyResources) return report(options, resourcesFigures(bin, io, n));
     std::vector<Figure> figures;
     addNoisyNeighbour(bin, io, n, figures);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
+    return report(options, figures);
   }
 
   // Baseline servers are forked before this process starts its own event loop.
@@ -287,12 +283,7 @@ int run(const Options& options) {
 
   auto io = kj::setupAsyncIo();
   std::vector<Figure> figures;
-  if (options.auditCostOnly) {
-    figures = auditCostFigures(bin, io, n);
-    print(figures);
-    if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-    return 0;
-  }
+  if (options.auditCostOnly) return report(options, auditCostFigures(bin, io, n));
 
   auto raw = latency("raw socketpair 64 B round trip", measureRawRoundTrip(rawMine.get(), n));
   figures.push_back(raw);
@@ -423,10 +414,8 @@ int run(const Options& options) {
   for (auto& figure : seccompProfileFigures(options.seccompProfile, SECCOMP_SAMPLES, SECCOMP_CALLS)) {
     figures.push_back(figure);
   }
-
-  print(figures);
-  if (!options.json.empty()) writeJson(options.json, figures, options.pin);
-  return 0;
+  for (auto& figure : resourcesFigures(bin, io, n)) figures.push_back(figure);
+  return report(options, figures);
 }
 
 }  // namespace
@@ -466,6 +455,9 @@ int main(int argc, char** argv) {
       ++onlyFlags;
     } else if (!strcmp(argv[i], "--worker-reuse-only")) {
       options.onlyWorkerReuse = true;
+      ++onlyFlags;
+    } else if (!strcmp(argv[i], "--resources-only")) {
+      options.onlyResources = true;
       ++onlyFlags;
     } else if (!strcmp(argv[i], "--seccomp-profile") && i + 1 < argc) {
       options.seccompProfile = argv[++i];

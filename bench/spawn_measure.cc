@@ -66,7 +66,7 @@ const char* launcherName(Launcher launcher) {
 }
 
 Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, int count,
-                                kj::AsyncIoContext& io) {
+                                kj::AsyncIoContext& io, const PlaceWorker& place) {
   Samples samples;
   if (launcher == Launcher::BWRAP && access(BWRAP, X_OK) != 0) return samples;
   for (int i = 0; i < count; ++i) {
@@ -74,11 +74,13 @@ Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, in
     KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair));
     kj::AutoCloseFd brokerEnd(pair[0]), workerEnd(pair[1]);
     auto start = std::chrono::steady_clock::now();
+    std::shared_ptr<void> placement;  // declared first: dropped after the process is reaped
     std::optional<sandbox::SandboxedProcess> sandboxed;
     pid_t pid = -1;
     if (launcher == Launcher::AIRLOCK_SANDBOX) {
       sandbox::SandboxSpec spec;
       spec.program = worker;
+      if (place) placement = place(spec);
       sandbox::ChildFds fds;
       fds.channel = workerEnd.get();
       sandboxed.emplace(sandbox::launch(spec, fds));

@@ -3,19 +3,27 @@
 
 #include <kj/async-io.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "bench/samples.h"
+#include "sandbox/sandbox_spec.h"
 
 namespace airlock::bench {
 
 enum class Launcher { AIRLOCK_SANDBOX, BWRAP, FORK_EXEC };
 const char* launcherName(Launcher launcher);
 
+// Called before each AIRLOCK_SANDBOX start, inside the timed span, to place the process (e.g. in
+// a cgroup leaf made for it). What it returns is kept until the worker has been killed and
+// reaped, then dropped (so a leaf is removed after its process is gone, outside the timed span).
+using PlaceWorker = std::function<std::shared_ptr<void>(sandbox::SandboxSpec&)>;
+
 // Starts `worker` `count` times with `launcher`, with a socketpair end as fd 3, and times each
 // until its `hello` is answered; the worker is then killed. Returns empty samples if the launcher
 // is unavailable (bwrap not installed).
 Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, int count,
-                                kj::AsyncIoContext& io);
+                                kj::AsyncIoContext& io, const PlaceWorker& place = nullptr);
 
 }  // namespace airlock::bench
