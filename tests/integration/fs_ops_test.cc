@@ -536,5 +536,21 @@ path = "${tmp}/**"
       << opened.message();
 }
 
+// A directory the broker opens for the worker (read-only directory opens are allowed, for
+// listing) is a descriptor of the host's tree: relative opens through it would resolve outside
+// the sandbox's mount namespace, where no rule's root applies. Landlock refuses every one of
+// them, beneath the directory as well as above it, so the descriptor lists and nothing more.
+TEST_F(FsOpsTest, ADirectoryFdFromTheBrokerCannotBeOpenedThroughNorClimbedOutOf) {
+  broker_->dir().write("work/sub/inner.txt", "inner\n");
+  for (auto name : {"../../outside/secret.txt", "../hello.txt", "inner.txt", "."}) {
+    auto outcome = call("walk-from", file("work/sub") + "\n" + name);
+    ASSERT_TRUE(outcome.ok()) << name << ": " << outcome.describe();
+    EXPECT_EQ(outcome.payload(), "openat: EACCES") << name;
+  }
+  auto opened = last("fs.open");
+  EXPECT_EQ(opened["decision"], "allow") << opened.dump();
+  EXPECT_EQ(opened["args"]["path"], file("work/sub")) << opened.dump();
+}
+
 }  // namespace
 }  // namespace airlock::testing

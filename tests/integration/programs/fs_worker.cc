@@ -9,9 +9,13 @@
 //   mkdir PATH | unlink PATH | rename FROM TO | symlink TARGET PATH   "done"
 //   mknod PATH               asks for a FIFO
 //   create-temp DIR PREFIX DATA  writes DATA through the fd, reads it back; answers the path
+//   walk-from DIR NAME       opens DIR through the broker, then NAME relative to that directory
+//                  fd itself (openat, as a library holding the fd would): "read: CONTENT" or
+//                  "openat: ERRNO-NAME"
 //   later MS OP ARG [ARG]  sleeps MS, then one change: mkdir PATH, unlink PATH, rename FROM TO,
 //                  symlink TARGET PATH, create PATH (open write,create), temp DIR PREFIX
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +131,19 @@ airlock::Reply listPath(airlock::Call& call) {
   return airlock::Reply::ok(out);
 }
 
+airlock::Reply walkFrom(airlock::Call& call) {
+  auto args = lines(call.payload());
+  if (args.size() != 2) return airlock::Reply::error("payload is DIR\\nNAME");
+  auto dir = call.fs().open(args[0], airlock::OpenFlags::readOnly());
+  if (!dir.ok()) return refusal(dir.wasDenied(), dir.message());
+  int fd = openat(dir.fd(), args[1].c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return airlock::Reply::ok(std::string("openat: ") + strerrorname_np(errno));
+  kj::AutoCloseFd file(fd);
+  char buffer[256];
+  ssize_t n = read(file.get(), buffer, sizeof(buffer));
+  return airlock::Reply::ok("read: " + std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0));
+}
+
 airlock::Reply createTemp(airlock::Call& call) {
   auto args = lines(call.payload());
   if (args.size() != 3) return airlock::Reply::error("payload is DIR\\nPREFIX\\nDATA");
@@ -172,5 +189,6 @@ int main(int argc, char** argv) {
     return answer(call.fs().mknod(std::string(call.payload()), airlock::SpecialFile::FIFO));
   });
   worker.method("create-temp", createTemp);
+  worker.method("walk-from", walkFrom);
   return worker.serve();
 }
