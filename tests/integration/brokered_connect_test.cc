@@ -96,6 +96,35 @@ TEST_F(BrokeredConnectTest, Python3ConnectsWhereTheRulesAllowAndNowhereElse) {
   expectLogVerifies();
 }
 
+// The socket the broker connects and swaps into the program's slot carries the descriptor and
+// status flags the program's own socket had: close-on-exec when it asked for it (and only then,
+// so a socket meant for a child is inherited as outside), non-blocking for a socket with a
+// timeout. Compared with the same script run outside the sandbox.
+TEST_F(BrokeredConnectTest, TheConnectedSocketKeepsTheFlagsOfTheSocketItReplaces) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  EchoServer allowed = EchoServer::tcp();
+  allowConnects(allowed.port(), dir_.file("sockets"));
+  std::string script =
+      "import fcntl, os, socket\n"
+      "A = ('127.0.0.1', " + std::to_string(allowed.port()) + ")\n"
+      "def flags(s):\n"
+      "  fd = fcntl.fcntl(s.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC\n"
+      "  fl = fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK\n"
+      "  return 'cloexec=%d nonblock=%d' % (fd != 0, fl != 0)\n"
+      "a = socket.socket(); a.connect(A); print('default', flags(a))\n"
+      "b = socket.socket(); b.set_inheritable(True); b.connect(A); print('inheritable', flags(b))\n"
+      "c = socket.socket(); c.settimeout(5); c.connect(A); print('timeout', flags(c))\n";
+  auto outside = runProgram({"/usr/bin/python3", "-c", script});
+  ASSERT_EQ(outside.exitCode, 0) << outside.output;
+  ASSERT_EQ(outside.output,
+            "default cloexec=1 nonblock=0\ninheritable cloexec=0 nonblock=0\n"
+            "timeout cloexec=1 nonblock=1\n");
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output, outside.output);
+  EXPECT_EQ(connectsTo(allowed.port()).size(), 3u) << readFile(auditLog());
+}
+
 TEST_F(BrokeredConnectTest, AnAddressRewrittenDuringTheCallNeverConnectsWhereTheRulesRefuse) {
   EchoServer allowed = EchoServer::tcp();
   EchoServer refused = EchoServer::tcp();
