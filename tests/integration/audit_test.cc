@@ -401,20 +401,7 @@ TEST_F(AuditTest, AChangeTheLogCannotRecordIsNeverMade) {
       return broker.connect().unit("fs").call("later", "700\n" + change.op + "\n" + first + second);
     });
     ASSERT_FALSE(broker.waitForRecord({{"event", "call.admitted"}}).is_null()) << broker.log();
-    // Fill the log's disk, then the slack of the log's last page: refused calls (each writes a
-    // record at once, no worker involved) until the log fails.
-    {
-      std::ofstream filler(disk.file("filler"), std::ios::binary);
-      std::string block(4096, 'f');
-      while (filler.write(block.data(), block.size())) {
-      }
-    }
-    auto other = broker.connect();
-    CallOutcome refused = CallOutcome::success("");
-    for (int i = 0; i < 200 && refused.errorKind() != CallErrorKind::INTERNAL; ++i) {
-      refused = other.unit("ghost").call("x", "");
-    }
-    ASSERT_EQ(refused.errorKind(), CallErrorKind::INTERNAL) << "the log is full";
+    ASSERT_TRUE(disk.fillUntilTheLogFails(broker)) << "the log is full";
     auto outcome = call.get();
     EXPECT_FALSE(outcome.ok()) << outcome.describe();
     if (!change.madeOrGone.empty()) {

@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/small_disk.h"
 
 namespace airlock::testing {
 namespace {
@@ -321,6 +323,35 @@ TEST_F(InvokeTest, AHostClientNamedLikeAUnitIsStillAClient) {
   auto record = broker_->auditRecords({{"event", "call"}, {"unit", "back"}}).at(0);
   EXPECT_EQ(record["decision"], "deny");
   EXPECT_EQ(record["caller"].get<std::string>().rfind("client:front", 0), 0u) << record.dump();
+}
+
+// Record before acting, for an invoke: with the log's disk filled after the calling unit's call
+// was admitted and before its worker invokes, the invoke cannot be recorded, so the callee's
+// worker never receives it and the caller gets a failure.
+TEST_F(InvokeTest, AnInvokeTheLogCannotRecordNeverReachesTheCallee) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  SmallDisk disk;
+  if (!disk.mounted()) GTEST_SKIP() << "mount -t tmpfs failed: " << strerror(errno);
+  BrokerOptions options;
+  options.auditPath = disk.file("audit.jsonl");
+  start({{"front.toml", unit("front", invokeRule("front-invokes-back", "back", "[\"*\"]"))},
+         {"back.toml", unit("back", callerUnitRule("front-may-print", "front", "[\"print\"]"))}},
+        options);
+  // The callee prints its payload to airlockd's log: the evidence that it was reached.
+  ASSERT_TRUE(call("back", "print", "the-callee-runs").ok()) << broker_->log();
+  ASSERT_NE(broker_->log().find("the-callee-runs"), std::string::npos) << broker_->log();
+  auto pending = std::async(std::launch::async, [&]() {
+    return broker_->connect().unit("front").call("sleep-invoke",
+                                                 "700 back print invoked-with-the-log-full");
+  });
+  ASSERT_FALSE(broker_->waitForRecord({{"event", "call.admitted"}, {"unit", "front"}}).is_null())
+      << broker_->log();
+  ASSERT_TRUE(disk.fillUntilTheLogFails(*broker_)) << "the log is full";
+  auto outcome = pending.get();
+  EXPECT_FALSE(outcome.ok()) << outcome.describe();
+  EXPECT_EQ(outcome.payload().find("ok:"), std::string::npos) << outcome.payload();
+  EXPECT_EQ(broker_->log().find("invoked-with-the-log-full"), std::string::npos)
+      << "an invoke the log could not record reached the callee's worker";
 }
 
 }  // namespace
