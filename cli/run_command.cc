@@ -11,6 +11,7 @@
 #include "audit/audit_log.h"
 #include "audit/signing_key.h"
 #include "broker/caps/fs_roots.h"
+#include "broker/supervisor/syscall_records.h"
 #include "broker/supervisor/unit_sandbox.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "cli/unit_program.h"
@@ -141,9 +142,11 @@ int runMain(int argc, char** argv) {
     fds.stdoutFd = STDOUT_FILENO;
     fds.stderrFd = STDERR_FILENO;
     auto process = sandbox::launch(spec, fds);
+    std::string caller = "uid:" + std::to_string(getuid());
+    broker::recordSyscallsOf(process, *log, {unit->name, process.pid(), caller, ""});
     broker::syscalls::SyscallBroker broker(unit, roots, *log,
                                            broker::syscalls::SandboxView::of(spec),
-                                           process.pid(), "uid:" + std::to_string(getuid()));
+                                           process.pid(), caller);
     process.setSyscallHandler(&broker);
     auto exit = process.wait();
 
@@ -154,6 +157,10 @@ int runMain(int argc, char** argv) {
     record.args["program"] = spec.program;
     record.args["brokered_syscalls"] = broker.brokered();
     record.args["left_to_kernel"] = broker.leftToKernel();
+    // Errno-answered and learned syscalls by name, each counted (the first of each has its own
+    // record): what the auditor and `airlock policy suggest` read.
+    if (!exit.answeredSyscalls.empty()) record.args["answered_syscalls"] = exit.answeredSyscalls;
+    if (!exit.learnedSyscalls.empty()) record.args["learned_syscalls"] = exit.learnedSyscalls;
     record.result = exit.describe();
     if (!log->append(record)) fprintf(stderr, "%s: could not record the exit\n", COMMAND);
     log->close();

@@ -72,6 +72,11 @@ int reportExit(const sandbox::ExitStatus& exit, const std::string& program, cons
     fprintf(stderr, "%s: refused syscall %s answered with an errno %llu time(s)\n", command,
             syscall.c_str(), static_cast<unsigned long long>(count));
   }
+  // A learning unit: what ran outside its groups, on record (syscall.learned).
+  for (auto& [syscall, count] : exit.learnedSyscalls) {
+    fprintf(stderr, "%s: learned syscall %s (outside the unit's groups) ran %llu time(s)\n",
+            command, syscall.c_str(), static_cast<unsigned long long>(count));
+  }
   if (exit.exited) return exit.code;
   fprintf(stderr, "%s: %s %s\n", command, program.c_str(), exit.describe().c_str());
   // A refusal ends with the supervisor's SIGKILL; report it as the seccomp kill it is.

@@ -32,6 +32,9 @@ struct ExitStatus {
   // syscall's name and registers, from RefusedSyscall::describe(). Empty otherwise.
 
   std::map<std::string, uint64_t> answeredSyscalls;
+  // A learning process's syscalls outside its groups that were let run, by syscall, each counted
+  // (the first of each recorded before it ran).
+  std::map<std::string, uint64_t> learnedSyscalls;
   // Under OnRefusedSyscall::ERRNO: the refused syscalls answered with an errno, by name, with
   // how often.
 
@@ -109,7 +112,14 @@ class SandboxedProcess {
     learnedRecorder_ = kj::mv(recorder);
   }
   // Called with the first use of each learned syscall before it runs: the record comes first.
-  // False (it could not be recorded): the syscall does not run, the process is killed.
+  // False (it could not be recorded), or no recorder set: the syscall does not run, the process
+  // is killed.
+
+  void setAnsweredRecorder(std::function<void(const RefusedSyscall&)> recorder) {
+    answeredRecorder_ = kj::mv(recorder);
+  }
+  // Under ERRNO: called with the first refusal of each syscall, after it was answered, for an
+  // owner that services refusals through wait() and so never sees serviceSeccomp()'s return.
 
   void setSyscallHandler(SyscallHandler* handler) { handler_ = handler; }
   // Borrowed; must outlive the process's servicing. A brokered syscall that arrives with no
@@ -124,9 +134,11 @@ class SandboxedProcess {
   std::string refusedSyscall_;
   OnRefusedSyscall onRefused_ = OnRefusedSyscall::KILL;
   std::map<std::string, uint64_t> answered_;
+  std::map<std::string, uint64_t> learned_;
   std::vector<int> brokeredNrs_;
   bool learning_ = false;
   std::function<bool(const RefusedSyscall&)> learnedRecorder_;
+  std::function<void(const RefusedSyscall&)> answeredRecorder_;
   std::vector<int> unlearnableNrs_;  // sorted: listed by a group or a grant, or never granted
   std::shared_ptr<const ProfileGrants> profileGrants_;  // the errnos a profile answers with
   SyscallHandler* handler_ = nullptr;

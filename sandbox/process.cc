@@ -56,9 +56,11 @@ SandboxedProcess::SandboxedProcess(SandboxedProcess&& other) noexcept
       refusedSyscall_(kj::mv(other.refusedSyscall_)),
       onRefused_(other.onRefused_),
       answered_(kj::mv(other.answered_)),
+      learned_(kj::mv(other.learned_)),
       brokeredNrs_(kj::mv(other.brokeredNrs_)),
       learning_(other.learning_),
       learnedRecorder_(kj::mv(other.learnedRecorder_)),
+      answeredRecorder_(kj::mv(other.answeredRecorder_)),
       unlearnableNrs_(kj::mv(other.unlearnableNrs_)),
       profileGrants_(kj::mv(other.profileGrants_)),
       handler_(other.handler_),
@@ -144,13 +146,20 @@ std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
           !std::binary_search(unlearnableNrs_.begin(), unlearnableNrs_.end(), refused->nr)) {
         // Recorded (its first use) and counted before it runs.
         refused->learned = true;
-        bool recorded = answered_[refused->name()]++ > 0 || learnedRecorder_ == nullptr ||
-                        learnedRecorder_(*refused);
+        // No recorder is no record: a syscall is learned on record or not at all.
+        // Counted only once it may run: a use that was not recorded never ran.
+        auto uses = learned_.find(refused->name());
+        bool recorded = uses != learned_.end() ||
+                        (learnedRecorder_ != nullptr && learnedRecorder_(*refused));
         if (recorded) {
+          ++learned_[refused->name()];
           continueLearned(listener_.get(), *refused);
           continue;
         }
-        refusedSyscall_ = refused->describe() + " [learnable, but its record was refused]";
+        refusedSyscall_ = refused->describe() +
+                          (learnedRecorder_ == nullptr
+                               ? " [learnable, but nothing records what this process learns]"
+                               : " [learnable, but its record was refused]");
         kill();
         continue;
       }
@@ -158,8 +167,12 @@ std::vector<RefusedSyscall> SandboxedProcess::serviceSeccomp() {
         // Counted before the answer, so a count is never behind what the process has seen.
         refused->answeredErrno =
             profileGrants_ != nullptr ? profileGrants_->errnoFor(refused->name()) : ENOSYS;
-        if (answered_[refused->name()]++ == 0) firsts.push_back(*refused);
+        bool first = answered_[refused->name()]++ == 0;
         answerRefusal(listener_.get(), *refused, refused->answeredErrno);
+        if (first) {
+          firsts.push_back(*refused);
+          if (answeredRecorder_ != nullptr) answeredRecorder_(*refused);
+        }
         continue;
       }
       // Recorded before the kill, so the exit status always carries it.
@@ -180,6 +193,7 @@ std::optional<ExitStatus> SandboxedProcess::tryReap() {
   if (info.si_pid == 0) return std::nullopt;  // still running
   status_ = _::toExitStatus(info, refusedSyscall_);
   status_->answeredSyscalls = answered_;
+  status_->learnedSyscalls = learned_;
   return status_;
 }
 
@@ -202,6 +216,7 @@ ExitStatus SandboxedProcess::wait() {
   KJ_SYSCALL(waitid(P_PIDFD, pidfd_.get(), &info, WEXITED), pid_);
   status_ = _::toExitStatus(info, refusedSyscall_);
   status_->answeredSyscalls = answered_;
+  status_->learnedSyscalls = learned_;
   return *status_;
 }
 

@@ -128,6 +128,12 @@ kj::Promise<void> UnitServer::run(RunContext context) {
                                _::describeRun(exit)
                          : _::describeRun(exit);
     record.args["brokered_syscalls"] = exit.brokeredSyscalls;
+    if (!exit.status.answeredSyscalls.empty()) {
+      record.args["answered_syscalls"] = exit.status.answeredSyscalls;
+    }
+    if (!exit.status.learnedSyscalls.empty()) {
+      record.args["learned_syscalls"] = exit.status.learnedSyscalls;
+    }
     record.durationMicros = microsSince(started);
     auto result = context.getResults().initResult();
     if (!routing_.audit.append(record)) {

@@ -6,6 +6,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/supervisor/syscall_records.h"
 #include "broker/supervisor/unit_sandbox.h"
 
 namespace airlock::broker {
@@ -39,6 +40,7 @@ kj::Own<ProgramRun> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> 
   fds.stdoutFd = out.write.get();
   fds.stderrFd = err.write.get();
   auto process = sandbox::launch(spec, fds);
+  recordSyscallsOf(process, audit, {unit->name, process.pid(), request.caller, request.callId});
   auto broker = kj::heap<syscalls::SyscallBroker>(unit, roots, audit,
                                                   syscalls::SandboxView::of(spec), process.pid(),
                                                   request.caller, request.callId);

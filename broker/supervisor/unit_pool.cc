@@ -22,6 +22,7 @@ constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
 // syscall, on its worker.exit record.
 void addAnsweredSyscalls(audit::AuditRecord& record, const sandbox::ExitStatus& status) {
   if (!status.answeredSyscalls.empty()) record.args["answered_syscalls"] = status.answeredSyscalls;
+  if (!status.learnedSyscalls.empty()) record.args["learned_syscalls"] = status.learnedSyscalls;
 }
 
 // worker.exit's args.cause: whether the worker ended by itself (exited, failed, crashed) or

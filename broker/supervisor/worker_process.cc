@@ -205,7 +205,7 @@ bool WorkerProcess::recordLearned(const sandbox::RefusedSyscall& learned) {
   audit::AuditRecord record = syscallRecord("syscall.learned", "learn", learned);
   record.reason = "not in the unit's syscall groups: " + learned.describe();
   record.result = "let run (the unit learns); later uses of " + learned.name() +
-                  " by this worker are counted in its worker.exit record";
+                  " by this worker are counted in its worker.exit record (learned_syscalls)";
   spdlog::warn("[{} pid {}] learned syscall {}", unitName_, pid(), learned.describe());
   if (audit_.append(record)) return true;
   spdlog::error("[{} pid {}] cannot record the learned syscall {}; killing the worker", unitName_,

@@ -86,6 +86,18 @@ std::vector<std::string> defineArgs(const Defines& defines) {
   return out;
 }
 
+// The records of the audit log `log` whose string field `key` is `value`.
+std::vector<nlohmann::json> recordsWhere(const std::string& log, const char* key,
+                                         const std::string& value) {
+  std::vector<nlohmann::json> out;
+  std::istringstream lines(readFile(log));
+  for (std::string line; std::getline(lines, line);) {
+    auto record = nlohmann::json::parse(line);
+    if (record.value(key, "") == value) out.push_back(record);
+  }
+  return out;
+}
+
 // `airlock policy suggest` over `logs` for `unit`, which must succeed.
 std::string suggest(const std::vector<std::string>& logs, const std::string& unit,
                     const Defines& defines, std::vector<std::string> extra = {}) {
@@ -464,7 +476,7 @@ TEST(SyscallLearnTest, ASyscallOutsideTheGroupsRunsOnRecordAndIsSuggestedAsItsGr
   auto exits = learner->auditRecords({{"event", "worker.exit"}});
   ASSERT_FALSE(exits.empty());
   EXPECT_NE(exits[0].dump().find("ptrace"), std::string::npos) << exits[0].dump();
-  EXPECT_EQ(exits[0]["args"]["answered_syscalls"]["statfs"], 3) << exits[0].dump();
+  EXPECT_EQ(exits[0]["args"]["learned_syscalls"]["statfs"], 3) << exits[0].dump();
   learner->stop();
 
   std::string rules = suggest({learner->auditPath()}, "probe", {});
@@ -475,6 +487,64 @@ TEST(SyscallLearnTest, ASyscallOutsideTheGroupsRunsOnRecordAndIsSuggestedAsItsGr
   auto ran = enforcer.connect().unit("probe").call("statfs", "/");
   EXPECT_TRUE(ran.ok()) << ran.describe() << enforcer.log();
   EXPECT_TRUE(enforcer.auditRecords({{"event", "worker.exit"}}).empty());
+}
+
+// A program run unmodified under `airlock run` learns syscalls as a worker does: python3 (no site,
+// so no user lookup) reads sysinfo at start-up, which no default group lists. Its first use is on
+// record before it runs, named with the run's caller; the run's exit counts it; the suggestion
+// names its group, and enforced, the same run needs no syscall outside its groups.
+TEST(SyscallLearnTest, AProgramUnderAirlockRunLearnsSyscallsOnRecordAndTheSuggestionEnforcesThem) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  TempDir dir;
+  auto runPython = [&](const std::string& policy, const std::string& log) {
+    dir.write("policy.toml", policy);
+    return runProgram({binDir() + "/airlock", "run", "--policy", dir.file("policy.toml"),
+                       "--audit", log, "--", "/usr/bin/python3", "-I", "-S", "-c",
+                       "print('ran')"});
+  };
+  std::string learnLog = dir.file("learn.jsonl");
+  auto learned = runPython("[unit]\nname = \"run\"\nmode = \"learn\"\njustification = \"which "
+                           "syscalls does python3 need\"\nlearn_paths = [\"" + dir.path() +
+                           "/**\"]\n", learnLog);
+  ASSERT_EQ(learned.exitCode, 0) << learned.output;
+  EXPECT_TRUE(contains(learned.output, "ran\n")) << learned.output;
+  EXPECT_TRUE(contains(learned.output, "learned syscall sysinfo")) << learned.output;
+  auto firsts = recordsWhere(learnLog, "event", "syscall.learned");
+  ASSERT_FALSE(firsts.empty()) << readFile(learnLog);
+  bool sysinfo = false;
+  for (auto& record : firsts) {
+    EXPECT_EQ(record["decision"], "learn");
+    EXPECT_EQ(record["caller"], "uid:" + std::to_string(getuid()));
+    sysinfo = sysinfo || record["args"]["syscall"] == "sysinfo";
+  }
+  EXPECT_TRUE(sysinfo) << readFile(learnLog);
+  auto exits = recordsWhere(learnLog, "event", "run.exit");
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_GE(exits[0]["args"]["learned_syscalls"].value("sysinfo", 0), 1) << exits[0].dump();
+
+  std::string rules = suggest({learnLog}, "run", {});
+  EXPECT_TRUE(contains(rules, "\"system-info\"")) << rules;
+  std::string enforcedLog = dir.file("enforced.jsonl");
+  auto enforced = runPython("[unit]\nname = \"run\"\n" + rules, enforcedLog);
+  EXPECT_EQ(enforced.exitCode, 0) << enforced.output << rules;
+  EXPECT_EQ(enforced.output, "ran\n");
+  EXPECT_TRUE(recordsWhere(enforcedLog, "event", "syscall.learned").empty());
+  EXPECT_TRUE(recordsWhere(enforcedLog, "event", "run.exit")[0]["args"].value("learned_syscalls",
+                                                                nlohmann::json()).is_null());
+}
+
+// Without learn mode the same run is killed at sysinfo, naming the group that would allow it:
+// learning is what let it run, not a gap in the filter.
+TEST(SyscallLearnTest, TheSameRunEnforcingIsKilledAtTheSyscallItWouldHaveLearned) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  TempDir dir;
+  dir.write("policy.toml", "[unit]\nname = \"run\"\n");
+  auto killed = runProgram({binDir() + "/airlock", "run", "--policy", dir.file("policy.toml"),
+                            "--audit", dir.file("log.jsonl"), "--", "/usr/bin/python3", "-I",
+                            "-S", "-c", "print('ran')"});
+  EXPECT_EQ(killed.exitCode, 128 + SIGSYS) << killed.output;
+  EXPECT_TRUE(contains(killed.output, "refused syscall sysinfo")) << killed.output;
+  EXPECT_TRUE(contains(killed.output, "system-info")) << killed.output;
 }
 
 // A program from the transparent-brokering work, unmodified: xmllint under `airlock run`, its own
@@ -508,13 +578,7 @@ class XmllintLearnTest : public ::testing::Test {
 
   // The records of `log` whose decision is `decision`.
   std::vector<nlohmann::json> decided(const std::string& log, const std::string& decision) {
-    std::vector<nlohmann::json> out;
-    std::istringstream lines(readFile(log));
-    for (std::string line; std::getline(lines, line);) {
-      auto record = nlohmann::json::parse(line);
-      if (record.value("decision", "") == decision) out.push_back(record);
-    }
-    return out;
+    return recordsWhere(log, "decision", decision);
   }
 
   TempDir dir_;

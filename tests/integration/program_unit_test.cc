@@ -149,5 +149,30 @@ TEST_F(ProgramUnitTest, AProgramPastTheDeadlineIsKilledAndTheRunTimesOut) {
       << calls[0];
 }
 
+// A learning program unit: a syscall outside its groups (python3's sysinfo at start-up) runs on
+// record, the record tied to the run's call, and the call's record counts it.
+TEST_F(ProgramUnitTest, ALearningRunsSyscallsAreOnRecordUnderItsCall) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  std::string policy = programPolicy("/usr/bin/python3", "\"run\"");
+  policy.insert(policy.find("call_timeout_ms"),
+                "mode = \"learn\"\njustification = \"which syscalls python3 needs\"\n"
+                "learn_paths = [\"${tmp}/docs/**\"]\n");
+  start(policy);
+  auto ran = broker_->connect().unit("xml").run({"-I", "-S", "-c", "print('ran')"});
+  ASSERT_TRUE(ran.call.ok()) << ran.call.describe() << "\n" << broker_->log();
+  EXPECT_EQ(ran.status, 0) << ran.err;
+  EXPECT_EQ(ran.out, "ran\n");
+  auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "xml"}});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_GE(calls[0]["args"]["learned_syscalls"].value("sysinfo", 0), 1) << calls[0].dump();
+  auto learned = broker_->auditRecords({{"event", "syscall.learned"}});
+  ASSERT_FALSE(learned.empty()) << broker_->log();
+  for (auto& record : learned) {
+    EXPECT_EQ(record["call_id"], calls[0]["call_id"]) << record.dump();
+    EXPECT_EQ(record["caller"], calls[0]["caller"]) << record.dump();
+    EXPECT_EQ(record["decision"], "learn");
+  }
+}
+
 }  // namespace
 }  // namespace airlock::testing

@@ -438,5 +438,42 @@ TEST(Sandbox, KillThenWaitReportsSigkill) {
   EXPECT_EQ(process.wait().describe(), "killed by SIGKILL");
 }
 
+// Learning is on record or not at all: a process that may learn syscalls but has no recorder is
+// killed at the first one, as if it were refused; with a recorder, the syscall runs after the
+// recorder took it, and its uses are counted.
+TEST(Sandbox, ALearningProcessWithNothingToRecordWhatItLearnsIsKilled) {
+  auto spec = probeSpec({"statfs"});
+  spec.learnSyscalls = true;
+  auto result = runProbe(spec);
+  EXPECT_TRUE(result.status.killedBySandbox()) << result.status.describe();
+  EXPECT_NE(result.status.refusedSyscall.find("statfs"), std::string::npos)
+      << result.status.describe();
+  EXPECT_NE(result.status.refusedSyscall.find("nothing records what this process learns"),
+            std::string::npos)
+      << result.status.describe();
+  EXPECT_TRUE(result.status.learnedSyscalls.empty());
+}
+
+TEST(Sandbox, ALearnedSyscallRunsOnlyAfterItsRecorderTookIt) {
+  auto spec = probeSpec({"statfs"});
+  spec.learnSyscalls = true;
+  int ends[2];
+  KJ_SYSCALL(pipe2(ends, O_CLOEXEC));
+  kj::AutoCloseFd readEnd(ends[0]), writeEnd(ends[1]);
+  auto process = launch(spec, ChildFds{-1, writeEnd.get(), -1});
+  writeEnd = nullptr;
+  std::vector<std::string> recorded;
+  process.setLearnedRecorder([&](const RefusedSyscall& learned) {
+    recorded.push_back(learned.name());
+    return true;
+  });
+  ExitStatus status = process.wait();
+  EXPECT_TRUE(status.exited && status.code == 0) << status.describe();
+  EXPECT_EQ(readAll(readEnd.get()), "ok\n");
+  EXPECT_EQ(recorded, std::vector<std::string>{"statfs"});
+  EXPECT_EQ(status.learnedSyscalls.at("statfs"), 1u);
+  EXPECT_TRUE(status.answeredSyscalls.empty());
+}
+
 }  // namespace
 }  // namespace airlock::sandbox

@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -134,6 +135,10 @@ int runProbe(const std::string& probe, const char* arg) {
   if (probe == "list-fds") return listFds();
   if (probe == "rlimits") return printLimits();
   if (probe == "mmap-wx" || probe == "mmap-anon-x" || probe == "mprotect-x") return mapProbe(probe);
+  if (probe == "statfs") {  // in no default group (fs-metadata): refused, or learned
+    struct statfs fs;
+    return report(statfs("/", &fs));
+  }
   if (probe == "prctl-name") return report(prctl(PR_SET_NAME, "probe", 0, 0, 0));
   if (probe == "prctl-seccomp") return report(prctl(PR_SET_SECCOMP, 2, 0, 0, 0));
   if (probe == "env") return printEnv();
