@@ -69,7 +69,8 @@ options:
                          )" AIRLOCK_WORKERS_FROM_BINDIR R"( from airlockd's directory, i.e.
                          PREFIX/lib/airlock/workers for PREFIX/bin/airlockd)
   --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
-  --socket-group GROUP   make the socket 0660 with this group instead of 0600
+  --socket-group GROUP   make the socket 0660 with this group (a name, or a number as in a
+                         container without the group in /etc/group) instead of 0600
   --key FILE             the broker's Ed25519 private key (from `airlock keygen --out
                          PREFIX`): its identity in the host handshake (clients pin
                          PREFIX.pub) and the signer of audit checkpoints. Mode 0600, owned
@@ -264,6 +265,10 @@ Options parseOptions(int argc, char** argv) {
 std::optional<gid_t> resolveGroup(const std::string& name) {
   if (name.empty()) return std::nullopt;
   struct group* entry = getgrnam(name.c_str());
+  if (entry == nullptr && name.find_first_not_of("0123456789") == std::string::npos &&
+      name.size() <= 9) {
+    return static_cast<gid_t>(std::stoul(name));  // a pod's supplementalGroups are numbers
+  }
   if (entry == nullptr) {
     fprintf(stderr, "airlockd: --socket-group: no such group \"%s\"\n", name.c_str());
     exit(1);
