@@ -13,7 +13,8 @@ the AppArmor profile compiles (apparmor_parser -Q).
 Then the pod, in a temporary directory: each volume a directory (ConfigMaps and Secrets laid
 out as kubelet lays them out: files as symlinks through `..data`), each container's command
 line run with its paths mapped onto those directories and its binaries onto BIN_DIR. airlockd
-runs with only the capabilities its securityContext adds and no_new_privs; the app starts
+runs with only the capabilities its securityContext adds and no_new_privs (every container
+runs as its securityContext says: uid, groups, capabilities); the app starts
 once the startup probe succeeds; a `tail -F` shipper reads the audit log; the policy ConfigMap
 is swapped (as kubelet swaps it) to one that refuses the app's method, which is then refused,
 and back; after SIGTERM the shipped copy is the whole log and verifies.
@@ -99,8 +100,8 @@ check(probe is not None, "airlockd has an exec startupProbe")
 check(init.index(airlockd) < len(init) and pod["containers"],
       "the application is an ordinary container, started after the sidecars' startup probes")
 for c in containers.values():
-    check("requests" in c.get("resources", {}) or c is containers.get("samples"),
-          "%s has resource requests" % c["name"])
+    if c in pod["containers"] or c.get("restartPolicy") == "Always":  # what runs all along
+        check("requests" in c.get("resources", {}), "%s has resource requests" % c["name"])
 security = airlockd["securityContext"]
 seccomp = security.get("seccompProfile", {})
 check(seccomp.get("type") == "Localhost", "airlockd's seccomp profile is Localhost")
@@ -130,8 +131,9 @@ commands = {c["name"]: c["command"] for c in containers.values()}
 commands["airlockd startupProbe"] = probe
 for name, command in commands.items():
     program = command[0]
-    if not program.startswith("/usr/bin/"):
-        continue  # Fluent Bit: not ours
+    if not program.startswith("/usr/bin/") or not os.path.exists(
+            os.path.join(BIN, os.path.basename(program))):
+        continue  # Fluent Bit, coreutils: not ours
     helptext = program_help(program) if program != "/usr/bin/airlock" else subprocess.run(
         [os.path.join(BIN, "airlock"), command[1], "--help"], capture_output=True, text=True,
         timeout=30).stdout
@@ -186,12 +188,26 @@ for item in policies_volume.get("configMap", {}).get("items", []):
                   "the ConfigMap's %s is policies/%s byte for byte" % (item["key"], item["path"]))
 keys_mount, _ = mount_for(airlockd, argument(acmd, "--client-keys"))
 check(keys_mount and "secret" in volumes[keys_mount["name"]], "--client-keys is a Secret volume")
-for who, command, flag in ((airlockd, acmd, "--key"), (airlockd, probe, "--key"),
-                           (app, app["command"], "--key")):
+for who, command, flag in ((airlockd, acmd, "--key"), (airlockd, probe, "--key")):
     m, _ = mount_for(who, argument(command, flag))
     check(m and "secret" in volumes[m["name"]] and m.get("subPath"),
           "%s %s is a single file (subPath) from a Secret: keys are opened with O_NOFOLLOW"
           % (who["name"], flag))
+# The app's key: copied out of its Secret by an init container that makes it the app's own.
+app_key = argument(app["command"], "--key")
+copier = [c for c in init if c.get("restartPolicy") != "Always" and
+          any(same_file(c, w, app, app_key) for w in c["command"] if w.startswith("/"))]
+check(len(copier) == 1, "an init container writes the app's --key %s" % app_key)
+if copier:
+    owner = argument(copier[0]["command"], "-o")
+    check(owner == str(app["securityContext"]["runAsUser"]),
+          "the app's key is made the app's uid's (%s)" % owner)
+check(airlockd["securityContext"]["runAsUser"] != app["securityContext"]["runAsUser"],
+      "the app runs as another uid than airlockd (they share a PID namespace)")
+check(pod.get("shareProcessNamespace") is True,
+      "one PID namespace: the handshake checks the client's pid as airlockd sees it")
+check(int(argument(acmd, "--socket-group")) in pod.get("securityContext", {}).get(
+    "supplementalGroups", []), "the app is in the socket's group")
 check(same_file(airlockd, argument(probe, "--broker-key"), app,
                 argument(app["command"], "--broker-key")),
       "the probe and the app pin the same broker.pub")
@@ -311,8 +327,11 @@ try:
         """The command line with image paths mapped onto volume directories and the build."""
         out = []
         for word in command:
-            if word.startswith("/usr/bin/"):
+            if word.startswith("/usr/bin/") and os.path.exists(
+                    os.path.join(BIN, os.path.basename(word))):
                 out.append(os.path.join(BIN, os.path.basename(word)))
+            elif word.startswith("/usr/bin/"):
+                out.append(word)  # the image's coreutils: this machine's
             elif word == "/usr/lib/airlock/workers":
                 out.append(BIN)  # the build puts the workers beside airlockd
             elif "=" in word and word.split("=", 1)[1].startswith("/"):
@@ -331,22 +350,32 @@ try:
                 real = os.path.realpath(os.path.join(volume_dirs[m["name"]], m["subPath"]))
                 os.chmod(real, 0o400)
 
-    samples = containers.get("samples")
-    if samples:
-        made = run(local(samples, samples["command"]))
-        check(made.returncode == 0, "the samples init container: " + made.stdout + made.stderr)
+    def confined(container):
+        """setpriv as the container's securityContext: its uid, gid and groups, only the
+        capabilities it adds, no_new_privs."""
+        sc = container.get("securityContext", {})
+        caps = ",".join("+" + c.lower() for c in sc.get("capabilities", {}).get("add", []))
+        out = ["setpriv", "--bounding-set=-all" + ("," + caps if caps else ""), "--inh-caps=-all"]
+        uid = sc.get("runAsUser", 0)
+        groups = pod.get("securityContext", {}).get("supplementalGroups", [])
+        if uid != 0:
+            out += ["--reuid", str(uid), "--regid", str(sc.get("runAsGroup", uid))]
+            out += ["--groups", ",".join(map(str, groups))] if groups else ["--clear-groups"]
+        if sc.get("allowPrivilegeEscalation") is False:
+            out.append("--no-new-privs")
+        return out + ["--"]
 
-    caps = ",".join("+" + c.lower() for c in security["capabilities"].get("add", []))
-    confine = ["setpriv", "--bounding-set=-all" + ("," + caps if caps else ""),
-               "--inh-caps=-all"]
-    if security.get("allowPrivilegeEscalation") is False:
-        confine.append("--no-new-privs")
+    # The ordinary init containers, in order, before the sidecars start.
+    for c in init:
+        if c.get("restartPolicy") != "Always":
+            made = run(confined(c) + local(c, c["command"]))
+            check(made.returncode == 0, "init container %s: %s" % (c["name"], made.stdout + made.stderr))
     airlockd_log = open(os.path.join(work, "airlockd.log"), "w")
     # AIRLOCK_K8S_STRACE=FILE: an `strace -f -c` summary of airlockd and its workers serving
     # this run, for deploy/k8s/seccomp/derive.
     trace = os.environ.get("AIRLOCK_K8S_STRACE")
     traced = ["strace", "-f", "-qq", "-c", "-o", trace, "--"] if trace else []
-    broker = subprocess.Popen(confine + ["--"] + traced + local(airlockd, acmd), stdout=airlockd_log,
+    broker = subprocess.Popen(confined(airlockd) + traced + local(airlockd, acmd), stdout=airlockd_log,
                               stderr=subprocess.STDOUT)
     processes.append(broker)
 
@@ -368,7 +397,7 @@ try:
     processes.append(tail)
 
     def app_run():
-        return run(local(app, app["command"]))
+        return run(confined(app) + local(app, app["command"]))
 
     first = app_run()
     check(first.returncode == 0 and "sunset.png" in first.stdout,
