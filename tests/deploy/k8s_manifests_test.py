@@ -95,6 +95,8 @@ def flags_of(command):
 check(airlockd in init and airlockd.get("restartPolicy") == "Always",
       "airlockd is an initContainers entry with restartPolicy: Always")
 check(shipper.get("restartPolicy") == "Always", "fluent-bit is a native sidecar too")
+check(shipper in init and init.index(shipper) < init.index(airlockd),
+      "fluent-bit comes before airlockd: sidecars stop in reverse order, so it ships the last records")
 probe = airlockd.get("startupProbe", {}).get("exec", {}).get("command")
 check(probe is not None, "airlockd has an exec startupProbe")
 check(init.index(airlockd) < len(init) and pod["containers"],
