@@ -30,6 +30,7 @@
 #include "broker/caps/secrets.h"
 #include "broker/host/auth_backoff.h"
 #include "broker/host/seen_nonces.h"
+#include "broker/reload/directory_watch.h"
 #include "broker/reload/reloader.h"
 #include "broker/server/host_listener.h"
 #include "broker/server/service_manager.h"
@@ -68,7 +69,8 @@ options:
                          )" AIRLOCK_WORKERS_FROM_BINDIR R"( from airlockd's directory, i.e.
                          PREFIX/lib/airlock/workers for PREFIX/bin/airlockd)
   --define NAME=VALUE    value for ${NAME} in policy paths (repeatable)
-  --socket-group GROUP   make the socket 0660 with this group instead of 0600
+  --socket-group GROUP   make the socket 0660 with this group (a name, or a number as in a
+                         container without the group in /etc/group) instead of 0600
   --key FILE             the broker's Ed25519 private key (from `airlock keygen --out
                          PREFIX`): its identity in the host handshake (clients pin
                          PREFIX.pub) and the signer of audit checkpoints. Mode 0600, owned
@@ -99,14 +101,19 @@ options:
   --handshake-timeout-ms T
                          close a connection that has not authenticated T ms
                          after connecting (audited as handshake timeout)      (default 30000)
+  --watch-policies       also reload (as on SIGHUP) when --policies or --client-keys
+                         changes: a file written and closed, renamed, removed, or the
+                         `..data` link of a Kubernetes ConfigMap or Secret volume swapped;
+                         once they have been quiet for 200 ms, one reload per change
   --refuse-learn         refuse (at start and on every reload) a policy set with a unit in
                          mode = "learn": for production, where nothing may be learned
   --help                 this text
 
-On SIGHUP it reloads: re-reads --policies and --client-keys; a set with any error is refused
-whole (each error logged and audited) and the one in force stays; a good one takes effect
-between two calls, nothing dropped: calls already dispatched finish under the revision they
-started with. Units whose worker, instances or sandbox paths changed get new workers.
+On SIGHUP it reloads (as --watch-policies does on a change): re-reads --policies and
+--client-keys; a set with any error is refused whole (each error logged and audited) and the
+one in force stays; a good one takes effect between two calls, nothing dropped: calls already
+dispatched finish under the revision they started with. Units whose worker, instances or
+sandbox paths changed get new workers.
 On SIGTERM or SIGINT (or an admin's `airlock drain`) it drains, then stops: the socket is removed so no new client connects,
 calls on open connections are refused as "unit unavailable", calls already dispatched finish
 (waiting at most the longest call_timeout_ms plus 1 s) and get their audit records; then workers
@@ -131,6 +138,7 @@ struct Options {
   uint64_t auditRotateBytes = 0;
   uint64_t handshakeTimeoutMs = 30000;
   bool refuseLearn = false;
+  bool watchPolicies = false;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -188,6 +196,8 @@ Options parseOptions(int argc, char** argv) {
       exit(0);
     } else if (arg == "--refuse-learn") {
       options.refuseLearn = true;
+    } else if (arg == "--watch-policies") {
+      options.watchPolicies = true;
     } else if (arg == "--policies") {
       options.policies = value();
     } else if (arg == "--socket") {
@@ -255,6 +265,10 @@ Options parseOptions(int argc, char** argv) {
 std::optional<gid_t> resolveGroup(const std::string& name) {
   if (name.empty()) return std::nullopt;
   struct group* entry = getgrnam(name.c_str());
+  if (entry == nullptr && name.find_first_not_of("0123456789") == std::string::npos &&
+      name.size() <= 9) {
+    return static_cast<gid_t>(std::stoul(name));  // a pod's supplementalGroups are numbers
+  }
   if (entry == nullptr) {
     fprintf(stderr, "airlockd: --socket-group: no such group \"%s\"\n", name.c_str());
     exit(1);
@@ -421,6 +435,22 @@ kj::Promise<void> reloadOnSighup(kj::UnixEventPort& events, airlock::broker::Rel
   });
 }
 
+// --watch-policies: a reload after each complete change of the policy or client keys directory,
+// recorded as asked by "watch:" and the entry that changed. Without the flag, never resolves.
+kj::Promise<void> reloadOnChange(const Options& options, kj::AsyncIoContext& io,
+                                 airlock::broker::Reloader& reloader, ServiceManager& manager) {
+  if (!options.watchPolicies) return kj::NEVER_DONE;
+  auto watch = kj::heap<airlock::broker::DirectoryWatch>(
+      std::vector<airlock::broker::WatchedDirectory>{{options.policies, {".toml"}},
+                                                    {options.clientKeys, {".pub", ".key"}}},
+      io.unixEventPort, io.provider->getTimer());
+  auto changes = watch->run([&reloader, &manager](const std::string& changed) {
+    auto outcome = reloader.reload("watch:" + changed);
+    manager.notify("STATUS=" + outcome.summary());
+  });
+  return changes.attach(kj::mv(watch));
+}
+
 // The host socket: the one a service manager passed, or a new one at --socket.
 kj::Own<airlock::broker::HostListener> openHostSocket(const Options& options,
                                                       ServiceManager& manager,
@@ -487,6 +517,8 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   if (!learning.empty()) start.args["learning"] = learning;
   KJ_REQUIRE(auditLog->append(start), "cannot write the audit log", options.audit);
 
+  // Before READY: a directory that cannot be watched stops start-up.
+  auto watching = reloadOnChange(options, io, reloader, manager);
   auto listener = openHostSocket(options, manager, io, routing);
   reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
@@ -498,8 +530,9 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
                  " unit(s), policy revision " + *policySet->revision);
   policySet = nullptr;  // from here on the set in force is routing.policy's
 
-  auto serving =
-      listener->run().exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader, manager));
+  auto serving = listener->run()
+                     .exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader, manager))
+                     .exclusiveJoin(kj::mv(watching));
   auto byAdmin = kj::newPromiseAndFulfiller<std::string>();
   routing.requestStop = [&fulfiller = *byAdmin.fulfiller](std::string why) {
     if (fulfiller.isWaiting()) fulfiller.fulfill(kj::mv(why));

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -20,6 +21,22 @@ bool endsWith(std::string_view text, std::string_view suffix) {
 struct DirCloser {
   void operator()(DIR* dir) const { closedir(dir); }
 };
+
+// A regular file, or a symlink that resolves to a regular file inside `dir`: the layout of a
+// Kubernetes Secret volume (NAME.pub -> ..data/NAME.pub, ..data -> ..TIMESTAMP). A link out of
+// the directory stays refused: the directory alone says who the clients are.
+bool isKeyFile(const std::string& dir, const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return false;
+  if (S_ISREG(st.st_mode)) return true;
+  if (!S_ISLNK(st.st_mode)) return false;
+  std::unique_ptr<char, decltype(&free)> realDir(realpath(dir.c_str(), nullptr), &free);
+  std::unique_ptr<char, decltype(&free)> realFile(realpath(path.c_str(), nullptr), &free);
+  if (!realDir || !realFile) return false;
+  std::string inside = std::string(realDir.get()) + "/";
+  if (std::string_view(realFile.get()).substr(0, inside.size()) != inside) return false;
+  return stat(realFile.get(), &st) == 0 && S_ISREG(st.st_mode);
+}
 
 }  // namespace _
 
@@ -54,9 +71,9 @@ ClientKeys ClientKeys::load(const std::string& dir, std::vector<std::string>& er
       errors.push_back(path + ": " + refused + " (the file name is the client's name)");
       continue;
     }
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      errors.push_back(path + ": not a regular file");
+    if (!_::isKeyFile(dir, path)) {
+      errors.push_back(path + ": not a regular file, nor a symlink to one inside " + dir +
+                       " (as a Kubernetes Secret volume's ..data links are)");
       continue;
     }
     std::string error;

@@ -3,8 +3,8 @@
 // given as `airlockd --client-keys DIR` (written by `airlock keygen --client NAME`). The broker
 // holds public keys only; a client's secret never reaches it.
 //
-// Read once at start-up; a key is revoked by removing its file and restarting airlockd (reload
-// is issue 7's remaining part). Immutable after load; event-loop thread.
+// Read at start-up and on every reload (SIGHUP, `airlock reload`, --watch-policies). Immutable
+// after load; event-loop thread.
 
 #include <map>
 #include <string>
@@ -22,8 +22,8 @@ inline constexpr size_t MAX_CLIENT_KEYS = 1024;
 
 class ClientKeys {
  public:
-  // Reads every `*.pub` in `dir` (not following symlinked files; names starting with `.` are
-  // skipped). Each problem is one line in `errors` naming the file: an unreadable directory, a
+  // Reads every `*.pub` in `dir` (names starting with `.` are skipped; a symlink is followed
+  // only to a regular file inside `dir`, as in a Kubernetes Secret volume). Each problem is one line in `errors` naming the file: an unreadable directory, a
   // name that is not a client name (capnp/host_auth.h), a file that is not an airlock public
   // key, one key registered under two names, a `*.key` (a client's secret does not belong to the
   // broker), more than MAX_CLIENT_KEYS keys. The result is only meaningful if `errors` is empty.
