@@ -250,7 +250,7 @@ bool AuditLog::writeLine(const std::string& line) {
   }
   prevHash_ = lineHashHex(line);
   ++nextSequence_;
-  if (observer_ != nullptr) observer_->lineWritten(line.size());
+  if (observer_ != nullptr) observer_->lineWritten(line.size() + 1);  // and its newline
   endsClosed_ = false;  // writeCheckpoint() sets it again for a closing checkpoint
   dirty_ = true;
   if (committer_ != nullptr) committer_->markDirty();
