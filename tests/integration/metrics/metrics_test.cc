@@ -246,6 +246,28 @@ TEST_F(MetricsTest, PromtoolFindsNoProblemInARealScrape) {
   EXPECT_EQ(checked.output, "") << answer.body;
 }
 
+TEST(MetricsPacing, RequestsMadeToWaitForTheirTurnAreCountedPerUnit) {
+  TempDir place;
+  ASSERT_EQ(mkdir(place.file("data").c_str(), 0755), 0);
+  place.write("data/a.txt", "hello");
+  std::string policy = PROBE_POLICY;
+  // One request a second, one at once: of three reads in a row the second and third wait.
+  policy.replace(policy.find("call_timeout_ms"), 0,
+                 "max_requests_per_second = 1\nrequests_burst = 1\n");
+  BrokerOptions options;
+  options.extraArgs = withMetrics({}, place.file("metrics.sock"));
+  BrokerProcess broker({{"probe.toml", policy}}, {{"data", place.file("data")}}, options);
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  Client client = broker.connect();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(client.unit("probe").call("read", place.file("data/a.txt")).ok());
+  }
+  auto samples = parseSamples(httpGetUnix(place.file("metrics.sock")).body);
+  EXPECT_EQ(sampleValue(samples, "airlock_requests_paced_total", {{"unit", "probe"}}), 2);
+  EXPECT_EQ(sampleValue(samples, "airlock_requests_total",
+                        {{"operation", "fs.open"}, {"decision", "allow"}}), 3);
+}
+
 TEST(MetricsStartup, ATcpAddressThatIsNotLoopbackIsRefusedWithoutTheFlag) {
   TempDir dir;
   RunResult refused = runProgram({binDir() + "/airlockd", "--policies", dir.path(), "--socket",
