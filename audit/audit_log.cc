@@ -250,6 +250,7 @@ bool AuditLog::writeLine(const std::string& line) {
   }
   prevHash_ = lineHashHex(line);
   ++nextSequence_;
+  if (observer_ != nullptr) observer_->lineWritten(line.size() + 1);  // and its newline
   endsClosed_ = false;  // writeCheckpoint() sets it again for a closing checkpoint
   dirty_ = true;
   if (committer_ != nullptr) committer_->markDirty();
@@ -260,7 +261,7 @@ void AuditLog::startGroupCommitThread(std::chrono::microseconds window) {
   KJ_REQUIRE(syncMode_ == SyncMode::GROUP && committer_ == nullptr);
   int anchor = -1;
   KJ_IF_MAYBE(fd, anchorFd_) { anchor = fd->get(); }
-  auto owned = kj::heap<GroupCommitThread>(fd_.get(), anchor, window);
+  auto owned = kj::heap<GroupCommitThread>(fd_.get(), anchor, window, observer_);
   commitWindow_ = window;
   committer_ = owned.get();
   committerOwned_ = kj::mv(owned);
@@ -341,8 +342,30 @@ bool AuditLog::append(const AuditRecord& r) {
   return appendRecord(r, Covering::COUNTS_TOWARD_CHECKPOINT);
 }
 
+int AuditLog::timedFdatasync(int fd) {
+  if (observer_ == nullptr) return fdatasync(fd);
+  auto start = std::chrono::steady_clock::now();
+  int result = fdatasync(fd);
+  int error = errno;
+  observer_->synced(std::chrono::steady_clock::now() - start, result == 0);
+  errno = error;
+  return result;
+}
+
 bool AuditLog::appendRecord(const AuditRecord& r, Covering covering) {
   if (discarding_) return true;
+  bool written = appendRecordOrRefuse(r, covering);
+  if (observer_ != nullptr) {
+    if (written) {
+      observer_->recorded(r);
+    } else {
+      observer_->refused(r);
+    }
+  }
+  return written;
+}
+
+bool AuditLog::appendRecordOrRefuse(const AuditRecord& r, Covering covering) {
   if (closed_) {
     KJ_LOG(ERROR, "a record after the log's closing checkpoint is refused", path_, r.event);
     return false;
@@ -362,7 +385,7 @@ bool AuditLog::appendRecord(const AuditRecord& r, Covering covering) {
   uint64_t lengthBefore = fileLength_;
   std::string prevBefore = prevHash_;
   if (!writeLine(line)) return false;
-  if (syncMode_ == SyncMode::ALWAYS && fdatasync(fd_.get()) != 0) {
+  if (syncMode_ == SyncMode::ALWAYS && timedFdatasync(fd_.get()) != 0) {
     int error = errno;
     // Nothing was answered on this record's strength: take it back, so the log holds only
     // records whose operations happened.
@@ -429,7 +452,7 @@ bool AuditLog::appendToAnchor(const std::string& line) {
 
 bool AuditLog::sync() {
   if (!dirty_ || failed_) return !failed_;
-  if (fdatasync(fd_.get()) != 0) {
+  if (timedFdatasync(fd_.get()) != 0) {
     fail("fdatasync", errno);
     return false;
   }

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_observer.h"
 #include "audit/signing_key.h"
 
 namespace airlock::audit {
@@ -139,6 +140,9 @@ class AuditLog {
   // checkpoint, or the verifier rightly rejects the log.
 
   void setListener(AppendListener* listener) { listener_ = listener; }
+  // Told about every record, line, refusal and fdatasync from now on (audit_observer.h); null:
+  // nobody. Set before startGroupCommitThread(), whose thread reports its syncs too.
+  void setObserver(AuditObserver* observer) { observer_ = observer; }
 
   // The units whose policies learn (policy.h UnitMode): from now on every record of one of them
   // carries "mode":"learn", so no record of a learning unit can pass for an enforced one. Set by
@@ -183,6 +187,8 @@ class AuditLog {
   bool rotationDue(size_t lineBytes) const;
   bool rotate();
   bool writeLine(const std::string& line);
+  bool appendRecordOrRefuse(const AuditRecord& record, Covering covering);
+  int timedFdatasync(int fd);  // fdatasync's result, told to the observer with its duration
   bool writeCheckpoint(bool closing);
   bool appendToAnchor(const std::string& line);
   void fail(const char* what, int error);
@@ -210,6 +216,7 @@ class AuditLog {
   bool endsClosed_ = false;  // the file's last line is a closing checkpoint
   bool discarding_ = false;  // discardEveryRecord()
   AppendListener* listener_ = nullptr;
+  AuditObserver* observer_ = nullptr;
   kj::Maybe<kj::Own<AnchorDelivery>> anchorDelivery_;
   kj::Maybe<kj::Own<GroupCommitThread>> committerOwned_;  // last: borrows fd_ and anchorFd_
   GroupCommitThread* committer_ = nullptr;                 // into committerOwned_

@@ -6,8 +6,10 @@
 
 namespace airlock::audit {
 
-GroupCommitThread::GroupCommitThread(int logFd, int anchorFd, std::chrono::microseconds window)
-    : logFd_(logFd), anchorFd_(anchorFd), window_(window), thread_([this]() { run(); }) {}
+GroupCommitThread::GroupCommitThread(int logFd, int anchorFd, std::chrono::microseconds window,
+                                     AuditObserver* observer)
+    : logFd_(logFd), anchorFd_(anchorFd), window_(window), observer_(observer),
+      thread_([this]() { run(); }) {}
 
 GroupCommitThread::~GroupCommitThread() {
   {
@@ -46,7 +48,12 @@ void GroupCommitThread::run() {
 }
 
 void GroupCommitThread::syncNow() {
-  if (fdatasync(logFd_) != 0) {
+  auto start = std::chrono::steady_clock::now();
+  int synced = fdatasync(logFd_);
+  int error = errno;
+  if (observer_ != nullptr) observer_->synced(std::chrono::steady_clock::now() - start, synced == 0);
+  errno = error;
+  if (synced != 0) {
     int expected = 0;
     failedErrno_.compare_exchange_strong(expected, errno, std::memory_order_release);
     return;

@@ -17,12 +17,16 @@
 #include <mutex>
 #include <thread>
 
+#include "audit/audit_observer.h"
+
 namespace airlock::audit {
 
 class GroupCommitThread {
  public:
-  // `anchorFd` is -1 when there is no anchor file.
-  GroupCommitThread(int logFd, int anchorFd, std::chrono::microseconds window);
+  // `anchorFd` is -1 when there is no anchor file. `observer` (null: none) is told of each
+  // fdatasync of the log, from this object's thread.
+  GroupCommitThread(int logFd, int anchorFd, std::chrono::microseconds window,
+                    AuditObserver* observer = nullptr);
   ~GroupCommitThread();  // syncs what is pending, then joins
 
   GroupCommitThread(const GroupCommitThread&) = delete;
@@ -40,6 +44,7 @@ class GroupCommitThread {
 
   const int logFd_, anchorFd_;
   const std::chrono::microseconds window_;
+  AuditObserver* const observer_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool dirty_ = false;     // under mutex_

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "audit/anchor_failure_watch.h"
@@ -31,6 +32,9 @@
 #include "broker/host/auth_backoff.h"
 #include "broker/host/seen_nonces.h"
 #include "broker/reload/directory_watch.h"
+#include "broker/metrics/broker_metrics.h"
+#include "broker/metrics/metrics_endpoint.h"
+#include "broker/metrics/metrics_server.h"
 #include "broker/reload/reloader.h"
 #include "broker/server/host_listener.h"
 #include "broker/server/service_manager.h"
@@ -105,6 +109,13 @@ options:
                          changes: a file written and closed, renamed, removed, or the
                          `..data` link of a Kubernetes ConfigMap or Secret volume swapped;
                          once they have been quiet for 200 ms, one reload per change
+  --metrics PATH|ADDR:PORT
+                         serve Prometheus metrics (GET /metrics; docs/metrics.md) on
+                         the Unix socket PATH (mode 0600) or on TCP ADDR:PORT (an IP
+                         address or localhost; port 0: any free one, logged); off
+                         without it
+  --metrics-allow-remote let --metrics listen on an address that is not loopback;
+                         without it such an address is a usage error
   --refuse-learn         refuse (at start and on every reload) a policy set with a unit in
                          mode = "learn": for production, where nothing may be learned
   --help                 this text
@@ -139,6 +150,9 @@ struct Options {
   uint64_t handshakeTimeoutMs = 30000;
   bool refuseLearn = false;
   bool watchPolicies = false;
+  std::string metricsText;
+  bool metricsAllowRemote = false;
+  std::optional<airlock::broker::metrics::MetricsEndpoint> metrics;  // from the two above
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -183,6 +197,18 @@ std::string defaultWorkersDir(const char* argv0) {
   return ec ? dir.string() : real.string();
 }
 
+// --metrics as an endpoint, if given; a usage error if it is not one, or not loopback without
+// --metrics-allow-remote.
+std::optional<airlock::broker::metrics::MetricsEndpoint> metricsEndpoint(const std::string& text,
+                                                                         bool allowRemote) {
+  using namespace airlock::broker::metrics;
+  if (text.empty()) return std::nullopt;
+  std::string error;
+  auto remote = allowRemote ? RemoteScrapes::ALLOWED : RemoteScrapes::REFUSED;
+  KJ_IF_MAYBE(endpoint, parseMetricsEndpoint(text, remote, error)) { return *endpoint; }
+  usageError(error);
+}
+
 Options parseOptions(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -198,6 +224,10 @@ Options parseOptions(int argc, char** argv) {
       options.refuseLearn = true;
     } else if (arg == "--watch-policies") {
       options.watchPolicies = true;
+    } else if (arg == "--metrics") {
+      options.metricsText = value();
+    } else if (arg == "--metrics-allow-remote") {
+      options.metricsAllowRemote = true;
     } else if (arg == "--policies") {
       options.policies = value();
     } else if (arg == "--socket") {
@@ -259,6 +289,7 @@ Options parseOptions(int argc, char** argv) {
                "key from it (create one with `airlock keygen --client NAME --out DIR`)");
   }
   if (options.workers.empty()) options.workers = defaultWorkersDir(argv[0]);
+  options.metrics = metricsEndpoint(options.metricsText, options.metricsAllowRemote);
   return options;
 }
 
@@ -465,13 +496,30 @@ kj::Own<airlock::broker::HostListener> openHostSocket(const Options& options,
   return kj::heap<HostListener>(socketOptions, io, routing);
 }
 
+// The --metrics endpoint, serving `metrics`, bound now; none without --metrics.
+kj::Maybe<kj::Own<airlock::broker::metrics::MetricsServer>> serveMetrics(
+    const Options& options, kj::Maybe<kj::Own<airlock::broker::metrics::BrokerMetrics>>& metrics,
+    kj::AsyncIoContext& io, const airlock::broker::Routing& routing) {
+  KJ_IF_MAYBE(counted, metrics) {
+    auto server = kj::heap<airlock::broker::metrics::MetricsServer>(*options.metrics, io,
+                                                                    (*counted)->registry, routing);
+    spdlog::info("metrics: serving GET /metrics on {}", server->boundTo());
+    return kj::mv(server);
+  }
+  return nullptr;
+}
+
 int serve(const Options& options, const airlock::broker::PolicySources& sources,
           ServiceManager& manager) {
   using namespace airlock;
   raiseOpenFilesLimit();  // before the host socket, which sizes its connection cap by it
   auto policySet = loadStartingSet(sources);
   auto brokerKey = loadBrokerKey(options);
+  // Before the audit log, which it observes and so must outlive.
+  kj::Maybe<kj::Own<broker::metrics::BrokerMetrics>> metrics;
+  if (options.metrics) metrics = kj::heap<broker::metrics::BrokerMetrics>();
   auto auditLog = openAuditLog(options, *brokerKey);
+  KJ_IF_MAYBE(counted, metrics) { auditLog->setObserver(&(*counted)->records); }
   auto secrets = openSecrets(options, policySet->units);
   broker::SecretHasher secretHasher;
 
@@ -520,6 +568,7 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   // Before READY: a directory that cannot be watched stops start-up.
   auto watching = reloadOnChange(options, io, reloader, manager);
   auto listener = openHostSocket(options, manager, io, routing);
+  auto metricsServer = serveMetrics(options, metrics, io, routing);
   reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
                "broker key {}{}", policySet->units.size(), *policySet->revision, options.socket,
@@ -533,6 +582,7 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   auto serving = listener->run()
                      .exclusiveJoin(reloadOnSighup(io.unixEventPort, reloader, manager))
                      .exclusiveJoin(kj::mv(watching));
+  KJ_IF_MAYBE(server, metricsServer) { serving = serving.exclusiveJoin((*server)->run()); }
   auto byAdmin = kj::newPromiseAndFulfiller<std::string>();
   routing.requestStop = [&fulfiller = *byAdmin.fulfiller](std::string why) {
     if (fulfiller.isWaiting()) fulfiller.fulfill(kj::mv(why));
@@ -557,6 +607,7 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
   // In this order, all before the closing checkpoint: the host connections go (nothing of a call
   // is left to record), then the workers are killed and reaped, each exit recorded.
   listener = nullptr;
+  metricsServer = nullptr;
   pools.clear();
   audit::AuditRecord stopRecord;
   stopRecord.event = "broker.stop";

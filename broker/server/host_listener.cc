@@ -95,22 +95,27 @@ void HostListener::ConnectionErrors::taskFailed(kj::Exception&& exception) {
   spdlog::warn("host connection ended with an error: {}", exception.getDescription().cStr());
 }
 
-HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
-                           Routing& routing)
-    : path_(options.path), routing_(routing), eventPort_(io.unixEventPort),
-      limits_(hostConnectionCap(_::openFilesLimit())), connections_(errors_) {
-  _::removeStaleSocket(path_);
+kj::AutoCloseFd bindOwnerOnlySocket(const std::string& path) {
+  _::removeStaleSocket(path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   KJ_SYSCALL(fd, "socket(AF_UNIX)");
   kj::AutoCloseFd owned(fd);
-  auto address = _::socketAddress(path_);
-  // Bind with a umask that leaves the socket 0600 from its first instant; widen to 0660 only
-  // after the group is set.
+  auto address = _::socketAddress(path);
   mode_t old = umask(0177);
   int bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
   int bindError = errno;
   umask(old);
-  if (bound != 0) KJ_FAIL_SYSCALL("bind", bindError, path_);
+  if (bound != 0) KJ_FAIL_SYSCALL("bind", bindError, path);
+  return owned;
+}
+
+HostListener::HostListener(const SocketOptions& options, kj::AsyncIoContext& io,
+                           Routing& routing)
+    : path_(options.path), routing_(routing), eventPort_(io.unixEventPort),
+      limits_(hostConnectionCap(_::openFilesLimit())), connections_(errors_) {
+  // 0600 from the start; widened to 0660 only after the group is set.
+  kj::AutoCloseFd owned = bindOwnerOnlySocket(path_);
+  int fd = owned.get();
   if (options.group) {
     KJ_SYSCALL(chown(path_.c_str(), static_cast<uid_t>(-1), *options.group), path_);
     KJ_SYSCALL(chmod(path_.c_str(), 0660), path_);

@@ -21,6 +21,12 @@ struct SocketOptions {
   std::optional<gid_t> group;  // set: mode 0660 with this group; unset: mode 0600
 };
 
+// A new Unix stream socket bound at `path`, mode 0600 from its first instant (bound under umask
+// 0177), not yet listening; a stale socket file there (no one answers on it) is replaced, a live
+// one or any other file is not. Throws naming the path and errno. Also airlockd's metrics socket
+// (broker/metrics/metrics_server.h).
+kj::AutoCloseFd bindOwnerOnlySocket(const std::string& path);
+
 class HostListener {
  public:
   // Binds and listens. Throws naming the path and errno on failure.
