@@ -52,7 +52,8 @@ bool acceptsConnections(const std::string& path) {
 
 BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
                            const std::string& airlockdName, RequestPace pace,
-                           const std::map<std::string, std::string>& moreUnitSettings) {
+                           const std::map<std::string, std::string>& moreUnitSettings,
+                           const std::map<std::string, std::string>& morePolicies) {
   char pattern[] = "/tmp/airlock-bench-XXXXXX";
   KJ_REQUIRE(mkdtemp(pattern) != nullptr, "mkdtemp");
   dir_ = pattern;
@@ -68,6 +69,7 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
         name, instances, files_, pace,
         moreUnitSettings.count(name) ? moreUnitSettings.at(name) : std::string());
   }
+  for (auto& [file, text] : morePolicies) std::ofstream(policies + "/" + file) << text;
   // The broker's key and the benchmark's client key: every host connection authenticates.
   std::string keys = dir_ + "/keys";
   mkdir(keys.c_str(), 0700);

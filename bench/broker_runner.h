@@ -29,9 +29,11 @@ class BrokerRunner {
   BrokerRunner(const std::string& binDir, int units, int instances,
                const std::string& airlockdName = "airlockd",
                RequestPace pace = RequestPace::UNLIMITED,
-               const std::map<std::string, std::string>& moreUnitSettings = {});
+               const std::map<std::string, std::string>& moreUnitSettings = {},
+               const std::map<std::string, std::string>& morePolicies = {});
   // `moreUnitSettings`: TOML to add after a unit's [unit] keys, by unit name: more keys (e.g. a
-  // flow limit) and then, if need be, more [[rule]] tables.
+  // flow limit) and then, if need be, more [[rule]] tables. `morePolicies`: whole policy files
+  // of other units, by file name (e.g. a Python worker's unit).
   ~BrokerRunner();
 
   pid_t pid() const { return pid_; }

@@ -1,8 +1,10 @@
-// airlock-bench-python-host: what a Python host pays per call over the C++ host SDK. One
-// airlockd (bench/broker_runner.h), one unit of the bench worker; blocks of no-op calls
-// (16 B, method "noop") alternate between the C++ SDK in this process and the airlock Python
-// package (ctypes over libairlock) in a python3 child that times each of its calls the same way,
-// so both see the same machine state. Prints both latencies and their ratio; docs/PERFORMANCE.md.
+// airlock-bench-python-host: what a Python host pays per call over the C++ host SDK, and a Python
+// worker over a C++ one. One airlockd (bench/broker_runner.h), one unit of the bench worker and
+// one of bench/python_worker.py ([unit] python_worker); blocks of no-op calls (16 B, method
+// "noop") alternate between the C++ SDK in this process calling the C++ worker, the airlock
+// Python package (ctypes over libairlock) in a python3 child that times each of its calls the
+// same way, and the C++ SDK calling the Python worker, so all see the same machine state. Prints
+// the latencies and the ratios; docs/PERFORMANCE.md.
 //
 //   airlock-bench-python-host [BLOCKS [CALLS_PER_BLOCK]]   (defaults 10 and 500)
 
@@ -59,8 +61,8 @@ void pythonBlock(const BrokerRunner& broker, const std::string& buildDir, int ca
   KJ_REQUIRE(pclose(child) == 0 && read == calls, "the python3 block failed", read);
 }
 
-void cppBlock(Client& client, int calls, Samples& samples) {
-  auto unit = client.unit("bench");
+void cppBlock(Client& client, int calls, Samples& samples, const char* unitName = "bench") {
+  auto unit = client.unit(unitName);
   for (int i = 0; i < calls; ++i) {
     auto start = std::chrono::steady_clock::now();
     auto outcome = unit.call("noop", PAYLOAD);
@@ -72,20 +74,31 @@ void cppBlock(Client& client, int calls, Samples& samples) {
 int run(int blocks, int calls) {
   std::string bin = selfDir();
   std::string buildDir = bin.substr(0, bin.rfind('/'));
-  BrokerRunner broker(bin, 1, 1);
+  const std::string pythonUnit = std::string("[unit]\nname = \"pybench\"\npython_worker = \"") +
+                                 AIRLOCK_BENCH_PYTHON_WORKER +
+                                 "\"\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
+                                 "caller = [\"bench\"]\nmethod = [\"noop\"]\n";
+  BrokerRunner broker(bin, 1, 1, "airlockd", RequestPace::UNLIMITED, {},
+                      {{"pybench.toml", pythonUnit}});
   auto client = Client::connect(broker.socketPath(), broker.clientKeyFile(),
                                 broker.brokerPublicKeyFile());
-  Samples warmup, cpp, python;
+  Samples warmup, cpp, python, pythonWorker;
   cppBlock(client, 50, warmup);
+  cppBlock(client, 50, warmup, "pybench");
   for (int block = 0; block < blocks; ++block) {
     cppBlock(client, calls, cpp);
     pythonBlock(broker, buildDir, calls, python);
+    cppBlock(client, calls, pythonWorker, "pybench");
   }
   printf("| host→unit no-op call, C++ host SDK | %.1f / %.1f µs |\n", cpp.p50(), cpp.p99());
   printf("| host→unit no-op call, Python host (ctypes over libairlock) | %.1f / %.1f µs | "
          "C++ host: %.2f× / %.2f× (p50 / p99) | ≤ 1.3× | %s |\n",
          python.p50(), python.p99(), python.p50() / cpp.p50(), python.p99() / cpp.p99(),
          python.p50() / cpp.p50() <= 1.3 ? "yes" : "no");
+  printf("| host→unit no-op call, Python worker (C++ host SDK) | %.1f / %.1f µs | "
+         "C++ worker: %.2f× / %.2f× (p50 / p99) | | |\n",
+         pythonWorker.p50(), pythonWorker.p99(), pythonWorker.p50() / cpp.p50(),
+         pythonWorker.p99() / cpp.p99());
   return 0;
 }
 

@@ -105,6 +105,7 @@ int runMain(int argc, char** argv) {
     fprintf(stderr, "%s: cannot find program \"%s\"\n", COMMAND, argv[i]);
     return 127;
   }
+  spec.args.clear();  // PROG replaces the unit's worker with its arguments (a python_worker's)
   for (++i; i < argc; ++i) spec.args.push_back(argv[i]);
   spec.workingDirectory = currentDirectory();
 

@@ -135,6 +135,7 @@ int sandboxRunMain(int argc, char** argv) {
     fprintf(stderr, "airlock sandbox run: cannot find program \"%s\"\n", argv[i]);
     return 127;
   }
+  spec.args.clear();  // PROG replaces the unit's worker with its arguments (a python_worker's)
   for (++i; i < argc; ++i) spec.args.push_back(argv[i]);
 
   airlock::sandbox::ChildFds fds;

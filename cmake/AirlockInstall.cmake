@@ -9,6 +9,8 @@ include(CMakePackageConfigHelpers)
 install(TARGETS airlockd airlock RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # Preloaded into brokered programs (sandbox/native_first/); private to airlock, as the workers.
 install(TARGETS airlock_native_first LIBRARY DESTINATION lib/airlock)
+# Loaded by Python workers (sandbox/python_worker.h); private to airlock, as the workers.
+install(TARGETS airlock_python_worker LIBRARY DESTINATION lib/airlock)
 
 # The SDKs are static archives, so a worker carries no airlock shared library into its sandbox
 # and no SONAME has to be kept stable yet. Each archive the SDKs need is installed beside them
@@ -42,9 +44,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/sdk/c/airlock.h ${PROJECT_SOURCE_DIR}/sdk/c/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/airlock)
 
 # The Python package over it (sdk/python/airlock), where Debian's python3 looks for packages of
-# every Python 3 version.
-set(AIRLOCK_INSTALL_PYTHONDIR "lib/python3/dist-packages" CACHE STRING
-    "Where the airlock Python package goes, relative to the install prefix")
+# every Python 3 version (AIRLOCK_INSTALL_PYTHONDIR, cmake/AirlockLayout.cmake).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/python/airlock DESTINATION ${AIRLOCK_INSTALL_PYTHONDIR}
         PATTERN __pycache__ EXCLUDE)
 

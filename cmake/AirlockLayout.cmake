@@ -12,7 +12,11 @@ set(AIRLOCK_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/airlock" CACHE STRIN
     "Where airlockConfig.cmake goes, relative to the install prefix")
 set(AIRLOCK_INSTALL_SYSTEMDUNITDIR "lib/systemd/system" CACHE STRING
     "Where the systemd units go, relative to the install prefix")
-foreach(dir AIRLOCK_INSTALL_WORKERSDIR AIRLOCK_INSTALL_CMAKEDIR AIRLOCK_INSTALL_SYSTEMDUNITDIR
+# The Python package (sdk/python/airlock), where Debian's python3 looks for packages of every
+# Python 3 version.
+set(AIRLOCK_INSTALL_PYTHONDIR "lib/python3/dist-packages" CACHE STRING
+    "Where the airlock Python package goes, relative to the install prefix")
+foreach(dir AIRLOCK_INSTALL_PYTHONDIR AIRLOCK_INSTALL_WORKERSDIR AIRLOCK_INSTALL_CMAKEDIR AIRLOCK_INSTALL_SYSTEMDUNITDIR
             CMAKE_INSTALL_BINDIR CMAKE_INSTALL_LIBDIR)
   if(IS_ABSOLUTE "${${dir}}")
     # Relative paths are what keep the install tree relocatable (cmake --install --prefix P).
@@ -48,3 +52,14 @@ file(CREATE_LINK "${PROJECT_SOURCE_DIR}/sdk/worker" "${CMAKE_BINARY_DIR}/include
      SYMBOLIC)
 file(CREATE_LINK "${PROJECT_SOURCE_DIR}/sdk/host" "${CMAKE_BINARY_DIR}/include/airlock/host"
      SYMBOLIC)
+
+# What a Python worker's sandbox needs of airlock (sandbox/python_worker.h), found from bin/ by
+# the same relative paths in the build tree (a link to the package mirrors the install layout)
+# and in the install tree.
+file(RELATIVE_PATH AIRLOCK_PYTHON_PACKAGE_FROM_BINDIR "/prefix/${CMAKE_INSTALL_BINDIR}"
+     "/prefix/${AIRLOCK_INSTALL_PYTHONDIR}/airlock")
+file(RELATIVE_PATH AIRLOCK_PYTHON_WORKER_LIBRARY_FROM_BINDIR "/prefix/${CMAKE_INSTALL_BINDIR}"
+     "/prefix/lib/airlock/libairlock-python-worker.so")
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/${AIRLOCK_INSTALL_PYTHONDIR}")
+file(CREATE_LINK "${PROJECT_SOURCE_DIR}/sdk/python/airlock"
+     "${CMAKE_BINARY_DIR}/${AIRLOCK_INSTALL_PYTHONDIR}/airlock" SYMBOLIC)

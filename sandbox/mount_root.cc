@@ -152,6 +152,7 @@ RootPlan planRoot(const SandboxSpec& spec) {
   if (!spec.nativeFirstLibrary.empty()) {
     binds.push_back({_::canonical(spec.nativeFirstLibrary), BindKind::LIBRARY});
   }
+  for (auto& path : spec.libraryPaths) binds.push_back({_::canonical(path), BindKind::LIBRARY});
   for (const char* device : _::DEVICES) binds.push_back({device, BindKind::DEVICE});
   for (auto& path : spec.readOnlyPaths) binds.push_back({_::canonical(path), BindKind::READ_ONLY});
   // Sorted so that a directory is attached before anything inside it; for one path bound twice,

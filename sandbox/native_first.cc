@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "sandbox/beside_own_binary.h"
 #include "sandbox/native_first/gadget.h"
 
 namespace airlock::sandbox {
@@ -18,14 +19,6 @@ namespace _ {
 
 constexpr char PRELOAD[] = "LD_PRELOAD=";
 constexpr char ROOTS[] = "AIRLOCK_BROKERED_ROOTS=";
-
-std::string ownDirectory() {
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return "";
-  std::string path(self, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/'));
-}
 
 // Sets `prefix`VALUE in `env`, replacing an entry with that prefix.
 void setEnv(std::vector<std::string>& env, const char* prefix, const std::string& value) {
@@ -36,14 +29,7 @@ void setEnv(std::vector<std::string>& env, const char* prefix, const std::string
 
 }  // namespace _
 
-std::string nativeFirstLibrary() {
-  std::string dir = _::ownDirectory();
-  if (dir.empty()) return "";
-  std::error_code ec;
-  auto path = std::filesystem::canonical(
-      std::filesystem::path(dir) / AIRLOCK_NATIVE_FIRST_FROM_BINDIR, ec);
-  return ec ? "" : path.string();
-}
+std::string nativeFirstLibrary() { return besideOwnBinary(AIRLOCK_NATIVE_FIRST_FROM_BINDIR); }
 
 void enableNativeFirst(SandboxSpec& spec, const std::string& library,
                        const std::vector<std::string>& brokeredRoots) {

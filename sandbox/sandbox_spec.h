@@ -78,6 +78,11 @@ struct SandboxSpec {
   // Extra absolute host paths made visible read-only at the same path (files or directories).
   // The shared-library directories the program needs are added by the launcher itself.
 
+  std::vector<std::string> libraryPaths;
+  // Extra absolute host paths bound read-only and executable, like the shared-library
+  // directories: code a program maps PROT_EXEC that lives outside them (a Python worker's
+  // libairlock-python-worker.so, sandbox/python_worker.h). Never writable.
+
   std::string hostname = "airlock";
 
   Strictness landlock = Strictness::REQUIRED;

@@ -112,6 +112,7 @@ void UnitPool::spawn(Slot& slot) {
     pid_t pid = process->pid();
     record.workerPid = pid;
     record.result = "started " + unit_->workerPath;
+    if (!unit_->pythonScript.empty()) record.result += " " + unit_->pythonScript;
     // The sandbox it got, so a weakened one is on record: Landlock's ABI (0: none) and whether
     // the policy required it.
     bool required = unit_->landlock == policy::LayerStrictness::REQUIRED;

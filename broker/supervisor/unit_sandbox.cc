@@ -3,6 +3,7 @@
 #include "broker/syscalls/syscall_broker.h"
 #include "broker/syscalls/worker_paths.h"
 #include "sandbox/native_first.h"
+#include "sandbox/python_worker.h"
 
 namespace airlock::broker {
 
@@ -32,6 +33,9 @@ sandbox::SandboxSpec sandboxSpecFor(const policy::UnitPolicy& unit) {
                               : sandbox::OnRefusedSyscall::KILL;
   // A learning unit's workers run the syscalls its groups do not list, and name them.
   spec.learnSyscalls = unit.learning();
+  if (!unit.pythonScript.empty()) {
+    sandbox::runAsPythonWorker(spec, unit.pythonScript, sandbox::pythonWorkerSdk());
+  }
   if (unit.brokerSyscalls) brokerSyscalls(unit, spec);
   return spec;
 }

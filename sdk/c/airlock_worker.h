@@ -69,6 +69,33 @@ AIRLOCK_API int airlock_worker_method(airlock_worker* worker, const char* name,
 /* Serves calls until airlockd closes the channel; returns the process exit status to use. */
 AIRLOCK_API int airlock_worker_serve(airlock_worker* worker);
 
+/* The pull form, for languages that C cannot call back into without writable executable memory
+ * (Python's ctypes callbacks need it, and the sandbox grants none by default):
+ *
+ *   airlock_worker_pull(worker, "parse");
+ *   airlock_worker_call* call;
+ *   while (airlock_worker_next(worker, &call) == AIRLOCK_OK && call != NULL) {
+ *     ... airlock_worker_call_method(call), _payload, _fs_open, ..., _reply or _fail ...
+ *     airlock_worker_call_done(call);
+ *   }
+ *
+ * airlock_worker_pull registers `name` (copied) before the first airlock_worker_next; its calls
+ * are handed out by airlock_worker_next instead of run by a callback. AIRLOCK_INVALID_ARGUMENT
+ * for a NULL worker or name. */
+AIRLOCK_API int airlock_worker_pull(airlock_worker* worker, const char* name);
+
+/* Runs the channel on the calling (main) thread until a call of a pulled name arrives (calls of
+ * callback methods are run meanwhile) and hands it out in *call_out: the caller's until
+ * airlock_worker_call_done. *call_out is NULL once airlockd closes the channel: serving is over
+ * (exit with status 0). Answer and release each call before asking for the next. Another status
+ * (with *call_out NULL) means the channel failed: exit non-zero. */
+AIRLOCK_API int airlock_worker_next(airlock_worker* worker, airlock_worker_call** call_out);
+
+/* Sends the call's answer (the last airlock_worker_call_reply or _fail; neither: "the method gave
+ * no answer") and releases it: `call` and what its accessors returned are invalid afterwards.
+ * Only for calls of airlock_worker_next; NULL does nothing. */
+AIRLOCK_API void airlock_worker_call_done(airlock_worker_call* call);
+
 /* The call's method name (NUL-terminated) and payload (`*size_out` bytes, not NUL-terminated);
  * both borrowed for the duration of the call. */
 AIRLOCK_API const char* airlock_worker_call_method(const airlock_worker_call* call);

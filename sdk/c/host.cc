@@ -80,8 +80,6 @@ using airlock::c_abi::checkCall;
 
 extern "C" {
 
-int airlock_abi_version(void) { return AIRLOCK_ABI_VERSION; }
-
 int airlock_connect(const char* socket_path, const char* client_key_file,
                     const char* broker_key_file, airlock_client** client_out, char** error_out) {
   if (error_out != nullptr) *error_out = nullptr;

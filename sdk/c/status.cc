@@ -65,6 +65,10 @@ int statusOfTypedFailure(const kj::Exception& exception) {
 
 }  // namespace airlock::c_abi
 
+// Here rather than in host.cc: every library made of the C ABI (libairlock, the Python workers'
+// libairlock-python-worker.so) answers it, so each can be checked by what loads it.
+extern "C" int airlock_abi_version(void) { return AIRLOCK_ABI_VERSION; }
+
 extern "C" void airlock_string_free(char* text) { std::free(text); }
 
 extern "C" const char* airlock_status_name(int status) {

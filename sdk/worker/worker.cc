@@ -238,17 +238,66 @@ class WorkerServer final : public rpc::Worker::Server {
   CallQueue& queue_;
 };
 
-Reply runMethod(const std::map<std::string, Method>& methods, PendingCall& pending,
-                kj::WaitScope& waitScope) {
-  auto it = methods.find(pending.method);
-  if (it == methods.end()) return Reply::error(NO_SUCH_METHOD_MARK);
-  CallInProgress call(pending, waitScope);
+Reply runMethod(const Method& method, Call& call) {
   Reply reply = Reply::error("");
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { reply = it->second(call); })) {
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { reply = method(call); })) {
     return Reply::error(kj::str("method threw: ", exception->getDescription()).cStr());
   }
   return reply;
 }
+
+// The broker channel and its event loop from the first Worker::next() on: the loop must outlive
+// every call it hands out, since their brokered requests wait on it.
+struct ServingChannel {
+  ServingChannel(const std::map<std::string, Method>& methods, const TypedFactory& typed)
+      : io(kj::setupAsyncIo()),
+        // Not kj's wrapUnixSocketFd: that one wakes the worker each time the broker reads a
+        // message of its (capnp/socket_stream.h).
+        stream(rpc::wrapSocket(io, kj::AutoCloseFd(CHANNEL_FD), rpc::Fds::ACCEPTED)),
+        rpc(*stream, MAX_FDS_FROM_BROKER, kj::heap<WorkerServer>(methods, typed, queue),
+            capnp::rpc::twoparty::Side::SERVER),
+        disconnected(rpc.onDisconnect().fork()) {}
+
+  // The next queued call, or null once the broker has closed the channel.
+  kj::Maybe<kj::Own<PendingCall>> nextPending() {
+    auto next = queue.next().exclusiveJoin(
+        disconnected.addBranch().then([]() -> kj::Maybe<kj::Own<PendingCall>> {
+          return nullptr;
+        }));
+    auto pending = next.wait(io.waitScope);
+    // Let the loop finish its turn first: answers to earlier calls that the channel gathered
+    // (capnp/socket_stream.h) leave now, not after this method, however long it takes.
+    io.waitScope.poll();
+    return pending;
+  }
+
+  kj::AsyncIoContext io;
+  CallQueue queue;
+  kj::Own<kj::AsyncCapabilityStream> stream;
+  capnp::TwoPartyClient rpc;
+  kj::ForkedPromise<void> disconnected;
+};
+
+class PulledCallInProgress final : public PulledCall {
+ public:
+  PulledCallInProgress(kj::Own<PendingCall> pending, kj::WaitScope& waitScope)
+      : pending_(kj::mv(pending)), call_(*pending_, waitScope) {}
+  ~PulledCallInProgress() noexcept(false) {
+    answer(Reply::error("the method gave no answer"));
+  }
+
+  Call& call() override { return call_; }
+  void answer(Reply reply) override {
+    if (answered_) return;
+    answered_ = true;
+    pending_->done->fulfill(kj::mv(reply));
+  }
+
+ private:
+  kj::Own<PendingCall> pending_;
+  CallInProgress call_;
+  bool answered_ = false;
+};
 
 }  // namespace _
 
@@ -306,31 +355,35 @@ void Worker::method(std::string name, Method handler) {
 
 void Worker::typed(TypedFactory factory) { typed_ = kj::mv(factory); }
 
-int Worker::serve() {
-  auto io = kj::setupAsyncIo();
-  // Not kj's wrapUnixSocketFd: that one wakes the worker each time the broker reads a message
-  // of its (capnp/socket_stream.h).
-  auto stream = rpc::wrapSocket(io, kj::AutoCloseFd(_::CHANNEL_FD), rpc::Fds::ACCEPTED);
-  _::CallQueue queue;
-  capnp::TwoPartyClient rpc(*stream, _::MAX_FDS_FROM_BROKER,
-                            kj::heap<_::WorkerServer>(methods_, typed_, queue),
-                            capnp::rpc::twoparty::Side::SERVER);
-  auto disconnected = rpc.onDisconnect().fork();
+void Worker::pulled(std::string name) { methods_[kj::mv(name)] = Method(); }
+
+std::unique_ptr<PulledCall> Worker::next() {
+  if (channel_ == nullptr) channel_ = std::make_unique<_::ServingChannel>(methods_, typed_);
   for (;;) {
-    auto next = queue.next().exclusiveJoin(
-        disconnected.addBranch().then([]() -> kj::Maybe<kj::Own<_::PendingCall>> {
-          return nullptr;
-        }));
-    KJ_IF_MAYBE(pending, next.wait(io.waitScope)) {
-      // Let the loop finish its turn first: answers to earlier calls that the channel gathered
-      // (capnp/socket_stream.h) leave now, not after this method, however long it takes.
-      io.waitScope.poll();
-      auto reply = _::runMethod(methods_, **pending, io.waitScope);
-      (*pending)->done->fulfill(kj::mv(reply));
+    KJ_IF_MAYBE(pending, channel_->nextPending()) {
+      auto it = methods_.find((*pending)->method);
+      if (it == methods_.end()) {
+        (*pending)->done->fulfill(Reply::error(_::NO_SUCH_METHOD_MARK));
+      } else if (!it->second) {
+        return std::make_unique<_::PulledCallInProgress>(kj::mv(*pending),
+                                                         channel_->io.waitScope);
+      } else {
+        _::CallInProgress call(**pending, channel_->io.waitScope);
+        (*pending)->done->fulfill(_::runMethod(it->second, call));
+      }
     } else {
-      return 0;  // the broker closed the channel: nothing more will come
+      return nullptr;  // the broker closed the channel: nothing more will come
     }
   }
+}
+
+int Worker::serve() {
+  // Every registered method runs inside next(); a pulled() name has nobody to answer it here.
+  while (auto call = next()) {
+    call->answer(Reply::error("method \"" + call->call().method() +
+                              "\" is registered to be pulled (Worker::next), not served"));
+  }
+  return 0;
 }
 
 }  // namespace airlock

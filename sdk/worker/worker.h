@@ -150,6 +150,22 @@ class Call {
 
 using Method = std::function<Reply(Call&)>;
 
+// A call handed out by Worker::next() instead of run by a registered function: for languages
+// whose code C cannot call back without writable executable memory (Python's ctypes callbacks),
+// which the sandbox never grants by default. Valid until answered or destroyed; its
+// capabilities expire with it. Destroyed unanswered, the call fails ("the method gave no
+// answer").
+class PulledCall {
+ public:
+  virtual ~PulledCall() noexcept(false) = default;
+  virtual Call& call() = 0;
+  virtual void answer(Reply reply) = 0;  // once; later answers are ignored
+};
+
+namespace _ {
+struct ServingChannel;  // worker.cc: the broker channel and its event loop, while serving
+}  // namespace _
+
 // For a unit with a typed interface ([unit] interface = "FILE.capnp:Name" in its policy): makes
 // the object that serves one typed call, given that call's capabilities (null fields for those
 // the policy does not grant; they expire when the call ends). airlockd calls exactly one method
@@ -173,9 +189,19 @@ class Worker {
   int serve();
   // Serves calls until the broker closes the channel; returns the process exit code.
 
+  void pulled(std::string name);
+  // Register before next(): calls of `name` are handed out by next() rather than run here.
+
+  std::unique_ptr<PulledCall> next();
+  // The pull form of serve(), on the main thread: runs the channel until a call of a pulled()
+  // name arrives and returns it (calls of registered methods are run meanwhile, unknown names
+  // answered as serve() does); null once the broker closes the channel. Answer each call before
+  // asking for the next: calls run one at a time, as with serve().
+
  private:
   std::map<std::string, Method> methods_;
   TypedFactory typed_;
+  std::unique_ptr<_::ServingChannel> channel_;  // made by the first next()
 };
 
 }  // namespace airlock

@@ -52,14 +52,22 @@ for file in bin/airlockd bin/airlock \
     "$libdir/pkgconfig/airlock-worker.pc" "$libdir/pkgconfig/airlock-host.pc" \
     include/airlock/airlock.h "$libdir/libairlock.so.0" "$libdir/libairlock.so" \
     "$libdir/pkgconfig/airlock.pc" lib/python3/dist-packages/airlock/__init__.py \
+    lib/python3/dist-packages/airlock/worker.py lib/airlock/libairlock-python-worker.so \
     lib/systemd/system/airlockd.service lib/systemd/system/airlockd.socket; do
   [ -e "$prefix/$file" ] || fail "the install tree has no $file"
 done
 [ -d "$prefix/lib/airlock/workers" ] || fail "the install tree has no lib/airlock/workers/"
 # The Python package finds the installed libairlock.so.0 by its name, as the dynamic linker does.
+# (The host side loads it on first use, so import airlock.client, which uses it.)
 env -u AIRLOCK_LIBRARY LD_LIBRARY_PATH="$prefix/$libdir" \
-    PYTHONPATH="$prefix/lib/python3/dist-packages" python3 -B -c "import airlock" ||
+    PYTHONPATH="$prefix/lib/python3/dist-packages" python3 -B -c "import airlock.client" ||
   fail "the installed airlock Python package cannot load the installed libairlock.so.0"
+# A Python worker's side loads the library airlockd names (sandbox/python_worker.h); importing
+# it checks the installed library's ABI version.
+env AIRLOCK_WORKER_LIBRARY="$prefix/lib/airlock/libairlock-python-worker.so" \
+    PYTHONPATH="$prefix/lib/python3/dist-packages" \
+    python3 -B -c "from airlock import worker; assert callable(worker.serve)" ||
+  fail "the installed airlock Python package cannot load libairlock-python-worker.so"
 grep -q "^ExecStart=$work/staged/bin/airlockd " "$prefix/lib/systemd/system/airlockd.service" ||
   fail "airlockd.service's ExecStart does not name the installed airlockd"
 # Paths into the build, the sources or the prefix installed to would tie the package to them.

@@ -26,7 +26,8 @@ call_timeout_ms = 60000
 id = "tester-calls-cworker"
 allow = "call"
 caller = ["tester"]
-method = ["echo", "read", "silent", "log", "secret", "connect", "connect-unix", "invoke"]
+method = ["echo", "read", "silent", "log", "secret", "connect", "connect-unix", "invoke",
+          "pulled", "pulled-silent"]
 
 [[rule]]
 id = "reads-files"
@@ -81,6 +82,16 @@ TEST(CAbiWorkerTest, AWorkerInCServesByCallbackAndOpensOnlyWhatItsRulesAllow) {
   auto logged = unit.call("log", "a line from a worker in C");
   EXPECT_TRUE(logged.ok()) << logged.describe();
   EXPECT_EQ(logged.payload(), "logged");
+
+  // The pull form (airlock_worker_next), which this worker serves with: a pulled call answered,
+  // one released unanswered; the callback methods above ran inside the same loop.
+  auto pulled = unit.call("pulled", "by hand");
+  ASSERT_TRUE(pulled.ok()) << pulled.describe();
+  EXPECT_EQ(pulled.payload(), "pulled:by hand");
+  auto unanswered = unit.call("pulled-silent", "");
+  EXPECT_EQ(unanswered.errorKind(), CallErrorKind::WORKER_FAILED);
+  EXPECT_NE(unanswered.message().find("the method gave no answer"), std::string::npos)
+      << unanswered.message();
 }
 
 TEST(CAbiWorkerTest, AWorkerInCGetsItsSecretAndBrokeredSocketsAndNothingElse) {

@@ -21,6 +21,7 @@
 #include "sdk/host/client.h"
 #include "tests/integration/support/probe_policy.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/foreign_hosts.h"
 
 namespace airlock::testing {
 namespace {
@@ -33,18 +34,7 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string shipped(const std::string& name) {
-  std::string text = readFile(std::string(AIRLOCK_SOURCE_DIR) + "/policies/" + name);
-  EXPECT_FALSE(text.empty()) << name;
-  // The schema path of an interface, made absolute for a test's policy directory.
-  std::string relative = "\"interfaces/";
-  size_t at = text.find(relative);
-  if (at != std::string::npos) {
-    text.replace(at, relative.size(),
-                 "\"" + std::string(AIRLOCK_SOURCE_DIR) + "/policies/interfaces/");
-  }
-  return text;
-}
+std::string shipped(const std::string& name) { return shippedPolicy(name); }
 
 // `policy` without its fs.* rules: what a unit starts from when nobody has written them yet.
 std::string withoutFsRules(const std::string& policy) {

@@ -11,6 +11,7 @@
 #include "broker/policy/load/expand_defines.h"
 #include "broker/policy/load/learn_section.h"
 #include "sandbox/profile_grants.h"
+#include "sandbox/python_worker.h"
 #include "sandbox/syscall_sets.h"
 
 namespace airlock::policy::_ {
@@ -84,18 +85,51 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
 // What the unit runs: a `worker` (an SDK program serving calls), or a `program` (any program, run
 // once per call, its file syscalls brokered). Exactly one; `airlock run` runs the program on its
 // command line, so there neither is needed.
+// `python_worker`: a Python script, found as `worker` is, that python3 runs as the unit's worker.
+// The script is read, not executed, so it must be a regular file, not an executable one.
+void readPythonWorker(const toml::table& table, const std::string& script,
+                      const LoadOptions& options, Diagnostics& diag, UnitPolicy& unit) {
+  auto where = regionOf(table, "python_worker");
+  LoadOptions unchecked = options;
+  unchecked.workerCheck = LoadOptions::WorkerCheck::SKIP;
+  unit.workerName = script;
+  unit.pythonScript = resolveWorker(script, where, unchecked, diag, "python_worker");
+  if (unit.pythonScript.empty()) return;
+  if (options.workerCheck != LoadOptions::WorkerCheck::REQUIRE_EXECUTABLE) {
+    unit.workerPath = sandbox::PYTHON_INTERPRETER;
+    return;
+  }
+  struct stat st {};
+  if (::stat(unit.pythonScript.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    diag.error(where, "[unit] python_worker \"" + script + "\": no regular file at " +
+                          unit.pythonScript);
+    unit.pythonScript.clear();
+    return;
+  }
+  unit.workerPath = resolveWorker(sandbox::PYTHON_INTERPRETER, where, options, diag,
+                                  "python_worker's interpreter");
+}
+
+// What the unit runs: a `worker` (an SDK program serving calls), a `python_worker` (a Python
+// script on the SDK), or a `program` (any program, run once per call, its file syscalls
+// brokered). Exactly one; `airlock run` runs the program on its command line, so there none is
+// needed.
 void readRunnable(const toml::table& table, const LoadOptions& options, Diagnostics& diag,
                   UnitPolicy& unit) {
   auto worker = readString(table, "worker", "[unit]", Presence::OPTIONAL, diag);
+  auto python = readString(table, "python_worker", "[unit]", Presence::OPTIONAL, diag);
   auto program = readString(table, "program", "[unit]", Presence::OPTIONAL, diag);
-  if (worker && program) {
-    diag.error(regionOf(table, "program"),
-               "[unit] has both worker and program: a unit runs one or the other");
+  if (int(bool(worker)) + int(bool(python)) + int(bool(program)) > 1) {
+    diag.error(regionOf(table, program ? "program" : "python_worker"),
+               "[unit] has more than one of worker, python_worker and program: a unit runs "
+               "exactly one");
     return;
   }
   if (worker) {
     unit.workerName = *worker;
     unit.workerPath = resolveWorker(*worker, regionOf(table, "worker"), options, diag);
+  } else if (python) {
+    readPythonWorker(table, *python, options, diag, unit);
   } else if (program) {
     if (!program->starts_with("/")) {
       diag.error(regionOf(table, "program"),
@@ -108,9 +142,11 @@ void readRunnable(const toml::table& table, const LoadOptions& options, Diagnost
     // A program unit is brokered always: a program was not written against the SDK.
     unit.brokerSyscalls = true;
   } else if (options.workerCheck != LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM &&
-             !table.contains("worker") && !table.contains("program")) {
-    diag.error(table.source(), "[unit]: missing required key \"worker\" (or \"program\" for a "
-                               "program run once per call)");
+             !table.contains("worker") && !table.contains("program") &&
+             !table.contains("python_worker")) {
+    diag.error(table.source(), "[unit]: missing required key \"worker\" (or \"python_worker\" "
+                               "for a Python script, \"program\" for a program run once per "
+                               "call)");
   }
 }
 
@@ -317,8 +353,8 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
                "unit must be a table ([unit]), got " + std::string(typeName(*node)));
     return;
   }
-  static constexpr std::array<std::string_view, 20> KEYS = {
-      "name",    "worker",           "program",             "instances",
+  static constexpr std::array<std::string_view, 21> KEYS = {
+      "name",    "worker",           "python_worker",    "program",             "instances",
       "call_timeout_ms",  "max_payload_bytes",
       "restart", "crash_loop_limit", "crash_loop_window_ms", "max_calls_in_flight",
       "max_calls_per_second", "calls_burst", "max_requests_per_second", "requests_burst",

@@ -239,6 +239,9 @@ struct UnitPolicy {
   std::string name;
   std::string workerPath;  // absolute path of the worker executable (resolved at load)
   std::string workerName;  // `worker` as written in the file, before resolving against --workers
+  std::string pythonScript;
+  // [unit] python_worker: the absolute path of a Python script python3 runs as the worker
+  // (sandbox/python_worker.h); workerPath is then the interpreter. Empty for other units.
   std::string programPath;
   // [unit] program: an absolute path run once per Unit.run call (broker/supervisor/program_run.h)
   // instead of a worker; empty for a worker unit. Such a unit has brokerSyscalls set.

@@ -16,6 +16,10 @@ void putUnit(std::string& out, const UnitPolicy& unit) {
   put(out, unit.name);
   // As written, not as resolved: the revision is the policy's, the same wherever --workers points.
   put(out, unit.workerName);
+  if (!unit.pythonScript.empty()) {  // only when set, as program
+    put(out, "python_worker");
+    put(out, unit.pythonScript);
+  }
   if (!unit.programPath.empty()) {  // only when set: a worker unit keeps its revision
     put(out, "program");
     put(out, unit.programPath);

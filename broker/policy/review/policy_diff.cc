@@ -25,6 +25,7 @@ std::vector<std::string> settingChanges(const UnitPolicy& a, const UnitPolicy& b
   };
   compare("mode", unitModeName(a.mode), unitModeName(b.mode));
   compare("worker", a.workerName, b.workerName);
+  compare("python_worker", a.pythonScript, b.pythonScript);
   compare("program", a.programPath, b.programPath);
   compare("instances", std::to_string(a.instances), std::to_string(b.instances));
   compare("call_timeout_ms", std::to_string(a.callTimeout.count()),

@@ -93,6 +93,45 @@ int airlock_worker_serve(airlock_worker* worker) {
   return exitStatus;
 }
 
+int airlock_worker_pull(airlock_worker* worker, const char* name) {
+  if (worker == nullptr || name == nullptr) return AIRLOCK_INVALID_ARGUMENT;
+  return guarded(
+      [&]() {
+        worker->worker.pulled(name);
+        return AIRLOCK_OK;
+      },
+      [](int, std::string) {});
+}
+
+int airlock_worker_next(airlock_worker* worker, airlock_worker_call** call_out) {
+  if (call_out != nullptr) *call_out = nullptr;
+  if (worker == nullptr || call_out == nullptr) return AIRLOCK_INVALID_ARGUMENT;
+  return guarded(
+      [&]() {
+        auto pulled = worker->worker.next();
+        if (pulled == nullptr) return AIRLOCK_OK;  // the channel closed: serving is over
+        airlock::Call& call = pulled->call();
+        *call_out = new airlock_worker_call{call, std::nullopt, std::move(pulled)};
+        return AIRLOCK_OK;
+      },
+      [](int, std::string message) {
+        fprintf(stderr, "airlock_worker_next: %s\n", message.c_str());
+      });
+}
+
+void airlock_worker_call_done(airlock_worker_call* call) {
+  if (call == nullptr || call->pulled == nullptr) return;
+  (void)guarded(
+      [&]() {
+        if (call->reply) call->pulled->answer(std::move(*call->reply));
+        delete call;  // unanswered, the pulled call fails as it dies
+        return AIRLOCK_OK;
+      },
+      [](int, std::string message) {
+        fprintf(stderr, "airlock_worker_call_done: %s\n", message.c_str());
+      });
+}
+
 const char* airlock_worker_call_method(const airlock_worker_call* call) {
   return call == nullptr ? "" : call->call.method().c_str();
 }

@@ -3,6 +3,7 @@
 // Internal to the worker C ABI: never installed.
 
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@ struct airlock_worker {
 struct airlock_worker_call {
   airlock::Call& call;
   std::optional<airlock::Reply> reply;  // the last answer the method gave
+  std::unique_ptr<airlock::PulledCall> pulled = nullptr;  // a call of airlock_worker_next
 };
 
 namespace airlock::c_abi {

@@ -5,10 +5,11 @@
                          broker_key="/etc/airlock/broker.pub") as broker:
         png = broker.unit("thumbnailer").call("thumbnail", "/srv/images/cat.png")
 
+Python workers: airlock.worker (@worker.method("parse"), then worker.serve()).
+
 A thin layer over libairlock (the C ABI, <airlock/airlock.h>) through ctypes; docs/c-and-python.md.
 """
 
-from .client import Client, RunResult, Unit, connect
 from .errors import (BadRequest, BrokerError, Busy, ConnectFailed, Denied, Disconnected, Error,
                      InvalidArgument, LibraryError, NoAnswer, NoSuchMethod, NoSuchUnit, TimedOut,
                      UnitCrashed, UnitUnavailable, WorkerFailed, WrongThread)
@@ -19,3 +20,14 @@ __all__ = [
     "BrokerError", "Disconnected", "Busy", "ConnectFailed", "InvalidArgument", "WrongThread",
     "LibraryError", "NoAnswer",
 ]
+
+# The host side loads libairlock when first used, so that `airlock.worker` imports without it
+# inside a Python worker's sandbox, which holds only the worker library.
+_CLIENT_NAMES = ("connect", "Client", "Unit", "RunResult")
+
+
+def __getattr__(name):
+    if name in _CLIENT_NAMES:
+        from . import client
+        return getattr(client, name)
+    raise AttributeError(f"module 'airlock' has no attribute '{name}'")

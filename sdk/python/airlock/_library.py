@@ -10,8 +10,9 @@ Where the library comes from, first found wins:
 import ctypes
 import os
 
+from ._abi import ABI_VERSION
+
 SONAME = "libairlock.so.0"
-ABI_VERSION = 0  # airlock.h's AIRLOCK_ABI_VERSION this package was written for
 
 
 def _candidates():

@@ -5,17 +5,10 @@ import threading
 from dataclasses import dataclass
 
 from ._library import lib
+from ._payload import as_bytes
 from .errors import error_for
 
 _P = ctypes.c_void_p
-
-
-def _bytes(data):
-    if data is None:
-        return b""
-    if isinstance(data, str):
-        return data.encode()
-    return bytes(data)
 
 
 def _timeout_ms(timeout):
@@ -81,7 +74,7 @@ class Unit:
         """Calls `method` with `data` (bytes, or str as UTF-8); returns the answer's bytes.
         Raises airlock.Denied, UnitCrashed, TimedOut, Busy, ... (airlock.Error) otherwise.
         `timeout` (seconds) shortens the unit's call_timeout_ms, never lengthens it."""
-        payload = _bytes(data)
+        payload = as_bytes(data)
         with _Reply() as reply:
             status = lib.airlock_call(self._client._handle(), self._name, method.encode(),
                                       payload, len(payload), _timeout_ms(timeout),
@@ -92,9 +85,9 @@ class Unit:
     def run(self, args=(), input=b"", timeout=None):
         """Runs a program unit once with `args` and `input` as its stdin (decided as method
         "run"); returns a RunResult, or raises airlock.Error when it did not run."""
-        encoded = [_bytes(arg) for arg in args]
+        encoded = [as_bytes(arg) for arg in args]
         argv = (ctypes.c_char_p * max(1, len(encoded)))(*encoded)
-        stdin = _bytes(input)
+        stdin = as_bytes(input)
         with _Reply() as reply:
             status = lib.airlock_run(self._client._handle(), self._name, argv,
                                      len(encoded), stdin, len(stdin), _timeout_ms(timeout),
@@ -110,7 +103,7 @@ class Unit:
     def call_typed(self, interface_id, method_id, params=b""):
         """A method of the unit's typed interface: `params` is its parameter struct as one
         unpacked Cap'n Proto message (b"": the defaults); returns the result struct as one."""
-        params = _bytes(params)
+        params = as_bytes(params)
         with _Reply() as reply:
             status = lib.airlock_call_typed(self._client._handle(), self._name,
                                             interface_id, method_id, params, len(params),

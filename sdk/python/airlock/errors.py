@@ -1,6 +1,16 @@
 """The exceptions a call raises: one class per status of airlock.h (enum airlock_status)."""
 
-from ._library import lib
+import importlib
+import sys
+
+
+def _status_name(status):
+    """airlock_status_name from the library in use: the worker library inside a Python worker
+    (where libairlock, the host library, is not loaded), libairlock otherwise."""
+    worker = sys.modules.get(__package__ + "._worker_library")
+    library = worker.lib if worker is not None else importlib.import_module(
+        __package__ + "._library").lib
+    return library.airlock_status_name(status).decode()
 
 
 class Error(Exception):
@@ -11,7 +21,7 @@ class Error(Exception):
 
     def __init__(self, status, message, rule="", described=None):
         self.status = status
-        self.kind = lib.airlock_status_name(status).decode()
+        self.kind = _status_name(status)
         self.message = message
         self.rule = rule
         super().__init__(described or f"{self.kind}: {message}")

@@ -10,7 +10,11 @@
  *   connect HOST\nPORT\nDATA   net.connect; sends DATA, half-closes, answers what came back
  *   connect-unix PATH\nDATA     the same over a Unix socket
  *   invoke UNIT\nMETHOD\nPAYLOAD  units.invoke; answers "ok:ANSWER", or fails with
- *                  "denied: WHY" / "failed: WHY" / "no answer: WHY" */
+ *                  "denied: WHY" / "failed: WHY" / "no answer: WHY"
+ *   pulled PAYLOAD handed out by airlock_worker_next, not a callback: answers "pulled:PAYLOAD"
+ *   pulled-silent  pulled and released unanswered (the SDK fails the call for it)
+ * With any argument, it serves through airlock_worker_serve; without, through the pull loop
+ * (airlock_worker_next), in which the callback methods run too. */
 
 #define _POSIX_C_SOURCE 200809L
 
@@ -203,7 +207,24 @@ int main(int argc, char** argv) {
   airlock_worker_method(worker, "connect", connect_tcp, NULL);
   airlock_worker_method(worker, "connect-unix", connect_unix, NULL);
   airlock_worker_method(worker, "invoke", invoke, NULL);
-  int status = airlock_worker_serve(worker);
+  airlock_worker_pull(worker, "pulled");
+  airlock_worker_pull(worker, "pulled-silent");
+  int status = 0;
+  if (argc > 1) {
+    status = airlock_worker_serve(worker);
+  } else {
+    airlock_worker_call* call = NULL;
+    while ((status = airlock_worker_next(worker, &call)) == AIRLOCK_OK && call != NULL) {
+      if (strcmp(airlock_worker_call_method(call), "pulled") == 0) {
+        size_t size = 0;
+        const char* payload = airlock_worker_call_payload(call, &size);
+        char answer[4096];
+        int length = snprintf(answer, sizeof answer, "pulled:%.*s", (int)size, payload);
+        airlock_worker_call_reply(call, answer, (size_t)length);
+      }
+      airlock_worker_call_done(call);
+    }
+  }
   airlock_worker_free(worker);
-  return status;
+  return status == AIRLOCK_OK ? 0 : 1;
 }

@@ -14,6 +14,20 @@
 
 namespace airlock::testing {
 
+// A policy file airlock ships (policies/NAME), with the schema path of its interface made
+// absolute for a test's policy directory.
+inline std::string shippedPolicy(const std::string& name) {
+  std::string text = readFile(std::string(AIRLOCK_SOURCE_DIR) + "/policies/" + name);
+  EXPECT_FALSE(text.empty()) << name;
+  std::string relative = "\"interfaces/";
+  size_t at = text.find(relative);
+  if (at != std::string::npos) {
+    text.replace(at, relative.size(),
+                 "\"" + std::string(AIRLOCK_SOURCE_DIR) + "/policies/interfaces/");
+  }
+  return text;
+}
+
 // The probe worker's unit (programs/probe_worker.cc) whose only rule is `callRule` (TOML).
 inline std::string probeUnitWith(const std::string& callRule) {
   return "[unit]\nname = \"probe\"\nworker = \"test-probe_worker\"\ncall_timeout_ms = 60000\n" +

@@ -199,7 +199,7 @@ caller_uid = [0]
           "D/policies/unit.toml:3:10: [unit]: worker must be a string, got integer",
           "D/policies/unit.toml:4:13: [unit] instances: 0 is out of range 1..16",
           "D/policies/unit.toml:5:1: [unit]: unknown key \"colour\" (expected name, worker, "
-          "program, "
+          "python_worker, program, "
           "instances, call_timeout_ms, max_payload_bytes, restart, crash_loop_limit, "
           "crash_loop_window_ms, max_calls_in_flight, max_calls_per_second, calls_burst, "
           "max_requests_per_second, requests_burst, interface, mode, learn_paths, learn_hosts, "
@@ -254,7 +254,8 @@ TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:1:1: [unit]: missing required key \"worker\" (or "
-                                      "\"program\" for a program run once per call)",
+                "\"python_worker\" for a Python script, \"program\" for a program run once per "
+                "call)",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"caller\" (or "
                 "\"caller_unit\" for units that invoke)",
                 "D/policies/unit.toml:4:1: rule \"r\": missing required key \"method\"",
@@ -640,16 +641,39 @@ TEST_F(LoaderTest, AUnitRunsAWorkerOrAnAbsoluteProgramNeverBoth) {
                                       "be an absolute path (a program is not looked up in the "
                                       "workers directory)"}));
   EXPECT_EQ(errorsOf(loadText(unit + "worker = \"thumbnailer-worker\"\nprogram = \"/bin/true\"\n")),
-            (std::vector<std::string>{"D/policies/unit.toml:4:11: [unit] has both worker and "
-                                      "program: a unit runs one or the other"}));
+            (std::vector<std::string>{"D/policies/unit.toml:4:11: [unit] has more than one of "
+                                      "worker, python_worker and program: a unit runs exactly "
+                                      "one"}));
   EXPECT_EQ(errorsOf(loadText(unit)),
             (std::vector<std::string>{"D/policies/unit.toml:1:1: [unit]: missing required key "
-                                      "\"worker\" (or \"program\" for a program run once per "
-                                      "call)"}));
+                                      "\"worker\" (or \"python_worker\" for a Python script, "
+                                      "\"program\" for a program run once per call)"}));
   EXPECT_EQ(errorsOf(loadText(unit + "program = \"/bin/true\"\n[sandbox]\nbroker_syscalls = false\n")),
             (std::vector<std::string>{"D/policies/unit.toml:5:19: [sandbox] broker_syscalls = "
                                       "false: a [unit] program is always brokered (it was not "
                                       "written against the SDK)"}));
+}
+
+TEST_F(LoaderTest, APythonWorkerIsAScriptFoundAsAWorkerIsAndRunByPython3) {
+  const std::string unit = "[unit]\nname = \"a\"\n";
+  dir_.writeWorker("workers/parse.py", 0644);  // read, not executed: no execute bit needed
+  auto relative = loadText(unit + "python_worker = \"parse.py\"\n");
+  ASSERT_TRUE(relative.ok()) << errorsOf(relative).front();
+  EXPECT_EQ(relative.units[0].pythonScript, dir_.path() + "/workers/parse.py");
+  EXPECT_EQ(relative.units[0].workerPath, "/usr/bin/python3");
+  EXPECT_EQ(relative.units[0].workerName, "parse.py");
+  EXPECT_EQ(errorsOf(loadText(unit + "python_worker = \"absent.py\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:3:17: [unit] python_worker "
+                                      "\"absent.py\": no regular file at D/workers/absent.py"}));
+  EXPECT_EQ(errorsOf(loadText(unit + "python_worker = \"../parse.py\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:3:17: [unit] python_worker "
+                                      "\"../parse.py\": must be an absolute path or a file name "
+                                      "in the workers directory"}));
+  EXPECT_EQ(errorsOf(loadText(unit + "worker = \"thumbnailer-worker\"\npython_worker = "
+                                     "\"parse.py\"\n")),
+            (std::vector<std::string>{"D/policies/unit.toml:4:17: [unit] has more than one of "
+                                      "worker, python_worker and program: a unit runs exactly "
+                                      "one"}));
 }
 
 TEST_F(LoaderTest, OnlyAirlockRunLoadsAUnitWithoutAWorker) {
