@@ -6,6 +6,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/supervisor/async_launch.h"
 #include "broker/supervisor/unit_sandbox.h"
 
 namespace airlock::broker {
@@ -26,9 +27,10 @@ Pipe makePipe() {
 
 }  // namespace _
 
-kj::Own<ProgramRun> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> unit,
-                                      const FsRoots& roots, kj::AsyncIoContext& io,
-                                      audit::AuditLog& audit, ProgramRequest request) {
+kj::Promise<kj::Own<ProgramRun>> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> unit,
+                                                    const FsRoots& roots, kj::AsyncIoContext& io,
+                                                    audit::AuditLog& audit,
+                                                    ProgramRequest request) {
   sandbox::SandboxSpec spec = sandboxSpecFor(*unit);
   spec.program = unit->programPath;
   spec.args = request.args;
@@ -38,13 +40,17 @@ kj::Own<ProgramRun> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> 
   fds.stdinFd = in.read.get();
   fds.stdoutFd = out.write.get();
   fds.stderrFd = err.write.get();
-  auto process = sandbox::launch(spec, fds);
-  auto broker = kj::heap<syscalls::SyscallBroker>(unit, roots, audit,
-                                                  syscalls::SandboxView::of(spec), process.pid(),
-                                                  request.caller, request.callId);
+  auto launched = launchAsync(io.unixEventPort, spec, fds);
   // The child's ends close here: it holds the only copies, so EOF means it is done with them.
-  return kj::heap<ProgramRun>(io, kj::mv(process), kj::mv(broker), kj::mv(in.write),
-                              kj::mv(out.read), kj::mv(err.read), kj::mv(request));
+  return launched.then([unit = kj::mv(unit), &roots, &io, &audit, spec = kj::mv(spec),
+                        in = kj::mv(in.write), out = kj::mv(out.read), err = kj::mv(err.read),
+                        request = kj::mv(request)](sandbox::SandboxedProcess process) mutable {
+    auto broker = kj::heap<syscalls::SyscallBroker>(unit, roots, audit,
+                                                    syscalls::SandboxView::of(spec),
+                                                    process.pid(), request.caller, request.callId);
+    return kj::heap<ProgramRun>(io, kj::mv(process), kj::mv(broker), kj::mv(in), kj::mv(out),
+                                kj::mv(err), kj::mv(request));
+  });
 }
 
 ProgramRun::ProgramRun(kj::AsyncIoContext& io, sandbox::SandboxedProcess process,
