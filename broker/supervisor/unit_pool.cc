@@ -18,6 +18,12 @@ namespace _ {
 constexpr kj::Duration FIRST_RESPAWN_DELAY = 50 * kj::MILLISECONDS;
 constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
 
+// worker_reuse = "never": how long after a call ends its slot's replacement starts, unless a
+// call needs it sooner. Long enough for the ended call's answer to leave airlockd (a few hundred
+// microseconds; more on a busy machine), short beside calls that arrive slower than a worker
+// starts (~10 ms).
+constexpr kj::Duration REFILL_GRACE = 10 * kj::MILLISECONDS;
+
 // Under on_refused_syscall = "errno": every refusal the worker's supervisor answered, counted by
 // syscall, on its worker.exit record.
 void addAnsweredSyscalls(audit::AuditRecord& record, const sandbox::ExitStatus& status) {
@@ -663,6 +669,8 @@ kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire(std::string caller) {
       return slot->refillPending || slot->starting;
     });
     if (busy_.empty() && !refilling) return kj::Maybe<WorkerProcess&>(nullptr);
+    // "never": a replacement waiting for the previous answer to leave is needed now.
+    for (auto& slot : slots_) refill(*slot);
     auto paf = kj::newPromiseAndFulfiller<void>();
     waiters_.push_back(kj::mv(paf.fulfiller));
     return paf.promise.then([this, caller = kj::mv(caller)]() mutable {
@@ -719,17 +727,23 @@ void UnitPool::release(pid_t pid) {
       if (serving == servingFrom_.end()) return;
       Slot& slot = *serving->second;
       servingFrom_.erase(serving);
-      // After everything queued now, the answer's write among it: the start blocks the loop.
-      tasks_.add(kj::evalLast([this, &slot]() {
-        slot.refillPending = false;
-        bool wanted = slot.empty() && slot.respawnAt == nullptr && !parked_ &&
-                      !retiredAll_;
-        if (wanted) spawn(slot);
-        wakeWaiters();  // calls that found every slot waiting for its replacement
+      // Not at once: the start (clone3 on this loop, then the child's setup on a CPU the answer
+      // also needs) would delay the answer of the call that just ended. Once that answer has had
+      // time to leave, or as soon as a call needs the slot (acquire), whichever comes first.
+      tasks_.add(io_.provider->getTimer().afterDelay(_::REFILL_GRACE).then([this, &slot]() {
+        refill(slot);
       }));
       return;
     }
   }
+}
+
+void UnitPool::refill(Slot& slot) {
+  if (!slot.refillPending) return;  // started already: by a call that needed it, or the timer
+  slot.refillPending = false;
+  bool wanted = slot.empty() && slot.respawnAt == nullptr && !parked_ && !retiredAll_;
+  if (wanted) spawn(slot);
+  wakeWaiters();  // calls that found every slot waiting for its replacement
 }
 
 void UnitPool::wakeWaiters() {

@@ -157,6 +157,7 @@ class UnitPool {
   Slot* perCallerSlot(const std::string& caller);
   kj::Maybe<WorkerProcess&> handOut(Slot& slot, const std::string& caller);
   void retire(Slot& slot, std::string why);  // kills its worker, not a failure; a fresh one starts
+  void refill(Slot& slot);  // "never": starts the slot's replacement if it is still pending
   void wakeWaiters();
   void dropRetired(pid_t pid);  // a worker out of its slot has exited: its object goes
   bool crashLoop(const std::string& how);  // counts a failure; parks the unit at the limit
