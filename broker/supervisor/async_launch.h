@@ -18,5 +18,9 @@ kj::Promise<sandbox::SandboxedProcess> launchAsync(kj::UnixEventPort& port,
 // child's setup failure (the child reaped), or resolves once execve succeeded, as
 // sandbox::launch() returns. Dropping the promise kills and reaps a child still setting up.
 // `spec` and `fds` are only used before this returns.
+// Several launches may now be in flight at once. A child cloned while another is still setting
+// up starts with copies of that one's descriptors (its setup channel among them) until it closes
+// every descriptor it was not given (arrangeChildFds, close_range); the earlier launch's EOF can
+// so come only once the later child got that far or exited: later, never lost.
 
 }  // namespace airlock::broker
