@@ -148,7 +148,7 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
         process_.kill();
       })),
       exited_(watchExit().eagerlyEvaluate(nullptr).fork()),
-      ready_(warmUp(worker_).eagerlyEvaluate(nullptr).fork()),
+      ready_(_::warmUp(worker_).eagerlyEvaluate(nullptr).fork()),
       outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
       outputTask_(logOutput().eagerlyEvaluate([this](kj::Exception&& e) {
         spdlog::warn("[{} pid {}] output pipe: {}", unitName_, pid(), e.getDescription().cStr());
