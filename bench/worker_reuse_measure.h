@@ -1,8 +1,9 @@
 #pragma once
 // What [unit] worker_reuse = "never" costs a call: the same no-op call to two units of one
 // airlockd, one under "any" and one under "never" (a fresh worker per call, its replacement
-// started as the call is handed out), alternating one call each; first with calls arriving slower
-// than the pool refills, then back to back.
+// started once the call is answered), alternating one call each; first with calls arriving slower
+// than the pool refills, then back to back; then the "any" unit's calls while the "never" unit
+// is called back to back from another connection, its workers starting all the while.
 
 #include <kj/async-io.h>
 

@@ -150,6 +150,21 @@ void becomeWorkerIds(bool dropGroups, const SetupReporter& reporter) {
   }
 }
 
+// Room for one fd passed with SCM_RIGHTS: the setup channel carries at most the listener.
+struct OneFdControl {
+  alignas(struct cmsghdr) char bytes[CMSG_SPACE(sizeof(int))] = {};
+};
+
+// A message of one buffer with room for one fd; no allocation (the child uses it before exec).
+struct msghdr oneFdMessage(struct iovec& iov, OneFdControl& control) {
+  struct msghdr message = {};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.bytes;
+  message.msg_controllen = sizeof(control.bytes);
+  return message;
+}
+
 // Installs the filter and hands its listener to the parent, which supervises refusals. Only
 // syscalls the allowlist has (sendmsg, close) run after the filter, so none can stop here.
 void installSeccomp(const SeccompFilter& filter, const SetupReporter& reporter) {
@@ -157,12 +172,8 @@ void installSeccomp(const SeccompFilter& filter, const SetupReporter& reporter) 
   if (listener < 0) reporter.fail("seccomp", -listener, "seccomp(SET_MODE_FILTER, NEW_LISTENER)");
   char marker = LISTENER_MARKER;
   struct iovec iov = {&marker, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr message = {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof(control);
+  OneFdControl control;
+  struct msghdr message = oneFdMessage(iov, control);
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
@@ -215,50 +226,9 @@ void installSeccomp(const SeccompFilter& filter, const SetupReporter& reporter) 
   reporter.fail("execve", errno, "execve(%s)", plan.root.programPath.c_str());
 }
 
-struct SetupReport {
-  std::string error;          // empty: execve succeeded
-  kj::AutoCloseFd listener;   // the seccomp listener, if the child got that far
-};
-
-// Reads the child's setup report until EOF (execve closed the channel, or the child exited).
-SetupReport readSetupReport(int fd) {
-  SetupReport report;
-  std::string data;
-  while (data.size() < MAX_SETUP_ERROR) {
-    char buffer[512];
-    struct iovec iov = {buffer, sizeof(buffer)};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr message = {};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    KJ_SYSCALL(n, "reading the sandbox setup channel");
-    for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr;
-         cmsg = CMSG_NXTHDR(&message, cmsg)) {
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-      int received;
-      memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
-      kj::AutoCloseFd owned(received);
-      // Exactly one listener, ever; a second fd would be a bug in the child.
-      KJ_REQUIRE(report.listener == nullptr, "sandbox child sent more than one fd");
-      report.listener = kj::mv(owned);
-    }
-    KJ_REQUIRE(!(message.msg_flags & MSG_CTRUNC), "sandbox setup channel: control data cut");
-    if (n == 0) break;
-    data.append(buffer, static_cast<size_t>(n));
-  }
-  // The marker precedes the listener; what follows it is an error (execve failed).
-  size_t start = !data.empty() && data[0] == LISTENER_MARKER ? 1 : 0;
-  report.error = data.substr(start);
-  return report;
-}
-
 }  // namespace _
 
-SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
+PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds) {
   // Everything that can throw or allocate is prepared here, before clone3.
   validateResourceLimits(spec.limits);
   RootPlan root = planRoot(spec);
@@ -321,25 +291,73 @@ SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
   KJ_SYSCALL(write(release.writeEnd.get(), &go, 1), "releasing the sandbox child");
   release.writeEnd = nullptr;
 
-  _::SetupReport report = _::readSetupReport(setupErrors.readEnd.get());
-  if (report.error.empty() && report.listener == nullptr) {
-    // Cannot happen unless the child is broken; an unsupervised worker must not run.
-    process.kill();
-    report.error = "seccomp: the child exec'd without handing over its listener";
-  }
-  if (!report.error.empty()) {
-    ExitStatus status = process.wait();
-    kj::throwFatalException(kj::Exception(
-        kj::Exception::Type::FAILED, __FILE__, __LINE__,
-        kj::str("sandbox setup failed: ", report.error, " (child ", status.describe(), "); ",
-                _::HINT)));
-  }
-  process.attachSeccompListener(kj::mv(report.listener));
+  // Known before the child reports: the supervision it will run under.
   process.setLandlockAbi(landlock.abi);
   process.setOnRefusedSyscall(spec.onRefusedSyscall, spec.profileGrants);
-  process.setBrokeredSyscalls(spec.brokeredSyscalls);
   if (spec.learnSyscalls) process.learnSyscallsBut(groups, spec.profileGrants);
-  return process;
+  return PendingLaunch(kj::mv(process), kj::mv(setupErrors.readEnd), spec.brokeredSyscalls);
+}
+
+PendingLaunch::PendingLaunch(SandboxedProcess process, kj::AutoCloseFd channel,
+                             std::vector<BrokeredSyscall> brokered)
+    : process_(kj::mv(process)), channel_(kj::mv(channel)), brokered_(kj::mv(brokered)) {}
+
+bool PendingLaunch::readReport(Read how) {
+  while (!complete_ && report_.size() < _::MAX_SETUP_ERROR) {
+    char buffer[512];
+    struct iovec iov = {buffer, sizeof(buffer)};
+    _::OneFdControl control;
+    struct msghdr message = _::oneFdMessage(iov, control);
+    int flags = MSG_CMSG_CLOEXEC | (how == Read::NO_WAIT ? MSG_DONTWAIT : 0);
+    ssize_t n = recvmsg(channel_.get(), &message, flags);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    KJ_SYSCALL(n, "reading the sandbox setup channel");
+    for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr;
+         cmsg = CMSG_NXTHDR(&message, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+      int received;
+      memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
+      kj::AutoCloseFd owned(received);
+      // Exactly one listener, ever; a second fd would be a bug in the child.
+      KJ_REQUIRE(listener_ == nullptr, "sandbox child sent more than one fd");
+      listener_ = kj::mv(owned);
+    }
+    KJ_REQUIRE(!(message.msg_flags & MSG_CTRUNC), "sandbox setup channel: control data cut");
+    if (n == 0) complete_ = true;
+    report_.append(buffer, static_cast<size_t>(n));
+  }
+  complete_ = true;  // EOF, or a report longer than a setup error is: cut, never waited for
+  return true;
+}
+
+SandboxedProcess PendingLaunch::finish() {
+  KJ_REQUIRE(complete_, "the sandbox setup report is not complete yet");
+  // The channel stays open until this object goes: an event loop may still be watching its fd.
+  // The marker precedes the listener; what follows it is an error (execve failed).
+  size_t start = !report_.empty() && report_[0] == _::LISTENER_MARKER ? 1 : 0;
+  std::string error = report_.substr(start);
+  if (error.empty() && listener_ == nullptr) {
+    // Cannot happen unless the child is broken; an unsupervised worker must not run.
+    process_.kill();
+    error = "seccomp: the child exec'd without handing over its listener";
+  }
+  if (!error.empty()) {
+    ExitStatus status = process_.wait();
+    kj::throwFatalException(kj::Exception(
+        kj::Exception::Type::FAILED, __FILE__, __LINE__,
+        kj::str("sandbox setup failed: ", error, " (child ", status.describe(), "); ", _::HINT)));
+  }
+  process_.attachSeccompListener(kj::mv(listener_));
+  process_.setBrokeredSyscalls(brokered_);  // after the listener: it sets a flag on it
+  return kj::mv(process_);
+}
+
+SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds) {
+  PendingLaunch pending = beginLaunch(spec, fds);
+  while (!pending.readReport(PendingLaunch::Read::WAIT)) {
+  }
+  return pending.finish();
 }
 
 }  // namespace airlock::sandbox

@@ -157,7 +157,50 @@ struct ChildFds {
 // Starts `spec.program` in a fresh sandbox. Returns once execve has succeeded, with every layer
 // in place (Landlock as the spec's strictness allows; see SandboxedProcess::landlockAbi()). Throws kj::Exception naming the failed setup step,
 // its arguments and errno (e.g. "sandbox setup failed: pivot_root(/tmp, /tmp): EPERM ...; run
-// `airlock doctor`") if any step fails; the child is then already reaped.
+// `airlock doctor`") if any step fails; the child is then already reaped. Blocks the calling
+// thread while the child sets up: an event loop uses beginLaunch() instead.
 SandboxedProcess launch(const SandboxSpec& spec, const ChildFds& fds);
+
+// A launch whose child has been created, placed in its cgroups and released, and is now setting
+// up on its own: nothing of the program has run yet. What is left is to read the child's setup
+// report (an error, or the seccomp listener then EOF once execve has closed the channel), which
+// an event loop does as setupChannelFd() becomes readable instead of waiting for it. Destroying
+// it before finish() kills and reaps the child: a launch given up never runs the program.
+class PendingLaunch {
+ public:
+  PendingLaunch(PendingLaunch&&) noexcept = default;
+  PendingLaunch& operator=(PendingLaunch&&) = delete;
+
+  pid_t pid() const { return process_.pid(); }
+  int setupChannelFd() const { return channel_.get(); }
+  // Readable when the child has reported more, or has exec'd or exited (EOF).
+
+  enum class Read : uint8_t { WAIT, NO_WAIT };
+  [[nodiscard]] bool readReport(Read how);
+  // Reads what the child has reported; true once the report is complete (EOF), so finish() may
+  // be called. NO_WAIT returns false when nothing more is there yet.
+
+  [[nodiscard]] SandboxedProcess finish();
+  // After readReport() said the report is complete: the process, supervised, once execve
+  // succeeded; or throws as launch() does (the child reaped first).
+
+ private:
+  friend PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds);
+  PendingLaunch(SandboxedProcess process, kj::AutoCloseFd channel,
+                std::vector<BrokeredSyscall> brokered);
+
+  SandboxedProcess process_;
+  kj::AutoCloseFd channel_;  // the setup channel's parent end
+  std::vector<BrokeredSyscall> brokered_;  // applied once the listener is here
+  std::string report_;       // what the child sent so far, the listener marker included
+  kj::AutoCloseFd listener_;
+  bool complete_ = false;
+};
+
+[[nodiscard]] PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds);
+// launch() up to the child's release, without waiting for its setup. Throws as launch() does for
+// what fails before the child runs (the spec, clone3, the cgroup placement, the id maps); the
+// child's own setup failures come out of finish(). `fds` may be closed once this returns: the
+// child holds its own copies. Same thread rule as launch().
 
 }  // namespace airlock::sandbox

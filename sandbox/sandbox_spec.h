@@ -51,7 +51,7 @@ struct BrokeredSyscall {
 };
 
 // Where the process is accounted and limited (the broker's broker/resources/ makes the groups).
-// Borrowed fds: the caller keeps them open until launch() returns.
+// Borrowed fds: the caller keeps them open until launch() (or beginLaunch()) returns.
 struct CgroupPlacement {
   int cloneIntoFd = -1;
   // cgroup v2: a directory fd of the leaf; the child is created in it (CLONE_INTO_CGROUP), so it

@@ -104,25 +104,30 @@ kj::Promise<void> UnitServer::run(RunContext context) {
       kj::heap<ConnectionHold>(kj::addRef(*connection_), &HostConnectionState::callsInFlight);
   auto timedOut = kj::heap<bool>(false);
   kj::Promise<ProgramExit> ran = nullptr;
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    ran = admission.pool->runProgram(kj::mv(request), deadline, *timedOut);
-  })) {
+  // Whether the sandbox could not be started (thrown) or its child's setup failed (reported).
+  auto setupFailed = [this, started](RunContext& context, audit::AuditRecord& record,
+                                     const std::string& why) {
     record.result = errorKindName(rpc::ErrorKind::UNIT_UNAVAILABLE);
-    record.reason += "; the sandbox could not be set up: " +
-                     std::string(exception->getDescription().cStr());
+    record.reason += "; the sandbox could not be set up: " + why;
     record.durationMicros = microsSince(started);
     bool audited = routing_.audit.append(record);
     _::setRunError(context.getResults().initResult(),
                    audited ? rpc::ErrorKind::UNIT_UNAVAILABLE : rpc::ErrorKind::INTERNAL,
                    audited ? "the program's sandbox could not be set up"
                            : "the broker cannot write its audit log", "");
+  };
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
+    ran = admission.pool->runProgram(kj::mv(request), deadline, *timedOut);
+  })) {
+    setupFailed(context, record, exception->getDescription().cStr());
     return kj::READY_NOW;
   }
 
   // Record the exit, then reply.
   bool& late = *timedOut;
-  return ran.then([this, context, record = kj::mv(record), started, &late](
+  return ran.then([this, context, record = kj::mv(record), started, &late, setupFailed](
                       ProgramExit exit) mutable {
+    if (!exit.setupFailed.empty()) return setupFailed(context, record, exit.setupFailed);
     record.workerPid = exit.pid;
     record.result = late ? std::string(errorKindName(rpc::ErrorKind::TIMED_OUT)) + ": " +
                                _::describeRun(exit)

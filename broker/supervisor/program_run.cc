@@ -6,6 +6,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/supervisor/async_launch.h"
 #include "broker/supervisor/syscall_records.h"
 #include "broker/supervisor/unit_sandbox.h"
 
@@ -27,9 +28,10 @@ Pipe makePipe() {
 
 }  // namespace _
 
-kj::Own<ProgramRun> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> unit,
-                                      const FsRoots& roots, kj::AsyncIoContext& io,
-                                      audit::AuditLog& audit, ProgramRequest request) {
+kj::Promise<kj::Own<ProgramRun>> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> unit,
+                                                    const FsRoots& roots, kj::AsyncIoContext& io,
+                                                    audit::AuditLog& audit,
+                                                    ProgramRequest request) {
   sandbox::SandboxSpec spec = sandboxSpecFor(*unit);
   spec.program = unit->programPath;
   spec.args = request.args;
@@ -39,14 +41,20 @@ kj::Own<ProgramRun> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> 
   fds.stdinFd = in.read.get();
   fds.stdoutFd = out.write.get();
   fds.stderrFd = err.write.get();
-  auto process = sandbox::launch(spec, fds);
-  recordSyscallsOf(process, audit, {unit->name, process.pid(), request.caller, request.callId});
-  auto broker = kj::heap<syscalls::SyscallBroker>(unit, roots, audit,
-                                                  syscalls::SandboxView::of(spec), process.pid(),
-                                                  request.caller, request.callId);
+  auto launched = launchAsync(io.unixEventPort, spec, fds);
   // The child's ends close here: it holds the only copies, so EOF means it is done with them.
-  return kj::heap<ProgramRun>(io, kj::mv(process), kj::mv(broker), kj::mv(in.write),
-                              kj::mv(out.read), kj::mv(err.read), kj::mv(request));
+  return launched.then([unit = kj::mv(unit), &roots, &io, &audit, spec = kj::mv(spec),
+                        in = kj::mv(in.write), out = kj::mv(out.read), err = kj::mv(err.read),
+                        request = kj::mv(request)](sandbox::SandboxedProcess process) mutable {
+    // Before the loop first services the listener: what the program learns is on record.
+    recordSyscallsOf(process, audit,
+                     {unit->name, process.pid(), request.caller, request.callId});
+    auto broker = kj::heap<syscalls::SyscallBroker>(unit, roots, audit,
+                                                    syscalls::SandboxView::of(spec),
+                                                    process.pid(), request.caller, request.callId);
+    return kj::heap<ProgramRun>(io, kj::mv(process), kj::mv(broker), kj::mv(in), kj::mv(out),
+                                kj::mv(err), kj::mv(request));
+  });
 }
 
 ProgramRun::ProgramRun(kj::AsyncIoContext& io, sandbox::SandboxedProcess process,

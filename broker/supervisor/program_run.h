@@ -32,15 +32,17 @@ struct ProgramExit {
   std::string out, err;
   bool outputCut = false;
   uint64_t brokeredSyscalls = 0;
+  std::string setupFailed;  // non-empty: the sandbox could not be set up, nothing ran; why
 };
 
 class ProgramRun {
  public:
-  // Starts `unit`'s program. Throws (from the sandbox launcher) if the sandbox cannot be set up.
-  // `roots` belongs to the policy set `unit` keeps alive.
-  static kj::Own<ProgramRun> start(std::shared_ptr<const policy::UnitPolicy> unit,
-                                   const FsRoots& roots, kj::AsyncIoContext& io,
-                                   audit::AuditLog& audit, ProgramRequest request);
+  // Starts `unit`'s program. Throws (from the sandbox launcher) if the sandbox cannot be
+  // started; the promise rejects if the child's setup fails, without holding the event loop
+  // meanwhile (async_launch.h). `roots` belongs to the policy set `unit` keeps alive.
+  static kj::Promise<kj::Own<ProgramRun>> start(std::shared_ptr<const policy::UnitPolicy> unit,
+                                                const FsRoots& roots, kj::AsyncIoContext& io,
+                                                audit::AuditLog& audit, ProgramRequest request);
 
   kj::Promise<ProgramExit> whenDone();
   // Resolves once the process has exited and its stdout and stderr are drained. Rejects only on

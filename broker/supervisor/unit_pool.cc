@@ -18,6 +18,12 @@ namespace _ {
 constexpr kj::Duration FIRST_RESPAWN_DELAY = 50 * kj::MILLISECONDS;
 constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
 
+// worker_reuse = "never": how long after a call ends its slot's replacement starts, unless a
+// call needs it sooner. Long enough for the ended call's answer to leave airlockd (a few hundred
+// microseconds; more on a busy machine), short beside calls that arrive slower than a worker
+// starts (~10 ms).
+constexpr kj::Duration REFILL_GRACE = 10 * kj::MILLISECONDS;
+
 // Under on_refused_syscall = "errno": every refusal the worker's supervisor answered, counted by
 // syscall, on its worker.exit record.
 void addAnsweredSyscalls(audit::AuditRecord& record, const sandbox::ExitStatus& status) {
@@ -91,74 +97,117 @@ void UnitPool::start() {
 
 kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePoint deadline,
                                               bool& timedOut) {
-  auto run = ProgramRun::start(unit_, roots_, io_, audit_, kj::mv(request));
-  auto& program = *run;
-  // Past the deadline the program is killed; its exit (by SIGKILL) still ends the run.
-  auto killer = io_.provider->getTimer().atTime(deadline).then([&program, &timedOut]() {
-    timedOut = true;
-    program.kill();
-  }).eagerlyEvaluate(nullptr);
-  return program.whenDone().attach(kj::mv(killer), kj::mv(run));
+  auto started = ProgramRun::start(unit_, roots_, io_, audit_, kj::mv(request));
+  // A setup still going at the deadline is given up, its child killed before it ran anything.
+  auto setupLate = io_.provider->getTimer().atTime(deadline).then(
+      [&timedOut]() -> kj::Own<ProgramRun> {
+        timedOut = true;
+        KJ_FAIL_REQUIRE("sandbox setup did not finish within the call's deadline");
+      });
+  return started.exclusiveJoin(kj::mv(setupLate))
+      .then(
+          [this, deadline, &timedOut](kj::Own<ProgramRun> run) {
+            auto& program = *run;
+            // Past the deadline the program is killed; its exit (by SIGKILL) still ends the run.
+            auto killer = io_.provider->getTimer().atTime(deadline).then([&program, &timedOut]() {
+              timedOut = true;
+              program.kill();
+            }).eagerlyEvaluate(nullptr);
+            return program.whenDone().attach(kj::mv(killer), kj::mv(run));
+          },
+          [](kj::Exception&& exception) -> kj::Promise<ProgramExit> {
+            ProgramExit exit;
+            exit.setupFailed = exception.getDescription().cStr();
+            return kj::mv(exit);
+          });
 }
 
 void UnitPool::spawn(Slot& slot) {
+  kj::Maybe<resources::UnitGroup&> group;
+  if (group_.get() != nullptr) group = *group_;
+  // The child sets up while the loop serves every unit's calls; the slot is starting meanwhile,
+  // and its worker.spawn record is written once the start has succeeded or failed.
+  slot.starting = true;
+  tasks_.add(kj::evalNow([&]() {
+               return WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_, group);
+             }).then([this, &slot](kj::Own<WorkerProcess> process) {
+                      slot.starting = false;
+                      started(slot, kj::mv(process));
+                      wakeWaiters();  // calls that found every slot starting
+                    },
+                    [this, &slot](kj::Exception&& exception) {
+                      slot.starting = false;
+                      failedToStart(slot, exception);
+                      wakeWaiters();
+                    }));
+}
+
+void UnitPool::started(Slot& slot, kj::Own<WorkerProcess> process) {
   audit::AuditRecord record;
   record.event = "worker.spawn";
   record.unit = unit_->name;
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    kj::Maybe<resources::UnitGroup&> group;
-    if (group_.get() != nullptr) group = *group_;
-    auto process = WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_, group);
-    pid_t pid = process->pid();
-    record.workerPid = pid;
-    record.result = "started " + unit_->workerPath;
-    if (!unit_->pythonScript.empty()) record.result += " " + unit_->pythonScript;
-    // The sandbox it got, so a weakened one is on record: Landlock's ABI (0: none) and whether
-    // the policy required it.
-    bool required = unit_->landlock == policy::LayerStrictness::REQUIRED;
-    record.args["landlock"] = required ? "required" : "best-effort";
-    record.args["landlock_abi"] = process->landlockAbi();
-    if (process->landlockAbi() == 0) {
-      record.reason = "running without Landlock: the kernel offers none and [sandbox] landlock = "
-                      "\"best-effort\" allows it (" + unit_->sandboxJustification + ")";
-      spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, record.reason);
-    }
-    // A dangerous syscall group widens this worker's sandbox: on record with why, and said.
-    auto dangerous = nlohmann::ordered_json::array();
-    for (auto& name : unit_->syscalls) {
-      KJ_IF_MAYBE(group, sandbox::findSyscallGroup(name.c_str())) {
-        if (group->danger != nullptr) dangerous.push_back(name);
-      }
-    }
-    if (!dangerous.empty()) {
-      record.args["dangerous_groups"] = dangerous;
-      std::string widened = "sandbox widened by [sandbox] syscalls " + dangerous.dump() + " (" +
-                            unit_->sandboxJustification + ")";
-      record.reason += (record.reason.empty() ? "" : "; ") + widened;
-      spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, widened);
-    }
-    // Serving again resets the back-off.
-    slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
-    watchReadyDeadline(*process);
-    tasks_.add(process->whenExited().then(
-        [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
-    slot.process = kj::mv(process);
-    spdlog::info("unit {}: worker pid {} started", unit_->name, pid);
-  })) {
-    lastFailure_ = exception->getDescription().cStr();
-    record.result = "sandbox setup failed: " + lastFailure_;
-    spdlog::error("unit {}: cannot start worker: {}", unit_->name, lastFailure_);
-    slot.ready = nullptr;
-    recordLifecycle(record);  // before a parking it may cause
-    afterLoss(slot, Loss::FAILED, "sandbox setup failed: " + lastFailure_);
-    return;
+  pid_t pid = process->pid();
+  record.workerPid = pid;
+  record.result = "started " + unit_->workerPath;
+  if (!unit_->pythonScript.empty()) record.result += " " + unit_->pythonScript;
+  // The sandbox it got, so a weakened one is on record: Landlock's ABI (0: none) and whether
+  // the policy required it.
+  bool required = unit_->landlock == policy::LayerStrictness::REQUIRED;
+  record.args["landlock"] = required ? "required" : "best-effort";
+  record.args["landlock_abi"] = process->landlockAbi();
+  if (process->landlockAbi() == 0) {
+    record.reason = "running without Landlock: the kernel offers none and [sandbox] landlock = "
+                    "\"best-effort\" allows it (" + unit_->sandboxJustification + ")";
+    spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, record.reason);
   }
+  // A dangerous syscall group widens this worker's sandbox: on record with why, and said.
+  auto dangerous = nlohmann::ordered_json::array();
+  for (auto& name : unit_->syscalls) {
+    KJ_IF_MAYBE(group, sandbox::findSyscallGroup(name.c_str())) {
+      if (group->danger != nullptr) dangerous.push_back(name);
+    }
+  }
+  if (!dangerous.empty()) {
+    record.args["dangerous_groups"] = dangerous;
+    std::string widened = "sandbox widened by [sandbox] syscalls " + dangerous.dump() + " (" +
+                          unit_->sandboxJustification + ")";
+    record.reason += (record.reason.empty() ? "" : "; ") + widened;
+    spdlog::warn("unit {}: worker pid {} {}", unit_->name, pid, widened);
+  }
+  // Serving again resets the back-off.
+  slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
+  watchReadyDeadline(*process);
+  tasks_.add(process->whenExited().then(
+      [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
+  slot.process = kj::mv(process);
+  spdlog::info("unit {}: worker pid {} started", unit_->name, pid);
   // A worker whose start is not on record never serves a call.
   if (!audit_.append(record)) {
     spdlog::error("unit {}: cannot record the start of worker pid {}: the audit log refuses "
-                  "records; stopping it", unit_->name, record.workerPid);
-    kill(static_cast<pid_t>(record.workerPid), "its start could not be recorded");
+                  "records; stopping it", unit_->name, pid);
+    kill(pid, "its start could not be recorded");
+    return;
   }
+  // Parked while it was setting up: it stops with the unit's other workers.
+  if (parked_) {
+    KJ_IF_MAYBE(running, slot.process) {
+      (*running)->kill();
+      killed_[pid] = Killed{"unit parked", false, "parked"};
+    }
+    takeOut(slot);
+  }
+}
+
+void UnitPool::failedToStart(Slot& slot, const kj::Exception& exception) {
+  audit::AuditRecord record;
+  record.event = "worker.spawn";
+  record.unit = unit_->name;
+  lastFailure_ = exception.getDescription().cStr();
+  record.result = "sandbox setup failed: " + lastFailure_;
+  spdlog::error("unit {}: cannot start worker: {}", unit_->name, lastFailure_);
+  slot.ready = nullptr;
+  recordLifecycle(record);  // before a parking it may cause
+  afterLoss(slot, Loss::FAILED, "sandbox setup failed: " + lastFailure_);
 }
 
 void UnitPool::recordLifecycle(const audit::AuditRecord& record) {
@@ -247,7 +296,7 @@ void UnitPool::onExit(Slot& slot, pid_t pid, const sandbox::ExitStatus& status) 
       bool deferred = killed->second.deferred;
       killed_.erase(killed);
       Loss loss = clean ? Loss::CLEAN_EXIT : Loss::FAILED;
-      if (inService(loss, how) && deferred && slot.process == nullptr) settle(slot, loss, how);
+      if (inService(loss, how) && deferred && slot.empty()) settle(slot, loss, how);
     }
     dropRetired(pid);  // already replaced when it was killed; now it has exited
   }
@@ -323,7 +372,7 @@ void UnitPool::settle(Slot& slot, Loss loss, const std::string& how) {
 
 void UnitPool::parkIfNoneLeft(Loss loss, const std::string& how) {
   for (auto& slot : slots_) {
-    if (slot->process != nullptr || slot->respawnAt != nullptr) return;  // still serving
+    if (!slot->empty() || slot->respawnAt != nullptr) return;  // still serving or starting
   }
   const policy::RestartSettings& restart = unit_->restart;
   park("unit.restart",
@@ -409,7 +458,7 @@ void UnitPool::unpark(const std::string& why) {
   failuresSinceStart_ = 0;
   for (auto& slot : slots_) {
     slot->consecutiveFailures = 0;
-    if (slot->process == nullptr && !parked_) spawn(*slot);  // a failed start may park again
+    if (slot->empty() && !parked_) spawn(*slot);  // a failed start may park again
   }
 }
 
@@ -427,7 +476,7 @@ void UnitPool::respawnLater(Slot& slot) {
     if (generation != slot.respawnGeneration) return;  // parked (and unparked) meanwhile
     slot.respawnAt = nullptr;
     // Parked or retired meanwhile: the replacement is no longer wanted.
-    if (slot.process == nullptr && !parked_ && !retiredAll_) spawn(slot);
+    if (slot.empty() && !parked_ && !retiredAll_) spawn(slot);
   }));
 }
 
@@ -567,7 +616,7 @@ UnitPool::Slot* UnitPool::perCallerSlot(const std::string& caller) {
   if (idle == nullptr) return nullptr;
   retire(*idle, "bound to " + idle->boundTo + "; replaced by a fresh worker for " + caller +
                     " (worker_reuse = \"per-caller\")");
-  return idle->process == nullptr ? nullptr : idle;  // its replacement may have failed to start
+  return idle->process == nullptr ? nullptr : idle;  // its replacement is starting (or failed to)
 }
 
 void UnitPool::retire(Slot& slot, std::string why) {
@@ -618,9 +667,12 @@ kj::Promise<kj::Maybe<WorkerProcess&>> UnitPool::acquire(std::string caller) {
     // None running (failed starts, back-off); or under "per-caller" every running worker is
     // busy with another caller's calls, or under "never" every slot waits for its replacement:
     // then look again when one ends, exits or starts (the call's deadline bounds the wait).
-    bool refilling = std::any_of(slots_.begin(), slots_.end(),
-                                 [](const kj::Own<Slot>& slot) { return slot->refillPending; });
+    bool refilling = std::any_of(slots_.begin(), slots_.end(), [](const kj::Own<Slot>& slot) {
+      return slot->refillPending || slot->starting;
+    });
     if (busy_.empty() && !refilling) return kj::Maybe<WorkerProcess&>(nullptr);
+    // "never": a replacement waiting for the previous answer to leave is needed now.
+    for (auto& slot : slots_) refill(*slot);
     auto paf = kj::newPromiseAndFulfiller<void>();
     waiters_.push_back(kj::mv(paf.fulfiller));
     return paf.promise.then([this, caller = kj::mv(caller)]() mutable {
@@ -677,17 +729,23 @@ void UnitPool::release(pid_t pid) {
       if (serving == servingFrom_.end()) return;
       Slot& slot = *serving->second;
       servingFrom_.erase(serving);
-      // After everything queued now, the answer's write among it: the start blocks the loop.
-      tasks_.add(kj::evalLast([this, &slot]() {
-        slot.refillPending = false;
-        bool wanted = slot.process == nullptr && slot.respawnAt == nullptr && !parked_ &&
-                      !retiredAll_;
-        if (wanted) spawn(slot);
-        wakeWaiters();  // calls that found every slot waiting for its replacement
+      // Not at once: the start (clone3 on this loop, then the child's setup on a CPU the answer
+      // also needs) would delay the answer of the call that just ended. Once that answer has had
+      // time to leave, or as soon as a call needs the slot (acquire), whichever comes first.
+      tasks_.add(io_.provider->getTimer().afterDelay(_::REFILL_GRACE).then([this, &slot]() {
+        refill(slot);
       }));
       return;
     }
   }
+}
+
+void UnitPool::refill(Slot& slot) {
+  if (!slot.refillPending) return;  // started already: by a call that needed it, or the timer
+  slot.refillPending = false;
+  bool wanted = slot.empty() && slot.respawnAt == nullptr && !parked_ && !retiredAll_;
+  if (wanted) spawn(slot);
+  wakeWaiters();  // calls that found every slot waiting for its replacement
 }
 
 void UnitPool::wakeWaiters() {

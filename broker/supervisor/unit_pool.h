@@ -63,7 +63,8 @@ class UnitPool {
   kj::Promise<ProgramExit> runProgram(ProgramRequest request, kj::TimePoint deadline,
                                       bool& timedOut);
   // A [unit] program's run for one Unit.run call (program_run.h), killed at `deadline` (then
-  // `timedOut`, which must outlive the promise, is set). Throws if the sandbox cannot be set up.
+  // `timedOut`, which must outlive the promise, is set). Throws if the sandbox cannot be started;
+  // a setup that fails later resolves with ProgramExit::setupFailed.
 
   void kill(pid_t pid, const std::string& why);
   // SIGKILLs the worker with this pid if it is still one of ours (never a recycled pid: the kill
@@ -115,9 +116,15 @@ class UnitPool {
     std::string boundTo;  // "per-caller": the caller its worker serves; empty: a fresh worker
     kj::TimePoint lastUsed = kj::origin<kj::TimePoint>();  // "per-caller": the least recent goes
     bool refillPending = false;  // "never": its worker serves a call; the replacement follows
+    bool starting = false;       // a worker's sandbox is being set up for it (spawn)
+    bool empty() const { return process == nullptr && !starting; }
   };
 
   void spawn(Slot& slot);
+  // Starts a worker for the slot without holding the event loop while its sandbox is set up;
+  // then one of these records its start (worker.spawn) and puts it in service or counts the loss.
+  void started(Slot& slot, kj::Own<WorkerProcess> process);
+  void failedToStart(Slot& slot, const kj::Exception& exception);
   bool applyResources();
   // Writes the unit's [resources] to its group (made on first use). False once the unit is
   // parked because a required limit cannot be enforced; a best-effort one is logged and audited.
@@ -150,6 +157,7 @@ class UnitPool {
   Slot* perCallerSlot(const std::string& caller);
   kj::Maybe<WorkerProcess&> handOut(Slot& slot, const std::string& caller);
   void retire(Slot& slot, std::string why);  // kills its worker, not a failure; a fresh one starts
+  void refill(Slot& slot);  // "never": starts the slot's replacement if it is still pending
   void wakeWaiters();
   void dropRetired(pid_t pid);  // a worker out of its slot has exited: its object goes
   bool crashLoop(const std::string& how);  // counts a failure; parks the unit at the limit

@@ -11,6 +11,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/supervisor/async_launch.h"
 #include "broker/supervisor/fd_refusing_stream.h"
 #include "broker/supervisor/unit_sandbox.h"
 #include "capnp/socket_stream.h"
@@ -28,6 +29,20 @@ constexpr uint BROKER_MAX_FDS_PER_MESSAGE = 1;
 // max_requests_per_second; a worker that pipelines thousands is then held up on its own socket,
 // not in the broker's memory. 64 KiB is hundreds of path-sized requests.
 constexpr size_t WORKER_REQUEST_FLOW_LIMIT_WORDS = (64 << 10) / sizeof(capnp::word);
+
+// hello, then one call of airlockd's own before the worker is ready: a method name no worker
+// can have (empty), answered noSuchMethod without running any of the worker's code. It takes
+// both ends of the new channel through the call path once (the worker's lazily bound library
+// functions and first-touched pages, the dispatch of Worker.call), so that a fresh worker's
+// first real call does not pay for it: under worker_reuse = "never" every call is a first one.
+// Nothing in it is the unit's: no capability goes with it, and it is not a call to audit.
+kj::Promise<void> warmUp(rpc::Worker::Client& worker) {
+  return worker.helloRequest().send().ignoreResult().then([&worker]() {
+    auto warm = worker.callRequest();
+    warm.setMethod("");
+    return warm.send().ignoreResult();
+  });
+}
 
 // The worker's bootstrap capability, as TwoPartyClient::bootstrap() asks for it.
 capnp::Capability::Client bootstrapOf(capnp::RpcSystem<capnp::rpc::twoparty::VatId>& rpc) {
@@ -51,11 +66,10 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 
 }  // namespace _
 
-kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPolicy> unitPolicy,
-                                            const FsRoots& roots,
-                                            kj::AsyncIoContext& io, UnitLog& unitLog,
-                                            audit::AuditLog& audit,
-                                            kj::Maybe<resources::UnitGroup&> group) {
+kj::Promise<kj::Own<WorkerProcess>> WorkerProcess::spawn(
+    std::shared_ptr<const policy::UnitPolicy> unitPolicy, const FsRoots& roots,
+    kj::AsyncIoContext& io, UnitLog& unitLog, audit::AuditLog& audit,
+    kj::Maybe<resources::UnitGroup&> group) {
   const policy::UnitPolicy& unit = *unitPolicy;
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
@@ -74,25 +88,31 @@ kj::Own<WorkerProcess> WorkerProcess::spawn(std::shared_ptr<const policy::UnitPo
     leaf = unitGroup->newLeaf();
     leaf->place(spec.cgroup);
   }
-  auto process = sandbox::launch(spec, fds);
-  spdlog::info("unit {}: worker pid {} sandboxed: landlock ABI {}, rlimits as {} MiB, {} files, "
-               "{} threads, file size {} MiB, cpu {}", unit.name, process.pid(),
-               process.landlockAbi(), spec.limits.addressSpaceMiB, spec.limits.openFiles,
-               spec.limits.threads, spec.limits.fileSizeMiB,
-               spec.limits.cpuSeconds == 0 ? std::string("unlimited")
-                                           : std::to_string(spec.limits.cpuSeconds) + " s");
-  auto serving = kj::refcounted<ServingCalls>();
-  kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker;
-  if (unit.brokerSyscalls) {
-    auto broker = kj::heap<syscalls::SyscallBroker>(
-        unitPolicy, roots, audit, syscalls::SandboxView::of(spec), process.pid(), "");
-    broker->tagWith(kj::addRef(*serving));
-    syscallBroker = kj::mv(broker);
-  }
+  auto launched = launchAsync(io.unixEventPort, spec, fds);
   // workerEnd and outputWrite close here: the child holds the only copies now.
-  return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
-                                 kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker),
-                                 kj::mv(serving), kj::mv(leaf));
+  return launched.then([unitPolicy = kj::mv(unitPolicy), &roots, &io, &unitLog, &audit,
+                        spec = kj::mv(spec), brokerEnd = kj::mv(brokerEnd),
+                        outputRead = kj::mv(outputRead),
+                        leaf = kj::mv(leaf)](sandbox::SandboxedProcess process) mutable {
+    const policy::UnitPolicy& unit = *unitPolicy;
+    spdlog::info("unit {}: worker pid {} sandboxed: landlock ABI {}, rlimits as {} MiB, {} files, "
+                 "{} threads, file size {} MiB, cpu {}", unit.name, process.pid(),
+                 process.landlockAbi(), spec.limits.addressSpaceMiB, spec.limits.openFiles,
+                 spec.limits.threads, spec.limits.fileSizeMiB,
+                 spec.limits.cpuSeconds == 0 ? std::string("unlimited")
+                                             : std::to_string(spec.limits.cpuSeconds) + " s");
+    auto serving = kj::refcounted<ServingCalls>();
+    kj::Maybe<kj::Own<syscalls::SyscallBroker>> syscallBroker;
+    if (unit.brokerSyscalls) {
+      auto broker = kj::heap<syscalls::SyscallBroker>(
+          unitPolicy, roots, audit, syscalls::SandboxView::of(spec), process.pid(), "");
+      broker->tagWith(kj::addRef(*serving));
+      syscallBroker = kj::mv(broker);
+    }
+    return kj::heap<WorkerProcess>(unit, io, kj::mv(process), kj::mv(brokerEnd),
+                                   kj::mv(outputRead), unitLog, audit, kj::mv(syscallBroker),
+                                   kj::mv(serving), kj::mv(leaf));
+  });
 }
 
 WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
@@ -128,7 +148,7 @@ WorkerProcess::WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext&
         process_.kill();
       })),
       exited_(watchExit().eagerlyEvaluate(nullptr).fork()),
-      ready_(worker_.helloRequest().send().ignoreResult().eagerlyEvaluate(nullptr).fork()),
+      ready_(_::warmUp(worker_).eagerlyEvaluate(nullptr).fork()),
       outputBuffer_(kj::heapArray<char>(_::MAX_OUTPUT_LINE)),
       outputTask_(logOutput().eagerlyEvaluate([this](kj::Exception&& e) {
         spdlog::warn("[{} pid {}] output pipe: {}", unitName_, pid(), e.getDescription().cStr());

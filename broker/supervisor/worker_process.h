@@ -29,17 +29,19 @@ class WorkerProcess {
   // for its stdout/stderr. Each output line goes to `unitLog` (borrowed; main() keeps every
   // unit's for as long as airlockd runs) as a Log capability line does: escaped, so a worker
   // cannot forge broker log lines, and within the unit's rate, so it cannot flood them. Throws
-  // (from the sandbox launcher) if the sandbox cannot be set up.
+  // (from the sandbox launcher) if the sandbox cannot be started; the promise rejects if the
+  // child's setup fails, and resolves once it has exec'd. The event loop is not held while the
+  // child sets up (async_launch.h); dropping the promise kills a child still setting up.
   // `audit` (borrowed likewise) records a worker that asks for the broker's bootstrap
   // (refused_bootstrap.h). With [sandbox] broker_syscalls, the worker's own file syscalls are
   // decided by `unit`'s rules and done beneath `roots` (which belongs to the policy set `unit`
   // keeps alive), on this event loop, as they arrive (broker/syscalls/).
   // With a `group` (borrowed; the unit's pool keeps it), the worker runs in a leaf of its own
   // beneath it from before its first instruction (resources/resource_groups.h).
-  static kj::Own<WorkerProcess> spawn(std::shared_ptr<const policy::UnitPolicy> unit,
-                                      const FsRoots& roots, kj::AsyncIoContext& io,
-                                      UnitLog& unitLog, audit::AuditLog& audit,
-                                      kj::Maybe<resources::UnitGroup&> group = nullptr);
+  static kj::Promise<kj::Own<WorkerProcess>> spawn(
+      std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
+      kj::AsyncIoContext& io, UnitLog& unitLog, audit::AuditLog& audit,
+      kj::Maybe<resources::UnitGroup&> group = nullptr);
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,
