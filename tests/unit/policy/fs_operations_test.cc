@@ -119,7 +119,7 @@ TEST_F(FsOperationsTest, AModeOnAPathOperationOrAMissingPathIsAnErrorAtItsLocati
   EXPECT_EQ(errors("[[rule]]\nid = \"s\"\nallow = \"fs.stat\"\npath = \"/srv/**\"\n"
                    "mode = [\"read\"]\n\n[[rule]]\nid = \"m\"\nallow = \"fs.mkdir\"\n"),
             (std::vector<std::string>{
-                "D/extractor.toml:9:1: rule \"s\": key \"mode\" applies only to fs.open rules, "
+                "D/extractor.toml:9:1: rule \"s\": key \"mode\" applies only to fs.open, grant rules, "
                 "not fs.stat",
                 "D/extractor.toml:11:1: rule \"m\": missing required key \"path\""}));
   EXPECT_EQ(errors("[[rule]]\nid = \"n\"\nallow = \"fs.list\"\npath = \"/srv/**\"\n"
