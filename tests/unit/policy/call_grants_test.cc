@@ -116,6 +116,30 @@ TEST_F(CallGrantsPolicyTest, MistakesAreErrorsAtTheirLocation) {
             }));
 }
 
+TEST_F(CallGrantsPolicyTest, TheLintNamesGrantsThatReachNothingAndGrantedOnlyThatNarrowsNothing) {
+  auto warnings = [this](const std::string& rules) {
+    std::vector<std::string> out;
+    // Only the grant lints: this unit has no call rule, which the lint says too.
+    for (auto& w : load(rules).warnings) {
+      if (w.message.find("grant") != std::string::npos) out.push_back(w.message);
+    }
+    return out;
+  };
+  EXPECT_TRUE(warnings(RULES).empty());
+  std::string grantOnly = std::string(RULES).substr(0, std::string(RULES).find("[[rule]]\nid = \"docs-as"));
+  EXPECT_EQ(warnings(grantOnly),
+            std::vector<std::string>{"rule \"web-grants-docs\" lets callers grant paths, but no "
+                                     "fs.open rule of the unit is granted_only: a grant reaches "
+                                     "nothing"});
+  std::string narrowsNothing = std::string(RULES) +
+      "\n[[rule]]\nid = \"docs-always\"\nallow = \"fs.open\"\npath = \"/srv/docs/**\"\n"
+      "mode = [\"read\", \"write\"]\n";
+  auto narrowed = warnings(narrowsNothing);
+  ASSERT_EQ(narrowed.size(), 1u);
+  EXPECT_NE(narrowed[0].find("\"docs-as-granted\" is granted_only but narrows nothing"),
+            std::string::npos) << narrowed[0];
+}
+
 TEST_F(CallGrantsPolicyTest, WhoMayGrantWhatIsDecidedByTheGrantRules) {
   const UnitPolicy& unit = loaded();
   Caller web{"web", 1000};

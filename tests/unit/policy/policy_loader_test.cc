@@ -245,8 +245,8 @@ TEST_F(LoaderTest, AnUnknownRuleKeyListsEveryKeyARuleMayHave) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:10:1: rule \"r\": unknown key \"colour\" (expected id, "
-                "allow, deny, path, mode, caller, caller_uid, caller_unit, method, name, host, "
-                "port, unix_path, unit, justification)"}));
+                "allow, deny, path, mode, granted_only, caller, caller_uid, caller_unit, "
+                "method, name, host, port, unix_path, unit, justification)"}));
 }
 
 TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
