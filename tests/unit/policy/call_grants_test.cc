@@ -10,6 +10,7 @@
 #include "broker/policy/model/revision.h"
 #include "broker/policy/review/explain.h"
 #include "broker/policy/review/policy_diff.h"
+#include "tests/unit/policy/one_file_policy.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {
@@ -60,27 +61,15 @@ const OpenModes READ_WRITE = modesOf({OpenMode::READ, OpenMode::WRITE});
 
 class CallGrantsPolicyTest : public ::testing::Test {
  protected:
-  LoadResult load(const std::string& rules) {
-    LoadOptions options;
-    options.workerCheck = LoadOptions::WorkerCheck::SKIP;
-    return loadPolicyFile(dir_.write("docs.toml", HEAD + rules), options);
-  }
+  LoadResult load(const std::string& rules) { return file_.load(rules); }
   const UnitPolicy& loaded() {
     result_ = load(RULES);
     EXPECT_TRUE(result_.ok()) << (result_.errors.empty() ? "" : result_.errors[0].describe());
     return result_.units.at(0);
   }
-  std::vector<std::string> errors(const std::string& rules) {
-    std::vector<std::string> out;
-    for (auto& e : load(rules).errors) {
-      std::string text = e.describe();
-      text.replace(0, dir_.path().size(), "D");
-      out.push_back(text);
-    }
-    return out;
-  }
+  std::vector<std::string> errors(const std::string& rules) { return file_.errors(rules); }
 
-  testing::TempPolicyDir dir_;
+  testing::OneFilePolicy file_{"docs.toml", HEAD};
   LoadResult result_;
 };
 
