@@ -59,19 +59,26 @@ interface Admin {
 }
 
 interface Unit {
-  call @0 (method :Text, payload :Data, timeoutMs :UInt32) -> (result :CallResult);
+  call @0 (method :Text, payload :Data, timeoutMs :UInt32, grants :List(Grant))
+      -> (result :CallResult);
   # Checked against the unit's `call` rules for this caller, audited, then dispatched to one of
   # the unit's sandboxed workers. `timeoutMs` 0 leaves the deadline at the unit's
   # call_timeout_ms; otherwise the call must be answered within `timeoutMs` of airlockd receiving
   # it, or sooner if call_timeout_ms says so: a caller may shorten its deadline, never lengthen it.
+  # `grants`: what this call alone may reach (at most 32; docs/policy.md "Call-scoped grants").
+  # Each is decided by the unit's `grant` rules for this caller before any worker sees the call;
+  # one refused refuses the call (denied, naming the grant and its rule). The call's record lists
+  # them; the worker reaches a granted path only through the unit's `granted_only` fs.open rules,
+  # and only until the call is answered.
 
-  typed @1 () -> (cap :Capability);
+  typed @1 (grants :List(Grant)) -> (cap :Capability);
   # The unit's typed interface ([unit] interface in its policy), e.g. an ImageDecoder: cast `cap`
   # to it. Every call on it is checked against the same `call` rules by method name, audited,
   # and dispatched to one of the unit's workers with that call's capabilities, as `call` is.
   # Failures are exceptions whose text starts with the error kind ("denied: ...", "timed out:
   # ..."). Capabilities cannot cross it in either direction: params or results holding one are
   # refused. On a unit without a typed interface every call fails ("bad request: ...").
+  # `grants` go with every call made on `cap`, decided per call as `call`'s are.
 
   run @2 (args :List(Text), stdin :Data, timeoutMs :UInt32) -> (result :RunResult);
   # For a unit whose policy names a `program` instead of a worker: checked against the unit's
@@ -80,6 +87,20 @@ interface Unit {
   # unit's fs.* rules (transparent brokering). Its stdout and stderr come back, each cut at the
   # unit's max_payload_bytes. `timeoutMs` as for `call`; past the deadline the program is killed
   # and the answer is `timedOut`. On a worker unit it fails as `badRequest`.
+}
+
+struct Grant {
+  # A path a host hands one call: the worker may open it with `mode`'s modes while the call lasts.
+  path @0 :Text;   # absolute, as the worker will ask for it
+  mode @1 :GrantMode;
+}
+
+struct GrantMode {
+  read @0 :Bool;
+  write @1 :Bool;
+  create @2 :Bool;
+  truncate @3 :Bool;
+  append @4 :Bool;
 }
 
 struct RunResult {

@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/grant_arg.h"
 #include "sdk/host/client.h"
 
 namespace {
 
-const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N] UNIT METHOD [PAYLOAD]
+const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N]
+                    [--grant PATH:MODES]... UNIT METHOD [PAYLOAD]
        airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N]
                     --unit UNIT --run [--stdin FILE] -- [ARGS]...
 
@@ -24,6 +26,11 @@ the request bytes, and prints the reply bytes to stdout. It first authenticates 
 with its secret key (which never leaves this process) and checks that the peer is the airlockd
 whose public key is broker.pub. The broker checks the call against the unit's policy for client
 NAME (and your uid, where a rule lists uids) and records it in its audit log.
+
+Each --grant hands this call alone a path, with the modes its worker may open it with until
+the call is answered; the unit's `grant` rules must let client NAME grant it, or the call is
+refused before any worker sees it. The worker reaches it through the unit's `granted_only`
+fs.open rules (docs/policy.md, "Call-scoped grants").
 
 With --run, UNIT is a program unit ([unit] program in its policy): airlockd runs its program
 once, in a fresh sandbox, with ARGS after its name and FILE (`-`: this command's stdin; default:
@@ -38,6 +45,9 @@ options:
   --timeout-ms N       answer within N ms of airlockd receiving the call, or fail as
                        "timed out" (1..4294967295; never later than the unit's
                        call_timeout_ms, which is the default)
+  --grant PATH:MODES   hand the call PATH with MODES, a comma-separated list of read,
+                       write, create, truncate, append (or r, w, c, t, a); repeatable,
+                       at most 32
   --unit UNIT          the unit, instead of the first positional argument
   --run                run UNIT's program (arguments after --) instead of calling a method
   --stdin FILE         with --run: the program's stdin, read from FILE (`-`: this command's)
@@ -104,12 +114,21 @@ int callMain(int argc, char** argv) {
   int count = 0;
   bool run = false;
   std::vector<std::string> programArgs;
+  std::vector<airlock::Grant> grants;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--")) {
       programArgs.assign(argv + i + 1, argv + argc);
       break;
     } else if (!strcmp(argv[i], "--run")) {
       run = true;
+    } else if (!strcmp(argv[i], "--grant") && i + 1 < argc) {
+      std::string error;
+      auto grant = parseGrantArg(argv[++i], error);
+      if (!grant) {
+        fprintf(stderr, "airlock call: %s\n%s", error.c_str(), USAGE);
+        return 2;
+      }
+      grants.push_back(std::move(*grant));
     } else if (!strcmp(argv[i], "--unit") && i + 1 < argc) {
       unitName = argv[++i];
     } else if (!strcmp(argv[i], "--stdin") && i + 1 < argc) {
@@ -145,6 +164,10 @@ int callMain(int argc, char** argv) {
     for (int k = 1; k < count; ++k) positional[k - 1] = positional[k];
     --count;
   }
+  if (run && !grants.empty()) {
+    fprintf(stderr, "airlock call: --grant goes with a method call, not --run\n%s", USAGE);
+    return 2;
+  }
   if (run) {
     if (socket.empty() || key.empty() || brokerKey.empty() || unitName.empty() || count > 0) {
       fprintf(stderr, "airlock call: --run needs --socket, --key, --broker-key and UNIT, and "
@@ -165,8 +188,8 @@ int callMain(int argc, char** argv) {
   int status = 2;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto client = airlock::Client::connect(socket, key, brokerKey);
-    auto outcome = client.unit(unitName).call(positional[0], positional[1],
-                                                    std::chrono::milliseconds(timeoutMs));
+    auto outcome = client.unit(unitName).call(positional[0], positional[1], grants,
+                                              std::chrono::milliseconds(timeoutMs));
     if (outcome.ok()) {
       fwrite(outcome.payload().data(), 1, outcome.payload().size(), stdout);
       status = 0;

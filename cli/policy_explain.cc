@@ -31,7 +31,11 @@ loads DIR exactly as airlockd does (workers are not checked) and decides with ai
 
 operations and their arguments:
   --op fs.open  --arg path=/abs/path --arg mode=read[,write,create,truncate,append]
-                (a worker opening a file; an empty mode= asks for nothing and is denied)
+                [--arg grant=/abs/path:MODES]
+                (a worker opening a file; an empty mode= asks for nothing and is denied;
+                with grant=, during a call that was granted that path with those modes)
+  --op grant    --arg caller=NAME --arg path=/abs/path --arg mode=MODES [--arg uid=N]
+                (may client NAME hand one call PATH with MODES? uid defaults to yours)
   --op call     --arg caller=NAME --arg method=METHOD [--arg uid=N]
                 (a host client, authenticated as NAME, calling a method; uid defaults to yours)
   --op call     --arg caller_unit=UNIT --arg method=METHOD
@@ -151,7 +155,8 @@ int parseArgs(int argc, char** argv, Options& out) {
     return -1;
   }
   if (out.request.operation.empty()) return usageError("--op is required");
-  if (out.request.operation == "call" && out.request.args.count("caller") &&
+  bool byClient = out.request.operation == "call" || out.request.operation == "grant";
+  if (byClient && out.request.args.count("caller") &&
       !out.request.args.count("uid")) {
     out.request.args["uid"] = std::to_string(getuid());
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "broker/policy/decide/decide.h"
+#include "broker/policy/decide/decide_grant.h"
 #include "broker/policy/load/policy_loader.h"
 #include "broker/policy/model/path_pattern.h"
 #include "broker/policy/review/explain.h"
@@ -318,6 +319,32 @@ void askInvoke(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, con
   }
 }
 
+// May a probed client hand a call a probed path, read only and read-write?
+void askGrant(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, const Probes& probes) {
+  OpenModes read, readWrite;
+  read.add(OpenMode::READ);
+  readWrite.add(OpenMode::READ);
+  readWrite.add(OpenMode::WRITE);
+  for (const std::string& name : probes.callers) {
+    for (uid_t uid : probes.uids) {
+      for (const std::string& path : probes.paths) {
+        for (OpenModes modes : {read, readWrite}) {
+          Caller caller{name, uid};
+          std::string request = "grant " + path + " (" + modes.describe() + ") by " +
+                                caller.describe();
+          Decision decision = decideGrant(unit, caller, path, modes);
+          std::vector<RuleMatch> matches = matchingGrantRules(unit, caller, path, modes);
+          checkDecisionIsFirstMatch(unit, decision, matches, request);
+          checkExplainAgrees(units,
+                             {unit.name, "grant", {{"caller", name}, {"uid", std::to_string(uid)},
+                                                   {"path", path}, {"mode", modes.describe()}}},
+                             decision, matches);
+        }
+      }
+    }
+  }
+}
+
 void askSecretsGet(const std::vector<UnitPolicy>& units, const UnitPolicy& unit,
                    const Probes& probes) {
   for (const std::string& name : probes.secrets) {
@@ -389,6 +416,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     askCall(loaded.units, unit, probes);
     askSecretsGet(loaded.units, unit, probes);
     askInvoke(loaded.units, unit, probes);
+    askGrant(loaded.units, unit, probes);
   }
   for (const std::string& pattern : probes.patterns) checkPattern(pattern, probes);
   return 0;

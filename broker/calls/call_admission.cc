@@ -1,5 +1,6 @@
 #include "broker/calls/call_admission.h"
 
+#include "broker/calls/call_grants.h"
 #include "broker/calls/dispatch.h"
 
 namespace airlock::broker {
@@ -32,7 +33,8 @@ audit::AuditRecord newCallRecord(Routing& routing, const PolicySet& policySet,
 
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
                         const CallOrigin& origin, const std::string& unitName,
-                        const std::string& method, size_t payloadBytes) {
+                        const std::string& method, size_t payloadBytes,
+                        std::vector<policy::CallGrant> grants) {
   const std::string defaultDeny(policy::DEFAULT_DENY_RULE_ID);
   const policy::Caller& caller = origin.caller;
   if (routing.draining) {
@@ -69,8 +71,14 @@ CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>
   if (!decision.allowed()) {
     return _::refused(rpc::ErrorKind::DENIED, decision.ruleId, decision.reason);
   }
+  // Grants before the flow limits: a call refused for what it hands over takes no place.
+  auto granted = decideGrants(*found, caller, grants);
+  if (!granted.allowed()) {
+    return _::refused(rpc::ErrorKind::DENIED, granted.ruleId, granted.reason);
+  }
   CallAdmission admission = admitToRun(routing, *found, *pool);
   if (!admission.admitted) return admission;
+  admission.grants = kj::mv(grants);
   admission.unit = unitOf(policySet, *found);
   admission.pool = kj::mv(pool);
   admission.decision = kj::mv(decision);

@@ -10,6 +10,7 @@
 #include <airlock/capnp/host.capnp.h>
 
 #include "broker/policy/decide/decide.h"
+#include "broker/policy/model/call_grant.h"
 #include "broker/state/flow_limit.h"
 #include "broker/state/host_connection.h"
 #include "broker/state/routing.h"
@@ -36,6 +37,8 @@ struct CallAdmission {
   std::shared_ptr<UnitPool> pool;
   policy::Decision decision;  // the call rule's decision (allow when admitted)
   std::unique_ptr<FlowSlot> flowSlot;  // when admitted
+  std::vector<policy::CallGrant> grants;
+  // When admitted: the call's grants, each with the grant rule that allowed it (call_grant.h).
   // When refused: what the caller is told, and the rule the audit record names.
   rpc::ErrorKind kind = rpc::ErrorKind::INTERNAL;
   std::string ruleId;
@@ -84,9 +87,12 @@ struct CallOrigin {
 // connection.max_calls_in_flight); a host caller whose key a reload removed is
 // refused; an unknown unit is NO_SUCH_UNIT; a payload over the unit's max_payload_bytes is a bad
 // request (rule unit.max_payload_bytes); then the unit's call rules decide for this caller and
-// method; then admitToRun. Borrows everything for the call only.
+// method; then every grant the caller hands the call, by the unit's grant rules (a refused one
+// refuses the call, DENIED, naming the grant's deciding rule: call_grants.h); then admitToRun.
+// Borrows everything for the call only.
 CallAdmission admitCall(Routing& routing, const std::shared_ptr<const PolicySet>& policySet,
                         const CallOrigin& origin, const std::string& unitName,
-                        const std::string& method, size_t payloadBytes);
+                        const std::string& method, size_t payloadBytes,
+                        std::vector<policy::CallGrant> grants = {});
 
 }  // namespace airlock::broker

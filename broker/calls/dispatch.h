@@ -17,6 +17,7 @@
 
 #include <airlock/capnp/host.capnp.h>
 
+#include "broker/policy/model/call_grant.h"
 #include "broker/state/routing.h"
 
 namespace airlock::broker {
@@ -77,6 +78,9 @@ struct Dispatch {
   // call's never passes its caller's; a host may shorten its own (Unit.call's timeoutMs).
   kj::Maybe<TypedRequest> typed = nullptr;  // set for a typed call; `method` is then its schema name
   std::string notAfterWhy = "no answer before the calling unit's own deadline";
+  std::vector<policy::CallGrant> grants = {};
+  // What the caller handed this call, admitted (call_admission.h): the call's capabilities decide
+  // fs.open by them, until the call ends.
   // The timed-out answer's text when `notAfter` decided.
 };
 

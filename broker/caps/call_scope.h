@@ -9,6 +9,7 @@
 #include <memory>
 
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
@@ -17,6 +18,7 @@
 #include "broker/caps/secret_hash.h"
 #include "broker/caps/secret_store.h"
 #include "broker/policy/decide/decide.h"
+#include "broker/policy/model/call_grant.h"
 #include "broker/policy/model/policy.h"
 
 namespace airlock::broker {
@@ -28,10 +30,11 @@ class CallScope final : public kj::Refcounted {
   CallScope(std::shared_ptr<const policy::UnitPolicy> unitPolicy, pid_t workerPid,
             std::string caller, std::string callId, audit::AuditLog& audit, const FsRoots& roots,
             const SecretStore& secrets, const SecretHasher& secretHasher, NetDialer& net,
-            kj::Own<HeldFds> heldFds)
+            kj::Own<HeldFds> heldFds, std::vector<policy::CallGrant> grants = {})
       : unitPolicy(std::move(unitPolicy)), unit(*this->unitPolicy), workerPid(workerPid),
         caller(std::move(caller)), callId(std::move(callId)), audit(audit), roots(roots),
-        secrets(secrets), secretHasher(secretHasher), net(net), heldFds(kj::mv(heldFds)) {}
+        secrets(secrets), secretHasher(secretHasher), net(net), heldFds(kj::mv(heldFds)),
+        grants(std::move(grants)) {}
 
   const std::shared_ptr<const policy::UnitPolicy> unitPolicy;
   const policy::UnitPolicy& unit;
@@ -44,6 +47,10 @@ class CallScope final : public kj::Refcounted {
   const SecretHasher& secretHasher;
   NetDialer& net;
   kj::Own<HeldFds> heldFds;  // the serving worker's: every File of the call counts against it
+  const std::vector<policy::CallGrant> grants;
+  // What the call's caller handed it (call_grant.h), each with the grant rule that admitted it
+  // (borrowed from `unitPolicy`'s set): fs.open decides `granted_only` rules by them. Once the
+  // call has ended no capability of it reaches the decision (expire()).
 
   bool expired() const { return expired_; }
   void expire() { expired_ = true; }  // the call is over: every capability of it now refuses

@@ -10,6 +10,7 @@
 #include "broker/caps/file_server.h"
 #include "broker/caps/fs_request.h"
 #include "broker/caps/open_beneath.h"
+#include "broker/caps/wire_modes.h"
 #include "broker/caps/worker_requests.h"
 #include "broker/policy/decide/decide.h"
 #include "broker/policy/model/printable.h"
@@ -25,16 +26,6 @@ constexpr size_t TEMP_SUFFIX_CHARS = 12;
 
 // A worker's path quoted in a reason: escaped and cut, as decide.cc quotes request text.
 constexpr size_t MAX_QUOTED_BYTES = 256;
-
-policy::OpenModes modesFrom(rpc::OpenMode::Reader mode) {
-  policy::OpenModes modes;
-  if (mode.getRead()) modes.add(policy::OpenMode::READ);
-  if (mode.getWrite()) modes.add(policy::OpenMode::WRITE);
-  if (mode.getCreate()) modes.add(policy::OpenMode::CREATE);
-  if (mode.getTruncate()) modes.add(policy::OpenMode::TRUNCATE);
-  if (mode.getAppend()) modes.add(policy::OpenMode::APPEND);
-  return modes;
-}
 
 policy::Decision refusedByDefault(std::string reason) {
   return policy::Decision{policy::Verdict::DENY, std::string(policy::DEFAULT_DENY_RULE_ID),
@@ -94,7 +85,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
   // Receive: copy what the worker sent before deciding anything on it.
   auto params = context.getParams();
   std::string path = requestPath(params.getPath());
-  policy::OpenModes modes = _::modesFrom(params.getMode());
+  policy::OpenModes modes = openModesFrom(params.getMode());
   bool exclusive = params.getMode().getExclusive();
 
   auto record = scope_->record(std::string(requests::FS_OPEN.event));
@@ -108,7 +99,7 @@ kj::Promise<void> FsServer::open(OpenContext context) {
                                  policy::printable(path, _::MAX_QUOTED_BYTES) +
                                  ": exclusive needs create among the modes");
     }
-    return policy::decideFsOpen(scope_->unit, path, modes);
+    return policy::decideFsOpen(scope_->unit, path, modes, scope_->grants);
   }();
 
   // Act.

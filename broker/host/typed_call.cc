@@ -51,6 +51,7 @@ kj::Promise<void> TypedUnitServer::call(
   audit::AuditRecord record = newCallRecord(routing_, *policySet, caller_.audit(), unit_,
                                             methodName, paramsBytes);
   record.args["interface"] = typed != nullptr ? typed->name : "";
+  recordGrants(record, grants_.grants);
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId,
                     const std::string& reason) -> kj::Promise<void> {
@@ -71,9 +72,12 @@ kj::Promise<void> TypedUnitServer::call(
                   "method " + methodName + " is not in unit " + unit_ + "'s interface " +
                       typed->describe());
   }
+  if (!grants_.refusal.empty()) {
+    return refuse(rpc::ErrorKind::BAD_REQUEST, MAX_GRANTS_RULE_ID, grants_.refusal);
+  }
   auto admission =
       admitCall(routing_, policySet, CallOrigin::host(caller_.policy(), *connection_), unit_,
-                methodName, paramsBytes);
+                methodName, paramsBytes, grants_.grants);
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   kj::Array<capnp::word> paramsCopy;
   KJ_IF_MAYBE(copied, copyWithoutCapabilities(params)) {
@@ -101,7 +105,8 @@ kj::Promise<void> TypedUnitServer::call(
                     .method = methodName,
                     .caller = record.caller,
                     .callId = record.callId,
-                    .typed = TypedRequest{interfaceId, methodId, kj::mv(paramsCopy)}};
+                    .typed = TypedRequest{interfaceId, methodId, kj::mv(paramsCopy)},
+                    .grants = kj::mv(admission.grants)};
   auto outcome = dispatchToWorker(routing_, kj::mv(dispatch));
 
   // Audit the result, then reply.

@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "broker/calls/call_grants.h"
 #include "broker/host/gateway.h"
 
 namespace airlock::broker {
@@ -18,11 +19,14 @@ namespace airlock::broker {
 // max_payload_bytes), counted as the params' total size in words * 8.
 class TypedUnitServer final : public capnp::Capability::Server {
  public:
+  // `grants`: what Unit.typed was handed, copied; every call on this capability carries them and
+  // decides them anew (a reload may change the grant rules between two calls).
   TypedUnitServer(Routing& routing, AuthenticatedCaller caller, std::string unit,
-                  kj::Own<HostConnectionState> connection)
+                  kj::Own<HostConnectionState> connection, RequestedGrants grants = {})
       : routing_(routing), caller_(kj::mv(caller)), unit_(kj::mv(unit)),
         connection_(kj::mv(connection)),
-        held_(kj::addRef(*connection_), &HostConnectionState::capabilities) {}
+        held_(kj::addRef(*connection_), &HostConnectionState::capabilities),
+        grants_(kj::mv(grants)) {}
 
   DispatchCallResult dispatchCall(uint64_t interfaceId, uint16_t methodId,
                                   capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context)
@@ -40,6 +44,7 @@ class TypedUnitServer final : public capnp::Capability::Server {
   std::string unit_;
   kj::Own<HostConnectionState> connection_;  // paused after a `busy` answer
   ConnectionHold held_;                      // counts against MAX_CAPABILITIES_PER_CONNECTION
+  const RequestedGrants grants_;
 };
 
 }  // namespace airlock::broker

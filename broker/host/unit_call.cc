@@ -5,6 +5,7 @@
 
 #include "audit/bounded_field.h"
 #include "broker/calls/call_admission.h"
+#include "broker/calls/call_grants.h"
 #include "broker/calls/dispatch.h"
 #include "broker/caps/call_scope.h"
 #include "broker/host/gateway.h"
@@ -44,6 +45,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   audit::AuditRecord record = newCallRecord(routing_, *policySet, caller_.audit(), unit_, method,
                                             payloadReader.size());
   if (timeoutMs > 0) record.args["timeout_ms"] = timeoutMs;
+  RequestedGrants requested = readGrants(params.getGrants());
+  recordGrants(record, requested.grants);
 
   auto refuse = [&](rpc::ErrorKind kind, const std::string& ruleId, const std::string& reason) {
     bool audited =
@@ -55,9 +58,12 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   };
 
   // Decide.
+  if (!requested.refusal.empty()) {
+    return refuse(rpc::ErrorKind::BAD_REQUEST, MAX_GRANTS_RULE_ID, requested.refusal);
+  }
   auto admission = admitCall(routing_, policySet,
                              CallOrigin::host(caller_.policy(), *connection_), unit_, method,
-                             payloadReader.size());
+                             payloadReader.size(), kj::mv(requested.grants));
   if (!admission.admitted) return refuse(admission.kind, admission.ruleId, admission.reason);
   record.decision = "allow";
   record.rule = admission.decision.ruleId;
@@ -80,7 +86,8 @@ kj::Promise<void> UnitServer::call(CallContext context) {
                     .method = method,
                     .payload = kj::heapArray<kj::byte>(payloadReader),
                     .caller = record.caller,
-                    .callId = record.callId};
+                    .callId = record.callId,
+                    .grants = kj::mv(admission.grants)};
   if (timeoutMs > 0) {
     dispatch.notAfter = receivedAt + timeoutMs * kj::MILLISECONDS;
     dispatch.notAfterWhy = "no answer within the caller's timeout_ms " + std::to_string(timeoutMs);
@@ -105,7 +112,11 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 
 kj::Promise<void> UnitServer::typed(TypedContext context) {
   admitCapability(routing_, caller_, *connection_, "Unit.typed");
-  context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_, kj::addRef(*connection_)));
+  // The grants are only copied here: each call on the capability decides them, as `call` does.
+  RequestedGrants grants = readGrants(context.getParams().getGrants());
+  context.getResults().setCap(kj::heap<TypedUnitServer>(routing_, caller_, unit_,
+                                                        kj::addRef(*connection_),
+                                                        kj::mv(grants)));
   return kj::READY_NOW;
 }
 

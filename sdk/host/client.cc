@@ -57,6 +57,24 @@ CallErrorKind fromWire(rpc::ErrorKind kind) {
   return CallErrorKind::INTERNAL;
 }
 
+
+// The grants of one call on the wire (capnp/host.capnp Grant).
+void putGrants(const std::vector<Grant>& grants, capnp::List<rpc::Grant>::Builder out) {
+  for (unsigned i = 0; i < grants.size(); ++i) {
+    out[i].setPath(grants[i].path);
+    auto mode = out[i].initMode();
+    for (GrantMode m : grants[i].modes) {
+      switch (m) {
+        case GrantMode::READ: mode.setRead(true); break;
+        case GrantMode::WRITE: mode.setWrite(true); break;
+        case GrantMode::CREATE: mode.setCreate(true); break;
+        case GrantMode::TRUNCATE: mode.setTruncate(true); break;
+        case GrantMode::APPEND: mode.setAppend(true); break;
+      }
+    }
+  }
+}
+
 }  // namespace _
 
 const char* callErrorKindName(CallErrorKind kind) {
@@ -128,7 +146,12 @@ Client::~Client() noexcept(false) = default;
 
 CallOutcome UnitRef::call(const std::string& method, const std::string& payload,
                           std::chrono::milliseconds timeout) {
-  return client_.call(name_, method, payload, timeout);
+  return client_.call(name_, method, payload, {}, timeout);
+}
+
+CallOutcome UnitRef::call(const std::string& method, const std::string& payload,
+                          const std::vector<Grant>& grants, std::chrono::milliseconds timeout) {
+  return client_.call(name_, method, payload, grants, timeout);
 }
 
 RunOutcome UnitRef::run(const std::vector<std::string>& args, const std::string& input,
@@ -136,22 +159,29 @@ RunOutcome UnitRef::run(const std::vector<std::string>& args, const std::string&
   return client_.run(name_, args, input, timeout);
 }
 
-capnp::Capability::Client Client::typedCapability(const std::string& unit) {
-  return connection_->unit(unit).typedRequest().send().getCap();
+capnp::Capability::Client Client::typedCapability(const std::string& unit,
+                                                  const std::vector<Grant>& grants) {
+  auto request = connection_->unit(unit).typedRequest();
+  _::putGrants(grants, request.initGrants(static_cast<unsigned>(grants.size())));
+  return request.send().getCap();
 }
 
 kj::WaitScope& Client::waitScope() { return connection_->io.waitScope; }
 
-capnp::Capability::Client UnitRef::typedCapability() { return client_.typedCapability(name_); }
+capnp::Capability::Client UnitRef::typedCapability(const std::vector<Grant>& grants) {
+  return client_.typedCapability(name_, grants);
+}
 
 CallOutcome Client::call(const std::string& unit, const std::string& method,
-                         const std::string& payload, std::chrono::milliseconds timeout) {
+                         const std::string& payload, const std::vector<Grant>& grants,
+                         std::chrono::milliseconds timeout) {
   KJ_REQUIRE(timeout.count() >= 0 && timeout.count() <= UINT32_MAX, "timeout out of range",
              timeout.count());
   auto& io = connection_->io;
   auto callRequest = connection_->unit(unit).callRequest();
   callRequest.setMethod(method);
   callRequest.setTimeoutMs(static_cast<uint32_t>(timeout.count()));
+  _::putGrants(grants, callRequest.initGrants(static_cast<unsigned>(grants.size())));
   callRequest.setPayload(
       kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()), payload.size()));
   CallOutcome outcome = CallOutcome::failure(CallErrorKind::INTERNAL, "no answer");

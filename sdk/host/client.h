@@ -70,10 +70,25 @@ struct RunOutcome {
 
 class Client;
 
+// A mode a grant hands a call: what the call's worker may open a granted path for.
+enum class GrantMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, APPEND = 16 };
+
+// A path handed to one call (docs/policy.md "Call-scoped grants"): the unit's `grant` rules must
+// let this client grant it, or the call is refused before any worker sees it; its worker may then
+// open `path` with `modes` (through the unit's `granted_only` rules) until the call is answered.
+struct Grant {
+  std::string path;  // absolute, as the worker will ask for it
+  std::vector<GrantMode> modes;
+};
+
 class UnitRef {
  public:
   CallOutcome call(const std::string& method, const std::string& payload,
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  CallOutcome call(const std::string& method, const std::string& payload,
+                   const std::vector<Grant>& grants,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // The same, handing the call `grants` (at most 32).
   // `timeout` > 0 shortens the call's deadline to that long after airlockd receives it (never
   // past the unit's call_timeout_ms); past it the answer is TIMED_OUT and the worker replaced.
 
@@ -93,10 +108,11 @@ class UnitRef {
   // A refused or failed call throws kj::Exception whose description starts with the error kind
   // ("denied: ", "timed out: ", "worker failed: ", ...).
   template <typename T>
-  typename T::Client typed() {
-    return typedCapability().template castAs<T>();
+  typename T::Client typed(const std::vector<Grant>& grants = {}) {
+    return typedCapability(grants).template castAs<T>();
   }
-  capnp::Capability::Client typedCapability();
+  capnp::Capability::Client typedCapability(const std::vector<Grant>& grants = {});
+  // With `grants`: every call made on the capability hands them to its call, as call() does.
 
  private:
   friend class Client;
@@ -140,10 +156,12 @@ class Client {
  private:
   friend class UnitRef;
   struct Connection;
-  capnp::Capability::Client typedCapability(const std::string& unit);
+  capnp::Capability::Client typedCapability(const std::string& unit,
+                                            const std::vector<Grant>& grants);
   explicit Client(kj::Own<Connection> connection);
   CallOutcome call(const std::string& unit, const std::string& method,
-                   const std::string& payload, std::chrono::milliseconds timeout);
+                   const std::string& payload, const std::vector<Grant>& grants,
+                   std::chrono::milliseconds timeout);
   RunOutcome run(const std::string& unit, const std::vector<std::string>& args,
                  const std::string& input, std::chrono::milliseconds timeout);
   kj::Own<Connection> connection_;

@@ -1,5 +1,7 @@
 #include "broker/policy/decide/decide.h"
 
+#include <kj/debug.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -43,17 +45,34 @@ Decision learnedOr(const UnitPolicy& unit, Decision denied, const Rule* grant,
   return denied;
 }
 
+// An allow by a `granted_only` rule (`decision`) names the grant that let it match as its
+// deciding rule: "<grant rule id>#<index>", with both rules in the reason.
+Decision throughGrant(Decision decision, CallGrants grants, std::string_view path,
+                      OpenModes modes, const std::string& detail) {
+  int index = coveringGrant(grants, path, modes);
+  KJ_ASSERT(index >= 0, "a granted_only rule matched without a grant covering the request");
+  const CallGrant& grant = grants[static_cast<size_t>(index)];
+  std::string by = grant.rule != nullptr ? " under " + grant.rule->describe() : "";
+  decision.reason = "allowed by grant #" + std::to_string(index) + " of this call, " +
+                    printable(grant.describe()) + by + ", through granted_only " +
+                    decision.rule->describe() + ": " + detail;
+  decision.ruleId = grant.idAt(static_cast<size_t>(index));
+  return decision;
+}
+
 // Modes count only where the operation's row says so (fs.open); the other fs.* operations are
 // granted by the operation alone. `matching` is operationRow(op).matching, looked up once per
 // request rather than once per rule.
+// A `granted_only` rule applies only to what `grants` (the current call's) cover.
 bool fsRuleApplies(const Rule& rule, Operation op, Matching matching, std::string_view path,
-                   OpenModes modes) {
+                   OpenModes modes, CallGrants grants) {
   if (rule.operation != op) return false;
   if (matching == Matching::PATH_AND_MODES) {
     bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
                                                    : (modes.bits & rule.modes.bits) != 0;
     if (!modesApply) return false;
   }
+  if (rule.grantedOnly && coveringGrant(grants, path, modes) < 0) return false;
   return rule.path.matches(path);
 }
 
@@ -105,7 +124,7 @@ std::string methodDetail(int specificity, std::string_view method) {
 // Calls `visit` with every `op` rule matching a validated request, in file order.
 template <typename Visit>
 void forEachFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
-                    Visit&& visit) {
+                    CallGrants grants, Visit&& visit) {
   Matching matching = operationRow(op).matching;
   if (unit.fsIndex) {
     // Only rules rooted at an ancestor of the path can match it (fs_rule_index.h).
@@ -113,26 +132,27 @@ void forEachFsMatch(const UnitPolicy& unit, Operation op, std::string_view path,
     unit.fsIndex->candidates(path, candidates);
     for (uint32_t i : candidates) {
       const Rule& rule = unit.rules[i];
-      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, matching, path, modes, grants)) visit(rule);
     }
   } else {
     for (const Rule& rule : unit.rules) {
-      if (fsRuleApplies(rule, op, matching, path, modes)) visit(rule);
+      if (fsRuleApplies(rule, op, matching, path, modes, grants)) visit(rule);
     }
   }
 }
 
 // The most specific `op` rule matching `path` (deny winning ties), or null.
-Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes) {
+Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, OpenModes modes,
+                CallGrants grants) {
   Best best;
-  forEachFsMatch(unit, op, path, modes, [&best](const Rule& rule) {
+  forEachFsMatch(unit, op, path, modes, grants, [&best](const Rule& rule) {
     best.offer(rule, rule.path.specificity());
   });
   return best;
 }
 
 std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
-                                       std::string_view path, OpenModes modes);
+                                       std::string_view path, OpenModes modes, CallGrants grants);
 
 // `denied` (a decision that got as far as matching), learned if a learn grant of `op` covers the
 // path and modes: the most specific one, so a rename's two paths meet at the same root.
@@ -142,7 +162,7 @@ Decision learnFs(const UnitPolicy& unit, Operation op, std::string_view path, Op
   Matching matching = operationRow(op).matching;
   Best best;
   for (const Rule& grant : unit.learnGrants) {
-    if (fsRuleApplies(grant, op, matching, path, modes)) best.offer(grant, grant.path.specificity());
+    if (fsRuleApplies(grant, op, matching, path, modes, {})) best.offer(grant, grant.path.specificity());
   }
   if (best.rule == nullptr) return denied;
   return learnedOr(unit, std::move(denied), best.rule, "\"" + best.rule->path.text() + "\"");
@@ -176,9 +196,9 @@ void rankMatches(const UnitPolicy& unit, std::vector<RuleMatch>& matches) {
 }
 
 std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
-                                       std::string_view path, OpenModes modes) {
+                                       std::string_view path, OpenModes modes, CallGrants grants) {
   std::vector<RuleMatch> matches;
-  forEachFsMatch(unit, op, path, modes, [&matches](const Rule& rule) {
+  forEachFsMatch(unit, op, path, modes, grants, [&matches](const Rule& rule) {
     matches.push_back(RuleMatch{&rule, rule.path.specificity()});
   });
   rankMatches(unit, matches);
@@ -217,10 +237,11 @@ const char* verdictName(Verdict verdict) {
   return NAMES[static_cast<uint8_t>(verdict)];
 }
 
-Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes) {
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes,
+                      CallGrants grants) {
   std::string refused = _::refuseFsOpen(path, modes);
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
-  _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes);
+  _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes, grants);
   if (best.rule == nullptr) {
     return _::learnFs(unit, Operation::FS_OPEN, path, modes,
                       _::defaultDeny("no rule allows fs.open of " + _::printable(path) +
@@ -230,7 +251,9 @@ Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes m
   std::string detail = "path matches " + rule.path.text() + ", modes " + modes.describe() +
                        (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
                        (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
-  return _::learnFs(unit, Operation::FS_OPEN, path, modes, _::fromBest(best, detail));
+  Decision decision = _::fromBest(best, detail);
+  if (rule.grantedOnly) return _::throughGrant(std::move(decision), grants, path, modes, detail);
+  return _::learnFs(unit, Operation::FS_OPEN, path, modes, std::move(decision));
 }
 
 Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view path) {
@@ -239,7 +262,7 @@ Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view pat
   }
   std::string refused = _::refuseFsPath(op, path);
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
-  _::Best best = _::bestFsMatch(unit, op, path, OpenModes{});
+  _::Best best = _::bestFsMatch(unit, op, path, OpenModes{}, {});
   if (best.rule == nullptr) {
     return _::learnFs(unit, op, path, OpenModes{},
                       _::defaultDeny(std::string("no rule allows ") + operationName(op) + " of " +
@@ -326,10 +349,10 @@ Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
 }
 
 std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
-                                           OpenModes modes) {
+                                           OpenModes modes, CallGrants grants) {
   std::vector<RuleMatch> matches;
   if (!_::refuseFsOpen(path, modes).empty()) return matches;
-  return _::rankedFsMatches(unit, Operation::FS_OPEN, path, modes);
+  return _::rankedFsMatches(unit, Operation::FS_OPEN, path, modes, grants);
 }
 
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
@@ -360,7 +383,7 @@ std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
   if (operationRow(op).matching != Matching::PATH || !_::refuseFsPath(op, path).empty()) {
     return {};
   }
-  return _::rankedFsMatches(unit, op, path, OpenModes{});
+  return _::rankedFsMatches(unit, op, path, OpenModes{}, {});
 }
 
 }  // namespace airlock::policy

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/model/call_grant.h"
 #include "broker/policy/model/policy.h"
 
 namespace airlock::policy {
@@ -38,7 +39,12 @@ struct Decision {
 };
 const char* verdictName(Verdict verdict);  // "allow", "deny", "learn": the audit's decision
 
-Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes);
+Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes,
+                      CallGrants grants = {});
+// `grants`: what the current call was handed (call_grant.h); a `granted_only` rule matches only
+// a request one of them covers, and when such a rule decides, the decision's ruleId names the
+// grant ("<grant rule id>#<index>") and `rule` is the fs.open rule, beneath whose root the broker
+// acts. A request outside any call (a brokered syscall) passes none.
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method);
 // A client caller matches rules listing it in `caller` (and its uid in `caller_uid`, if any); a
 // unit caller (Caller::unit) matches rules listing it in `caller_unit`. Never the other list.
@@ -74,7 +80,7 @@ struct RuleMatch {
 // lost. Empty for a request decide refuses before matching (bad path, no modes, bad method
 // name). For `airlock policy explain`; allocates, so not for the per-call path.
 std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
-                                           OpenModes modes);
+                                           OpenModes modes, CallGrants grants = {});
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
                                          std::string_view method);
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name);

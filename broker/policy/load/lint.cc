@@ -20,7 +20,15 @@ void lintFsRule(const std::vector<Rule>& rules, size_t index,
   for (size_t other : samePattern) {
     const Rule& o = rules[other];
     if (other == index) continue;
-    if (other < index && o.effect == rule.effect && o.modes.bits == rule.modes.bits) {
+    if (rule.grantedOnly && !o.grantedOnly && o.effect == Effect::ALLOW &&
+        rule.modes.subsetOf(o.modes)) {
+      warnings.push_back(Diagnostic{
+          rule.where, "rule \"" + rule.id + "\" is granted_only but narrows nothing: " +
+                          o.describe() + " allows the same pattern and modes to every call"});
+      return;
+    }
+    if (other < index && o.effect == rule.effect && o.modes.bits == rule.modes.bits &&
+        o.grantedOnly == rule.grantedOnly) {
       warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
                                                     o.describe() + " and never decides anything"});
       return;
@@ -65,6 +73,30 @@ void lintSeccompProfile(const UnitPolicy& unit, std::vector<Diagnostic>& warning
           " stay refused): the unit runs as it would without it"});
 }
 
+// Grants and granted_only rules only work together: a granted_only rule with no grant rule never
+// matches; grant rules with no granted_only rule hand over paths no rule of the unit reaches.
+void lintGrants(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
+  const Rule* grantRule = nullptr;
+  const Rule* grantedOnly = nullptr;
+  for (const Rule& rule : unit.rules) {
+    if (rule.effect != Effect::ALLOW) continue;
+    if (rule.operation == Operation::GRANT && grantRule == nullptr) grantRule = &rule;
+    if (rule.grantedOnly && grantedOnly == nullptr) grantedOnly = &rule;
+  }
+  if (grantedOnly != nullptr && grantRule == nullptr) {
+    warnings.push_back(Diagnostic{grantedOnly->where,
+                                  "rule \"" + grantedOnly->id + "\" is granted_only, but no "
+                                  "allow grant rule lets any caller grant anything: it never "
+                                  "matches"});
+  }
+  if (grantRule != nullptr && grantedOnly == nullptr) {
+    warnings.push_back(Diagnostic{grantRule->where,
+                                  "rule \"" + grantRule->id + "\" lets callers grant paths, but "
+                                  "no fs.open rule of the unit is granted_only: a grant reaches "
+                                  "nothing"});
+  }
+}
+
 // Under "per-caller" a worker bound to one caller cannot serve another: with a single instance,
 // every call from a caller other than the last one waits for a fresh worker to start.
 void lintWorkerReuse(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
@@ -97,6 +129,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   lintNetRules(unit.rules, warnings);
   lintSeccompProfile(unit, warnings);
   lintWorkerReuse(unit, warnings);
+  lintGrants(unit, warnings);
   if (!callable) {
     warnings.push_back(Diagnostic{unit.where, "unit \"" + unit.name +
                                                   "\" has no allow call rule: no host can call it"});

@@ -211,8 +211,10 @@ void readFsPathKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
   readPattern(r, options, "path", rule.path);
 }
 
-void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
-  readFsPathKeys(r, options, rule);
+namespace {
+
+// `mode`: open mode names, each listed once (fs.open and grant rules).
+void readModes(RuleReader& r, Rule& rule) {
   if (auto modes = readStringList(r.table, "mode", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *modes) {
       std::optional<OpenMode> mode = parseOpenMode(entry.value);
@@ -226,6 +228,43 @@ void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
       }
     }
   }
+}
+
+// `granted_only`: only an allow rule may narrow itself to the call's grants; a deny written so
+// would read as a refusal that holds only when something was granted.
+void readGrantedOnly(RuleReader& r, Rule& rule) {
+  auto grantedOnly =
+      readBoolean(r.table, "granted_only", r.context, Presence::OPTIONAL, r.diag);
+  if (!grantedOnly || !*grantedOnly) return;
+  if (rule.effect != Effect::ALLOW) {
+    r.error(keyRegion(r.table, "granted_only"),
+            "granted_only applies to allow rules only: a deny rule refuses whatever the call "
+            "was granted");
+    return;
+  }
+  rule.grantedOnly = true;
+}
+
+}  // namespace
+
+void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  readFsPathKeys(r, options, rule);
+  readModes(r, rule);
+  readGrantedOnly(r, rule);
+}
+
+// A grant rule names the clients that may grant (caller, narrowed by caller_uid), what they may
+// grant (path) and with which modes (mode). Units do not grant: an invoke carries no grants.
+void readGrantKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
+  if (r.table.get("caller") == nullptr) {
+    r.error(r.table.source(), "missing required key \"caller\": a grant rule names the clients "
+                              "that may grant (caller = [\"web\"])");
+  } else {
+    readCallerNames(r, rule);
+  }
+  readCallerUids(r, rule);
+  readFsPathKeys(r, options, rule);
+  readModes(r, rule);
 }
 
 void readCallKeys(RuleReader& r, const LoadOptions&, Rule& rule) {

@@ -37,7 +37,10 @@ void readHosts(RuleReader& r, std::string_view key, Rule& rule);
 // Each reads its operation's keys into `rule`, reports every problem through `r` and leaves the
 // field of a key it refused empty; the caller drops a rule that had errors. Patterns are read
 // after ${name} expansion with `options.defines`.
-void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // path, mode
+void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule);
+// path, mode, granted_only
+void readGrantKeys(RuleReader& r, const LoadOptions& options, Rule& rule);
+// caller, caller_uid, path, mode
 void readFsPathKeys(RuleReader& r, const LoadOptions& options, Rule& rule);  // path
 void readCallKeys(RuleReader& r, const LoadOptions& options, Rule& rule);
 // caller, caller_uid, caller_unit, method

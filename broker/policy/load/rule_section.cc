@@ -71,10 +71,14 @@ std::string ownersOf(std::string_view key) {
     auto keys = operationRow(op).ruleKeys;
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) owners.push_back(op);
   }
-  bool allFs = std::all_of(owners.begin(), owners.end(), isFsOperation);
-  if (owners.size() > 1 && allFs) return "fs.*";
-  std::string out;
-  for (Operation op : owners) out += (out.empty() ? "" : ", ") + std::string(operationName(op));
+  // Every fs.* operation taking the key: "fs.*" for them all (`path`), then the others.
+  size_t fs = static_cast<size_t>(std::count_if(owners.begin(), owners.end(), isFsOperation));
+  bool allFsTakeIt = fs > 1;
+  std::string out = allFsTakeIt ? "fs.*" : "";
+  for (Operation op : owners) {
+    if (allFsTakeIt && isFsOperation(op)) continue;
+    out += (out.empty() ? "" : ", ") + std::string(operationName(op));
+  }
   return out;
 }
 

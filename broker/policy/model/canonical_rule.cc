@@ -21,6 +21,17 @@ void putRule(std::string& out, const Rule& rule) {
 void putFsOpenConditions(std::string& out, const Rule& rule) {
   put(out, rule.path.text());
   put(out, rule.modes.bits);
+  // Only when set, so a policy without granted_only keeps the revision it always had.
+  if (rule.grantedOnly) put(out, "granted_only");
+}
+
+void putGrantConditions(std::string& out, const Rule& rule) {
+  put(out, rule.callerNames.size());
+  for (auto& name : rule.callerNames) put(out, name);
+  put(out, rule.callerUids.size());
+  for (uid_t uid : rule.callerUids) put(out, uid);
+  put(out, rule.path.text());
+  put(out, rule.modes.bits);
 }
 
 void putFsPathConditions(std::string& out, const Rule& rule) {

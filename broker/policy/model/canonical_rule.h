@@ -23,6 +23,7 @@ void putRule(std::string& out, const Rule& rule);
 void putFsOpenConditions(std::string& out, const Rule& rule);      // path, modes
 void putFsPathConditions(std::string& out, const Rule& rule);      // path
 void putCallConditions(std::string& out, const Rule& rule);        // callers, uids, methods
+void putGrantConditions(std::string& out, const Rule& rule);  // callers, uids, path, modes
 void putSecretsGetConditions(std::string& out, const Rule& rule);  // names
 void putNetConnectConditions(std::string& out, const Rule& rule);  // unix_path, hosts, ports
 void putInvokeConditions(std::string& out, const Rule& rule);      // units, methods

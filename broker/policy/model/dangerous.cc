@@ -67,7 +67,9 @@ std::string dangerousAllowance(const Rule& rule) {
   if (rule.effect != Effect::ALLOW) return {};
   const OperationRow& row = operationRow(rule.operation);
   if (row.matching == Matching::NET_TARGET) return _::dangerousNetConnect(rule);
-  if (!row.decidedByPath()) return {};
+  // A grant rule lets callers hand out what its path and modes cover: as dangerous as an fs.open
+  // rule of the same path and modes would be.
+  if (!row.decidedByPath() && row.matching != Matching::GRANT) return {};
   if (rule.path.matchesEverything()) {
     return "grants the whole file system (path \"" + rule.path.text() + "\")";
   }

@@ -40,12 +40,14 @@ enum class Operation : uint8_t {
   FS_SYMLINK,  // create a symlink whose target stays beneath the rule's root
   NET_CONNECT,  // worker -> broker: a connected socket (rule keys: host, port or unix_path)
   INVOKE,       // worker -> another unit, through the broker (rule keys: unit, method)
+  GRANT,  // host -> one call: a path and modes the call's worker may use while it lasts (rule
+          // keys: caller, caller_uid, path, mode; call_grant.h)
 };
-inline constexpr std::array<Operation, 11> ALL_OPERATIONS = {
+inline constexpr std::array<Operation, 12> ALL_OPERATIONS = {
     Operation::FS_OPEN, Operation::CALL,     Operation::SECRETS_GET,
     Operation::FS_STAT, Operation::FS_LIST,  Operation::FS_MKDIR,
     Operation::FS_UNLINK, Operation::FS_RENAME, Operation::FS_SYMLINK, Operation::NET_CONNECT,
-    Operation::INVOKE};
+    Operation::INVOKE, Operation::GRANT};
 
 // What a request of the operation is matched against. It decides how the operation's rules are
 // indexed and ranked (decide.h) and which review checks apply to them (lint.h, dangerous.h).
@@ -54,6 +56,7 @@ enum class Matching : uint8_t {
   PATH,            // a path pattern alone, most specific first: the operation is the grant
   NAMES,           // exact names the rule lists: callers, units, methods, secrets
   NET_TARGET,      // a host and port, or a Unix socket's path (decide_net.h)
+  GRANT,           // a caller, then a path pattern and modes, most specific first (decide_grant.h)
 };
 
 // Whether allowing the operation lets a worker change the file system: the review gate treats

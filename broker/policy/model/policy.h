@@ -88,9 +88,15 @@ struct Rule {
   // FS_OPEN and the other fs.* operations (isFsOperation)
   PathPattern path;  // the grant's root is path.root()
   OpenModes modes;   // FS_OPEN only: an allow grants these modes; a deny refuses requests asking
-                     // any of them
+                     // any of them. GRANT: the modes a caller may hand a call on a path
+  bool grantedOnly = false;
+  // FS_OPEN allow rules (`granted_only = true`): the rule matches only a path the current call
+  // was granted, with modes within the grant (call_grant.h); the deciding rule is then the grant.
 
-  // CALL
+  // GRANT (`allow = "grant"`): which callers (callerNames, callerUids as for CALL) may hand a
+  // call which paths (`path`, a pattern) with which modes (`modes`).
+
+  // CALL and GRANT
   std::vector<std::string> callerNames;  // authenticated client identities
   std::vector<uid_t> callerUids;         // if not empty, a client's uid must be one of these too
   std::vector<std::string> callerUnits;  // units that may call through invoke

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <optional>
 
+#include "broker/policy/decide/decide_grant.h"
 #include "broker/policy/decide/decide_net.h"
 
 namespace airlock::policy::_ {
@@ -41,6 +42,16 @@ OpenModes parseModes(const std::string& text, std::string& error) {
     start = end + 1;
   }
   return modes;
+}
+
+// A uid written in an argument; an error when it is not a number.
+uid_t parseUid(const std::string& text, std::string& error) {
+  uid_t uid = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), uid);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    error = "uid must be a number, not \"" + text + "\"";
+  }
+  return uid;
 }
 
 // A call comes from a client (caller and uid) or from a unit (caller_unit), never both.
@@ -85,15 +96,30 @@ Decision denyByDefault(std::string reason) {
   return Decision{Verdict::DENY, std::string(DEFAULT_DENY_RULE_ID), std::move(reason), nullptr};
 }
 
+// With `grant=PATH:MODES`: as if the call the worker serves had been granted that (whether the
+// caller may grant it is `explain UNIT grant`'s question).
 void explainFsOpen(const UnitPolicy* unit, Operation, const ExplainRequest& request,
                    Explanation& out) {
   OpenModes modes = parseModes(request.args.at("mode"), out.error);
   if (!out.error.empty()) return;
   const std::string& path = request.args.at("path");
+  std::vector<CallGrant> grants;
+  auto grantArg = request.args.find("grant");
+  if (grantArg != request.args.end()) {
+    const std::string& text = grantArg->second;
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      out.error = "grant must be PATH:MODES (e.g. /srv/docs/a.xml:read), not \"" + text + "\"";
+      return;
+    }
+    grants.push_back(CallGrant{text.substr(0, colon), parseModes(text.substr(colon + 1), out.error)});
+    if (!out.error.empty()) return;
+  }
   out.request = "fs.open " + path + " (" + modes.describe() + ") in unit " + request.unit;
+  if (!grants.empty()) out.request += " with grant #0 " + grants[0].describe();
   if (deniedForUnknownUnit(unit, request, out)) return;
-  out.decision = decideFsOpen(*unit, path, modes);
-  out.lost = losers(matchingFsOpenRules(*unit, path, modes), out.decision);
+  out.decision = decideFsOpen(*unit, path, modes, grants);
+  out.lost = losers(matchingFsOpenRules(*unit, path, modes, grants), out.decision);
 }
 
 void explainFsPath(const UnitPolicy* unit, Operation op, const ExplainRequest& request,
@@ -143,12 +169,8 @@ void explainCall(const UnitPolicy* unit, Operation, const ExplainRequest& reques
   if (!out.error.empty()) return;
   uid_t uid = 0;
   if (!args.count("caller_unit")) {
-    const std::string& uidText = args.at("uid");
-    auto [end, ec] = std::from_chars(uidText.data(), uidText.data() + uidText.size(), uid);
-    if (ec != std::errc() || end != uidText.data() + uidText.size() || uidText.empty()) {
-      out.error = "uid must be a number, not \"" + uidText + "\"";
-      return;
-    }
+    uid = parseUid(args.at("uid"), out.error);
+    if (!out.error.empty()) return;
   }
   Caller caller = args.count("caller_unit") ? Caller::unit(args.at("caller_unit"))
                                             : Caller{args.at("caller"), uid};
@@ -196,6 +218,21 @@ void explainNetConnect(const UnitPolicy* unit, Operation, const ExplainRequest& 
   out.lost = losers(isUnix ? matchingNetConnectUnixRules(*unit, target)
                            : matchingNetConnectRules(*unit, target, port, at),
                     out.decision);
+}
+
+void explainGrant(const UnitPolicy* unit, Operation, const ExplainRequest& request,
+                  Explanation& out) {
+  const auto& args = request.args;
+  uid_t uid = parseUid(args.at("uid"), out.error);
+  OpenModes modes = parseModes(args.at("mode"), out.error);
+  if (!out.error.empty()) return;
+  Caller caller{args.at("caller"), uid};
+  const std::string& path = args.at("path");
+  out.request = "grant " + path + " (" + modes.describe() + ") to a call of unit " +
+                request.unit + " by " + caller.describe();
+  if (deniedForUnknownUnit(unit, request, out)) return;
+  out.decision = decideGrant(*unit, caller, path, modes);
+  out.lost = losers(matchingGrantRules(*unit, caller, path, modes), out.decision);
 }
 
 // May `request.unit` (the caller) invoke args unit.method? The caller's side only.

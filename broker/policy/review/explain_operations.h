@@ -25,6 +25,8 @@ void explainSecretsGet(const UnitPolicy* unit, Operation op, const ExplainReques
                        Explanation& out);
 void explainNetConnect(const UnitPolicy* unit, Operation op, const ExplainRequest& request,
                        Explanation& out);
+void explainGrant(const UnitPolicy* unit, Operation op, const ExplainRequest& request,
+                  Explanation& out);  // may client caller (uid) grant path with mode to the unit?
 void explainInvoke(const UnitPolicy* unit, Operation op, const ExplainRequest& request,
                    Explanation& out);  // `request.unit` is the caller; its side only
 

@@ -12,19 +12,33 @@ std::string joined(const std::vector<std::string>& items) {
 
 void summarizeFsOpen(const Rule& rule, std::string& out) {
   out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
+  if (rule.grantedOnly) out += " granted_only=true";
 }
 
 void summarizeFsPath(const Rule& rule, std::string& out) { out += " path=" + rule.path.text(); }
 
-void summarizeCall(const Rule& rule, std::string& out) {
+namespace {
+
+void summarizeCallers(const Rule& rule, std::string& out) {
   if (!rule.callerNames.empty()) out += " caller=" + joined(rule.callerNames);
   if (!rule.callerUids.empty()) {
     std::vector<std::string> uids;
     for (uid_t uid : rule.callerUids) uids.push_back(std::to_string(uid));
     out += " caller_uid=" + joined(uids);
   }
+}
+
+}  // namespace
+
+void summarizeCall(const Rule& rule, std::string& out) {
+  summarizeCallers(rule, out);
   if (!rule.callerUnits.empty()) out += " caller_unit=" + joined(rule.callerUnits);
   out += " method=" + joined(rule.methods);
+}
+
+void summarizeGrant(const Rule& rule, std::string& out) {
+  summarizeCallers(rule, out);
+  out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
 }
 
 void summarizeSecretsGet(const Rule& rule, std::string& out) {

@@ -21,6 +21,7 @@ std::string joined(const std::vector<std::string>& items);
 void summarizeFsOpen(const Rule& rule, std::string& out);      // path, mode
 void summarizeFsPath(const Rule& rule, std::string& out);      // path
 void summarizeCall(const Rule& rule, std::string& out);        // caller..., method
+void summarizeGrant(const Rule& rule, std::string& out);       // caller..., path, mode
 void summarizeSecretsGet(const Rule& rule, std::string& out);  // name
 void summarizeNetConnect(const Rule& rule, std::string& out);  // host and port, or unix_path
 void summarizeInvoke(const Rule& rule, std::string& out);      // unit, method

@@ -13,16 +13,20 @@ namespace _ {
 namespace {
 
 // The rule keys of each kind of operation, in the order the loader lists known keys.
-constexpr std::string_view FS_OPEN_KEYS[] = {"path", "mode"};
+constexpr std::string_view FS_OPEN_KEYS[] = {"path", "mode", "granted_only"};
 constexpr std::string_view FS_PATH_KEYS[] = {"path"};
 constexpr std::string_view CALL_KEYS[] = {"caller", "caller_uid", "caller_unit", "method"};
 constexpr std::string_view SECRETS_GET_KEYS[] = {"name"};
 constexpr std::string_view NET_CONNECT_KEYS[] = {"host", "port", "unix_path"};
 constexpr std::string_view INVOKE_KEYS[] = {"unit", "method"};
+constexpr std::string_view GRANT_KEYS[] = {"caller", "caller_uid", "path", "mode"};
 
 // The `--arg` keys of `airlock policy explain`, required and optional.
 constexpr std::string_view PATH_ARG[] = {"path"};
 constexpr std::string_view FS_OPEN_ARGS[] = {"path", "mode"};
+// What the call was granted, as `airlock call --grant` writes it: PATH:MODES.
+constexpr std::string_view FS_OPEN_OPTIONAL_ARGS[] = {"grant"};
+constexpr std::string_view GRANT_ARGS[] = {"caller", "uid", "path", "mode"};
 constexpr std::string_view RENAME_ARGS[] = {"from", "to"};
 constexpr std::string_view SYMLINK_OPTIONAL_ARGS[] = {"target"};
 constexpr std::string_view METHOD_ARG[] = {"method"};
@@ -38,7 +42,7 @@ constexpr std::span<const std::string_view> NONE;
 // share their functions: the operation's name, already in the rule, is all that tells them apart.
 constexpr OperationRow OPERATIONS[] = {
     {Operation::FS_OPEN, "fs.open", Matching::PATH_AND_MODES, FsWrite::BY_MODES, FS_OPEN_KEYS,
-     FS_OPEN_ARGS, NONE, readFsOpenKeys, summarizeFsOpen, putFsOpenConditions, explainFsOpen},
+     FS_OPEN_ARGS, FS_OPEN_OPTIONAL_ARGS, readFsOpenKeys, summarizeFsOpen, putFsOpenConditions, explainFsOpen},
     {Operation::CALL, "call", Matching::NAMES, FsWrite::NEVER, CALL_KEYS, METHOD_ARG, CALLER_ARGS,
      readCallKeys, summarizeCall, putCallConditions, explainCall},
     {Operation::SECRETS_GET, "secrets.get", Matching::NAMES, FsWrite::NEVER, SECRETS_GET_KEYS,
@@ -62,6 +66,8 @@ constexpr OperationRow OPERATIONS[] = {
      putNetConnectConditions, explainNetConnect},
     {Operation::INVOKE, "invoke", Matching::NAMES, FsWrite::NEVER, INVOKE_KEYS, INVOKE_ARGS, NONE,
      readInvokeKeys, summarizeInvoke, putInvokeConditions, explainInvoke},
+    {Operation::GRANT, "grant", Matching::GRANT, FsWrite::BY_MODES, GRANT_KEYS, GRANT_ARGS, NONE,
+     readGrantKeys, summarizeGrant, putGrantConditions, explainGrant},
 };
 
 // operationRow indexes by the enum's value, and every operation needs its row.

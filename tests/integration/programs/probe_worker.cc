@@ -99,6 +99,15 @@ airlock::Reply writeFile(airlock::Call& call) {
   return airlock::Reply::ok("wrote");
 }
 
+// Opens the payload's path for reading, then tries to write through that descriptor: what a
+// worker holding a read grant can do with the file it was handed. "errno EBADF" when it cannot.
+airlock::Reply writeThroughRead(airlock::Call& call) {
+  auto file = call.fs().open(std::string(call.payload()), airlock::OpenFlags::readOnly());
+  if (!file.ok()) return refusal(file);
+  if (write(file.fd(), "x", 1) == 1) return airlock::Reply::ok("wrote");
+  return airlock::Reply::ok(std::string("errno ") + strerrorname_np(errno));
+}
+
 airlock::Reply openDirectly(airlock::Call& call) {
   std::string path(call.payload());
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -268,6 +277,7 @@ int main(int argc, char** argv) {
   });
   worker.method("read", readFile);
   worker.method("write", writeFile);
+  worker.method("write-through-read", writeThroughRead);
   worker.method("open-directly", openDirectly);
   worker.method("read-directly", readDirectly);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {

@@ -73,6 +73,23 @@ class TypedProbeServer final : public TypedProbe::Server {
         });
   }
 
+  kj::Promise<void> readWithKeptFs(ReadWithKeptFsContext context) override {
+    airlock::rpc::Fs::Client* fs = nullptr;
+    KJ_IF_MAYBE(kept, keptFs()) { fs = kept; }
+    KJ_REQUIRE(fs != nullptr, "keepFs kept no fs capability");
+    auto request = fs->openRequest();
+    request.setPath(context.getParams().getPath());
+    request.initMode().setRead(true);
+    return request.send().then(
+        [context](auto&& response) mutable {
+          auto result = response.getResult();
+          context.getResults().setAnswer(result.isFile() ? "opened" : "refused");
+        },
+        [context](kj::Exception&& e) mutable {
+          context.getResults().setAnswer(e.getDescription().cStr());
+        });
+  }
+
   kj::Promise<void> callUnknown(CallUnknownContext context) override {
     using namespace airlock::rpc;
     std::string which = context.getParams().getCapability();

@@ -32,6 +32,8 @@ interface TypedProbe extends(TypedBase) {
   useKeptFs @14 (path :Text) -> (answer :Text);
   # fs.stat of `path` through the capability keepFs kept (a worker retaining authority):
   # `answer` is the refusal's text, or "answered"
+  readWithKeptFs @15 (path :Text) -> (answer :Text);
+  # fs.open (read) of `path` through the capability keepFs kept: the refusal's text, or "opened"
   callUnknown @12 (capability :Text, path :Text) -> (answer :Text);
   # a method the broker does not offer, on one of this call's capabilities: "fs", "net",
   # "secrets", "log", "units" (ordinal 99 of its own interface), "fs-as-net" (the fs capability

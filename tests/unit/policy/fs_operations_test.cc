@@ -11,6 +11,7 @@
 #include "broker/policy/model/symlink_target.h"
 #include "broker/policy/review/explain.h"
 #include "broker/policy/review/policy_diff.h"
+#include "tests/unit/policy/one_file_policy.h"
 #include "tests/unit/policy/temp_policy_dir.h"
 
 namespace airlock::policy {
@@ -75,27 +76,15 @@ path = "/srv/tie/*"
 
 class FsOperationsTest : public ::testing::Test {
  protected:
-  LoadResult load(const std::string& rules) {
-    LoadOptions options;
-    options.workerCheck = LoadOptions::WorkerCheck::SKIP;
-    return loadPolicyFile(dir_.write("extractor.toml", HEAD + rules), options);
-  }
+  LoadResult load(const std::string& rules) { return file_.load(rules); }
   const UnitPolicy& loaded() {
     result_ = load(RULES);
     EXPECT_TRUE(result_.ok()) << (result_.errors.empty() ? "" : result_.errors[0].describe());
     return result_.units.at(0);
   }
-  std::vector<std::string> errors(const std::string& rules) {
-    std::vector<std::string> out;
-    for (auto& e : load(rules).errors) {
-      std::string text = e.describe();
-      text.replace(0, dir_.path().size(), "D");
-      out.push_back(text);
-    }
-    return out;
-  }
+  std::vector<std::string> errors(const std::string& rules) { return file_.errors(rules); }
 
-  testing::TempPolicyDir dir_;
+  testing::OneFilePolicy file_{"extractor.toml", HEAD};
   LoadResult result_;
 };
 
@@ -119,7 +108,7 @@ TEST_F(FsOperationsTest, AModeOnAPathOperationOrAMissingPathIsAnErrorAtItsLocati
   EXPECT_EQ(errors("[[rule]]\nid = \"s\"\nallow = \"fs.stat\"\npath = \"/srv/**\"\n"
                    "mode = [\"read\"]\n\n[[rule]]\nid = \"m\"\nallow = \"fs.mkdir\"\n"),
             (std::vector<std::string>{
-                "D/extractor.toml:9:1: rule \"s\": key \"mode\" applies only to fs.open rules, "
+                "D/extractor.toml:9:1: rule \"s\": key \"mode\" applies only to fs.open, grant rules, "
                 "not fs.stat",
                 "D/extractor.toml:11:1: rule \"m\": missing required key \"path\""}));
   EXPECT_EQ(errors("[[rule]]\nid = \"n\"\nallow = \"fs.list\"\npath = \"/srv/**\"\n"
@@ -136,7 +125,7 @@ TEST_F(FsOperationsTest, TheMostSpecificRuleOfTheOperationDecidesAndDenyWinsTies
   Decision unlink = decideFsPath(unit, Operation::FS_UNLINK, "/srv/out/a.txt");
   EXPECT_TRUE(unlink.allowed());
   EXPECT_EQ(unlink.ruleId, "out-unlink");
-  EXPECT_EQ(unlink.reason, "allowed by rule \"out-unlink\" (" + dir_.path() +
+  EXPECT_EQ(unlink.reason, "allowed by rule \"out-unlink\" (" + file_.dir() +
                                "/extractor.toml:20): path matches /srv/out/**");
   EXPECT_EQ(decideFsPath(unit, Operation::FS_UNLINK, "/srv/out/logs/x").ruleId, "logs-unlink");
   EXPECT_FALSE(decideFsPath(unit, Operation::FS_UNLINK, "/srv/out/logs/x").allowed());

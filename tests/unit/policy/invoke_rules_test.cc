@@ -83,7 +83,7 @@ caller = ["web"]
                 "8:9: rule \"a\": unit \"Back\": unit name may contain only a-z, 0-9 and '-'",
                 "8:25: rule \"a\": unit \"back\" is listed twice",
                 "11:1: rule \"b\": missing required key \"unit\"",
-                "21:1: rule \"c\": key \"caller\" applies only to call rules, not invoke",
+                "21:1: rule \"c\": key \"caller\" applies only to call, grant rules, not invoke",
             }));
 }
 

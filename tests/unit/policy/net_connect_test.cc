@@ -77,7 +77,7 @@ TEST(NetConnectRules, BadValuesAreErrorsAtTheirFileLineAndColumn) {
       {"", "a net.connect rule has host and port (TCP) or unix_path"},
       {"host = [\"a\"]\nport = [1]\nunix_path = \"/srv/s.sock\"", "key \"host\" next to unix_path"},
       {"unix_path = \"relative.sock\"", "unix_path \"relative.sock\":"},
-      {"host = [\"a\"]\nport = [1]\npath = \"/srv/x\"", "key \"path\" applies only to fs.* rules, not net.connect"},
+      {"host = [\"a\"]\nport = [1]\npath = \"/srv/x\"", "key \"path\" applies only to fs.*, grant rules, not net.connect"},
   };
   for (const Case& c : cases) {
     LoadResult r = load(rule("r", "allow", c.body));

@@ -214,8 +214,8 @@ caller_uid = [0]
           "one",
           "D/policies/unit.toml:19:6: rule \"a\": duplicate rule id (first at "
           "D/policies/unit.toml:14:6)",
-          "D/policies/unit.toml:21:1: rule \"a\": key \"path\" applies only to fs.* rules, "
-          "not call",
+          "D/policies/unit.toml:21:1: rule \"a\": key \"path\" applies only to fs.*, grant "
+          "rules, not call",
           "D/policies/unit.toml:22:15: rule \"a\": caller_uid -1 is not a uid (0..4294967294)",
           "D/policies/unit.toml:23:11: rule \"a\": caller \"Web\": client name may hold only a-z, "
           "0-9 and '-'",
@@ -228,12 +228,12 @@ caller_uid = [0]
           "implicit final rule",
           "D/policies/unit.toml:33:9: rule \"default-deny\": unknown operation \"fs.write\" "
           "(expected fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-          "fs.rename, fs.symlink, net.connect, invoke)",
+          "fs.rename, fs.symlink, net.connect, invoke, grant)",
           "D/policies/unit.toml:38:8: rule \"b\": path \"${nope}/x\": undefined variable "
           "${nope} (define it with --define nope=VALUE)",
           "D/policies/unit.toml:39:17: rule \"b\": mode \"read\" is listed twice",
-          "D/policies/unit.toml:40:1: rule \"b\": key \"caller_uid\" applies only to call "
-          "rules, not fs.open",
+          "D/policies/unit.toml:40:1: rule \"b\": key \"caller_uid\" applies only to call, "
+          "grant rules, not fs.open",
       }));
   EXPECT_TRUE(r.units.empty());
 }
@@ -245,8 +245,8 @@ TEST_F(LoaderTest, AnUnknownRuleKeyListsEveryKeyARuleMayHave) {
   EXPECT_EQ(errorsOf(r),
             (std::vector<std::string>{
                 "D/policies/unit.toml:10:1: rule \"r\": unknown key \"colour\" (expected id, "
-                "allow, deny, path, mode, caller, caller_uid, caller_unit, method, name, host, "
-                "port, unix_path, unit, justification)"}));
+                "allow, deny, path, mode, granted_only, caller, caller_uid, caller_unit, "
+                "method, name, host, port, unix_path, unit, justification)"}));
 }
 
 TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
@@ -300,7 +300,7 @@ TEST_F(LoaderTest, ARuleWithNeitherAllowNorDenyIsAnError) {
             (std::vector<std::string>{
                 "D/policies/unit.toml:4:1: rule \"r\": missing allow = \"OP\" or deny = "
                 "\"OP\" (OP: fs.open, call, secrets.get, fs.stat, fs.list, fs.mkdir, fs.unlink, "
-                "fs.rename, fs.symlink, net.connect, invoke)"}));
+                "fs.rename, fs.symlink, net.connect, invoke, grant)"}));
 }
 
 TEST_F(LoaderTest, AFileWithoutAUnitTableIsAnErrorAtItsStart) {
@@ -898,8 +898,8 @@ TEST_F(LoaderTest, SecretsRuleErrorsAreReportedAtFileLineAndColumn) {
                 "start with '.' (no \".\", \"..\" or hidden files)",
                 "D/policies/unit.toml:8:29: rule \"s\": name \"a/b\": secret name may contain "
                 "only letters, digits, '_', '.' and '-' (no '/')",
-                "D/policies/unit.toml:9:1: rule \"s\": key \"path\" applies only to fs.* "
-                "rules, not secrets.get",
+                "D/policies/unit.toml:9:1: rule \"s\": key \"path\" applies only to fs.*, "
+                "grant rules, not secrets.get",
                 "D/policies/unit.toml:11:1: rule \"t\": missing required key \"name\"",
             }));
 }

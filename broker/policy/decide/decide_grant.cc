@@ -1,0 +1,75 @@
+#include "broker/policy/decide/decide_grant.h"
+
+#include <algorithm>
+
+#include "broker/policy/decide/decide_support.h"
+
+namespace airlock::policy {
+
+namespace _ {
+namespace {
+
+bool listsCaller(const Rule& rule, const Caller& caller) {
+  if (caller.kind != CallerKind::CLIENT) return false;
+  auto& names = rule.callerNames;
+  if (std::find(names.begin(), names.end(), caller.name) == names.end()) return false;
+  auto& uids = rule.callerUids;
+  return uids.empty() || std::find(uids.begin(), uids.end(), caller.uid) != uids.end();
+}
+
+// The rule's path specificity if it applies to the request, else 0 (a pattern's specificity is
+// at least 1: path_pattern.h).
+int grantSpecificity(const Rule& rule, const Caller& caller, std::string_view path,
+                     OpenModes modes) {
+  if (rule.operation != Operation::GRANT || !listsCaller(rule, caller)) return 0;
+  bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
+                                                 : (modes.bits & rule.modes.bits) != 0;
+  if (!modesApply || !rule.path.matches(path)) return 0;
+  return rule.path.specificity() + 1;
+}
+
+// The refusal made before any rule is looked at; empty if the request gets to matching.
+std::string refuseGrant(std::string_view path, OpenModes modes) {
+  std::string refused = validateRequestPath(path);
+  if (refused.empty() && (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f}))) {
+    refused = "no or unknown modes granted";
+  }
+  if (refused.empty()) return {};
+  return "refused grant of \"" + printable(path) + "\": " + refused;
+}
+
+}  // namespace
+}  // namespace _
+
+Decision decideGrant(const UnitPolicy& unit, const Caller& caller, std::string_view path,
+                     OpenModes modes) {
+  std::string refused = _::refuseGrant(path, modes);
+  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  _::Best best;
+  for (const Rule& rule : unit.rules) {
+    int score = _::grantSpecificity(rule, caller, path, modes);
+    if (score > 0) best.offer(rule, score);
+  }
+  std::string what = _::printable(path) + " with modes " + modes.describe();
+  if (best.rule == nullptr) {
+    return _::defaultDeny("no rule lets " + caller.describe() + " grant " + what + " to unit " +
+                          unit.name);
+  }
+  return _::fromBest(best, caller.describe() + " may grant paths matching " +
+                               best.rule->path.text() + " with modes " +
+                               best.rule->modes.describe() + "; asked " + what);
+}
+
+std::vector<RuleMatch> matchingGrantRules(const UnitPolicy& unit, const Caller& caller,
+                                          std::string_view path, OpenModes modes) {
+  std::vector<RuleMatch> matches;
+  if (!_::refuseGrant(path, modes).empty()) return matches;
+  for (const Rule& rule : unit.rules) {
+    int score = _::grantSpecificity(rule, caller, path, modes);
+    if (score > 0) matches.push_back(RuleMatch{&rule, score});
+  }
+  _::rankMatches(unit, matches);
+  return matches;
+}
+
+}  // namespace airlock::policy
