@@ -632,5 +632,28 @@ TEST_F(XmllintLearnTest, LearnSuggestEnforceIncludesTheSiblingAlikeAndTheXxeStay
   EXPECT_TRUE(refused.empty()) << ::testing::PrintToString(refused) << rules;
 }
 
+// With the dynamic loader's own files inside the learning bounds (reads beneath a system
+// directory are all learning may do there), the suggestion covers them too, and the enforced run
+// of the same command has no deny record at all.
+TEST_F(XmllintLearnTest, WithTheLoadersFilesInItsBoundsTheEnforcedRunHasNoDenyRecord) {
+  std::string learnLog = dir_.file("learn.jsonl");
+  auto learned = xmllint("[unit]\nname = \"run\"\nmode = \"learn\"\njustification = \"drafting "
+                         "xmllint's policy\"\nlearn_paths = [\"" + docs() +
+                         "/**\", \"/etc/ld.so.*\"]\n",
+                         learnLog, {"--xinclude", "doc.xml"});
+  ASSERT_EQ(learned.exitCode, 0) << learned.output;
+  EXPECT_TRUE(decided(learnLog, "deny").empty()) << readFile(learnLog);
+  std::string rules = suggest({learnLog}, "run", {{"docs", docs()}});
+  EXPECT_TRUE(contains(rules, "/etc/ld.so.cache")) << rules;
+  std::string policy = "[unit]\nname = \"run\"\n" + rules;
+  for (size_t at; (at = policy.find("${docs}")) != std::string::npos;) policy.replace(at, 7, docs());
+  std::string enforcedLog = dir_.file("enforced.jsonl");
+  auto enforced = xmllint(policy, enforcedLog, {"--xinclude", "doc.xml"});
+  EXPECT_EQ(enforced.exitCode, 0) << enforced.output << rules;
+  EXPECT_TRUE(contains(enforced.output, "sibling text")) << enforced.output;
+  EXPECT_TRUE(decided(enforcedLog, "deny").empty()) << readFile(enforcedLog) << rules;
+  EXPECT_FALSE(decided(enforcedLog, "allow").empty()) << readFile(enforcedLog);
+}
+
 }  // namespace
 }  // namespace airlock::testing
