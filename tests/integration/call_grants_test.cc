@@ -184,7 +184,8 @@ TEST_F(CallGrantsTest, TypedCallsCarryTheirGrantsAndAKeptCapabilityIsRefusedAfte
   auto probe = client.unit("typed").typed<rpc::TypedProbe>({{alice_, {GrantMode::READ}}});
   auto read = probe.readFileRequest();
   read.setPath(alice_);
-  auto bytes = read.send().wait(client.waitScope()).getBytes();
+  auto response = read.send().wait(client.waitScope());  // owns what its readers point into
+  auto bytes = response.getBytes();
   EXPECT_EQ(std::string(bytes.asChars().begin(), bytes.size()), "<doc>alice's</doc>");
 
   // The worker keeps the fs capability of a call holding the grant; a later call (holding the
@@ -192,7 +193,8 @@ TEST_F(CallGrantsTest, TypedCallsCarryTheirGrantsAndAKeptCapabilityIsRefusedAfte
   probe.keepFsRequest().send().wait(client.waitScope());
   auto kept = probe.readWithKeptFsRequest();
   kept.setPath(alice_);
-  auto answer = kept.send().wait(client.waitScope()).getAnswer();
+  auto keptResponse = kept.send().wait(client.waitScope());
+  auto answer = keptResponse.getAnswer();
   EXPECT_NE(std::string(answer.cStr()).find("refused: Fs.open on a capability whose call"),
             std::string::npos) << answer.cStr();
   auto expired = broker_->auditRecords({{"event", "capability.expired"}});

@@ -12,6 +12,7 @@
 
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/python_command.h"
 #include "tests/integration/support/foreign_hosts.h"
 
 namespace airlock::testing {
@@ -65,11 +66,12 @@ TEST(PythonDemoTest, APythonHostGetsTheSameAnswersAndRefusalsFromTheDemoUnitsAsT
                  " rule=" + outcome.ruleId() + " " + outcome.payload() + "\n";
     }
   }
-  auto fromPython = runProgram(
-      {"/usr/bin/env", "-u", "AIRLOCK_LIBRARY", "PYTHONPATH=" + binDir() + "/../python", "python3",
-       "-B", std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/demo_host.py",
-       broker.socket(), broker.clientKey("web"), broker.brokerPublicKey(), images, inbox, out},
-      120);
+  std::vector<std::string> command = pythonCommand();
+  command.insert(command.end(),
+                 {std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/demo_host.py",
+                  broker.socket(), broker.clientKey("web"), broker.brokerPublicKey(), images,
+                  inbox, out});
+  auto fromPython = runProgram(command, 120);
   ASSERT_EQ(fromPython.exitCode, 0) << fromPython.output;
   EXPECT_EQ(fromPython.output,
             fromCpp + "classes: WorkerFailed,WorkerFailed,WorkerFailed,Denied,NoSuchUnit\n");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/integration/support/broker_process.h"
+#include "tests/integration/support/python_command.h"
 #include "tests/integration/support/foreign_hosts.h"
 
 namespace airlock::testing {
@@ -18,19 +19,9 @@ namespace {
 TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) {
   BrokerProcess broker(foreignHostPolicies());
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
-  // No AIRLOCK_LIBRARY: the package finds libairlock in the build tree beside BUILD/python.
-  std::vector<std::string> command = {"/usr/bin/env", "-u", "AIRLOCK_LIBRARY",
-                                      "PYTHONPATH=" + binDir() + "/../python"};
-#ifdef AIRLOCK_ASAN_RUNTIME
-  // libstdc++ right after the runtime: ASan resolves __cxa_throw when it starts, and python3
-  // itself does not load libstdc++ before libairlock.
-  command.insert(command.end(), {std::string("LD_PRELOAD=") + AIRLOCK_ASAN_RUNTIME +
-                                     " libstdc++.so.6",
-                                 "ASAN_OPTIONS=detect_leaks=0"});  // python3's own, not ours
-#endif
+  std::vector<std::string> command = pythonCommand();
   command.insert(command.end(),
-                 {"python3", "-B",
-                  std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/python_host.py",
+                 {std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/python_host.py",
                   broker.socket(), broker.clientKey(), broker.brokerPublicKey(),
                   hexTypeId(capnp::typeId<rpc::TypedProbe>()),
                   hexTypeId(capnp::typeId<rpc::TypedBase>())});
