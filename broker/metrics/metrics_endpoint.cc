@@ -63,6 +63,12 @@ kj::Maybe<MetricsEndpoint> parseMetricsEndpoint(const std::string& text, RemoteS
     endpoint.path = text;
     return endpoint;
   }
+  // A NUL would end the address where inet_pton stops reading but not where the text does: the
+  // address airlockd listens on would not be the one the text (and the log line) shows.
+  if (text.find('\0') != std::string::npos) {
+    error = "--metrics: the address holds a NUL byte";
+    return nullptr;
+  }
   auto colon = text.rfind(':');
   if (colon == std::string::npos || !_::parsePort(text.substr(colon + 1), endpoint.port)) {
     error = "--metrics \"" + text + "\" is neither a Unix socket path (one with a '/') nor "
