@@ -13,6 +13,7 @@
 
 #include "broker/supervisor/async_launch.h"
 #include "broker/supervisor/fd_refusing_stream.h"
+#include "broker/supervisor/syscall_records.h"
 #include "broker/supervisor/unit_sandbox.h"
 #include "capnp/socket_stream.h"
 
@@ -188,30 +189,14 @@ kj::Promise<void> WorkerProcess::superviseSeccomp() {
   });
 }
 
-audit::AuditRecord WorkerProcess::syscallRecord(const char* event, const char* decision,
-                                                const sandbox::RefusedSyscall& call) const {
-  audit::AuditRecord record;
-  record.event = event;
-  record.unit = unitName_;
-  record.workerPid = pid();
-  record.args["syscall"] = call.name();
-  record.decision = decision;
-  record.rule = "sandbox.syscalls";
-  return record;
-}
-
 // Under on_refused_syscall = "errno": the first refusal of each syscall by this worker, answered
 // ENOSYS; the later ones are only counted (the worker.exit record carries the counts), so a
-// worker retrying in a loop cannot flood the log.
+// worker retrying in a loop cannot flood the log. The record names the calls in service.
 void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
-  audit::AuditRecord record = syscallRecord("syscall.refused", "deny", refused);
-  record.reason = refused.describe();
+  audit::AuditRecord record = answeredSyscallRecord({unitName_, pid(), "", ""}, refused);
   tagServing(record);
-  std::string answered = std::string("answered ") + strerrorname_np(refused.answeredErrno);
-  record.result = answered + " (on_refused_syscall = \"errno\"); later refusals of " +
-                  refused.name() + " by this worker are counted in its worker.exit record";
   spdlog::warn("[{} pid {}] refused syscall {}, {}", unitName_, pid(), refused.describe(),
-               answered);
+               record.result);
   if (!audit_.append(record)) {
     spdlog::error("[{} pid {}] cannot record the refused syscall {}", unitName_, pid(),
                   refused.name());
@@ -222,12 +207,8 @@ void WorkerProcess::recordAnswered(const sandbox::RefusedSyscall& refused) {
 // this worker is recorded before it runs; later ones are counted in its worker.exit record, so a
 // hot syscall cannot flood the log. `airlock policy suggest` turns these into [sandbox] syscalls.
 bool WorkerProcess::recordLearned(const sandbox::RefusedSyscall& learned) {
-  audit::AuditRecord record = syscallRecord("syscall.learned", "learn", learned);
-  record.reason = "not in the unit's syscall groups: " + learned.describe();
-  record.result = "let run (the unit learns); later uses of " + learned.name() +
-                  " by this worker are counted in its worker.exit record (learned_syscalls)";
   spdlog::warn("[{} pid {}] learned syscall {}", unitName_, pid(), learned.describe());
-  if (audit_.append(record)) return true;
+  if (audit_.append(learnedSyscallRecord({unitName_, pid(), "", ""}, learned))) return true;
   spdlog::error("[{} pid {}] cannot record the learned syscall {}; killing the worker", unitName_,
                 pid(), learned.name());
   return false;

@@ -93,10 +93,6 @@ class WorkerProcess {
   kj::Promise<void> superviseSeccomp();
   void recordAnswered(const sandbox::RefusedSyscall& refused);
   bool recordLearned(const sandbox::RefusedSyscall& learned);  // false: the log refused it
-  // A record of `call` by this worker: event, unit, pid, args.syscall, decision, rule.
-  audit::AuditRecord syscallRecord(const char* event, const char* decision,
-                                   const sandbox::RefusedSyscall& call) const;
-
   const std::string unitName_;  // a copy: a policy reload may free the UnitPolicy it came from
   UnitLog& unitLog_;
   kj::Own<HeldFds> heldFds_ = kj::refcounted<HeldFds>();
