@@ -93,6 +93,17 @@ struct Grant {
   # A path a host hands one call: the worker may open it with `mode`'s modes while the call lasts.
   path @0 :Text;   # absolute, as the worker will ask for it
   mode @1 :GrantMode;
+  file @2 :GrantedFile;
+  # If set, a descriptor grant: the host's own open file, served to the worker that opens `path`
+  # (as a fresh description with the modes it asks), whatever is or is not at `path` itself. The
+  # grant rule that admits it must list the file's kind in `descriptors`; only regular files and
+  # directories, and `mode` within what the descriptor permits (docs/policy.md). airlockd takes
+  # descriptors on a connection only while its policy has such a rule: otherwise the kernel
+  # drops them and the grant is refused as having none.
+}
+
+interface GrantedFile {
+  # Carries a descriptor: the host's side implements getFd(); it has no methods.
 }
 
 struct GrantMode {

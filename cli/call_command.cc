@@ -17,7 +17,8 @@
 namespace {
 
 const char USAGE[] = R"(usage: airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N]
-                    [--grant PATH:MODES]... UNIT METHOD [PAYLOAD]
+                    [--grant PATH:MODES]... [--grant-fd FD:PATH:MODES]...
+                    UNIT METHOD [PAYLOAD]
        airlock call --socket PATH --key NAME.key --broker-key broker.pub [--timeout-ms N]
                     --unit UNIT --run [--stdin FILE] -- [ARGS]...
 
@@ -30,7 +31,10 @@ NAME (and your uid, where a rule lists uids) and records it in its audit log.
 Each --grant hands this call alone a path, with the modes its worker may open it with until
 the call is answered; the unit's `grant` rules must let client NAME grant it, or the call is
 refused before any worker sees it. The worker reaches it through the unit's `granted_only`
-fs.open rules (docs/policy.md, "Call-scoped grants").
+fs.open rules (docs/policy.md, "Call-scoped grants"). Each --grant-fd hands it this command's
+open descriptor FD instead (`3<FILE` in the shell): a worker opening PATH gets that file, a
+regular file or a directory, never with more modes than FD was opened with; the grant rule
+must list its kind in `descriptors`.
 
 With --run, UNIT is a program unit ([unit] program in its policy): airlockd runs its program
 once, in a fresh sandbox, with ARGS after its name and FILE (`-`: this command's stdin; default:
@@ -47,7 +51,10 @@ options:
                        call_timeout_ms, which is the default)
   --grant PATH:MODES   hand the call PATH with MODES, a comma-separated list of read,
                        write, create, truncate, append (or r, w, c, t, a); repeatable,
-                       at most 32
+                       at most 32 (with --grant-fd)
+  --grant-fd FD:PATH:MODES
+                       hand the call this command's open descriptor FD, served to
+                       the worker that opens PATH, with MODES as for --grant
   --unit UNIT          the unit, instead of the first positional argument
   --run                run UNIT's program (arguments after --) instead of calling a method
   --stdin FILE         with --run: the program's stdin, read from FILE (`-`: this command's)
@@ -129,6 +136,14 @@ int callMain(int argc, char** argv) {
         return 2;
       }
       grants.push_back(std::move(*grant));
+    } else if (!strcmp(argv[i], "--grant-fd") && i + 1 < argc) {
+      std::string error;
+      auto grant = parseGrantFdArg(argv[++i], error);
+      if (!grant) {
+        fprintf(stderr, "airlock call: %s\n%s", error.c_str(), USAGE);
+        return 2;
+      }
+      grants.push_back(std::move(*grant));
     } else if (!strcmp(argv[i], "--unit") && i + 1 < argc) {
       unitName = argv[++i];
     } else if (!strcmp(argv[i], "--stdin") && i + 1 < argc) {
@@ -165,7 +180,8 @@ int callMain(int argc, char** argv) {
     --count;
   }
   if (run && !grants.empty()) {
-    fprintf(stderr, "airlock call: --grant goes with a method call, not --run\n%s", USAGE);
+    fprintf(stderr, "airlock call: --grant and --grant-fd go with a method call, not --run\n%s",
+            USAGE);
     return 2;
   }
   if (run) {

@@ -17,15 +17,19 @@
 namespace airlock::broker {
 
 // What the host asked, copied: each path cut one byte past MAX_REQUEST_PATH (so
-// validateRequestPath still refuses it), no rule yet. `refusal` is set (and `grants` holds the
-// first MAX_GRANTS_PER_CALL only) when the host sent more than MAX_GRANTS_PER_CALL: the call is
-// then a bad request, refused by rule call.max_grants.
+// validateRequestPath still refuses it), no rule yet; a descriptor grant's descriptor received
+// and checked (granted_descriptor.h). `refusal` is set when the call is a bad request before any
+// rule: more than MAX_GRANTS_PER_CALL grants (`grants` then holds the first
+// MAX_GRANTS_PER_CALL only; rule call.max_grants), or a descriptor grant without a descriptor or
+// with one that cannot be handed as asked (rule call.grant_descriptor). `ruleId` names which.
+inline constexpr char MAX_GRANTS_RULE_ID[] = "call.max_grants";
+inline constexpr char GRANT_DESCRIPTOR_RULE_ID[] = "call.grant_descriptor";
 struct RequestedGrants {
   std::vector<policy::CallGrant> grants;
   std::string refusal;
+  std::string ruleId = MAX_GRANTS_RULE_ID;
 };
 RequestedGrants readGrants(capnp::List<rpc::Grant>::Reader wire);
-inline constexpr char MAX_GRANTS_RULE_ID[] = "call.max_grants";
 
 // Puts `grants` on a call record as args.grants: [{"path", "mode"}, ...], in the call's order
 // (a request allowed through one names it by that index). Nothing when there are none, so a

@@ -9,6 +9,7 @@
 #include "broker/caps/at_beneath.h"
 #include "broker/caps/file_server.h"
 #include "broker/caps/fs_request.h"
+#include "broker/caps/granted_descriptor.h"
 #include "broker/caps/open_beneath.h"
 #include "broker/caps/wire_modes.h"
 #include "broker/caps/worker_requests.h"
@@ -32,17 +33,23 @@ policy::Decision refusedByDefault(std::string reason) {
                           std::move(reason), nullptr};
 }
 
-// The act step of an allowed open: beneath the deciding rule's root. An escape the kernel finds
-// turns `decision` into a deny by the same rule.
+// The act step of an allowed open: beneath the deciding rule's root, or from the host's file when
+// a descriptor grant decided (the path is then only the grant's name for it). An escape the
+// kernel finds turns `decision` into a deny by the same rule.
 OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
                               const audit::AuditRecord& record, const std::string& path,
                               policy::OpenModes modes, Creation creation) {
   OpenBeneathResult opened;
   opened.message = scope.heldFds->refusal();
   if (!opened.message.empty()) return opened;  // before acting: nothing created, nothing opened
+  const policy::DescriptorGrant* granted = nullptr;
+  if (decision.grant >= 0) {
+    const policy::CallGrant& grant = scope.grants[static_cast<size_t>(decision.grant)];
+    if (grant.descriptor) granted = &*grant.descriptor;
+  }
   const std::string& root = decision.rule->path.root();
-  int rootFd = scope.roots.find(root, opened.message);
-  if (rootFd < 0) return opened;
+  int rootFd = granted != nullptr ? -1 : scope.roots.find(root, opened.message);
+  if (granted == nullptr && rootFd < 0) return opened;
   // An open that may create, write or truncate changes the tree: on record first.
   bool changes = modes.has(policy::OpenMode::WRITE) || modes.has(policy::OpenMode::CREATE) ||
                  modes.has(policy::OpenMode::TRUNCATE) || modes.has(policy::OpenMode::APPEND);
@@ -50,6 +57,7 @@ OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
     opened.message = NOT_RECORDED;
     return opened;
   }
+  if (granted != nullptr) return reopenGrantedDescriptor(*granted, modes);
   opened = openBeneath(rootFd, relativeTo(root, path), modes, creation);
   if (opened.escapeRefused()) denyEscape(decision, opened.message);
   return opened;

@@ -73,7 +73,7 @@ kj::Promise<void> TypedUnitServer::call(
                       typed->describe());
   }
   if (!grants_.refusal.empty()) {
-    return refuse(rpc::ErrorKind::BAD_REQUEST, MAX_GRANTS_RULE_ID, grants_.refusal);
+    return refuse(rpc::ErrorKind::BAD_REQUEST, grants_.ruleId, grants_.refusal);
   }
   auto admission =
       admitCall(routing_, policySet, CallOrigin::host(caller_.policy(), *connection_), unit_,

@@ -59,7 +59,7 @@ kj::Promise<void> UnitServer::call(CallContext context) {
 
   // Decide.
   if (!requested.refusal.empty()) {
-    return refuse(rpc::ErrorKind::BAD_REQUEST, MAX_GRANTS_RULE_ID, requested.refusal);
+    return refuse(rpc::ErrorKind::BAD_REQUEST, requested.ruleId, requested.refusal);
   }
   auto admission = admitCall(routing_, policySet,
                              CallOrigin::host(caller_.policy(), *connection_), unit_, method,

@@ -18,10 +18,12 @@ namespace airlock::broker {
 class BudgetedStream final : public ForwardingStream {
  public:
   // `peer` names the connection in errors ("host uid 1000 pid 42").
-  BudgetedStream(kj::Own<kj::AsyncIoStream> inner, std::string peer)
+  BudgetedStream(kj::Own<kj::AsyncCapabilityStream> inner, std::string peer)
       : ForwardingStream(kj::mv(inner)), budget_(kj::mv(peer)) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
+  kj::Promise<ReadResult> tryReadWithFds(void* buffer, size_t minBytes, size_t maxBytes,
+                                         kj::AutoCloseFd* fdBuffer, size_t maxFds) override;
   kj::Promise<void> write(const void* buffer, size_t size) override;
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
 

@@ -19,11 +19,13 @@ namespace airlock::broker {
 
 class BusyPausedStream final : public ForwardingStream {
  public:
-  BusyPausedStream(kj::Own<kj::AsyncIoStream> inner, kj::Own<HostConnectionState> connection,
+  BusyPausedStream(kj::Own<kj::AsyncCapabilityStream> inner, kj::Own<HostConnectionState> connection,
                    kj::Timer& timer)
       : ForwardingStream(kj::mv(inner)), connection_(kj::mv(connection)), timer_(timer) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
+  kj::Promise<ReadResult> tryReadWithFds(void* buffer, size_t minBytes, size_t maxBytes,
+                                         kj::AutoCloseFd* fdBuffer, size_t maxFds) override;
 
  private:
   kj::Promise<void> pauseOver();

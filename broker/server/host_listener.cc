@@ -16,7 +16,9 @@
 #include "broker/host/gateway.h"
 #include "broker/server/budgeted_stream.h"
 #include "broker/server/busy_paused_stream.h"
+#include "broker/policy/model/call_grant.h"
 #include "broker/server/peer_message_bounds.h"
+#include "broker/state/policy_set.h"
 #include "capnp/socket_stream.h"
 
 namespace airlock::broker {
@@ -74,20 +76,28 @@ size_t openFilesLimit() {
 
 class HostListener::Connection {
  public:
-  Connection(kj::Own<kj::AsyncIoStream> stream, Routing& routing, PeerCredentials peer,
-             kj::Own<HostConnectionState> state)
+  // `fds`: whether the host may send descriptors (descriptor grants), at most
+  // MAX_GRANTS_PER_CALL with one message; otherwise the stream never asks the kernel for any.
+  Connection(kj::Own<kj::AsyncCapabilityStream> stream, rpc::Fds fds, Routing& routing,
+             PeerCredentials peer, kj::Own<HostConnectionState> state)
       : stream_(kj::mv(stream)),
-        network_(*stream_, capnp::rpc::twoparty::Side::SERVER),
-        rpc_(capnp::makeRpcServer(network_,
+        network_(fds == rpc::Fds::ACCEPTED
+                     ? kj::heap<capnp::TwoPartyVatNetwork>(
+                           *stream_, static_cast<uint>(policy::MAX_GRANTS_PER_CALL),
+                           capnp::rpc::twoparty::Side::SERVER)
+                     : kj::heap<capnp::TwoPartyVatNetwork>(
+                           static_cast<kj::AsyncIoStream&>(*stream_),
+                           capnp::rpc::twoparty::Side::SERVER)),
+        rpc_(capnp::makeRpcServer(*network_,
                                   kj::heap<GatewayServer>(routing, peer, kj::mv(state)))) {
     rpc_.setFlowLimit(_::HOST_CALL_FLOW_LIMIT_WORDS);
   }
 
-  kj::Promise<void> onDisconnect() { return network_.onDisconnect(); }
+  kj::Promise<void> onDisconnect() { return network_->onDisconnect(); }
 
  private:
-  kj::Own<kj::AsyncIoStream> stream_;
-  capnp::TwoPartyVatNetwork network_;
+  kj::Own<kj::AsyncCapabilityStream> stream_;
+  kj::Own<capnp::TwoPartyVatNetwork> network_;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc_;
 };
 
@@ -165,7 +175,10 @@ kj::Promise<void> HostListener::acceptLoop() {
 
 void HostListener::serve(kj::Own<kj::AsyncIoStream> accepted) {
   // Not kj's stream: no wake-up for each answer the host reads (capnp/socket_stream.h).
-  auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), rpc::Fds::REFUSED);
+  // Descriptors only while the policy in force has a use for them: a connection that takes none
+  // reads ahead, and the kernel closes whatever a host attaches.
+  rpc::Fds fds = takesDescriptorGrants(*routing_.policy) ? rpc::Fds::ACCEPTED : rpc::Fds::REFUSED;
+  auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), fds);
   struct ucred peer;
   uint length = sizeof(peer);
   stream->getsockopt(SOL_SOCKET, SO_PEERCRED, &peer, &length);
@@ -187,7 +200,8 @@ void HostListener::serve(kj::Own<kj::AsyncIoStream> accepted) {
                           std::to_string(peer.pid));
   auto paused = kj::heap<BusyPausedStream>(kj::mv(budgeted), kj::addRef(*state), routing_.timer);
   auto gated = kj::heap<PeerMessageBounds>(kj::mv(paused), kj::addRef(*state), routing_, credentials);
-  auto connection = kj::heap<Connection>(kj::mv(gated), routing_, credentials, kj::addRef(*state));
+  auto connection =
+      kj::heap<Connection>(kj::mv(gated), fds, routing_, credentials, kj::addRef(*state));
   // Whichever comes first: the peer hangs up, or the deadline finds it unauthenticated (the
   // connection is then dropped, which closes it).
   auto deadline = routing_.timer.afterDelay(routing_.handshakeTimeout)

@@ -18,6 +18,15 @@ kj::Promise<size_t> PeerMessageBounds::tryRead(void* buffer, size_t minBytes, si
   });
 }
 
+kj::Promise<PeerMessageBounds::ReadResult> PeerMessageBounds::tryReadWithFds(
+    void* buffer, size_t minBytes, size_t maxBytes, kj::AutoCloseFd* fdBuffer, size_t maxFds) {
+  return inner().tryReadWithFds(buffer, minBytes, maxBytes, fdBuffer, maxFds)
+      .then([this, buffer](ReadResult read) {
+        read.byteCount = checked(buffer, read.byteCount);
+        return read;
+      });
+}
+
 size_t PeerMessageBounds::checked(const void* buffer, size_t n) {
   bool authenticated = connection_->authenticated;
   size_t limit = authenticated ? authenticatedMaxMessageBytes(*routing_.policy)

@@ -37,12 +37,14 @@ size_t authenticatedMaxMessageBytes(const PolicySet& policy);
 class PeerMessageBounds final : public ForwardingStream {
  public:
   // Borrows `routing`, which outlives every connection. `peer` for the record and the log.
-  PeerMessageBounds(kj::Own<kj::AsyncIoStream> inner, kj::Own<HostConnectionState> connection,
+  PeerMessageBounds(kj::Own<kj::AsyncCapabilityStream> inner, kj::Own<HostConnectionState> connection,
                     Routing& routing, PeerCredentials peer)
       : ForwardingStream(kj::mv(inner)), connection_(kj::mv(connection)), routing_(routing),
         peer_(peer) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
+  kj::Promise<ReadResult> tryReadWithFds(void* buffer, size_t minBytes, size_t maxBytes,
+                                         kj::AutoCloseFd* fdBuffer, size_t maxFds) override;
 
  private:
   size_t checked(const void* buffer, size_t n);  // n, or throws after refusing the connection

@@ -47,6 +47,10 @@ struct PolicySetLoad {
   std::vector<std::string> warnings;
 };
 
+// Whether some unit of `set` lets a caller hand a call an open descriptor (a grant rule with
+// `descriptors`): only then does airlockd take descriptors on a new host connection.
+bool takesDescriptorGrants(const PolicySet& set);
+
 // The names of `set`'s learning units (policy.h UnitMode), in set order.
 std::vector<std::string> learningUnits(const PolicySet& set);
 

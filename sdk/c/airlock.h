@@ -144,6 +144,33 @@ AIRLOCK_API int airlock_call(airlock_client* client, const char* unit, const cha
                              const void* payload, size_t payload_size, uint32_t timeout_ms,
                              airlock_reply** reply_out);
 
+/* A grant: what one call alone may reach (docs/policy.md "Call-scoped grants"). The unit's
+ * `grant` rules must let this client grant it, or the call is refused (AIRLOCK_DENIED) before any
+ * worker sees it; its worker may then open `path` with `modes` until the call is answered.
+ * With `fd` >= 0, a descriptor grant: this process's open file `fd` (a regular file or a
+ * directory) is what the worker gets when it opens `path`; `modes` must be within what `fd`
+ * permits (a read-only descriptor grants only AIRLOCK_GRANT_READ). `fd` stays the caller's: the
+ * call sends a copy. Every field is borrowed for the call only. */
+#define AIRLOCK_GRANT_READ 1u
+#define AIRLOCK_GRANT_WRITE 2u
+#define AIRLOCK_GRANT_CREATE 4u
+#define AIRLOCK_GRANT_TRUNCATE 8u
+#define AIRLOCK_GRANT_APPEND 16u
+typedef struct airlock_grant {
+  const char* path; /* absolute, as the worker will ask for it */
+  unsigned modes;   /* AIRLOCK_GRANT_* or'ed; at least one */
+  int fd;           /* -1: a path grant */
+} airlock_grant;
+
+/* airlock_call, handing the call `grant_count` grants (at most 32; `grants` NULL only with 0).
+ * A grant with a NULL path, no or unknown modes is AIRLOCK_INVALID_ARGUMENT before anything is
+ * sent. */
+AIRLOCK_API int airlock_call_granted(airlock_client* client, const char* unit,
+                                     const char* method, const void* payload,
+                                     size_t payload_size, const airlock_grant* grants,
+                                     size_t grant_count, uint32_t timeout_ms,
+                                     airlock_reply** reply_out);
+
 /* Runs a program unit ([unit] program) once with `argc` arguments `argv` (each NUL-terminated;
  * argv may be NULL when argc is 0) and `input` as its stdin, decided by the unit's call rules as
  * method "run". The status says whether it ran; when AIRLOCK_OK, the accessors below give its

@@ -130,6 +130,39 @@ int airlock_call(airlock_client* client, const char* unit, const char* method,
   });
 }
 
+int airlock_call_granted(airlock_client* client, const char* unit, const char* method,
+                         const void* payload, size_t payload_size, const airlock_grant* grants,
+                         size_t grant_count, uint32_t timeout_ms, airlock_reply** reply_out) {
+  int checked = checkCall(client, unit, reply_out,
+                          (payload != nullptr || payload_size == 0) &&
+                              (grants != nullptr || grant_count == 0));
+  if (checked != AIRLOCK_OK) return checked;
+  std::string refused = method == nullptr ? "no method name (NULL)" : "";
+  std::vector<airlock::Grant> handed;
+  for (size_t i = 0; refused.empty() && i < grant_count; ++i) {
+    const airlock_grant& grant = grants[i];
+    if (grant.path == nullptr || grant.modes == 0 || (grant.modes & ~0x1fu) != 0) {
+      refused = "grant #" + std::to_string(i) + ": a NULL path, or no or unknown modes";
+      break;
+    }
+    airlock::Grant copied{grant.path, {}, grant.fd};
+    for (unsigned bit = 1; bit <= AIRLOCK_GRANT_APPEND; bit <<= 1) {
+      if (grant.modes & bit) copied.modes.push_back(static_cast<airlock::GrantMode>(bit));
+    }
+    handed.push_back(std::move(copied));
+  }
+  if (!refused.empty()) {
+    *reply_out = airlock::c_abi::newFailure(AIRLOCK_INVALID_ARGUMENT, refused);
+    return AIRLOCK_INVALID_ARGUMENT;
+  }
+  return answer(reply_out, [&](airlock_reply& reply) {
+    auto outcome =
+        client->client.unit(unit).call(method, airlock::c_abi::bytes(payload, payload_size),
+                                       handed, std::chrono::milliseconds(timeout_ms));
+    airlock::c_abi::fill(reply, outcome);
+  });
+}
+
 int airlock_run(airlock_client* client, const char* unit, const char* const* argv, size_t argc,
                 const void* input, size_t input_size, uint32_t timeout_ms,
                 airlock_reply** reply_out) {

@@ -5,6 +5,8 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <fcntl.h>
+
 #include <cstdint>
 #include <map>
 
@@ -15,7 +17,7 @@ namespace airlock {
 
 struct Client::Connection {
   kj::AsyncIoContext io = kj::setupAsyncIo();
-  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<kj::AsyncCapabilityStream> stream;
   kj::Own<capnp::TwoPartyClient> rpc;
   rpc::Session::Client session = nullptr;
   // One Unit capability per unit name, obtained once (pipelined), so a call is one round trip.
@@ -40,6 +42,24 @@ struct Client::Connection {
 };
 
 namespace _ {
+
+// The most descriptors one message to airlockd carries: a call's grants (MAX_GRANTS_PER_CALL).
+constexpr uint MAX_FDS_SENT_PER_MESSAGE = 32;
+
+// A descriptor grant's file on the wire: Cap'n Proto attaches getFd()'s descriptor to the
+// message that carries the capability. Owns a copy, so the caller's own stays the caller's.
+class GrantedFileServer final : public rpc::GrantedFile::Server {
+ public:
+  explicit GrantedFileServer(int fd) {
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    KJ_SYSCALL(copy, "copying a descriptor to grant", fd);
+    fd_ = kj::AutoCloseFd(copy);
+  }
+  kj::Maybe<int> getFd() override { return fd_.get(); }
+
+ private:
+  kj::AutoCloseFd fd_;
+};
 
 CallErrorKind fromWire(rpc::ErrorKind kind) {
   switch (kind) {
@@ -72,6 +92,7 @@ void putGrants(const std::vector<Grant>& grants, capnp::List<rpc::Grant>::Builde
         case GrantMode::APPEND: mode.setAppend(true); break;
       }
     }
+    if (grants[i].fd >= 0) out[i].setFile(kj::heap<GrantedFileServer>(grants[i].fd));
   }
 }
 
@@ -131,10 +152,12 @@ Client Client::connect(const std::string& socketPath, const ClientIdentity& iden
                      .parseAddress(kj::str("unix:", socketPath.c_str()))
                      .wait(io.waitScope);
   // Not kj's stream: no wake-up for each message airlockd reads (capnp/socket_stream.h); the
-  // broker sends a host no fds.
+  // broker sends a host no fds (a host sends some: descriptor grants).
   connection->stream =
       rpc::takeOver(io.unixEventPort, address->connect().wait(io.waitScope), rpc::Fds::REFUSED);
-  connection->rpc = kj::heap<capnp::TwoPartyClient>(*connection->stream);
+  // Sending descriptors needs a limit above 0 on this side too (Cap'n Proto drops them otherwise).
+  connection->rpc =
+      kj::heap<capnp::TwoPartyClient>(*connection->stream, _::MAX_FDS_SENT_PER_MESSAGE);
   auto gateway = connection->rpc->bootstrap().castAs<rpc::Gateway>();
   connection->session = authenticate(gateway, identity, brokerKey, io.waitScope);
   return Client(kj::mv(connection));

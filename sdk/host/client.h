@@ -76,9 +76,16 @@ enum class GrantMode : uint8_t { READ = 1, WRITE = 2, CREATE = 4, TRUNCATE = 8, 
 // A path handed to one call (docs/policy.md "Call-scoped grants"): the unit's `grant` rules must
 // let this client grant it, or the call is refused before any worker sees it; its worker may then
 // open `path` with `modes` (through the unit's `granted_only` rules) until the call is answered.
+//
+// With `fd` >= 0, a descriptor grant: the host's own open file (a regular file or a directory) is
+// what the worker gets when it opens `path`, whatever is at `path` itself; the unit's grant rule
+// must list its kind in `descriptors`, and `modes` must be within what the descriptor permits
+// (a read-only descriptor grants read only). The call sends a copy: `fd` stays the caller's, to
+// close when it likes; the worker never gets the caller's file description, only a fresh one.
 struct Grant {
   std::string path;  // absolute, as the worker will ask for it
   std::vector<GrantMode> modes;
+  int fd = -1;       // borrowed for the call; -1: a path grant
 };
 
 class UnitRef {

@@ -17,9 +17,11 @@ namespace {
 TEST(CAbiTest, AHostInCCallsRunsAndCallsTypedWithTheSameAnswersAndRefusalsAsTheCppSdk) {
   BrokerProcess broker(foreignHostPolicies());
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  broker.dir().write("hosts-own.txt", "handed by descriptor");
   auto ran = runProgram({binDir() + "/test-c_abi_host", broker.socket(), broker.clientKey(),
                          broker.brokerPublicKey(), hexTypeId(capnp::typeId<rpc::TypedProbe>()),
-                         hexTypeId(capnp::typeId<rpc::TypedBase>())},
+                         hexTypeId(capnp::typeId<rpc::TypedBase>()),
+                         broker.dir().file(GRANTED_NAME), broker.dir().file("hosts-own.txt")},
                         120);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   expectLinesInOrder(ran.output, {
@@ -39,6 +41,8 @@ TEST(CAbiTest, AHostInCCallsRunsAndCallsTypedWithTheSameAnswersAndRefusalsAsTheC
       "other-thread: wrong thread rule=\n",
       "own-thread: ok mine\n",
       "run: ok exit=0 signal=0 cut=0 refused= stdout=piped through cat stderr-bytes=0\n",
+      "granted-fd: ok handed by descriptor\n",
+      "grant-no-modes: invalid argument rule=\n",
       "typed-ping: ok pong\n",
       "typed-echo: ok typed from C\n",
       "typed-denied: denied\n",

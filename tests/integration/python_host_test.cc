@@ -19,12 +19,14 @@ namespace {
 TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) {
   BrokerProcess broker(foreignHostPolicies());
   ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  broker.dir().write("hosts-own.txt", "handed by descriptor");
   std::vector<std::string> command = pythonCommand();
   command.insert(command.end(),
                  {std::string(AIRLOCK_SOURCE_DIR) + "/tests/integration/python/python_host.py",
                   broker.socket(), broker.clientKey(), broker.brokerPublicKey(),
                   hexTypeId(capnp::typeId<rpc::TypedProbe>()),
-                  hexTypeId(capnp::typeId<rpc::TypedBase>())});
+                  hexTypeId(capnp::typeId<rpc::TypedBase>()), broker.dir().file(GRANTED_NAME),
+                  broker.dir().file("hosts-own.txt")});
   auto ran = runProgram(command, 120);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   expectLinesInOrder(ran.output, {
@@ -39,6 +41,8 @@ TEST(PythonHostTest, CallsAndRefusalsArriveAsValuesAndExceptionsAndAreRecorded) 
       "other-thread: WrongThread\n",
       "run: status=0 signal=0 stdout=piped through cat cut=False\n",
       "denied-is-error: True\n",
+      "granted-fd: ok handed by descriptor\n",
+      "granted-wider: BadRequest kind=bad request rule=call.grant_descriptor\n",
       "typed-ping: ok True True\n",
       "typed-denied: Denied kind=denied rule=\n",
       "typed-malformed: InvalidArgument kind=invalid argument rule=\n",

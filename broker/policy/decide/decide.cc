@@ -57,6 +57,7 @@ Decision throughGrant(Decision decision, CallGrants grants, std::string_view pat
                     printable(grant.describe()) + by + ", through granted_only " +
                     decision.rule->describe() + ": " + detail;
   decision.ruleId = grant.idAt(static_cast<size_t>(index));
+  decision.grant = index;
   return decision;
 }
 

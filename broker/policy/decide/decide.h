@@ -33,6 +33,9 @@ struct Decision {
   const Rule* rule = nullptr;
   // The deciding rule; null for the default; borrowed from the policy. For LEARN, the learn
   // grant (UnitPolicy::learnGrants) the request lies within: its root is where the broker acts.
+  int grant = -1;
+  // When a `granted_only` rule decided: the index of the call's grant that let it match (a
+  // descriptor grant is then where the broker acts, not the rule's root); -1 otherwise.
 
   bool allowed() const { return verdict != Verdict::DENY; }
   bool learned() const { return verdict == Verdict::LEARN; }

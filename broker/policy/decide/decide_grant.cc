@@ -20,19 +20,31 @@ bool listsCaller(const Rule& rule, const Caller& caller) {
 // The rule's path specificity if it applies to the request, else 0 (a pattern's specificity is
 // at least 1: path_pattern.h).
 int grantSpecificity(const Rule& rule, const Caller& caller, std::string_view path,
-                     OpenModes modes) {
+                     OpenModes modes, std::optional<DescriptorKind> descriptor) {
   if (rule.operation != Operation::GRANT || !listsCaller(rule, caller)) return 0;
-  bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
-                                                 : (modes.bits & rule.modes.bits) != 0;
+  bool modesApply = rule.effect == Effect::ALLOW
+                        ? modes.subsetOf(rule.modes) &&
+                              (!descriptor || rule.descriptors.has(*descriptor))
+                        : (modes.bits & rule.modes.bits) != 0;
   if (!modesApply || !rule.path.matches(path)) return 0;
   return rule.path.specificity() + 1;
 }
 
 // The refusal made before any rule is looked at; empty if the request gets to matching.
-std::string refuseGrant(std::string_view path, OpenModes modes) {
+std::string refuseGrant(std::string_view path, OpenModes modes,
+                        std::optional<DescriptorKind> descriptor) {
   std::string refused = validateRequestPath(path);
   if (refused.empty() && (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f}))) {
     refused = "no or unknown modes granted";
+  }
+  // The descriptor is a file that exists: nothing is created through it. A directory's entries
+  // are not the directory's to write.
+  if (refused.empty() && descriptor && modes.has(OpenMode::CREATE)) {
+    refused = "a descriptor is a file that exists: create cannot be granted with it";
+  }
+  if (refused.empty() && descriptor == DescriptorKind::DIRECTORY &&
+      modes.bits != static_cast<uint8_t>(OpenMode::READ)) {
+    refused = "a directory descriptor is granted for reading only";
   }
   if (refused.empty()) return {};
   return "refused grant of \"" + printable(path) + "\": " + refused;
@@ -42,30 +54,37 @@ std::string refuseGrant(std::string_view path, OpenModes modes) {
 }  // namespace _
 
 Decision decideGrant(const UnitPolicy& unit, const Caller& caller, std::string_view path,
-                     OpenModes modes) {
-  std::string refused = _::refuseGrant(path, modes);
+                     OpenModes modes, std::optional<DescriptorKind> descriptor) {
+  std::string refused = _::refuseGrant(path, modes, descriptor);
   if (!refused.empty()) return _::defaultDeny(std::move(refused));
   _::Best best;
   for (const Rule& rule : unit.rules) {
-    int score = _::grantSpecificity(rule, caller, path, modes);
+    int score = _::grantSpecificity(rule, caller, path, modes, descriptor);
     if (score > 0) best.offer(rule, score);
   }
-  std::string what = _::printable(path) + " with modes " + modes.describe();
+  std::string what = (descriptor ? std::string("a ") + descriptorKindName(*descriptor) +
+                                       " descriptor as "
+                                 : std::string()) +
+                     _::printable(path) + " with modes " + modes.describe();
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule lets " + caller.describe() + " grant " + what + " to unit " +
                           unit.name);
   }
+  std::string handed = best.rule->descriptors.empty()
+                           ? ""
+                           : " (also as " + best.rule->descriptors.describe() + " descriptors)";
   return _::fromBest(best, caller.describe() + " may grant paths matching " +
                                best.rule->path.text() + " with modes " +
-                               best.rule->modes.describe() + "; asked " + what);
+                               best.rule->modes.describe() + handed + "; asked " + what);
 }
 
 std::vector<RuleMatch> matchingGrantRules(const UnitPolicy& unit, const Caller& caller,
-                                          std::string_view path, OpenModes modes) {
+                                          std::string_view path, OpenModes modes,
+                                          std::optional<DescriptorKind> descriptor) {
   std::vector<RuleMatch> matches;
-  if (!_::refuseGrant(path, modes).empty()) return matches;
+  if (!_::refuseGrant(path, modes, descriptor).empty()) return matches;
   for (const Rule& rule : unit.rules) {
-    int score = _::grantSpecificity(rule, caller, path, modes);
+    int score = _::grantSpecificity(rule, caller, path, modes, descriptor);
     if (score > 0) matches.push_back(RuleMatch{&rule, score});
   }
   _::rankMatches(unit, matches);

@@ -245,6 +245,36 @@ void readGrantedOnly(RuleReader& r, Rule& rule) {
   rule.grantedOnly = true;
 }
 
+// `descriptors` of a grant rule: the kinds of open file a caller may hand instead of a path.
+// Allow rules only (a deny refuses the path, however it is handed); a directory is handed for
+// reading only, so a rule granting one grants no other mode.
+void readDescriptorKinds(RuleReader& r, Rule& rule) {
+  auto kinds = readStringList(r.table, "descriptors", r.context, Presence::OPTIONAL, r.diag);
+  if (!kinds) return;
+  if (rule.effect != Effect::ALLOW) {
+    r.error(keyRegion(r.table, "descriptors"),
+            "descriptors applies to allow rules only: a deny rule refuses the path however it "
+            "is handed");
+    return;
+  }
+  for (const Located<std::string>& entry : *kinds) {
+    std::optional<DescriptorKind> kind = parseDescriptorKind(entry.value);
+    if (!kind) {
+      r.error(*entry.where, "unknown descriptor kind \"" + entry.value +
+                                "\" (expected regular, directory: sockets, FIFOs and devices "
+                                "are never handed to a worker)");
+    } else if (rule.descriptors.has(*kind)) {
+      r.error(*entry.where, "descriptor kind \"" + entry.value + "\" is listed twice");
+    } else if (*kind == DescriptorKind::DIRECTORY && rule.modes.bits != 0 &&
+               !rule.modes.subsetOf(OpenModes{static_cast<uint8_t>(OpenMode::READ)})) {
+      r.error(*entry.where, "a directory descriptor is handed for reading only, and this rule "
+                            "grants " + rule.modes.describe() + ": write a separate rule");
+    } else {
+      rule.descriptors.add(*kind);
+    }
+  }
+}
+
 }  // namespace
 
 void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
@@ -265,6 +295,7 @@ void readGrantKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
   readCallerUids(r, rule);
   readFsPathKeys(r, options, rule);
   readModes(r, rule);
+  readDescriptorKinds(r, rule);
 }
 
 void readCallKeys(RuleReader& r, const LoadOptions&, Rule& rule) {

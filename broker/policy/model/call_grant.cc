@@ -6,7 +6,11 @@ std::string CallGrant::idAt(size_t index) const {
   return (rule != nullptr ? rule->id : std::string("grant")) + "#" + std::to_string(index);
 }
 
-std::string CallGrant::describe() const { return path + " (" + modes.describe() + ")"; }
+std::string CallGrant::describe() const {
+  std::string handed =
+      descriptor ? std::string(", a ") + descriptorKindName(descriptor->kind) + " descriptor" : "";
+  return path + " (" + modes.describe() + handed + ")";
+}
 
 int coveringGrant(CallGrants grants, std::string_view path, OpenModes modes) {
   for (size_t i = 0; i < grants.size(); ++i) {

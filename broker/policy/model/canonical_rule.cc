@@ -32,6 +32,11 @@ void putGrantConditions(std::string& out, const Rule& rule) {
   for (uid_t uid : rule.callerUids) put(out, uid);
   put(out, rule.path.text());
   put(out, rule.modes.bits);
+  // Only when set, so a grant rule without descriptors keeps the revision it always had.
+  if (!rule.descriptors.empty()) {
+    put(out, "descriptors");
+    put(out, rule.descriptors.bits);
+  }
 }
 
 void putFsPathConditions(std::string& out, const Rule& rule) {

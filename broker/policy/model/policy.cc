@@ -54,6 +54,27 @@ std::string OpenModes::describe() const {
   return out.empty() ? "none" : out;
 }
 
+const char* descriptorKindName(DescriptorKind kind) {
+  return kind == DescriptorKind::REGULAR ? "regular" : "directory";
+}
+
+std::optional<DescriptorKind> parseDescriptorKind(std::string_view name) {
+  for (DescriptorKind kind : ALL_DESCRIPTOR_KINDS) {
+    if (name == descriptorKindName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string DescriptorKinds::describe() const {
+  std::string out;
+  for (DescriptorKind kind : ALL_DESCRIPTOR_KINDS) {
+    if (!has(kind)) continue;
+    if (!out.empty()) out += ',';
+    out += descriptorKindName(kind);
+  }
+  return out.empty() ? "none" : out;
+}
+
 std::string Rule::describe() const {
   return "rule \"" + id + "\" (" + where.file + ':' + std::to_string(where.line) + ')';
 }

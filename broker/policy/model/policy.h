@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,21 @@ struct OpenModes {
 inline constexpr std::array<OpenMode, 5> ALL_OPEN_MODES = {
     OpenMode::READ, OpenMode::WRITE, OpenMode::CREATE, OpenMode::TRUNCATE, OpenMode::APPEND};
 const char* openModeName(OpenMode mode);  // "read", "write", ...: the names used in files
+
+// The kinds of open file a host may hand a call as a descriptor (a grant rule's `descriptors`),
+// as a bit set. Sockets, FIFOs and devices are never among them.
+enum class DescriptorKind : uint8_t { REGULAR = 1, DIRECTORY = 2 };
+struct DescriptorKinds {
+  uint8_t bits = 0;
+  bool has(DescriptorKind k) const { return bits & static_cast<uint8_t>(k); }
+  void add(DescriptorKind k) { bits |= static_cast<uint8_t>(k); }
+  bool empty() const { return bits == 0; }
+  std::string describe() const;  // "regular,directory"; "none" when empty
+};
+inline constexpr std::array<DescriptorKind, 2> ALL_DESCRIPTOR_KINDS = {DescriptorKind::REGULAR,
+                                                                       DescriptorKind::DIRECTORY};
+const char* descriptorKindName(DescriptorKind kind);  // "regular", "directory"
+std::optional<DescriptorKind> parseDescriptorKind(std::string_view name);
 
 // Method names: what a host may ask for and a `method` list may name. Bounded because the name
 // comes from a host and ends up in audit records.
@@ -95,6 +111,9 @@ struct Rule {
 
   // GRANT (`allow = "grant"`): which callers (callerNames, callerUids as for CALL) may hand a
   // call which paths (`path`, a pattern) with which modes (`modes`).
+  DescriptorKinds descriptors;
+  // GRANT allow rules (`descriptors = ["regular"]`): the paths may also be handed as open
+  // descriptors of these kinds, the host's own files served under those names; empty: paths only.
 
   // CALL and GRANT
   std::vector<std::string> callerNames;  // authenticated client identities

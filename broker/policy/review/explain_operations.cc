@@ -226,13 +226,24 @@ void explainGrant(const UnitPolicy* unit, Operation, const ExplainRequest& reque
   uid_t uid = parseUid(args.at("uid"), out.error);
   OpenModes modes = parseModes(args.at("mode"), out.error);
   if (!out.error.empty()) return;
+  std::optional<DescriptorKind> descriptor;
+  if (auto kind = args.find("descriptor"); kind != args.end()) {
+    descriptor = parseDescriptorKind(kind->second);
+    if (!descriptor) {
+      out.error = "descriptor=" + kind->second + ": expected regular or directory";
+      return;
+    }
+  }
   Caller caller{args.at("caller"), uid};
   const std::string& path = args.at("path");
-  out.request = "grant " + path + " (" + modes.describe() + ") to a call of unit " +
-                request.unit + " by " + caller.describe();
+  out.request = "grant " + path + " (" + modes.describe() + ")" +
+                (descriptor ? std::string(" as a ") + descriptorKindName(*descriptor) +
+                                  " descriptor"
+                            : std::string()) +
+                " to a call of unit " + request.unit + " by " + caller.describe();
   if (deniedForUnknownUnit(unit, request, out)) return;
-  out.decision = decideGrant(*unit, caller, path, modes);
-  out.lost = losers(matchingGrantRules(*unit, caller, path, modes), out.decision);
+  out.decision = decideGrant(*unit, caller, path, modes, descriptor);
+  out.lost = losers(matchingGrantRules(*unit, caller, path, modes, descriptor), out.decision);
 }
 
 // May `request.unit` (the caller) invoke args unit.method? The caller's side only.

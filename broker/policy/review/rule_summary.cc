@@ -39,6 +39,7 @@ void summarizeCall(const Rule& rule, std::string& out) {
 void summarizeGrant(const Rule& rule, std::string& out) {
   summarizeCallers(rule, out);
   out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
+  if (!rule.descriptors.empty()) out += " descriptors=" + rule.descriptors.describe();
 }
 
 void summarizeSecretsGet(const Rule& rule, std::string& out) {

@@ -19,7 +19,7 @@ constexpr std::string_view CALL_KEYS[] = {"caller", "caller_uid", "caller_unit",
 constexpr std::string_view SECRETS_GET_KEYS[] = {"name"};
 constexpr std::string_view NET_CONNECT_KEYS[] = {"host", "port", "unix_path"};
 constexpr std::string_view INVOKE_KEYS[] = {"unit", "method"};
-constexpr std::string_view GRANT_KEYS[] = {"caller", "caller_uid", "path", "mode"};
+constexpr std::string_view GRANT_KEYS[] = {"caller", "caller_uid", "path", "mode", "descriptors"};
 
 // The `--arg` keys of `airlock policy explain`, required and optional.
 constexpr std::string_view PATH_ARG[] = {"path"};
@@ -27,6 +27,8 @@ constexpr std::string_view FS_OPEN_ARGS[] = {"path", "mode"};
 // What the call was granted, as `airlock call --grant` writes it: PATH:MODES.
 constexpr std::string_view FS_OPEN_OPTIONAL_ARGS[] = {"grant"};
 constexpr std::string_view GRANT_ARGS[] = {"caller", "uid", "path", "mode"};
+// A grant handed as an open descriptor, as `airlock call --grant-fd` hands it: its kind.
+constexpr std::string_view GRANT_OPTIONAL_ARGS[] = {"descriptor"};
 constexpr std::string_view RENAME_ARGS[] = {"from", "to"};
 constexpr std::string_view SYMLINK_OPTIONAL_ARGS[] = {"target"};
 constexpr std::string_view METHOD_ARG[] = {"method"};
@@ -66,8 +68,8 @@ constexpr OperationRow OPERATIONS[] = {
      putNetConnectConditions, explainNetConnect},
     {Operation::INVOKE, "invoke", Matching::NAMES, FsWrite::NEVER, INVOKE_KEYS, INVOKE_ARGS, NONE,
      readInvokeKeys, summarizeInvoke, putInvokeConditions, explainInvoke},
-    {Operation::GRANT, "grant", Matching::GRANT, FsWrite::BY_MODES, GRANT_KEYS, GRANT_ARGS, NONE,
-     readGrantKeys, summarizeGrant, putGrantConditions, explainGrant},
+    {Operation::GRANT, "grant", Matching::GRANT, FsWrite::BY_MODES, GRANT_KEYS, GRANT_ARGS,
+     GRANT_OPTIONAL_ARGS, readGrantKeys, summarizeGrant, putGrantConditions, explainGrant},
 };
 
 // operationRow indexes by the enum's value, and every operation needs its row.

@@ -15,15 +15,15 @@ from .errors import (BadRequest, BrokerError, Busy, ConnectFailed, Denied, Disco
                      UnitCrashed, UnitUnavailable, WorkerFailed, WrongThread)
 
 __all__ = [
-    "connect", "Client", "Unit", "RunResult", "Error", "Denied", "UnitCrashed", "TimedOut",
-    "BadRequest", "UnitUnavailable", "NoSuchMethod", "WorkerFailed", "NoSuchUnit",
+    "connect", "Client", "Unit", "Grant", "RunResult", "Error", "Denied", "UnitCrashed",
+    "TimedOut", "BadRequest", "UnitUnavailable", "NoSuchMethod", "WorkerFailed", "NoSuchUnit",
     "BrokerError", "Disconnected", "Busy", "ConnectFailed", "InvalidArgument", "WrongThread",
     "LibraryError", "NoAnswer",
 ]
 
 # The host side loads libairlock when first used, so that `airlock.worker` imports without it
 # inside a Python worker's sandbox, which holds only the worker library.
-_CLIENT_NAMES = ("connect", "Client", "Unit", "RunResult")
+_CLIENT_NAMES = ("connect", "Client", "Unit", "Grant", "RunResult")
 
 
 def __getattr__(name):

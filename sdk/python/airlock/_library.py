@@ -50,6 +50,11 @@ def _load():
 _P = ctypes.c_void_p
 _SIZE_OUT = ctypes.POINTER(ctypes.c_size_t)
 
+
+class _Grant(ctypes.Structure):
+    """airlock.h's airlock_grant."""
+    _fields_ = [("path", ctypes.c_char_p), ("modes", ctypes.c_uint), ("fd", ctypes.c_int)]
+
 # Every function of airlock.h: name, result type, argument types.
 _FUNCTIONS = [
     ("airlock_abi_version", ctypes.c_int, []),
@@ -67,6 +72,9 @@ _FUNCTIONS = [
     ("airlock_call", ctypes.c_int,
      [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint32,
       ctypes.POINTER(_P)]),
+    ("airlock_call_granted", ctypes.c_int,
+     [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+      ctypes.POINTER(_Grant), ctypes.c_size_t, ctypes.c_uint32, ctypes.POINTER(_P)]),
     ("airlock_run", ctypes.c_int,
      [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_char_p,
       ctypes.c_size_t, ctypes.c_uint32, ctypes.POINTER(_P)]),

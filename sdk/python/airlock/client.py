@@ -4,7 +4,7 @@ import ctypes
 import threading
 from dataclasses import dataclass
 
-from ._library import lib
+from ._library import _Grant, lib
 from ._payload import as_bytes
 from .errors import error_for
 
@@ -50,6 +50,32 @@ class _Reply:
                         lib.airlock_reply_describe(self.handle).decode(errors="replace"))
 
 
+_MODE_BITS = {"read": 1, "write": 2, "create": 4, "truncate": 8, "append": 16}
+
+
+@dataclass
+class Grant:
+    """What one call alone may reach (docs/policy.md "Call-scoped grants"): `path` with `modes`
+    ("read", "read,write", or their first letters "r", "rw"), or, with `fd` (an open file's
+    fileno(): a regular file or a directory), this process's file served to the worker that
+    opens `path`, never with more than `fd` permits. The call sends a copy of `fd`."""
+    path: str
+    modes: str = "read"
+    fd: int = -1
+
+    def _bits(self):
+        # "read,write" by names; "rw" by first letters.
+        whole = "," in self.modes or self.modes in _MODE_BITS
+        names = self.modes.split(",") if whole else list(self.modes)
+        bits = 0
+        for name in names:
+            full = next((m for m in _MODE_BITS if name in (m, m[0])), None)
+            if full is None:
+                raise ValueError(f"grant {self.path!r}: unknown mode {name!r}")
+            bits |= _MODE_BITS[full]
+        return bits
+
+
 @dataclass
 class RunResult:
     """What one run of a program unit gave: its exit (status, or the signal that ended it) and
@@ -70,15 +96,23 @@ class Unit:
         self.name = name
         self._name = name.encode()  # once, not per call
 
-    def call(self, method, data=b"", timeout=None):
+    def call(self, method, data=b"", timeout=None, grants=()):
         """Calls `method` with `data` (bytes, or str as UTF-8); returns the answer's bytes.
         Raises airlock.Denied, UnitCrashed, TimedOut, Busy, ... (airlock.Error) otherwise.
-        `timeout` (seconds) shortens the unit's call_timeout_ms, never lengthens it."""
+        `timeout` (seconds) shortens the unit's call_timeout_ms, never lengthens it. `grants`:
+        airlock.Grant values handed to this call alone (at most 32)."""
         payload = as_bytes(data)
         with _Reply() as reply:
-            status = lib.airlock_call(self._client._handle(), self._name, method.encode(),
-                                      payload, len(payload), _timeout_ms(timeout),
-                                      ctypes.byref(reply.handle))
+            if grants:
+                handed = (_Grant * len(grants))(
+                    *[_Grant(g.path.encode(), g._bits(), g.fd) for g in grants])
+                status = lib.airlock_call_granted(
+                    self._client._handle(), self._name, method.encode(), payload, len(payload),
+                    handed, len(grants), _timeout_ms(timeout), ctypes.byref(reply.handle))
+            else:
+                status = lib.airlock_call(self._client._handle(), self._name, method.encode(),
+                                          payload, len(payload), _timeout_ms(timeout),
+                                          ctypes.byref(reply.handle))
             reply.check(status)
             return _read(lib.airlock_reply_data, reply.handle)
 

@@ -2,18 +2,24 @@
  * every function of the ABI once at least. It prints one line per step, "STEP: STATUS DETAIL",
  * and the integration test (c_abi_test.cc) compares the lines and airlockd's audit log.
  *
- *   c-abi-host SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID
+ *   c-abi-host SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID NAME FILE
+ *
+ * NAME is the path a descriptor grant of FILE (opened here, read-only) goes under.
  *
  * Units (from the test's policies): "probe" (tests/integration/programs/probe_worker.cc: echo,
  * crash and hang allowed, nothing else), "typed" (programs/typed_worker.cc) and "cat" (a
  * program unit running /usr/bin/cat). */
 
+#define _POSIX_C_SOURCE 200809L /* open(2), O_CLOEXEC */
+
 #include <airlock/airlock.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_reply(const char* step, int status, const airlock_reply* reply) {
   size_t size = 0;
@@ -116,6 +122,23 @@ static void run_cat(airlock_client* client) {
   airlock_reply_free(reply);
 }
 
+/* The probe worker's read of `name`, handing it `file` as a descriptor grant under that name. */
+static void granted(airlock_client* client, const char* name, const char* file) {
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  airlock_grant grant = {name, AIRLOCK_GRANT_READ, fd};
+  airlock_reply* reply = NULL;
+  int status =
+      airlock_call_granted(client, "granted", "read", name, strlen(name), &grant, 1, 0, &reply);
+  print_reply("granted-fd", status, reply);
+  airlock_reply_free(reply);
+  grant.modes = 0;
+  status =
+      airlock_call_granted(client, "granted", "read", name, strlen(name), &grant, 1, 0, &reply);
+  print_reply("grant-no-modes", status, reply);
+  airlock_reply_free(reply);
+  close(fd);
+}
+
 static void* call_from_another_thread(void* client) {
   call((airlock_client*)client, "other-thread", "probe", "echo", "x", 0);
   airlock_client_free((airlock_client*)client); /* refused too: left to its own thread */
@@ -123,8 +146,8 @@ static void* call_from_another_thread(void* client) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID\n", argv[0]);
+  if (argc != 8) {
+    fprintf(stderr, "usage: %s SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID NAME FILE\n", argv[0]);
     return 2;
   }
   const char* socket = argv[1];
@@ -165,6 +188,7 @@ int main(int argc, char** argv) {
   call(client, "own-thread", "probe", "echo", "mine", 0);
 
   run_cat(client);
+  granted(client, argv[6], argv[7]);
 
   typed(client, "typed-ping", base_id, 0, NULL, 0);
   unsigned char params[128];

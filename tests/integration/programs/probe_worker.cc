@@ -99,6 +99,22 @@ airlock::Reply writeFile(airlock::Call& call) {
   return airlock::Reply::ok("wrote");
 }
 
+// PATH\nDATA: appends DATA to PATH, opened write,append (no create, no truncate): what a worker
+// handed an append-only file can do with it.
+airlock::Reply appendFile(airlock::Call& call) {
+  std::string payload(call.payload());
+  auto newline = payload.find('\n');
+  if (newline == std::string::npos) return airlock::Reply::error("payload is PATH\\nDATA");
+  auto file =
+      call.fs().open(payload.substr(0, newline), airlock::Open::WRITE | airlock::Open::APPEND);
+  if (!file.ok()) return refusal(file);
+  std::string data = payload.substr(newline + 1);
+  if (write(file.fd(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+    return airlock::Reply::error(std::string("write: ") + strerror(errno));
+  }
+  return airlock::Reply::ok("appended");
+}
+
 // Opens the payload's path for reading, then tries to write through that descriptor: what a
 // worker holding a read grant can do with the file it was handed. "errno EBADF" when it cannot.
 airlock::Reply writeThroughRead(airlock::Call& call) {
@@ -278,6 +294,7 @@ int main(int argc, char** argv) {
   worker.method("read", readFile);
   worker.method("write", writeFile);
   worker.method("write-through-read", writeThroughRead);
+  worker.method("append", appendFile);
   worker.method("open-directly", openDirectly);
   worker.method("read-directly", readDirectly);
   worker.method("crash", [](airlock::Call&) -> airlock::Reply {

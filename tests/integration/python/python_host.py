@@ -1,6 +1,8 @@
 """A Python host on the airlock package (sdk/python/airlock), run by python_host_test.cc.
 
-    python3 python_host.py SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID
+    python3 python_host.py SOCKET CLIENT_KEY BROKER_PUB TYPED_PROBE_ID TYPED_BASE_ID NAME FILE
+
+NAME is the path a descriptor grant of FILE (opened here, read-only) goes under.
 
 Calls the units of c_abi_test.cc's policies and prints one line per step, "STEP: RESULT"."""
 
@@ -19,7 +21,7 @@ def attempt(step, action):
         print(f"{step}: {error}", file=sys.stderr)
 
 
-def main(socket, key, broker_key, typed_probe_id, typed_base_id):
+def main(socket, key, broker_key, typed_probe_id, typed_base_id, name, file):
     typed_probe_id, typed_base_id = int(typed_probe_id, 0), int(typed_base_id, 0)
     try:
         airlock.connect(socket, key=key, broker_key="/nonexistent/broker.pub")
@@ -47,6 +49,14 @@ def main(socket, key, broker_key, typed_probe_id, typed_base_id):
         print(f"run: status={ran.status} signal={ran.signal} stdout={ran.stdout.decode()} "
               f"cut={ran.output_cut}")
         print(f"denied-is-error: {issubclass(airlock.Denied, airlock.Error)}")
+
+        with open(file, "rb") as handed:
+            grant = airlock.Grant(name, "r", fd=handed.fileno())
+            attempt("granted-fd", lambda: broker.unit("granted").call("read", name,
+                                                                      grants=[grant]))
+            wider = airlock.Grant(name, "read,write", fd=handed.fileno())
+            attempt("granted-wider", lambda: broker.unit("granted").call("read", name,
+                                                                         grants=[wider]))
 
         typed = broker.unit("typed")
         pong = typed.call_typed(typed_base_id, 0)  # TypedBase.ping(): no params

@@ -37,7 +37,9 @@ inline std::string probeUnitWith(const std::string& callRule) {
 // The units the hosts in other languages call (c_abi/c_abi_host.c, python/python_host.py):
 // "probe" (programs/probe_worker.cc) with echo, crash and hang allowed to the test client and
 // nothing else, "typed" (programs/typed_worker.cc) with ping and echo, and "cat", a program unit
-// running /usr/bin/cat.
+// running /usr/bin/cat, and "granted" (the probe worker again), whose `read` reaches only a
+// descriptor the call hands it under a name in the broker's directory (GRANTED_NAME).
+inline constexpr char GRANTED_NAME[] = "handed.txt";
 inline std::map<std::string, std::string> foreignHostPolicies() {
   std::string probe = probeUnitWith(R"(
 [[rule]]
@@ -71,7 +73,35 @@ allow = "call"
 caller = ["tester"]
 method = ["run"]
 )";
-  return {{"probe.toml", probe}, {"typed.toml", typed}, {"cat.toml", cat}};
+  std::string granted = R"(
+[unit]
+name = "granted"
+worker = "test-probe_worker"
+call_timeout_ms = 60000
+
+[[rule]]
+id = "tester-calls-granted"
+allow = "call"
+caller = ["tester"]
+method = ["read"]
+
+[[rule]]
+id = "tester-hands-files"
+allow = "grant"
+caller = ["tester"]
+path = "${tmp}/*"
+mode = ["read"]
+descriptors = ["regular"]
+
+[[rule]]
+id = "only-what-is-handed"
+allow = "fs.open"
+path = "${tmp}/*"
+mode = ["read"]
+granted_only = true
+)";
+  return {{"probe.toml", probe}, {"typed.toml", typed}, {"cat.toml", cat},
+          {"granted.toml", granted}};
 }
 
 // A Cap'n Proto type id as the hosts take it on their command lines: "0x..." hex.

@@ -217,5 +217,79 @@ TEST_F(CallGrantsPolicyTest, DiffAndRevisionKnowTheNewRules) {
   EXPECT_NE(policyRevision(load(widened).units), policyRevision(before.units));
 }
 
+// `descriptors` on a grant rule: who may hand which kinds of open file, loaded with errors at
+// their place, decided (a rule without it admits path grants only), explained, diffed and part of
+// the revision only when set.
+TEST_F(CallGrantsPolicyTest, DescriptorGrantsNeedARuleListingTheirKind) {
+  std::string handing = std::string(RULES) +
+      "\n[[rule]]\nid = \"web-hands-uploads\"\nallow = \"grant\"\ncaller = [\"web\"]\n"
+      "path = \"/srv/uploads/*\"\nmode = [\"read\"]\ndescriptors = [\"regular\", \"directory\"]\n";
+  LoadResult loadedWith = load(handing);
+  ASSERT_TRUE(loadedWith.ok()) << loadedWith.errors[0].describe();
+  const UnitPolicy& unit = loadedWith.units.at(0);
+  EXPECT_TRUE(unit.rules[4].descriptors.has(DescriptorKind::DIRECTORY));
+  Caller web{"web", 1000};
+  auto regular = DescriptorKind::REGULAR;
+  EXPECT_EQ(decideGrant(unit, web, "/srv/uploads/a.png", READ, regular).ruleId,
+            "web-hands-uploads");
+  // The path alone is granted by the same rule; /srv/docs/ takes paths only.
+  EXPECT_TRUE(decideGrant(unit, web, "/srv/uploads/a.png", READ).allowed());
+  Decision pathsOnly = decideGrant(unit, web, "/srv/docs/a.xml", READ, regular);
+  EXPECT_FALSE(pathsOnly.allowed());
+  EXPECT_NE(pathsOnly.reason.find("grant a regular descriptor as /srv/docs/a.xml"),
+            std::string::npos) << pathsOnly.reason;
+  // Before any rule: a descriptor never creates; a directory is read only.
+  Decision creates = decideGrant(unit, web, "/srv/uploads/a.png",
+                                 modesOf({OpenMode::READ, OpenMode::CREATE}), regular);
+  EXPECT_NE(creates.reason.find("create cannot be granted"), std::string::npos) << creates.reason;
+  EXPECT_FALSE(decideGrant(unit, web, "/srv/uploads/d", READ_WRITE, DescriptorKind::DIRECTORY)
+                   .allowed());
+
+  Explanation asked = explain(loadedWith.units, ExplainRequest{"docs", "grant",
+                                                               {{"caller", "web"},
+                                                                {"uid", "1000"},
+                                                                {"path", "/srv/docs/a.xml"},
+                                                                {"mode", "read"},
+                                                                {"descriptor", "regular"}}});
+  ASSERT_TRUE(asked.error.empty()) << asked.error;
+  EXPECT_FALSE(asked.decision.allowed());
+  EXPECT_NE(asked.request.find("as a regular descriptor"), std::string::npos) << asked.request;
+  Explanation unknown = explain(loadedWith.units, ExplainRequest{"docs", "grant",
+                                                                 {{"caller", "web"},
+                                                                  {"uid", "1000"},
+                                                                  {"path", "/srv/docs/a.xml"},
+                                                                  {"mode", "read"},
+                                                                  {"descriptor", "socket"}}});
+  EXPECT_NE(unknown.error.find("expected regular or directory"), std::string::npos)
+      << unknown.error;
+
+  // Part of the rule's meaning: in the revision and the diff.
+  std::string withoutKinds = handing;
+  withoutKinds.replace(withoutKinds.find("descriptors = "), std::string::npos, "");
+  LoadResult before = load(withoutKinds);
+  ASSERT_TRUE(before.ok());
+  EXPECT_NE(policyRevision(before.units), policyRevision(loadedWith.units));
+  PolicyDiff diff = diffPolicies(before, loadedWith);
+  ASSERT_EQ(diff.units.size(), 1u);
+  ASSERT_EQ(diff.units[0].rules.size(), 1u);
+  EXPECT_NE(diff.units[0].rules[0].after.find("descriptors=regular,directory"), std::string::npos)
+      << diff.units[0].rules[0].after;
+
+  EXPECT_EQ(errors("[[rule]]\nid = \"a\"\ndeny = \"grant\"\ncaller = [\"web\"]\n"
+                   "path = \"/srv/*\"\nmode = [\"read\"]\ndescriptors = [\"regular\"]\n\n"
+                   "[[rule]]\nid = \"b\"\nallow = \"grant\"\ncaller = [\"web\"]\n"
+                   "path = \"/srv/*\"\nmode = [\"read\", \"write\"]\n"
+                   "descriptors = [\"socket\", \"regular\", \"regular\", \"directory\"]\n"),
+            (std::vector<std::string>{
+                "D/docs.toml:11:1: rule \"a\": descriptors applies to allow rules only: a deny "
+                "rule refuses the path however it is handed",
+                "D/docs.toml:19:16: rule \"b\": unknown descriptor kind \"socket\" (expected "
+                "regular, directory: sockets, FIFOs and devices are never handed to a worker)",
+                "D/docs.toml:19:37: rule \"b\": descriptor kind \"regular\" is listed twice",
+                "D/docs.toml:19:48: rule \"b\": a directory descriptor is handed for reading "
+                "only, and this rule grants read,write: write a separate rule",
+            }));
+}
+
 }  // namespace
 }  // namespace airlock::policy

@@ -246,7 +246,7 @@ TEST_F(LoaderTest, AnUnknownRuleKeyListsEveryKeyARuleMayHave) {
             (std::vector<std::string>{
                 "D/policies/unit.toml:10:1: rule \"r\": unknown key \"colour\" (expected id, "
                 "allow, deny, path, mode, granted_only, caller, caller_uid, caller_unit, "
-                "method, name, host, port, unix_path, unit, justification)"}));
+                "method, name, host, port, unix_path, unit, descriptors, justification)"}));
 }
 
 TEST_F(LoaderTest, MissingRequiredKeysAreReportedAtTheirTable) {
