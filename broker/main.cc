@@ -42,6 +42,7 @@
 #include "broker/resources/resource_groups.h"
 #include "broker/state/routing.h"
 #include "broker/supervisor/unit_pool.h"
+#include "sandbox/landlock.h"
 #ifdef AIRLOCK_UNSAFE_BENCH_AUDIT_OFF
 #include "audit/unsafe_audit_off.h"
 #endif
@@ -118,6 +119,10 @@ options:
                          without it such an address is a usage error
   --refuse-learn         refuse (at start and on every reload) a policy set with a unit in
                          mode = "learn": for production, where nothing may be learned
+  --landlock-abi-max N   use at most Landlock ABI N (0..7), as if the kernel offered no
+                         newer one; 0: none, so units that require Landlock stop and
+                         best-effort ones run without it (for a kernel whose newer ABI
+                         misbehaves, or to rehearse one without Landlock)
   --help                 this text
 
 On SIGHUP it reloads (as --watch-policies does on a change): re-reads --policies and
@@ -149,6 +154,7 @@ struct Options {
   uint64_t auditRotateBytes = 0;
   uint64_t handshakeTimeoutMs = 30000;
   bool refuseLearn = false;
+  std::optional<int> landlockAbiMax;
   bool watchPolicies = false;
   std::string metricsText;
   bool metricsAllowRemote = false;
@@ -222,6 +228,14 @@ Options parseOptions(int argc, char** argv) {
       exit(0);
     } else if (arg == "--refuse-learn") {
       options.refuseLearn = true;
+    } else if (arg == "--landlock-abi-max") {
+      uint64_t most = wholeNumber(arg, value());
+      if (most > static_cast<uint64_t>(airlock::sandbox::MAX_KNOWN_LANDLOCK_ABI)) {
+        usageError(arg + " is at most " +
+                   std::to_string(airlock::sandbox::MAX_KNOWN_LANDLOCK_ABI) +
+                   ", the newest Landlock ABI airlockd knows");
+      }
+      options.landlockAbiMax = static_cast<int>(most);
     } else if (arg == "--watch-policies") {
       options.watchPolicies = true;
     } else if (arg == "--metrics") {
@@ -626,6 +640,11 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("airlockd %Y-%m-%dT%H:%M:%S.%e %^%l%$: %v");
   signal(SIGPIPE, SIG_IGN);
   Options options = parseOptions(argc, argv);
+  if (options.landlockAbiMax) {
+    airlock::sandbox::capLandlockAbi(*options.landlockAbiMax);
+    spdlog::warn("Landlock capped at ABI {} (--landlock-abi-max){}", *options.landlockAbiMax,
+                 *options.landlockAbiMax == 0 ? ": no worker runs under Landlock" : "");
+  }
 
   airlock::broker::PolicySources sources;
   sources.policiesDir = options.policies;

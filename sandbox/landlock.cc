@@ -10,6 +10,7 @@
 #include <kj/io.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -98,9 +99,19 @@ void addPathRule(int rulesetFd, const char* path, uint64_t access, const SetupRe
 
 }  // namespace _
 
+namespace _ {
+// capLandlockAbi's value: set once at start-up, before any sandbox, then only read.
+std::atomic<int> landlockAbiCap{MAX_KNOWN_LANDLOCK_ABI};
+}  // namespace _
+
 int landlockAbi() {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  return abi < 0 ? 0 : static_cast<int>(abi);
+  return abi < 0 ? 0 : std::min(static_cast<int>(abi), _::landlockAbiCap.load());
+}
+
+void capLandlockAbi(int most) {
+  KJ_REQUIRE(most >= 0 && most <= MAX_KNOWN_LANDLOCK_ABI, "Landlock ABI cap out of range", most);
+  _::landlockAbiCap.store(most);
 }
 
 LandlockPlan planLandlock(const SandboxSpec& spec, const RootPlan& root) {

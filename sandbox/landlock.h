@@ -17,7 +17,13 @@ constexpr int MAX_KNOWN_LANDLOCK_ABI = 7;
 
 int landlockAbi();
 // The Landlock ABI the running kernel offers (1..), or 0 if it has none (not built, or not in
-// the `lsm=` list). Pure query; callable anywhere.
+// the `lsm=` list), at most what capLandlockAbi allows. Pure query; callable anywhere.
+
+void capLandlockAbi(int most);
+// From now on this process uses at most Landlock ABI `most` (0..MAX_KNOWN_LANDLOCK_ABI), as if
+// the kernel offered no newer one (0: none, so a sandbox that requires Landlock stops and a
+// best-effort one runs without it). airlockd --landlock-abi-max: for a kernel whose newer ABI
+// misbehaves, and to rehearse a kernel without Landlock. Call before any sandbox starts.
 
 struct LandlockPlan {
   int abi = 0;               // 0: not applied (only when the spec allows BEST_EFFORT)

@@ -137,7 +137,7 @@ kj::Promise<Outcome> callWorker(Routing& routing, const Dispatch& d, WorkerProce
   auto scope = kj::refcounted<CallScope>(d.unit, pid, d.caller, d.callId, routing.audit,
                                          d.policySet->roots, routing.secrets,
                                          routing.secretHasher, routing.net, worker.heldFds(),
-                                         d.grants);
+                                         worker.landlockAbi() > 0, d.grants);
   // The worker's own records (its brokered syscalls, a refused syscall, its exit) name this
   // call while it is in service: until its answer, crash or deadline is settled.
   auto serving = worker.serving().begin(d.callId, d.caller);

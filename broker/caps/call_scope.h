@@ -30,11 +30,11 @@ class CallScope final : public kj::Refcounted {
   CallScope(std::shared_ptr<const policy::UnitPolicy> unitPolicy, pid_t workerPid,
             std::string caller, std::string callId, audit::AuditLog& audit, const FsRoots& roots,
             const SecretStore& secrets, const SecretHasher& secretHasher, NetDialer& net,
-            kj::Own<HeldFds> heldFds, std::vector<policy::CallGrant> grants = {})
+            kj::Own<HeldFds> heldFds, bool landlocked, std::vector<policy::CallGrant> grants = {})
       : unitPolicy(std::move(unitPolicy)), unit(*this->unitPolicy), workerPid(workerPid),
         caller(std::move(caller)), callId(std::move(callId)), audit(audit), roots(roots),
         secrets(secrets), secretHasher(secretHasher), net(net), heldFds(kj::mv(heldFds)),
-        grants(std::move(grants)) {}
+        landlocked(landlocked), grants(std::move(grants)) {}
 
   const std::shared_ptr<const policy::UnitPolicy> unitPolicy;
   const policy::UnitPolicy& unit;
@@ -47,6 +47,10 @@ class CallScope final : public kj::Refcounted {
   const SecretHasher& secretHasher;
   NetDialer& net;
   kj::Own<HeldFds> heldFds;  // the serving worker's: every File of the call counts against it
+  const bool landlocked;
+  // Whether the serving worker runs under Landlock. Without it (landlock = "best-effort" on a
+  // kernel without Landlock) no directory is handed to it: openat(2) through a directory of the
+  // host's tree would reach whatever lies beneath it, past every rule (fs.cc).
   const std::vector<policy::CallGrant> grants;
   // What the call's caller handed it (call_grant.h), each with the grant rule that admitted it
   // (borrowed from `unitPolicy`'s set): fs.open decides `granted_only` rules by them. Once the

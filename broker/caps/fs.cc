@@ -1,6 +1,7 @@
 #include "broker/caps/fs.h"
 
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <kj/debug.h>
 
@@ -27,6 +28,11 @@ constexpr size_t TEMP_SUFFIX_CHARS = 12;
 
 // A worker's path quoted in a reason: escaped and cut, as decide.cc quotes request text.
 constexpr size_t MAX_QUOTED_BYTES = 256;
+
+bool isDirectory(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 policy::Decision refusedByDefault(std::string reason) {
   return policy::Decision{policy::Verdict::DENY, std::string(policy::DEFAULT_DENY_RULE_ID),
@@ -57,9 +63,18 @@ OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
     opened.message = NOT_RECORDED;
     return opened;
   }
-  if (granted != nullptr) return reopenGrantedDescriptor(*granted, modes);
-  opened = openBeneath(rootFd, relativeTo(root, path), modes, creation);
+  opened = granted != nullptr ? reopenGrantedDescriptor(*granted, modes)
+                               : openBeneath(rootFd, relativeTo(root, path), modes, creation);
   if (opened.escapeRefused()) denyEscape(decision, opened.message);
+  if (opened.ok() && !scope.landlocked && isDirectory(opened.fd.get())) {
+    // Closed here: the worker never holds it.
+    opened = OpenBeneathResult{};
+    opened.message = "a directory is never handed to a worker running without Landlock "
+                     "(landlock = \"best-effort\" on a kernel without it): openat(2) through it "
+                     "would reach past every rule";
+    decision.verdict = policy::Verdict::DENY;
+    decision.reason = "rule matched, but " + opened.message;
+  }
   return opened;
 }
 

@@ -552,5 +552,40 @@ TEST_F(FsOpsTest, ADirectoryFdFromTheBrokerCannotBeOpenedThroughNorClimbedOutOf)
   EXPECT_EQ(opened["args"]["path"], file("work/sub")) << opened.dump();
 }
 
+// The same worker without Landlock (a best-effort unit on a kernel without it, rehearsed with
+// --landlock-abi-max 0): nothing would stop openat(2) through a directory of the host's tree, so
+// the broker hands it no directory at all (under Landlock the same walk is the EACCES above).
+TEST(UnconfinedWorkerTest, AWorkerRunningWithoutLandlockIsHandedNoDirectory) {
+  BrokerOptions options;
+  options.extraArgs = {"--landlock-abi-max", "0"};
+  BrokerProcess broker(std::map<std::string, std::string>{{"fsprobe.toml", fsPolicy(R"(
+[sandbox]
+landlock = "best-effort"
+justification = "rehearses a kernel without Landlock"
+
+[[rule]]
+id = "work-open"
+allow = "fs.open"
+path = "${tmp}/work/**"
+mode = ["read"]
+)")}}, {}, options);
+  ASSERT_EQ(mkdir(broker.dir().file("work").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(broker.dir().file("work/sub").c_str(), 0755), 0);
+  ASSERT_TRUE(broker.restart()) << broker.log();
+  auto spawned = broker.waitForRecord({{"event", "worker.spawn"}});
+  EXPECT_EQ(spawned["args"]["landlock_abi"], 0) << spawned.dump();
+
+  auto client = broker.connect();
+  auto walked = client.unit("fsprobe").call("walk-from", broker.dir().file("work/sub") + "\n..");
+  ASSERT_FALSE(walked.ok()) << walked.describe();
+  EXPECT_NE(walked.message().find("DENIED: denied by rule work-open"), std::string::npos)
+      << walked.message();
+  auto refused = broker.auditRecords({{"event", "fs.open"}, {"decision", "deny"}});
+  ASSERT_EQ(refused.size(), 1u) << broker.log();
+  EXPECT_EQ(refused[0]["rule"], "work-open");
+  EXPECT_NE(refused[0]["reason"].get<std::string>().find("running without Landlock"),
+            std::string::npos) << refused[0].dump();
+}
+
 }  // namespace
 }  // namespace airlock::testing
