@@ -49,7 +49,7 @@ bool parseModes(const std::string& text, policy::OpenModes& out) {
 
 void addPath(policy::Evidence base, const std::string& path,
              std::vector<policy::Evidence>& out) {
-  if (path.empty() || !policy::validateRequestPath(path).empty()) return;
+  if (path.empty() || policy::validateRequestPath(path).refuses()) return;
   base.path = path;
   out.push_back(std::move(base));
 }
@@ -58,7 +58,7 @@ void addNet(policy::Evidence base, const nlohmann::ordered_json& args,
             std::vector<policy::Evidence>& out) {
   std::string unixPath = argText(args, "unix_path");
   if (!unixPath.empty()) {
-    if (!policy::validateRequestPath(unixPath).empty()) return;
+    if (policy::validateRequestPath(unixPath).refuses()) return;
     base.unixPath = unixPath;
     out.push_back(std::move(base));
     return;

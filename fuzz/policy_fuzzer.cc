@@ -194,7 +194,7 @@ void checkFsOpenMatching(const UnitPolicy& unit, const UnitPolicy& unindexed,
                 scanned.verdict == decision.verdict,
             "the rule index decides as a scan of every rule",
             request + "\nindexed: " + decision.reason + "\nscanned: " + scanned.reason);
-  if (!validateRequestPath(path).empty() || modes.bits == 0) {
+  if (validateRequestPath(path).refuses() || modes.bits == 0) {
     fuzzCheck(matches.empty(), "a refused request matches no rule", request);
     return;
   }
@@ -372,7 +372,7 @@ void checkPattern(const std::string& text, const Probes& probes) {
   }
   fuzzCheck(pattern->text() == text, "a pattern keeps its text", text);
   for (const std::string& path : probes.paths) {
-    if (!validateRequestPath(path).empty()) continue;
+    if (validateRequestPath(path).refuses()) continue;
     bool matches = pattern->matches(path);
     std::string detail = "pattern \"" + text + "\" root \"" + pattern->root() + "\" path \"" +
                          path + "\" matches " + (matches ? "yes" : "no");

@@ -53,7 +53,7 @@ bool someRuleMayAllow(const std::string& host) {
   std::string error;
   std::optional<policy::RequestHost> canonical = policy::canonicalRequestHost(host, error);
   if (!canonical) return false;
-  if (!canonical->literal) return policy::validateRuleHostName(canonical->name).empty();
+  if (!canonical->literal) return !policy::validateRuleHostName(canonical->name).refuses();
   if (!policy::neverConnectedReason(*canonical->literal).empty()) return false;
   std::optional<policy::IpAddress> inner = canonical->literal->embeddedIpv4();
   return !inner || policy::neverConnectedReason(*inner).empty();

@@ -46,7 +46,7 @@ OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
                               const audit::AuditRecord& record, const std::string& path,
                               policy::OpenModes modes, Creation creation) {
   OpenBeneathResult opened;
-  opened.message = scope.heldFds->refusal();
+  opened.message = scope.heldFds->refusal().why();
   if (!opened.message.empty()) return opened;  // before acting: nothing created, nothing opened
   const policy::DescriptorGrant* granted = nullptr;
   if (decision.grant >= 0) {
@@ -161,13 +161,13 @@ kj::Promise<void> FsServer::createTemp(CreateTempContext context) {
   policy::Decision decision;
   OpenBeneathResult opened;
   std::string path;
-  std::string refused = policy::validateTempPrefix(prefix);
-  if (!refused.empty()) {
+  policy::Refusal refused = policy::validateTempPrefix(prefix);
+  if (refused.refuses()) {
     decision = _::refusedByDefault("refused fs.createTemp in " +
                                    policy::printable(directory, _::MAX_QUOTED_BYTES) + ": " +
-                                   refused);
+                                   refused.why());
   }
-  for (int attempt = 0; refused.empty() && attempt < _::MAX_TEMP_ATTEMPTS; ++attempt) {
+  for (int attempt = 0; !refused.refuses() && attempt < _::MAX_TEMP_ATTEMPTS; ++attempt) {
     path = directory + "/" + prefix + _::randomSuffix();
     decision = policy::decideFsOpen(scope_->unit, path, modes);
     if (!decision.allowed()) break;

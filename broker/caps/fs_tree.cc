@@ -64,7 +64,7 @@ bool movedLinksStayBeneath(PathAct& act, const ParentDir& source, const std::str
                            const std::string& to) {
   MovedLinks moved = checkMovedLinks(source, act.decision.rule->path.root(), from, to);
   settle(act, moved.outcome);
-  if (act.decision.allowed() && !moved.refusal.empty()) denyMove(act.decision, moved.refusal);
+  if (act.decision.allowed() && moved.refusal) denyMove(act.decision, moved.refusal.why());
   return act.decision.allowed() && act.failure.empty();
 }
 

@@ -2,7 +2,7 @@
 
 namespace airlock::broker {
 
-std::string HeldFds::refusal() const {
+policy::Refusal HeldFds::refusal() const {
   if (held_ < limit_) return {};
   return "this worker already holds " + std::to_string(held_) +
          " brokered descriptors, the most a worker may (MAX_FDS_HELD_PER_WORKER): release "

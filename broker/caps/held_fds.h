@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <string>
 
+#include "broker/policy/model/refusal.h"
+
 namespace airlock::broker {
 
 // A worker may hold this many brokered descriptors at once: far more than a worker working on a
@@ -25,8 +27,9 @@ class HeldFds final : public kj::Refcounted {
  public:
   explicit HeldFds(size_t limit = MAX_FDS_HELD_PER_WORKER) : limit_(limit) {}
 
-  // Empty if one more descriptor may be passed; else why not, for the worker and the record.
-  std::string refusal() const;
+  // Passes if one more descriptor may be passed; else says why not, for the worker and the
+  // record.
+  policy::Refusal refusal() const;
 
   void take() { ++held_; }  // a FileServer, for its lifetime
   void give() { --held_; }

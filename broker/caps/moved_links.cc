@@ -43,16 +43,16 @@ AtOutcome readLink(int dirFd, const char* name, std::string& target) {
   return {};
 }
 
-// Why the link `target`, at `newPath` after the move with its directory `depth` beneath `root`,
-// would point out of `root`; "" if it stays.
-std::string refuseMovedLink(const std::string& root, long depth, const std::string& newPath,
-                            const std::string& target) {
-  std::string why =
+// Refuses the link `target`, at `newPath` after the move with its directory `depth` beneath
+// `root`, if it would point out of `root`.
+policy::Refusal refuseMovedLink(const std::string& root, long depth, const std::string& newPath,
+                                const std::string& target) {
+  policy::Refusal refused =
       policy::refuseSymlinkTargetAt(root, depth, target, policy::LinkChange::MOVE);
-  if (why.empty()) return why;
+  if (!refused) return refused;
   return "a symlink the rename moves would point out of the grant: at " +
          policy::printable(newPath, MAX_QUOTED_BYTES) + ", " +
-         policy::printable(why, MAX_QUOTED_BYTES);
+         policy::printable(refused.why(), MAX_QUOTED_BYTES);
 }
 
 // S_IF* of `entry`; DT_UNKNOWN (some file systems) asks fstatat, never following.
@@ -108,7 +108,7 @@ MovedLinks lookIn(int movedFd, const Pending& dir, const std::string& root,
     if (!found.outcome.ok()) return found;
     found.refusal = refuseMovedLink(root, dir.depth, toPath + "/" + prefix + std::string(name),
                                     target);
-    if (!found.refusal.empty()) return found;
+    if (found.refusal) return found;
   }
   if (errno != 0) found.outcome = AtOutcome::failed("readdir in the moved directory", errno);
   return found;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "broker/caps/at_beneath.h"
+#include "broker/policy/model/refusal.h"
 
 namespace airlock::broker {
 
@@ -26,8 +27,8 @@ inline constexpr size_t MAX_MOVED_ENTRIES = 10000;
 
 struct MovedLinks {
   AtOutcome outcome;    // a syscall failed while looking (an escape if escapeRefused()): no move
-  std::string refusal;  // a link would point out of the root, or the walk passed its bound: a deny
-  bool clear() const { return outcome.ok() && refusal.empty(); }
+  policy::Refusal refusal;  // a link would point out of the root, or the walk passed its bound
+  bool clear() const { return outcome.ok() && !refusal; }
 };
 
 MovedLinks checkMovedLinks(const ParentDir& from, const std::string& root,

@@ -39,10 +39,10 @@ struct ConnectRequest {
 // cannot be written turns the answer into a refusal (the socket is then closed unseen).
 void finish(ConnectRequest& request, rpc::ConnectResult::Builder result) {
   if (request.dialed.ok()) {
-    std::string full = request.scope->heldFds->refusal();
-    if (!full.empty()) {
+    policy::Refusal full = request.scope->heldFds->refusal();
+    if (full) {
       request.dialed = Dialed();  // the connection is closed unseen
-      request.failure = full;
+      request.failure = full.why();
     }
   }
   recordDecision(request.record, request.decision);

@@ -55,9 +55,9 @@ void checkEntries(const std::string& dir, int listFd, std::vector<std::string>& 
     std::string name = entry->d_name;
     if (name.empty() || name[0] == '.') continue;
     std::string path = dir + "/" + name;
-    std::string refused = policy::validateSecretName(name);
-    if (!refused.empty()) {
-      errors.push_back(path + ": not a secret name: " + refused);
+    policy::Refusal refused = policy::validateSecretName(name);
+    if (refused.refuses()) {
+      errors.push_back(path + ": not a secret name: " + refused.why());
       continue;
     }
     struct stat st;
@@ -66,7 +66,7 @@ void checkEntries(const std::string& dir, int listFd, std::vector<std::string>& 
       continue;
     }
     refused = refuseSecretFile(path, st);
-    if (!refused.empty()) errors.push_back(refused);
+    if (refused.refuses()) errors.push_back(refused.why());
   }
   closedir(listing);
 }
@@ -124,7 +124,7 @@ SecretRead DirectorySecretStore::read(std::string_view name) const {
   SecretRead out;
   std::string file(name);
   std::string path = dir_ + "/" + file;
-  KJ_REQUIRE(policy::validateSecretName(file).empty(), "secret name not validated", path);
+  KJ_REQUIRE(!policy::validateSecretName(file).refuses(), "secret name not validated", path);
   int fd = openat(fd_.get(), file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     out.error = path + ": openat: " + errnoName(errno) +

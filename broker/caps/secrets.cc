@@ -22,7 +22,7 @@ kj::Promise<void> SecretsServer::get(GetContext context) {
   SecretRead read;
   kj::Maybe<kj::AutoCloseFd> sealed;
   std::string failure;
-  if (decision.allowed()) failure = scope_->heldFds->refusal();
+  if (decision.allowed()) failure = scope_->heldFds->refusal().why();
   if (decision.allowed() && failure.empty()) {
     read = scope_->secrets.read(name);
     failure = read.error;

@@ -143,8 +143,8 @@ void BrokeredCall::answerError(int error) { answer(listenerFd_, call_, error); }
 void BrokeredCall::answerValue(int64_t value) { answer(listenerFd_, call_, 0, value); }
 
 policy::Decision BrokeredCall::decidePath(const Ask& ask, const std::string& path) const {
-  std::string refused = policy::validateRequestPath(path);
-  if (!refused.empty()) return _::refusedByDefault(refused);
+  policy::Refusal refused = policy::validateRequestPath(path);
+  if (refused.refuses()) return _::refusedByDefault(refused.why());
   switch (ask.op) {
     case policy::Operation::FS_OPEN: {
       policy::OpenModes write;
@@ -197,8 +197,8 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags, uint64_t mode
     if ((flags & O_TMPFILE) == O_TMPFILE) {
       return _::refusedByDefault("O_TMPFILE is not brokered: a named file is (fs.open create)");
     }
-    std::string refused = policy::validateRequestPath(path);
-    if (!refused.empty()) return _::refusedByDefault(refused);
+    policy::Refusal refused = policy::validateRequestPath(path);
+    if (refused.refuses()) return _::refusedByDefault(refused.why());
     return policy::decideFsOpen(*broker_.unit_, path, modes);
   }();
 

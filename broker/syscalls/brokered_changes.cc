@@ -92,8 +92,8 @@ void BrokeredCall::rename(int fromDirArg, int fromPathArg, int toDirArg, int toP
   rec.args["to"] = to;
   policy::Decision decision = [&]() {
     for (auto* path : {&from, &to}) {
-      std::string refused = policy::validateRequestPath(*path);
-      if (!refused.empty()) return _::refusedByDefault(refused);
+      policy::Refusal refused = policy::validateRequestPath(*path);
+      if (refused.refuses()) return _::refusedByDefault(refused.why());
     }
     return policy::decideFsRename(*broker_.unit_, from, to);
   }();
@@ -108,8 +108,8 @@ void BrokeredCall::rename(int fromDirArg, int fromPathArg, int toDirArg, int toP
         denyEscape(decision, moved.outcome.message);
       } else if (!moved.outcome.ok()) {
         acted.take(moved.outcome);
-      } else if (!moved.refusal.empty()) {
-        denyMove(decision, moved.refusal);
+      } else if (moved.refusal) {
+        denyMove(decision, moved.refusal.why());
       } else if ((flags & RENAME_NOREPLACE) &&
                  fstatat(target->fd.get(), target->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         acted.fail("renameat2", EEXIST);

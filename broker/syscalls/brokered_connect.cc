@@ -138,8 +138,8 @@ void BrokeredCall::connect(int fdArg, int addressArg, int lengthArg) {
       std::string base = raw[0] == '/' ? "" : startingDirectory(pidfd_, call_.pid, AT_FDCWD);
       unixPath = absoluteNormal(base, raw);
       rec.args["unix_path"] = unixPath;
-      std::string refused = policy::validateRequestPath(unixPath);
-      decision = !refused.empty() ? _::refusedByDefault(refused)
+      policy::Refusal refused = policy::validateRequestPath(unixPath);
+      decision = refused.refuses() ? _::refusedByDefault(refused.why())
                                   : policy::decideNetConnectUnix(*broker_.unit_, unixPath);
     }
   } else {

@@ -108,12 +108,12 @@ int invokeSpecificity(const Rule& rule, std::string_view callee, std::string_vie
 }
 
 // The refusals decideInvoke makes before any rule is looked at; empty if it gets to matching.
-std::string refuseInvoke(std::string_view callee, std::string_view method) {
-  std::string refused = validateUnitName(callee);
-  if (refused.empty()) refused = validateMethodName(method);
-  if (refused.empty()) return {};
+Refusal refuseInvoke(std::string_view callee, std::string_view method) {
+  Refusal refused = validateUnitName(callee);
+  if (!refused.refuses()) refused = validateMethodName(method);
+  if (!refused.refuses()) return {};
   return "refused invoke of \"" + printable(callee) + "\".\"" + printable(method) + "\": " +
-         refused;
+         refused.why();
 }
 
 // "method thumbnail listed" or "method * matches thumbnail", for a call or invoke decision.
@@ -170,17 +170,17 @@ Decision learnFs(const UnitPolicy& unit, Operation op, std::string_view path, Op
 }
 
 // The refusal of a path decide makes before any rule is looked at; empty if it gets to matching.
-std::string refuseFsPath(Operation op, std::string_view path) {
-  std::string refused = validateRequestPath(path);
-  if (refused.empty()) return {};
+Refusal refuseFsPath(Operation op, std::string_view path) {
+  Refusal refused = validateRequestPath(path);
+  if (!refused.refuses()) return {};
   return std::string("refused ") + operationName(op) + " of \"" + printable(path) + "\": " +
-         refused;
+         refused.why();
 }
 
 // The refusals decide makes before any rule is looked at; empty if the request gets to matching.
-std::string refuseFsOpen(std::string_view path, OpenModes modes) {
-  std::string refused = refuseFsPath(Operation::FS_OPEN, path);
-  if (!refused.empty()) return refused;
+Refusal refuseFsOpen(std::string_view path, OpenModes modes) {
+  Refusal refused = refuseFsPath(Operation::FS_OPEN, path);
+  if (refused.refuses()) return refused;
   if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
     return "refused fs.open of " + printable(path) + ": no or unknown open modes requested";
   }
@@ -240,8 +240,8 @@ const char* verdictName(Verdict verdict) {
 
 Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes modes,
                       CallGrants grants) {
-  std::string refused = _::refuseFsOpen(path, modes);
-  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  Refusal refused = _::refuseFsOpen(path, modes);
+  if (refused.refuses()) return _::defaultDeny(refused.why());
   _::Best best = _::bestFsMatch(unit, Operation::FS_OPEN, path, modes, grants);
   if (best.rule == nullptr) {
     return _::learnFs(unit, Operation::FS_OPEN, path, modes,
@@ -261,8 +261,8 @@ Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view pat
   if (operationRow(op).matching != Matching::PATH) {
     return _::defaultDeny(std::string(operationName(op)) + " is not decided by path alone");
   }
-  std::string refused = _::refuseFsPath(op, path);
-  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  Refusal refused = _::refuseFsPath(op, path);
+  if (refused.refuses()) return _::defaultDeny(refused.why());
   _::Best best = _::bestFsMatch(unit, op, path, OpenModes{}, {});
   if (best.rule == nullptr) {
     return _::learnFs(unit, op, path, OpenModes{},
@@ -295,20 +295,20 @@ Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::stri
 Decision decideFsSymlink(const UnitPolicy& unit, std::string_view path, std::string_view target) {
   Decision decision = decideFsPath(unit, Operation::FS_SYMLINK, path);
   if (!decision.allowed()) return decision;
-  std::string refused = refuseSymlinkTarget(decision.rule->path.root(), path, target);
-  if (!refused.empty()) {
+  Refusal refused = refuseSymlinkTarget(decision.rule->path.root(), path, target);
+  if (refused.refuses()) {
     decision.verdict = Verdict::DENY;
-    decision.reason = "rule matched the link's path, but " + _::printable(refused);
+    decision.reason = "rule matched the link's path, but " + _::printable(refused.why());
   }
   return decision;
 }
 
 Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_view method) {
   std::string who = caller.describe();
-  std::string refused = validateMethodName(method);
-  if (!refused.empty()) {
+  Refusal refused = validateMethodName(method);
+  if (refused.refuses()) {
     return _::defaultDeny("refused call of method \"" + _::printable(method) + "\" by " + who +
-                          ": " + refused);
+                          ": " + refused.why());
   }
   _::Best best = _::bestOf(unit, Operation::CALL, [&](const Rule& rule) {
     return _::callSpecificity(rule, caller, method);
@@ -322,8 +322,8 @@ Decision decideCall(const UnitPolicy& unit, const Caller& caller, std::string_vi
 }
 
 Decision decideInvoke(const UnitPolicy& unit, std::string_view callee, std::string_view method) {
-  std::string refused = _::refuseInvoke(callee, method);
-  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  Refusal refused = _::refuseInvoke(callee, method);
+  if (refused.refuses()) return _::defaultDeny(refused.why());
   _::Best best = _::bestOf(unit, Operation::INVOKE, [&](const Rule& rule) {
     return _::invokeSpecificity(rule, callee, method);
   });
@@ -336,9 +336,9 @@ Decision decideInvoke(const UnitPolicy& unit, std::string_view callee, std::stri
 }
 
 Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
-  std::string refused = validateSecretName(name);
-  if (!refused.empty()) {
-    return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused);
+  Refusal refused = validateSecretName(name);
+  if (refused.refuses()) {
+    return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused.why());
   }
   _::Best best = _::bestOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
     return _::lists(rule.secretNames, name) ? 1 : 0;
@@ -352,20 +352,20 @@ Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
 std::vector<RuleMatch> matchingFsOpenRules(const UnitPolicy& unit, std::string_view path,
                                            OpenModes modes, CallGrants grants) {
   std::vector<RuleMatch> matches;
-  if (!_::refuseFsOpen(path, modes).empty()) return matches;
+  if (_::refuseFsOpen(path, modes).refuses()) return matches;
   return _::rankedFsMatches(unit, Operation::FS_OPEN, path, modes, grants);
 }
 
 std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& caller,
                                          std::string_view method) {
-  if (!validateMethodName(method).empty()) return {};
+  if (validateMethodName(method).refuses()) return {};
   return _::rankedOf(unit, Operation::CALL, [&](const Rule& rule) {
     return _::callSpecificity(rule, caller, method);
   });
 }
 
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name) {
-  if (!validateSecretName(name).empty()) return {};
+  if (validateSecretName(name).refuses()) return {};
   return _::rankedOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
     return _::lists(rule.secretNames, name) ? 1 : 0;
   });
@@ -373,7 +373,7 @@ std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::stri
 
 std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_view callee,
                                            std::string_view method) {
-  if (!_::refuseInvoke(callee, method).empty()) return {};
+  if (_::refuseInvoke(callee, method).refuses()) return {};
   return _::rankedOf(unit, Operation::INVOKE, [&](const Rule& rule) {
     return _::invokeSpecificity(rule, callee, method);
   });
@@ -381,7 +381,7 @@ std::vector<RuleMatch> matchingInvokeRules(const UnitPolicy& unit, std::string_v
 
 std::vector<RuleMatch> matchingFsPathRules(const UnitPolicy& unit, Operation op,
                                            std::string_view path) {
-  if (operationRow(op).matching != Matching::PATH || !_::refuseFsPath(op, path).empty()) {
+  if (operationRow(op).matching != Matching::PATH || _::refuseFsPath(op, path).refuses()) {
     return {};
   }
   return _::rankedFsMatches(unit, op, path, OpenModes{}, {});

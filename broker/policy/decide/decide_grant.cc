@@ -31,23 +31,23 @@ int grantSpecificity(const Rule& rule, const Caller& caller, std::string_view pa
 }
 
 // The refusal made before any rule is looked at; empty if the request gets to matching.
-std::string refuseGrant(std::string_view path, OpenModes modes,
+Refusal refuseGrant(std::string_view path, OpenModes modes,
                         std::optional<DescriptorKind> descriptor) {
-  std::string refused = validateRequestPath(path);
-  if (refused.empty() && (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f}))) {
+  Refusal refused = validateRequestPath(path);
+  if (!refused.refuses() && (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f}))) {
     refused = "no or unknown modes granted";
   }
   // The descriptor is a file that exists: nothing is created through it. A directory's entries
   // are not the directory's to write.
-  if (refused.empty() && descriptor && modes.has(OpenMode::CREATE)) {
+  if (!refused.refuses() && descriptor && modes.has(OpenMode::CREATE)) {
     refused = "a descriptor is a file that exists: create cannot be granted with it";
   }
-  if (refused.empty() && descriptor == DescriptorKind::DIRECTORY &&
+  if (!refused.refuses() && descriptor == DescriptorKind::DIRECTORY &&
       modes.bits != static_cast<uint8_t>(OpenMode::READ)) {
     refused = "a directory descriptor is granted for reading only";
   }
-  if (refused.empty()) return {};
-  return "refused grant of \"" + printable(path) + "\": " + refused;
+  if (!refused.refuses()) return {};
+  return "refused grant of \"" + printable(path) + "\": " + refused.why();
 }
 
 }  // namespace
@@ -55,8 +55,8 @@ std::string refuseGrant(std::string_view path, OpenModes modes,
 
 Decision decideGrant(const UnitPolicy& unit, const Caller& caller, std::string_view path,
                      OpenModes modes, std::optional<DescriptorKind> descriptor) {
-  std::string refused = _::refuseGrant(path, modes, descriptor);
-  if (!refused.empty()) return _::defaultDeny(std::move(refused));
+  Refusal refused = _::refuseGrant(path, modes, descriptor);
+  if (refused.refuses()) return _::defaultDeny(refused.why());
   _::Best best;
   for (const Rule& rule : unit.rules) {
     int score = _::grantSpecificity(rule, caller, path, modes, descriptor);
@@ -82,7 +82,7 @@ std::vector<RuleMatch> matchingGrantRules(const UnitPolicy& unit, const Caller& 
                                           std::string_view path, OpenModes modes,
                                           std::optional<DescriptorKind> descriptor) {
   std::vector<RuleMatch> matches;
-  if (!_::refuseGrant(path, modes, descriptor).empty()) return matches;
+  if (_::refuseGrant(path, modes, descriptor).refuses()) return matches;
   for (const Rule& rule : unit.rules) {
     int score = _::grantSpecificity(rule, caller, path, modes, descriptor);
     if (score > 0) matches.push_back(RuleMatch{&rule, score});

@@ -175,9 +175,9 @@ bool netConnectNeedsAddress(const UnitPolicy& unit, std::string_view host, uint1
 }
 
 Decision decideNetConnectUnix(const UnitPolicy& unit, std::string_view path) {
-  std::string refused = validateRequestPath(path);
-  if (!refused.empty()) {
-    return _::defaultDeny("refused net.connect to \"" + _::printable(path) + "\": " + refused);
+  Refusal refused = validateRequestPath(path);
+  if (refused.refuses()) {
+    return _::defaultDeny("refused net.connect to \"" + _::printable(path) + "\": " + refused.why());
   }
   _::Best best;
   for (const Rule& rule : unit.rules) {
@@ -206,7 +206,7 @@ std::vector<RuleMatch> matchingNetConnectRules(const UnitPolicy& unit, std::stri
 
 std::vector<RuleMatch> matchingNetConnectUnixRules(const UnitPolicy& unit, std::string_view path) {
   std::vector<RuleMatch> matches;
-  if (!validateRequestPath(path).empty()) return matches;
+  if (validateRequestPath(path).refuses()) return matches;
   for (const Rule& rule : unit.rules) {
     if (_::unixRuleMatches(rule, path)) {
       matches.push_back(RuleMatch{&rule, rule.unixPath.specificity()});

@@ -85,10 +85,10 @@ void readUnitNames(RuleReader& r, std::string_view key, Presence presence,
   auto names = readStringList(r.table, key, r.context, presence, r.diag);
   if (!names) return;
   for (const Located<std::string>& entry : *names) {
-    std::string refused = validateUnitName(entry.value);
+    Refusal refused = validateUnitName(entry.value);
     std::string what = std::string(key) + " \"" + entry.value + "\"";
-    if (!refused.empty()) {
-      r.error(*entry.where, what + ": " + refused);
+    if (refused.refuses()) {
+      r.error(*entry.where, what + ": " + refused.why());
     } else if (std::find(out.begin(), out.end(), entry.value) != out.end()) {
       r.error(*entry.where, what + " is listed twice");
     } else {
@@ -119,9 +119,10 @@ void readCallerUids(RuleReader& r, Rule& rule) {
 void readMethods(RuleReader& r, Rule& rule) {
   if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *methods) {
-      std::string refused = entry.value == "*" ? "" : validateMethodName(entry.value);
-      if (!refused.empty()) {
-        r.error(*entry.where, "method \"" + entry.value + "\": " + refused + " (or \"*\" for any)");
+      Refusal refused = entry.value == "*" ? Refusal() : validateMethodName(entry.value);
+      if (refused) {
+        r.error(*entry.where,
+                "method \"" + entry.value + "\": " + refused.why() + " (or \"*\" for any)");
       } else if (std::find(rule.methods.begin(), rule.methods.end(), entry.value) !=
                  rule.methods.end()) {
         r.error(*entry.where, "method \"" + entry.value + "\" is listed twice");
@@ -153,9 +154,8 @@ void readHosts(RuleReader& r, std::string_view key, Rule& rule) {
       }
       continue;
     }
-    error = validateRuleHostName(text);
-    if (!error.empty()) {
-      r.error(*entry.where, std::string(key) + " \"" + text + "\": " + error);
+    if (Refusal refused = validateRuleHostName(text)) {
+      r.error(*entry.where, std::string(key) + " \"" + text + "\": " + refused.why());
     } else if (std::find(rule.hostNames.begin(), rule.hostNames.end(), text) !=
                rule.hostNames.end()) {
       r.error(*entry.where, std::string(key) + " \"" + text + "\" is listed twice");
@@ -314,9 +314,9 @@ void readSecretsGetKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
   auto names = readStringList(r.table, "name", r.context, Presence::REQUIRED, r.diag);
   if (!names) return;
   for (const Located<std::string>& entry : *names) {
-    std::string refused = validateSecretName(entry.value);
-    if (!refused.empty()) {
-      r.error(*entry.where, "name \"" + entry.value + "\": " + refused);
+    Refusal refused = validateSecretName(entry.value);
+    if (refused.refuses()) {
+      r.error(*entry.where, "name \"" + entry.value + "\": " + refused.why());
     } else if (std::find(rule.secretNames.begin(), rule.secretNames.end(), entry.value) !=
                rule.secretNames.end()) {
       r.error(*entry.where, "name \"" + entry.value + "\" is listed twice");

@@ -45,9 +45,9 @@ std::string resolveWorker(const std::string& worker, const toml::source_region& 
   using WorkerCheck = LoadOptions::WorkerCheck;
   std::string path;
   if (!worker.empty() && worker[0] == '/') {
-    std::string refused = validateRequestPath(worker);
-    if (!refused.empty()) {
-      diag.error(where, named + worker + "\": " + refused);
+    Refusal refused = validateRequestPath(worker);
+    if (refused.refuses()) {
+      diag.error(where, named + worker + "\": " + refused.why());
       return {};
     }
     path = worker;
@@ -363,7 +363,7 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
   checkKnownKeys(*table, KEYS, "[unit]", diag);
 
   if (auto name = readString(*table, "name", "[unit]", Presence::REQUIRED, diag)) {
-    if (validateUnitName(*name).empty()) {
+    if (!validateUnitName(*name).refuses()) {
       unit.name = *name;
       unit.where = diag.at(regionOf(*table, "name"));
     } else {
@@ -490,7 +490,7 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
   for (const Located<std::string>& entry : *paths) {
     std::string error;
     std::optional<std::string> path = expandDefines(entry.value, options.defines, error);
-    if (path && error.empty()) error = validateRequestPath(*path);
+    if (path && error.empty()) error = validateRequestPath(*path).why();
     struct stat st {};
     if (error.empty() && ::stat(path->c_str(), &st) != 0) {
       error = std::string("does not exist (") + std::strerror(errno) + ")";

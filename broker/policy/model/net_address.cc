@@ -287,7 +287,7 @@ std::optional<PortRange> parsePortRange(std::string_view text, std::string& erro
   return PortRange{static_cast<uint16_t>(*low), static_cast<uint16_t>(*high)};
 }
 
-std::string validateRuleHostName(std::string_view name) {
+Refusal validateRuleHostName(std::string_view name) {
   if (auto address = IpAddress::parseAsResolver(name)) {
     return "is the address " + address->describe() +
            " to getaddrinfo (inet_aton's form); write it as " + address->describe();

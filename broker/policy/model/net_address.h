@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "broker/policy/model/refusal.h"
+
 namespace airlock::policy {
 
 // Longest host name a worker may ask for or a rule may list: the DNS limit for a name in text.
@@ -76,10 +78,10 @@ struct PortRange {
 std::optional<PortRange> parsePortRange(std::string_view text, std::string& error);
 // A rule's string entry "LO-HI", 1 <= LO <= HI <= 65535, digits only.
 
-std::string validateRuleHostName(std::string_view name);
-// "" if `name` is a lowercase DNS name: labels of [a-z0-9-]{1,63}, not starting or ending with
+Refusal validateRuleHostName(std::string_view name);
+// Passes if `name` is a lowercase DNS name: labels of [a-z0-9-]{1,63}, not starting or ending with
 // '-', separated by single dots, at most MAX_HOST_NAME_BYTES, and not text parseAsResolver reads
-// as an address ("0x7f000001" is 127.0.0.1 to getaddrinfo); otherwise why not.
+// as an address ("0x7f000001" is 127.0.0.1 to getaddrinfo); otherwise refuses saying why.
 
 // A worker's `host` as the broker uses it: exactly one of the two is set.
 struct RequestHost {

@@ -141,7 +141,7 @@ bool PathPattern::matchesEverything() const {
   return segments_.size() == 1 && segments_[0].kind == SegmentKind::ANY_SEGMENTS;
 }
 
-std::string validateRequestPath(std::string_view path) {
+Refusal validateRequestPath(std::string_view path) {
   if (path.empty()) return "empty path";
   if (path.size() > MAX_PATH_BYTES) {
     return "path longer than " + std::to_string(MAX_PATH_BYTES) + " bytes";

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/model/refusal.h"
+
 namespace airlock::policy {
 
 // Longest request path or pattern accepted, in bytes: Linux PATH_MAX (including the NUL the
@@ -53,9 +55,8 @@ class PathPattern {
   bool exact_ = false;
 };
 
-// Checks a path a worker asked for. Returns an empty string if it is acceptable, otherwise the
-// reason it is refused: not absolute, empty, longer than PATH_MAX, a NUL byte, an empty, `.` or
+// Checks a path a worker asked for: passes if it is acceptable, otherwise refuses saying why: not absolute, empty, longer than PATH_MAX, a NUL byte, an empty, `.` or
 // `..` segment.
-std::string validateRequestPath(std::string_view path);
+Refusal validateRequestPath(std::string_view path);
 
 }  // namespace airlock::policy

@@ -84,7 +84,7 @@ std::string Caller::describe() const {
   return "client " + std::string(name) + " (uid " + std::to_string(uid) + ")";
 }
 
-std::string validateMethodName(std::string_view method) {
+Refusal validateMethodName(std::string_view method) {
   if (method.empty()) return "empty method name";
   if (method.size() > MAX_METHOD_NAME_BYTES) {
     return "method name longer than " + std::to_string(MAX_METHOD_NAME_BYTES) + " bytes";
@@ -100,7 +100,7 @@ std::string validateMethodName(std::string_view method) {
   return {};
 }
 
-std::string validateUnitName(std::string_view name) {
+Refusal validateUnitName(std::string_view name) {
   if (name.empty()) return "empty unit name";
   if (name.size() > MAX_UNIT_NAME_BYTES) {
     return "unit name longer than " + std::to_string(MAX_UNIT_NAME_BYTES) + " bytes";
@@ -113,7 +113,7 @@ std::string validateUnitName(std::string_view name) {
   return {};
 }
 
-std::string validateSecretName(std::string_view name) {
+Refusal validateSecretName(std::string_view name) {
   if (name.empty()) return "empty secret name";
   if (name.size() > MAX_SECRET_NAME_BYTES) {
     return "secret name longer than " + std::to_string(MAX_SECRET_NAME_BYTES) + " bytes";
@@ -127,7 +127,7 @@ std::string validateSecretName(std::string_view name) {
   return {};
 }
 
-std::string validateTempPrefix(std::string_view prefix) {
+Refusal validateTempPrefix(std::string_view prefix) {
   if (prefix.size() > MAX_TEMP_PREFIX_BYTES) {
     return "temporary file prefix longer than " + std::to_string(MAX_TEMP_PREFIX_BYTES) + " bytes";
   }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/model/refusal.h"
 #include "broker/policy/model/resources.h"
 #include "broker/policy/model/net_address.h"
 #include "broker/policy/model/operations.h"
@@ -68,32 +69,32 @@ std::optional<DescriptorKind> parseDescriptorKind(std::string_view name);
 // Method names: what a host may ask for and a `method` list may name. Bounded because the name
 // comes from a host and ends up in audit records.
 inline constexpr size_t MAX_METHOD_NAME_BYTES = 64;
-std::string validateMethodName(std::string_view method);
-// Returns an empty string if `method` is [A-Za-z_][A-Za-z0-9_.-]* and at most
-// MAX_METHOD_NAME_BYTES long, otherwise the reason it is refused. "*" is not a method name (it is
+Refusal validateMethodName(std::string_view method);
+// Passes if `method` is [A-Za-z_][A-Za-z0-9_.-]* and at most
+// MAX_METHOD_NAME_BYTES long, otherwise refuses saying why. "*" is not a method name (it is
 // only meaningful in a rule's method list).
 
 // Unit names: what a [unit] name is, an invoke rule's `unit` and a call rule's `caller_unit`
 // list, and what a worker may invoke. Bounded because the name comes from a worker too.
 inline constexpr size_t MAX_UNIT_NAME_BYTES = 64;
-std::string validateUnitName(std::string_view name);
-// Returns an empty string if `name` is 1 to MAX_UNIT_NAME_BYTES of a-z, 0-9 and '-', otherwise
-// the reason it is refused.
+Refusal validateUnitName(std::string_view name);
+// Passes if `name` is 1 to MAX_UNIT_NAME_BYTES of a-z, 0-9 and '-', otherwise refuses saying
+// why.
 
 // Secret names: what a worker may ask for and a `name` list may name. They are file names in the
 // secret store's directory, so no '/', and never "." or "..". Bounded because the name comes
 // from a worker and ends up in audit records.
 inline constexpr size_t MAX_SECRET_NAME_BYTES = 128;
-std::string validateSecretName(std::string_view name);
-// Returns an empty string if `name` is [A-Za-z0-9_.-]{1,MAX_SECRET_NAME_BYTES}, does not start
-// with '.' (so neither "." nor ".." nor a hidden file), otherwise the reason it is refused.
+Refusal validateSecretName(std::string_view name);
+// Passes if `name` is [A-Za-z0-9_.-]{1,MAX_SECRET_NAME_BYTES} and does not start with '.' (so
+// neither "." nor ".." nor a hidden file), otherwise refuses saying why.
 
 // The prefix of a file fs.createTemp makes: part of a file name the worker chooses, so no '/',
 // and not hidden.
 inline constexpr size_t MAX_TEMP_PREFIX_BYTES = 64;
-std::string validateTempPrefix(std::string_view prefix);
-// Returns an empty string if `prefix` is [A-Za-z0-9._-]{0,MAX_TEMP_PREFIX_BYTES} and does not
-// start with '.', otherwise the reason it is refused.
+Refusal validateTempPrefix(std::string_view prefix);
+// Passes if `prefix` is [A-Za-z0-9._-]{0,MAX_TEMP_PREFIX_BYTES} and does not start with '.',
+// otherwise refuses saying why.
 
 struct Rule {
   std::string id;

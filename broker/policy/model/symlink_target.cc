@@ -4,7 +4,7 @@
 
 namespace airlock::policy {
 
-std::string refuseSymlinkTarget(std::string_view root, std::string_view linkPath,
+Refusal refuseSymlinkTarget(std::string_view root, std::string_view linkPath,
                                 std::string_view target) {
   return refuseSymlinkTargetAt(root, depthBeneath(root, linkPath), target, LinkChange::MAKE);
 }
@@ -17,7 +17,7 @@ long depthBeneath(std::string_view root, std::string_view path) {
   return depth;
 }
 
-std::string refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
+Refusal refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
                                   LinkChange change) {
   if (target.empty()) return "the symlink target is empty";
   if (target.find('\0') != std::string_view::npos) return "the symlink target has a NUL byte";

@@ -8,12 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "broker/policy/model/refusal.h"
+
 namespace airlock::policy {
 
-std::string refuseSymlinkTarget(std::string_view root, std::string_view linkPath,
+Refusal refuseSymlinkTarget(std::string_view root, std::string_view linkPath,
                                 std::string_view target);
-// Returns "" if `target`, resolved lexically from the directory of `linkPath`, stays at or
-// beneath `root` at every step; otherwise why not: empty, absolute, a NUL byte, longer than
+// Passes if `target`, resolved lexically from the directory of `linkPath`, stays at or
+// beneath `root` at every step; otherwise refuses saying why: empty, absolute, a NUL byte, longer than
 // MAX_PATH_BYTES, a `..` that climbs above `root`, or a `..` after a name (which, were the name
 // itself a link, would climb from where that link leads: "L/.." with L -> ".." is two levels up). `linkPath` must have passed
 // validateRequestPath and lie beneath `root` (the deciding rule's root). A link made this way
@@ -29,7 +31,7 @@ long depthBeneath(std::string_view root, std::string_view path);
 // Whose root a refusal names: the rule that lets the worker make the link, or move it.
 enum class LinkChange : uint8_t { MAKE, MOVE };
 
-std::string refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
+Refusal refuseSymlinkTargetAt(std::string_view root, long depth, std::string_view target,
                                   LinkChange change);
 // refuseSymlinkTarget for a link whose directory is `depth` directories beneath `root` (as
 // depthBeneath counts), wherever that is: refuseSymlinkTarget(root, path, target) is

@@ -156,9 +156,9 @@ std::shared_ptr<const TypedInterface> loadTypedInterface(const std::string& spec
   }
   if (!error.empty()) return nullptr;
   for (const auto& method : interface->methods) {
-    std::string refused = validateMethodName(method.name);
-    if (!refused.empty()) {
-      error = "method " + method.name + " of " + interface->name + ": " + refused;
+    Refusal refused = validateMethodName(method.name);
+    if (refused.refuses()) {
+      error = "method " + method.name + " of " + interface->name + ": " + refused.why();
       return nullptr;
     }
   }

@@ -53,7 +53,7 @@ bool withinBounds(const std::string& path, const std::vector<PathPattern>& learn
 // Whether a rule can name `path` exactly: a valid request path with no character a pattern
 // reads as a wildcard (a file really named "*" could only be granted by a glob).
 bool writableAsExactPath(const std::string& path) {
-  if (!validateRequestPath(path).empty() || path.find('*') != std::string::npos) return false;
+  if (validateRequestPath(path).refuses() || path.find('*') != std::string::npos) return false;
   std::string error;
   std::optional<PathPattern> pattern = PathPattern::parse(path, error);
   return pattern && pattern->isExact() && pattern->matches(path);
@@ -192,7 +192,7 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
         if (!neverConnectedReason(*inner).empty()) continue;
         rule.rule.hostBlocks.push_back(IpBlock{*inner, static_cast<uint16_t>(inner->bits())});
       }
-    } else if (canonical && validateRuleHostName(canonical->name).empty()) {
+    } else if (canonical && !validateRuleHostName(canonical->name).refuses()) {
       rule.rule.hostNames.push_back(canonical->name);
     } else {
       continue;  // not a host the broker would have decided: no evidence of anything

@@ -56,9 +56,9 @@ TEST_F(MovedLinksTest, ALinkIsCheckedAtTheDepthItWouldBeMovedTo) {
   EXPECT_TRUE(closer.outcome.ok());
   std::string expected = "at " + at("c/l") + ", the symlink target \"../../x\" climbs above " +
                          root_ + ", the root of the rule that allows the rename";
-  EXPECT_NE(closer.refusal.find(expected), std::string::npos) << closer.refusal;
+  EXPECT_NE(closer.refusal.why().find(expected), std::string::npos) << closer.refusal.why();
   link("/etc/passwd", "abs");
-  EXPECT_NE(check("abs", "a/abs").refusal.find("absolute"), std::string::npos)
+  EXPECT_NE(check("abs", "a/abs").refusal.why().find("absolute"), std::string::npos)
       << "a link the broker would not make is moved nowhere, even deeper";
 }
 
@@ -68,13 +68,13 @@ TEST_F(MovedLinksTest, ADirectoryMovedCloserIsWalkedAndEveryLinkBeneathItChecked
   std::ofstream(at("a/b/c/file")) << "f";
   MovedLinks moved = check("a/b", "b");
   EXPECT_TRUE(moved.outcome.ok()) << moved.outcome.message;
-  EXPECT_NE(moved.refusal.find("at " + at("b/c/d/e/f/deep") + ","), std::string::npos)
-      << moved.refusal;
+  EXPECT_NE(moved.refusal.why().find("at " + at("b/c/d/e/f/deep") + ","), std::string::npos)
+      << moved.refusal.why();
   EXPECT_TRUE(check("a/b", "g/h/b").clear()) << "deeper: no walk needed";
   EXPECT_TRUE(check("a/b", "g/b").clear()) << "sideways: no walk needed";
 
   ASSERT_EQ(unlink(at("a/b/c/d/e/f/deep").c_str()), 0);
-  EXPECT_TRUE(check("a/b", "b").clear()) << check("a/b", "b").refusal;
+  EXPECT_TRUE(check("a/b", "b").clear()) << check("a/b", "b").refusal.why();
 }
 
 TEST_F(MovedLinksTest, AFileOrAMissingSourceIsNotAFindingOfTheCheck) {
@@ -83,7 +83,7 @@ TEST_F(MovedLinksTest, AFileOrAMissingSourceIsNotAFindingOfTheCheck) {
   EXPECT_TRUE(check("a/f", "f").clear());
   MovedLinks missing = check("a/none", "none");
   EXPECT_EQ(missing.outcome.error, ENOENT);
-  EXPECT_EQ(missing.refusal, "");
+  EXPECT_FALSE(missing.refusal);
 }
 
 TEST_F(MovedLinksTest, ATreePastTheBoundIsRefusedAndOneAtItIsWalked) {
@@ -92,12 +92,12 @@ TEST_F(MovedLinksTest, ATreePastTheBoundIsRefusedAndOneAtItIsWalked) {
   for (size_t i = 0; i + 1 < MAX_MOVED_ENTRIES; ++i) {
     std::ofstream(at("a/big/sub/" + std::to_string(i)));
   }
-  EXPECT_TRUE(check("a/big", "big").clear()) << check("a/big", "big").refusal;
+  EXPECT_TRUE(check("a/big", "big").clear()) << check("a/big", "big").refusal.why();
   std::ofstream(at("a/big/one-more"));
   MovedLinks past = check("a/big", "big");
-  EXPECT_NE(past.refusal.find("more than " + std::to_string(MAX_MOVED_ENTRIES) + " entries"),
+  EXPECT_NE(past.refusal.why().find("more than " + std::to_string(MAX_MOVED_ENTRIES) + " entries"),
             std::string::npos)
-      << past.refusal;
+      << past.refusal.why();
 }
 
 }  // namespace

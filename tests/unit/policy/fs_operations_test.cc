@@ -184,31 +184,31 @@ TEST_F(FsOperationsTest, ASymlinkIsAllowedOnlyWithATargetThatStaysBeneathTheRoot
 
 TEST(SymlinkTargetTest, OnlyRelativeTargetsWithLeadingDotDotsThatStayBeneathTheRootPass) {
   const std::string root = "/srv/out";
-  EXPECT_EQ(refuseSymlinkTarget(root, "/srv/out/l", "file"), "");
-  EXPECT_EQ(refuseSymlinkTarget(root, "/srv/out/a/b/l", "../../x"), "");
-  EXPECT_EQ(refuseSymlinkTarget(root, "/srv/out/a/l", ".."), "") << "the root itself";
-  EXPECT_EQ(refuseSymlinkTarget(root, "/srv/out/a/l", "./x/./y"), "");
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/l", ".."), "");
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/a/b/l", "../../../out/x"), "")
+  EXPECT_FALSE(refuseSymlinkTarget(root, "/srv/out/l", "file").refuses());
+  EXPECT_FALSE(refuseSymlinkTarget(root, "/srv/out/a/b/l", "../../x").refuses());
+  EXPECT_FALSE(refuseSymlinkTarget(root, "/srv/out/a/l", "..").refuses()) << "the root itself";
+  EXPECT_FALSE(refuseSymlinkTarget(root, "/srv/out/a/l", "./x/./y").refuses());
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/l", "..").refuses());
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/a/b/l", "../../../out/x").refuses())
       << "even returning below the root: it passes above it on the way";
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/a/l", "x/.."), "")
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/a/l", "x/..").refuses())
       << "'..' after a name: were x a link to '..', this would be /srv";
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/l", "/srv/out/x"), "");
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/l", ""), "");
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/l", std::string("a\0b", 3)), "");
-  EXPECT_NE(refuseSymlinkTarget(root, "/srv/out/l", std::string(5000, 'a')), "");
-  EXPECT_EQ(refuseSymlinkTarget("/", "/l", "etc/passwd"), "");
-  EXPECT_NE(refuseSymlinkTarget("/", "/l", "../etc"), "");
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/l", "/srv/out/x").refuses());
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/l", "").refuses());
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/l", std::string("a\0b", 3)).refuses());
+  EXPECT_TRUE(refuseSymlinkTarget(root, "/srv/out/l", std::string(5000, 'a')).refuses());
+  EXPECT_FALSE(refuseSymlinkTarget("/", "/l", "etc/passwd").refuses());
+  EXPECT_TRUE(refuseSymlinkTarget("/", "/l", "../etc").refuses());
 }
 
 TEST(TempPrefixTest, APrefixIsAShortVisibleFileNamePart) {
-  EXPECT_EQ(validateTempPrefix(""), "");
-  EXPECT_EQ(validateTempPrefix("upload-1.part_"), "");
-  EXPECT_EQ(validateTempPrefix(std::string(64, 'a')), "");
-  EXPECT_NE(validateTempPrefix(std::string(65, 'a')), "");
-  EXPECT_NE(validateTempPrefix(".hidden"), "");
-  EXPECT_NE(validateTempPrefix("a/b"), "");
-  EXPECT_NE(validateTempPrefix("a b"), "");
+  EXPECT_FALSE(validateTempPrefix("").refuses());
+  EXPECT_FALSE(validateTempPrefix("upload-1.part_").refuses());
+  EXPECT_FALSE(validateTempPrefix(std::string(64, 'a')).refuses());
+  EXPECT_TRUE(validateTempPrefix(std::string(65, 'a')).refuses());
+  EXPECT_TRUE(validateTempPrefix(".hidden").refuses());
+  EXPECT_TRUE(validateTempPrefix("a/b").refuses());
+  EXPECT_TRUE(validateTempPrefix("a b").refuses());
 }
 
 TEST_F(FsOperationsTest, ExplainUsesTheBrokersDecisionsForEachOperation) {

@@ -192,11 +192,11 @@ TEST(NetAddress, ARequestHostIsAnAddressInAnySpellingOrALowercaseName) {
 }
 
 TEST(NetAddress, ARuleNameGetaddrinfoWouldReadAsAnAddressIsRefused) {
-  EXPECT_NE(validateRuleHostName("0x7f000001").find("is the address 127.0.0.1 to getaddrinfo"),
+  EXPECT_NE(validateRuleHostName("0x7f000001").why().find("is the address 127.0.0.1 to getaddrinfo"),
             std::string::npos);
-  EXPECT_NE(validateRuleHostName("0x7f.0x1").find("is the address 127.0.0.1"), std::string::npos);
-  EXPECT_EQ(validateRuleHostName("0xdb.internal"), "") << "a name whose first label looks hex";
-  EXPECT_EQ(validateRuleHostName("localhost"), "");
+  EXPECT_NE(validateRuleHostName("0x7f.0x1").why().find("is the address 127.0.0.1"), std::string::npos);
+  EXPECT_FALSE(validateRuleHostName("0xdb.internal").refuses()) << "a name whose first label looks hex";
+  EXPECT_FALSE(validateRuleHostName("localhost").refuses());
 }
 
 }  // namespace

@@ -127,23 +127,23 @@ TEST(PathPattern, ExactBeatsGlobAndLongerLiteralPrefixBeatsShorter) {
 }
 
 TEST(ValidateRequestPath, AcceptsPlainAbsolutePaths) {
-  EXPECT_EQ(validateRequestPath("/srv/images/a.png"), "");
-  EXPECT_EQ(validateRequestPath("/srv/images/.hidden"), "");
-  EXPECT_EQ(validateRequestPath("/srv/images/..x"), "");
-  EXPECT_EQ(validateRequestPath("/" + std::string(4095, 'a')), "");
+  EXPECT_FALSE(validateRequestPath("/srv/images/a.png").refuses());
+  EXPECT_FALSE(validateRequestPath("/srv/images/.hidden").refuses());
+  EXPECT_FALSE(validateRequestPath("/srv/images/..x").refuses());
+  EXPECT_FALSE(validateRequestPath("/" + std::string(4095, 'a')).refuses());
 }
 
 TEST(ValidateRequestPath, RefusesEverythingThatCouldEscapeOrConfuse) {
-  EXPECT_EQ(validateRequestPath(""), "empty path");
-  EXPECT_EQ(validateRequestPath("srv/x"), "path is not absolute");
-  EXPECT_EQ(validateRequestPath("/srv//x"), "path has an empty segment (\"//\" or a trailing '/')");
-  EXPECT_EQ(validateRequestPath("/srv/x/"), "path has an empty segment (\"//\" or a trailing '/')");
-  EXPECT_EQ(validateRequestPath("/"), "path has an empty segment (\"//\" or a trailing '/')");
-  EXPECT_EQ(validateRequestPath("/srv/../etc"), "path has a '.' or '..' segment");
-  EXPECT_EQ(validateRequestPath("/srv/.."), "path has a '.' or '..' segment");
-  EXPECT_EQ(validateRequestPath("/./srv"), "path has a '.' or '..' segment");
-  EXPECT_EQ(validateRequestPath(std::string_view("/srv/a\0b", 9)), "path contains a NUL byte");
-  EXPECT_EQ(validateRequestPath("/" + std::string(4096, 'a')), "path longer than 4096 bytes");
+  EXPECT_EQ(validateRequestPath("").why(), "empty path");
+  EXPECT_EQ(validateRequestPath("srv/x").why(), "path is not absolute");
+  EXPECT_EQ(validateRequestPath("/srv//x").why(), "path has an empty segment (\"//\" or a trailing '/')");
+  EXPECT_EQ(validateRequestPath("/srv/x/").why(), "path has an empty segment (\"//\" or a trailing '/')");
+  EXPECT_EQ(validateRequestPath("/").why(), "path has an empty segment (\"//\" or a trailing '/')");
+  EXPECT_EQ(validateRequestPath("/srv/../etc").why(), "path has a '.' or '..' segment");
+  EXPECT_EQ(validateRequestPath("/srv/..").why(), "path has a '.' or '..' segment");
+  EXPECT_EQ(validateRequestPath("/./srv").why(), "path has a '.' or '..' segment");
+  EXPECT_EQ(validateRequestPath(std::string_view("/srv/a\0b", 9)).why(), "path contains a NUL byte");
+  EXPECT_EQ(validateRequestPath("/" + std::string(4096, 'a')).why(), "path longer than 4096 bytes");
 }
 
 }  // namespace

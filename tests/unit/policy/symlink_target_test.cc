@@ -22,8 +22,8 @@ TEST(SymlinkDepthTest, TheDepthCountsTheDirectoriesBetweenTheRootAndTheLinksDire
 
 TEST(SymlinkDepthTest, ALinkAtTheRootItselfMayNotClimbAtAll) {
   // Was an out-of-range substr (an exception, not a refusal) before depthBeneath.
-  EXPECT_NE(refuseSymlinkTarget("/srv/out", "/srv/out", ".."), "");
-  EXPECT_EQ(refuseSymlinkTarget("/srv/out", "/srv/out", "x"), "");
+  EXPECT_TRUE(refuseSymlinkTarget("/srv/out", "/srv/out", "..").refuses());
+  EXPECT_FALSE(refuseSymlinkTarget("/srv/out", "/srv/out", "x").refuses());
 }
 
 TEST(SymlinkDepthTest, LeadingDotDotsStayBeneathTheRootExactlyWhenTheDepthIsAtLeastTheirNumber) {
@@ -32,8 +32,8 @@ TEST(SymlinkDepthTest, LeadingDotDotsStayBeneathTheRootExactlyWhenTheDepthIsAtLe
     for (long i = 0; i < dotDots; ++i) target += "../";
     target += "x";
     for (long depth = 0; depth <= 5; ++depth) {
-      std::string refused = refuseSymlinkTargetAt("/srv/out", depth, target, LinkChange::MOVE);
-      EXPECT_EQ(refused.empty(), depth >= dotDots) << target << " at depth " << depth;
+      Refusal refused = refuseSymlinkTargetAt("/srv/out", depth, target, LinkChange::MOVE);
+      EXPECT_EQ(!refused.refuses(), depth >= dotDots) << target << " at depth " << depth;
     }
   }
 }
@@ -44,9 +44,9 @@ TEST(SymlinkDepthTest, ATargetThatPassesAtOneDepthPassesAtEveryGreaterDepth) {
                                       "x/..", "/abs", "", "a/../../b"};
   for (const std::string& target : targets) {
     for (long depth = -1; depth <= 4; ++depth) {
-      if (!refuseSymlinkTargetAt("/r", depth, target, LinkChange::MOVE).empty()) continue;
+      if (refuseSymlinkTargetAt("/r", depth, target, LinkChange::MOVE).refuses()) continue;
       for (long deeper = depth; deeper <= 6; ++deeper) {
-        EXPECT_EQ(refuseSymlinkTargetAt("/r", deeper, target, LinkChange::MOVE), "")
+        EXPECT_FALSE(refuseSymlinkTargetAt("/r", deeper, target, LinkChange::MOVE).refuses())
             << target << " passed at " << depth << " but not at " << deeper;
       }
     }
@@ -54,15 +54,15 @@ TEST(SymlinkDepthTest, ATargetThatPassesAtOneDepthPassesAtEveryGreaterDepth) {
 }
 
 TEST(SymlinkDepthTest, AtADepthTheCheckIsTheLinkPathsCheckAndNamesTheRuleThatMovesIt) {
-  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 2, "../../x", LinkChange::MAKE),
-            refuseSymlinkTarget("/srv/out", "/srv/out/a/b/l", "../../x"));
-  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 0, "../x", LinkChange::MAKE),
-            refuseSymlinkTarget("/srv/out", "/srv/out/l", "../x"));
-  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 0, "../x", LinkChange::MOVE),
+  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 2, "../../x", LinkChange::MAKE).why(),
+            refuseSymlinkTarget("/srv/out", "/srv/out/a/b/l", "../../x").why());
+  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 0, "../x", LinkChange::MAKE).why(),
+            refuseSymlinkTarget("/srv/out", "/srv/out/l", "../x").why());
+  EXPECT_EQ(refuseSymlinkTargetAt("/srv/out", 0, "../x", LinkChange::MOVE).why(),
             "the symlink target \"../x\" climbs above /srv/out, the root of the rule that allows "
             "the rename");
-  EXPECT_NE(refuseSymlinkTargetAt("/srv/out", 3, "/etc/passwd", LinkChange::MOVE), "");
-  EXPECT_NE(refuseSymlinkTargetAt("/srv/out", 3, "a/..", LinkChange::MOVE), "")
+  EXPECT_TRUE(refuseSymlinkTargetAt("/srv/out", 3, "/etc/passwd", LinkChange::MOVE).refuses());
+  EXPECT_TRUE(refuseSymlinkTargetAt("/srv/out", 3, "a/..", LinkChange::MOVE).refuses())
       << "'..' after a name is refused at any depth";
 }
 
