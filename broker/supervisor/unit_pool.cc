@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 
 #include <kj/debug.h>
@@ -18,11 +21,23 @@ namespace _ {
 constexpr kj::Duration FIRST_RESPAWN_DELAY = 50 * kj::MILLISECONDS;
 constexpr int MAX_BACKOFF_DOUBLINGS = 7;  // 50 ms * 2^7 = 6.4 s
 
-// worker_reuse = "never": how long after a call ends its slot's replacement starts, unless a
-// call needs it sooner. Long enough for the ended call's answer to leave airlockd (a few hundred
+// worker_reuse = "never": how long after a call ends its worker is killed (stopped meanwhile) and
+// its slot's replacement starts, unless a call needs the replacement sooner. Long enough for the ended call's answer to leave airlockd (a few hundred
 // microseconds; more on a busy machine), short beside calls that arrive slower than a worker
 // starts (~10 ms).
 constexpr kj::Duration REFILL_GRACE = 10 * kj::MILLISECONDS;
+
+// worker_reuse = "never": a worker whose call has ended runs nothing more from now on, at the cost
+// of a signal; its SIGKILL follows once the answer has left (release()). SIGSTOP, like SIGKILL,
+// reaches a pid namespace's init from airlockd's namespace, and cannot be caught or ignored. By
+// pid, not pidfd (the worker's pidfd is its SandboxedProcess's): `pid` is airlockd's own child,
+// not yet reaped (the caller checks exited()), and only its parent's waitid can reap it, so the
+// pid cannot have been reused.
+void stopRunning(pid_t pid) {
+  if (::kill(pid, SIGSTOP) < 0 && errno != ESRCH) {
+    spdlog::warn("worker pid {}: kill(SIGSTOP) failed: {}", pid, strerror(errno));
+  }
+}
 
 // Under on_refused_syscall = "errno": every refusal the worker's supervisor answered, counted by
 // syscall, on its worker.exit record.
@@ -722,18 +737,24 @@ void UnitPool::release(pid_t pid) {
       for (auto& process : retired_) {
         if (process->pid() != pid || process->exited() || killedAlready) continue;
         retiring_[pid] = "served its one call (worker_reuse = \"never\")";
-        process->kill();
+        _::stopRunning(pid);
         break;
       }
+      Slot* slot = nullptr;
       auto serving = servingFrom_.find(pid);
-      if (serving == servingFrom_.end()) return;
-      Slot& slot = *serving->second;
-      servingFrom_.erase(serving);
-      // Not at once: the start (clone3 on this loop, then the child's setup on a CPU the answer
-      // also needs) would delay the answer of the call that just ended. Once that answer has had
-      // time to leave, or as soon as a call needs the slot (acquire), whichever comes first.
-      tasks_.add(io_.provider->getTimer().afterDelay(_::REFILL_GRACE).then([this, &slot]() {
-        refill(slot);
+      if (serving != servingFrom_.end()) {
+        slot = serving->second;
+        servingFrom_.erase(serving);
+      }
+      // Neither at once: the SIGKILL's exit (the process's teardown, then its exit record) and
+      // the replacement's start (clone3 on this loop, then the child's setup) take CPU the ended
+      // call's answer still needs on its way out. Once that answer has had time to leave, or, for
+      // the replacement, as soon as a call needs the slot (acquire), whichever comes first.
+      tasks_.add(io_.provider->getTimer().afterDelay(_::REFILL_GRACE).then([this, pid, slot]() {
+        for (auto& process : retired_) {
+          if (process->pid() == pid && retiring_.count(pid) != 0) process->kill();  // idempotent
+        }
+        if (slot != nullptr) refill(*slot);
       }));
       return;
     }

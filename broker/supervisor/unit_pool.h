@@ -57,8 +57,9 @@ class UnitPool {
 
   void release(pid_t pid);
   // The call on worker `pid` has ended (answered, failed or timed out). Under "never" the worker
-  // is killed now, its worker.exit record saying it served its one call, and its replacement
-  // starts once the events queued now (the answer's among them) have run.
+  // is stopped now (SIGSTOP: it runs nothing more) and killed once the answer has had time to
+  // leave (its exit's teardown is not on the answer's way), its worker.exit record saying it
+  // served its one call; its replacement starts then, or as soon as a call needs the slot.
 
   kj::Promise<ProgramExit> runProgram(ProgramRequest request, kj::TimePoint deadline,
                                       bool& timedOut);
