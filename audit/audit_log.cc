@@ -225,12 +225,24 @@ AuditLog::~AuditLog() noexcept(false) {
 
 std::string AuditLog::formatTime(int64_t micros) {
   time_t seconds = static_cast<time_t>(micros / 1000000);
-  struct tm utc;
-  gmtime_r(&seconds, &utc);
-  char buffer[64];
-  size_t n = strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buffer + n, sizeof(buffer) - n, ".%06dZ", static_cast<int>(micros % 1000000));
-  return buffer;
+  // Every record is stamped, many a second, and the date and time of day change once a second:
+  // gmtime_r and strftime run once per second per thread, the microseconds on every call.
+  thread_local time_t cachedSeconds = -1;
+  thread_local char cached[32];
+  thread_local size_t cachedLength = 0;
+  if (seconds != cachedSeconds || cachedLength == 0) {
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    cachedLength = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &utc);
+    cachedSeconds = seconds;
+  }
+  char fraction[16];
+  snprintf(fraction, sizeof(fraction), ".%06dZ", static_cast<int>(micros % 1000000));
+  std::string time;
+  time.reserve(cachedLength + 8);
+  time.append(cached, cachedLength);
+  time.append(fraction);
+  return time;
 }
 
 void AuditLog::fail(const char* what, int error) {

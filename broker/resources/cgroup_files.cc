@@ -21,6 +21,24 @@ std::string failure(const std::string& call, int err) {
   return call + ": " + strerrorname_np(err) + " " + strerror(err);
 }
 
+// Reads `fd` from its start to its end. cgroup files are small; the bound keeps a surprising one
+// from growing airlockd.
+std::optional<std::string> readFromStart(int fd) {
+  std::string text;
+  char buffer[4096];
+  while (text.size() < (64u << 10)) {
+    ssize_t n = pread(fd, buffer, sizeof(buffer), static_cast<off_t>(text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    // A short read is the end: the kernel fills a read of a cgroup file (a seq_file) as far as
+    // its text goes. Stopping here saves the read that would return 0, once per call.
+    if (static_cast<size_t>(n) < sizeof(buffer)) break;
+  }
+  return text;
+}
+
 }  // namespace
 }  // namespace _
 
@@ -38,35 +56,31 @@ std::optional<std::string> readCgroupFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   kj::AutoCloseFd owned(fd);
-  std::string text;
-  char buffer[4096];
-  // cgroup files are small; the bound keeps a surprising one from growing airlockd.
-  while (text.size() < (64u << 10)) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
+  return _::readFromStart(fd);
 }
 
-uint64_t readCgroupNumber(const std::string& path) {
-  auto text = readCgroupFile(path);
-  if (!text) return 0;
-  return strtoull(text->c_str(), nullptr, 10);
-}
+std::optional<std::string> rereadCgroupFile(int fd) { return _::readFromStart(fd); }
 
-uint64_t readCgroupField(const std::string& path, const std::string& key) {
-  auto text = readCgroupFile(path);
-  if (!text) return 0;
-  std::istringstream lines(*text);
+uint64_t firstNumberIn(const std::string& text) { return strtoull(text.c_str(), nullptr, 10); }
+
+uint64_t fieldIn(const std::string& text, const std::string& key) {
+  std::istringstream lines(text);
   std::string name;
   uint64_t value;
   while (lines >> name >> value) {
     if (name == key) return value;
   }
   return 0;
+}
+
+uint64_t readCgroupNumber(const std::string& path) {
+  auto text = readCgroupFile(path);
+  return text ? firstNumberIn(*text) : 0;
+}
+
+uint64_t readCgroupField(const std::string& path, const std::string& key) {
+  auto text = readCgroupFile(path);
+  return text ? fieldIn(*text, key) : 0;
 }
 
 std::string makeCgroupDir(const std::string& path) {

@@ -70,12 +70,26 @@ void enableForChildren(CgroupVersion version, const std::string& dir) {
   }
 }
 
-uint64_t cpuMicrosOf(CgroupVersion version, const Dirs& dirs) {
+// The file holding a group's CPU time: "" where there is none (v1 without cpuacct).
+std::string cpuUsagePath(CgroupVersion version, const Dirs& dirs) {
   if (version == CgroupVersion::V1) {
     std::string acct = dirs.of("cpuacct");
-    return acct.empty() ? 0 : readCgroupNumber(acct + "/cpuacct.usage") / 1000;
+    return acct.empty() ? "" : acct + "/cpuacct.usage";
   }
-  return readCgroupField(*dirs.distinct().begin() + "/cpu.stat", "usage_usec");
+  return *dirs.distinct().begin() + "/cpu.stat";
+}
+
+// The CPU time in microseconds in the text of cpuUsagePath's file.
+uint64_t cpuMicrosIn(CgroupVersion version, const std::string& text) {
+  if (version == CgroupVersion::V1) return firstNumberIn(text) / 1000;  // nanoseconds
+  return fieldIn(text, "usage_usec");
+}
+
+uint64_t cpuMicrosOf(CgroupVersion version, const Dirs& dirs) {
+  std::string path = cpuUsagePath(version, dirs);
+  if (path.empty()) return 0;
+  auto text = readCgroupFile(path);
+  return text ? cpuMicrosIn(version, *text) : 0;
 }
 
 GroupUsage usageOf(CgroupVersion version, const Dirs& dirs) {
@@ -122,8 +136,13 @@ class Leaf final : public WorkerLeaf {
       }
       fds_.push_back(kj::AutoCloseFd(fd));
     }
+    // Kept open: the CPU time is read twice per call (dispatch.cc), and a lookup by path would
+    // add an open, a read of the end and a close to each, with the path walk through cgroupfs.
+    std::string usage = cpuUsagePath(version_, dirs_);
+    if (!usage.empty()) cpuUsage_ = kj::AutoCloseFd(open(usage.c_str(), O_RDONLY | O_CLOEXEC));
   }
   ~Leaf() noexcept(false) {
+    cpuUsage_ = nullptr;
     fds_.clear();
     for (const std::string& dir : dirs_.distinct()) removeCgroupTree(dir);
   }
@@ -136,12 +155,17 @@ class Leaf final : public WorkerLeaf {
     for (const kj::AutoCloseFd& fd : fds_) placement.procsFds.push_back(fd.get());
   }
   GroupUsage usage() const override { return usageOf(version_, dirs_); }
-  uint64_t cpuMicros() const override { return cpuMicrosOf(version_, dirs_); }
+  uint64_t cpuMicros() const override {
+    if (cpuUsage_.get() < 0) return 0;  // no such file (v1 without cpuacct), as cpuMicrosOf
+    auto text = rereadCgroupFile(cpuUsage_.get());
+    return text ? cpuMicrosIn(version_, *text) : 0;
+  }
 
  private:
   CgroupVersion version_;
   Dirs dirs_;
   std::vector<kj::AutoCloseFd> fds_;
+  kj::AutoCloseFd cpuUsage_;  // cpuUsagePath's file; closed (-1) when it could not be opened
 };
 
 class Unit final : public UnitGroup {

@@ -3,6 +3,8 @@
 
 #include "audit/record_time.h"
 
+#include "audit/audit_log.h"
+
 #include <gtest/gtest.h>
 
 namespace airlock::audit {
@@ -19,6 +21,21 @@ TEST(RecordTime, TheRecordsOwnFormatParsesToTheMicrosecond) {
   // date -u -d 2026-11-26T18:33:36Z +%s -> 1795718016
   EXPECT_EQ(orMinusOne(parseRfc3339Micros("2026-11-26T18:33:36.951219Z")),
             1795718016 * S + 951219);
+}
+
+TEST(RecordTime, TheStampOfEachRecordIsItsOwnSecondWhicheverWasFormattedBefore) {
+  // formatTime keeps the last second's date and time of day: a stamp in the same second, the
+  // next second, a second of another day and the earlier second again must each be their own.
+  int64_t at = 1795718016 * S;  // 2026-11-26T18:33:36Z
+  EXPECT_EQ(AuditLog::formatTime(at + 951219), "2026-11-26T18:33:36.951219Z");
+  EXPECT_EQ(AuditLog::formatTime(at + 7), "2026-11-26T18:33:36.000007Z");
+  EXPECT_EQ(AuditLog::formatTime(at + S), "2026-11-26T18:33:37.000000Z");
+  EXPECT_EQ(AuditLog::formatTime(at + 86400 * S + 999999), "2026-11-27T18:33:36.999999Z");
+  EXPECT_EQ(AuditLog::formatTime(at + 951219), "2026-11-26T18:33:36.951219Z");
+  EXPECT_EQ(AuditLog::formatTime(0), "1970-01-01T00:00:00.000000Z");
+  for (int64_t t : {at, at + S / 2, at + 3 * S + 1, 1709164800 * S + 42}) {
+    EXPECT_EQ(orMinusOne(parseRfc3339Micros(AuditLog::formatTime(t))), t);
+  }
 }
 
 TEST(RecordTime, OffsetsFractionsAndLowerCaseAreRfc3339) {
