@@ -6,9 +6,11 @@
 // best-effort. Runs on whichever hierarchy the machine gives airlockd (v1 or v2).
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -93,6 +95,25 @@ std::set<pid_t> processesIn(const std::string& leaf) {
   pid_t pid;
   while (lines >> pid) pids.insert(pid);
   return pids;
+}
+
+// What the kernel holds as `unit`'s CPU weight, in the file's own unit (v1 cpu.shares, v2
+// cpu.weight), and what a cgroup v1 or v2 weight `weight` is written as there.
+struct CpuWeightFile {
+  std::string path;
+  bool v1 = true;
+  uint64_t written(uint64_t weight) const {
+    return v1 ? std::max<uint64_t>(2, weight * 1024 / 100) : weight;
+  }
+};
+CpuWeightFile cpuWeightFileOf(pid_t airlockd, const std::string& unit) {
+  auto places = broker::resources::discoverCgroupPlaces();
+  std::string name = "/airlockd-" + std::to_string(airlockd);
+  auto cpu = places.v1.find("cpu");
+  if (cpu != places.v1.end() && pathExists(cpu->second + name)) {
+    return {unitDirIn(cpu->second + name, unit) + "/cpu.shares", true};
+  }
+  return {unitDirIn(places.v2 + name, unit) + "/cpu.weight", false};
 }
 
 class ResourcesTest : public ::testing::Test {
@@ -205,6 +226,13 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   uint64_t cpuLimited = cpuOfCall("burn", 0);
   // At most half a CPU for 1.5 s, with a period's grace at either end.
   EXPECT_LE(cpuLimited, 950000u);
+  // Under its cap, without a cpu_weight, it competes at the share of the machine the cap allows
+  // (cpu_max_percent / CPUs), not at the default weight.
+  cpu_set_t cpus;
+  ASSERT_EQ(sched_getaffinity(broker_->pid(), sizeof(cpus), &cpus), 0);
+  uint64_t derived = std::clamp<uint64_t>(50 / static_cast<uint64_t>(CPU_COUNT(&cpus)), 1, 100);
+  auto weightFile = cpuWeightFileOf(broker_->pid(), "burner");
+  EXPECT_EQ(std::stoull(readFile(weightFile.path)), weightFile.written(derived)) << weightFile.path;
 
   broker_->dir().write("policies/burner.toml", unitPolicy("burner", "call_timeout_ms = 60000", ""));
   auto record = reload();
@@ -212,6 +240,7 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   uint64_t throttledBefore = unitStatus("burner")["resources"]["throttled_periods"];
   auto free = call("burner", "burn", BURN);
   ASSERT_TRUE(free.ok()) << free.describe();
+  EXPECT_EQ(std::stoull(readFile(weightFile.path)), weightFile.written(100)) << "the default again";
   // The same workers, no longer held back: the counter stands still, and they got more CPU.
   EXPECT_EQ(unitStatus("burner")["resources"]["throttled_periods"], throttledBefore);
   EXPECT_GT(cpuOfCall("burn", 1), cpuLimited);
