@@ -66,7 +66,8 @@ const char* launcherName(Launcher launcher) {
 }
 
 Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, int count,
-                                kj::AsyncIoContext& io, const PlaceWorker& place) {
+                                kj::AsyncIoContext& io, const PlaceWorker& place,
+                                const std::function<void()>& afterStart) {
   Samples samples;
   if (launcher == Launcher::BWRAP && access(BWRAP, X_OK) != 0) return samples;
   for (int i = 0; i < count; ++i) {
@@ -92,6 +93,7 @@ Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, in
     workerEnd = nullptr;
     helloOnce(brokerEnd.get(), io);
     samples.add(std::chrono::steady_clock::now() - start);
+    if (afterStart) afterStart();
     if (pid > 0) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);

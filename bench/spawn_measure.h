@@ -22,8 +22,11 @@ using PlaceWorker = std::function<std::shared_ptr<void>(sandbox::SandboxSpec&)>;
 
 // Starts `worker` `count` times with `launcher`, with a socketpair end as fd 3, and times each
 // until its `hello` is answered; the worker is then killed. Returns empty samples if the launcher
-// is unavailable (bwrap not installed).
+// is unavailable (bwrap not installed). `afterStart`, if any, runs after each answered `hello`,
+// outside the timed span, while the worker still runs (as airlockd's pool makes the next
+// worker's cgroup leaf while one starts).
 Samples measureSpawnToFirstCall(Launcher launcher, const std::string& worker, int count,
-                                kj::AsyncIoContext& io, const PlaceWorker& place = nullptr);
+                                kj::AsyncIoContext& io, const PlaceWorker& place = nullptr,
+                                const std::function<void()>& afterStart = nullptr);
 
 }  // namespace airlock::bench

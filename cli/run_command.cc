@@ -97,6 +97,13 @@ int runMain(int argc, char** argv) {
   auto loaded = cli::loadUnit(policyPath, unitName, load, COMMAND);
   if (!loaded) return 2;
   auto unit = std::make_shared<const policy::UnitPolicy>(std::move(*loaded));
+  if (unit->resources.any()) {
+    // The cgroups are airlockd's (broker/resources/): this command makes none.
+    fprintf(stderr,
+            "%s: [resources] (%s) is not applied by this command, only by airlockd; PROGRAM "
+            "runs under [limits] alone\n",
+            COMMAND, unit->resourcesWhere.describe().c_str());
+  }
 
   sandbox::SandboxSpec spec = broker::sandboxSpecFor(*unit);
   broker::brokerSyscalls(*unit, spec);

@@ -125,14 +125,29 @@ kj::Promise<void> UnitServer::run(RunContext context) {
 
   // Record the exit, then reply.
   bool& late = *timedOut;
-  return ran.then([this, context, record = kj::mv(record), started, &late, setupFailed](
-                      ProgramExit exit) mutable {
+  uint64_t memoryMaxMiB = unit.resources.get(policy::ResourceKey::MEMORY_MAX_MIB);
+  return ran.then([this, context, record = kj::mv(record), started, &late, setupFailed,
+                   memoryMaxMiB](ProgramExit exit) mutable {
     if (!exit.setupFailed.empty()) return setupFailed(context, record, exit.setupFailed);
     record.workerPid = exit.pid;
     record.result = late ? std::string(errorKindName(rpc::ErrorKind::TIMED_OUT)) + ": " +
                                _::describeRun(exit)
                          : _::describeRun(exit);
     record.args["brokered_syscalls"] = exit.brokeredSyscalls;
+    record.cpuMicros = exit.cpuMicros;
+    // The kernel's OOM killer ended the run at the unit's [resources] limit (first, as for a
+    // worker: a deadline's SIGKILL may have raced it): the caller is told so, as a worker's
+    // caller is, not handed a SIGKILL it could take for airlockd's.
+    std::string outOfMemory;
+    if (exit.status.outOfMemory) {
+      outOfMemory = "out of memory: program pid " + std::to_string(exit.pid) + " " +
+                    exit.status.describe() + " at the unit's [resources] memory_max_mib";
+      record.result = std::string(errorKindName(rpc::ErrorKind::UNIT_CRASHED)) + ": " +
+                      outOfMemory;
+      record.args["cause"] = "out-of-memory";
+      record.args["memory_peak_bytes"] = exit.status.memoryPeakBytes;
+      record.args["memory_max_mib"] = memoryMaxMiB;
+    }
     if (!exit.status.answeredSyscalls.empty()) {
       record.args["answered_syscalls"] = exit.status.answeredSyscalls;
     }
@@ -144,6 +159,9 @@ kj::Promise<void> UnitServer::run(RunContext context) {
     if (!routing_.audit.append(record)) {
       return _::setRunError(result, rpc::ErrorKind::INTERNAL,
                             "the broker cannot write its audit log", "");
+    }
+    if (!outOfMemory.empty()) {
+      return _::setRunError(result, rpc::ErrorKind::UNIT_CRASHED, outOfMemory, "");
     }
     if (late) {
       return _::setRunError(result, rpc::ErrorKind::TIMED_OUT,

@@ -53,6 +53,14 @@ const char* cgroupVersionName(CgroupVersion version) {
   return version == CgroupVersion::V1 ? "cgroup v1" : "cgroup v2";
 }
 
+uint64_t cpuWeightFor(const policy::UnitResources& resources, uint64_t cpus) {
+  using policy::ResourceKey;
+  if (resources.isSet(ResourceKey::CPU_WEIGHT)) return resources.get(ResourceKey::CPU_WEIGHT);
+  uint64_t percent = resources.get(ResourceKey::CPU_MAX_PERCENT);
+  if (percent == 0) return 0;
+  return std::clamp<uint64_t>(percent / std::max<uint64_t>(cpus, 1), 1, 100);
+}
+
 const CgroupKnob& knobOf(policy::ResourceKey key) {
   const CgroupKnob& knob = _::KNOBS[static_cast<size_t>(key)];
   KJ_ASSERT(knob.key == key, "knobs follow the enum");

@@ -36,6 +36,13 @@ struct CgroupKnob {
 
 const CgroupKnob& knobOf(policy::ResourceKey key);
 
+// The CPU weight written for a unit: its cpu_weight if set; else, under a cpu_max_percent, the
+// share of the machine the cap allows of the default weight 100 (cpu_max_percent / cpus, at
+// least 1, at most 100), so that a unit capped at a fraction of the CPUs does not compete at
+// full weight while it is under its quota (docs/policy.md, [resources]); else 0 (the default).
+// `cpus`: the CPUs airlockd may run on (at least 1).
+uint64_t cpuWeightFor(const policy::UnitResources& resources, uint64_t cpus);
+
 // The CFS period airlockd gives every unit group: cpu_max_percent is a share of it. 100 ms is
 // the kernel's default, short enough that a throttled unit's calls wait at most that long.
 inline constexpr uint64_t CPU_PERIOD_US = 100000;

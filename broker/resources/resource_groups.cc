@@ -1,6 +1,7 @@
 #include "broker/resources/resource_groups.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <kj/io.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <set>
@@ -120,6 +122,26 @@ GroupUsage usageOf(CgroupVersion version, const Dirs& dirs) {
   return usage;
 }
 
+}  // namespace
+}  // namespace _
+
+void WorkerLeaf::explainExit(sandbox::ExitStatus& status) const {
+  if (status.exited || status.signal != SIGKILL) return;
+  GroupUsage used = usage();
+  status.outOfMemory = used.oomKills > 0;
+  status.memoryPeakBytes = used.memoryPeakBytes;
+}
+
+namespace _ {
+namespace {
+
+// The CPUs this process may run on: what "the machine" is to a derived CPU weight.
+uint64_t cpusOfThisProcess() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return static_cast<uint64_t>(std::max(CPU_COUNT(&set), 1));
+}
+
 class Leaf final : public WorkerLeaf {
  public:
   Leaf(CgroupVersion version, Dirs dirs) : version_(version), dirs_(kj::mv(dirs)) {
@@ -190,10 +212,16 @@ class Unit final : public UnitGroup {
     for (const policy::ResourceKeyRow& row : policy::resourceKeyRows()) {
       const CgroupKnob& knob = knobOf(row.key);
       uint64_t value = resources.get(row.key);
+      // cpu_weight unset under a cpu_max_percent: derived from the cap (cgroup_knobs.h). Only
+      // the cap is the policy's: a weight that cannot be written is said, not refused.
+      bool derived = row.key == policy::ResourceKey::CPU_WEIGHT && value == 0 &&
+                     resources.isSet(policy::ResourceKey::CPU_MAX_PERCENT);
+      if (derived) value = cpuWeightFor(resources, cpusOfThisProcess());
       std::string dir = dirs_.of(knob.controller(version_));
-      std::string setting = std::string(row.name) + " = " + std::to_string(value);
+      std::string setting = std::string(row.name) + " = " + std::to_string(value) +
+                            (derived ? " (derived from cpu_max_percent)" : "");
       if (dir.empty()) {
-        if (value != 0) {
+        if (value != 0 && !derived) {
           refused.push_back(setting + ": the " + knob.controller(version_) + " controller (" +
                             knob.file(version_) + ") is not available to airlockd under " +
                             cgroupVersionName(version_));
@@ -204,9 +232,11 @@ class Unit final : public UnitGroup {
       if (value == 0 && access(path.c_str(), F_OK) != 0) continue;  // nothing to undo
       std::string error = writeCgroupFile(path, knob.value(version_, value));
       if (error.empty()) continue;
-      if (value != 0) {
+      if (value != 0 && !derived) {
         refused.push_back(setting + ": the " + knob.controller(version_) +
                           " controller cannot enforce it here: " + error);
+      } else if (derived) {
+        spdlog::warn("cgroup {}: cannot write {}: {}", dir, setting, error);
       } else {
         // Still the old, stricter limit: nothing is weaker for it.
         spdlog::warn("cgroup {}: cannot lift {}: {}", dir, row.name, error);

@@ -18,6 +18,7 @@
 #include "broker/policy/model/resources.h"
 #include "broker/resources/cgroup_knobs.h"
 #include "broker/resources/cgroup_mounts.h"
+#include "sandbox/launcher.h"
 #include "sandbox/sandbox_spec.h"
 
 namespace airlock::broker::resources {
@@ -42,6 +43,11 @@ class WorkerLeaf : public kj::Refcounted {
   // Fills in how the launcher puts the worker in this leaf (fds borrowed from the leaf).
   virtual GroupUsage usage() const = 0;
   virtual uint64_t cpuMicros() const = 0;  // usage().cpuMicros alone: one file, read per call
+
+  void explainExit(sandbox::ExitStatus& status) const;
+  // Once the leaf's one process has been reaped: a SIGKILL while the leaf counts an OOM kill
+  // was the kernel's (v1 counts it in the leaf only), so `status` says out of memory, with the
+  // leaf's memory peak.
 };
 
 class UnitGroup {
@@ -52,7 +58,10 @@ class UnitGroup {
   // that drops a key). Returns one line per set limit the machine cannot enforce, naming the key,
   // the controller and the file (and errno); empty: all in force. The running workers are
   // beneath this group, so a change applies to them at once.
-  virtual kj::Own<WorkerLeaf> newLeaf() = 0;  // throws, naming the directory and errno
+  virtual kj::Own<WorkerLeaf> newLeaf() = 0;
+  // Makes a leaf now; throws, naming the directory and errno. A leaf made ahead of the start it
+  // is for keeps the mkdir (one per hierarchy) off that start's path: the launcher then only
+  // places the child in it. A leaf nobody started a process in is removed when dropped.
   virtual GroupUsage usage() const = 0;       // of all the unit's workers together
 };
 

@@ -31,11 +31,13 @@ Pipe makePipe() {
 kj::Promise<kj::Own<ProgramRun>> ProgramRun::start(std::shared_ptr<const policy::UnitPolicy> unit,
                                                     const FsRoots& roots, kj::AsyncIoContext& io,
                                                     audit::AuditLog& audit,
-                                                    ProgramRequest request) {
+                                                    ProgramRequest request,
+                                                    kj::Own<resources::WorkerLeaf> leaf) {
   sandbox::SandboxSpec spec = sandboxSpecFor(*unit);
   spec.program = unit->programPath;
   spec.args = request.args;
   brokerSyscalls(*unit, spec);
+  if (leaf.get() != nullptr) leaf->place(spec.cgroup);
   auto in = _::makePipe(), out = _::makePipe(), err = _::makePipe();
   sandbox::ChildFds fds;
   fds.stdinFd = in.read.get();
@@ -45,7 +47,8 @@ kj::Promise<kj::Own<ProgramRun>> ProgramRun::start(std::shared_ptr<const policy:
   // The child's ends close here: it holds the only copies, so EOF means it is done with them.
   return launched.then([unit = kj::mv(unit), &roots, &io, &audit, spec = kj::mv(spec),
                         in = kj::mv(in.write), out = kj::mv(out.read), err = kj::mv(err.read),
-                        request = kj::mv(request)](sandbox::SandboxedProcess process) mutable {
+                        request = kj::mv(request),
+                        leaf = kj::mv(leaf)](sandbox::SandboxedProcess process) mutable {
     // Before the loop first services the listener: what the program learns is on record.
     recordSyscallsOf(process, audit,
                      {unit->name, process.pid(), request.caller, request.callId});
@@ -53,14 +56,16 @@ kj::Promise<kj::Own<ProgramRun>> ProgramRun::start(std::shared_ptr<const policy:
                                                     syscalls::SandboxView::of(spec),
                                                     process.pid(), request.caller, request.callId);
     return kj::heap<ProgramRun>(io, kj::mv(process), kj::mv(broker), kj::mv(in), kj::mv(out),
-                                kj::mv(err), kj::mv(request));
+                                kj::mv(err), kj::mv(request), kj::mv(leaf));
   });
 }
 
 ProgramRun::ProgramRun(kj::AsyncIoContext& io, sandbox::SandboxedProcess process,
                        kj::Own<syscalls::SyscallBroker> broker, kj::AutoCloseFd in,
-                       kj::AutoCloseFd out, kj::AutoCloseFd err, ProgramRequest request)
+                       kj::AutoCloseFd out, kj::AutoCloseFd err, ProgramRequest request,
+                       kj::Own<resources::WorkerLeaf> leaf)
     : broker_(kj::mv(broker)),
+      leaf_(kj::mv(leaf)),
       process_(kj::mv(process)),
       request_(kj::mv(request)),
       in_(io.lowLevelProvider->wrapOutputFd(in.release(),
@@ -96,6 +101,10 @@ kj::Promise<ProgramExit> ProgramRun::whenDone() {
                                           collect(*err_, errBuffer_, exit_.err)));
   return outputs.then([this]() { return watchExit(); })
       .then([this](sandbox::ExitStatus status) {
+        if (leaf_.get() != nullptr) {
+          leaf_->explainExit(status);
+          exit_.cpuMicros = static_cast<int64_t>(leaf_->cpuMicros());
+        }
         exit_.status = kj::mv(status);
         exit_.brokeredSyscalls = broker_->brokered();
         return kj::mv(exit_);

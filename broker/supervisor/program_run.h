@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "broker/caps/fs_roots.h"
 #include "broker/policy/model/policy.h"
+#include "broker/resources/resource_groups.h"
 #include "broker/syscalls/syscall_broker.h"
 #include "sandbox/launcher.h"
 
@@ -33,16 +34,20 @@ struct ProgramExit {
   bool outputCut = false;
   uint64_t brokeredSyscalls = 0;
   std::string setupFailed;  // non-empty: the sandbox could not be set up, nothing ran; why
+  int64_t cpuMicros = -1;   // CPU time of the run's cgroup leaf; -1: it ran without one
 };
 
 class ProgramRun {
  public:
   // Starts `unit`'s program. Throws (from the sandbox launcher) if the sandbox cannot be
   // started; the promise rejects if the child's setup fails, without holding the event loop
-  // meanwhile (async_launch.h). `roots` belongs to the policy set `unit` keeps alive.
+  // meanwhile (async_launch.h). `roots` belongs to the policy set `unit` keeps alive. With a
+  // `leaf` (the unit's [resources], made by its pool), the program runs in it from before its
+  // first instruction, alone: an OOM kill there is the run's (ExitStatus::outOfMemory).
   static kj::Promise<kj::Own<ProgramRun>> start(std::shared_ptr<const policy::UnitPolicy> unit,
                                                 const FsRoots& roots, kj::AsyncIoContext& io,
-                                                audit::AuditLog& audit, ProgramRequest request);
+                                                audit::AuditLog& audit, ProgramRequest request,
+                                                kj::Own<resources::WorkerLeaf> leaf);
 
   kj::Promise<ProgramExit> whenDone();
   // Resolves once the process has exited and its stdout and stderr are drained. Rejects only on
@@ -53,7 +58,7 @@ class ProgramRun {
 
   ProgramRun(kj::AsyncIoContext& io, sandbox::SandboxedProcess process,
              kj::Own<syscalls::SyscallBroker> broker, kj::AutoCloseFd in, kj::AutoCloseFd out,
-             kj::AutoCloseFd err, ProgramRequest request);
+             kj::AutoCloseFd err, ProgramRequest request, kj::Own<resources::WorkerLeaf> leaf);
 
  private:
   kj::Promise<void> feed();
@@ -63,6 +68,7 @@ class ProgramRun {
   kj::Promise<sandbox::ExitStatus> watchExit();
 
   kj::Own<syscalls::SyscallBroker> broker_;  // before process_, which calls it
+  kj::Own<resources::WorkerLeaf> leaf_;      // before process_: removed once it is reaped
   sandbox::SandboxedProcess process_;
   ProgramRequest request_;
   kj::Own<kj::AsyncOutputStream> in_;

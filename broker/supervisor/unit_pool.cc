@@ -104,7 +104,11 @@ void UnitPool::retireAll(std::string why) {
 }
 
 void UnitPool::start() {
-  if (!unit_->programPath.empty()) return;  // a program runs once per call (runProgram)
+  if (!unit_->programPath.empty()) {
+    // A program runs once per call (runProgram), each run in a leaf of the unit's group.
+    if (applyResources()) makeSpareLeafLater(spareRunLeaf_);
+    return;
+  }
   for (int i = 0; i < unit_->instances; ++i) slots_.push_back(kj::heap<Slot>());
   if (!applyResources()) return;  // parked: a reload that fixes it starts the workers
   for (auto& slot : slots_) spawn(*slot);
@@ -112,7 +116,8 @@ void UnitPool::start() {
 
 kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePoint deadline,
                                               bool& timedOut) {
-  auto started = ProgramRun::start(unit_, roots_, io_, audit_, kj::mv(request));
+  auto leaf = takeLeaf(spareRunLeaf_);
+  auto started = ProgramRun::start(unit_, roots_, io_, audit_, kj::mv(request), kj::mv(leaf));
   // A setup still going at the deadline is given up, its child killed before it ran anything.
   auto setupLate = io_.provider->getTimer().atTime(deadline).then(
       [&timedOut]() -> kj::Own<ProgramRun> {
@@ -122,13 +127,19 @@ kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePo
   return started.exclusiveJoin(kj::mv(setupLate))
       .then(
           [this, deadline, &timedOut](kj::Own<ProgramRun> run) {
+            makeSpareLeafLater(spareRunLeaf_);  // the next run's, while this one runs
             auto& program = *run;
             // Past the deadline the program is killed; its exit (by SIGKILL) still ends the run.
             auto killer = io_.provider->getTimer().atTime(deadline).then([&program, &timedOut]() {
               timedOut = true;
               program.kill();
             }).eagerlyEvaluate(nullptr);
-            return program.whenDone().attach(kj::mv(killer), kj::mv(run));
+            return program.whenDone()
+                .then([this](ProgramExit exit) {
+                  if (exit.status.outOfMemory) ++oomKills_;
+                  return exit;
+                })
+                .attach(kj::mv(killer), kj::mv(run));
           },
           [](kj::Exception&& exception) -> kj::Promise<ProgramExit> {
             ProgramExit exit;
@@ -138,13 +149,12 @@ kj::Promise<ProgramExit> UnitPool::runProgram(ProgramRequest request, kj::TimePo
 }
 
 void UnitPool::spawn(Slot& slot) {
-  kj::Maybe<resources::UnitGroup&> group;
-  if (group_.get() != nullptr) group = *group_;
   // The child sets up while the loop serves every unit's calls; the slot is starting meanwhile,
   // and its worker.spawn record is written once the start has succeeded or failed.
   slot.starting = true;
   tasks_.add(kj::evalNow([&]() {
-               return WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_, group);
+               return WorkerProcess::spawn(unit_, roots_, io_, unitLog_, audit_,
+                                           takeLeaf(slot.spareLeaf));
              }).then([this, &slot](kj::Own<WorkerProcess> process) {
                       slot.starting = false;
                       started(slot, kj::mv(process));
@@ -191,6 +201,9 @@ void UnitPool::started(Slot& slot, kj::Own<WorkerProcess> process) {
   }
   // Serving again resets the back-off.
   slot.ready = process->whenReady().then([&slot]() { slot.consecutiveFailures = 0; }).fork();
+  // The slot's next worker gets its leaf now, ahead of its start, while this one loads and
+  // answers hello (the loop waits for that anyway).
+  makeSpareLeafLater(slot.spareLeaf);
   watchReadyDeadline(*process);
   tasks_.add(process->whenExited().then(
       [this, &slot, pid](sandbox::ExitStatus status) { onExit(slot, pid, status); }));
@@ -455,7 +468,9 @@ void UnitPool::park(std::string ruleId, std::string reason, const std::string& l
     takeOut(*slot);
     slot->respawnAt = nullptr;
     ++slot->respawnGeneration;  // a replacement waiting out its back-off is called off
+    slot->spareLeaf = nullptr;  // out of service: it holds no group it does not use
   }
+  spareRunLeaf_ = nullptr;
 }
 
 void UnitPool::unpark(const std::string& why) {
@@ -535,6 +550,24 @@ void UnitPool::adopt(std::shared_ptr<const policy::UnitPolicy> unit) {
   // The running workers are beneath the unit's group: new limits hold them at once.
   if (!applyResources()) return;
   unpark("policy reload");
+}
+
+kj::Own<resources::WorkerLeaf> UnitPool::takeLeaf(kj::Own<resources::WorkerLeaf>& spare) {
+  if (spare.get() != nullptr) return kj::mv(spare);
+  if (group_.get() == nullptr) return kj::Own<resources::WorkerLeaf>();
+  return group_->newLeaf();
+}
+
+void UnitPool::makeSpareLeafLater(kj::Own<resources::WorkerLeaf>& spare) {
+  if (group_.get() == nullptr) return;
+  // evalLast: after the calls that waited for a worker to be ready have been dispatched.
+  tasks_.add(kj::evalLast([this, &spare]() {
+    if (group_.get() == nullptr || spare.get() != nullptr || parked_ || retiredAll_) return;
+    KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { spare = group_->newLeaf(); })) {
+      spdlog::warn("unit {}: cannot make a cgroup leaf ahead of the next start: {}",
+                   unit_->name, exception->getDescription().cStr());
+    }
+  }));
 }
 
 bool UnitPool::applyResources() {

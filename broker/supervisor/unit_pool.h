@@ -118,6 +118,9 @@ class UnitPool {
     kj::TimePoint lastUsed = kj::origin<kj::TimePoint>();  // "per-caller": the least recent goes
     bool refillPending = false;  // "never": its worker serves a call; the replacement follows
     bool starting = false;       // a worker's sandbox is being set up for it (spawn)
+    // The cgroup leaf its next worker starts in, made once its current worker has started: the
+    // next start then only places the child in it (resources/resource_groups.h).
+    kj::Own<resources::WorkerLeaf> spareLeaf;
     bool empty() const { return process == nullptr && !starting; }
   };
 
@@ -126,6 +129,13 @@ class UnitPool {
   // then one of these records its start (worker.spawn) and puts it in service or counts the loss.
   void started(Slot& slot, kj::Own<WorkerProcess> process);
   void failedToStart(Slot& slot, const kj::Exception& exception);
+  kj::Own<resources::WorkerLeaf> takeLeaf(kj::Own<resources::WorkerLeaf>& spare);
+  // The leaf a start uses: `spare` if one was made ahead, else one made now (throws, naming the
+  // directory); null without a group.
+  void makeSpareLeafLater(kj::Own<resources::WorkerLeaf>& spare);
+  // Makes `spare` (owned by a slot or this pool) once the events queued now have run, so that
+  // neither a start nor a call waiting for a worker waits for the mkdir. A failure is logged:
+  // the next start then makes its own leaf, and fails if it still cannot.
   bool applyResources();
   // Writes the unit's [resources] to its group (made on first use). False once the unit is
   // parked because a required limit cannot be enforced; a best-effort one is logged and audited.
@@ -173,6 +183,7 @@ class UnitPool {
   UnitLog& unitLog_;
   resources::ResourceGroups* groups_;
   kj::Own<resources::UnitGroup> group_;  // before slots_: the workers' leaves are beneath it
+  kj::Own<resources::WorkerLeaf> spareRunLeaf_;  // a program unit's next run's leaf
   std::vector<kj::Own<Slot>> slots_;
   std::vector<kj::Own<WorkerProcess>> retired_;  // killed, exit not yet observed
   struct Killed {

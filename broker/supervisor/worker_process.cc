@@ -70,7 +70,7 @@ constexpr size_t MAX_OUTPUT_LINE = 4096;
 kj::Promise<kj::Own<WorkerProcess>> WorkerProcess::spawn(
     std::shared_ptr<const policy::UnitPolicy> unitPolicy, const FsRoots& roots,
     kj::AsyncIoContext& io, UnitLog& unitLog, audit::AuditLog& audit,
-    kj::Maybe<resources::UnitGroup&> group) {
+    kj::Own<resources::WorkerLeaf> leaf) {
   const policy::UnitPolicy& unit = *unitPolicy;
   int pair[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), "worker channel");
@@ -84,11 +84,7 @@ kj::Promise<kj::Own<WorkerProcess>> WorkerProcess::spawn(
   fds.channel = workerEnd.get();
   fds.stdoutFd = outputWrite.get();
   fds.stderrFd = outputWrite.get();
-  kj::Own<resources::WorkerLeaf> leaf;
-  KJ_IF_MAYBE(unitGroup, group) {
-    leaf = unitGroup->newLeaf();
-    leaf->place(spec.cgroup);
-  }
+  if (leaf.get() != nullptr) leaf->place(spec.cgroup);
   auto launched = launchAsync(io.unixEventPort, spec, fds);
   // workerEnd and outputWrite close here: the child holds the only copies now.
   return launched.then([unitPolicy = kj::mv(unitPolicy), &roots, &io, &unitLog, &audit,
@@ -168,11 +164,7 @@ kj::Promise<sandbox::ExitStatus> WorkerProcess::watchExit() {
     if (status) {
       exitedStatus_ = true;
       // Its leaf holds only this worker: an OOM kill counted there took it.
-      if (leaf_.get() != nullptr && !status->exited && status->signal == SIGKILL) {
-        resources::GroupUsage used = leaf_->usage();
-        status->outOfMemory = used.oomKills > 0;
-        status->memoryPeakBytes = used.memoryPeakBytes;
-      }
+      if (leaf_.get() != nullptr) leaf_->explainExit(*status);
       return *status;
     }
     return watchExit();

@@ -36,12 +36,13 @@ class WorkerProcess {
   // (refused_bootstrap.h). With [sandbox] broker_syscalls, the worker's own file syscalls are
   // decided by `unit`'s rules and done beneath `roots` (which belongs to the policy set `unit`
   // keeps alive), on this event loop, as they arrive (broker/syscalls/).
-  // With a `group` (borrowed; the unit's pool keeps it), the worker runs in a leaf of its own
-  // beneath it from before its first instruction (resources/resource_groups.h).
+  // With a `leaf` (a cgroup of its own beneath the unit's group, made by the pool, ahead of the
+  // start where it can: resources/resource_groups.h), the worker runs in it from before its
+  // first instruction, and the worker keeps it till it is reaped; null: no cgroup.
   static kj::Promise<kj::Own<WorkerProcess>> spawn(
       std::shared_ptr<const policy::UnitPolicy> unit, const FsRoots& roots,
       kj::AsyncIoContext& io, UnitLog& unitLog, audit::AuditLog& audit,
-      kj::Maybe<resources::UnitGroup&> group = nullptr);
+      kj::Own<resources::WorkerLeaf> leaf = kj::Own<resources::WorkerLeaf>());
 
   WorkerProcess(const policy::UnitPolicy& unit, kj::AsyncIoContext& io,
                 sandbox::SandboxedProcess process, kj::AutoCloseFd channel,

@@ -6,14 +6,21 @@
 // best-effort. Runs on whichever hierarchy the machine gives airlockd (v1 or v2).
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "broker/resources/cgroup_files.h"
 #include "broker/resources/cgroup_mounts.h"
 #include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
@@ -49,6 +56,64 @@ std::string unitPolicy(const std::string& name, const std::string& unitKeys,
          tables +
          "\n[[rule]]\nid = \"tester-calls\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
          "method = [\"*\"]\n";
+}
+
+// True once `done` is, polled for at most 20 s: for what airlockd does after it answered.
+bool eventually(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// The group airlockd `pid` made beneath this process's cgroup, in each hierarchy it uses (one
+// under v2; under v1 one per controller mount).
+std::vector<std::string> groupDirsOf(pid_t pid) {
+  auto places = broker::resources::discoverCgroupPlaces();
+  std::string name = "/airlockd-" + std::to_string(pid);
+  std::set<std::string> dirs;
+  if (!places.v2.empty() && pathExists(places.v2 + name)) dirs.insert(places.v2 + name);
+  for (auto& [controller, dir] : places.v1) {
+    if (pathExists(dir + name)) dirs.insert(dir + name);
+  }
+  return {dirs.begin(), dirs.end()};
+}
+
+// The directory of `unit`'s group ("<unit>.<n>") beneath an airlockd's group; "" if none.
+std::string unitDirIn(const std::string& group, const std::string& unit) {
+  for (auto& name : broker::resources::cgroupChildren(group)) {
+    if (name.rfind(unit + ".", 0) == 0) return group + "/" + name;
+  }
+  return "";
+}
+
+std::set<pid_t> processesIn(const std::string& leaf) {
+  std::istringstream lines(readFile(leaf + "/cgroup.procs"));
+  std::set<pid_t> pids;
+  pid_t pid;
+  while (lines >> pid) pids.insert(pid);
+  return pids;
+}
+
+// What the kernel holds as `unit`'s CPU weight, in the file's own unit (v1 cpu.shares, v2
+// cpu.weight), and what a cgroup v1 or v2 weight `weight` is written as there.
+struct CpuWeightFile {
+  std::string path;
+  bool v1 = true;
+  uint64_t written(uint64_t weight) const {
+    return v1 ? std::max<uint64_t>(2, weight * 1024 / 100) : weight;
+  }
+};
+CpuWeightFile cpuWeightFileOf(pid_t airlockd, const std::string& unit) {
+  auto places = broker::resources::discoverCgroupPlaces();
+  std::string name = "/airlockd-" + std::to_string(airlockd);
+  auto cpu = places.v1.find("cpu");
+  if (cpu != places.v1.end() && pathExists(cpu->second + name)) {
+    return {unitDirIn(cpu->second + name, unit) + "/cpu.shares", true};
+  }
+  return {unitDirIn(places.v2 + name, unit) + "/cpu.weight", false};
 }
 
 class ResourcesTest : public ::testing::Test {
@@ -161,6 +226,13 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   uint64_t cpuLimited = cpuOfCall("burn", 0);
   // At most half a CPU for 1.5 s, with a period's grace at either end.
   EXPECT_LE(cpuLimited, 950000u);
+  // Under its cap, without a cpu_weight, it competes at the share of the machine the cap allows
+  // (cpu_max_percent / CPUs), not at the default weight.
+  cpu_set_t cpus;
+  ASSERT_EQ(sched_getaffinity(broker_->pid(), sizeof(cpus), &cpus), 0);
+  uint64_t derived = std::clamp<uint64_t>(50 / static_cast<uint64_t>(CPU_COUNT(&cpus)), 1, 100);
+  auto weightFile = cpuWeightFileOf(broker_->pid(), "burner");
+  EXPECT_EQ(std::stoull(readFile(weightFile.path)), weightFile.written(derived)) << weightFile.path;
 
   broker_->dir().write("policies/burner.toml", unitPolicy("burner", "call_timeout_ms = 60000", ""));
   auto record = reload();
@@ -168,6 +240,7 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   uint64_t throttledBefore = unitStatus("burner")["resources"]["throttled_periods"];
   auto free = call("burner", "burn", BURN);
   ASSERT_TRUE(free.ok()) << free.describe();
+  EXPECT_EQ(std::stoull(readFile(weightFile.path)), weightFile.written(100)) << "the default again";
   // The same workers, no longer held back: the counter stands still, and they got more CPU.
   EXPECT_EQ(unitStatus("burner")["resources"]["throttled_periods"], throttledBefore);
   EXPECT_GT(cpuOfCall("burn", 1), cpuLimited);
@@ -220,6 +293,111 @@ TEST_F(ResourcesTest, ALimitTheMachineCannotEnforceParksTheUnitNamingTheControll
   ASSERT_EQ(weakened.size(), 1u);
   EXPECT_EQ(weakened[0]["result"], "running weakened");
   EXPECT_NE(weakened[0]["reason"].get<std::string>().find("io_weight"), std::string::npos);
+}
+
+// Each worker's leaf is made ahead of its start (while the previous worker starts), so that the
+// start only places the child in it: the replacement of a worker that exited runs in the leaf
+// that was the spare. A spare leaf goes with its unit.
+TEST_F(ResourcesTest, AReplacementStartsInALeafMadeAheadAndTheSpareLeafGoesWithItsUnit) {
+  SKIP_WITHOUT_CGROUPS();
+  start({{"spare.toml", unitPolicy("spare", "", "[resources]\npids_max = 64\n")},
+         {"other.toml", unitPolicy("other", "", "")}});
+  ASSERT_TRUE(call("spare", "echo", "x").ok());
+  auto groups = groupDirsOf(broker_->pid());
+  ASSERT_FALSE(groups.empty()) << broker_->log();
+  std::string unitDir = unitDirIn(groups.front(), "spare");
+  ASSERT_FALSE(unitDir.empty()) << groups.front();
+  pid_t first = unitStatus("spare")["pids"][0];
+
+  // Two leaves: the worker's, and one made ahead for the next start, holding nobody.
+  ASSERT_TRUE(eventually([&]() { return broker::resources::cgroupChildren(unitDir).size() == 2; }))
+      << unitDir;
+  std::string firstLeaf, spareLeaf;
+  for (auto& name : broker::resources::cgroupChildren(unitDir)) {
+    auto inside = processesIn(unitDir + "/" + name);
+    if (inside == std::set<pid_t>{first}) firstLeaf = name;
+    if (inside.empty()) spareLeaf = name;
+  }
+  ASSERT_FALSE(firstLeaf.empty()) << "worker pid " << first << " is in no leaf of " << unitDir;
+  ASSERT_FALSE(spareLeaf.empty()) << "no empty leaf beside the worker's in " << unitDir;
+
+  auto exited = call("spare", "exit");
+  EXPECT_EQ(exited.errorKind(), CallErrorKind::UNIT_CRASHED) << exited.describe();
+  ASSERT_TRUE(eventually([&]() {
+    return broker_->auditRecords({{"event", "worker.spawn"}, {"unit", "spare"}}).size() == 2;
+  })) << broker_->log();
+  ASSERT_TRUE(call("spare", "echo", "y").ok());
+  pid_t second = unitStatus("spare")["pids"][0];
+  EXPECT_NE(second, first);
+  EXPECT_EQ(processesIn(unitDir + "/" + spareLeaf), std::set<pid_t>{second});
+  EXPECT_TRUE(eventually([&]() { return !pathExists(unitDir + "/" + firstLeaf); }))
+      << "the exited worker's leaf stays";
+
+  // The unit removed by a reload: its group, the spare leaf with it, is gone from every
+  // hierarchy; the other unit serves on.
+  ASSERT_EQ(unlink(broker_->dir().file("policies/spare.toml").c_str()), 0);
+  ASSERT_EQ(reload()["result"], "applied");
+  for (auto& group : groups) {
+    EXPECT_TRUE(eventually([&]() { return unitDirIn(group, "spare").empty(); }))
+        << unitDirIn(group, "spare") << " stays";
+  }
+  EXPECT_TRUE(call("other", "echo", "z").ok());
+}
+
+// An airlockd killed outright leaves its groups (its spare leaves among them); the next airlockd
+// started in the same cgroup removes them, and makes its own.
+TEST_F(ResourcesTest, TheGroupsOfAnAirlockdThatCrashedAreRemovedByTheNextStart) {
+  SKIP_WITHOUT_CGROUPS();
+  start({{"limited.toml", unitPolicy("limited", "", "[resources]\npids_max = 64\n")}});
+  ASSERT_TRUE(call("limited", "echo", "x").ok());
+  pid_t crashed = broker_->pid();
+  pid_t worker = unitStatus("limited")["pids"][0];
+  auto groups = groupDirsOf(crashed);
+  ASSERT_FALSE(groups.empty());
+  broker_->killHard();
+  // Its worker dies with it (the sandbox's parent-death signal); its leaf can go once it has.
+  ASSERT_TRUE(eventually([&]() { return !pathExists("/proc/" + std::to_string(worker)); }));
+  // Not checked that they are still there now: any airlockd started in the same cgroup (another
+  // test's, on a shared machine) removes them as this one's next start does.
+
+  ASSERT_TRUE(broker_->restart()) << broker_->log();
+  EXPECT_TRUE(call("limited", "echo", "y").ok());
+  for (auto& group : groups) EXPECT_FALSE(pathExists(group)) << group << " stays";
+  EXPECT_FALSE(groupDirsOf(broker_->pid()).empty());
+}
+
+// A [unit] program's run has a leaf of its own under the unit's group, with the unit's limits:
+// dash doubling a string past memory_max_mib is killed by the kernel, and the caller and the
+// call record say out of memory, as for a worker; the next run is unaffected.
+TEST_F(ResourcesTest, AProgramRunPastMemoryMaxIsKilledByTheKernelAndTheCallerIsToldOutOfMemory) {
+  SKIP_WITHOUT_CGROUPS();
+  if (access("/bin/sh", X_OK) != 0) GTEST_SKIP() << "no /bin/sh";
+  start({{"shell.toml",
+          "[unit]\nname = \"shell\"\nprogram = \"/bin/sh\"\ncall_timeout_ms = 30000\n"
+          "[limits]\nmemory_mib = 8192\n[resources]\nmemory_max_mib = 64\n"
+          "[[rule]]\nid = \"tester-runs\"\nallow = \"call\"\ncaller = [\"tester\"]\n"
+          "method = [\"run\"]\n"}});
+  auto client = broker_->connect();
+  auto hog = client.unit("shell").run({"-c", "s=x; while :; do s=$s$s; done"});
+  ASSERT_EQ(hog.call.errorKind(), CallErrorKind::UNIT_CRASHED) << hog.call.describe();
+  EXPECT_EQ(hog.call.message().rfind("out of memory: program pid ", 0), 0u)
+      << hog.call.message();
+
+  auto calls = broker_->auditRecords({{"event", "call"}, {"unit", "shell"}});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["result"].get<std::string>().rfind("unit crashed: out of memory", 0), 0u)
+      << calls[0].dump();
+  EXPECT_EQ(calls[0]["args"]["cause"], "out-of-memory") << calls[0].dump();
+  EXPECT_EQ(calls[0]["args"]["memory_max_mib"], 64) << calls[0].dump();
+  uint64_t peak = calls[0]["args"]["memory_peak_bytes"];
+  EXPECT_GE(peak, 32ull << 20) << calls[0].dump();
+  EXPECT_LE(peak, 65ull << 20) << calls[0].dump();
+  EXPECT_GT(calls[0].value("cpu_us", 0ull), 0u) << calls[0].dump();
+  EXPECT_GE(unitStatus("shell")["resources"]["oom_kills"], 1) << unitStatus("shell");
+
+  auto small = client.unit("shell").run({"-c", "echo fine"});
+  ASSERT_TRUE(small.call.ok()) << small.call.describe();
+  EXPECT_EQ(small.out, "fine\n");
 }
 
 }  // namespace

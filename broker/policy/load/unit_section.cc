@@ -323,12 +323,6 @@ void readResourcesSection(const toml::node* node, Diagnostics& diag, UnitPolicy&
     unit.resources.values[static_cast<size_t>(row.key)] = static_cast<uint64_t>(
         readBoundedInteger(*table, row.name, "[resources]", row.min, row.max, 0, diag));
   }
-  // A program runs once per call outside the unit's group (broker/supervisor/program_run.h): a
-  // limit written for it would not hold, so it is refused rather than ignored.
-  if (!unit.programPath.empty() && unit.resources.any()) {
-    diag.error(table->source(), "[resources] is not applied to a [unit] program yet (each run "
-                                "is its own process outside the unit's cgroup); use [limits]");
-  }
   if (unit.resources.isSet(ResourceKey::MEMORY_HIGH_MIB) &&
       unit.resources.isSet(ResourceKey::MEMORY_MAX_MIB) &&
       unit.resources.get(ResourceKey::MEMORY_HIGH_MIB) >
