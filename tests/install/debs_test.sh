@@ -3,15 +3,17 @@
 # used there as a user would: a minimal root made with mmdebstrap from Debian's archive, the four
 # .debs installed in it with apt-get (so their dependencies, maintainer scripts and file lists
 # are the ones checked), then the guides run inside it against /usr in a podman container made
-# from that root (FROM scratch: no registry pull) — docs/guide-python.md always, docs/guide.md
+# from that root (imported: no registry pull) — docs/guide-python.md always, docs/guide.md
 # too with --cxx (which installs cmake, g++ and libxml2-dev in the root).
 #
 #   tests/install/debs_test.sh DEBDIR [--cxx] [--keep ROOT]
 #
 # Not part of ctest: it needs Debian's archive over the network and a package build (about
 # 40 minutes here, see docs/deploy.md). As root, with mmdebstrap and podman installed.
-# The container runs airlockd as deploy/k8s does: only CAP_SETUID and CAP_SETGID, no_new_privs,
-# deploy/k8s/seccomp/airlockd.json; podman options as tests/deploy/image_test.sh explains.
+# The container stands in for a Debian host: only CAP_SETUID and CAP_SETGID (what airlockd needs
+# as root to map its workers to nobody), no_new_privs, and no seccomp filter of the runtime's
+# (the guide's shell and tools run in it too, which deploy/k8s's airlockd-only profile does not
+# allow: bash calls getpgrp); podman options as tests/deploy/image_test.sh explains.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,7 +65,9 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 mount -t proc proc "$root/proc"
 installed=0
-in_root apt-get install -y --no-install-recommends /tmp/debs/*.deb >"$work/apt.log" 2>&1 || installed=$?
+# mmdebstrap leaves the root without package lists; the glob is the root's, for its shell.
+in_root sh -c 'apt-get update -qq && apt-get install -y --no-install-recommends /tmp/debs/*.deb' >"$work/apt.log" 2>&1 ||
+  installed=$?
 umount "$root/proc"
 [ "$installed" -eq 0 ] || { tail -30 "$work/apt.log"; fail "apt-get install of the packages failed"; }
 rm -rf "$root/tmp/debs"
@@ -85,7 +89,7 @@ guides=(guide-python.md)
 for guide in "${guides[@]}"; do
   podman run --rm --runtime runc --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=4096:4096" \
     --network none --cap-drop ALL --cap-add SETUID --cap-add SETGID \
-    --security-opt no-new-privileges --security-opt "seccomp=$src/deploy/k8s/seccomp/airlockd.json" \
+    --security-opt no-new-privileges --security-opt seccomp=unconfined \
     "$image" /srv/airlock-test/run_guide.sh "/srv/airlock-test/$guide" --prefix /usr ||
     fail "$guide against the installed packages"
 done
