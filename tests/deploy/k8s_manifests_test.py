@@ -8,7 +8,9 @@ probe, resource requests and Localhost seccomp and AppArmor profiles that are sh
 --flag of every command line is one `--help` of that program lists; the socket, policy, key,
 audit and image paths line up across containers through the volumes they mount; the policy
 ConfigMap holds policies/'s files byte for byte; Fluent Bit reads the audit path airlockd writes;
-the AppArmor profile compiles (apparmor_parser -Q).
+the AppArmor profile compiles (apparmor_parser -Q); airlockd's --metrics port is its container's
+`metrics` port, and a non-loopback --metrics is admitted by a NetworkPolicy only from Prometheus
+in the monitoring namespace, only on that port.
 
 Then the pod, in a temporary directory: each volume a directory (ConfigMaps and Secrets laid
 out as kubelet lays them out: files as symlinks through `..data`), each container's command
@@ -17,7 +19,8 @@ runs with only the capabilities its securityContext adds and no_new_privs (every
 runs as its securityContext says: uid, groups, capabilities); the app starts
 once the startup probe succeeds; a `tail -F` shipper reads the audit log; the policy ConfigMap
 is swapped (as kubelet swaps it) to one that refuses the app's method, which is then refused,
-and back; after SIGTERM the shipped copy is the whole log and verifies.
+and back; a scrape of the metrics endpoint counts exactly the calls the audit log holds; after
+SIGTERM the shipped copy is the whole log and verifies.
 """
 
 import json
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import yaml
 
@@ -223,6 +227,42 @@ check(tail_path and same_file(airlockd, audit, shipper, tail_path.group(1)),
 db = re.search(r"^\s*db\s+(\S+)", conf, re.M)
 check(db and mount_for(shipper, db.group(1))[0] is not None,
       "Fluent Bit's offsets database is on a volume")
+
+# Metrics: served on the pod's IP, so reachable from the pod network; a NetworkPolicy admits only
+# Prometheus from the monitoring namespace, only on the metrics port.
+metrics = argument(acmd, "--metrics")
+check(metrics is not None and not metrics.startswith("/"), "airlockd serves --metrics on TCP")
+metrics_host, _, metrics_port = (metrics or ":").rpartition(":")
+env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+       for e in airlockd.get("env", [])}
+check(metrics_host == "$(POD_IP)" and env.get("POD_IP") == "status.podIP",
+      "--metrics listens on the pod IP ($(POD_IP) from status.podIP), not on every address")
+check("--metrics-allow-remote" in acmd, "--metrics-allow-remote: the pod IP is not loopback")
+ports = {p.get("name"): p for p in airlockd.get("ports", [])}
+check(str(ports.get("metrics", {}).get("containerPort")) == metrics_port,
+      "airlockd's container port `metrics` is --metrics's port %s" % metrics_port)
+annotations = workloads[0]["spec"]["template"]["metadata"].get("annotations", {})
+check(annotations.get("prometheus.io/port") == metrics_port and
+      annotations.get("prometheus.io/path") == "/metrics", "the scrape annotations name the port")
+labels = workloads[0]["spec"]["template"]["metadata"]["labels"]
+selecting = [n for n in by_kind.get("NetworkPolicy", {}).values()
+             if n["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
+             and "Ingress" in n["spec"].get("policyTypes", [])]
+check(len(selecting) == 1, "one ingress NetworkPolicy selects the pod")
+for policy in selecting:
+    for rule in policy["spec"].get("ingress", []):
+        check([(p.get("protocol"), str(p.get("port"))) for p in rule.get("ports", [])] ==
+              [("TCP", metrics_port)], "%s admits the metrics port and nothing else"
+              % policy["metadata"]["name"])
+        peers = rule.get("from", [])
+        # A rule without `from` or a peer with one selector would admit a whole namespace or
+        # every namespace's Prometheus-labelled pods; an ipBlock, any address.
+        check(peers and all(set(peer) == {"namespaceSelector", "podSelector"} and
+                            peer["namespaceSelector"].get("matchLabels") ==
+                            {"kubernetes.io/metadata.name": "monitoring"}
+                            for peer in peers),
+              "%s admits only pods of the monitoring namespace" % policy["metadata"]["name"])
+
 images = argument(acmd, "--define").split("=", 1)[1]
 for path in app["command"]:
     if path.startswith(images + "/"):
@@ -377,7 +417,9 @@ try:
     # this run, for deploy/k8s/seccomp/derive.
     trace = os.environ.get("AIRLOCK_K8S_STRACE")
     traced = ["strace", "-f", "-qq", "-c", "-o", trace, "--"] if trace else []
-    broker = subprocess.Popen(confined(airlockd) + traced + local(airlockd, acmd), stdout=airlockd_log,
+    # The pod IP here is loopback, and the port a free one: the suite runs beside other tests.
+    served = [w.replace("$(POD_IP):" + metrics_port, "127.0.0.1:0") for w in acmd]
+    broker = subprocess.Popen(confined(airlockd) + traced + local(airlockd, served), stdout=airlockd_log,
                               stderr=subprocess.STDOUT)
     processes.append(broker)
 
@@ -404,6 +446,20 @@ try:
     first = app_run()
     check(first.returncode == 0 and "sunset.png" in first.stdout,
           "the app makes its thumbnails: " + first.stdout + first.stderr)
+
+    # What Prometheus would scrape: the app's calls, counted as the audit log records them.
+    serving = re.search(r"metrics: serving GET /metrics on (\S+)",
+                        read(os.path.join(work, "airlockd.log")))
+    if check(serving is not None, "airlockd logs where it serves metrics"):
+        with urllib.request.urlopen("http://%s/metrics" % serving.group(1), timeout=10) as r:
+            scrape = r.read().decode()
+        scraped = sum(float(m.group(1)) for m in re.finditer(
+            r'^airlock_calls_total\{[^}]*unit="thumbnailer"[^}]*\} (\S+)$', scrape, re.M))
+        with open(audit_local) as f:
+            records = [json.loads(line) for line in f]
+        recorded = sum(1 for r in records if r.get("event") == "call" and r.get("unit") == "thumbnailer")
+        check(recorded > 0 and scraped == recorded,
+              "the scrape counts the thumbnailer's %d recorded calls: %s" % (recorded, scraped))
 
     def reload_records():
         records = []

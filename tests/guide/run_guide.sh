@@ -9,8 +9,9 @@
 #   run_guide.sh GUIDE --prefix PREFIX     an airlock already installed in PREFIX, e.g. /usr
 #                                          for the Debian packages
 #
-# PREFIX/bin goes first in PATH and PREFIX in CMAKE_PREFIX_PATH, as the guide tells users of an
-# install tree. Block kinds (the fence's info string):
+# PREFIX/bin goes first in PATH, PREFIX in CMAKE_PREFIX_PATH, PREFIX/lib/python3/dist-packages in
+# PYTHONPATH and the directory of libairlock.so.0 in LD_LIBRARY_PATH, as the guides tell users of
+# an install tree (for /usr, the Debian packages, each is where it is looked for anyway). Block kinds (the fence's info string):
 #   ```sh            run; the guide fails if any command in it fails (set -e)
 #   ```sh fails=N    a refusal the guide shows: must exit with status N
 #   ```LANG file=P   written to P
@@ -123,5 +124,9 @@ awk -v guide="$(basename "$guide")" '
 mkdir "$work/run"
 cd "$work/run"
 echo "== running $(basename "$guide") in $work/run against $prefix =="
-PATH="$prefix/bin:$PATH" CMAKE_PREFIX_PATH="$prefix" bash "$script"
+libairlock=$(find "$prefix/lib" -maxdepth 2 -name libairlock.so.0 -print -quit)
+[ -n "$libairlock" ] || { echo "run_guide: no libairlock.so.0 under $prefix/lib" >&2; exit 2; }
+PATH="$prefix/bin:$PATH" CMAKE_PREFIX_PATH="$prefix" \
+  PYTHONPATH="$prefix/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}" \
+  LD_LIBRARY_PATH="$(dirname "$libairlock")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" bash "$script"
 echo "run_guide: PASS"
