@@ -273,6 +273,13 @@ void readDescriptorKinds(RuleReader& r, Rule& rule) {
       rule.descriptors.add(*kind);
     }
   }
+  // The worker gets a description of the host's file that it could keep open past the call; only
+  // a worker that ends with its call gives it up for certain.
+  if (!rule.descriptors.empty() && r.workerReuse != WorkerReuse::NEVER) {
+    r.error(keyRegion(r.table, "descriptors"),
+            "descriptors needs [unit] worker_reuse = \"never\": a worker handed a host's file "
+            "must end with its call, or it could keep the file open for the next caller");
+  }
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ struct RuleReader {
   const toml::table& table;
   std::string context;  // `rule "id"` or `rule #3`
   Diagnostics& diag;
+  WorkerReuse workerReuse = WorkerReuse::ANY;  // the unit's [unit] worker_reuse, read before
 
   void error(const toml::source_region& where, const std::string& message) {
     diag.error(where, context + ": " + message);

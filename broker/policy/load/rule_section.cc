@@ -167,7 +167,7 @@ void readRules(const toml::node* node, const LoadOptions& options, Diagnostics& 
     size_t errorsBefore = diag.errorCount();
     Rule rule;
     rule.where = diag.at(table->source());
-    RuleReader r{*table, readId(*table, index, diag, rule), diag};
+    RuleReader r{*table, readId(*table, index, diag, rule), diag, unit.workerReuse.reuse};
     checkKnownKeys(*table, knownKeys, r.context, diag);
     if (!rule.id.empty()) {
       auto [seen, inserted] = seenIds.emplace(rule.id, diag.at(regionOf(*table, "id")));

@@ -77,6 +77,7 @@ method = ["run"]
 [unit]
 name = "granted"
 worker = "test-probe_worker"
+worker_reuse = "never"
 call_timeout_ms = 60000
 
 [[rule]]

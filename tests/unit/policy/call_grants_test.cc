@@ -22,6 +22,14 @@ worker = "/bin/true"
 
 )";
 
+// The same unit, its workers ending with their call: what a descriptor grant needs.
+const char HEAD_NEVER_REUSED[] = R"([unit]
+name = "docs"
+worker = "/bin/true"
+worker_reuse = "never"
+
+)";
+
 const char RULES[] = R"([[rule]]
 id = "web-grants-docs"
 allow = "grant"
@@ -221,10 +229,18 @@ TEST_F(CallGrantsPolicyTest, DiffAndRevisionKnowTheNewRules) {
 // their place, decided (a rule without it admits path grants only), explained, diffed and part of
 // the revision only when set.
 TEST_F(CallGrantsPolicyTest, DescriptorGrantsNeedARuleListingTheirKind) {
+  // Only a unit whose workers end with their call may be handed descriptors.
+  EXPECT_EQ(errors("[[rule]]\nid = \"h\"\nallow = \"grant\"\ncaller = [\"web\"]\n"
+                   "path = \"/srv/*\"\nmode = [\"read\"]\ndescriptors = [\"regular\"]\n"),
+            std::vector<std::string>{
+                "D/docs.toml:11:1: rule \"h\": descriptors needs [unit] worker_reuse = "
+                "\"never\": a worker handed a host's file must end with its call, or it could "
+                "keep the file open for the next caller"});
+  testing::OneFilePolicy neverReused{"docs.toml", HEAD_NEVER_REUSED};
   std::string handing = std::string(RULES) +
       "\n[[rule]]\nid = \"web-hands-uploads\"\nallow = \"grant\"\ncaller = [\"web\"]\n"
       "path = \"/srv/uploads/*\"\nmode = [\"read\"]\ndescriptors = [\"regular\", \"directory\"]\n";
-  LoadResult loadedWith = load(handing);
+  LoadResult loadedWith = neverReused.load(handing);
   ASSERT_TRUE(loadedWith.ok()) << loadedWith.errors[0].describe();
   const UnitPolicy& unit = loadedWith.units.at(0);
   EXPECT_TRUE(unit.rules[4].descriptors.has(DescriptorKind::DIRECTORY));
@@ -266,7 +282,7 @@ TEST_F(CallGrantsPolicyTest, DescriptorGrantsNeedARuleListingTheirKind) {
   // Part of the rule's meaning: in the revision and the diff.
   std::string withoutKinds = handing;
   withoutKinds.replace(withoutKinds.find("descriptors = "), std::string::npos, "");
-  LoadResult before = load(withoutKinds);
+  LoadResult before = neverReused.load(withoutKinds);
   ASSERT_TRUE(before.ok());
   EXPECT_NE(policyRevision(before.units), policyRevision(loadedWith.units));
   PolicyDiff diff = diffPolicies(before, loadedWith);
@@ -275,18 +291,18 @@ TEST_F(CallGrantsPolicyTest, DescriptorGrantsNeedARuleListingTheirKind) {
   EXPECT_NE(diff.units[0].rules[0].after.find("descriptors=regular,directory"), std::string::npos)
       << diff.units[0].rules[0].after;
 
-  EXPECT_EQ(errors("[[rule]]\nid = \"a\"\ndeny = \"grant\"\ncaller = [\"web\"]\n"
+  EXPECT_EQ(neverReused.errors("[[rule]]\nid = \"a\"\ndeny = \"grant\"\ncaller = [\"web\"]\n"
                    "path = \"/srv/*\"\nmode = [\"read\"]\ndescriptors = [\"regular\"]\n\n"
                    "[[rule]]\nid = \"b\"\nallow = \"grant\"\ncaller = [\"web\"]\n"
                    "path = \"/srv/*\"\nmode = [\"read\", \"write\"]\n"
                    "descriptors = [\"socket\", \"regular\", \"regular\", \"directory\"]\n"),
             (std::vector<std::string>{
-                "D/docs.toml:11:1: rule \"a\": descriptors applies to allow rules only: a deny "
+                "D/docs.toml:12:1: rule \"a\": descriptors applies to allow rules only: a deny "
                 "rule refuses the path however it is handed",
-                "D/docs.toml:19:16: rule \"b\": unknown descriptor kind \"socket\" (expected "
+                "D/docs.toml:20:16: rule \"b\": unknown descriptor kind \"socket\" (expected "
                 "regular, directory: sockets, FIFOs and devices are never handed to a worker)",
-                "D/docs.toml:19:37: rule \"b\": descriptor kind \"regular\" is listed twice",
-                "D/docs.toml:19:48: rule \"b\": a directory descriptor is handed for reading "
+                "D/docs.toml:20:37: rule \"b\": descriptor kind \"regular\" is listed twice",
+                "D/docs.toml:20:48: rule \"b\": a directory descriptor is handed for reading "
                 "only, and this rule grants read,write: write a separate rule",
             }));
 }
