@@ -158,6 +158,9 @@ mode = ["read"]
     auto answer = request.send().wait(client.waitScope());
     return std::make_pair(answer.getOpened(), std::string(answer.getRefusal()));
   };
+  // After one call: the worker, its cgroup leaf and the leaf made ahead for its successor hold
+  // their descriptors already, and `before` counts them.
+  EXPECT_EQ(hold(0).first, 0u);
   size_t before = openFdsOf(broker_->pid());
   constexpr uint32_t MAX = broker::MAX_FDS_HELD_PER_WORKER;
 
