@@ -65,8 +65,8 @@ void checkEntries(const std::string& dir, int listFd, std::vector<std::string>& 
       errors.push_back(path + ": fstatat: " + errnoName(errno));
       continue;
     }
-    refused = refuseSecretFile(path, st);
-    if (refused.refuses()) errors.push_back(refused.why());
+    std::string loose = refuseSecretFile(path, st);
+    if (!loose.empty()) errors.push_back(loose);
   }
   closedir(listing);
 }
