@@ -4,9 +4,10 @@ namespace airlock::broker {
 
 policy::Refusal HeldFds::refusal() const {
   if (held_ < limit_) return {};
-  return "this worker already holds " + std::to_string(held_) +
-         " brokered descriptors, the most a worker may (MAX_FDS_HELD_PER_WORKER): release "
-         "File capabilities it no longer needs";
+  return policy::Refusal::because(
+      "this worker already holds " + std::to_string(held_) +
+      " brokered descriptors, the most a worker may (MAX_FDS_HELD_PER_WORKER): release File "
+      "capabilities it no longer needs");
 }
 
 }  // namespace airlock::broker

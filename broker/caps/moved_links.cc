@@ -50,9 +50,10 @@ policy::Refusal refuseMovedLink(const std::string& root, long depth, const std::
   policy::Refusal refused =
       policy::refuseSymlinkTargetAt(root, depth, target, policy::LinkChange::MOVE);
   if (!refused) return refused;
-  return "a symlink the rename moves would point out of the grant: at " +
-         policy::printable(newPath, MAX_QUOTED_BYTES) + ", " +
-         policy::printable(refused.why(), MAX_QUOTED_BYTES);
+  return policy::Refusal::because(
+      "a symlink the rename moves would point out of the grant: at " +
+      policy::printable(newPath, MAX_QUOTED_BYTES) + ", " +
+      policy::printable(refused.why(), MAX_QUOTED_BYTES));
 }
 
 // S_IF* of `entry`; DT_UNKNOWN (some file systems) asks fstatat, never following.
@@ -93,9 +94,10 @@ MovedLinks lookIn(int movedFd, const Pending& dir, const std::string& root,
     std::string_view name = entry->d_name;
     if (name == "." || name == "..") continue;
     if (++seen > MAX_MOVED_ENTRIES) {
-      found.refusal = "the directory holds more than " + std::to_string(MAX_MOVED_ENTRIES) +
-                      " entries, the most the broker checks for symlinks before moving a "
-                      "directory closer to the root";
+      found.refusal = policy::Refusal::because(
+          "the directory holds more than " + std::to_string(MAX_MOVED_ENTRIES) +
+          " entries, the most the broker checks for symlinks before moving a directory closer "
+          "to the root");
       return found;
     }
     mode_t type = 0;

@@ -177,7 +177,7 @@ void HostListener::serve(kj::Own<kj::AsyncIoStream> accepted) {
   // Not kj's stream: no wake-up for each answer the host reads (capnp/socket_stream.h).
   // Descriptors only while the policy in force has a use for them: a connection that takes none
   // reads ahead, and the kernel closes whatever a host attaches.
-  rpc::Fds fds = takesDescriptorGrants(*routing_.policy) ? rpc::Fds::ACCEPTED : rpc::Fds::REFUSED;
+  rpc::Fds fds = routing_.policy->takesDescriptorGrants() ? rpc::Fds::ACCEPTED : rpc::Fds::REFUSED;
   auto stream = rpc::takeOver(eventPort_, kj::mv(accepted), fds);
   struct ucred peer;
   uint length = sizeof(peer);

@@ -9,18 +9,15 @@ const policy::UnitPolicy* PolicySet::find(std::string_view unit) const {
   return found == byName_.end() ? nullptr : &units[found->second];
 }
 
-bool takesDescriptorGrants(const PolicySet& set) {
-  for (const policy::UnitPolicy& unit : set.units) {
-    for (const policy::Rule& rule : unit.rules) {
-      if (!rule.descriptors.empty()) return true;
-    }
-  }
-  return false;
-}
-
 void PolicySet::indexUnits() {
   byName_.clear();
-  for (size_t i = 0; i < units.size(); ++i) byName_.emplace(units[i].name, i);
+  takesDescriptorGrants_ = false;
+  for (size_t i = 0; i < units.size(); ++i) {
+    byName_.emplace(units[i].name, i);
+    for (const policy::Rule& rule : units[i].rules) {
+      if (!rule.descriptors.empty()) takesDescriptorGrants_ = true;
+    }
+  }
 }
 
 PolicySetLoad loadPolicySet(const PolicySources& sources) {

@@ -26,11 +26,16 @@ struct PolicySet {
   ClientKeys clients;
 
   const policy::UnitPolicy* find(std::string_view unit) const;  // null: no such unit
+  // Whether some unit lets a caller hand a call an open descriptor (a grant rule with
+  // `descriptors`): only then does airlockd take descriptors on a new host connection. Known
+  // from the index, so an accepted connection does not scan every rule.
+  bool takesDescriptorGrants() const { return takesDescriptorGrants_; }
   // Every call looks its unit up: by name in an index, not by a scan of `units`.
   void indexUnits();  // after `units` is filled; `units` is not changed after
 
  private:
   std::map<std::string, size_t, std::less<>> byName_;
+  bool takesDescriptorGrants_ = false;
 };
 
 // Where a set is read from: what airlockd was started with.
@@ -46,10 +51,6 @@ struct PolicySetLoad {
   std::vector<std::string> errors;       // "file:line:col: message" or "--client-keys ...", all
   std::vector<std::string> warnings;
 };
-
-// Whether some unit of `set` lets a caller hand a call an open descriptor (a grant rule with
-// `descriptors`): only then does airlockd take descriptors on a new host connection.
-bool takesDescriptorGrants(const PolicySet& set);
 
 // The names of `set`'s learning units (policy.h UnitMode), in set order.
 std::vector<std::string> learningUnits(const PolicySet& set);

@@ -112,8 +112,8 @@ Refusal refuseInvoke(std::string_view callee, std::string_view method) {
   Refusal refused = validateUnitName(callee);
   if (!refused.refuses()) refused = validateMethodName(method);
   if (!refused.refuses()) return {};
-  return "refused invoke of \"" + printable(callee) + "\".\"" + printable(method) + "\": " +
-         refused.why();
+  return Refusal::because("refused invoke of \"" + printable(callee) + "\".\"" +
+                          printable(method) + "\": " + refused.why());
 }
 
 // "method thumbnail listed" or "method * matches thumbnail", for a call or invoke decision.
@@ -173,8 +173,8 @@ Decision learnFs(const UnitPolicy& unit, Operation op, std::string_view path, Op
 Refusal refuseFsPath(Operation op, std::string_view path) {
   Refusal refused = validateRequestPath(path);
   if (!refused.refuses()) return {};
-  return std::string("refused ") + operationName(op) + " of \"" + printable(path) + "\": " +
-         refused.why();
+  return Refusal::because(std::string("refused ") + operationName(op) + " of \"" +
+                          printable(path) + "\": " + refused.why());
 }
 
 // The refusals decide makes before any rule is looked at; empty if the request gets to matching.
@@ -182,7 +182,8 @@ Refusal refuseFsOpen(std::string_view path, OpenModes modes) {
   Refusal refused = refuseFsPath(Operation::FS_OPEN, path);
   if (refused.refuses()) return refused;
   if (modes.bits == 0 || !modes.subsetOf(OpenModes{0x1f})) {
-    return "refused fs.open of " + printable(path) + ": no or unknown open modes requested";
+    return Refusal::because("refused fs.open of " + printable(path) +
+                            ": no or unknown open modes requested");
   }
   return {};
 }

@@ -47,7 +47,7 @@ Refusal refuseGrant(std::string_view path, OpenModes modes,
     refused = "a directory descriptor is granted for reading only";
   }
   if (!refused.refuses()) return {};
-  return "refused grant of \"" + printable(path) + "\": " + refused.why();
+  return Refusal::because("refused grant of \"" + printable(path) + "\": " + refused.why());
 }
 
 }  // namespace

@@ -289,8 +289,9 @@ std::optional<PortRange> parsePortRange(std::string_view text, std::string& erro
 
 Refusal validateRuleHostName(std::string_view name) {
   if (auto address = IpAddress::parseAsResolver(name)) {
-    return "is the address " + address->describe() +
-           " to getaddrinfo (inet_aton's form); write it as " + address->describe();
+    return Refusal::because("is the address " + address->describe() +
+                            " to getaddrinfo (inet_aton's form); write it as " +
+                            address->describe());
   }
   std::string_view last = name.substr(name.rfind('.') + 1);
   if (!last.empty() && last.find_first_not_of("0123456789") == std::string_view::npos) {
@@ -298,8 +299,9 @@ Refusal validateRuleHostName(std::string_view name) {
     return "looks like an IP address but is not one";
   }
   if (_::isDnsName(name, _::lowerDnsChar)) return {};
-  return "not a lowercase DNS name (labels of a-z, 0-9 and '-', 1 to 63 bytes each, at most " +
-         std::to_string(MAX_HOST_NAME_BYTES) + " bytes)";
+  return Refusal::because(
+      "not a lowercase DNS name (labels of a-z, 0-9 and '-', 1 to 63 bytes each, at most " +
+      std::to_string(MAX_HOST_NAME_BYTES) + " bytes)");
 }
 
 std::optional<RequestHost> canonicalRequestHost(std::string_view host, std::string& refused) {

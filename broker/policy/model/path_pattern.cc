@@ -144,7 +144,7 @@ bool PathPattern::matchesEverything() const {
 Refusal validateRequestPath(std::string_view path) {
   if (path.empty()) return "empty path";
   if (path.size() > MAX_PATH_BYTES) {
-    return "path longer than " + std::to_string(MAX_PATH_BYTES) + " bytes";
+    return Refusal::because("path longer than " + std::to_string(MAX_PATH_BYTES) + " bytes");
   }
   if (path.find('\0') != std::string_view::npos) return "path contains a NUL byte";
   if (path[0] != '/') return "path is not absolute";

@@ -87,7 +87,8 @@ std::string Caller::describe() const {
 Refusal validateMethodName(std::string_view method) {
   if (method.empty()) return "empty method name";
   if (method.size() > MAX_METHOD_NAME_BYTES) {
-    return "method name longer than " + std::to_string(MAX_METHOD_NAME_BYTES) + " bytes";
+    return Refusal::because("method name longer than " + std::to_string(MAX_METHOD_NAME_BYTES) +
+                            " bytes");
   }
   auto isAlpha = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -103,7 +104,8 @@ Refusal validateMethodName(std::string_view method) {
 Refusal validateUnitName(std::string_view name) {
   if (name.empty()) return "empty unit name";
   if (name.size() > MAX_UNIT_NAME_BYTES) {
-    return "unit name longer than " + std::to_string(MAX_UNIT_NAME_BYTES) + " bytes";
+    return Refusal::because("unit name longer than " + std::to_string(MAX_UNIT_NAME_BYTES) +
+                            " bytes");
   }
   for (char c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
@@ -116,7 +118,8 @@ Refusal validateUnitName(std::string_view name) {
 Refusal validateSecretName(std::string_view name) {
   if (name.empty()) return "empty secret name";
   if (name.size() > MAX_SECRET_NAME_BYTES) {
-    return "secret name longer than " + std::to_string(MAX_SECRET_NAME_BYTES) + " bytes";
+    return Refusal::because("secret name longer than " + std::to_string(MAX_SECRET_NAME_BYTES) +
+                            " bytes");
   }
   if (name[0] == '.') return "secret name must not start with '.' (no \".\", \"..\" or hidden files)";
   for (char c : name) {
@@ -129,7 +132,8 @@ Refusal validateSecretName(std::string_view name) {
 
 Refusal validateTempPrefix(std::string_view prefix) {
   if (prefix.size() > MAX_TEMP_PREFIX_BYTES) {
-    return "temporary file prefix longer than " + std::to_string(MAX_TEMP_PREFIX_BYTES) + " bytes";
+    return Refusal::because("temporary file prefix longer than " +
+                            std::to_string(MAX_TEMP_PREFIX_BYTES) + " bytes");
   }
   if (!prefix.empty() && prefix[0] == '.') return "temporary file prefix must not start with '.'";
   for (char c : prefix) {

@@ -14,17 +14,22 @@ namespace airlock::policy {
 class [[nodiscard]] Refusal {
  public:
   Refusal() = default;  // passes
-  // Refuses, for `why` (one line, never empty): `return "empty path";` in a check.
-  Refusal(std::string why) : why_(std::move(why)) {  // NOLINT: implicit, for `return "..."`
-    KJ_IREQUIRE(!why_.empty(), "a refusal says why");
-  }
-  Refusal(const char* why) : Refusal(std::string(why)) {}  // NOLINT: as above
+  // Refuses, for a literal reason: `return "empty path";` in a check. Implicit only from a
+  // literal, which the reader can see is not empty.
+  Refusal(const char* why) : Refusal(std::string(why)) {}  // NOLINT: implicit, for `return "..."`
+  // Refuses, for a computed reason (one line, never empty). Explicit, so that no string that
+  // might be empty (a check's "" meaning "fine") silently becomes a refusal that asserts.
+  [[nodiscard]] static Refusal because(std::string why) { return Refusal(std::move(why)); }
 
   bool refuses() const { return !why_.empty(); }
   explicit operator bool() const { return refuses(); }
   const std::string& why() const { return why_; }  // "" when it passes
 
  private:
+  explicit Refusal(std::string why) : why_(std::move(why)) {
+    KJ_IREQUIRE(!why_.empty(), "a refusal says why");
+  }
+
   std::string why_;
 };
 

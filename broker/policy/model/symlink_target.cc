@@ -33,13 +33,14 @@ Refusal refuseSymlinkTargetAt(std::string_view root, long depth, std::string_vie
       // After a name, `..` climbs from wherever that name leads: if it is itself a link ("L"
       // pointing at ".."), lexical and real resolution part ways and "L/.." could leave the root.
       if (descended) {
-        return "the symlink target \"" + std::string(target) +
-               "\" has '..' after a name; only leading '..' segments are made";
+        return Refusal::because("the symlink target \"" + std::string(target) +
+                                "\" has '..' after a name; only leading '..' segments are made");
       }
       if (--depth < 0) {
-        return "the symlink target \"" + std::string(target) + "\" climbs above " +
-               std::string(root) + ", the root of the rule that allows the " +
-               (change == LinkChange::MAKE ? "link" : "rename");
+        return Refusal::because("the symlink target \"" + std::string(target) +
+                                "\" climbs above " + std::string(root) +
+                                ", the root of the rule that allows the " +
+                                (change == LinkChange::MAKE ? "link" : "rename"));
       }
     } else if (!segment.empty() && segment != ".") {
       ++depth;
