@@ -61,6 +61,11 @@ uint64_t cpuWeightFor(const policy::UnitResources& resources, uint64_t cpus) {
   return std::clamp<uint64_t>(percent / std::max<uint64_t>(cpus, 1), 1, 100);
 }
 
+bool runsInBackground(const policy::UnitResources& resources) {
+  using policy::ResourceKey;
+  return resources.isSet(ResourceKey::CPU_MAX_PERCENT) && !resources.isSet(ResourceKey::CPU_WEIGHT);
+}
+
 const CgroupKnob& knobOf(policy::ResourceKey key) {
   const CgroupKnob& knob = _::KNOBS[static_cast<size_t>(key)];
   KJ_ASSERT(knob.key == key, "knobs follow the enum");

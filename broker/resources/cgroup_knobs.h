@@ -40,8 +40,19 @@ const CgroupKnob& knobOf(policy::ResourceKey key);
 // share of the machine the cap allows of the default weight 100 (cpu_max_percent / cpus, at
 // least 1, at most 100), so that a unit capped at a fraction of the CPUs does not compete at
 // full weight while it is under its quota (docs/policy.md, [resources]); else 0 (the default).
+// Under the idle class (runsInBackground) the kernel holds its own weight instead; this one is
+// what a kernel without the class keeps.
 // `cpus`: the CPUs airlockd may run on (at least 1).
 uint64_t cpuWeightFor(const policy::UnitResources& resources, uint64_t cpus);
+
+// Whether a unit's group runs in the kernel's idle class (`cpu.idle`, v1 and v2, Linux 5.15+):
+// a unit with a cpu_max_percent and no cpu_weight. A weight only sets a share, so a capped burner
+// under its quota still holds every CPU for whole slices and delays the other units' woken
+// workers (PERFORMANCE.md, [resources]); a group in the idle class is preempted at once by any
+// other task that wakes, and still gets the CPU nobody else wants, up to its cap. A cpu_weight
+// set beside the cap asks for a share under contention instead.
+bool runsInBackground(const policy::UnitResources& resources);
+inline constexpr char CPU_IDLE_FILE[] = "cpu.idle";
 
 // The CFS period airlockd gives every unit group: cpu_max_percent is a share of it. 100 ms is
 // the kernel's default, short enough that a throttled unit's calls wait at most that long.

@@ -209,6 +209,14 @@ class Unit final : public UnitGroup {
 
   std::vector<std::string> apply(const policy::UnitResources& resources) override {
     std::vector<std::string> refused;
+    // Out of the idle class first: the kernel refuses a weight for a group in it (EINVAL).
+    std::string cpu = dirs_.of("cpu");
+    std::string idle = cpu.empty() ? "" : cpu + "/" + CPU_IDLE_FILE;
+    if (!idle.empty() && access(idle.c_str(), F_OK) != 0) idle.clear();  // before Linux 5.15
+    if (!idle.empty()) {
+      std::string error = writeCgroupFile(idle, "0");
+      if (!error.empty()) spdlog::warn("cgroup {}: cannot leave the idle class: {}", idle, error);
+    }
     for (const policy::ResourceKeyRow& row : policy::resourceKeyRows()) {
       const CgroupKnob& knob = knobOf(row.key);
       uint64_t value = resources.get(row.key);
@@ -240,6 +248,14 @@ class Unit final : public UnitGroup {
       } else {
         // Still the old, stricter limit: nothing is weaker for it.
         spdlog::warn("cgroup {}: cannot lift {}: {}", dir, row.name, error);
+      }
+    }
+    // Derived, like the weight: where the kernel has no idle class the derived weight stands.
+    if (runsInBackground(resources) && !cpu.empty()) {
+      std::string error = idle.empty() ? "no cpu.idle (Linux 5.15+)" : writeCgroupFile(idle, "1");
+      if (!error.empty()) {
+        spdlog::warn("cgroup {}: the capped unit competes at its derived weight, not in the "
+                     "background: {}", cpu, error);
       }
     }
     return refused;
