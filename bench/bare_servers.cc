@@ -7,6 +7,9 @@
 #include <airlock/capnp/worker.capnp.h>
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/debug.h>
+
+#include "capnp/socket_stream.h"
 
 namespace airlock::bench {
 
@@ -66,10 +69,12 @@ class OpeningFs final : public rpc::Fs::Server {
   }
 };
 
-// Serves `bootstrap` on `socket` until the peer disconnects. Runs in the forked child.
-int serve(int socket, capnp::Capability::Client bootstrap) {
+// Serves `bootstrap` on `socket` until the peer disconnects. Runs in the forked child. `passesFds`:
+// on kj's stream, which the fd-passing exchanges keep (their brokered side is compared as it was).
+int serve(int socket, capnp::Capability::Client bootstrap, bool passesFds) {
   auto io = kj::setupAsyncIo();
-  auto stream = io.lowLevelProvider->wrapUnixSocketFd(socket);
+  auto stream =
+      passesFds ? io.lowLevelProvider->wrapUnixSocketFd(socket) : airlockStream(io, socket);
   capnp::TwoPartyVatNetwork network(*stream, 1, capnp::rpc::twoparty::Side::SERVER);
   auto rpc = capnp::makeRpcServer(network, kj::mv(bootstrap));
   network.onDisconnect().wait(io.waitScope);
@@ -77,14 +82,14 @@ int serve(int socket, capnp::Capability::Client bootstrap) {
 }
 
 // Relays calls from `hostSide` to the Unit served on `onward` until the host disconnects. Runs
-// in the forked child. Both connections are stock Cap'n Proto on kj's streams, as the bare
+// in the forked child. Both connections are stock Cap'n Proto on airlock's stream, as the bare
 // server's and airlock-bench's own client are.
 int relay(int hostSide, int onward) {
   auto io = kj::setupAsyncIo();
-  auto onwardStream = io.lowLevelProvider->wrapUnixSocketFd(onward);
+  auto onwardStream = airlockStream(io, onward);
   capnp::TwoPartyClient onwardClient(*onwardStream);
   auto server = onwardClient.bootstrap().castAs<rpc::Unit>();
-  auto hostStream = io.lowLevelProvider->wrapUnixSocketFd(hostSide);
+  auto hostStream = airlockStream(io, hostSide);
   capnp::TwoPartyVatNetwork network(*hostStream, 1, capnp::rpc::twoparty::Side::SERVER);
   auto rpc = capnp::makeRpcServer(network, kj::heap<RelayUnit>(kj::mv(server)));
   network.onDisconnect().wait(io.waitScope);
@@ -92,6 +97,12 @@ int relay(int hostSide, int onward) {
 }
 
 }  // namespace
+
+kj::Own<kj::AsyncCapabilityStream> airlockStream(kj::AsyncIoContext& io, int fd) {
+  int copy;
+  KJ_SYSCALL(copy = fcntl(fd, F_DUPFD_CLOEXEC, 0), "dup of a benchmark socket");
+  return kj::heap<rpc::SocketStream>(io.unixEventPort, kj::AutoCloseFd(copy), rpc::Fds::REFUSED);
+}
 
 ChildProcess startRawEcho(kj::AutoCloseFd socket) {
   int fd = socket.get();
@@ -108,7 +119,7 @@ ChildProcess startRawEcho(kj::AutoCloseFd socket) {
 
 ChildProcess startBareUnit(kj::AutoCloseFd socket) {
   int fd = socket.get();
-  return ChildProcess([fd]() { return serve(fd, kj::heap<EchoUnit>()); });
+  return ChildProcess([fd]() { return serve(fd, kj::heap<EchoUnit>(), false); });
 }
 
 ChildProcess startBareRelay(kj::AutoCloseFd hostSide, kj::AutoCloseFd onward) {
@@ -119,7 +130,7 @@ ChildProcess startBareRelay(kj::AutoCloseFd hostSide, kj::AutoCloseFd onward) {
 
 ChildProcess startBareFs(kj::AutoCloseFd socket) {
   int fd = socket.get();
-  return ChildProcess([fd]() { return serve(fd, kj::heap<OpeningFs>()); });
+  return ChildProcess([fd]() { return serve(fd, kj::heap<OpeningFs>(), true); });
 }
 
 }  // namespace airlock::bench

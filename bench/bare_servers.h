@@ -2,11 +2,19 @@
 // The baselines: the same kinds of exchange as through airlockd, but straight between two
 // processes over a socketpair, or through a bare relay, with no broker, policy or audit in between.
 
+#include <kj/async-io.h>
 #include <kj/io.h>
 
 #include "bench/child_process.h"
 
 namespace airlock::bench {
+
+// The stream the no-op exchanges run on at every end, baselines and host alike: airlock's own
+// (capnp/socket_stream.h), as airlockd, its workers and the host SDK use, so that a baseline
+// differs from the brokered path only in what is behind the host's socket, not in how a socket is
+// read and written (kj's own wakes a process each time its peer reads a message). Borrows `fd`:
+// the stream owns a duplicate.
+kj::Own<kj::AsyncCapabilityStream> airlockStream(kj::AsyncIoContext& io, int fd);
 
 // A child that echoes 64-byte messages with plain read/write.
 ChildProcess startRawEcho(kj::AutoCloseFd socket);

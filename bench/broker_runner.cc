@@ -17,6 +17,8 @@
 #include <fstream>
 #include <thread>
 
+#include "capnp/socket_stream.h"
+
 namespace airlock::bench {
 
 namespace {
@@ -133,7 +135,10 @@ rpc::Unit::Client BrokerRunner::connect(kj::AsyncIoContext& io, const std::strin
     auto address = io.provider->getNetwork()
                        .parseAddress(kj::str("unix:", socket_.c_str()))
                        .wait(io.waitScope);
-    stream_ = address->connect().wait(io.waitScope);
+    // The stream the host SDK uses (sdk/host/client.cc), not kj's: a host on kj's is woken each
+    // time airlockd reads one of its messages (capnp/socket_stream.h).
+    stream_ = rpc::takeOver(io.unixEventPort, address->connect().wait(io.waitScope),
+                            rpc::Fds::REFUSED);
     rpc_ = kj::heap<capnp::TwoPartyClient>(*stream_);
     auto gateway = rpc_->bootstrap().castAs<rpc::Gateway>();
     session_ = authenticate(gateway, identity_, brokerPublicKey_, io.waitScope);

@@ -288,7 +288,7 @@ int run(const Options& options) {
   auto raw = latency("raw socketpair 64 B round trip", measureRawRoundTrip(rawMine.get(), n));
   figures.push_back(raw);
 
-  auto unitStream = io.lowLevelProvider->wrapUnixSocketFd(unitMine.get());
+  auto unitStream = airlockStream(io, unitMine.get());
   capnp::TwoPartyClient bareUnitClient(*unitStream);
   auto bareUnit = bareUnitClient.bootstrap().castAs<rpc::Unit>();
   measureCalls(bareUnit, io.waitScope, "noop", 200);  // warm-up

@@ -75,12 +75,12 @@ FloorProcesses::FloorProcesses(SocketPair direct, SocketPair onward, SocketPair 
 
 std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Client& brokered,
                                       pid_t airlockdPid, kj::AsyncIoContext& io, int n) {
-  // Stock Cap'n Proto on kj's streams for the host's side of all three paths, as in the other
-  // bare rows: only what is behind the host's socket differs.
-  auto directStream = io.lowLevelProvider->wrapUnixSocketFd(floor.directFd());
+  // Stock Cap'n Proto on airlock's stream for the host's side of all three paths (BrokerRunner's
+  // too), as in the other bare rows: only what is behind the host's socket differs.
+  auto directStream = airlockStream(io, floor.directFd());
   capnp::TwoPartyClient directClient(*directStream);
   auto direct = directClient.bootstrap().castAs<rpc::Unit>();
-  auto relayStream = io.lowLevelProvider->wrapUnixSocketFd(floor.relayFd());
+  auto relayStream = airlockStream(io, floor.relayFd());
   capnp::TwoPartyClient relayClient(*relayStream);
   auto relay = relayClient.bootstrap().castAs<rpc::Unit>();
 

@@ -129,7 +129,8 @@ int run(const Options& options) {
     bool fs = options.exchange == "bare-fs";
     auto server = fs ? startBareFs(kj::mv(theirs)) : startBareUnit(kj::mv(theirs));
     auto io = kj::setupAsyncIo();
-    auto stream = io.lowLevelProvider->wrapUnixSocketFd(mine.get());
+    auto stream =
+        fs ? io.lowLevelProvider->wrapUnixSocketFd(mine.get()) : airlockStream(io, mine.get());
     // As in airlock-bench: a capability stream only where the exchange passes an fd.
     auto client = fs ? kj::heap<capnp::TwoPartyClient>(*stream, 4)
                      : kj::heap<capnp::TwoPartyClient>(*stream);
@@ -156,7 +157,7 @@ int run(const Options& options) {
     auto [mine, theirs] = socketPair();
     auto relay = startBareRelay(kj::mv(theirs), kj::mv(onwardMine));
     auto io = kj::setupAsyncIo();
-    auto stream = io.lowLevelProvider->wrapUnixSocketFd(mine.get());
+    auto stream = airlockStream(io, mine.get());
     capnp::TwoPartyClient client(*stream);
     auto unit = client.bootstrap().castAs<rpc::Unit>();
     measureCalls(unit, io.waitScope, "noop", WARM_UP);
