@@ -24,14 +24,14 @@ policy::UnitPolicy manyRules(int count) {
   for (int i = 0; i < count; ++i) {
     policy::Rule rule;
     rule.id = "rule-" + std::to_string(i);
-    rule.operation = policy::Operation::FS_OPEN;
+    policy::setOperation(rule, policy::Operation::FS_OPEN);
     rule.effect = i % 10 == 9 ? policy::Effect::DENY : policy::Effect::ALLOW;  // a tenth deny
     std::string error;
     auto pattern = policy::PathPattern::parse(
         "/srv/data" + std::to_string(i) + (i % 2 ? "/**" : "/*.png"), error);
     KJ_REQUIRE(pattern.has_value(), error);
-    rule.path = *pattern;
-    rule.modes.add(policy::OpenMode::READ);
+    rule.fs().path = *pattern;
+    rule.fs().modes.add(policy::OpenMode::READ);
     unit.rules.push_back(rule);
   }
   policy::indexRules(unit);

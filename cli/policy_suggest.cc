@@ -144,8 +144,8 @@ std::vector<policy::PathPattern> learnBounds(const policy::UnitPolicy& unit) {
   for (const policy::Rule& grant : unit.learnGrants) {
     if (!policy::isFsOperation(grant.operation)) continue;
     bool seen = false;
-    for (auto& bound : bounds) seen = seen || bound.text() == grant.path.text();
-    if (!seen) bounds.push_back(grant.path);
+    for (auto& bound : bounds) seen = seen || bound.text() == grant.fs().path.text();
+    if (!seen) bounds.push_back(grant.fs().path);
   }
   return bounds;
 }

@@ -27,7 +27,7 @@ std::string commonDirectory(const std::string& a, const std::string& b) {
 std::string printableText(const std::string& text) { return policy::printable(text, 200); }
 
 bool isTreeGrant(const policy::Rule& rule) {
-  const std::string& text = rule.path.text();
+  const std::string& text = rule.fs().path.text();
   return text.size() > 3 && text.substr(text.size() - 3) == "/**";
 }
 
@@ -91,13 +91,13 @@ std::vector<RuleUsage::Finding> RuleUsage::findings(const policy::UnitPolicy& un
     bool allow = rule.effect == policy::Effect::ALLOW;
     if (allow && policy::isFsOperation(rule.operation) && _::isTreeGrant(rule) &&
         use.commonDirectory) {
-      const std::string& root = rule.path.root();
+      const std::string& root = rule.fs().path.root();
       const std::string& used = *use.commonDirectory;
       if (used.size() > root.size() && used.compare(0, root.size(), root) == 0 &&
           (root == "/" || used[root.size()] == '/')) {
         out.push_back({"over-broad", &rule,
                        "grants " + std::string(policy::operationName(rule.operation)) + " of " +
-                           _::printableText(rule.path.text()) + " but all " +
+                           _::printableText(rule.fs().path.text()) + " but all " +
                            std::to_string(use.allowed) + " requests it allowed were under " +
                            _::printableText(used) + "/ (" + evidence + ")",
                        "path = \"" + _::printableText(used) + "/**\""});
@@ -105,7 +105,9 @@ std::vector<RuleUsage::Finding> RuleUsage::findings(const policy::UnitPolicy& un
       }
     }
     bool anyMethod = false;
-    for (auto& method : rule.methods) anyMethod |= method == "*";
+    if (auto* listed = rule.methodList()) {
+      for (auto& method : *listed) anyMethod |= method == "*";
+    }
     if (allow && anyMethod && !use.methods.empty() && !use.moreMethods) {
       std::string methods;
       for (auto& method : use.methods) methods += (methods.empty() ? "\"" : ", \"") + _::printableText(method) + "\"";

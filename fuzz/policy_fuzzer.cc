@@ -96,17 +96,27 @@ Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
   }
   for (const UnitPolicy& unit : units) {
     for (const Rule& rule : unit.rules) {
-      addProbe(probes.patterns, rule.path.text());
-      for (int variant = 0; variant < 2; ++variant) {
-        addProbe(probes.paths, instantiate(rule.path.text(), variant));
+      if (const PathPattern* path = rule.pathPattern()) {
+        addProbe(probes.patterns, path->text());
+        for (int variant = 0; variant < 2; ++variant) {
+          addProbe(probes.paths, instantiate(path->text(), variant));
+        }
+        addProbe(probes.paths, path->root() + "/f");
       }
-      addProbe(probes.paths, rule.path.root() + "/f");
-      for (auto& name : rule.callerNames) addProbe(probes.callers, name);
-      for (uid_t uid : rule.callerUids) addProbe(probes.uids, uid, MAX_UIDS);
-      for (auto& method : rule.methods) addProbe(probes.methods, method);
-      for (auto& name : rule.secretNames) addProbe(probes.secrets, name);
-      for (auto& name : rule.invokeUnits) addProbe(probes.units, name);
-      for (auto& name : rule.callerUnits) addProbe(probes.units, name);
+      if (const CallerKeys* callers = rule.callers()) {
+        for (auto& name : callers->callerNames) addProbe(probes.callers, name);
+        for (uid_t uid : callers->callerUids) addProbe(probes.uids, uid, MAX_UIDS);
+        for (auto& name : callers->callerUnits) addProbe(probes.units, name);
+      }
+      if (const auto* methods = rule.methodList()) {
+        for (auto& method : *methods) addProbe(probes.methods, method);
+      }
+      if (auto* secrets = std::get_if<SecretsKeys>(&rule.keys)) {
+        for (auto& name : secrets->secretNames) addProbe(probes.secrets, name);
+      }
+      if (auto* invoke = std::get_if<InvokeKeys>(&rule.keys)) {
+        for (auto& name : invoke->invokeUnits) addProbe(probes.units, name);
+      }
     }
     addProbe(probes.units, unit.name);
   }
@@ -202,10 +212,11 @@ void checkFsOpenMatching(const UnitPolicy& unit, const UnitPolicy& unindexed,
   for (size_t i = 0; i < unit.rules.size(); ++i) {
     const Rule& rule = unit.rules[i];
     // A granted_only rule reaches only what a call was granted; these requests carry no grant.
-    if (rule.operation != Operation::FS_OPEN || rule.grantedOnly) continue;
-    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
-                                                   : (modes.bits & rule.modes.bits) != 0;
-    if (modesApply && referencePatternMatches(rule.path.text(), path)) expected.push_back(i);
+    if (rule.operation != Operation::FS_OPEN || rule.fs().grantedOnly) continue;
+    const FsKeys& fs = rule.fs();
+    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(fs.modes)
+                                                   : (modes.bits & fs.modes.bits) != 0;
+    if (modesApply && referencePatternMatches(fs.path.text(), path)) expected.push_back(i);
   }
   std::vector<size_t> found;
   for (auto& m : matches) found.push_back(indexOf(unit, m.rule));
@@ -300,7 +311,7 @@ void askInvoke(const std::vector<UnitPolicy>& units, const UnitPolicy& unit, con
       std::vector<RuleMatch> matches = matchingCallRules(unit, caller, method);
       checkDecisionIsFirstMatch(unit, decision, matches, request);
       for (auto& m : matches) {
-        auto& listed = m.rule->callerUnits;
+        auto& listed = m.rule->call().callerUnits;
         fuzzCheck(std::find(listed.begin(), listed.end(), other) != listed.end(),
                   "a unit matches only rules listing it in caller_unit", request);
       }

@@ -53,7 +53,7 @@ OpenBeneathResult openAllowed(CallScope& scope, policy::Decision& decision,
     const policy::CallGrant& grant = scope.grants[static_cast<size_t>(decision.grant)];
     if (grant.descriptor) granted = &*grant.descriptor;
   }
-  const std::string& root = decision.rule->path.root();
+  const std::string& root = decision.rule->fs().path.root();
   int rootFd = granted != nullptr ? -1 : scope.roots.find(root, opened.message);
   if (granted == nullptr && rootFd < 0) return opened;
   // An open that may create, write or truncate changes the tree: on record first.

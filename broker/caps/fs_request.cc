@@ -8,7 +8,7 @@ std::string requestPath(capnp::Text::Reader text) {
 
 void denyEscape(policy::Decision& decision, const std::string& message) {
   decision.verdict = policy::Verdict::DENY;
-  decision.reason = "rule matched, but resolving beneath " + decision.rule->path.root() +
+  decision.reason = "rule matched, but resolving beneath " + decision.rule->fs().path.root() +
                     " refused it: " + message;
 }
 

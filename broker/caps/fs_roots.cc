@@ -12,9 +12,9 @@ namespace {
 
 // The pattern whose root a rule's requests are resolved beneath, if it has one.
 const policy::PathPattern* grantedPattern(const policy::Rule& rule) {
-  if (policy::isFsOperation(rule.operation)) return &rule.path;
-  if (rule.operation == policy::Operation::NET_CONNECT && rule.isUnixSocketRule()) {
-    return &rule.unixPath;
+  if (policy::isFsOperation(rule.operation)) return &rule.fs().path;
+  if (rule.operation == policy::Operation::NET_CONNECT && rule.net().isUnixSocketRule()) {
+    return &rule.net().unixPath;
   }
   return nullptr;
 }

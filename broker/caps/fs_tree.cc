@@ -26,7 +26,7 @@ struct PathAct {
 // escape denies, anything else fails) if the decision denies or the parent cannot be opened.
 kj::Maybe<ParentDir> parentFor(const CallScope& scope, PathAct& act, const std::string& path) {
   if (!act.decision.allowed() || !act.failure.empty()) return nullptr;
-  const std::string& root = act.decision.rule->path.root();
+  const std::string& root = act.decision.rule->fs().path.root();
   int rootFd = scope.roots.find(root, act.failure);
   if (rootFd < 0) return nullptr;
   ParentDir parent = openParentBeneath(rootFd, relativeTo(root, path));
@@ -62,7 +62,7 @@ void settle(PathAct& act, const AtOutcome& outcome) {
 // denies by the rename's rule; a failed look fails the request. True if the rename may act.
 bool movedLinksStayBeneath(PathAct& act, const ParentDir& source, const std::string& from,
                            const std::string& to) {
-  MovedLinks moved = checkMovedLinks(source, act.decision.rule->path.root(), from, to);
+  MovedLinks moved = checkMovedLinks(source, act.decision.rule->fs().path.root(), from, to);
   settle(act, moved.outcome);
   if (act.decision.allowed() && moved.refusal) denyMove(act.decision, moved.refusal.why());
   return act.decision.allowed() && act.failure.empty();

@@ -196,7 +196,7 @@ kj::Promise<void> NetServer::connectUnix(ConnectUnixContext context) {
   }
 
   // Act: name the socket by a descriptor opened beneath the rule's root, never by its path.
-  const std::string& root = request->decision.rule->unixPath.root();
+  const std::string& root = request->decision.rule->net().unixPath.root();
   std::string why;
   int rootFd = scope_->roots.find(root, why);
   OpenBeneathResult opened;

@@ -15,7 +15,8 @@ void PolicySet::indexUnits() {
   for (size_t i = 0; i < units.size(); ++i) {
     byName_.emplace(units[i].name, i);
     for (const policy::Rule& rule : units[i].rules) {
-      if (!rule.descriptors.empty()) takesDescriptorGrants_ = true;
+      auto* grant = std::get_if<policy::GrantKeys>(&rule.keys);
+      if (grant != nullptr && !grant->descriptors.empty()) takesDescriptorGrants_ = true;
     }
   }
 }

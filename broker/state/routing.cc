@@ -25,9 +25,9 @@ Admission Routing::admits(const policy::Caller& caller) const {
       if (rule.operation != policy::Operation::CALL || rule.effect != policy::Effect::ALLOW) {
         continue;
       }
-      auto& names = rule.callerNames;
+      auto& names = rule.call().callerNames;
       if (std::find(names.begin(), names.end(), caller.name) == names.end()) continue;
-      auto& uids = rule.callerUids;
+      auto& uids = rule.call().callerUids;
       if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) {
         admission.kind = Admission::WRONG_UID;
         continue;

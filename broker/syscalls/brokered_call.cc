@@ -159,7 +159,7 @@ policy::Decision BrokeredCall::decidePath(const Ask& ask, const std::string& pat
 
 kj::Maybe<ParentDir> BrokeredCall::parentFor(policy::Decision& decision, const std::string& path,
                                              int& error, std::string& failure) {
-  const std::string& root = decision.rule->path.root();
+  const std::string& root = decision.rule->fs().path.root();
   int rootFd = broker_.roots_.find(root, failure);
   if (rootFd < 0) {
     error = ENOENT;
@@ -205,7 +205,7 @@ void BrokeredCall::open(int dirfdArg, int pathArg, uint64_t flags, uint64_t mode
   // Record before acting, for an open that may change the tree; act beneath the rule's root.
   OpenBeneathResult opened;
   if (decision.allowed()) {
-    const std::string& root = decision.rule->path.root();
+    const std::string& root = decision.rule->fs().path.root();
     int rootFd = broker_.roots_.find(root, opened.message);
     if (rootFd < 0) {
       opened.error = ENOENT;

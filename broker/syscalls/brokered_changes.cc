@@ -103,7 +103,7 @@ void BrokeredCall::rename(int fromDirArg, int fromPathArg, int toDirArg, int toP
                                          : nullptr) {
     KJ_IF_MAYBE(target, parentFor(decision, to, acted.error, acted.failure)) {
       struct stat st;
-      MovedLinks moved = checkMovedLinks(*source, decision.rule->path.root(), from, to);
+      MovedLinks moved = checkMovedLinks(*source, decision.rule->fs().path.root(), from, to);
       if (moved.outcome.escapeRefused()) {
         denyEscape(decision, moved.outcome.message);
       } else if (!moved.outcome.ok()) {

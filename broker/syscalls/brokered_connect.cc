@@ -61,7 +61,7 @@ bool closeOnExecOf(pid_t tid, int fd) {
 bool unitConnectsTcp(const policy::UnitPolicy& unit) {
   for (auto& rule : unit.rules) {
     if (rule.operation == policy::Operation::NET_CONNECT && rule.effect == policy::Effect::ALLOW &&
-        !rule.isUnixSocketRule()) {
+        !rule.net().isUnixSocketRule()) {
       return true;
     }
   }
@@ -71,7 +71,7 @@ bool unitConnectsTcp(const policy::UnitPolicy& unit) {
 bool unitConnectsUnix(const policy::UnitPolicy& unit) {
   for (auto& rule : unit.rules) {
     if (rule.operation == policy::Operation::NET_CONNECT && rule.effect == policy::Effect::ALLOW &&
-        rule.isUnixSocketRule()) {
+        rule.net().isUnixSocketRule()) {
       return true;
     }
   }
@@ -169,7 +169,7 @@ void BrokeredCall::connect(int fdArg, int addressArg, int lengthArg) {
     const sockaddr* target = &sockaddress;
     socklen_t targetLength = static_cast<socklen_t>(length);
     if (domain == AF_UNIX) {
-      unixRoot = decision.rule->unixPath.root();
+      unixRoot = decision.rule->net().unixPath.root();
       int rootFd = broker_.roots_.find(unixRoot, failure);
       OpenBeneathResult opened;
       if (rootFd >= 0) opened = openSocketBeneath(rootFd, relativeTo(unixRoot, unixPath));

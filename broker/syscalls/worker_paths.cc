@@ -65,7 +65,7 @@ bool SandboxView::shows(const std::string& path) const {
 std::vector<std::string> brokeredRoots(const policy::UnitPolicy& unit) {
   std::set<std::string> roots;
   for (auto& rule : unit.rules) {
-    if (policy::isFsOperation(rule.operation)) roots.insert(rule.path.root());
+    if (policy::isFsOperation(rule.operation)) roots.insert(rule.fs().path.root());
   }
   return {roots.begin(), roots.end()};
 }

@@ -151,10 +151,10 @@ std::vector<std::string> refusedByReference(const policy::UnitPolicy& suggested,
   std::vector<std::string> refused;
   for (const policy::Rule& rule : suggested.rules) {
     if (!policy::isFsOperation(rule.operation) || rule.effect != policy::Effect::ALLOW) continue;
-    std::string path = samplePath(rule.path.text());
+    std::string path = samplePath(rule.fs().path.text());
     policy::Decision decision =
         rule.operation == policy::Operation::FS_OPEN
-            ? policy::decideFsOpen(reference, path, rule.modes)
+            ? policy::decideFsOpen(reference, path, rule.fs().modes)
             : policy::decideFsPath(reference, rule.operation, path);
     if (!decision.allowed()) refused.push_back(rule.id + " (" + path + ": " + decision.reason + ")");
   }

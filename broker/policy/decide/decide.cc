@@ -68,13 +68,14 @@ Decision throughGrant(Decision decision, CallGrants grants, std::string_view pat
 bool fsRuleApplies(const Rule& rule, Operation op, Matching matching, std::string_view path,
                    OpenModes modes, CallGrants grants) {
   if (rule.operation != op) return false;
+  const FsKeys& fs = rule.fs();
   if (matching == Matching::PATH_AND_MODES) {
-    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(rule.modes)
-                                                   : (modes.bits & rule.modes.bits) != 0;
+    bool modesApply = rule.effect == Effect::ALLOW ? modes.subsetOf(fs.modes)
+                                                   : (modes.bits & fs.modes.bits) != 0;
     if (!modesApply) return false;
   }
-  if (rule.grantedOnly && coveringGrant(grants, path, modes) < 0) return false;
-  return rule.path.matches(path);
+  if (fs.grantedOnly && coveringGrant(grants, path, modes) < 0) return false;
+  return fs.path.matches(path);
 }
 
 bool lists(const std::vector<std::string>& names, std::string_view name) {
@@ -82,9 +83,9 @@ bool lists(const std::vector<std::string>& names, std::string_view name) {
 }
 
 // 2: the method is listed by name; 1: the rule lists "*"; 0: not listed.
-int methodSpecificity(const Rule& rule, std::string_view method) {
+int methodSpecificity(const std::vector<std::string>& methods, std::string_view method) {
   int best = 0;
-  for (const std::string& listed : rule.methods) {
+  for (const std::string& listed : methods) {
     if (listed == method) return 2;
     if (listed == "*") best = 1;
   }
@@ -94,17 +95,19 @@ int methodSpecificity(const Rule& rule, std::string_view method) {
 // methodSpecificity if the rule names the caller, else 0. A unit is looked up only in
 // caller_unit and a client only in caller: neither can pass for the other.
 int callSpecificity(const Rule& rule, const Caller& caller, std::string_view method) {
+  const CallKeys& call = rule.call();
   if (caller.kind == CallerKind::UNIT) {
-    return lists(rule.callerUnits, caller.name) ? methodSpecificity(rule, method) : 0;
+    return lists(call.callerUnits, caller.name) ? methodSpecificity(call.methods, method) : 0;
   }
-  if (!lists(rule.callerNames, caller.name)) return 0;
-  auto& uids = rule.callerUids;
+  if (!lists(call.callerNames, caller.name)) return 0;
+  auto& uids = call.callerUids;
   if (!uids.empty() && std::find(uids.begin(), uids.end(), caller.uid) == uids.end()) return 0;
-  return methodSpecificity(rule, method);
+  return methodSpecificity(call.methods, method);
 }
 
 int invokeSpecificity(const Rule& rule, std::string_view callee, std::string_view method) {
-  return lists(rule.invokeUnits, callee) ? methodSpecificity(rule, method) : 0;
+  const InvokeKeys& invoke = rule.invoke();
+  return lists(invoke.invokeUnits, callee) ? methodSpecificity(invoke.methods, method) : 0;
 }
 
 // The refusals decideInvoke makes before any rule is looked at; empty if it gets to matching.
@@ -147,7 +150,7 @@ Best bestFsMatch(const UnitPolicy& unit, Operation op, std::string_view path, Op
                 CallGrants grants) {
   Best best;
   forEachFsMatch(unit, op, path, modes, grants, [&best](const Rule& rule) {
-    best.offer(rule, rule.path.specificity());
+    best.offer(rule, rule.fs().path.specificity());
   });
   return best;
 }
@@ -163,10 +166,12 @@ Decision learnFs(const UnitPolicy& unit, Operation op, std::string_view path, Op
   Matching matching = operationRow(op).matching;
   Best best;
   for (const Rule& grant : unit.learnGrants) {
-    if (fsRuleApplies(grant, op, matching, path, modes, {})) best.offer(grant, grant.path.specificity());
+    if (fsRuleApplies(grant, op, matching, path, modes, {})) {
+      best.offer(grant, grant.fs().path.specificity());
+    }
   }
   if (best.rule == nullptr) return denied;
-  return learnedOr(unit, std::move(denied), best.rule, "\"" + best.rule->path.text() + "\"");
+  return learnedOr(unit, std::move(denied), best.rule, "\"" + best.rule->fs().path.text() + "\"");
 }
 
 // The refusal of a path decide makes before any rule is looked at; empty if it gets to matching.
@@ -201,7 +206,7 @@ std::vector<RuleMatch> rankedFsMatches(const UnitPolicy& unit, Operation op,
                                        std::string_view path, OpenModes modes, CallGrants grants) {
   std::vector<RuleMatch> matches;
   forEachFsMatch(unit, op, path, modes, grants, [&matches](const Rule& rule) {
-    matches.push_back(RuleMatch{&rule, rule.path.specificity()});
+    matches.push_back(RuleMatch{&rule, rule.fs().path.specificity()});
   });
   rankMatches(unit, matches);
   return matches;
@@ -250,11 +255,12 @@ Decision decideFsOpen(const UnitPolicy& unit, std::string_view path, OpenModes m
                                      " with modes " + modes.describe()));
   }
   const Rule& rule = *best.rule;
-  std::string detail = "path matches " + rule.path.text() + ", modes " + modes.describe() +
-                       (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + rule.modes.describe() +
+  const FsKeys& fs = rule.fs();
+  std::string detail = "path matches " + fs.path.text() + ", modes " + modes.describe() +
+                       (rule.effect == Effect::ALLOW ? " ⊆ " : " ∩ ") + fs.modes.describe() +
                        (rule.effect == Effect::ALLOW ? "" : " ≠ ∅");
   Decision decision = _::fromBest(best, detail);
-  if (rule.grantedOnly) return _::throughGrant(std::move(decision), grants, path, modes, detail);
+  if (fs.grantedOnly) return _::throughGrant(std::move(decision), grants, path, modes, detail);
   return _::learnFs(unit, Operation::FS_OPEN, path, modes, std::move(decision));
 }
 
@@ -271,7 +277,7 @@ Decision decideFsPath(const UnitPolicy& unit, Operation op, std::string_view pat
                                      _::printable(path)));
   }
   return _::learnFs(unit, op, path, OpenModes{},
-                    _::fromBest(best, "path matches " + best.rule->path.text()));
+                    _::fromBest(best, "path matches " + best.rule->fs().path.text()));
 }
 
 Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::string_view to) {
@@ -279,8 +285,8 @@ Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::stri
   if (!source.allowed()) return source;
   Decision target = decideFsPath(unit, Operation::FS_RENAME, to);
   if (!target.allowed()) return target;
-  const std::string& fromRoot = source.rule->path.root();
-  const std::string& toRoot = target.rule->path.root();
+  const std::string& fromRoot = source.rule->fs().path.root();
+  const std::string& toRoot = target.rule->fs().path.root();
   if (fromRoot != toRoot) {
     target.verdict = Verdict::DENY;
     target.reason = "refused fs.rename of " + _::printable(from) + " to " + _::printable(to) +
@@ -296,7 +302,7 @@ Decision decideFsRename(const UnitPolicy& unit, std::string_view from, std::stri
 Decision decideFsSymlink(const UnitPolicy& unit, std::string_view path, std::string_view target) {
   Decision decision = decideFsPath(unit, Operation::FS_SYMLINK, path);
   if (!decision.allowed()) return decision;
-  Refusal refused = refuseSymlinkTarget(decision.rule->path.root(), path, target);
+  Refusal refused = refuseSymlinkTarget(decision.rule->fs().path.root(), path, target);
   if (refused.refuses()) {
     decision.verdict = Verdict::DENY;
     decision.reason = "rule matched the link's path, but " + _::printable(refused.why());
@@ -342,7 +348,7 @@ Decision decideSecretsGet(const UnitPolicy& unit, std::string_view name) {
     return _::defaultDeny("refused secrets.get of \"" + _::printable(name) + "\": " + refused.why());
   }
   _::Best best = _::bestOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
-    return _::lists(rule.secretNames, name) ? 1 : 0;
+    return _::lists(rule.secrets().secretNames, name) ? 1 : 0;
   });
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows secrets.get of \"" + std::string(name) + "\"");
@@ -368,7 +374,7 @@ std::vector<RuleMatch> matchingCallRules(const UnitPolicy& unit, const Caller& c
 std::vector<RuleMatch> matchingSecretsGetRules(const UnitPolicy& unit, std::string_view name) {
   if (validateSecretName(name).refuses()) return {};
   return _::rankedOf(unit, Operation::SECRETS_GET, [&](const Rule& rule) {
-    return _::lists(rule.secretNames, name) ? 1 : 0;
+    return _::lists(rule.secrets().secretNames, name) ? 1 : 0;
   });
 }
 

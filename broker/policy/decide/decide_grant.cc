@@ -9,11 +9,11 @@ namespace airlock::policy {
 namespace _ {
 namespace {
 
-bool listsCaller(const Rule& rule, const Caller& caller) {
+bool listsCaller(const GrantKeys& grant, const Caller& caller) {
   if (caller.kind != CallerKind::CLIENT) return false;
-  auto& names = rule.callerNames;
+  auto& names = grant.callerNames;
   if (std::find(names.begin(), names.end(), caller.name) == names.end()) return false;
-  auto& uids = rule.callerUids;
+  auto& uids = grant.callerUids;
   return uids.empty() || std::find(uids.begin(), uids.end(), caller.uid) != uids.end();
 }
 
@@ -21,13 +21,15 @@ bool listsCaller(const Rule& rule, const Caller& caller) {
 // at least 1: path_pattern.h).
 int grantSpecificity(const Rule& rule, const Caller& caller, std::string_view path,
                      OpenModes modes, std::optional<DescriptorKind> descriptor) {
-  if (rule.operation != Operation::GRANT || !listsCaller(rule, caller)) return 0;
+  if (rule.operation != Operation::GRANT) return 0;
+  const GrantKeys& grant = rule.grant();
+  if (!listsCaller(grant, caller)) return 0;
   bool modesApply = rule.effect == Effect::ALLOW
-                        ? modes.subsetOf(rule.modes) &&
-                              (!descriptor || rule.descriptors.has(*descriptor))
-                        : (modes.bits & rule.modes.bits) != 0;
-  if (!modesApply || !rule.path.matches(path)) return 0;
-  return rule.path.specificity() + 1;
+                        ? modes.subsetOf(grant.modes) &&
+                              (!descriptor || grant.descriptors.has(*descriptor))
+                        : (modes.bits & grant.modes.bits) != 0;
+  if (!modesApply || !grant.path.matches(path)) return 0;
+  return grant.path.specificity() + 1;
 }
 
 // The refusal made before any rule is looked at; empty if the request gets to matching.
@@ -70,12 +72,13 @@ Decision decideGrant(const UnitPolicy& unit, const Caller& caller, std::string_v
     return _::defaultDeny("no rule lets " + caller.describe() + " grant " + what + " to unit " +
                           unit.name);
   }
-  std::string handed = best.rule->descriptors.empty()
+  const GrantKeys& grant = best.rule->grant();
+  std::string handed = grant.descriptors.empty()
                            ? ""
-                           : " (also as " + best.rule->descriptors.describe() + " descriptors)";
-  return _::fromBest(best, caller.describe() + " may grant paths matching " +
-                               best.rule->path.text() + " with modes " +
-                               best.rule->modes.describe() + handed + "; asked " + what);
+                           : " (also as " + grant.descriptors.describe() + " descriptors)";
+  return _::fromBest(best, caller.describe() + " may grant paths matching " + grant.path.text() +
+                               " with modes " + grant.modes.describe() + handed + "; asked " +
+                               what);
 }
 
 std::vector<RuleMatch> matchingGrantRules(const UnitPolicy& unit, const Caller& caller,

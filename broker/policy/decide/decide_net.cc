@@ -14,7 +14,7 @@ namespace {
 constexpr int NAME_WITHOUT_ADDRESS = 128;
 
 bool listsPort(const Rule& rule, uint16_t port) {
-  return std::any_of(rule.ports.begin(), rule.ports.end(),
+  return std::any_of(rule.net().ports.begin(), rule.net().ports.end(),
                      [port](const PortRange& range) { return range.contains(port); });
 }
 
@@ -22,15 +22,15 @@ bool listsPort(const Rule& rule, uint16_t port) {
 // is canonical (RequestHost::name), empty for a literal.
 int tcpSpecificity(const Rule& rule, std::string_view name, uint16_t port,
                    const IpAddress* address) {
-  if (rule.operation != Operation::NET_CONNECT || rule.isUnixSocketRule()) return -1;
+  if (rule.operation != Operation::NET_CONNECT || rule.net().isUnixSocketRule()) return -1;
   if (!listsPort(rule, port)) return -1;
   int best = -1;
-  auto& names = rule.hostNames;
+  auto& names = rule.net().hostNames;
   if (!name.empty() && std::find(names.begin(), names.end(), name) != names.end()) {
     best = address != nullptr ? address->bits() : NAME_WITHOUT_ADDRESS;
   }
   if (address != nullptr) {
-    for (const IpBlock& block : rule.hostBlocks) {
+    for (const IpBlock& block : rule.net().hostBlocks) {
       if (block.contains(*address)) best = std::max(best, static_cast<int>(block.prefixBits));
     }
   }
@@ -87,14 +87,14 @@ std::string describeTarget(const Target& target, uint16_t port) {
 std::string tcpDetail(const Rule& rule, const Target& target, uint16_t port, int specificity) {
   std::string how;
   const IpAddress* address = target.address ? &*target.address : nullptr;
-  auto& names = rule.hostNames;
+  auto& names = rule.net().hostNames;
   bool byName = !target.name.empty() &&
                 std::find(names.begin(), names.end(), target.name) != names.end() &&
                 specificity == (address ? address->bits() : NAME_WITHOUT_ADDRESS);
   if (byName) {
     how = "host " + target.name + " listed";
   } else {
-    for (const IpBlock& block : rule.hostBlocks) {
+    for (const IpBlock& block : rule.net().hostBlocks) {
       if (block.contains(*address) && block.prefixBits == specificity) {
         how = "address " + address->describe() + " in " + block.describe();
         break;
@@ -131,8 +131,8 @@ Decision learnNet(const UnitPolicy& unit, const Target& target, uint16_t port, D
 }
 
 bool unixRuleMatches(const Rule& rule, std::string_view path) {
-  return rule.operation == Operation::NET_CONNECT && rule.isUnixSocketRule() &&
-         rule.unixPath.matches(path);
+  return rule.operation == Operation::NET_CONNECT && rule.net().isUnixSocketRule() &&
+         rule.net().unixPath.matches(path);
 }
 
 }  // namespace
@@ -166,7 +166,7 @@ bool netConnectNeedsAddress(const UnitPolicy& unit, std::string_view host, uint1
   auto couldAllow = [&](const Rule& rule) {
     if (rule.effect != Effect::ALLOW) return false;
     if (_::tcpSpecificity(rule, target->name, port, nullptr) >= 0) return true;
-    return rule.operation == Operation::NET_CONNECT && !rule.hostBlocks.empty() &&
+    return rule.operation == Operation::NET_CONNECT && !rule.net().hostBlocks.empty() &&
            _::listsPort(rule, port);
   };
   // A learning unit's learn_hosts may allow it too: decided per address like a rule.
@@ -181,12 +181,12 @@ Decision decideNetConnectUnix(const UnitPolicy& unit, std::string_view path) {
   }
   _::Best best;
   for (const Rule& rule : unit.rules) {
-    if (_::unixRuleMatches(rule, path)) best.offer(rule, rule.unixPath.specificity());
+    if (_::unixRuleMatches(rule, path)) best.offer(rule, rule.net().unixPath.specificity());
   }
   if (best.rule == nullptr) {
     return _::defaultDeny("no rule allows net.connect to Unix socket " + _::printable(path));
   }
-  return _::fromBest(best, "unix_path matches " + best.rule->unixPath.text());
+  return _::fromBest(best, "unix_path matches " + best.rule->net().unixPath.text());
 }
 
 std::vector<RuleMatch> matchingNetConnectRules(const UnitPolicy& unit, std::string_view host,
@@ -209,7 +209,7 @@ std::vector<RuleMatch> matchingNetConnectUnixRules(const UnitPolicy& unit, std::
   if (validateRequestPath(path).refuses()) return matches;
   for (const Rule& rule : unit.rules) {
     if (_::unixRuleMatches(rule, path)) {
-      matches.push_back(RuleMatch{&rule, rule.unixPath.specificity()});
+      matches.push_back(RuleMatch{&rule, rule.net().unixPath.specificity()});
     }
   }
   _::rankMatches(unit, matches);

@@ -28,14 +28,14 @@ void addPathGrants(const PathPattern& pattern, const SourceLocation& where,
     Rule grant;
     grant.id = LEARN_PATHS_ID;
     grant.effect = Effect::ALLOW;
-    grant.operation = op;
+    setOperation(grant, op);
     grant.where = where;
-    grant.path = pattern;
+    grant.fs().path = pattern;
     if (row.matching == Matching::PATH_AND_MODES) {
       if (system) {
-        grant.modes.add(OpenMode::READ);
+        grant.fs().modes.add(OpenMode::READ);
       } else {
-        for (OpenMode mode : ALL_OPEN_MODES) grant.modes.add(mode);
+        for (OpenMode mode : ALL_OPEN_MODES) grant.fs().modes.add(mode);
       }
     }
     grant.justification = justification;
@@ -67,14 +67,14 @@ void readLearnHosts(const toml::table& table, Diagnostics& diag, UnitPolicy& uni
   Rule grant;
   grant.id = LEARN_HOSTS_ID;
   grant.effect = Effect::ALLOW;
-  grant.operation = Operation::NET_CONNECT;
+  setOperation(grant, Operation::NET_CONNECT);
   grant.where = diag.at(regionOf(table, "learn_hosts"));
-  grant.ports.push_back(PortRange{1, 65535});
+  grant.net().ports.push_back(PortRange{1, 65535});
   grant.justification = unit.learnJustification;
   RuleReader reader{table, "[unit]", diag};
   size_t errorsBefore = diag.errorCount();
-  readHosts(reader, "learn_hosts", grant);
-  for (const IpBlock& block : grant.hostBlocks) {
+  readHosts(reader, "learn_hosts", grant.net());
+  for (const IpBlock& block : grant.net().hostBlocks) {
     if (block.isEverything()) {
       diag.error(regionOf(table, "learn_hosts"),
                  "[unit] learn_hosts \"" + block.describe() +

@@ -20,21 +20,21 @@ void lintFsRule(const std::vector<Rule>& rules, size_t index,
   for (size_t other : samePattern) {
     const Rule& o = rules[other];
     if (other == index) continue;
-    if (rule.grantedOnly && !o.grantedOnly && o.effect == Effect::ALLOW &&
-        rule.modes.subsetOf(o.modes)) {
+    if (rule.fs().grantedOnly && !o.fs().grantedOnly && o.effect == Effect::ALLOW &&
+        rule.fs().modes.subsetOf(o.fs().modes)) {
       warnings.push_back(Diagnostic{
           rule.where, "rule \"" + rule.id + "\" is granted_only but narrows nothing: " +
                           o.describe() + " allows the same pattern and modes to every call"});
       return;
     }
-    if (other < index && o.effect == rule.effect && o.modes.bits == rule.modes.bits &&
-        o.grantedOnly == rule.grantedOnly) {
+    if (other < index && o.effect == rule.effect && o.fs().modes.bits == rule.fs().modes.bits &&
+        o.fs().grantedOnly == rule.fs().grantedOnly) {
       warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
                                                     o.describe() + " and never decides anything"});
       return;
     }
     if (rule.effect == Effect::ALLOW && o.effect == Effect::DENY &&
-        rule.modes.subsetOf(o.modes)) {
+        rule.fs().modes.subsetOf(o.fs().modes)) {
       warnings.push_back(Diagnostic{
           rule.where, "rule \"" + rule.id + "\" can never allow: " + o.describe() +
                           " denies the same pattern for all its modes, and deny wins ties"});
@@ -81,7 +81,8 @@ void lintGrants(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   for (const Rule& rule : unit.rules) {
     if (rule.effect != Effect::ALLOW) continue;
     if (rule.operation == Operation::GRANT && grantRule == nullptr) grantRule = &rule;
-    if (rule.grantedOnly && grantedOnly == nullptr) grantedOnly = &rule;
+    auto* fs = std::get_if<FsKeys>(&rule.keys);
+    if (fs != nullptr && fs->grantedOnly && grantedOnly == nullptr) grantedOnly = &rule;
   }
   if (grantedOnly != nullptr && grantRule == nullptr) {
     warnings.push_back(Diagnostic{grantedOnly->where,
@@ -114,7 +115,7 @@ void lintUnit(const UnitPolicy& unit, std::vector<Diagnostic>& warnings) {
   // Grouped by pattern first: comparing every pair made loading a 1,000-rule unit quadratic.
   // Keyed by operation and pattern: a deny of fs.unlink does not shadow an allow of fs.stat.
   auto keyOf = [](const Rule& rule) {
-    return std::string(operationName(rule.operation)) + ' ' + rule.path.text();
+    return std::string(operationName(rule.operation)) + ' ' + rule.fs().path.text();
   };
   std::unordered_map<std::string, std::vector<size_t>> byPattern;
   for (size_t i = 0; i < unit.rules.size(); ++i) {
@@ -151,9 +152,9 @@ void lintUnitSet(const std::vector<UnitPolicy>& units, std::vector<Diagnostic>& 
   for (const UnitPolicy& unit : units) {
     for (const Rule& rule : unit.rules) {
       if (rule.operation == Operation::INVOKE) {
-        warnUnknown(rule, rule.invokeUnits, "unit", "an invoke of it is always refused");
+        warnUnknown(rule, rule.invoke().invokeUnits, "unit", "an invoke of it is always refused");
       } else if (rule.operation == Operation::CALL) {
-        warnUnknown(rule, rule.callerUnits, "caller_unit", "no such unit can call");
+        warnUnknown(rule, rule.call().callerUnits, "caller_unit", "no such unit can call");
       }
     }
   }

@@ -49,7 +49,7 @@ void readPattern(RuleReader& r, const LoadOptions& options, std::string_view key
 // `caller` names authenticated client identities (capnp/host_auth.h), `caller_unit` units that
 // invoke through the broker. A rule naming neither would name nobody, so one is required; and
 // `caller_uid` narrows clients only, so it needs `caller`.
-void readCallerNames(RuleReader& r, Rule& rule) {
+void readCallerNames(RuleReader& r, CallerKeys& rule) {
   bool hasUnits = r.table.get("caller_unit") != nullptr;
   if (r.table.get("caller") == nullptr && r.table.get("caller_uid") != nullptr) {
     r.error(r.table.source(),
@@ -97,7 +97,7 @@ void readUnitNames(RuleReader& r, std::string_view key, Presence presence,
   }
 }
 
-void readCallerUids(RuleReader& r, Rule& rule) {
+void readCallerUids(RuleReader& r, CallerKeys& rule) {
   auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::OPTIONAL, r.diag);
   if (!uids) return;
   for (const Located<int64_t>& entry : *uids) {
@@ -116,18 +116,17 @@ void readCallerUids(RuleReader& r, Rule& rule) {
 }
 
 // `method`: names or "*", each listed once (call and invoke rules).
-void readMethods(RuleReader& r, Rule& rule) {
+void readMethods(RuleReader& r, std::vector<std::string>& out) {
   if (auto methods = readStringList(r.table, "method", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *methods) {
       Refusal refused = entry.value == "*" ? Refusal() : validateMethodName(entry.value);
       if (refused) {
         r.error(*entry.where,
                 "method \"" + entry.value + "\": " + refused.why() + " (or \"*\" for any)");
-      } else if (std::find(rule.methods.begin(), rule.methods.end(), entry.value) !=
-                 rule.methods.end()) {
+      } else if (std::find(out.begin(), out.end(), entry.value) != out.end()) {
         r.error(*entry.where, "method \"" + entry.value + "\" is listed twice");
       } else {
-        rule.methods.push_back(entry.value);
+        out.push_back(entry.value);
       }
     }
   }
@@ -135,7 +134,7 @@ void readMethods(RuleReader& r, Rule& rule) {
 
 }  // namespace
 
-void readHosts(RuleReader& r, std::string_view key, Rule& rule) {
+void readHosts(RuleReader& r, std::string_view key, NetKeys& rule) {
   auto hosts = readStringList(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!hosts) return;
   for (const Located<std::string>& entry : *hosts) {
@@ -168,7 +167,7 @@ void readHosts(RuleReader& r, std::string_view key, Rule& rule) {
 namespace {
 
 // `port`: integers and "LO-HI" strings in one array, so it is read element by element.
-void readPorts(RuleReader& r, Rule& rule) {
+void readPorts(RuleReader& r, NetKeys& rule) {
   const toml::node* node = r.table.get("port");
   const toml::array* array = node != nullptr ? node->as_array() : nullptr;
   if (node == nullptr) {
@@ -208,23 +207,23 @@ void readPorts(RuleReader& r, Rule& rule) {
 
 // `path` of any fs.* rule: a pattern, after ${name} expansion.
 void readFsPathKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
-  readPattern(r, options, "path", rule.path);
+  readPattern(r, options, "path", rule.fs().path);
 }
 
 namespace {
 
 // `mode`: open mode names, each listed once (fs.open and grant rules).
-void readModes(RuleReader& r, Rule& rule) {
+void readModes(RuleReader& r, OpenModes& out) {
   if (auto modes = readStringList(r.table, "mode", r.context, Presence::REQUIRED, r.diag)) {
     for (const Located<std::string>& entry : *modes) {
       std::optional<OpenMode> mode = parseOpenMode(entry.value);
       if (!mode) {
         r.error(*entry.where, "unknown mode \"" + entry.value +
                                   "\" (expected read, write, create, truncate, append)");
-      } else if (rule.modes.has(*mode)) {
+      } else if (out.has(*mode)) {
         r.error(*entry.where, "mode \"" + entry.value + "\" is listed twice");
       } else {
-        rule.modes.add(*mode);
+        out.add(*mode);
       }
     }
   }
@@ -242,13 +241,14 @@ void readGrantedOnly(RuleReader& r, Rule& rule) {
             "was granted");
     return;
   }
-  rule.grantedOnly = true;
+  rule.fs().grantedOnly = true;
 }
 
 // `descriptors` of a grant rule: the kinds of open file a caller may hand instead of a path.
 // Allow rules only (a deny refuses the path, however it is handed); a directory is handed for
 // reading only, so a rule granting one grants no other mode.
 void readDescriptorKinds(RuleReader& r, Rule& rule) {
+  GrantKeys& grant = rule.grant();
   auto kinds = readStringList(r.table, "descriptors", r.context, Presence::OPTIONAL, r.diag);
   if (!kinds) return;
   if (rule.effect != Effect::ALLOW) {
@@ -263,19 +263,19 @@ void readDescriptorKinds(RuleReader& r, Rule& rule) {
       r.error(*entry.where, "unknown descriptor kind \"" + entry.value +
                                 "\" (expected regular, directory: sockets, FIFOs and devices "
                                 "are never handed to a worker)");
-    } else if (rule.descriptors.has(*kind)) {
+    } else if (grant.descriptors.has(*kind)) {
       r.error(*entry.where, "descriptor kind \"" + entry.value + "\" is listed twice");
-    } else if (*kind == DescriptorKind::DIRECTORY && rule.modes.bits != 0 &&
-               !rule.modes.subsetOf(OpenModes{static_cast<uint8_t>(OpenMode::READ)})) {
+    } else if (*kind == DescriptorKind::DIRECTORY && grant.modes.bits != 0 &&
+               !grant.modes.subsetOf(OpenModes{static_cast<uint8_t>(OpenMode::READ)})) {
       r.error(*entry.where, "a directory descriptor is handed for reading only, and this rule "
-                            "grants " + rule.modes.describe() + ": write a separate rule");
+                            "grants " + grant.modes.describe() + ": write a separate rule");
     } else {
-      rule.descriptors.add(*kind);
+      grant.descriptors.add(*kind);
     }
   }
   // The worker gets a description of the host's file that it could keep open past the call; only
   // a worker that ends with its call gives it up for certain.
-  if (!rule.descriptors.empty() && r.workerReuse != WorkerReuse::NEVER) {
+  if (!grant.descriptors.empty() && r.workerReuse != WorkerReuse::NEVER) {
     r.error(keyRegion(r.table, "descriptors"),
             "descriptors needs [unit] worker_reuse = \"never\": a worker handed a host's file "
             "must end with its call, or it could keep the file open for the next caller");
@@ -286,7 +286,7 @@ void readDescriptorKinds(RuleReader& r, Rule& rule) {
 
 void readFsOpenKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
   readFsPathKeys(r, options, rule);
-  readModes(r, rule);
+  readModes(r, rule.fs().modes);
   readGrantedOnly(r, rule);
 }
 
@@ -297,38 +297,40 @@ void readGrantKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
     r.error(r.table.source(), "missing required key \"caller\": a grant rule names the clients "
                               "that may grant (caller = [\"web\"])");
   } else {
-    readCallerNames(r, rule);
+    readCallerNames(r, rule.grant());
   }
-  readCallerUids(r, rule);
-  readFsPathKeys(r, options, rule);
-  readModes(r, rule);
+  readCallerUids(r, rule.grant());
+  readPattern(r, options, "path", rule.grant().path);
+  readModes(r, rule.grant().modes);
   readDescriptorKinds(r, rule);
 }
 
 void readCallKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
-  readCallerNames(r, rule);
-  readCallerUids(r, rule);
-  readUnitNames(r, "caller_unit", Presence::OPTIONAL, rule.callerUnits);
-  readMethods(r, rule);
+  CallKeys& call = rule.call();
+  readCallerNames(r, call);
+  readCallerUids(r, call);
+  readUnitNames(r, "caller_unit", Presence::OPTIONAL, call.callerUnits);
+  readMethods(r, call.methods);
 }
 
 void readInvokeKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
-  readUnitNames(r, "unit", Presence::REQUIRED, rule.invokeUnits);
-  readMethods(r, rule);
+  readUnitNames(r, "unit", Presence::REQUIRED, rule.invoke().invokeUnits);
+  readMethods(r, rule.invoke().methods);
 }
 
 void readSecretsGetKeys(RuleReader& r, const LoadOptions&, Rule& rule) {
+  std::vector<std::string>& secretNames = rule.secrets().secretNames;
   auto names = readStringList(r.table, "name", r.context, Presence::REQUIRED, r.diag);
   if (!names) return;
   for (const Located<std::string>& entry : *names) {
     Refusal refused = validateSecretName(entry.value);
     if (refused.refuses()) {
       r.error(*entry.where, "name \"" + entry.value + "\": " + refused.why());
-    } else if (std::find(rule.secretNames.begin(), rule.secretNames.end(), entry.value) !=
-               rule.secretNames.end()) {
+    } else if (std::find(secretNames.begin(), secretNames.end(), entry.value) !=
+               secretNames.end()) {
       r.error(*entry.where, "name \"" + entry.value + "\" is listed twice");
     } else {
-      rule.secretNames.push_back(entry.value);
+      secretNames.push_back(entry.value);
     }
   }
 }
@@ -343,7 +345,7 @@ void readNetConnectKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
               "key \"" + std::string(key) + "\" next to unix_path: a net.connect rule has either "
               "host and port (TCP) or unix_path (a Unix socket)");
     }
-    readPattern(r, options, "unix_path", rule.unixPath);
+    readPattern(r, options, "unix_path", rule.net().unixPath);
     return;
   }
   if (r.table.get("host") == nullptr && r.table.get("port") == nullptr) {
@@ -351,8 +353,8 @@ void readNetConnectKeys(RuleReader& r, const LoadOptions& options, Rule& rule) {
                               "or unix_path (a Unix socket)");
     return;
   }
-  readHosts(r, "host", rule);
-  readPorts(r, rule);
+  readHosts(r, "host", rule.net());
+  readPorts(r, rule.net());
 }
 
 }  // namespace airlock::policy::_

@@ -32,8 +32,8 @@ std::optional<PathPattern> expandPattern(const std::string& text, const LoadOpti
                                          std::string& error);
 
 // `key` (a rule's `host`, [unit] learn_hosts): exact lowercase names, IP literals and CIDR
-// blocks, told apart by their text, into rule.hostNames and rule.hostBlocks.
-void readHosts(RuleReader& r, std::string_view key, Rule& rule);
+// blocks, told apart by their text, into keys.hostNames and keys.hostBlocks.
+void readHosts(RuleReader& r, std::string_view key, NetKeys& keys);
 
 // Each reads its operation's keys into `rule`, reports every problem through `r` and leaves the
 // field of a key it refused empty; the caller drops a rule that had errors. Patterns are read

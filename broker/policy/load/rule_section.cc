@@ -55,7 +55,7 @@ void readEffect(RuleReader& r, Rule& rule) {
   std::optional<std::string> op = readString(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!op) return;
   if (std::optional<Operation> named = operationNamed(*op)) {
-    rule.operation = *named;
+    setOperation(rule, *named);
     return;
   }
   r.error(regionOf(r.table, key),

@@ -19,66 +19,77 @@ void putRule(std::string& out, const Rule& rule) {
 }
 
 void putFsOpenConditions(std::string& out, const Rule& rule) {
-  put(out, rule.path.text());
-  put(out, rule.modes.bits);
+  const FsKeys& fs = rule.fs();
+  put(out, fs.path.text());
+  put(out, fs.modes.bits);
   // Only when set, so a policy without granted_only keeps the revision it always had.
-  if (rule.grantedOnly) put(out, "granted_only");
+  if (fs.grantedOnly) put(out, "granted_only");
 }
 
+namespace {
+
+// The clients of a call or grant rule (its caller_unit, a call rule's only, comes later).
+void putCallers(std::string& out, const CallerKeys& callers) {
+  put(out, callers.callerNames.size());
+  for (auto& name : callers.callerNames) put(out, name);
+  put(out, callers.callerUids.size());
+  for (uid_t uid : callers.callerUids) put(out, uid);
+}
+
+}  // namespace
+
 void putGrantConditions(std::string& out, const Rule& rule) {
-  put(out, rule.callerNames.size());
-  for (auto& name : rule.callerNames) put(out, name);
-  put(out, rule.callerUids.size());
-  for (uid_t uid : rule.callerUids) put(out, uid);
-  put(out, rule.path.text());
-  put(out, rule.modes.bits);
+  const GrantKeys& grant = rule.grant();
+  putCallers(out, grant);
+  put(out, grant.path.text());
+  put(out, grant.modes.bits);
   // Only when set, so a grant rule without descriptors keeps the revision it always had.
-  if (!rule.descriptors.empty()) {
+  if (!grant.descriptors.empty()) {
     put(out, "descriptors");
-    put(out, rule.descriptors.bits);
+    put(out, grant.descriptors.bits);
   }
 }
 
 void putFsPathConditions(std::string& out, const Rule& rule) {
   // The operation's name is already in; only the path decides beyond it.
-  put(out, rule.path.text());
+  put(out, rule.fs().path.text());
 }
 
 void putCallConditions(std::string& out, const Rule& rule) {
-  put(out, rule.callerNames.size());
-  for (auto& name : rule.callerNames) put(out, name);
-  put(out, rule.callerUids.size());
-  for (uid_t uid : rule.callerUids) put(out, uid);
-  put(out, rule.methods.size());
-  for (auto& method : rule.methods) put(out, method);
+  const CallKeys& call = rule.call();
+  putCallers(out, call);
+  put(out, call.methods.size());
+  for (auto& method : call.methods) put(out, method);
   // Only when set, so a policy without caller_unit keeps the revision it always had.
-  if (!rule.callerUnits.empty()) {
+  if (!call.callerUnits.empty()) {
     put(out, "caller_unit");
-    put(out, rule.callerUnits.size());
-    for (auto& unit : rule.callerUnits) put(out, unit);
+    put(out, call.callerUnits.size());
+    for (auto& unit : call.callerUnits) put(out, unit);
   }
 }
 
 void putSecretsGetConditions(std::string& out, const Rule& rule) {
-  put(out, rule.secretNames.size());
-  for (auto& name : rule.secretNames) put(out, name);
+  put(out, rule.secrets().secretNames.size());
+  for (auto& name : rule.secrets().secretNames) put(out, name);
 }
 
 void putNetConnectConditions(std::string& out, const Rule& rule) {
-  put(out, rule.unixPath.text());
-  put(out, rule.hostNames.size());
-  for (auto& name : rule.hostNames) put(out, name);
-  put(out, rule.hostBlocks.size());
-  for (auto& block : rule.hostBlocks) put(out, block.describe());
-  put(out, rule.ports.size());
-  for (auto& range : rule.ports) put(out, range.describe());
+  const NetKeys& net = rule.net();
+  put(out, net.unixPath.text());
+  put(out, net.hostNames.size());
+  for (auto& name : net.hostNames) put(out, name);
+  put(out, net.hostBlocks.size());
+  for (auto& block : net.hostBlocks) put(out, block.describe());
+  put(out, net.ports.size());
+  for (auto& range : net.ports) put(out, range.describe());
 }
 
 void putInvokeConditions(std::string& out, const Rule& rule) {
-  put(out, rule.invokeUnits.size());
-  for (auto& unit : rule.invokeUnits) put(out, unit);
-  put(out, rule.methods.size());
-  for (auto& method : rule.methods) put(out, method);
+  const InvokeKeys& invoke = rule.invoke();
+  put(out, invoke.invokeUnits.size());
+  for (auto& unit : invoke.invokeUnits) put(out, unit);
+  put(out, invoke.methods.size());
+  for (auto& method : invoke.methods) put(out, method);
 }
 
 }  // namespace airlock::policy::_

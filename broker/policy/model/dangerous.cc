@@ -36,27 +36,27 @@ bool coversEveryPort(std::vector<PortRange> ports) {
 }
 
 std::string dangerousNetConnect(const Rule& rule) {
-  if (rule.isUnixSocketRule()) {
-    if (rule.unixPath.matchesEverything()) {
-      return "grants every Unix socket (unix_path \"" + rule.unixPath.text() + "\")";
+  if (rule.net().isUnixSocketRule()) {
+    if (rule.net().unixPath.matchesEverything()) {
+      return "grants every Unix socket (unix_path \"" + rule.net().unixPath.text() + "\")";
     }
     // System daemons listen under /run and friends; some are root by another name
     // (/run/docker.sock, /run/systemd/private).
-    std::string_view system = systemDirectoryOf(rule.unixPath.root());
+    std::string_view system = systemDirectoryOf(rule.net().unixPath.root());
     if (!system.empty()) {
       return "grants Unix sockets under " + std::string(system) +
-             ", where system daemons listen (unix_path \"" + rule.unixPath.text() + "\")";
+             ", where system daemons listen (unix_path \"" + rule.net().unixPath.text() + "\")";
     }
     return {};
   }
-  for (const IpBlock& block : rule.hostBlocks) {
+  for (const IpBlock& block : rule.net().hostBlocks) {
     if (block.isEverything()) {
       return "grants connections to every " +
              std::string(block.base.family == AF_INET ? "IPv4" : "IPv6") + " address (host \"" +
              block.describe() + "\")";
     }
   }
-  if (coversEveryPort(rule.ports)) return "grants every port (1-65535)";
+  if (coversEveryPort(rule.net().ports)) return "grants every port (1-65535)";
   return {};
 }
 
@@ -69,17 +69,18 @@ std::string dangerousAllowance(const Rule& rule) {
   if (row.matching == Matching::NET_TARGET) return _::dangerousNetConnect(rule);
   // A grant rule lets callers hand out what its path and modes cover: as dangerous as an fs.open
   // rule of the same path and modes would be.
-  if (!row.decidedByPath() && row.matching != Matching::GRANT) return {};
-  if (rule.path.matchesEverything()) {
-    return "grants the whole file system (path \"" + rule.path.text() + "\")";
+  const PathPattern* path = rule.pathPattern();
+  if (path == nullptr) return {};
+  if (path->matchesEverything()) {
+    return "grants the whole file system (path \"" + path->text() + "\")";
   }
   // fs.mkdir, fs.unlink, fs.rename and fs.symlink change the tree: write access as a write mode is.
-  bool writes = row.fsWrite == FsWrite::BY_MODES ? _::writes(rule.modes)
+  bool writes = row.fsWrite == FsWrite::BY_MODES ? _::writes(rule.openModes())
                                                  : row.fsWrite == FsWrite::ALWAYS;
   if (!writes) return {};
-  const std::string& root = rule.path.root();
+  const std::string& root = path->root();
   if (root == "/") {
-    return "grants write access at the file system root (path \"" + rule.path.text() + "\")";
+    return "grants write access at the file system root (path \"" + path->text() + "\")";
   }
   std::string_view system = systemDirectoryOf(root);
   if (!system.empty()) {

@@ -25,7 +25,7 @@ std::shared_ptr<const FsRuleIndex> FsRuleIndex::build(const std::vector<Rule>& r
   for (uint32_t i = 0; i < rules.size(); ++i) {
     if (!isFsOperation(rules[i].operation)) continue;
     Node* node = &index->root_;
-    forEachSegment(rules[i].path.root(), [&node](std::string_view segment) {
+    forEachSegment(rules[i].fs().path.root(), [&node](std::string_view segment) {
       auto& child = node->children[std::string(segment)];
       if (!child) child = std::make_unique<Node>();
       node = child.get();

@@ -80,6 +80,9 @@ struct OperationRow {
   std::span<const std::string_view> explainRequired, explainOptional;
   // The `--arg` keys of `airlock policy explain` for this operation (explain.h).
 
+  void (*initKeys)(Rule& rule);
+  // Gives `rule` this operation's type of keys, empty (policy.h OperationKeys): the one place an
+  // operation is tied to what its rules match on.
   void (*readRuleKeys)(_::RuleReader& reader, const LoadOptions& options, Rule& rule);
   // Reads `ruleKeys` of one [[rule]] into `rule`, reporting each problem (rule_keys.h).
   void (*summarize)(const Rule& rule, std::string& out);

@@ -75,6 +75,35 @@ std::string DescriptorKinds::describe() const {
   return out.empty() ? "none" : out;
 }
 
+const CallerKeys* Rule::callers() const {
+  if (auto* call = std::get_if<CallKeys>(&keys)) return call;
+  if (auto* grant = std::get_if<GrantKeys>(&keys)) return grant;
+  return nullptr;
+}
+
+const PathPattern* Rule::pathPattern() const {
+  if (auto* fs = std::get_if<FsKeys>(&keys)) return &fs->path;
+  if (auto* grant = std::get_if<GrantKeys>(&keys)) return &grant->path;
+  return nullptr;
+}
+
+OpenModes Rule::openModes() const {
+  if (auto* fs = std::get_if<FsKeys>(&keys)) return fs->modes;
+  if (auto* grant = std::get_if<GrantKeys>(&keys)) return grant->modes;
+  return {};
+}
+
+const std::vector<std::string>* Rule::methodList() const {
+  if (auto* call = std::get_if<CallKeys>(&keys)) return &call->methods;
+  if (auto* invoke = std::get_if<InvokeKeys>(&keys)) return &invoke->methods;
+  return nullptr;
+}
+
+void setOperation(Rule& rule, Operation op) {
+  rule.operation = op;
+  operationRow(op).initKeys(rule);
+}
+
 std::string Rule::describe() const {
   return "rule \"" + id + "\" (" + where.file + ':' + std::to_string(where.line) + ')';
 }

@@ -12,7 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include <kj/debug.h>
 
 #include "broker/policy/model/refusal.h"
 #include "broker/policy/model/resources.h"
@@ -96,53 +99,116 @@ Refusal validateTempPrefix(std::string_view prefix);
 // Passes if `prefix` is [A-Za-z0-9._-]{0,MAX_TEMP_PREFIX_BYTES} and does not start with '.',
 // otherwise refuses saying why.
 
-struct Rule {
-  std::string id;
-  Effect effect = Effect::DENY;
-  Operation operation = Operation::FS_OPEN;
-  SourceLocation where;
+// What a rule of each operation matches on: one type per operation, so that a rule carries its
+// own operation's keys and no other (Rule::keys). Which type an operation's rules hold is in the
+// operations table (OperationRow::initKeys); the loader fills them (load/rule_keys.h), decide
+// reads them.
 
-  // FS_OPEN and the other fs.* operations (isFsOperation)
+// The fs.* operations (isFsOperation).
+struct FsKeys {
   PathPattern path;  // the grant's root is path.root()
   OpenModes modes;   // FS_OPEN only: an allow grants these modes; a deny refuses requests asking
-                     // any of them. GRANT: the modes a caller may hand a call on a path
+                     // any of them
   bool grantedOnly = false;
   // FS_OPEN allow rules (`granted_only = true`): the rule matches only a path the current call
   // was granted, with modes within the grant (call_grant.h); the deciding rule is then the grant.
+};
 
-  // GRANT (`allow = "grant"`): which callers (callerNames, callerUids as for CALL) may hand a
-  // call which paths (`path`, a pattern) with which modes (`modes`).
-  DescriptorKinds descriptors;
-  // GRANT allow rules (`descriptors = ["regular"]`): the paths may also be handed as open
-  // descriptors of these kinds, the host's own files served under those names; empty: paths only.
-
-  // CALL and GRANT
+// Who may ask: the callers of a CALL or GRANT rule.
+struct CallerKeys {
   std::vector<std::string> callerNames;  // authenticated client identities
   std::vector<uid_t> callerUids;         // if not empty, a client's uid must be one of these too
   std::vector<std::string> callerUnits;  // units that may call through invoke
   // At least one of callerNames / callerUnits is not empty; a client call is matched against
   // callerNames only, a unit's call against callerUnits only.
-  std::vector<std::string> methods;  // CALL and INVOKE: "*" matches any method
+};
 
-  // INVOKE
+struct CallKeys : CallerKeys {
+  std::vector<std::string> methods;  // "*" matches any method
+};
+
+// GRANT (`allow = "grant"`): which callers may hand a call which paths (`path`, a pattern) with
+// which modes (`modes`).
+struct GrantKeys : CallerKeys {
+  PathPattern path;
+  OpenModes modes;  // the modes a caller may hand a call on a path
+  DescriptorKinds descriptors;
+  // Allow rules (`descriptors = ["regular"]`): the paths may also be handed as open descriptors
+  // of these kinds, the host's own files served under those names; empty: paths only.
+};
+
+struct InvokeKeys {
   std::vector<std::string> invokeUnits;  // the callee units, exact names; never empty
+  std::vector<std::string> methods;      // "*" matches any method
+};
 
-  // SECRETS_GET
+struct SecretsKeys {
   std::vector<std::string> secretNames;  // exact names; never empty
+};
 
-  // NET_CONNECT: a TCP rule has hostNames and/or hostBlocks, and ports; a Unix-socket rule has
-  // only unixPath (its root is where the broker resolves the socket's path).
+// NET_CONNECT: a TCP rule has hostNames and/or hostBlocks, and ports; a Unix-socket rule has only
+// unixPath (its root is where the broker resolves the socket's path).
+struct NetKeys {
   std::vector<std::string> hostNames;  // exact lowercase names, compared with what was asked
   std::vector<IpBlock> hostBlocks;     // literals (a block of one) and CIDR blocks
   std::vector<PortRange> ports;
   PathPattern unixPath;
   bool isUnixSocketRule() const { return !unixPath.text().empty(); }
+};
+
+using OperationKeys = std::variant<FsKeys, CallKeys, GrantKeys, InvokeKeys, SecretsKeys, NetKeys>;
+
+struct Rule {
+  std::string id;
+  Effect effect = Effect::DENY;
+  Operation operation = Operation::FS_OPEN;
+  SourceLocation where;
+  OperationKeys keys = FsKeys{};  // always `operation`'s type: set both with setOperation
 
   std::string justification;  // why the rule is needed; required for a dangerous allowance
                               // (dangerous.h). Not part of the revision: it explains, not decides
 
+  // The keys as the operation's type. Asking for another operation's keys is a bug, not a
+  // policy problem: it fails loudly rather than reading empty keys as "matches nothing".
+  const FsKeys& fs() const { return as<FsKeys>(); }
+  FsKeys& fs() { return as<FsKeys>(); }
+  const CallKeys& call() const { return as<CallKeys>(); }
+  CallKeys& call() { return as<CallKeys>(); }
+  const GrantKeys& grant() const { return as<GrantKeys>(); }
+  GrantKeys& grant() { return as<GrantKeys>(); }
+  const InvokeKeys& invoke() const { return as<InvokeKeys>(); }
+  InvokeKeys& invoke() { return as<InvokeKeys>(); }
+  const SecretsKeys& secrets() const { return as<SecretsKeys>(); }
+  SecretsKeys& secrets() { return as<SecretsKeys>(); }
+  const NetKeys& net() const { return as<NetKeys>(); }
+  NetKeys& net() { return as<NetKeys>(); }
+  // The callers of a CALL or GRANT rule; null for the other operations.
+  const CallerKeys* callers() const;
+  // The path pattern and open modes of an fs.* or GRANT rule (the rules that reach the file
+  // system by path); null for the other operations.
+  const PathPattern* pathPattern() const;
+  OpenModes openModes() const;  // empty where pathPattern() is null
+  // The `method` list of a CALL or INVOKE rule; null for the other operations.
+  const std::vector<std::string>* methodList() const;
+
   std::string describe() const;  // `rule "id" (file:line)`
+
+ private:
+  // Not KJ_IREQUIRE: a release build must not read the wrong alternative either.
+  template <typename Keys>
+  const Keys& as() const {
+    const Keys* keys = std::get_if<Keys>(&this->keys);
+    KJ_REQUIRE(keys != nullptr, "a rule's keys are its operation's", describe());
+    return *keys;
+  }
+  template <typename Keys>
+  Keys& as() {
+    return const_cast<Keys&>(static_cast<const Rule*>(this)->as<Keys>());
+  }
 };
+
+// Makes `rule` a rule of `op` with `op`'s keys, empty (OperationRow::initKeys).
+void setOperation(Rule& rule, Operation op);
 
 // Who is calling: a host client, by the identity it authenticated as (capnp/host_auth.h) and the
 // uid its connection has (SO_PEERCRED); or a unit, invoking through the broker (uid unused).

@@ -11,19 +11,22 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 void summarizeFsOpen(const Rule& rule, std::string& out) {
-  out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
-  if (rule.grantedOnly) out += " granted_only=true";
+  const FsKeys& fs = rule.fs();
+  out += " path=" + fs.path.text() + " mode=" + fs.modes.describe();
+  if (fs.grantedOnly) out += " granted_only=true";
 }
 
-void summarizeFsPath(const Rule& rule, std::string& out) { out += " path=" + rule.path.text(); }
+void summarizeFsPath(const Rule& rule, std::string& out) {
+  out += " path=" + rule.fs().path.text();
+}
 
 namespace {
 
-void summarizeCallers(const Rule& rule, std::string& out) {
-  if (!rule.callerNames.empty()) out += " caller=" + joined(rule.callerNames);
-  if (!rule.callerUids.empty()) {
+void summarizeCallers(const CallerKeys& callers, std::string& out) {
+  if (!callers.callerNames.empty()) out += " caller=" + joined(callers.callerNames);
+  if (!callers.callerUids.empty()) {
     std::vector<std::string> uids;
-    for (uid_t uid : rule.callerUids) uids.push_back(std::to_string(uid));
+    for (uid_t uid : callers.callerUids) uids.push_back(std::to_string(uid));
     out += " caller_uid=" + joined(uids);
   }
 }
@@ -31,34 +34,38 @@ void summarizeCallers(const Rule& rule, std::string& out) {
 }  // namespace
 
 void summarizeCall(const Rule& rule, std::string& out) {
-  summarizeCallers(rule, out);
-  if (!rule.callerUnits.empty()) out += " caller_unit=" + joined(rule.callerUnits);
-  out += " method=" + joined(rule.methods);
+  const CallKeys& call = rule.call();
+  summarizeCallers(call, out);
+  if (!call.callerUnits.empty()) out += " caller_unit=" + joined(call.callerUnits);
+  out += " method=" + joined(call.methods);
 }
 
 void summarizeGrant(const Rule& rule, std::string& out) {
-  summarizeCallers(rule, out);
-  out += " path=" + rule.path.text() + " mode=" + rule.modes.describe();
-  if (!rule.descriptors.empty()) out += " descriptors=" + rule.descriptors.describe();
+  const GrantKeys& grant = rule.grant();
+  summarizeCallers(grant, out);
+  out += " path=" + grant.path.text() + " mode=" + grant.modes.describe();
+  if (!grant.descriptors.empty()) out += " descriptors=" + grant.descriptors.describe();
 }
 
 void summarizeSecretsGet(const Rule& rule, std::string& out) {
-  out += " name=" + joined(rule.secretNames);
+  out += " name=" + joined(rule.secrets().secretNames);
 }
 
 void summarizeNetConnect(const Rule& rule, std::string& out) {
-  if (rule.isUnixSocketRule()) {
-    out += " unix_path=" + rule.unixPath.text();
+  const NetKeys& net = rule.net();
+  if (net.isUnixSocketRule()) {
+    out += " unix_path=" + net.unixPath.text();
     return;
   }
-  std::vector<std::string> hosts = rule.hostNames, ports;
-  for (auto& block : rule.hostBlocks) hosts.push_back(block.describe());
-  for (auto& range : rule.ports) ports.push_back(range.describe());
+  std::vector<std::string> hosts = net.hostNames, ports;
+  for (auto& block : net.hostBlocks) hosts.push_back(block.describe());
+  for (auto& range : net.ports) ports.push_back(range.describe());
   out += " host=" + joined(hosts) + " port=" + joined(ports);
 }
 
 void summarizeInvoke(const Rule& rule, std::string& out) {
-  out += " unit=" + joined(rule.invokeUnits) + " method=" + joined(rule.methods);
+  const InvokeKeys& invoke = rule.invoke();
+  out += " unit=" + joined(invoke.invokeUnits) + " method=" + joined(invoke.methods);
 }
 
 }  // namespace _

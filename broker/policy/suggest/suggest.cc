@@ -112,10 +112,11 @@ SuggestedRule fsRule(Operation op, OpenModes modes, const std::string& text, Evi
                      std::string why) {
   SuggestedRule out;
   out.rule.effect = Effect::ALLOW;
-  out.rule.operation = op;
+  setOperation(out.rule, op);
   std::string error;
-  out.rule.path = PathPattern::parse(text, error).value_or(PathPattern{});
-  out.rule.modes = modes;
+  FsKeys& fs = out.rule.fs();
+  fs.path = PathPattern::parse(text, error).value_or(PathPattern{});
+  fs.modes = modes;
   out.evidence = span;
   out.why = std::move(why);
   return out;
@@ -180,24 +181,25 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
   for (auto& [host, used] : byHost) {
     SuggestedRule rule;
     rule.rule.effect = Effect::ALLOW;
-    rule.rule.operation = Operation::NET_CONNECT;
+    setOperation(rule.rule, Operation::NET_CONNECT);
     std::string error;
     std::optional<RequestHost> canonical = canonicalRequestHost(host, error);
     if (canonical && canonical->literal) {
       const IpAddress& address = *canonical->literal;
       if (!neverConnectedReason(address).empty()) continue;  // no rule can allow it
-      rule.rule.hostBlocks.push_back(IpBlock{address, static_cast<uint16_t>(address.bits())});
+      NetKeys& net = rule.rule.net();
+      net.hostBlocks.push_back(IpBlock{address, static_cast<uint16_t>(address.bits())});
       // An IPv6 address carrying an IPv4 one is allowed only with that one (decide_net.h).
       if (std::optional<IpAddress> inner = address.embeddedIpv4()) {
         if (!neverConnectedReason(*inner).empty()) continue;
-        rule.rule.hostBlocks.push_back(IpBlock{*inner, static_cast<uint16_t>(inner->bits())});
+        net.hostBlocks.push_back(IpBlock{*inner, static_cast<uint16_t>(inner->bits())});
       }
     } else if (canonical && !validateRuleHostName(canonical->name).refuses()) {
-      rule.rule.hostNames.push_back(canonical->name);
+      rule.rule.net().hostNames.push_back(canonical->name);
     } else {
       continue;  // not a host the broker would have decided: no evidence of anything
     }
-    for (uint16_t port : used.first) rule.rule.ports.push_back(PortRange{port, port});
+    for (uint16_t port : used.first) rule.rule.net().ports.push_back(PortRange{port, port});
     rule.evidence = used.second;
     out.rules.push_back(std::move(rule));
   }
@@ -205,9 +207,9 @@ void suggestNet(const std::vector<Evidence>& evidence, Suggestion& out) {
     if (!writableAsExactPath(path)) continue;  // no rule names it exactly: no evidence to cite
     SuggestedRule rule;
     rule.rule.effect = Effect::ALLOW;
-    rule.rule.operation = Operation::NET_CONNECT;
+    setOperation(rule.rule, Operation::NET_CONNECT);
     std::string error;
-    rule.rule.unixPath = PathPattern::parse(path, error).value_or(PathPattern{});
+    rule.rule.net().unixPath = PathPattern::parse(path, error).value_or(PathPattern{});
     rule.evidence = span;
     out.rules.push_back(std::move(rule));
   }

@@ -47,25 +47,25 @@ void putList(std::string& out, const std::vector<std::string>& items) {
 void putConditions(std::string& out, const Rule& rule, const RenderOptions& options) {
   Matching matching = operationRow(rule.operation).matching;
   if (matching == Matching::PATH || matching == Matching::PATH_AND_MODES) {
-    out += "path = " + tomlString(withDefines(rule.path.text(), options)) + "\n";
+    out += "path = " + tomlString(withDefines(rule.fs().path.text(), options)) + "\n";
     if (matching == Matching::PATH_AND_MODES) {
       std::vector<std::string> modes;
       for (OpenMode mode : ALL_OPEN_MODES) {
-        if (rule.modes.has(mode)) modes.push_back(openModeName(mode));
+        if (rule.fs().modes.has(mode)) modes.push_back(openModeName(mode));
       }
       out += "mode = ";
       putList(out, modes);
     }
-  } else if (matching == Matching::NET_TARGET && rule.isUnixSocketRule()) {
-    out += "unix_path = " + tomlString(withDefines(rule.unixPath.text(), options)) + "\n";
+  } else if (matching == Matching::NET_TARGET && rule.net().isUnixSocketRule()) {
+    out += "unix_path = " + tomlString(withDefines(rule.net().unixPath.text(), options)) + "\n";
   } else if (matching == Matching::NET_TARGET) {
-    std::vector<std::string> hosts = rule.hostNames;
-    for (const IpBlock& block : rule.hostBlocks) hosts.push_back(block.describe());
+    std::vector<std::string> hosts = rule.net().hostNames;
+    for (const IpBlock& block : rule.net().hostBlocks) hosts.push_back(block.describe());
     out += "host = ";
     putList(out, hosts);
     out += "port = [";
-    for (size_t i = 0; i < rule.ports.size(); ++i) {
-      out += (i ? ", " : "") + std::to_string(rule.ports[i].low);
+    for (size_t i = 0; i < rule.net().ports.size(); ++i) {
+      out += (i ? ", " : "") + std::to_string(rule.net().ports[i].low);
     }
     out += "]\n";
   }

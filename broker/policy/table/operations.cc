@@ -4,6 +4,7 @@
 
 #include "broker/policy/load/rule_keys.h"
 #include "broker/policy/model/canonical_rule.h"
+#include "broker/policy/model/policy.h"
 #include "broker/policy/review/explain_operations.h"
 #include "broker/policy/review/rule_summary.h"
 
@@ -40,36 +41,52 @@ constexpr std::string_view NET_CONNECT_ARGS[] = {"host", "port", "address", "uni
 constexpr std::string_view INVOKE_ARGS[] = {"unit", "method"};
 constexpr std::span<const std::string_view> NONE;
 
+template <typename Keys>
+void initKeysAs(Rule& rule) {
+  rule.keys = Keys{};
+}
+
 // One row per operation, at the index of its enum value. The fs.* operations other than fs.open
 // share their functions: the operation's name, already in the rule, is all that tells them apart.
 constexpr OperationRow OPERATIONS[] = {
-    {Operation::FS_OPEN, "fs.open", Matching::PATH_AND_MODES, FsWrite::BY_MODES, FS_OPEN_KEYS,
-     FS_OPEN_ARGS, FS_OPEN_OPTIONAL_ARGS, readFsOpenKeys, summarizeFsOpen, putFsOpenConditions, explainFsOpen},
-    {Operation::CALL, "call", Matching::NAMES, FsWrite::NEVER, CALL_KEYS, METHOD_ARG, CALLER_ARGS,
-     readCallKeys, summarizeCall, putCallConditions, explainCall},
-    {Operation::SECRETS_GET, "secrets.get", Matching::NAMES, FsWrite::NEVER, SECRETS_GET_KEYS,
-     NAME_ARG, NONE, readSecretsGetKeys, summarizeSecretsGet, putSecretsGetConditions,
-     explainSecretsGet},
-    {Operation::FS_STAT, "fs.stat", Matching::PATH, FsWrite::NEVER, FS_PATH_KEYS, PATH_ARG, NONE,
-     readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
-    {Operation::FS_LIST, "fs.list", Matching::PATH, FsWrite::NEVER, FS_PATH_KEYS, PATH_ARG, NONE,
-     readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
-    {Operation::FS_MKDIR, "fs.mkdir", Matching::PATH, FsWrite::ALWAYS, FS_PATH_KEYS, PATH_ARG,
-     NONE, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
-    {Operation::FS_UNLINK, "fs.unlink", Matching::PATH, FsWrite::ALWAYS, FS_PATH_KEYS, PATH_ARG,
-     NONE, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
-    {Operation::FS_RENAME, "fs.rename", Matching::PATH, FsWrite::ALWAYS, FS_PATH_KEYS,
-     RENAME_ARGS, NONE, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsRename},
-    {Operation::FS_SYMLINK, "fs.symlink", Matching::PATH, FsWrite::ALWAYS, FS_PATH_KEYS, PATH_ARG,
-     SYMLINK_OPTIONAL_ARGS, readFsPathKeys, summarizeFsPath, putFsPathConditions,
-     explainFsSymlink},
+    {Operation::FS_OPEN, "fs.open", Matching::PATH_AND_MODES, FsWrite::BY_MODES,
+     FS_OPEN_KEYS, FS_OPEN_ARGS, FS_OPEN_OPTIONAL_ARGS,
+     initKeysAs<FsKeys>, readFsOpenKeys, summarizeFsOpen, putFsOpenConditions, explainFsOpen},
+    {Operation::CALL, "call", Matching::NAMES, FsWrite::NEVER,
+     CALL_KEYS, METHOD_ARG, CALLER_ARGS,
+     initKeysAs<CallKeys>, readCallKeys, summarizeCall, putCallConditions, explainCall},
+    {Operation::SECRETS_GET, "secrets.get", Matching::NAMES, FsWrite::NEVER,
+     SECRETS_GET_KEYS, NAME_ARG, NONE,
+     initKeysAs<SecretsKeys>, readSecretsGetKeys,
+     summarizeSecretsGet, putSecretsGetConditions, explainSecretsGet},
+    {Operation::FS_STAT, "fs.stat", Matching::PATH, FsWrite::NEVER,
+     FS_PATH_KEYS, PATH_ARG, NONE,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
+    {Operation::FS_LIST, "fs.list", Matching::PATH, FsWrite::NEVER,
+     FS_PATH_KEYS, PATH_ARG, NONE,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
+    {Operation::FS_MKDIR, "fs.mkdir", Matching::PATH, FsWrite::ALWAYS,
+     FS_PATH_KEYS, PATH_ARG, NONE,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
+    {Operation::FS_UNLINK, "fs.unlink", Matching::PATH, FsWrite::ALWAYS,
+     FS_PATH_KEYS, PATH_ARG, NONE,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsPath},
+    {Operation::FS_RENAME, "fs.rename", Matching::PATH, FsWrite::ALWAYS,
+     FS_PATH_KEYS, RENAME_ARGS, NONE,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsRename},
+    {Operation::FS_SYMLINK, "fs.symlink", Matching::PATH, FsWrite::ALWAYS,
+     FS_PATH_KEYS, PATH_ARG, SYMLINK_OPTIONAL_ARGS,
+     initKeysAs<FsKeys>, readFsPathKeys, summarizeFsPath, putFsPathConditions, explainFsSymlink},
     {Operation::NET_CONNECT, "net.connect", Matching::NET_TARGET, FsWrite::NEVER,
-     NET_CONNECT_KEYS, NONE, NET_CONNECT_ARGS, readNetConnectKeys, summarizeNetConnect,
-     putNetConnectConditions, explainNetConnect},
-    {Operation::INVOKE, "invoke", Matching::NAMES, FsWrite::NEVER, INVOKE_KEYS, INVOKE_ARGS, NONE,
-     readInvokeKeys, summarizeInvoke, putInvokeConditions, explainInvoke},
-    {Operation::GRANT, "grant", Matching::GRANT, FsWrite::BY_MODES, GRANT_KEYS, GRANT_ARGS,
-     GRANT_OPTIONAL_ARGS, readGrantKeys, summarizeGrant, putGrantConditions, explainGrant},
+     NET_CONNECT_KEYS, NONE, NET_CONNECT_ARGS,
+     initKeysAs<NetKeys>, readNetConnectKeys,
+     summarizeNetConnect, putNetConnectConditions, explainNetConnect},
+    {Operation::INVOKE, "invoke", Matching::NAMES, FsWrite::NEVER,
+     INVOKE_KEYS, INVOKE_ARGS, NONE,
+     initKeysAs<InvokeKeys>, readInvokeKeys, summarizeInvoke, putInvokeConditions, explainInvoke},
+    {Operation::GRANT, "grant", Matching::GRANT, FsWrite::BY_MODES,
+     GRANT_KEYS, GRANT_ARGS, GRANT_OPTIONAL_ARGS,
+     initKeysAs<GrantKeys>, readGrantKeys, summarizeGrant, putGrantConditions, explainGrant},
 };
 
 // operationRow indexes by the enum's value, and every operation needs its row.

@@ -17,7 +17,7 @@ namespace {
 policy::UnitPolicy connectingUnit() {
   policy::UnitPolicy unit;
   policy::Rule rule;
-  rule.operation = policy::Operation::NET_CONNECT;
+  policy::setOperation(rule, policy::Operation::NET_CONNECT);
   rule.effect = policy::Effect::ALLOW;
   unit.rules.push_back(rule);
   return unit;

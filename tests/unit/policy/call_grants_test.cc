@@ -85,11 +85,11 @@ TEST_F(CallGrantsPolicyTest, GrantRulesAndGrantedOnlyLoad) {
   const UnitPolicy& unit = loaded();
   ASSERT_EQ(unit.rules.size(), 4u);
   EXPECT_EQ(unit.rules[0].operation, Operation::GRANT);
-  EXPECT_EQ(unit.rules[0].callerNames, std::vector<std::string>{"web"});
-  EXPECT_EQ(unit.rules[0].callerUids, std::vector<uid_t>{1000});
-  EXPECT_EQ(unit.rules[0].modes.bits, READ_WRITE.bits);
-  EXPECT_TRUE(unit.rules[2].grantedOnly);
-  EXPECT_FALSE(unit.rules[3].grantedOnly);
+  EXPECT_EQ(unit.rules[0].grant().callerNames, std::vector<std::string>{"web"});
+  EXPECT_EQ(unit.rules[0].grant().callerUids, std::vector<uid_t>{1000});
+  EXPECT_EQ(unit.rules[0].grant().modes.bits, READ_WRITE.bits);
+  EXPECT_TRUE(unit.rules[2].fs().grantedOnly);
+  EXPECT_FALSE(unit.rules[3].fs().grantedOnly);
 }
 
 TEST_F(CallGrantsPolicyTest, MistakesAreErrorsAtTheirLocation) {
@@ -243,7 +243,7 @@ TEST_F(CallGrantsPolicyTest, DescriptorGrantsNeedARuleListingTheirKind) {
   LoadResult loadedWith = neverReused.load(handing);
   ASSERT_TRUE(loadedWith.ok()) << loadedWith.errors[0].describe();
   const UnitPolicy& unit = loadedWith.units.at(0);
-  EXPECT_TRUE(unit.rules[4].descriptors.has(DescriptorKind::DIRECTORY));
+  EXPECT_TRUE(unit.rules[4].grant().descriptors.has(DescriptorKind::DIRECTORY));
   Caller web{"web", 1000};
   auto regular = DescriptorKind::REGULAR;
   EXPECT_EQ(decideGrant(unit, web, "/srv/uploads/a.png", READ, regular).ruleId,

@@ -21,11 +21,11 @@ class DecideTest : public ::testing::Test {
     Rule rule;
     rule.id = std::move(id);
     rule.effect = effect;
-    rule.operation = Operation::FS_OPEN;
+    setOperation(rule, Operation::FS_OPEN);
     rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
     std::string error;
-    rule.path = PathPattern::parse(path, error).value();
-    rule.modes = modes;
+    rule.fs().path = PathPattern::parse(path, error).value();
+    rule.fs().modes = modes;
     unit_.rules.push_back(std::move(rule));
   }
   void call(std::string id, Effect effect, std::vector<std::string> names,
@@ -33,11 +33,11 @@ class DecideTest : public ::testing::Test {
     Rule rule;
     rule.id = std::move(id);
     rule.effect = effect;
-    rule.operation = Operation::CALL;
+    setOperation(rule, Operation::CALL);
     rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
-    rule.callerNames = std::move(names);
-    rule.callerUids = std::move(uids);
-    rule.methods = std::move(methods);
+    rule.call().callerNames = std::move(names);
+    rule.call().callerUids = std::move(uids);
+    rule.call().methods = std::move(methods);
     unit_.rules.push_back(std::move(rule));
   }
 
@@ -45,9 +45,9 @@ class DecideTest : public ::testing::Test {
     Rule rule;
     rule.id = std::move(id);
     rule.effect = effect;
-    rule.operation = Operation::SECRETS_GET;
+    setOperation(rule, Operation::SECRETS_GET);
     rule.where = SourceLocation{"unit.toml", nextLine_++, 1};
-    rule.secretNames = std::move(names);
+    rule.secrets().secretNames = std::move(names);
     unit_.rules.push_back(std::move(rule));
   }
 

@@ -97,8 +97,8 @@ TEST_F(FsOperationsTest, EachOperationLoadsWithAPathAndNoMode) {
   EXPECT_EQ(unit.rules[3].operation, Operation::FS_UNLINK);
   EXPECT_EQ(unit.rules[5].operation, Operation::FS_RENAME);
   EXPECT_EQ(unit.rules[7].operation, Operation::FS_SYMLINK);
-  EXPECT_EQ(unit.rules[0].path.root(), "/srv/out");
-  EXPECT_EQ(unit.rules[0].modes.bits, 0);
+  EXPECT_EQ(unit.rules[0].fs().path.root(), "/srv/out");
+  EXPECT_EQ(unit.rules[0].fs().modes.bits, 0);
   EXPECT_TRUE(unit.allowsAnyFs()) << "any fs.* allow hands over the fs capability";
   EXPECT_FALSE(unit.allowsAny(Operation::FS_OPEN));
   EXPECT_TRUE(unit.allowsAny(Operation::FS_SYMLINK));
@@ -254,9 +254,9 @@ TEST_F(FsOperationsTest, WriteOperationsAtTheRootOrUnderASystemDirectoryNeedAJus
     EXPECT_TRUE(load(rule + "justification = \"ticket SEC-9\"\n").ok()) << op;
     Rule atRoot;
     atRoot.effect = Effect::ALLOW;
-    atRoot.operation = load(rule + "justification = \"x\"\n").units[0].rules[0].operation;
+    setOperation(atRoot, load(rule + "justification = \"x\"\n").units[0].rules[0].operation);
     std::string error;
-    atRoot.path = *PathPattern::parse("/*", error);
+    atRoot.fs().path = *PathPattern::parse("/*", error);
     EXPECT_NE(dangerousAllowance(atRoot).find("write access at the file system root"),
               std::string::npos)
         << op;

@@ -13,12 +13,12 @@ Rule fsRule(const std::string& id, Effect effect, const std::string& pattern, Op
   Rule rule;
   rule.id = id;
   rule.effect = effect;
-  rule.operation = Operation::FS_OPEN;
+  setOperation(rule, Operation::FS_OPEN);
   std::string error;
   auto parsed = PathPattern::parse(pattern, error);
   EXPECT_TRUE(parsed.has_value()) << pattern << ": " << error;
-  if (parsed) rule.path = *parsed;
-  rule.modes = modes;
+  if (parsed) rule.fs().path = *parsed;
+  rule.fs().modes = modes;
   return rule;
 }
 
@@ -95,7 +95,7 @@ TEST(IndexRules, AllowedOperationsAreThoseSomeAllowRuleNames) {
   Rule denySecret;
   denySecret.id = "d";
   denySecret.effect = Effect::DENY;
-  denySecret.operation = Operation::SECRETS_GET;
+  setOperation(denySecret, Operation::SECRETS_GET);
   unit.rules.push_back(denySecret);
   indexRules(unit);
   EXPECT_TRUE(unit.allowsAny(Operation::FS_OPEN));

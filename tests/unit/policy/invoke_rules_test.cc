@@ -52,8 +52,8 @@ method = ["get", "*"]
 )");
   ASSERT_EQ(unit.rules.size(), 1u);
   EXPECT_EQ(unit.rules[0].operation, Operation::INVOKE);
-  EXPECT_EQ(unit.rules[0].invokeUnits, (std::vector<std::string>{"back", "store-2"}));
-  EXPECT_EQ(unit.rules[0].methods, (std::vector<std::string>{"get", "*"}));
+  EXPECT_EQ(unit.rules[0].invoke().invokeUnits, (std::vector<std::string>{"back", "store-2"}));
+  EXPECT_EQ(unit.rules[0].invoke().methods, (std::vector<std::string>{"get", "*"}));
   EXPECT_TRUE(unit.allowsAny(Operation::INVOKE));
   EXPECT_FALSE(unit.allowsAny(Operation::FS_OPEN));
 }
@@ -103,10 +103,10 @@ caller_uid = [1000]
 caller_unit = ["store"]
 method = ["get"]
 )");
-  EXPECT_TRUE(unit.rules[0].callerNames.empty());
-  EXPECT_EQ(unit.rules[0].callerUnits, (std::vector<std::string>{"back"}));
-  EXPECT_EQ(unit.rules[1].callerNames, (std::vector<std::string>{"web"}));
-  EXPECT_EQ(unit.rules[1].callerUnits, (std::vector<std::string>{"store"}));
+  EXPECT_TRUE(unit.rules[0].call().callerNames.empty());
+  EXPECT_EQ(unit.rules[0].call().callerUnits, (std::vector<std::string>{"back"}));
+  EXPECT_EQ(unit.rules[1].call().callerNames, (std::vector<std::string>{"web"}));
+  EXPECT_EQ(unit.rules[1].call().callerUnits, (std::vector<std::string>{"store"}));
 
   auto r = load(HEAD + R"(
 [[rule]]

@@ -111,7 +111,7 @@ TEST_F(LearnModeTest, ARequestWithinLearnPathsIsLearnedNamingTheRuleThatWouldHav
   EXPECT_EQ(d.ruleId, "default-deny");
   EXPECT_STREQ(verdictName(d.verdict), "learn");
   ASSERT_NE(d.rule, nullptr);
-  EXPECT_EQ(d.rule->path.root(), "/srv/data");  // where the broker acts beneath
+  EXPECT_EQ(d.rule->fs().path.root(), "/srv/data");  // where the broker acts beneath
   EXPECT_NE(d.reason.find("within learn_paths \"/srv/data/**\""), std::string::npos) << d.reason;
 
   // A deny rule is what would have decided: it is named, and the request is still learned.

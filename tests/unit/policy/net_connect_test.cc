@@ -39,18 +39,18 @@ TEST(NetConnectRules, HostsPortsAndUnixPathsAreReadIntoTypedValues) {
                       rule("pg", "allow", "unix_path = \"${sockets}/pg/*.sock\""));
   ASSERT_TRUE(r.ok()) << errorsOf(r);
   const Rule& db = r.units[0].rules[0];
-  EXPECT_EQ(db.hostNames, std::vector<std::string>{"db.internal"});
-  ASSERT_EQ(db.hostBlocks.size(), 3u);
-  EXPECT_EQ(db.hostBlocks[0].describe(), "10.0.0.0/8");
-  EXPECT_EQ(db.hostBlocks[1].describe(), "::1/128");
-  EXPECT_EQ(db.hostBlocks[2].describe(), "192.168.1.7/32");
-  ASSERT_EQ(db.ports.size(), 2u);
-  EXPECT_EQ(db.ports[1].describe(), "8000-8999");
-  EXPECT_FALSE(db.isUnixSocketRule());
+  EXPECT_EQ(db.net().hostNames, std::vector<std::string>{"db.internal"});
+  ASSERT_EQ(db.net().hostBlocks.size(), 3u);
+  EXPECT_EQ(db.net().hostBlocks[0].describe(), "10.0.0.0/8");
+  EXPECT_EQ(db.net().hostBlocks[1].describe(), "::1/128");
+  EXPECT_EQ(db.net().hostBlocks[2].describe(), "192.168.1.7/32");
+  ASSERT_EQ(db.net().ports.size(), 2u);
+  EXPECT_EQ(db.net().ports[1].describe(), "8000-8999");
+  EXPECT_FALSE(db.net().isUnixSocketRule());
   const Rule& pg = r.units[0].rules[1];
-  EXPECT_TRUE(pg.isUnixSocketRule());
-  EXPECT_EQ(pg.unixPath.text(), "/srv/sockets/pg/*.sock");
-  EXPECT_EQ(pg.unixPath.root(), "/srv/sockets/pg");
+  EXPECT_TRUE(pg.net().isUnixSocketRule());
+  EXPECT_EQ(pg.net().unixPath.text(), "/srv/sockets/pg/*.sock");
+  EXPECT_EQ(pg.net().unixPath.root(), "/srv/sockets/pg");
   EXPECT_TRUE(r.units[0].allowsAny(Operation::NET_CONNECT));
 }
 

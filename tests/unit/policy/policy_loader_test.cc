@@ -90,19 +90,19 @@ TEST_F(LoaderTest, AValidFileLoadsEveryField) {
   EXPECT_EQ(images.id, "images-read-only");
   EXPECT_EQ(images.effect, Effect::ALLOW);
   EXPECT_EQ(images.operation, Operation::FS_OPEN);
-  EXPECT_EQ(images.path.text(), "/srv/images/**");
-  EXPECT_EQ(images.path.root(), "/srv/images");
-  EXPECT_EQ(images.modes.describe(), "read");
+  EXPECT_EQ(images.fs().path.text(), "/srv/images/**");
+  EXPECT_EQ(images.fs().path.root(), "/srv/images");
+  EXPECT_EQ(images.fs().modes.describe(), "read");
   EXPECT_EQ(images.where.line, 12);  // the [[rule]] header
 
   EXPECT_EQ(u.rules[1].effect, Effect::DENY);
-  EXPECT_EQ(u.rules[1].modes.describe(), "read,write,create,truncate,append");
+  EXPECT_EQ(u.rules[1].fs().modes.describe(), "read,write,create,truncate,append");
 
   const Rule& call = u.rules[2];
   EXPECT_EQ(call.operation, Operation::CALL);
-  EXPECT_EQ(call.callerNames, (std::vector<std::string>{"web", "batch"}));
-  EXPECT_EQ(call.callerUids, (std::vector<uid_t>{0, 1000}));
-  EXPECT_EQ(call.methods, (std::vector<std::string>{"thumbnail", "*"}));
+  EXPECT_EQ(call.call().callerNames, (std::vector<std::string>{"web", "batch"}));
+  EXPECT_EQ(call.call().callerUids, (std::vector<uid_t>{0, 1000}));
+  EXPECT_EQ(call.call().methods, (std::vector<std::string>{"thumbnail", "*"}));
   EXPECT_TRUE(r.warnings.empty());
 }
 
@@ -344,7 +344,7 @@ mode = ["read"]
 )");
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
   EXPECT_EQ(r.units[0].readOnlyPaths[0], "/etc/passwd");
-  EXPECT_EQ(r.units[0].rules[0].path.text(), "/srv/images/sub/etc/*.conf");
+  EXPECT_EQ(r.units[0].rules[0].fs().path.text(), "/srv/images/sub/etc/*.conf");
 }
 
 TEST_F(LoaderTest, ADefineMayNotSmuggleInAWildcardOrBreakThePattern) {
@@ -882,7 +882,7 @@ TEST_F(LoaderTest, ASecretsRuleLoadsItsExactNames) {
   ASSERT_TRUE(r.ok()) << errorsOf(r)[0];
   ASSERT_EQ(r.units[0].rules.size(), 1u);
   EXPECT_EQ(r.units[0].rules[0].operation, Operation::SECRETS_GET);
-  EXPECT_EQ(r.units[0].rules[0].secretNames,
+  EXPECT_EQ(r.units[0].rules[0].secrets().secretNames,
             (std::vector<std::string>{"db-password", "api.token"}));
 }
 

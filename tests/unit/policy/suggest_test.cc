@@ -48,8 +48,8 @@ std::vector<std::string> texts(const Suggestion& s) {
   std::vector<std::string> out;
   for (auto& r : s.rules) {
     out.push_back(r.rule.id + " " + operationName(r.rule.operation) + " " +
-                  (r.rule.path.text().empty() ? "" : r.rule.path.text() + " ") +
-                  (r.rule.operation == Operation::FS_OPEN ? r.rule.modes.describe() : ""));
+                  (r.rule.pathPattern() ? r.rule.pathPattern()->text() + " " : "") +
+                  (r.rule.operation == Operation::FS_OPEN ? r.rule.openModes().describe() : ""));
   }
   return out;
 }
@@ -80,7 +80,7 @@ TEST(SuggestTest, SiblingsCollapseToADirectoryGlobOnlyPastTheThreshold) {
   options.collapse = 2;
   Suggestion s = suggestRules(evidence, options);
   ASSERT_EQ(s.rules.size(), 1u);
-  EXPECT_EQ(s.rules[0].rule.path.text(), "/srv/in/*");
+  EXPECT_EQ(s.rules[0].rule.fs().path.text(), "/srv/in/*");
   EXPECT_EQ(s.rules[0].evidence.count, 3u);
   EXPECT_NE(s.rules[0].why.find("3 paths of /srv/in were used"), std::string::npos);
 }
@@ -115,9 +115,9 @@ TEST(SuggestTest, ConnectionsByHostWithTheirPorts) {
                                connect("api.example.org", 8443, 3)},
                               SuggestOptions{});
   ASSERT_EQ(s.rules.size(), 2u);
-  EXPECT_EQ(s.rules[0].rule.hostBlocks.at(0).describe(), "10.0.0.7/32");
-  EXPECT_EQ(s.rules[1].rule.hostNames, std::vector<std::string>{"api.example.org"});
-  EXPECT_EQ(s.rules[1].rule.ports.size(), 2u);
+  EXPECT_EQ(s.rules[0].rule.net().hostBlocks.at(0).describe(), "10.0.0.7/32");
+  EXPECT_EQ(s.rules[1].rule.net().hostNames, std::vector<std::string>{"api.example.org"});
+  EXPECT_EQ(s.rules[1].rule.net().ports.size(), 2u);
   RenderOptions render;
   render.unit = "u";
   std::string text = renderRules(s, render);
