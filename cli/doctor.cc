@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/resources/cgroup_knobs.h"
 #include "broker/resources/cgroup_mounts.h"
 #include "sandbox/id_map.h"
 #include "sandbox/landlock.h"
@@ -201,6 +202,18 @@ void cgroups(Report& report) {
                      : !places.v1.empty()           ? "cgroup v1"
                                                     : "none: [resources] limits cannot be enforced";
   report.line("[resources] would use", used, true, false);
+  // A unit capped without a cpu_weight runs in the kernel's idle class (cgroup_knobs.h
+  // runsInBackground); without the class it competes at a weight derived from its cap.
+  std::string cpu = v2Usable ? places.v2
+                    : places.v1.count("cpu") ? places.v1.at("cpu") : std::string();
+  if (!cpu.empty()) {
+    bool idle = access((cpu + "/" + CPU_IDLE_FILE).c_str(), F_OK) == 0;
+    report.line("cpu idle class",
+                idle ? "yes (cpu.idle): a unit capped without cpu_weight runs in the background"
+                     : "no (Linux 5.15+): a unit capped without cpu_weight competes at a weight "
+                       "derived from its cap",
+                true, false);
+  }
 }
 
 void trialLaunch(Report& report) {

@@ -16,6 +16,12 @@ TEST(Doctor, ReportsEveryLayerAndAVerdictMatchingItsExitStatus) {
                     "syscall groups", "basic-io               default", "fs-metadata            opt-in"}) {
     EXPECT_NE(result.output.find(item), std::string::npos) << item << "\n" << result.output;
   }
+  // Where [resources] has a CPU controller, whether a capped unit can run in the background.
+  bool cpuController = result.output.find("cpu (writable)") != std::string::npos ||
+                       result.output.find(" cpu ") != std::string::npos;
+  if (cpuController) {
+    EXPECT_NE(result.output.find("cpu idle class"), std::string::npos) << result.output;
+  }
   bool full = result.output.find("verdict: airlock can run at full strength") != std::string::npos;
   EXPECT_EQ(result.exitCode, full ? 0 : 1) << result.output;
 }
