@@ -1,6 +1,7 @@
 #include "broker/policy/model/operations.h"
 
 #include <gtest/gtest.h>
+#include <kj/exception.h>
 
 #include <algorithm>
 #include <set>
@@ -68,6 +69,43 @@ TEST(OperationsTest, ExplainRefusesAnArgumentTheRowDoesNotListAndNamesTheOnesItD
     for (std::string_view arg : row.explainOptional) {
       EXPECT_NE(out.error.find(arg), std::string::npos) << row.name << " " << arg;
     }
+  }
+}
+
+// A rule carries its own operation's keys and no other: reading another operation's keys fails
+// loudly instead of reading empty keys as "matches nothing". The row decides the type.
+TEST(OperationsTest, ARuleHoldsOnlyItsOperationsKeysAndReadingOthersFails) {
+  for (Operation op : ALL_OPERATIONS) {
+    Rule rule;
+    setOperation(rule, op);
+    EXPECT_EQ(rule.operation, op);
+    int readable = 0;
+    for (auto read : {+[](const Rule& r) { (void)r.fs(); }, +[](const Rule& r) { (void)r.call(); },
+                      +[](const Rule& r) { (void)r.grant(); },
+                      +[](const Rule& r) { (void)r.invoke(); },
+                      +[](const Rule& r) { (void)r.secrets(); },
+                      +[](const Rule& r) { (void)r.net(); }}) {
+      bool failed = kj::runCatchingExceptions([&]() { read(rule); }) != nullptr;
+      readable += failed ? 0 : 1;
+    }
+    EXPECT_EQ(readable, 1) << operationName(op) << ": exactly its own keys";
+    const OperationRow& row = operationRow(op);
+    EXPECT_EQ(rule.pathPattern() != nullptr,
+              row.decidedByPath() || row.matching == Matching::GRANT)
+        << operationName(op);
+    EXPECT_EQ(rule.callers() != nullptr, op == Operation::CALL || op == Operation::GRANT)
+        << operationName(op);
+    EXPECT_EQ(rule.methodList() != nullptr, op == Operation::CALL || op == Operation::INVOKE)
+        << operationName(op);
+  }
+  Rule call;
+  setOperation(call, Operation::CALL);
+  call.id = "c";
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() { (void)call.fs().path; })) {
+    std::string description = exception->getDescription().cStr();
+    EXPECT_NE(description.find("rule \"c\""), std::string::npos) << description;
+  } else {
+    ADD_FAILURE() << "a call rule's fs keys were read";
   }
 }
 
