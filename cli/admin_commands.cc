@@ -139,11 +139,12 @@ void printStatusTable(const nlohmann::json& status) {
     }
     if (unit.contains("resources")) {
       const auto& used = unit["resources"];
-      printf("  memory %s MiB (peak %s MiB), cpu %s ms, throttled %s periods (%s ms), "
+      printf("  memory %s MiB (peak %s MiB), cpu %s ms%s, throttled %s periods (%s ms), "
              "%s oom kill(s)\n",
              std::to_string(used.value("memory_bytes", 0ull) >> 20).c_str(),
              std::to_string(used.value("memory_peak_bytes", 0ull) >> 20).c_str(),
              std::to_string(used.value("cpu_us", 0ull) / 1000).c_str(),
+             used.value("background", false) ? " (in the background)" : "",
              used["throttled_periods"].dump().c_str(),
              std::to_string(used.value("throttled_us", 0ull) / 1000).c_str(),
              used["oom_kills"].dump().c_str());

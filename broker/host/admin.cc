@@ -99,6 +99,7 @@ std::string statusJson(const Routing& routing) {
         shown["throttled_periods"] = used.throttledPeriods;
         shown["throttled_us"] = used.throttledMicros;
         shown["oom_kills"] = used.oomKills;
+        shown["background"] = used.background;
       }
     }
     for (const policy::ResourceKeyRow& row : policy::resourceKeyRows()) {

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "broker/resources/cgroup_files.h"
+#include "broker/resources/cgroup_knobs.h"
 
 namespace airlock::broker::resources {
 
@@ -107,6 +108,7 @@ GroupUsage usageOf(CgroupVersion version, const Dirs& dirs) {
     if (!cpu.empty()) {
       usage.throttledPeriods = readCgroupField(cpu + "/cpu.stat", "nr_throttled");
       usage.throttledMicros = readCgroupField(cpu + "/cpu.stat", "throttled_time") / 1000;
+      usage.background = readCgroupNumber(cpu + "/" + CPU_IDLE_FILE) == 1;
     }
     return usage;
   }
@@ -119,6 +121,9 @@ GroupUsage usageOf(CgroupVersion version, const Dirs& dirs) {
   usage.cpuMicros = cpuMicrosOf(version, dirs);
   usage.throttledPeriods = readCgroupField(dir + "/cpu.stat", "nr_throttled");
   usage.throttledMicros = readCgroupField(dir + "/cpu.stat", "throttled_usec");
+  if (!dirs.of("cpu").empty()) {
+    usage.background = readCgroupNumber(dirs.of("cpu") + "/" + CPU_IDLE_FILE) == 1;
+  }
   return usage;
 }
 

@@ -31,6 +31,7 @@ struct GroupUsage {
   uint64_t throttledPeriods = 0;  // CFS periods in which cpu_max_percent held it back
   uint64_t throttledMicros = 0;   // how long it waited for that
   uint64_t oomKills = 0;          // processes the kernel's OOM killer took in it
+  bool background = false;        // in the kernel's CPU idle class (cgroup_knobs.h), as it holds
 };
 
 // One worker's leaf. Refcounted: a call in flight keeps reading its CPU time while the pool

@@ -235,6 +235,7 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   bool kernelHasIdleClass = pathExists(idleFile);
   if (kernelHasIdleClass) {
     EXPECT_EQ(readFile(idleFile), "1\n") << idleFile;
+    EXPECT_EQ(unitStatus("burner")["resources"]["background"], true) << unitStatus("burner");
   } else {
     cpu_set_t cpus;
     ASSERT_EQ(sched_getaffinity(broker_->pid(), sizeof(cpus), &cpus), 0);
@@ -252,6 +253,7 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   EXPECT_EQ(std::stoull(readFile(weightFile.path)), weightFile.written(100)) << "the default again";
   if (kernelHasIdleClass) {
     EXPECT_EQ(readFile(idleFile), "0\n") << "out of the idle class";
+    EXPECT_EQ(unitStatus("burner")["resources"]["background"], false) << unitStatus("burner");
   }
   // The same workers, no longer held back: the counter stands still, and they got more CPU.
   EXPECT_EQ(unitStatus("burner")["resources"]["throttled_periods"], throttledBefore);
