@@ -106,7 +106,9 @@ Probes probesFor(const std::vector<UnitPolicy>& units, std::string_view text) {
       if (const CallerKeys* callers = rule.callers()) {
         for (auto& name : callers->callerNames) addProbe(probes.callers, name);
         for (uid_t uid : callers->callerUids) addProbe(probes.uids, uid, MAX_UIDS);
-        for (auto& name : callers->callerUnits) addProbe(probes.units, name);
+      }
+      if (auto* call = std::get_if<CallKeys>(&rule.keys)) {
+        for (auto& name : call->callerUnits) addProbe(probes.units, name);
       }
       if (const auto* methods = rule.methodList()) {
         for (auto& method : *methods) addProbe(probes.methods, method);

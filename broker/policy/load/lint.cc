@@ -17,24 +17,26 @@ namespace {
 void lintFsRule(const std::vector<Rule>& rules, size_t index,
                 const std::vector<size_t>& samePattern, std::vector<Diagnostic>& warnings) {
   const Rule& rule = rules[index];
+  const FsKeys& mine = rule.fs();
   for (size_t other : samePattern) {
     const Rule& o = rules[other];
     if (other == index) continue;
-    if (rule.fs().grantedOnly && !o.fs().grantedOnly && o.effect == Effect::ALLOW &&
-        rule.fs().modes.subsetOf(o.fs().modes)) {
+    const FsKeys& theirs = o.fs();
+    if (mine.grantedOnly && !theirs.grantedOnly && o.effect == Effect::ALLOW &&
+        mine.modes.subsetOf(theirs.modes)) {
       warnings.push_back(Diagnostic{
           rule.where, "rule \"" + rule.id + "\" is granted_only but narrows nothing: " +
                           o.describe() + " allows the same pattern and modes to every call"});
       return;
     }
-    if (other < index && o.effect == rule.effect && o.fs().modes.bits == rule.fs().modes.bits &&
-        o.fs().grantedOnly == rule.fs().grantedOnly) {
+    if (other < index && o.effect == rule.effect && theirs.modes.bits == mine.modes.bits &&
+        theirs.grantedOnly == mine.grantedOnly) {
       warnings.push_back(Diagnostic{rule.where, "rule \"" + rule.id + "\" repeats " +
                                                     o.describe() + " and never decides anything"});
       return;
     }
     if (rule.effect == Effect::ALLOW && o.effect == Effect::DENY &&
-        rule.fs().modes.subsetOf(o.fs().modes)) {
+        mine.modes.subsetOf(theirs.modes)) {
       warnings.push_back(Diagnostic{
           rule.where, "rule \"" + rule.id + "\" can never allow: " + o.describe() +
                           " denies the same pattern for all its modes, and deny wins ties"});

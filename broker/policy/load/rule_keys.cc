@@ -49,7 +49,7 @@ void readPattern(RuleReader& r, const LoadOptions& options, std::string_view key
 // `caller` names authenticated client identities (capnp/host_auth.h), `caller_unit` units that
 // invoke through the broker. A rule naming neither would name nobody, so one is required; and
 // `caller_uid` narrows clients only, so it needs `caller`.
-void readCallerNames(RuleReader& r, CallerKeys& rule) {
+void readCallerNames(RuleReader& r, CallerKeys& callers) {
   bool hasUnits = r.table.get("caller_unit") != nullptr;
   if (r.table.get("caller") == nullptr && r.table.get("caller_uid") != nullptr) {
     r.error(r.table.source(),
@@ -69,11 +69,11 @@ void readCallerNames(RuleReader& r, CallerKeys& rule) {
     std::string refused = rpc::validateClientName(entry.value);
     if (!refused.empty()) {
       r.error(*entry.where, "caller \"" + entry.value + "\": " + refused);
-    } else if (std::find(rule.callerNames.begin(), rule.callerNames.end(), entry.value) !=
-               rule.callerNames.end()) {
+    } else if (std::find(callers.callerNames.begin(), callers.callerNames.end(), entry.value) !=
+               callers.callerNames.end()) {
       r.error(*entry.where, "caller \"" + entry.value + "\" is listed twice");
     } else {
-      rule.callerNames.push_back(entry.value);
+      callers.callerNames.push_back(entry.value);
     }
   }
 }
@@ -97,7 +97,7 @@ void readUnitNames(RuleReader& r, std::string_view key, Presence presence,
   }
 }
 
-void readCallerUids(RuleReader& r, CallerKeys& rule) {
+void readCallerUids(RuleReader& r, CallerKeys& callers) {
   auto uids = readIntegerList(r.table, "caller_uid", r.context, Presence::OPTIONAL, r.diag);
   if (!uids) return;
   for (const Located<int64_t>& entry : *uids) {
@@ -107,11 +107,11 @@ void readCallerUids(RuleReader& r, CallerKeys& rule) {
       continue;
     }
     auto uid = static_cast<uid_t>(entry.value);
-    if (std::find(rule.callerUids.begin(), rule.callerUids.end(), uid) != rule.callerUids.end()) {
+    if (std::find(callers.callerUids.begin(), callers.callerUids.end(), uid) != callers.callerUids.end()) {
       r.error(*entry.where, "caller_uid " + std::to_string(uid) + " is listed twice");
       continue;
     }
-    rule.callerUids.push_back(uid);
+    callers.callerUids.push_back(uid);
   }
 }
 
@@ -134,7 +134,7 @@ void readMethods(RuleReader& r, std::vector<std::string>& out) {
 
 }  // namespace
 
-void readHosts(RuleReader& r, std::string_view key, NetKeys& rule) {
+void readHosts(RuleReader& r, std::string_view key, NetKeys& keys) {
   auto hosts = readStringList(r.table, key, r.context, Presence::REQUIRED, r.diag);
   if (!hosts) return;
   for (const Located<std::string>& entry : *hosts) {
@@ -145,21 +145,21 @@ void readHosts(RuleReader& r, std::string_view key, NetKeys& rule) {
       std::optional<IpBlock> block = IpBlock::parse(text, error);
       if (!block) {
         r.error(*entry.where, std::string(key) + " \"" + text + "\": " + error);
-      } else if (std::find(rule.hostBlocks.begin(), rule.hostBlocks.end(), *block) !=
-                 rule.hostBlocks.end()) {
+      } else if (std::find(keys.hostBlocks.begin(), keys.hostBlocks.end(), *block) !=
+                 keys.hostBlocks.end()) {
         r.error(*entry.where, std::string(key) + " \"" + text + "\" is listed twice");
       } else {
-        rule.hostBlocks.push_back(*block);
+        keys.hostBlocks.push_back(*block);
       }
       continue;
     }
     if (Refusal refused = validateRuleHostName(text)) {
       r.error(*entry.where, std::string(key) + " \"" + text + "\": " + refused.why());
-    } else if (std::find(rule.hostNames.begin(), rule.hostNames.end(), text) !=
-               rule.hostNames.end()) {
+    } else if (std::find(keys.hostNames.begin(), keys.hostNames.end(), text) !=
+               keys.hostNames.end()) {
       r.error(*entry.where, std::string(key) + " \"" + text + "\" is listed twice");
     } else {
-      rule.hostNames.push_back(text);
+      keys.hostNames.push_back(text);
     }
   }
 }
@@ -167,7 +167,7 @@ void readHosts(RuleReader& r, std::string_view key, NetKeys& rule) {
 namespace {
 
 // `port`: integers and "LO-HI" strings in one array, so it is read element by element.
-void readPorts(RuleReader& r, NetKeys& rule) {
+void readPorts(RuleReader& r, NetKeys& keys) {
   const toml::node* node = r.table.get("port");
   const toml::array* array = node != nullptr ? node->as_array() : nullptr;
   if (node == nullptr) {
@@ -195,10 +195,10 @@ void readPorts(RuleReader& r, NetKeys& rule) {
     }
     if (!range) {
       r.error(element.source(), error);
-    } else if (std::find(rule.ports.begin(), rule.ports.end(), *range) != rule.ports.end()) {
+    } else if (std::find(keys.ports.begin(), keys.ports.end(), *range) != keys.ports.end()) {
       r.error(element.source(), "port " + range->describe() + " is listed twice");
     } else {
-      rule.ports.push_back(*range);
+      keys.ports.push_back(*range);
     }
   }
 }

@@ -36,27 +36,28 @@ bool coversEveryPort(std::vector<PortRange> ports) {
 }
 
 std::string dangerousNetConnect(const Rule& rule) {
-  if (rule.net().isUnixSocketRule()) {
-    if (rule.net().unixPath.matchesEverything()) {
-      return "grants every Unix socket (unix_path \"" + rule.net().unixPath.text() + "\")";
+  const NetKeys& net = rule.net();
+  if (net.isUnixSocketRule()) {
+    if (net.unixPath.matchesEverything()) {
+      return "grants every Unix socket (unix_path \"" + net.unixPath.text() + "\")";
     }
     // System daemons listen under /run and friends; some are root by another name
     // (/run/docker.sock, /run/systemd/private).
-    std::string_view system = systemDirectoryOf(rule.net().unixPath.root());
+    std::string_view system = systemDirectoryOf(net.unixPath.root());
     if (!system.empty()) {
       return "grants Unix sockets under " + std::string(system) +
-             ", where system daemons listen (unix_path \"" + rule.net().unixPath.text() + "\")";
+             ", where system daemons listen (unix_path \"" + net.unixPath.text() + "\")";
     }
     return {};
   }
-  for (const IpBlock& block : rule.net().hostBlocks) {
+  for (const IpBlock& block : net.hostBlocks) {
     if (block.isEverything()) {
       return "grants connections to every " +
              std::string(block.base.family == AF_INET ? "IPv4" : "IPv6") + " address (host \"" +
              block.describe() + "\")";
     }
   }
-  if (coversEveryPort(rule.net().ports)) return "grants every port (1-65535)";
+  if (coversEveryPort(net.ports)) return "grants every port (1-65535)";
   return {};
 }
 

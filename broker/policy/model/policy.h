@@ -114,16 +114,16 @@ struct FsKeys {
   // was granted, with modes within the grant (call_grant.h); the deciding rule is then the grant.
 };
 
-// Who may ask: the callers of a CALL or GRANT rule.
+// Which clients may ask: the callers of a CALL or GRANT rule.
 struct CallerKeys {
   std::vector<std::string> callerNames;  // authenticated client identities
   std::vector<uid_t> callerUids;         // if not empty, a client's uid must be one of these too
-  std::vector<std::string> callerUnits;  // units that may call through invoke
-  // At least one of callerNames / callerUnits is not empty; a client call is matched against
-  // callerNames only, a unit's call against callerUnits only.
 };
 
 struct CallKeys : CallerKeys {
+  std::vector<std::string> callerUnits;  // units that may call through invoke (units never grant)
+  // At least one of callerNames / callerUnits is not empty; a client call is matched against
+  // callerNames only, a unit's call against callerUnits only.
   std::vector<std::string> methods;  // "*" matches any method
 };
 
@@ -182,7 +182,7 @@ struct Rule {
   SecretsKeys& secrets() { return as<SecretsKeys>(); }
   const NetKeys& net() const { return as<NetKeys>(); }
   NetKeys& net() { return as<NetKeys>(); }
-  // The callers of a CALL or GRANT rule; null for the other operations.
+  // The client callers of a CALL or GRANT rule; null for the other operations.
   const CallerKeys* callers() const;
   // The path pattern and open modes of an fs.* or GRANT rule (the rules that reach the file
   // system by path); null for the other operations.
