@@ -36,6 +36,7 @@
 #include "broker/metrics/metrics_endpoint.h"
 #include "broker/metrics/metrics_server.h"
 #include "broker/reload/reloader.h"
+#include "broker/server/allocator_tunables.h"
 #include "broker/server/host_listener.h"
 #include "broker/server/service_manager.h"
 #include "broker/state/policy_set.h"
@@ -636,8 +637,15 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First, before any thread or fd of airlockd's own exists: on success this does not return.
+  const char* notReexecuted = airlock::broker::reexecWithAllocatorTunables(argv);
   spdlog::set_default_logger(spdlog::stderr_logger_mt("airlockd"));
   spdlog::set_pattern("airlockd %Y-%m-%dT%H:%M:%S.%e %^%l%$: %v");
+  if (notReexecuted != nullptr) {
+    spdlog::warn("running with glibc's default allocator cache: re-executing with "
+                 "GLIBC_TUNABLES={} failed: {}",
+                 airlock::broker::AIRLOCKD_ALLOCATOR_TUNABLES, notReexecuted);
+  }
   signal(SIGPIPE, SIG_IGN);
   Options options = parseOptions(argc, argv);
   if (options.landlockAbiMax) {

@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "broker/server/allocator_tunables.h"
+#include "sdk/host/client.h"
 #include "tests/integration/support/broker_process.h"
 
 namespace airlock::testing {
@@ -119,6 +125,55 @@ TEST(AirlockdStartup, ASecretsFileOthersCanReadStopsItNamingTheFile) {
   EXPECT_NE(result.output.find("--secrets " + dir.file("secrets/api-token") + ": mode 0644"),
             std::string::npos) << result.output;
   EXPECT_EQ(result.output.find("db-password"), std::string::npos) << result.output;
+}
+
+// The variables a process was started with (its last exec), from /proc.
+std::map<std::string, std::string> environmentOf(pid_t pid) {
+  std::istringstream entries(readFile("/proc/" + std::to_string(pid) + "/environ"));
+  std::map<std::string, std::string> variables;
+  std::string entry;
+  while (std::getline(entries, entry, '\0')) {
+    auto equals = entry.find('=');
+    if (equals != std::string::npos) variables[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return variables;
+}
+
+// airlockd runs with a larger glibc per-thread cache (broker/server/allocator_tunables.h), set by
+// executing itself again with GLIBC_TUNABLES; its workers are not given the variable.
+TEST(AirlockdStartup, ItRunsWithItsAllocatorTunablesAndItsWorkersDoNot) {
+  if (getenv("GLIBC_TUNABLES") != nullptr) GTEST_SKIP() << "GLIBC_TUNABLES is set for the tests";
+  auto broker = startWithAdmin(
+      {{"p.toml", "[unit]\nname = \"p\"\nworker = \"test-probe_worker\"\n[[rule]]\n"
+                  "id = \"calls\"\nallow = \"call\"\ncaller = [\"tester\"]\nmethod = [\"*\"]\n"}});
+  auto environment = environmentOf(broker->pid());
+  ASSERT_FALSE(environment.empty()) << "cannot read airlockd's environment";
+  if (broker::allocatorTunablesApplyToThisBuild()) {
+    EXPECT_EQ(environment["GLIBC_TUNABLES"], broker::AIRLOCKD_ALLOCATOR_TUNABLES);
+  } else {
+    EXPECT_EQ(environment.count("GLIBC_TUNABLES"), 0u) << "a sanitized airlockd keeps its own";
+  }
+  EXPECT_EQ(broker->log().find("default allocator cache"), std::string::npos) << broker->log();
+  // Still named airlockd after executing itself again: other airlockds tell a live one's cgroups
+  // from stale ones by the name, and operators find it by the name.
+  EXPECT_EQ(readFile("/proc/" + std::to_string(broker->pid()) + "/comm"), "airlockd\n");
+  auto outcome = broker->connect().unit("p").call("echo", "x");
+  ASSERT_TRUE(outcome.ok()) << outcome.describe();
+  auto pids = broker->unitStatus(TEST_ADMIN, "p")["pids"];
+  ASSERT_EQ(pids.size(), 1u) << pids;
+  auto workerEnvironment = environmentOf(pids[0].get<pid_t>());
+  EXPECT_FALSE(workerEnvironment.empty());
+  EXPECT_EQ(workerEnvironment.count("GLIBC_TUNABLES"), 0u);
+}
+
+// An operator's own GLIBC_TUNABLES stands: airlockd neither replaces it nor executes itself again.
+TEST(AirlockdStartup, AnOperatorsGlibcTunablesStand) {
+  BrokerOptions options;
+  options.environment = {"GLIBC_TUNABLES=glibc.malloc.tcache_count=7"};
+  BrokerProcess broker({{"p.toml", "[unit]\nname = \"p\"\nworker = \"test-probe_worker\"\n"}}, {},
+                       options);
+  ASSERT_TRUE(broker.waitUntilReady()) << broker.log();
+  EXPECT_EQ(environmentOf(broker.pid())["GLIBC_TUNABLES"], "glibc.malloc.tcache_count=7");
 }
 
 }  // namespace
