@@ -146,11 +146,11 @@ kj::AutoCloseFd openForAppend(const std::string& path, int extraFlags) {
   return kj::AutoCloseFd(fd);
 }
 
-// One write of `bytes` (whole lines) to an O_APPEND fd holding `length` bytes of whole lines. On
-// a short write the partial lines are truncated away; `truncated` is false only if that failed
-// too.
-bool writeWholeLines(int fd, const std::string& bytes, uint64_t& length, int& error,
-                     bool& truncated) {
+// One write of `line` + '\n' to an O_APPEND fd holding `length` bytes of whole lines. On a short
+// write the partial line is truncated away; `truncated` is false only if that failed too.
+bool writeWholeLine(int fd, const std::string& line, uint64_t& length, int& error,
+                    bool& truncated) {
+  std::string bytes = line + '\n';
   ssize_t written = ::write(fd, bytes.data(), bytes.size());
   error = errno;
   truncated = true;
@@ -161,11 +161,6 @@ bool writeWholeLines(int fd, const std::string& bytes, uint64_t& length, int& er
   if (written >= 0) error = ENOSPC;  // a short regular-file write means the space ran out
   if (written > 0) truncated = ftruncate(fd, length) == 0;
   return false;
-}
-
-bool writeWholeLine(int fd, const std::string& line, uint64_t& length, int& error,
-                    bool& truncated) {
-  return writeWholeLines(fd, line + '\n', length, error, truncated);
 }
 
 }  // namespace _
@@ -225,7 +220,6 @@ AuditLog::AuditLog(kj::AutoCloseFd fd, std::string path, uint64_t nextSequence,
 }
 
 AuditLog::~AuditLog() noexcept(false) {
-  writeBatch();  // or, in the failed state, tells its waiters it was not written
   if (!failed_) sync();
 }
 
@@ -360,75 +354,6 @@ bool AuditLog::append(const AuditRecord& r) {
   return appendRecord(r, Covering::COUNTS_TOWARD_CHECKPOINT);
 }
 
-kj::Promise<bool> AuditLog::appendInTurn(const AuditRecord& r) {
-  bool ordinary = !discarding_ && !closed_ && !failed_ && syncMode_ == SyncMode::GROUP &&
-                  fileLength_ > 0 && (committer_ == nullptr || committer_->failedErrno() == 0);
-  if (!ordinary) return append(r);
-  std::string line = formatRecord(r);
-  if (rotateBytes_ > 0 && fileLength_ + batch_.bytes.size() + line.size() + 1 > rotateBytes_) {
-    return append(r);  // writes the batch, then rotates: its seq and time are taken again
-  }
-  if (batch_.waiting.empty()) {
-    batch_.firstSequence = nextSequence_;
-    batch_.prevBefore = prevHash_;
-  }
-  batch_.bytes.append(line);
-  batch_.bytes.push_back('\n');
-  batch_.lineBytes.push_back(line.size() + 1);
-  if (observer_ != nullptr) batch_.records.push_back(r);
-  prevHash_ = lineHashHex(line);
-  ++nextSequence_;
-  auto written = kj::newPromiseAndFulfiller<bool>();
-  batch_.waiting.add(kj::mv(written.fulfiller));
-  if (!batchScheduled_) {
-    batchScheduled_ = true;
-    batchWrite_ = kj::evalLast([this]() {
-                    batchScheduled_ = false;
-                    writeBatch();
-                  }).eagerlyEvaluate(nullptr);
-  }
-  return kj::mv(written.promise);
-}
-
-bool AuditLog::writeBatch() {
-  if (batch_.waiting.empty()) return true;
-  Batch batch = std::move(batch_);
-  batch_ = Batch{};
-  if (committer_ != nullptr && committer_->failedErrno() != 0 && !failed_) {
-    fail("fdatasync (group commit)", committer_->failedErrno());
-  }
-  int error = EIO;
-  bool truncated = true;
-  bool written = !failed_ && !closed_ &&
-                 _::writeWholeLines(fd_.get(), batch.bytes, fileLength_, error, truncated);
-  if (!written) {
-    // None of the batch is in the file: the chain goes back to where it was before it, as if
-    // each record had been refused by append().
-    KJ_LOG(ERROR, "audit append failed; refusing the operations its records describe", path_,
-           strerror(error), batch.firstSequence, batch.waiting.size());
-    nextSequence_ = batch.firstSequence;
-    prevHash_ = batch.prevBefore;
-    if (!truncated) fail("ftruncate after a short write (the log may end in a partial line)", error);
-    if (observer_ != nullptr) {
-      for (auto& record : batch.records) observer_->refused(record);
-    }
-    for (auto& waiting : batch.waiting) waiting->fulfill(false);
-    return false;
-  }
-  endsClosed_ = false;
-  dirty_ = true;
-  if (committer_ != nullptr) committer_->markDirty();
-  if (observer_ != nullptr) {
-    for (size_t bytes : batch.lineBytes) observer_->lineWritten(bytes);
-    for (auto& record : batch.records) observer_->recorded(record);
-  }
-  recordsSinceCheckpoint_ += batch.waiting.size();
-  for (auto& waiting : batch.waiting) waiting->fulfill(true);
-  if (key_ != nullptr && recordsSinceCheckpoint_ >= checkpointEveryRecords_) checkpoint();
-  if (listener_ != nullptr) listener_->appended();
-  return true;
-}
-
 int AuditLog::timedFdatasync(int fd) {
   if (observer_ == nullptr) return fdatasync(fd);
   auto start = std::chrono::steady_clock::now();
@@ -453,8 +378,6 @@ bool AuditLog::appendRecord(const AuditRecord& r, Covering covering) {
 }
 
 bool AuditLog::appendRecordOrRefuse(const AuditRecord& r, Covering covering) {
-  // The batch's records come first in the sequence; if they cannot be written, neither can this.
-  if (!writeBatch()) return false;
   if (closed_) {
     KJ_LOG(ERROR, "a record after the log's closing checkpoint is refused", path_, r.event);
     return false;
@@ -495,7 +418,6 @@ bool AuditLog::appendRecordOrRefuse(const AuditRecord& r, Covering covering) {
 }
 
 bool AuditLog::checkpoint() {
-  writeBatch();  // a checkpoint covers what precedes it in the file; a failed batch is refused
   if (key_ == nullptr || recordsSinceCheckpoint_ == 0) return true;
   bool written = writeCheckpoint(false);
   if (listener_ != nullptr) listener_->appended();  // the checkpoint needs syncing too
@@ -541,7 +463,6 @@ bool AuditLog::appendToAnchor(const std::string& line) {
 }
 
 bool AuditLog::sync() {
-  writeBatch();
   if (!dirty_ || failed_) return !failed_;
   if (timedFdatasync(fd_.get()) != 0) {
     fail("fdatasync", errno);
@@ -558,7 +479,6 @@ bool AuditLog::sync() {
 
 void AuditLog::close() {
   if (closed_) return;
-  writeBatch();
   recordAnchorFailures();  // before the closing checkpoint, which must be the last line
   if (key_ != nullptr && !failed_) writeCheckpoint(true);
   closed_ = true;

@@ -26,10 +26,8 @@
 // is thread-safe. The two threads it may own (group commit, anchor delivery) only borrow fds or
 // take copies of checkpoint lines.
 
-#include <kj/async.h>
 #include <kj/io.h>
 #include <kj/memory.h>
-#include <kj/vector.h>
 
 #include <cstdint>
 #include <memory>
@@ -121,21 +119,6 @@ class AuditLog {
            AuditLogOptions options = {}, std::string prevHash = "", uint64_t fileLength = 0);
   ~AuditLog() noexcept(false);  // best-effort sync; no checkpoint (call close() for that)
 
-  [[nodiscard]] kj::Promise<bool> appendInTurn(const AuditRecord& record);
-  // The same record, written together with every other record appended this way during the same
-  // turn of the event loop: formatted now (its seq, time and prev assigned in order), written in
-  // one write(2) with the others once nothing else is queued on the loop (kj::evalLast), and the
-  // promise resolves after that write: true if the record is in the file, false if the write
-  // failed, in which case no record of that batch is in the file and none consumed a sequence
-  // number. What must not happen before the record is in the file waits for the promise, as it
-  // would for append()'s result. Any other line (append(), a checkpoint, a rotation, close())
-  // writes the pending batch first, so the file stays in sequence order. Where a record is not
-  // an ordinary one (ALWAYS mode, a rotation due, a file's first record, the failed or closed
-  // state) this is append(). Needs a kj event loop on this thread.
-  //
-  // Why: with many calls in flight, one write(2) per record was ~16% of airlockd's CPU
-  // (docs/PERFORMANCE.md, "One write for a turn's records").
-
   [[nodiscard]] bool append(const AuditRecord& record);
   // Returns false, and logs why, if the record could not be written whole (or, in ALWAYS mode,
   // synced). A record not written consumes no sequence number and leaves the chain unchanged.
@@ -200,19 +183,6 @@ class AuditLog {
   // Whether a record brings the next checkpoint closer (see recordAnchorFailures()).
   enum class Covering { COUNTS_TOWARD_CHECKPOINT, BY_A_LATER_CHECKPOINT };
   bool appendRecord(const AuditRecord& record, Covering covering);
-  // appendInTurn()'s records not yet written: whole lines, each with its '\n'.
-  struct Batch {
-    std::string bytes;
-    std::vector<size_t> lineBytes;     // each line's, for the observer
-    std::vector<AuditRecord> records;  // for the observer; empty without one
-    kj::Vector<kj::Own<kj::PromiseFulfiller<bool>>> waiting;
-    uint64_t firstSequence = 0;        // the chain as it was before the batch, to take it back
-    std::string prevBefore;
-  };
-  bool writeBatch();  // writes the pending batch, if any; false if it could not
-  Batch batch_;
-  bool batchScheduled_ = false;
-  kj::Maybe<kj::Promise<void>> batchWrite_;  // the evalLast that writes the batch
   void stopAnchorDelivery();  // last delivery run; failures then only reach the broker log
   bool rotationDue(size_t lineBytes) const;
   bool rotate();

@@ -26,24 +26,12 @@ void recordDecision(audit::AuditRecord& record, const policy::Decision& decision
   record.reason = decision.reason;
 }
 
-namespace {
-audit::AuditRecord admittedRecord(const audit::AuditRecord& record,
-                                  const policy::Decision& decision) {
+bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& record,
+                    const policy::Decision& decision) {
   audit::AuditRecord admitted = record;
   admitted.event += ADMITTED_EVENT_SUFFIX;
   recordDecision(admitted, decision);
-  return admitted;
-}
-}  // namespace
-
-bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& record,
-                    const policy::Decision& decision) {
-  return audit.append(admittedRecord(record, decision));
-}
-
-kj::Promise<bool> recordAdmittedInTurn(audit::AuditLog& audit, const audit::AuditRecord& record,
-                                       const policy::Decision& decision) {
-  return audit.appendInTurn(admittedRecord(record, decision));
+  return audit.append(admitted);
 }
 
 kj::Maybe<std::string> refusalAnswer(bool audited, const policy::Decision& decision) {

@@ -88,11 +88,6 @@ void recordDecision(audit::AuditRecord& record, const policy::Decision& decision
 // The request's own record, with the outcome, follows under the same call id.
 [[nodiscard]] bool recordAdmitted(audit::AuditLog& audit, const audit::AuditRecord& record,
                                   const policy::Decision& decision);
-// The same, written with the other records of this event-loop turn in one write
-// (AuditLog::appendInTurn): the act waits for the promise, and happens only if it is true.
-[[nodiscard]] kj::Promise<bool> recordAdmittedInTurn(audit::AuditLog& audit,
-                                                     const audit::AuditRecord& record,
-                                                     const policy::Decision& decision);
 inline constexpr char ADMITTED_EVENT_SUFFIX[] = ".admitted";
 inline constexpr char NOT_RECORDED[] =
     "not done: the audit log refused the record that would allow it";

@@ -69,62 +69,45 @@ kj::Promise<void> UnitServer::call(CallContext context) {
   record.rule = admission.decision.ruleId;
   record.reason = admission.decision.reason;
 
-  // Record: no worker sees a call the log has not taken. The record is written with the others
-  // of this turn, in one write, before any of their calls is dispatched.
-  // In flight from here, so that a drain begun while the record is written waits for it.
+  // Record: no worker sees a call the log has not taken.
+  if (!recordAdmitted(routing_.audit, record, admission.decision)) {
+    _::setError(context.getResults().initResult(), rpc::ErrorKind::INTERNAL,
+                "the broker cannot write its audit log", "");
+    return kj::READY_NOW;
+  }
+
+  // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
   auto inFlight = kj::heap<InFlight>(routing_, admission.pool);
   auto onConnection =
       kj::heap<ConnectionHold>(kj::addRef(*connection_), &HostConnectionState::callsInFlight);
-  auto admitted = recordAdmittedInTurn(routing_.audit, record, admission.decision);
-  return admitted.then([this, context, policySet = kj::mv(policySet), method = kj::mv(method),
-                        record = kj::mv(record), admission = kj::mv(admission), receivedAt,
-                        timeoutMs, started, inFlight = kj::mv(inFlight),
-                        onConnection = kj::mv(onConnection)](
-                           bool written) mutable -> kj::Promise<void> {
-    if (!written) {
-      _::setError(context.getResults().initResult(), rpc::ErrorKind::INTERNAL,
-                  "the broker cannot write its audit log", "");
-      return kj::READY_NOW;
-    }
+  Dispatch dispatch{.policySet = policySet,
+                    .unit = admission.unit,
+                    .pool = admission.pool,
+                    .method = method,
+                    .payload = kj::heapArray<kj::byte>(payloadReader),
+                    .caller = record.caller,
+                    .callId = record.callId,
+                    .grants = kj::mv(admission.grants)};
+  if (timeoutMs > 0) {
+    dispatch.notAfter = receivedAt + timeoutMs * kj::MILLISECONDS;
+    dispatch.notAfterWhy = "no answer within the caller's timeout_ms " + std::to_string(timeoutMs);
+  }
+  auto outcome = dispatchToWorker(routing_, kj::mv(dispatch));
 
-    // Act: dispatch to a worker, with this call's capabilities, under the unit's deadline.
-    Dispatch dispatch{.policySet = policySet,
-                      .unit = admission.unit,
-                      .pool = admission.pool,
-                      .method = method,
-                      .payload = kj::heapArray<kj::byte>(context.getParams().getPayload()),
-                      .caller = record.caller,
-                      .callId = record.callId,
-                      .grants = kj::mv(admission.grants)};
-    if (timeoutMs > 0) {
-      dispatch.notAfter = receivedAt + timeoutMs * kj::MILLISECONDS;
-      dispatch.notAfterWhy =
-          "no answer within the caller's timeout_ms " + std::to_string(timeoutMs);
+  // Audit the result, then reply.
+  return outcome.then([this, context, record = kj::mv(record), started](Outcome o) mutable {
+    recordWorker(record, o);
+    record.result = o.describe();
+    record.durationMicros = microsSince(started);
+    auto result = context.getResults().initResult();
+    if (!routing_.audit.append(record)) {
+      _::setError(result, rpc::ErrorKind::INTERNAL, "the broker cannot write its audit log", "");
+    } else if (o.ok) {
+      result.setOk(kj::arrayPtr(reinterpret_cast<const kj::byte*>(o.text.data()), o.text.size()));
+    } else {
+      _::setError(result, o.kind, o.text, "");
     }
-    auto outcome = dispatchToWorker(routing_, kj::mv(dispatch));
-
-    // Record the result, then reply: the answer waits for its record's write.
-    return outcome
-        .then([this, context, record = kj::mv(record), started](Outcome o) mutable {
-          recordWorker(record, o);
-          record.result = o.describe();
-          record.durationMicros = microsSince(started);
-          auto written = routing_.audit.appendInTurn(record);
-          return written.then([context, o = kj::mv(o)](bool recorded) mutable {
-            auto result = context.getResults().initResult();
-            if (!recorded) {
-              _::setError(result, rpc::ErrorKind::INTERNAL,
-                          "the broker cannot write its audit log", "");
-            } else if (o.ok) {
-              result.setOk(kj::arrayPtr(reinterpret_cast<const kj::byte*>(o.text.data()),
-                                        o.text.size()));
-            } else {
-              _::setError(result, o.kind, o.text, "");
-            }
-          });
-        })
-        .attach(kj::mv(inFlight), kj::mv(onConnection), kj::mv(admission.flowSlot));
-  });
+  }).attach(kj::mv(inFlight), kj::mv(onConnection), kj::mv(admission.flowSlot));
 }
 
 kj::Promise<void> UnitServer::typed(TypedContext context) {

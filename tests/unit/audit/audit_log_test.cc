@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <kj/async.h>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -271,96 +269,6 @@ TEST_F(AuditLogTest, AShortWriteIsTruncatedAwaySoTheFileNeverHoldsAPartialLine) 
   auto records = lines();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1]["seq"], 2) << "the failed record consumed no seq";
-  EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
-}
-
-// appendInTurn: a turn's records go out in one write, after which their promises resolve; any
-// other line written meanwhile comes after them; the chain is the same as append() makes.
-TEST_F(AuditLogTest, RecordsAppendedInOneTurnAreWrittenTogetherInOrderBeforeTheyAreAnswered) {
-  kj::EventLoop loop;
-  kj::WaitScope waitScope(loop);
-  auto log = AuditLog::open(path_, clock_);
-  ASSERT_TRUE(log->append(testing::callRecord(1)));  // a file's first record is never batched
-  auto second = log->appendInTurn(testing::callRecord(2));
-  auto third = log->appendInTurn(testing::callRecord(3));
-  EXPECT_EQ(readLines(path_).size(), 1u) << "nothing written before the loop turns";
-  EXPECT_EQ(log->nextSequence(), 4u) << "their seqs are taken in the order they came";
-  EXPECT_TRUE(second.wait(waitScope));
-  EXPECT_TRUE(third.wait(waitScope));
-  EXPECT_EQ(readLines(path_).size(), 3u);
-
-  // A record appended at once while a batch waits is written after it.
-  auto fourth = log->appendInTurn(testing::callRecord(4));
-  ASSERT_TRUE(log->append(testing::callRecord(5)));
-  EXPECT_EQ(readLines(path_).size(), 5u) << "the batch went first, in the same breath";
-  EXPECT_TRUE(fourth.wait(waitScope));
-  auto records = lines();
-  ASSERT_EQ(records.size(), 5u);
-  for (size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(records[i]["seq"], i + 1);
-    EXPECT_EQ(records[i]["args"]["payload_bytes"], i + 1) << "written in the order appended";
-  }
-  EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
-}
-
-// A batch that cannot be written whole is not in the file at all, every one of its records is
-// refused, and the chain and sequence go on from the last line that is in the file.
-TEST_F(AuditLogTest, ABatchCutShortByAFullDiskIsRefusedWholeAndTheChainGoesOn) {
-  kj::EventLoop loop;
-  kj::WaitScope waitScope(loop);
-  auto log = AuditLog::open(path_, clock_);
-  ASSERT_TRUE(log->append(testing::callRecord(1)));
-  struct stat st;
-  ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  auto first = log->appendInTurn(testing::callRecord(2));
-  auto second = log->appendInTurn(testing::callRecord(3));
-  // RLIMIT_FSIZE a few bytes past the end: the batch's write(2) is short, as on a full disk.
-  struct rlimit saved;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  auto previousHandler = signal(SIGXFSZ, SIG_IGN);
-  struct rlimit tight = {static_cast<rlim_t>(st.st_size + 10), saved.rlim_max};
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tight), 0);
-  bool firstWritten = first.wait(waitScope);
-  bool secondWritten = second.wait(waitScope);
-  setrlimit(RLIMIT_FSIZE, &saved);
-  signal(SIGXFSZ, previousHandler);
-
-  EXPECT_FALSE(firstWritten);
-  EXPECT_FALSE(secondWritten);
-  EXPECT_FALSE(log->failed()) << "the truncation worked, so the log can go on";
-  struct stat after;
-  ASSERT_EQ(stat(path_.c_str(), &after), 0);
-  EXPECT_EQ(after.st_size, st.st_size) << "no part of the batch is left in the file";
-  EXPECT_EQ(log->nextSequence(), 2u) << "the refused records consumed no seq";
-  EXPECT_TRUE(log->appendInTurn(testing::callRecord(4)).wait(waitScope));
-  auto records = lines();
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[1]["seq"], 2);
-  EXPECT_EQ(records[1]["args"]["payload_bytes"], 4);
-  EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
-}
-
-// A checkpoint covers what precedes it: a batch pending when one is due is written first.
-TEST_F(AuditLogTest, ACheckpointOrACloseWritesThePendingBatchFirst) {
-  kj::EventLoop loop;
-  kj::WaitScope waitScope(loop);
-  AuditLogOptions options;
-  options.key = SigningKey::generate();
-  auto log = AuditLog::open(path_, clock_, kj::mv(options));
-  ASSERT_TRUE(log->append(testing::callRecord(1)));
-  auto second = log->appendInTurn(testing::callRecord(2));
-  ASSERT_TRUE(log->checkpoint());
-  auto third = log->appendInTurn(testing::callRecord(3));
-  log->close();
-  EXPECT_TRUE(second.wait(waitScope));
-  EXPECT_TRUE(third.wait(waitScope));
-  auto records = lines();
-  ASSERT_EQ(records.size(), 5u);
-  EXPECT_EQ(records[1]["args"]["payload_bytes"], 2);
-  EXPECT_EQ(records[2]["event"], "checkpoint");
-  EXPECT_EQ(records[2]["covers"], 2);
-  EXPECT_EQ(records[3]["args"]["payload_bytes"], 3);
-  EXPECT_EQ(records[4]["closing"], true);
   EXPECT_TRUE(testing::verify(path_).ok()) << testing::describeAll(testing::verify(path_));
 }
 
