@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kj/debug.h>
@@ -285,9 +286,17 @@ bool isStale(const std::string& name, pid_t self) {
   pid_t pid = static_cast<pid_t>(std::stol(digits));
   if (pid == self) return true;  // a previous airlockd with our pid (a container restart)
   if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-  // A live process with that pid that is not airlockd: the pid was recycled.
+  // A live process with that pid that is not airlockd: the pid was recycled. It is airlockd if it
+  // is named so, or if it runs the very file this process runs: an airlockd started through a
+  // symlink of another name is named after the link, and removing a live broker's groups takes
+  // the leaves its next workers were to start in.
   auto comm = readCgroupFile("/proc/" + digits + "/comm");
-  return comm && comm->rfind("airlockd", 0) != 0;
+  if (!comm || comm->rfind("airlockd", 0) == 0) return false;
+  struct stat theirs, ours;
+  bool sameProgram = stat(("/proc/" + digits + "/exe").c_str(), &theirs) == 0 &&
+                     stat("/proc/self/exe", &ours) == 0 && theirs.st_dev == ours.st_dev &&
+                     theirs.st_ino == ours.st_ino;
+  return !sameProgram;
 }
 
 class Groups final : public ResourceGroups {

@@ -299,6 +299,40 @@ TEST_F(ResourcesTest, ACpuBurnerUnderCpuMaxLeavesAQuietUnitAnsweredAndAReloadLif
   EXPECT_EQ(byUnit["burner"]["caller"].get<std::string>().rfind("client:tester", 0), 0u) << costs;
 }
 
+// A live airlockd's groups are never taken for a dead one's, even when it runs under another
+// name (started through a symlink): another airlockd starting beside it leaves them, and the leaf
+// made ahead for its next worker is still there when that worker starts.
+TEST_F(ResourcesTest, AnAirlockdStartingBesideALiveOneRunningUnderAnotherNameLeavesItsGroups) {
+  SKIP_WITHOUT_CGROUPS();
+  TempDir links;
+  std::string renamed = links.file("broker-under-another-name");
+  ASSERT_EQ(symlink((binDir() + "/airlockd").c_str(), renamed.c_str()), 0);
+  BrokerOptions options;
+  options.program = renamed;
+  // Tunables of its own, so that it does not execute itself again under its file's real name
+  // (broker/server/allocator_tunables.h) and keeps the link's.
+  options.environment = {"GLIBC_TUNABLES=glibc.malloc.tcache_count=256"};
+  BrokerProcess first({{"capped.toml", unitPolicy("capped", "", "[resources]\npids_max = 64\n")}},
+                      {}, options);
+  ASSERT_TRUE(first.waitUntilReady()) << first.log();
+  ASSERT_EQ(readFile("/proc/" + std::to_string(first.pid()) + "/comm").rfind("airlockd", 0),
+            std::string::npos)
+      << "named after the link";
+  ASSERT_TRUE(first.connect().unit("capped").call("echo", "x").ok());
+
+  BrokerProcess second({{"quiet.toml", unitPolicy("quiet", "", "")}});
+  ASSERT_TRUE(second.waitUntilReady()) << second.log();
+  std::string firstGroup = "airlockd-" + std::to_string(first.pid());
+  EXPECT_EQ(second.log().find(firstGroup + ": left by"), std::string::npos) << second.log();
+
+  // The first airlockd's worker crashes; its replacement starts in the leaf made ahead.
+  auto crashed = first.connect().unit("capped").call("crash", "");
+  EXPECT_EQ(crashed.errorKind(), CallErrorKind::UNIT_CRASHED) << crashed.describe();
+  auto after = first.connect().unit("capped").call("echo", "after");
+  EXPECT_TRUE(after.ok()) << after.describe() << "\n" << first.log();
+  EXPECT_EQ(groupDirsOf(first.pid()).size(), groupDirsOf(second.pid()).size());
+}
+
 // blkio.weight needs an I/O scheduler that honours it (BFQ); where the machine has none, the
 // io_weight limit is one it cannot enforce.
 bool ioWeightEnforceable() {

@@ -148,7 +148,7 @@ BrokerProcess::BrokerProcess(const std::map<std::string, std::string>& policies,
     if (system(copy.c_str()) != 0) throw std::runtime_error("cannot copy " + prefix + ".pub");
   }
 
-  argv_ = {binDir() + "/airlockd", "--policies", policyDir,    "--socket",
+  argv_ = {options.program.empty() ? binDir() + "/airlockd" : options.program, "--policies", policyDir,    "--socket",
            socket_,                "--audit",    audit_,       "--workers",
            binDir(),               "--key",      brokerKeyPrefix_ + ".key",
            "--client-keys",        clientKeysDir()};

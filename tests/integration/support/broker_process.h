@@ -55,6 +55,7 @@ struct BrokerOptions {
   std::vector<std::string> clients = {TEST_CLIENT};
   std::string socketPath;  // --socket; empty: airlock.sock in the broker's dir
   std::vector<std::string> environment;  // NAME=VALUE added to airlockd's environment
+  std::string program;  // the file started as airlockd; empty: binDir()/airlockd
   int listenFd = -1;
   // >= 0: passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID=airlockd's pid, as systemd's socket
   // activation does (borrowed: the caller keeps it open while airlockd may start)
