@@ -582,8 +582,10 @@ int serve(const Options& options, const airlock::broker::PolicySources& sources,
 
   // Before READY: a directory that cannot be watched stops start-up.
   auto watching = reloadOnChange(options, io, reloader, manager);
-  auto listener = openHostSocket(options, manager, io, routing);
+  // The metrics endpoint is bound first: a host socket that accepts means airlockd is ready, and
+  // a scrape made then must find the endpoint there too.
   auto metricsServer = serveMetrics(options, metrics, io, routing);
+  auto listener = openHostSocket(options, manager, io, routing);
   reloader.startPools();
   spdlog::info("ready: {} unit(s), policy revision {}, socket {}, audit {}, {} client key(s), "
                "broker key {}{}", policySet->units.size(), *policySet->revision, options.socket,
