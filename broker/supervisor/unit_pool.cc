@@ -648,7 +648,12 @@ UnitPool::Slot* UnitPool::slotFor(const std::string& caller) {
 UnitPool::Slot* UnitPool::perCallerSlot(const std::string& caller) {
   Slot* fresh = nullptr;
   Slot* idle = nullptr;  // bound to another caller and serving nothing: the least recently used
+  // A worker whose sandbox is still being set up will be fresh (takeOut unbinds a slot): worth
+  // waiting for, rather than taking an idle worker from the caller it is bound to. (One that is
+  // set up but has not answered hello yet is `fresh` below: the call waits for its hello.)
+  bool freshComing = false;
   for (auto& slot : slots_) {
+    if (slot->starting) freshComing = true;
     KJ_IF_MAYBE(process, slot->process) {
       if (slot->ready == nullptr) continue;
       if (slot->boundTo == caller) return slot.get();
@@ -661,7 +666,7 @@ UnitPool::Slot* UnitPool::perCallerSlot(const std::string& caller) {
     }
   }
   if (fresh != nullptr) return fresh;
-  if (idle == nullptr) return nullptr;
+  if (idle == nullptr || freshComing) return nullptr;  // look again when one starts or ends
   retire(*idle, "bound to " + idle->boundTo + "; replaced by a fresh worker for " + caller +
                     " (worker_reuse = \"per-caller\")");
   return idle->process == nullptr ? nullptr : idle;  // its replacement is starting (or failed to)
