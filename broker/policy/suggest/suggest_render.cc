@@ -25,6 +25,14 @@ std::string tomlString(std::string_view text) {
 namespace _ {
 namespace {
 
+// Text from the audit log (a path a worker chose) inside a `#` comment: control characters, a
+// newline above all, would end the comment and put the rest of the text into the policy as TOML
+// (TOML forbids them in comments anyway). They are written as tomlString escapes.
+std::string commentText(std::string_view text) {
+  std::string quoted = tomlString(text);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 std::string withDefines(const std::string& path, const RenderOptions& options) {
   const std::pair<const std::string, std::string>* best = nullptr;
   for (auto& entry : options.defines) {
@@ -80,9 +88,9 @@ void putRule(std::string& out, const SuggestedRule& suggested, const RenderOptio
   }
   out += ": airlock audit query --unit " + options.unit + " --op " +
          operationName(suggested.rule.operation) + "\n";
-  if (!suggested.why.empty()) out += "# a glob: " + suggested.why + "\n";
+  if (!suggested.why.empty()) out += "# a glob: " + commentText(suggested.why) + "\n";
   if (!suggested.danger.empty()) {
-    out += "# DANGEROUS: " + suggested.danger + ". Write why in justification, or `airlock "
+    out += "# DANGEROUS: " + commentText(suggested.danger) + ". Write why in justification, or `airlock "
            "policy check` refuses this rule.\n";
   }
   out += "[[rule]]\nid = " + tomlString(suggested.rule.id) + "\nallow = " +

@@ -183,5 +183,34 @@ TEST(SuggestTest, PathsAreWrittenAsTomlStrings) {
   EXPECT_EQ(tomlString("/a\"b\\c\n"), "\"/a\\\"b\\\\c\\u000a\"");
 }
 
+// A directory a worker named goes into the glob's comment too: a newline there would end the
+// comment and write the rest into the policy as TOML, a DEL makes the file unloadable.
+TEST(SuggestTest, APathInACommentCannotEndTheCommentNorBreakTheFile) {
+  std::vector<Evidence> evidence;
+  std::string dir = "/srv/in/x\x7f\x1b";
+  for (int i = 0; i < 3; ++i) {
+    evidence.push_back(fsOpen(dir + "/" + std::to_string(i), {OpenMode::READ}, i + 1));
+  }
+  SuggestOptions options;
+  options.collapse = 2;
+  Suggestion s = suggestRules(evidence, options);
+  ASSERT_EQ(s.rules.size(), 1u);
+  // Whatever reaches the reason, a newline included.
+  s.rules[0].why += "\n[[rule]]\nallow = \"fs.open\"\npath = \"/**\"";
+  RenderOptions render;
+  render.unit = "u";
+  std::string text = renderRules(s, render);
+  size_t rules = 0;
+  for (size_t at = text.find("[[rule]]"); at != std::string::npos; at = text.find("[[rule]]", at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') ++rules;
+  }
+  EXPECT_EQ(rules, 1u) << text;
+  EXPECT_EQ(text.find('\x7f'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("# a glob: 3 paths of /srv/in/x\\u007f\\u001b were used"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("\\u000a[[rule]]\\u000aallow"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace airlock::policy
