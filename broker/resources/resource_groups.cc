@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kj/debug.h>
@@ -285,18 +284,11 @@ bool isStale(const std::string& name, pid_t self) {
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return false;
   pid_t pid = static_cast<pid_t>(std::stol(digits));
   if (pid == self) return true;  // a previous airlockd with our pid (a container restart)
-  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-  // A live process with that pid that is not airlockd: the pid was recycled. It is airlockd if it
-  // is named so, or if it runs the very file this process runs: an airlockd started through a
-  // symlink of another name is named after the link, and removing a live broker's groups takes
-  // the leaves its next workers were to start in.
-  auto comm = readCgroupFile("/proc/" + digits + "/comm");
-  if (!comm || comm->rfind("airlockd", 0) == 0) return false;
-  struct stat theirs, ours;
-  bool sameProgram = stat(("/proc/" + digits + "/exe").c_str(), &theirs) == 0 &&
-                     stat("/proc/self/exe", &ours) == 0 && theirs.st_dev == ours.st_dev &&
-                     theirs.st_ino == ours.st_ino;
-  return !sameProgram;
+  // A live process with that pid is taken for the airlockd that made the group, whatever its
+  // name: removing a live broker's groups takes the leaves its next workers were to start in,
+  // while a dead broker's group kept because its pid was recycled is only an empty directory,
+  // removed by a start after that process has gone.
+  return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 class Groups final : public ResourceGroups {

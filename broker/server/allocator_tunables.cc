@@ -32,9 +32,7 @@ bool allocatorTunablesApplyToThisBuild() { return !sanitized(); }
 const char* reexecWithAllocatorTunables(char** argv) {
   if (sanitized() || getenv("GLIBC_TUNABLES") != nullptr) return nullptr;
   // The binary's own path, not /proc/self/exe: exec names the process after the file it ran, and
-  // "exe" is not a name anything recognises. Another airlockd judges a group "airlockd-<pid>"
-  // stale when that pid's name does not start with "airlockd" (resource_groups.cc), and
-  // operators find the daemon by its name.
+  // operators (pgrep -x airlockd) find the daemon by its name, not by "exe".
   char self[PATH_MAX];
   ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (length <= 0) return strerror(errno);

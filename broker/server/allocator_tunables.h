@@ -15,8 +15,8 @@ namespace airlock::broker {
 // What airlockd puts in GLIBC_TUNABLES.
 constexpr char AIRLOCKD_ALLOCATOR_TUNABLES[] = "glibc.malloc.tcache_count=256";
 
-// Re-executes this program (the file /proc/self/exe names) with GLIBC_TUNABLES set to the tunables above, unless
-// the variable is already set (by the operator, whose choice stands, or by the first exec: set to
+// Re-executes this program (the file /proc/self/exe names) with GLIBC_TUNABLES set to the
+// tunables above, unless the variable is already set (by the operator, whose choice stands, or by the first exec: set to
 // an empty string it turns this off) or the build is sanitized (ASan has its own allocator).
 // Returns only if it did not re-execute: nullptr, or why the exec failed (airlockd then runs
 // with glibc's defaults and logs it).

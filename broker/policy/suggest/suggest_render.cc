@@ -90,8 +90,8 @@ void putRule(std::string& out, const SuggestedRule& suggested, const RenderOptio
          operationName(suggested.rule.operation) + "\n";
   if (!suggested.why.empty()) out += "# a glob: " + commentText(suggested.why) + "\n";
   if (!suggested.danger.empty()) {
-    out += "# DANGEROUS: " + commentText(suggested.danger) + ". Write why in justification, or `airlock "
-           "policy check` refuses this rule.\n";
+    out += "# DANGEROUS: " + commentText(suggested.danger) +
+           ". Write why in justification, or `airlock policy check` refuses this rule.\n";
   }
   out += "[[rule]]\nid = " + tomlString(suggested.rule.id) + "\nallow = " +
          tomlString(operationName(suggested.rule.operation)) + "\n";
