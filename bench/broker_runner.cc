@@ -21,12 +21,10 @@
 
 namespace airlock::bench {
 
-namespace {
-
 // call_timeout_ms is the longest the schema allows: a broker-flood call lasts as long as the
 // measurement beside it.
-std::string unitPolicy(const std::string& name, int instances, const std::string& files,
-                       RequestPace pace, const std::string& moreSettings) {
+std::string benchUnitPolicy(const std::string& name, int instances, const std::string& files,
+                            RequestPace pace, const std::string& moreSettings) {
   return "[unit]\nname = \"" + name + "\"\nworker = \"airlock-bench-worker\"\ninstances = " +
          std::to_string(instances) + "\ncall_timeout_ms = 600000" +
          (pace == RequestPace::UNLIMITED
@@ -38,6 +36,8 @@ std::string unitPolicy(const std::string& name, int instances, const std::string
          "path = \"" + files + "/**\"\n\n[[rule]]\nid = \"bench-caller\"\nallow = \"call\"\n"
          "caller = [\"bench\"]\nmethod = [\"*\"]\n";
 }
+
+namespace {
 
 bool acceptsConnections(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -67,7 +67,7 @@ BrokerRunner::BrokerRunner(const std::string& binDir, int units, int instances,
   mkdir(policies.c_str(), 0755);
   for (int i = 0; i < units; ++i) {
     std::string name = units == 1 ? "bench" : "bench" + std::to_string(i);
-    std::ofstream(policies + "/" + name + ".toml") << unitPolicy(
+    std::ofstream(policies + "/" + name + ".toml") << benchUnitPolicy(
         name, instances, files_, pace,
         moreUnitSettings.count(name) ? moreUnitSettings.at(name) : std::string());
   }

@@ -22,6 +22,12 @@ namespace airlock::bench {
 // measures what the default pace protects.
 enum class RequestPace { UNLIMITED, POLICY_DEFAULT };
 
+// The policy of one bench unit `name` running airlock-bench-worker: `instances` workers, fs.open
+// and fs.stat of `files`, any method from the caller "bench", and `moreSettings` after its [unit]
+// keys (see BrokerRunner).
+std::string benchUnitPolicy(const std::string& name, int instances, const std::string& files,
+                            RequestPace pace, const std::string& moreSettings);
+
 class BrokerRunner {
  public:
   // Starts `airlockd` (the program's name in `binDir`) with `units` units named bench0.. (or

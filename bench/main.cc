@@ -75,9 +75,10 @@ constexpr char HELP[] =
     "                          calls to airlockd and airlockd-unsafe-audit-off)\n"
     "  --noisy-neighbour-only  only a quiet unit's latency, alone and while another is flooded\n"
     "  --relay-floor-only      only the floor of a mediated call: the same no-op call direct to a\n"
-    "                          bare Cap'n Proto server, through a bare relay process, and through\n"
+    "                          bare Cap'n Proto server, through a bare relay process, through a\n"
+    "                          bare relay to a sandboxed airlock-bench-worker, and through\n"
     "                          airlockd, interleaved; airlockd's p50 and 16-in-flight throughput\n"
-    "                          as ratios to the relay's\n"
+    "                          as ratios to both relays'\n"
     "  --seccomp-profile-only  only what a seccomp profile costs a worker: the filter of the\n"
     "                          default groups and the one with what the profile is granted,\n"
     "                          each compiled, installed, and timed on getppid() in a loop\n"
@@ -251,7 +252,7 @@ int run(const Options& options) {
   std::string bin = selfDir();
   int n = options.iterations;
   if (options.onlyRelayFloor) {
-    FloorProcesses floor;  // forked before this process's event loop exists
+    FloorProcesses floor(bin);  // forked before this process's event loop exists
     auto io = kj::setupAsyncIo();
     BrokerRunner broker(bin, 1, 1);
     auto unit = broker.connect(io, "bench");
@@ -279,7 +280,7 @@ int run(const Options& options) {
   auto bareUnitServer = startBareUnit(kj::mv(unitTheirs));
   auto [fsMine, fsTheirs] = socketPair();
   auto bareFsServer = startBareFs(kj::mv(fsTheirs));
-  FloorProcesses floor;
+  FloorProcesses floor(bin);
 
   auto io = kj::setupAsyncIo();
   std::vector<Figure> figures;

@@ -1,6 +1,9 @@
 #include "bench/process_cpu.h"
 
+#include <kj/debug.h>
+
 #include <dirent.h>
+#include <stdlib.h>
 
 #include <fstream>
 #include <string>
@@ -27,6 +30,28 @@ ProcessCpu processCpuOf(pid_t pid) {
   }
   closedir(dir);
   return total;
+}
+
+std::vector<pid_t> childrenOf(pid_t parent) {
+  std::vector<pid_t> children;
+  DIR* proc = opendir("/proc");
+  KJ_REQUIRE(proc != nullptr);
+  while (dirent* entry = readdir(proc)) {
+    pid_t pid = atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    pid_t ppid = 0;
+    while (status >> key) {
+      if (key == "PPid:") {
+        status >> ppid;
+        break;
+      }
+    }
+    if (ppid == parent) children.push_back(pid);
+  }
+  closedir(proc);
+  return children;
 }
 
 }  // namespace airlock::bench

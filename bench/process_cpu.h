@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 namespace airlock::bench {
 
 struct ProcessCpu {
@@ -15,5 +17,9 @@ struct ProcessCpu {
 // The totals so far of `pid`'s live threads (/proc/PID/task/*/schedstat and status); zero if the
 // process is gone. A thread that exits between two readings takes its time with it.
 ProcessCpu processCpuOf(pid_t pid);
+
+// The children of `parent` (airlockd's workers, or a relay's sandboxed worker), from each
+// process's PPid in /proc.
+std::vector<pid_t> childrenOf(pid_t parent);
 
 }  // namespace airlock::bench

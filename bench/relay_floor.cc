@@ -11,6 +11,7 @@
 #include "bench/bare_servers.h"
 #include "bench/process_cpu.h"
 #include "bench/rpc_measure.h"
+#include "bench/sandboxed_relay.h"
 
 namespace airlock::bench {
 
@@ -62,16 +63,21 @@ FloorProcesses::SocketPair FloorProcesses::socketPair() {
   return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
 }
 
-FloorProcesses::FloorProcesses() : FloorProcesses(socketPair(), socketPair(), socketPair()) {}
+FloorProcesses::FloorProcesses(const std::string& binDir)
+    : FloorProcesses(socketPair(), socketPair(), socketPair(), socketPair(), binDir) {}
 
 // The relay gets `onward.mine`: its own connection to its server, as airlockd has its own to a
 // worker. Each start* takes the child's fds and closes this process's copies.
-FloorProcesses::FloorProcesses(SocketPair direct, SocketPair onward, SocketPair relay)
+FloorProcesses::FloorProcesses(SocketPair direct, SocketPair onward, SocketPair relay,
+                               SocketPair workerRelay, const std::string& binDir)
     : directEnd_(kj::mv(direct.mine)),
       relayEnd_(kj::mv(relay.mine)),
+      workerRelayEnd_(kj::mv(workerRelay.mine)),
       directServer_(startBareUnit(kj::mv(direct.theirs))),
       relayServer_(startBareUnit(kj::mv(onward.theirs))),
-      relay_(startBareRelay(kj::mv(relay.theirs), kj::mv(onward.mine))) {}
+      relay_(startBareRelay(kj::mv(relay.theirs), kj::mv(onward.mine))),
+      workerRelay_(startRelayToSandboxedWorker(kj::mv(workerRelay.theirs),
+                                               benchWorkerSandbox(binDir))) {}
 
 std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Client& brokered,
                                       pid_t airlockdPid, kj::AsyncIoContext& io, int n) {
@@ -83,13 +89,17 @@ std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Cl
   auto relayStream = airlockStream(io, floor.relayFd());
   capnp::TwoPartyClient relayClient(*relayStream);
   auto relay = relayClient.bootstrap().castAs<rpc::Unit>();
+  auto workerRelayStream = airlockStream(io, floor.workerRelayFd());
+  capnp::TwoPartyClient workerRelayClient(*workerRelayStream);
+  auto workerRelay = workerRelayClient.bootstrap().castAs<rpc::Unit>();
 
   Path paths[] = {{"direct", &direct, 0, {}, {}},
                   {"relay", &relay, floor.relayPid(), {}, {}},
+                  {"relay to a sandboxed worker", &workerRelay, floor.workerRelayPid(), {}, {}},
                   {"airlockd", &brokered, airlockdPid, {}, {}}};
-  constexpr int PATHS = 3;
+  constexpr int PATHS = 4;
   for (auto& path : paths) measureCalls(*path.unit, io.waitScope, "noop", WARM_UP);
-  // One call to each path in turn, the first of the three rotating, so that neither a path's
+  // One call to each path in turn, the first of the four rotating, so that neither a path's
   // position nor the machine's drift favours one.
   for (int i = 0; i < n; ++i) {
     for (int k = 0; k < PATHS; ++k) {
@@ -101,7 +111,7 @@ std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Cl
     for (int k = 0; k < PATHS; ++k) rateRound(paths[(round + k) % PATHS], io.waitScope);
   }
 
-  auto& [directPath, relayPath, brokeredPath] = paths;
+  auto& [directPath, relayPath, workerRelayPath, brokeredPath] = paths;
   std::string inFlight = ", " + std::to_string(IN_FLIGHT) + " in flight";
   auto directCall = latency("floor: direct bare capnp call", directPath.latency);
   auto relayCall = against(latency("floor: bare capnp relay call", relayPath.latency), directCall);
@@ -109,6 +119,13 @@ std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Cl
                                       "p50 <= 1.10x relay"),
                               relayCall);
   brokeredCall.met = brokeredCall.ratio <= LATENCY_TARGET ? TargetMet::YES : TargetMet::NO;
+  auto workerRelayCall = against(
+      latency("floor: bare capnp relay to a sandboxed worker call", workerRelayPath.latency),
+      relayCall);
+  auto brokeredOverWorkerRelay = against(
+      latency("floor: no-op call via airlockd, against the relay to a sandboxed worker",
+              brokeredPath.latency),
+      workerRelayCall);
   auto directRate = quantity("floor: direct bare capnp" + inFlight, "calls/s",
                              median(directPath.rates));
   auto relayRate = against(
@@ -118,14 +135,24 @@ std::vector<Figure> relayFloorFigures(const FloorProcesses& floor, rpc::Unit::Cl
                                        median(brokeredPath.rates), ">= 0.95x relay"),
                               relayRate);
   brokeredRate.met = brokeredRate.ratio >= THROUGHPUT_TARGET ? TargetMet::YES : TargetMet::NO;
+  auto workerRelayRate = against(quantity("floor: bare capnp relay to a sandboxed worker" + inFlight,
+                                          "calls/s", median(workerRelayPath.rates)),
+                                 relayRate);
+  auto brokeredOverWorkerRelayRate = against(
+      quantity("floor: airlockd" + inFlight + ", against the relay to a sandboxed worker",
+               "calls/s", median(brokeredPath.rates)),
+      workerRelayRate);
   auto cpuPerCall = [](const Path& path) { return path.middleCpuNanos / 1e3 / path.calls; };
   auto relayCpu = quantity("floor: relay's CPU per call" + inFlight, "us-cpu",
                            cpuPerCall(relayPath));
+  auto workerRelayCpu = quantity("floor: relay-to-sandboxed-worker's CPU per call" + inFlight,
+                                 "us-cpu", cpuPerCall(workerRelayPath));
   auto brokeredCpu = against(quantity("floor: airlockd's CPU per call" + inFlight, "us-cpu",
                                       cpuPerCall(brokeredPath)),
                              relayCpu);
-  return {directCall, relayCall, brokeredCall, directRate, relayRate, brokeredRate, relayCpu,
-          brokeredCpu};
+  return {directCall,      relayCall,    brokeredCall,  workerRelayCall,
+          brokeredOverWorkerRelay, directRate, relayRate, brokeredRate,
+          workerRelayRate, brokeredOverWorkerRelayRate, relayCpu, workerRelayCpu, brokeredCpu};
 }
 
 }  // namespace airlock::bench

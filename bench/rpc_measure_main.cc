@@ -8,6 +8,8 @@
 //   bare         Unit.call no-op to a bare Cap'n Proto server over a socketpair (the baseline)
 //   relay        the same call through a bare relay process to its bare server (the floor of a
 //                mediated call: no policy, no audit)
+//   relay-worker the same call through a bare relay process to a sandboxed airlock-bench-worker
+//                of its own, in the bench unit's sandbox (the floor with airlockd's far end)
 //   airlockd     Unit.call no-op through airlockd to a sandboxed airlock-bench-worker
 //   bare-fs      Fs.open + fd pass from a bare Cap'n Proto server (the baseline)
 //   airlockd-fs  brokered fs.open calls made by the worker (its open-loop method)
@@ -30,8 +32,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -40,6 +40,7 @@
 #include "bench/child_process.h"
 #include "bench/process_cpu.h"
 #include "bench/rpc_measure.h"
+#include "bench/sandboxed_relay.h"
 #include "bench/self_dir.h"
 
 namespace airlock::bench {
@@ -59,29 +60,6 @@ std::pair<kj::AutoCloseFd, kj::AutoCloseFd> socketPair() {
   int fds[2];
   KJ_SYSCALL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
-}
-
-// The children of `parent` (airlockd's workers), from each process's PPid.
-std::vector<pid_t> childrenOf(pid_t parent) {
-  std::vector<pid_t> children;
-  DIR* proc = opendir("/proc");
-  KJ_REQUIRE(proc != nullptr);
-  while (dirent* entry = readdir(proc)) {
-    pid_t pid = atoi(entry->d_name);
-    if (pid <= 0) continue;
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    pid_t ppid = 0;
-    while (status >> key) {
-      if (key == "PPid:") {
-        status >> ppid;
-        break;
-      }
-    }
-    if (ppid == parent) children.push_back(pid);
-  }
-  closedir(proc);
-  return children;
 }
 
 struct Party {
@@ -166,6 +144,19 @@ int run(const Options& options) {
     report(options, parties, [&]() { return callsSeconds(unit, io.waitScope, options); });
     return 0;
   }
+  if (options.exchange == "relay-worker") {
+    auto [mine, theirs] = socketPair();
+    auto relay = startRelayToSandboxedWorker(kj::mv(theirs), benchWorkerSandbox(bin));
+    auto io = kj::setupAsyncIo();
+    auto stream = airlockStream(io, mine.get());
+    capnp::TwoPartyClient client(*stream);
+    auto unit = client.bootstrap().castAs<rpc::Unit>();
+    measureCalls(unit, io.waitScope, "noop", WARM_UP);
+    std::vector<Party> parties{{"host", self, {}}, {"relay", relay.pid(), {}}};
+    for (pid_t child : childrenOf(relay.pid())) parties.push_back({"worker", child, {}});
+    report(options, parties, [&]() { return callsSeconds(unit, io.waitScope, options); });
+    return 0;
+  }
   KJ_REQUIRE(options.exchange == "airlockd" || options.exchange == "airlockd-fs",
              "unknown exchange", options.exchange);
   auto io = kj::setupAsyncIo();
@@ -219,8 +210,8 @@ int main(int argc, char** argv) {
     }
   }
   if (options.exchange.empty() || options.calls <= 0 || options.inFlight <= 0) {
-    fprintf(stderr, "usage: airlock-bench-rpc bare|relay|airlockd|bare-fs|airlockd-fs --calls N "
-                    "[--in-flight K] [--pin] [--airlockd NAME]\n");
+    fprintf(stderr, "usage: airlock-bench-rpc bare|relay|relay-worker|airlockd|bare-fs|airlockd-fs "
+                    "--calls N [--in-flight K] [--pin] [--airlockd NAME]\n");
     return 2;
   }
   if (options.pin && !airlock::bench::pinToFirstCpu("airlock-bench-rpc")) return 1;
