@@ -63,6 +63,7 @@ std::vector<CompiledRule> rulesOf(const SyscallEntry& entry) {
     case SyscallAction::ALLOW_THREADS_ONLY:
       return {CompiledRule{SCMP_ACT_ALLOW, {maskedEq(0, CLONE_THREAD, CLONE_THREAD)}}};
     case SyscallAction::ERRNO_ENOSYS: return {CompiledRule{SCMP_ACT_ERRNO(ENOSYS), {}}};
+    case SyscallAction::ERRNO_EOPNOTSUPP: return {CompiledRule{SCMP_ACT_ERRNO(EOPNOTSUPP), {}}};
     case SyscallAction::EPERM_IF_ARG_IN:
     case SyscallAction::ALLOW_IF_ARG_IN: {
       KJ_REQUIRE(entry.argIndex < 6 && entry.values.size() > 0, "bad argument filter", entry.name);

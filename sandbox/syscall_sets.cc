@@ -152,6 +152,21 @@ constexpr SyscallEntry EXECUTABLE_MEMORY[] = {
     {"mprotect", A::ALLOW_NOT_WRITE_AND_EXEC},
 };
 
+// Not in the default set: extended attributes (ACLs, file capabilities, SELinux labels, user.*
+// tags). Landlock does not govern them, and a descriptor or directory the broker passed is a host
+// file: set or removed through it, they would change the host file past every rule, and read
+// through a directory, they would show what no rule grants. So every one is answered EOPNOTSUPP
+// without running, as on a file system without them; cp -a, sed -i, ls -l and Python's
+// shutil.copystat expect that answer and go on without them.
+constexpr SyscallEntry XATTRS_UNSUPPORTED[] = {
+    {"getxattr", A::ERRNO_EOPNOTSUPP},     {"lgetxattr", A::ERRNO_EOPNOTSUPP},
+    {"fgetxattr", A::ERRNO_EOPNOTSUPP},    {"listxattr", A::ERRNO_EOPNOTSUPP},
+    {"llistxattr", A::ERRNO_EOPNOTSUPP},   {"flistxattr", A::ERRNO_EOPNOTSUPP},
+    {"setxattr", A::ERRNO_EOPNOTSUPP},     {"lsetxattr", A::ERRNO_EOPNOTSUPP},
+    {"fsetxattr", A::ERRNO_EOPNOTSUPP},    {"removexattr", A::ERRNO_EOPNOTSUPP},
+    {"lremovexattr", A::ERRNO_EOPNOTSUPP}, {"fremovexattr", A::ERRNO_EOPNOTSUPP},
+};
+
 constexpr SyscallEntry EXIT[] = {
     {"exit", A::ALLOW},
     {"exit_group", A::ALLOW},
@@ -188,6 +203,10 @@ constexpr SyscallGroup GROUPS[] = {
      "socket(AF_UNIX) answered EPERM so glibc's user and host lookups skip nscd and read files; "
      "no socket is ever made",
      NSS_WITHOUT_DAEMONS},
+    {"xattrs-unsupported",
+     "extended attributes answered EOPNOTSUPP, as on a file system without them: never read, "
+     "set or removed (cp -a, sed -i, ls -l go on without them)",
+     XATTRS_UNSUPPORTED},
     {"executable-memory",
      "mmap and mprotect with PROT_EXEC on any memory, never writable and executable at once "
      "(JIT compilers)",
@@ -268,6 +287,32 @@ constexpr ForbiddenSyscall FORBIDDEN[] = {
     {"quotactl", "host control"},
     {"syslog", "kernel log reading"},
     {"sethostname", "set once by the launcher"},
+    // What Landlock does not govern: a file's mode, owner, times and extended attributes. Run by
+    // the kernel through a descriptor or directory the broker passed, they would change the host
+    // file behind it past every rule (a read-only grant could set a set-user-ID bit). Under
+    // [sandbox] broker_syscalls (and `airlock run`) the broker answers the first ones itself,
+    // decided by the rules (broker/syscalls/brokered_syscalls.cc); nothing runs them natively.
+    {"chmod", "changes a host file's mode past Landlock: only the broker's rules may", true},
+    {"fchmod", "changes a host file's mode past Landlock: only the broker's rules may", true},
+    {"fchmodat", "changes a host file's mode past Landlock: only the broker's rules may", true},
+    {"fchmodat2", "changes a host file's mode past Landlock: only the broker's rules may", true},
+    {"chown", "changes a host file's owner past Landlock (the broker refuses it)", true},
+    {"lchown", "changes a host file's owner past Landlock (the broker refuses it)", true},
+    {"fchown", "changes a host file's owner past Landlock (the broker refuses it)", true},
+    {"fchownat", "changes a host file's owner past Landlock (the broker refuses it)", true},
+    {"utimensat", "changes a host file's times past Landlock: only the broker's rules may", true},
+    {"utime", "changes a host file's times past Landlock; libc uses utimensat, which the broker "
+              "answers"},
+    {"utimes", "changes a host file's times past Landlock; libc uses utimensat, which the broker "
+               "answers"},
+    {"futimesat", "changes a host file's times past Landlock; libc uses utimensat, which the "
+                  "broker answers"},
+    {"setxattr", "changes a host file's extended attributes past Landlock"},
+    {"lsetxattr", "changes a host file's extended attributes past Landlock"},
+    {"fsetxattr", "changes a host file's extended attributes past Landlock"},
+    {"removexattr", "changes a host file's extended attributes past Landlock"},
+    {"lremovexattr", "changes a host file's extended attributes past Landlock"},
+    {"fremovexattr", "changes a host file's extended attributes past Landlock"},
 };
 
 }  // namespace _
@@ -297,7 +342,13 @@ kj::Maybe<const SyscallGroup&> groupAllowing(kj::StringPtr syscall) {
 kj::Maybe<kj::String> refusalOfSyscallName(kj::StringPtr name) {
   if (findSyscallGroup(name) != nullptr) return nullptr;
   for (auto& forbidden : _::FORBIDDEN) {
-    if (name == forbidden.name) return kj::str(name, " is never granted: ", forbidden.reason);
+    if (name != forbidden.name) continue;
+    KJ_IF_MAYBE(answering, groupAllowing(name)) {
+      // The group cannot allow it, only answer it with an error the caller expects.
+      return kj::str(name, " is never granted: ", forbidden.reason, "; group ", answering->name,
+                     " answers it with an error instead (", answering->reason, ")");
+    }
+    return kj::str(name, " is never granted: ", forbidden.reason);
   }
   KJ_IF_MAYBE(group, groupAllowing(name)) {
     return kj::str(name, " is in group ", group->name, ": name the group instead (", group->reason,
@@ -325,6 +376,8 @@ std::string describeAction(const SyscallEntry& entry) {
     case SyscallAction::ALLOW: return "allow";
     case SyscallAction::ALLOW_THREADS_ONLY: return "allow only with CLONE_THREAD (threads, no processes)";
     case SyscallAction::ERRNO_ENOSYS: return "answered ENOSYS (the caller falls back)";
+    case SyscallAction::ERRNO_EOPNOTSUPP:
+      return "answered EOPNOTSUPP, as by a file system without the feature (never runs)";
     case SyscallAction::ALLOW_IF_ARG_IN: return "allow if " + values();
     case SyscallAction::ALLOW_W_XOR_X_MMAP:
       return "allow, never PROT_WRITE|PROT_EXEC; PROT_EXEC only for file mappings";

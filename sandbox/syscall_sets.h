@@ -21,6 +21,8 @@ enum class SyscallAction {
   EPERM_IF_ARG_IN,     // refused with EPERM, not stopped, if register `argIndex` is one of
                        // `values`: the syscall never runs, and the caller takes its fallback
   ALLOW_NOT_WRITE_AND_EXEC,  // mmap/mprotect: any protection but PROT_WRITE|PROT_EXEC together
+  ERRNO_EOPNOTSUPP,    // refused with EOPNOTSUPP, never run: as on a file system without the
+                       // feature (extended attributes), which callers are written to expect
 };
 // Anything not allowed is refused by the filter's default action: the supervisor is notified
 // (it names the syscall and its registers) and kills the process; see seccomp_filter.h.

@@ -50,7 +50,9 @@ class BrokeredCall {
   void rename(int fromDirArg, int fromPathArg, int toDirArg, int toPathArg, uint64_t flags);
   void symlink(int targetArg, int dirfdArg, int pathArg);
   void link(int fromDirArg, int fromPathArg, int toDirArg, int toPathArg);  // refused, on record
-  void chmod(int dirfdArg, int pathArg, uint64_t mode);
+  // `flags`: fchmodat2's. A final symlink is never followed whatever they say; AT_EMPTY_PATH with
+  // "" is the descriptor's own chmod (fdChmod).
+  void chmod(int dirfdArg, int pathArg, uint64_t mode, uint64_t flags = 0);
   void utimens(int dirfdArg, int pathArg, int timesArg, uint64_t flags);  // NULL path: fd form
   void truncate(int pathArg, int lengthArg);
   void fdChmod(int fdArg, uint64_t mode);

@@ -29,6 +29,10 @@ namespace _ {
 // a file the broker's uid owns must never become a set-ID program the sandbox chose.
 constexpr mode_t SETTABLE_MODE_BITS = 0777;
 
+// The bits chmod(2) reads of its mode: the kernel ignores the rest (bzip2 passes a whole
+// st_mode, file type included), so the broker does too before it judges them.
+constexpr uint64_t CHMOD_MODE_BITS = 07777;
+
 constexpr char SET_ID_REFUSED[] =
     "rule matched, but set-user-ID, set-group-ID and sticky bits are never set by the broker";
 
@@ -149,10 +153,18 @@ void BrokeredCall::link(int fromDirArg, int fromPathArg, int toDirArg, int toPat
   answerError(EPERM);
 }
 
-void BrokeredCall::chmod(int dirfdArg, int pathArg, uint64_t mode) {
+void BrokeredCall::chmod(int dirfdArg, int pathArg, uint64_t mode, uint64_t flags) {
+  mode &= _::CHMOD_MODE_BITS;
+  if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) {
+    return answerError(EINVAL);
+  }
   std::string raw;
   int error = 0;
   if (!readPath(call_.pid, arg(pathArg), raw, error)) return answerError(error);
+  if (raw.empty() && (flags & AT_EMPTY_PATH)) {  // fchmodat2(fd, "", mode, AT_EMPTY_PATH)
+    if (!stillPending(listenerFd_, call_)) return;
+    return fdChmod(dirfdArg, mode);
+  }
   int fd = _::procSelfFd(raw);
   if (fd >= 0) {
     if (!stillPending(listenerFd_, call_)) return;
@@ -236,6 +248,7 @@ void BrokeredCall::truncate(int pathArg, int lengthArg) {
 void BrokeredCall::fdChmod(int fdArg, uint64_t mode) { fdChmodOf(dirfd(fdArg), mode); }
 
 void BrokeredCall::fdChmodOf(int fd, uint64_t mode) {
+  mode &= _::CHMOD_MODE_BITS;
   bool setId = mode & ~static_cast<uint64_t>(_::SETTABLE_MODE_BITS);
   onDescriptor(fd, {{"mode", "write"}, {"chmod", _::octalMode(mode)}}, setId ? _::SET_ID_REFUSED : "",
                "mode changed", [&](int file, Acted& acted) {

@@ -61,6 +61,7 @@ constexpr Row ROWS[] = {
     {"linkat", [](BrokeredCall& c) { c.link(0, 1, 2, 3); }},
     {"chmod", [](BrokeredCall& c) { c.chmod(NONE, 0, c.arg(1)); }},
     {"fchmodat", [](BrokeredCall& c) { c.chmod(0, 1, c.arg(2)); }},
+    {"fchmodat2", [](BrokeredCall& c) { c.chmod(0, 1, c.arg(2), c.arg(3)); }},
     // On a held descriptor: the broker's copy of it, if the broker granted it for writing. Not
     // left to the kernel, which would let a read-only descriptor change its file's mode.
     {"fchmod", [](BrokeredCall& c) { c.fdChmod(0, c.arg(1)); }},

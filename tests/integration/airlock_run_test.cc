@@ -418,6 +418,90 @@ TEST_F(AirlockRunTest, APathRewrittenDuringTheCallNeverOpensWhatTheRulesRefuse) 
                                                                 << raced.output;
 }
 
+// A file's mode, owner, times and extended attributes are beyond Landlock: through a directory
+// the broker passed, the kernel would change a host file no rule grants. So fchmodat2 is brokered
+// like fchmodat, every route the broker does not answer is never granted, even by name, and
+// extended attributes are answered EOPNOTSUPP without running. A mode carrying file-type bits
+// (bzip2 passes a whole st_mode) is judged on its permission bits, as the kernel reads it.
+TEST_F(AirlockRunTest, AModeTimesOrXattrChangeByAnyRouteIsTheBrokersOrNobodys) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  ASSERT_EQ(mkdir(dir_.file("work").c_str(), 0755), 0);
+  dir_.write("work/b.txt", "b\n");
+  dir_.write("outside.txt", "outside\n");
+  ASSERT_EQ(chmod(dir_.file("outside.txt").c_str(), 0600), 0);
+  std::string work = dir_.file("work");
+  std::string rules = "[[rule]]\nid = \"write\"\nallow = \"fs.open\"\npath = \"" + work +
+                      "/**\"\nmode = [\"read\", \"write\"]\n\n[[rule]]\nid = \"dir\"\n"
+                      "allow = \"fs.open\"\npath = \"" + work + "\"\nmode = [\"read\"]\n";
+  // Named one by one, the routes the broker does not answer do not load.
+  for (const char* route : {"fchmodat2", "futimesat", "utimes", "fsetxattr", "fchmod"}) {
+    writePolicy(std::string("[sandbox]\nsyscalls = [\"") + route + "\"]\n\n" + rules);
+    auto refused = run(dir_.path(), {"/bin/true"});
+    EXPECT_EQ(refused.exitCode, 2) << route << ": " << refused.output;
+    EXPECT_NE(refused.output.find(std::string(route) + " is never granted"), std::string::npos)
+        << refused.output;
+  }
+  writePolicy("[sandbox]\nsyscalls = [\"system-info\", \"nss-without-daemons\", "
+              "\"xattrs-unsupported\"]\n\n" + rules);
+  std::string script =
+      "import ctypes, os\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "def attempt(name, rc):\n"
+      "  print(name, 'ok' if rc == 0 else os.strerror(ctypes.get_errno()))\n"
+      "d = os.open('" + work + "', os.O_RDONLY | os.O_DIRECTORY)\n"
+      "attempt('fchmodat2-out', libc.syscall(452, d, b'../outside.txt', 0o4777, 0))\n"
+      "attempt('fchmodat2', libc.syscall(452, d, b'b.txt', 0o100640, 0))\n"
+      "f = os.open('" + work + "/b.txt', os.O_RDONLY)\n"
+      "attempt('fchmodat2-fd', libc.syscall(452, f, b'', 0o600, 0x1000))\n"
+      "attempt('fchmod-type-bits', libc.fchmod(f, 0o100644))\n"
+      "attempt('fsetxattr', libc.fsetxattr(f, b'user.x', b'1', 1, 0))\n"
+      "attempt('getxattr-out', libc.getxattr(b'" + dir_.path() + "/outside.txt', b'user.x', "
+      "None, 0))\n";
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output,
+            "fchmodat2-out Permission denied\nfchmodat2 ok\nfchmodat2-fd ok\n"
+            "fchmod-type-bits ok\nfsetxattr Operation not supported\n"
+            "getxattr-out Operation not supported\n");
+  struct stat st;
+  ASSERT_EQ(stat(dir_.file("outside.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(stat(dir_.file("work/b.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(recordFor("fs.open", dir_.file("outside.txt"))["decision"], "deny");
+  expectLogVerifies();
+}
+
+// A run whose sandbox cannot start (here: a script whose interpreter the sandbox does not have)
+// still ends on record and closes its log. An audit "log" that keeps nothing (/dev/null, a FIFO)
+// is refused before the program runs.
+TEST_F(AirlockRunTest, ARunThatCannotStartEndsOnRecordAndALogThatKeepsNothingRunsNothing) {
+  dir_.write("script", "#!/no/such/interpreter\n");
+  ASSERT_EQ(chmod(dir_.file("script").c_str(), 0755), 0);
+  writePolicy("");
+  auto failed = run(dir_.path(), {dir_.file("script")});
+  EXPECT_EQ(failed.exitCode, 125) << failed.output;
+  auto exits = records("run.exit");
+  ASSERT_EQ(exits.size(), 1u) << readFile(auditLog());
+  EXPECT_EQ(exits[0].value("result", "").rfind("not started: ", 0), 0u) << exits[0].dump();
+  auto closed = runProgram(
+      {binDir() + "/airlock", "audit", "verify", auditLog(), "--require-closed"});
+  EXPECT_EQ(closed.exitCode, 0) << closed.output;
+
+  for (const std::string& keepsNothing : {std::string("/dev/null"), dir_.file("fifo")}) {
+    if (keepsNothing != "/dev/null") {
+      ASSERT_EQ(mkfifo(keepsNothing.c_str(), 0600), 0);
+    }
+    auto refused = runIn(dir_.path(), {binDir() + "/airlock", "run", "--policy", policy(),
+                                       "--audit", keepsNothing, "--", "/bin/echo",
+                                       "PROGRAM-RAN"});
+    EXPECT_EQ(refused.exitCode, 125) << keepsNothing << ": " << refused.output;
+    EXPECT_NE(refused.output.find("the audit log must be a regular file"), std::string::npos)
+        << refused.output;
+    EXPECT_EQ(refused.output.find("PROGRAM-RAN"), std::string::npos) << refused.output;
+  }
+}
+
 TEST_F(AirlockRunTest, APolicyThatDoesNotLoadRunsNothing) {
   dir_.write("policy.toml", "[unit]\nname = \"run\"\n\n[[rule]]\nid = \"x\"\nallow = \"fs.open\"\n");
   auto result = run(dir_.path(), {"/bin/true"});
