@@ -138,12 +138,22 @@ uint64_t fileSize(int fd, const std::string& path) {
 }
 
 kj::AutoCloseFd openForAppend(const std::string& path, int extraFlags) {
-  int fd = ::open(path.c_str(), extraFlags | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  // O_NONBLOCK: a FIFO named as the log must not hold start-up until someone reads it; it is
+  // refused below like any other file that is not a regular one.
+  int fd = ::open(path.c_str(), extraFlags | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) {
     int error = errno;
     KJ_FAIL_REQUIRE("cannot open audit file", path, strerror(error));
   }
-  return kj::AutoCloseFd(fd);
+  kj::AutoCloseFd owned(fd);
+  struct stat st;
+  KJ_SYSCALL(fstat(fd, &st), path);
+  // A device, FIFO or socket would take records without keeping them (/dev/null), or never
+  // sync them: the chain, its checkpoints and `audit verify` need a file.
+  if (!S_ISREG(st.st_mode)) KJ_FAIL_REQUIRE("the audit log must be a regular file", path);
+  int flags = fcntl(fd, F_GETFL);
+  KJ_SYSCALL(fcntl(fd, F_SETFL, flags & ~O_NONBLOCK), path);
+  return owned;
 }
 
 // One write of `line` + '\n' to an O_APPEND fd holding `length` bytes of whole lines. On a short

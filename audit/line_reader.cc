@@ -6,9 +6,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "audit/log_file.h"
+
 namespace airlock::audit {
 
 kj::Maybe<kj::Own<LineReader>> LineReader::open(const std::string& path, std::string& error) {
+  error = whyNotALogFile(path);
+  if (!error.empty()) return nullptr;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = strerror(errno);

@@ -17,7 +17,8 @@ namespace airlock::audit {
 
 class LineReader {
  public:
-  // Opens `path` read-only. Null, with `error` set to strerror's text, if it cannot.
+  // Opens `path` read-only. Null, with `error` set to why, if it cannot or it is not a regular
+  // file (whyNotALogFile).
   static kj::Maybe<kj::Own<LineReader>> open(const std::string& path, std::string& error);
 
   explicit LineReader(kj::AutoCloseFd fd);

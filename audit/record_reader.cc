@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "audit/log_file.h"
 #include "audit/record_time.h"
 
 namespace airlock::audit {
@@ -75,6 +76,11 @@ kj::Maybe<LoggedRecord> parseRecordLine(const std::string& file, uint64_t lineNu
 
 RecordReader::RecordReader(const std::vector<std::string>& paths) {
   for (auto& path : paths) {
+    std::string why = whyNotALogFile(path);
+    if (!why.empty()) {
+      openProblems_.push_back(LineProblem{path, 0, "cannot read: " + why});
+      continue;
+    }
     auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
     if (!*in) {
       openProblems_.push_back(

@@ -29,10 +29,11 @@ std::string readAt(int fd, uint64_t offset, uint64_t length) {
 // The first line (without '\n'), or empty if the file has no whole line.
 std::string firstLine(int fd, uint64_t size) {
   for (uint64_t length = 4096;; length *= 2) {
-    std::string head = readAt(fd, 0, std::min(length, size));
+    uint64_t wanted = std::min(length, size);
+    std::string head = readAt(fd, 0, wanted);
     auto newline = head.find('\n');
     if (newline != std::string::npos) return head.substr(0, newline);
-    if (head.size() >= size) return "";
+    if (head.size() >= size || head.size() < wanted) return "";  // all of it, or a read fell short
   }
 }
 
@@ -41,6 +42,7 @@ std::string lastWholeLine(int fd, uint64_t size) {
   for (uint64_t length = 4096;; length *= 2) {
     uint64_t start = size > length ? size - length : 0;
     std::string tail = readAt(fd, start, size - start);
+    if (tail.size() < size - start) return "";  // a read error, or the file shrank meanwhile
     auto end = tail.rfind('\n');
     if (end == std::string::npos) {
       if (start == 0) return "";
@@ -86,11 +88,13 @@ std::vector<std::string> listRotationSet(const std::string& path) {
 
 SetFileEnds readFileEnds(const std::string& path) {
   SetFileEnds ends;
-  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO given as a log must not hold the verifier up here; it is refused by name
+  // when the walk opens it (whyNotALogFile).
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (raw < 0) return ends;
   kj::AutoCloseFd fd(raw);
   struct stat st;
-  if (fstat(fd.get(), &st) != 0 || st.st_size == 0) return ends;
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return ends;
   ends.continues = _::continuationIn(_::firstLine(fd.get(), st.st_size));
   std::string last = _::lastWholeLine(fd.get(), st.st_size);
   auto j = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);

@@ -422,7 +422,16 @@ void Walker::checkGaps() {
 }
 
 void Walker::checkTail() {
-  if (report_.records == 0) return;
+  if (report_.records == 0) {
+    // An empty log is what a log cut to nothing looks like: with a key or --require-closed it
+    // lacks what they require (airlockd's first record is signed into a checkpoint, and a closed
+    // log ends with one).
+    if ((options_.trustedKey != nullptr || options_.requireClosed) && !options_.logPaths.empty()) {
+      add(options_.logPaths.back(), 0, -1, Finding::NO_CHECKPOINT,
+          "no checkpoint: the log holds no record (cut to nothing, or not an audit log)");
+    }
+    return;
+  }
   if (checkpointCount_ == 0) {
     if (options_.trustedKey != nullptr) {
       addAt(lastAt_, lastSeq_, Finding::NO_CHECKPOINT,
@@ -453,14 +462,23 @@ void Walker::checkTail() {
 
 void Walker::readAnchor() {
   if (options_.anchorPath.empty()) return;
-  std::ifstream in(options_.anchorPath, std::ios::binary);
-  if (!in) {
-    add(options_.anchorPath, 0, -1, Finding::UNREADABLE,
-        std::string("cannot read the anchor: ") + strerror(errno));
+  std::string error;
+  kj::Own<LineReader> reader;
+  KJ_IF_MAYBE(opened, LineReader::open(options_.anchorPath, error)) {
+    reader = kj::mv(*opened);
+  } else {
+    add(options_.anchorPath, 0, -1, Finding::UNREADABLE, "cannot read the anchor: " + error);
+    return;
+  }
+  std::string_view line;
+  bool whole = true;
+  while (reader->next(line, whole)) anchorLines_.emplace_back(line);
+  if (reader->readErrno() != 0) {
+    add(options_.anchorPath, anchorLines_.size() + 1, -1, Finding::UNREADABLE,
+        std::string("cannot read the anchor: ") + strerror(reader->readErrno()));
     return;
   }
   anchorReadable_ = true;
-  for (std::string line; std::getline(in, line);) anchorLines_.push_back(kj::mv(line));
 }
 
 void Walker::checkAnchor() {
@@ -500,6 +518,11 @@ void Walker::checkAnchor() {
               "anchor mismatch: the anchor's checkpoint seq " + std::to_string(seq) + " (" +
                   where + ") is not a checkpoint in the log");
     }
+  }
+  if (anchored.empty() && options_.requireClosed && !checkpoints_.empty()) {
+    add(options_.anchorPath, 0, -1, Finding::ANCHOR_MISMATCH,
+        "anchor mismatch: the anchor holds no checkpoint, the log " +
+            std::to_string(checkpoints_.size()));
   }
   // The anchor may have been added to an existing log: it vouches from its first checkpoint on.
   for (auto& [seq, seen] : checkpoints_) {

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "audit/chain_follower.h"
+#include "audit/log_file.h"
 #include "audit/signing_key.h"
 #include "cli/audit_args.h"
 #include "cli/log_follower.h"
@@ -220,6 +221,11 @@ int auditTailMain(int argc, char** argv) {
     check.chain = audit::ChainFollower(trusted);
   }
 
+  std::string notALog = audit::whyNotALogFile(path);  // a FIFO would block, /dev/zero never end
+  if (!notALog.empty()) {
+    std::cerr << path << ": cannot read: " << notALog << "\n";
+    return 1;
+  }
   int raw = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (raw < 0) {
     std::cerr << path << ": cannot read: " << strerror(errno) << "\n";

@@ -6,6 +6,7 @@
 #include <kj/debug.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "audit/audit_log.h"
@@ -149,7 +150,20 @@ int runMain(int argc, char** argv) {
     fds.stdinFd = STDIN_FILENO;  // handed over deliberately: the user runs PROGRAM as a filter
     fds.stdoutFd = STDOUT_FILENO;
     fds.stderrFd = STDERR_FILENO;
-    auto process = sandbox::launch(spec, fds);
+    std::optional<sandbox::SandboxedProcess> launched;
+    auto launch = [&]() { launched.emplace(sandbox::launch(spec, fds)); };
+    KJ_IF_MAYBE(failed, kj::runCatchingExceptions(launch)) {
+      // PROGRAM never ran: the run still ends on record, and its log closed, as any run's does.
+      audit::AuditRecord notStarted;
+      notStarted.event = "run.exit";
+      notStarted.unit = unit->name;
+      notStarted.args["program"] = spec.program;
+      notStarted.result = std::string("not started: ") + failed->getDescription().cStr();
+      if (!log->append(notStarted)) fprintf(stderr, "%s: could not record the exit\n", COMMAND);
+      log->close();
+      kj::throwFatalException(kj::mv(*failed));
+    }
+    sandbox::SandboxedProcess& process = *launched;
     std::string caller = "uid:" + std::to_string(getuid());
     broker::recordSyscallsOf(process, *log, {unit->name, process.pid(), caller, ""});
     broker::syscalls::SyscallBroker broker(unit, roots, *log,

@@ -269,6 +269,12 @@ std::optional<uint32_t> readErrnoRet(Reader& r, const Json& value, const std::st
   auto n = r.unsignedNumber(value, path,
                             action == ProfileAction::ERRNO ? MAX_ERRNO_RET : MAX_TRACE_MESSAGE);
   if (!n) return std::nullopt;
+  if (action == ProfileAction::ERRNO && *n == 0) {
+    // errno 0 is success: a refused syscall (a sandboxing program's own seccomp or unshare)
+    // would be told it ran.
+    r.fail(path, "errno 0 would answer a refused syscall with success: give an error number");
+    return std::nullopt;
+  }
   return static_cast<uint32_t>(*n);
 }
 

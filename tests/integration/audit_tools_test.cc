@@ -3,6 +3,7 @@
 // the same log on its own, and bad input is named at FILE:LINE.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -257,6 +258,38 @@ TEST_F(AuditToolsTest, BadOptionsTimesAndFilesAreUsageErrorsOrNamedFailures) {
   EXPECT_EQ(unreadable.exitCode, 1);
   EXPECT_EQ(unreadable.output, "") << "nothing is printed when a file cannot be read";
   EXPECT_EQ(stderr_, missing + ": cannot read: No such file or directory\n");
+}
+
+// A path that is not a regular file is named and refused by every tool: never read as an empty
+// log (which would verify, or count nothing), never read without end (/dev/zero, a directory),
+// never waited on (a FIFO). A log cut to nothing fails verification under a key.
+TEST_F(AuditToolsTest, AnythingButARegularFileIsRefusedByNameAndAnEmptyLogDoesNotVerify) {
+  std::string fifo = scratch_.file("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string dir = scratch_.file("dir");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  for (const std::string& path : {dir, fifo, std::string("/dev/zero")}) {
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"audit", "query", path},
+          std::vector<std::string>{"audit", "stats", path},
+          std::vector<std::string>{"audit", "verify", path},
+          std::vector<std::string>{"audit", "tail", path},
+          std::vector<std::string>{"audit", "report", "--html", scratch_.file("r.html"), path},
+          std::vector<std::string>{"audit", "verify", log_, "--anchor", path}}) {
+      auto result = airlock(args);
+      EXPECT_EQ(result.exitCode, 1) << args[1] << " " << path << ": " << result.output << stderr_;
+      EXPECT_NE((result.output + stderr_).find("not a regular file"), std::string::npos)
+          << args[1] << " " << path << ": " << result.output << stderr_;
+    }
+  }
+  scratch_.write("empty.jsonl", "");
+  std::string empty = scratch_.file("empty.jsonl");
+  auto cut = airlock({"audit", "verify", empty, "--key", broker_->brokerPublicKey()});
+  EXPECT_EQ(cut.exitCode, 1) << cut.output << stderr_;
+  EXPECT_NE((cut.output + stderr_).find("no checkpoint: the log holds no record"),
+            std::string::npos) << cut.output << stderr_;
+  auto closed = airlock({"audit", "verify", empty, "--require-closed"});
+  EXPECT_EQ(closed.exitCode, 1) << closed.output << stderr_;
 }
 
 // airlockd's own rotation: the set, oldest first, reads as one log and its report verifies.

@@ -436,6 +436,11 @@ void readSeccompProfile(const toml::table& table, Diagnostics& diag, UnitPolicy&
   auto file = readString(table, "seccomp_profile", "[sandbox]", Presence::OPTIONAL, diag);
   if (!file) return;
   auto where = regionOf(table, "seccomp_profile");
+  if (file->find('\0') != std::string::npos) {
+    // open(2) would read the name only up to it: a different file than the one written.
+    diag.error(where, "[sandbox] seccomp_profile: the path has a NUL byte");
+    return;
+  }
   std::filesystem::path path(*file);
   if (path.is_relative()) path = std::filesystem::path(unit.file).parent_path() / path;
   sandbox::ProfileParse parsed = sandbox::readSeccompProfile(path.string(), *file);

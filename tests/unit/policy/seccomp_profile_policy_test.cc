@@ -78,6 +78,10 @@ TEST_F(SeccompProfilePolicyTest, AMissingOrMalformedProfileFailsTheLoadWithWhere
                        0),
             0u)
       << firstError(load("seccomp_profile = \"broken.json\"\n"));
+  // open(2) would stop at a NUL: the file read would not be the one written.
+  dir_.write("policies/p.json", R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})");
+  EXPECT_EQ(firstError(load("seccomp_profile = \"p.json\\u0000x\"\n")),
+            "D/policies/unit.toml:5:19: [sandbox] seccomp_profile: the path has a NUL byte");
 }
 
 TEST_F(SeccompProfilePolicyTest, AChangeToTheProfilesContentsIsAPolicyChange) {

@@ -200,6 +200,13 @@ TEST(SeccompProfile, ErrnoRetOnlyWhereTheActionHasOne) {
             "errno, not SCMP_ACT_ALLOW");
   EXPECT_EQ(errorOf(withRule(R"({"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4096})")),
             "profile.json: $.syscalls[0].errnoRet: 4096 is larger than 4095");
+  // errno 0 is success: a refused syscall must never be told it ran.
+  EXPECT_EQ(errorOf(withRule(R"({"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0})")),
+            "profile.json: $.syscalls[0].errnoRet: errno 0 would answer a refused syscall with "
+            "success: give an error number");
+  EXPECT_EQ(errorOf(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0})"),
+            "profile.json: $.defaultErrnoRet: errno 0 would answer a refused syscall with "
+            "success: give an error number");
   EXPECT_EQ(errorOf(R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "defaultErrnoRet": 1})"),
             "profile.json: $.defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an "
             "errno, not SCMP_ACT_KILL_PROCESS");
