@@ -123,7 +123,10 @@ void attachBinds(const RootPlan& plan, const std::vector<int>& sources,
     }
   }
   for (auto& link : plan.symlinks) {
-    if (symlink(link.target.c_str(), link.path.c_str() + 1) < 0) {
+    std::string relative = link.path.substr(1);
+    makeParents(relative, reporter);
+    // EEXIST: a bound tree already shows it (its own link), or it was listed twice.
+    if (symlink(link.target.c_str(), relative.c_str()) < 0 && errno != EEXIST) {
       reporter.fail("build root", errno, "symlink(%s -> %s)", link.path.c_str(),
                     link.target.c_str());
     }
@@ -140,6 +143,63 @@ void makeEmptyDirectory(const std::string& path, const SetupReporter& reporter) 
 
 }  // namespace _
 
+namespace _ {
+
+// True if only root or this process's own user can change what is in `dir` (and so replace a
+// symlink there): owned by one of them, writable by neither its group nor others.
+bool onlyTrustedMayWrite(const std::string& dir) {
+  struct stat st;
+  if (stat(dir.empty() ? "/" : dir.c_str(), &st) != 0) return false;
+  return (st.st_uid == 0 || st.st_uid == geteuid()) && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+}  // namespace _
+
+std::string readOnlyPathThroughSymlink(const std::string& path) {
+  // Resolved one component at a time, as the kernel does, so that every link on the way is seen,
+  // those its targets lead through included.
+  std::vector<std::string> pending;  // components still to walk, the next one last
+  auto push = [&pending](const std::string& text) {
+    std::vector<std::string> parts;
+    for (size_t start = 0; start <= text.size();) {
+      size_t slash = text.find('/', start);
+      if (slash == std::string::npos) slash = text.size();
+      if (slash > start) parts.push_back(text.substr(start, slash - start));
+      start = slash + 1;
+    }
+    pending.insert(pending.end(), parts.rbegin(), parts.rend());
+  };
+  push(path);
+  std::string resolved;  // "" is the root
+  for (int links = 0; !pending.empty();) {
+    std::string part = pending.back();
+    pending.pop_back();
+    if (part == ".") continue;
+    if (part == "..") {
+      resolved = resolved.substr(0, resolved.rfind('/'));
+      continue;
+    }
+    std::string next = resolved + "/" + part;
+    struct stat st;
+    if (lstat(next.c_str(), &st) != 0) return "";  // does not exist: the load says so
+    if (!S_ISLNK(st.st_mode)) {
+      resolved = next;
+      continue;
+    }
+    if (++links > 40) return "resolves through too many symlinks";
+    if (!_::onlyTrustedMayWrite(resolved)) {
+      return "resolves through the symlink \"" + next + "\", which a user other than root or " +
+             "airlock's own may replace: name the path it leads to, \"" + _::canonical(path) +
+             "\"";
+    }
+    std::string target;
+    if (!_::isSymlink(next.c_str(), target)) return "";  // replaced meanwhile: judged at start
+    if (target.starts_with("/")) resolved.clear();
+    push(target);
+  }
+  return "";
+}
+
 RootPlan planRoot(const SandboxSpec& spec) {
   RootPlan plan;
   plan.programPath = _::canonical(spec.program);
@@ -154,7 +214,17 @@ RootPlan planRoot(const SandboxSpec& spec) {
   }
   for (auto& path : spec.libraryPaths) binds.push_back({_::canonical(path), BindKind::LIBRARY});
   for (const char* device : _::DEVICES) binds.push_back({device, BindKind::DEVICE});
-  for (auto& path : spec.readOnlyPaths) binds.push_back({_::canonical(path), BindKind::READ_ONLY});
+  std::vector<RootSymlink> readOnlyLinks;
+  for (auto& path : spec.readOnlyPaths) {
+    std::string problem = readOnlyPathThroughSymlink(path);
+    if (!problem.empty()) KJ_FAIL_REQUIRE("read-only path", path, problem);
+    std::string bound = _::canonical(path);
+    binds.push_back({bound, BindKind::READ_ONLY});
+    // A path that is itself a link (/etc/localtime, /usr/bin/sh) is shown as that link too, so
+    // that the name the policy wrote works inside as it does outside.
+    std::string target;
+    if (bound != path && _::isSymlink(path.c_str(), target)) readOnlyLinks.push_back({path, target});
+  }
   // Sorted so that a directory is attached before anything inside it; for one path bound twice,
   // the first kind pushed wins (program, library and
   // device before plain read-only, so listing /usr/lib again cannot make it noexec).
@@ -167,6 +237,7 @@ RootPlan planRoot(const SandboxSpec& spec) {
     std::string target;
     if (_::isSymlink(link, target)) plan.symlinks.push_back({link, target});
   }
+  plan.symlinks.insert(plan.symlinks.end(), readOnlyLinks.begin(), readOnlyLinks.end());
   if (!spec.workingDirectory.empty()) {
     KJ_REQUIRE(spec.workingDirectory[0] == '/', "working directory must be absolute",
                spec.workingDirectory);

@@ -39,7 +39,16 @@ struct RootPlan {
 RootPlan planRoot(const SandboxSpec& spec);
 // Broker side, before clone3. Canonicalises paths with realpath(3) (so /bin/x becomes /usr/bin/x
 // and meets the /bin symlink inside); a path that does not resolve is kept as given and fails
-// later, in the child, with the open_tree error. Throws kj::Exception on a relative path.
+// later, in the child, with the open_tree error. Throws kj::Exception on a relative path, and,
+// naming it, on a read-only path that fails readOnlyPathThroughSymlink(): checked at every
+// start, since a symlink can be replaced after the policy loaded.
+
+// Why `path` (absolute) may not be a read-only path: empty unless a symlink on the way to it
+// (its targets' links included) is in a directory a user other than root or this process's own
+// may write. The sandbox binds what the path resolves to, so whoever could replace such a link
+// would choose which host tree the worker reads (/tmp/x -> /etc). A path that is itself a link
+// is also shown as that link (/usr/bin/sh -> dash).
+std::string readOnlyPathThroughSymlink(const std::string& path);
 
 std::vector<int> openBindSources(const RootPlan& plan, const SetupReporter& reporter);
 // Child side, and BEFORE the child changes to its mapped uid: clones each bind source with

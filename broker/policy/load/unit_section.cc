@@ -10,6 +10,7 @@
 
 #include "broker/policy/load/expand_defines.h"
 #include "broker/policy/load/learn_section.h"
+#include "sandbox/mount_root.h"
 #include "sandbox/profile_grants.h"
 #include "sandbox/python_worker.h"
 #include "sandbox/syscall_sets.h"
@@ -494,6 +495,7 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
     if (error.empty() && ::stat(path->c_str(), &st) != 0) {
       error = std::string("does not exist (") + std::strerror(errno) + ")";
     }
+    if (error.empty()) error = sandbox::readOnlyPathThroughSymlink(*path);
     if (!error.empty()) {
       diag.error(*entry.where, "[sandbox] read_only_paths \"" + entry.value + "\": " + error);
       continue;

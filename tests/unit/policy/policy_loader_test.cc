@@ -1,6 +1,8 @@
 #include "broker/policy/load/policy_loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/policy/decide/decide.h"
 #include "broker/policy/model/revision.h"
@@ -345,6 +347,31 @@ mode = ["read"]
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errorsOf(r));
   EXPECT_EQ(r.units[0].readOnlyPaths[0], "/etc/passwd");
   EXPECT_EQ(r.units[0].rules[0].fs().path.text(), "/srv/images/sub/etc/*.conf");
+}
+
+// A read-only path is bound as it resolves: through a symlink in a directory anyone may write,
+// whoever replaced the link would choose the host tree the worker reads. Links only root (or
+// airlock's own user) can replace, like /bin/sh and the merged-/usr ones, are followed.
+TEST_F(LoaderTest, AReadOnlyPathThroughASymlinkOthersMayReplaceIsRefused) {
+  std::string shared = dir_.path() + "/shared";
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(shared.c_str(), 01777), 0);  // as /tmp is
+  ASSERT_EQ(symlink("/etc", (shared + "/etc-link").c_str()), 0);
+  ASSERT_EQ(symlink("/etc", (dir_.path() + "/own-link").c_str()), 0);
+  options_.defines["shared"] = shared;
+  options_.defines["own"] = dir_.path() + "/own-link";
+  LoadResult r = loadText(R"([unit]
+name = "a"
+worker = "thumbnailer-worker"
+[sandbox]
+read_only_paths = ["/bin/sh", "${own}/hostname", "${shared}/etc-link/passwd"]
+)");
+  EXPECT_EQ(errorsOf(r),
+            (std::vector<std::string>{
+                "D/policies/unit.toml:5:50: [sandbox] read_only_paths "
+                "\"${shared}/etc-link/passwd\": resolves through the symlink \"D/shared/etc-link\", "
+                "which a user other than root or airlock's own may replace: name the path it "
+                "leads to, \"/etc/passwd\""}));
 }
 
 TEST_F(LoaderTest, ADefineMayNotSmuggleInAWildcardOrBreakThePattern) {
