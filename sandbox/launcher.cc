@@ -37,6 +37,33 @@ namespace _ {
 constexpr uint64_t NAMESPACE_FLAGS = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
                                      CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 constexpr const char* HINT = "run `airlock doctor` to see what this kernel offers";
+
+// For a program that is a script ("#!INTERPRETER"): the sandbox shows the one program it runs,
+// not the interpreter its first line names, so its execve fails with ENOENT, which alone reads
+// like a missing file. Empty for anything else.
+std::string scriptHint(const std::string& program) {
+  int fd = open(program.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return "";
+  char head[256];
+  ssize_t n = read(fd, head, sizeof(head) - 1);
+  close(fd);
+  if (n < 3 || head[0] != '#' || head[1] != '!') return "";
+  std::string line(head + 2, static_cast<size_t>(n) - 2);
+  line = line.substr(0, line.find('\n'));
+  size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos) return "";
+  size_t end = line.find_first_of(" \t", start);
+  std::string interpreter = line.substr(start, end - start);
+  if (interpreter.ends_with("/env") && end != std::string::npos) {  // #!/usr/bin/env python3
+    size_t next = line.find_first_not_of(" \t", end);
+    if (next != std::string::npos) {
+      interpreter = line.substr(next, line.find_first_of(" \t", next) - next);
+    }
+  }
+  return program + " is a script for " + interpreter + ", which the sandbox does not show (it " +
+         "holds the one program it runs): run the interpreter as the program, e.g. `airlock run "
+         "-- " + interpreter + " " + program + "`, with the script readable by a rule";
+}
 // A setup error is one line; anything longer is cut, never waited for.
 constexpr size_t MAX_SETUP_ERROR = 2048;
 
@@ -295,12 +322,16 @@ PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds) {
   process.setLandlockAbi(landlock.abi);
   process.setOnRefusedSyscall(spec.onRefusedSyscall, spec.profileGrants);
   if (spec.learnSyscalls) process.learnSyscallsBut(groups, spec.profileGrants);
-  return PendingLaunch(kj::mv(process), kj::mv(setupErrors.readEnd), spec.brokeredSyscalls);
+  return PendingLaunch(kj::mv(process), kj::mv(setupErrors.readEnd), spec.brokeredSyscalls,
+                       _::scriptHint(root.programPath));
 }
 
 PendingLaunch::PendingLaunch(SandboxedProcess process, kj::AutoCloseFd channel,
-                             std::vector<BrokeredSyscall> brokered)
-    : process_(kj::mv(process)), channel_(kj::mv(channel)), brokered_(kj::mv(brokered)) {}
+                             std::vector<BrokeredSyscall> brokered, std::string execveHint)
+    : process_(kj::mv(process)),
+      execveHint_(kj::mv(execveHint)),
+      channel_(kj::mv(channel)),
+      brokered_(kj::mv(brokered)) {}
 
 bool PendingLaunch::readReport(Read how) {
   while (!complete_ && report_.size() < _::MAX_SETUP_ERROR) {
@@ -344,9 +375,11 @@ SandboxedProcess PendingLaunch::finish() {
   }
   if (!error.empty()) {
     ExitStatus status = process_.wait();
+    bool execveFailed = error.starts_with("execve:");
+    const std::string hint = execveFailed && !execveHint_.empty() ? execveHint_ : _::HINT;
     kj::throwFatalException(kj::Exception(
         kj::Exception::Type::FAILED, __FILE__, __LINE__,
-        kj::str("sandbox setup failed: ", error, " (child ", status.describe(), "); ", _::HINT)));
+        kj::str("sandbox setup failed: ", error, " (child ", status.describe(), "); ", hint)));
   }
   process_.attachSeccompListener(kj::mv(listener_));
   process_.setBrokeredSyscalls(brokered_);  // after the listener: it sets a flag on it
