@@ -67,6 +67,14 @@ std::vector<std::string> brokeredRoots(const policy::UnitPolicy& unit) {
   for (auto& rule : unit.rules) {
     if (policy::isFsOperation(rule.operation)) roots.insert(rule.fs().path.root());
   }
+  // A learning unit's learn_paths are brokered as its rules' roots are: what it does there is
+  // performed and recorded by the broker (a descriptor it opened there can be chmod'ed, its
+  // working directory there is listed), or the learning run would differ from the enforced one.
+  if (unit.learning()) {
+    for (auto& grant : unit.learnGrants) {
+      if (policy::isFsOperation(grant.operation)) roots.insert(grant.fs().path.root());
+    }
+  }
   return {roots.begin(), roots.end()};
 }
 

@@ -505,6 +505,28 @@ TEST_F(AirlockRunTest, ARunThatCannotStartEndsOnRecordAndALogThatKeepsNothingRun
   }
 }
 
+// Learning, a program does within its learn_paths what it will do under the rules drafted from
+// them: a descriptor it made there can be chmod'ed (gzip gives its output the input's mode), and
+// its working directory there lists as it does outside, on record.
+TEST_F(AirlockRunTest, ALearningRunTreatsItsLearnPathsAsTheEnforcedRunTreatsItsRules) {
+  if (access("/usr/bin/gzip", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/gzip";
+  ASSERT_EQ(mkdir(dir_.file("work").c_str(), 0755), 0);
+  dir_.write("work/in.txt", "some text to compress\n");
+  ASSERT_EQ(chmod(dir_.file("work/in.txt").c_str(), 0640), 0);
+  dir_.write("policy.toml", "[unit]\nname = \"run\"\nmode = \"learn\"\njustification = \"what "
+                            "does gzip need\"\nlearn_paths = [\"" + dir_.file("work") + "/**\", \"" +
+                            dir_.file("work") + "\"]\n");
+  auto gzip = run(dir_.file("work"), {"/usr/bin/gzip", "-k", "in.txt"});
+  EXPECT_EQ(gzip.exitCode, 0) << gzip.output;
+  struct stat st;
+  ASSERT_EQ(stat(dir_.file("work/in.txt.gz").c_str(), &st), 0) << gzip.output;
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  auto ls = run(dir_.file("work"), {"/bin/ls"});
+  EXPECT_EQ(ls.exitCode, 0) << ls.output;
+  EXPECT_NE(ls.output.find("in.txt.gz"), std::string::npos) << ls.output;
+  expectLogVerifies();
+}
+
 TEST_F(AirlockRunTest, APolicyThatDoesNotLoadRunsNothing) {
   dir_.write("policy.toml", "[unit]\nname = \"run\"\n\n[[rule]]\nid = \"x\"\nallow = \"fs.open\"\n");
   auto result = run(dir_.path(), {"/bin/true"});
