@@ -75,6 +75,24 @@ std::string RefusedSyscall::describe() const {
     }
     return text + "]";
   }
+  // A group that lists it only with an argument filter or an answer (ioctl's requests, clone
+  // with CLONE_THREAD, mmap never writable and executable) refused these arguments even if it
+  // is in force: naming that group again would not help, so say what each group allows.
+  std::string filtered;
+  bool allowedOutright = false;
+  for (auto& listing : syscallGroups()) {
+    for (auto& entry : listing.syscalls) {
+      if (name != entry.name) continue;
+      allowedOutright |= entry.action == SyscallAction::ALLOW;
+      filtered += std::string(filtered.empty() ? "" : "; ") + "group " + listing.name +
+                  (listing.danger != nullptr ? " (dangerous)" : "") + ": " + describeAction(entry);
+    }
+  }
+  if (!filtered.empty() && !allowedOutright) {
+    return text + " [a group allows it only for some arguments: " + filtered +
+           "; name that group if it is not in force and these arguments fit, else nothing " +
+           "allows them (on_refused_syscall = \"errno\" answers such a call with an error)]";
+  }
   KJ_IF_MAYBE(allowing, group) {
     // Named so the reader can allow it: the policy key, and the option to try it by hand.
     return text + " [in group " + allowing->name + ": add \"" + allowing->name +

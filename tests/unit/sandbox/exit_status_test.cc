@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <linux/audit.h>
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include "sandbox/id_map.h"
 #include "sandbox/launcher.h"
@@ -74,6 +76,26 @@ TEST(IdMap, UnprivilegedLauncherMapsItsOwnIds) {
 }
 
 TEST(IdMap, TheWorkerIsNotUidZeroInside) { EXPECT_NE(WORKER_ID, 0u); }
+
+// A refusal made by a group's argument filter (fork through clone, a device ioctl, memory both
+// writable and executable) must not advise naming a group already in force: it says what each
+// group allows instead.
+TEST(RefusedSyscallText, AnArgumentFilteredRefusalSaysWhatEachGroupAllows) {
+  RefusedSyscall fork;
+  fork.arch = AUDIT_ARCH_X86_64;
+  fork.nr = SYS_clone;
+  fork.args[0] = 0x1200011;  // SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID: a process
+  std::string text = fork.describe();
+  EXPECT_NE(text.find("[a group allows it only for some arguments: group threads: allow only "
+                      "with CLONE_THREAD"),
+            std::string::npos) << text;
+  EXPECT_EQ(text.find("add \"threads\""), std::string::npos) << text;
+  RefusedSyscall sync;  // in no group: still named so a policy can allow it
+  sync.arch = AUDIT_ARCH_X86_64;
+  sync.nr = SYS_sync;
+  EXPECT_NE(sync.describe().find("[in no group: add \"sync\" to [sandbox] syscalls by name"),
+            std::string::npos) << sync.describe();
+}
 
 }  // namespace
 }  // namespace airlock::sandbox
