@@ -126,7 +126,8 @@ int parseArgs(AuditArgs& args, SuggestArgs& out) {
 // reporting why, if the file does not load or does not describe the unit.
 std::optional<policy::UnitPolicy> loadCurrent(const SuggestArgs& args) {
   policy::LoadOptions load = args.load;
-  load.workerCheck = policy::LoadOptions::WorkerCheck::SKIP;
+  // Only its bounds are read: an `airlock run` policy, with no worker, is as good.
+  load.workerCheck = policy::LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM;
   policy::LoadResult result = loadPolicyPath(args.policyFile, load);
   for (auto& error : result.errors) std::cerr << error.describe() << "\n";
   if (!result.errors.empty()) return std::nullopt;

@@ -69,7 +69,8 @@ int sandboxRunMain(int argc, char** argv) {
   airlock::sandbox::SandboxSpec extra;  // what the options add to the unit's (or the default) sandbox
   std::string policyPath, unitName;
   airlock::policy::LoadOptions load;
-  load.workerCheck = airlock::policy::LoadOptions::WorkerCheck::SKIP;  // PROG replaces the worker
+  // PROG replaces the worker: a policy written for `airlock run`, without one, is fine here.
+  load.workerCheck = airlock::policy::LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM;
   int i = 1;
   for (; i < argc; ++i) {
     std::string arg = argv[i];

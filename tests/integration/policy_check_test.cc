@@ -39,6 +39,22 @@ TEST(PolicyCheckCli, ABrokenDirectoryFailsWithEveryProblemAtItsLocation) {
       << result.output;
 }
 
+// A policy written for `airlock run` names no worker: checked without --workers it is valid with
+// a warning saying who can use it; with --workers, as airlockd loads it, it is an error.
+TEST(PolicyCheckCli, APolicyForAirlockRunPassesWithAWarningAndFailsForAirlockd) {
+  TempDir dir;
+  dir.write("run.toml", "[unit]\nname = \"r\"\n\n[[rule]]\nid = \"read\"\nallow = \"fs.open\"\n"
+                        "path = \"/srv/**\"\nmode = [\"read\"]\n");
+  auto lint = runProgram({binDir() + "/airlock", "policy", "check", dir.file("run.toml")});
+  EXPECT_EQ(lint.exitCode, 0) << lint.output;
+  EXPECT_NE(lint.output.find("only `airlock run` and `airlock sandbox run` can use this unit; "
+                             "airlockd refuses to load it"),
+            std::string::npos) << lint.output;
+  auto strict = runProgram({binDir() + "/airlock", "policy", "check", "--workers", binDir(),
+                            dir.file("run.toml")});
+  EXPECT_EQ(strict.exitCode, 1) << strict.output;
+}
+
 // A unit with the ~360-syscall Docker-format test profile: policy check lists each syscall it
 // asked for that stays refused, with the reason, and the policy is still valid.
 TEST(PolicyCheckCli, ListsWhatASeccompProfileAskedForAndDidNotGet) {

@@ -145,9 +145,16 @@ void readRunnable(const toml::table& table, const LoadOptions& options, Diagnost
   } else if (options.workerCheck != LoadOptions::WorkerCheck::COMMAND_LINE_PROGRAM &&
              !table.contains("worker") && !table.contains("program") &&
              !table.contains("python_worker")) {
-    diag.error(table.source(), "[unit]: missing required key \"worker\" (or \"python_worker\" "
-                               "for a Python script, \"program\" for a program run once per "
-                               "call)");
+    std::string missing = "[unit]: missing required key \"worker\" (or \"python_worker\" for a "
+                          "Python script, \"program\" for a program run once per call)";
+    if (options.workerCheck == LoadOptions::WorkerCheck::SKIP) {
+      // Linting without the workers: a policy written for `airlock run` (which runs the program
+      // on its command line) is valid as such; airlockd, which always checks, refuses it.
+      diag.warning(table.source(), missing + ": only `airlock run` and `airlock sandbox run` " +
+                                       "can use this unit; airlockd refuses to load it");
+    } else {
+      diag.error(table.source(), missing);
+    }
   }
 }
 
