@@ -84,7 +84,13 @@ int sandboxRunMain(int argc, char** argv) {
     } else if (arg == "--define" && i + 1 < argc) {
       if (!airlock::cli::addDefine(argv[++i], load, "airlock sandbox run")) return 2;
     } else if (arg == "--ro-bind" && i + 1 < argc) {
-      extra.readOnlyPaths.push_back(argv[++i]);
+      std::string path = argv[++i];
+      if (path.empty() || path[0] != '/') {
+        fprintf(stderr, "airlock sandbox run: --ro-bind \"%s\": the path must be absolute\n",
+                path.c_str());
+        return 2;
+      }
+      extra.readOnlyPaths.push_back(path);
     } else if (arg == "--setenv" && i + 1 < argc) {
       std::string kv = argv[++i];
       if (kv.find('=') == std::string::npos || kv[0] == '=') {

@@ -45,6 +45,7 @@ bool addDefine(const std::string& definition, policy::LoadOptions& load, const c
 }
 
 std::string resolveProgram(const std::string& name) {
+  if (name.empty()) return "";  // not the first $PATH directory, which realpath would give
   std::string candidate = name;
   if (name.find('/') == std::string::npos) {
     const char* path = getenv("PATH");

@@ -12,10 +12,6 @@ namespace {
 constexpr char LEARN_PATHS_ID[] = "learn_paths";
 constexpr char LEARN_HOSTS_ID[] = "learn_hosts";
 
-bool blank(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n") == std::string::npos;
-}
-
 // One allow grant per fs.* operation for `pattern`: everything beneath a data directory; only
 // reading beneath a system directory, where a learned write could change the system itself.
 void addPathGrants(const PathPattern& pattern, const SourceLocation& where,
@@ -90,9 +86,9 @@ void readLearnHosts(const toml::table& table, Diagnostics& diag, UnitPolicy& uni
 void readLearnKeys(const toml::table& table, const LoadOptions& options, Diagnostics& diag,
                    UnitPolicy& unit) {
   if (auto why = readString(table, "justification", "[unit]", Presence::OPTIONAL, diag)) {
-    if (blank(*why)) {
+    if (!saysWhy(*why)) {
       diag.error(regionOf(table, "justification"),
-                 "[unit] justification must say why, not be empty");
+                 "[unit] justification must say why in visible text, not be empty");
     } else {
       unit.learnJustification = *why;
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +18,22 @@
 
 namespace airlock::policy {
 
-std::string Diagnostic::describe() const { return where.describe() + ": " + message; }
+std::string Diagnostic::describe() const {
+  // Messages quote the file's own values (ids, paths, keys): a control byte there is shown, not
+  // sent to the terminal, and a newline cannot forge a line of the report.
+  std::string shown;
+  for (char c : message) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+      shown += escaped;
+    } else {
+      shown += c;
+    }
+  }
+  return where.describe() + ": " + shown;
+}
 
 namespace _ {
 namespace {

@@ -106,8 +106,8 @@ void readJustification(RuleReader& r, Rule& rule) {
   std::optional<std::string> text =
       readString(r.table, "justification", r.context, Presence::OPTIONAL, r.diag);
   if (text) {
-    if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
-      r.error(regionOf(r.table, "justification"), "justification must say why, not be empty");
+    if (!saysWhy(*text)) {
+      r.error(regionOf(r.table, "justification"), "justification must say why in visible text, not be empty");
       return;
     }
     if (text->size() > MAX_JUSTIFICATION_BYTES) {

@@ -15,6 +15,29 @@ void Diagnostics::warning(const toml::source_region& region, std::string message
   warnings_.push_back(Diagnostic{at(region), std::move(message)});
 }
 
+bool saysWhy(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c > 0x20 && c < 0x7f) return true;
+      ++i;
+      continue;
+    }
+    // TOML strings are valid UTF-8 (toml++ checks): one code point of 2 to 4 bytes.
+    size_t length = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    uint32_t point = c & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
+    for (size_t k = 1; k < length && i + k < text.size(); ++k) {
+      point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    i += length;
+    bool invisible = point < 0xA0 || point == 0xA0 || point == 0xAD || point == 0x180E ||
+                     (point >= 0x2000 && point <= 0x200F) || (point >= 0x2028 && point <= 0x202F) ||
+                     (point >= 0x205F && point <= 0x206F) || point == 0x3000 || point == 0xFEFF;
+    if (!invisible) return true;
+  }
+  return false;
+}
+
 std::string_view typeName(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::table: return "table";

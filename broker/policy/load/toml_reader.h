@@ -39,6 +39,11 @@ enum class Presence : uint8_t { OPTIONAL, REQUIRED };
 // "string", "integer", "array", ...: for "expected X, got Y" messages.
 std::string_view typeName(const toml::node& node);
 
+// True if a `justification` (or any text meant to say why) shows a reader something: a visible
+// character, not only spaces, control characters or invisible Unicode (zero-width spaces and
+// joiners, direction marks, a byte-order mark), which would pass a review unseen.
+bool saysWhy(std::string_view text);
+
 // Reports each key of `table` that is not in `known`, at the key:
 //   `<context>: unknown key "k" (expected a, b, c)`.
 void checkKnownKeys(const toml::table& table, std::span<const std::string_view> known,

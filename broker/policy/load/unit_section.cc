@@ -186,9 +186,9 @@ void readStrictness(const toml::table& table, std::string_view key, std::string_
 // unit or is skipped), each "required" or "best-effort", and their `justification`.
 void readLayerStrictness(const toml::table& table, Diagnostics& diag, UnitPolicy& unit) {
   if (auto why = readString(table, "justification", "[sandbox]", Presence::OPTIONAL, diag)) {
-    if (why->find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (!saysWhy(*why)) {
       diag.error(regionOf(table, "justification"),
-                 "[sandbox] justification must say why, not be empty");
+                 "[sandbox] justification must say why in visible text, not be empty");
     } else {
       unit.sandboxJustification = *why;
     }
@@ -501,6 +501,15 @@ void readSandboxSection(const toml::node* node, const LoadOptions& options, Diag
     struct stat st {};
     if (error.empty() && ::stat(path->c_str(), &st) != 0) {
       error = std::string("does not exist (") + std::strerror(errno) + ")";
+    }
+    for (const char* kernel : {"/proc", "/sys"}) {
+      std::string_view k(kernel);
+      bool beneath = path->starts_with(k) && (path->size() == k.size() || (*path)[k.size()] == '/');
+      if (error.empty() && beneath) {
+        // The host's: every host process with its command line and environment, and the
+        // machine's devices and settings. The worker has its own PID namespace for a reason.
+        error = std::string("is the host's ") + kernel + ", never bound into a sandbox";
+      }
     }
     if (error.empty()) error = sandbox::readOnlyPathThroughSymlink(*path);
     if (!error.empty()) {

@@ -374,6 +374,24 @@ read_only_paths = ["/bin/sh", "${own}/hostname", "${shared}/etc-link/passwd"]
                 "leads to, \"/etc/passwd\""}));
 }
 
+// The host's /proc and /sys are never a read-only path: they show every host process (with its
+// command line) and the machine's devices, past the worker's own PID namespace. And a control
+// byte the file put in a value is shown escaped, never sent to the terminal.
+TEST_F(LoaderTest, HostKernelInterfacesAreNeverReadOnlyPathsAndControlBytesAreShownEscaped) {
+  LoadResult r = loadText("[unit]\nname = \"a\"\nworker = \"thumbnailer-worker\"\n[sandbox]\n"
+                          "read_only_paths = [\"/proc\", \"/sys/kernel\", \"/procfs-not\"]\n"
+                          "[[rule]]\nid = \"r\\u001b[2Jx\"\nallow = \"fs.open\"\n"
+                          "path = \"/srv/**\"\nmode = [\"read\"]\n");
+  std::vector<std::string> errors = errorsOf(r);
+  ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], "D/policies/unit.toml:5:20: [sandbox] read_only_paths \"/proc\": is the "
+                       "host's /proc, never bound into a sandbox");
+  EXPECT_EQ(errors[1], "D/policies/unit.toml:5:29: [sandbox] read_only_paths \"/sys/kernel\": is "
+                       "the host's /sys, never bound into a sandbox");
+  EXPECT_NE(errors[2].find("\"/procfs-not\": does not exist"), std::string::npos) << errors[2];
+  EXPECT_NE(errors[3].find("id \"r\\x1b[2Jx\""), std::string::npos) << errors[3];
+}
+
 TEST_F(LoaderTest, ADefineMayNotSmuggleInAWildcardOrBreakThePattern) {
   options_.defines["wide"] = "/srv/*";
   options_.defines["slash"] = "/srv/";
@@ -420,9 +438,15 @@ TEST_F(LoaderTest, AWholeFilesystemGrantNeedsAJustification) {
   ASSERT_TRUE(justified.ok()) << ::testing::PrintToString(errorsOf(justified));
   EXPECT_EQ(justified.units[0].rules[0].justification,
             "the indexer reads every file; ticket SEC-12");
-  EXPECT_EQ(errorsOf(loadText(head + rule + "justification = \"  \"\n")),
-            (std::vector<std::string>{"D/policies/unit.toml:9:17: rule \"all\": justification "
-                                      "must say why, not be empty"}));
+  // Blank, or only invisible characters (a zero-width space, a BOM, a NUL): nothing a reviewer
+  // would see.
+  for (const char* invisible : {"  ", "\\u200b", "\\ufeff \\u00a0", "\\u0000"}) {
+    EXPECT_EQ(errorsOf(loadText(head + rule + "justification = \"" + invisible + "\"\n")),
+              (std::vector<std::string>{"D/policies/unit.toml:9:17: rule \"all\": justification "
+                                        "must say why in visible text, not be empty"}))
+        << invisible;
+  }
+  EXPECT_TRUE(loadText(head + rule + "justification = \"\u00e9tendu\"\n").ok());
 }
 
 TEST_F(LoaderTest, LimitsAreReadWithinTheirBoundsAndDefaultToTheSandboxs) {
