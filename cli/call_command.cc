@@ -167,6 +167,18 @@ int callMain(int argc, char** argv) {
                 argv[i], USAGE);
         return 2;
       }
+    } else if (!strncmp(argv[i], "--", 2)) {
+      // An option at the end without its value, or one this command does not have: named, not
+      // taken for UNIT, METHOD or the payload.
+      bool takesValue = false;
+      for (const char* option : {"--grant", "--grant-fd", "--unit", "--stdin", "--socket", "--key",
+                                 "--broker-key", "--timeout-ms"}) {
+        takesValue |= !strcmp(argv[i], option);
+      }
+      fprintf(stderr, takesValue ? "airlock call: %s needs a value\n%s"
+                                 : "airlock call: unknown option %s\n%s",
+              argv[i], USAGE);
+      return 2;
     } else if (count < 3) {
       positional[count++] = argv[i];
     } else {

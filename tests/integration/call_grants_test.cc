@@ -145,6 +145,13 @@ TEST_F(CallGrantsTest, AirlockCallHandsGrantsFromTheShell) {
   auto malformed = call(bob_ + ":rx", bob_);
   EXPECT_EQ(malformed.exitCode, 2) << malformed.output;
   EXPECT_NE(malformed.output.find("unknown mode \"rx\""), std::string::npos) << malformed.output;
+  // An option left without its value is named, not read as UNIT, METHOD or the payload.
+  auto dangling = runProgram({binDir() + "/airlock", "call", "--socket", broker_->socket(), "--key",
+                              broker_->clientKey(), "--broker-key", broker_->brokerPublicKey(),
+                              "docs", "read", "--grant"});
+  EXPECT_EQ(dangling.exitCode, 2) << dangling.output;
+  EXPECT_NE(dangling.output.find("airlock call: --grant needs a value"), std::string::npos)
+      << dangling.output;
 }
 
 TEST_F(CallGrantsTest, AGrantTheCallerMayNotMakeRefusesTheCallBeforeAnyWorkerSeesIt) {
