@@ -94,10 +94,14 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
     return Placed::ANSWERED;
   }
   out = absoluteNormal(base, raw);
+  // What the sandbox binds stays the kernel's even beneath a rule's root: a rule on a file's
+  // directory (an exact path's root is its parent) must not take the worker's own script, its
+  // libraries or its read-only paths away from it, or it cannot start.
+  bool bound = broker_.view_.binds(out);
   for (auto& root : broker_.brokeredRoots_) {
-    if (isAtOrBeneath(out, root)) return Placed::BROKER;
+    if (!bound && isAtOrBeneath(out, root)) return Placed::BROKER;
   }
-  if (broker_.view_.shows(out)) {
+  if (bound || broker_.view_.shows(out)) {
     // The view is read-only; a call that changes metadata (chmod, utimes) is not one Landlock
     // decides, so it is answered here, never left to a kernel that would re-read the path.
     if (inView == InView::READ_ONLY) return answerError(EROFS), Placed::ANSWERED;

@@ -51,6 +51,13 @@ SandboxView SandboxView::of(const sandbox::SandboxSpec& spec) {
   return view;
 }
 
+bool SandboxView::binds(const std::string& path) const {
+  for (auto& bound : bound_) {
+    if (isAtOrBeneath(path, bound)) return true;
+  }
+  return false;
+}
+
 bool SandboxView::shows(const std::string& path) const {
   std::string parent = _::parentOf(path);
   for (auto& bound : bound_) {

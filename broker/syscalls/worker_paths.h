@@ -22,6 +22,11 @@ class SandboxView {
  public:
   static SandboxView of(const sandbox::SandboxSpec& spec);
 
+  bool binds(const std::string& path) const;
+  // True for a path at or beneath something bound (the program, its libraries, a python worker's
+  // script and packages, read_only_paths, the root's symlinks): the kernel's to serve, whatever
+  // rule's root it also lies beneath.
+
   bool shows(const std::string& path) const;
   // True for a path at or beneath something bound, for an empty directory and the directories
   // above it, and for a name in a directory above something bound (which the kernel answers

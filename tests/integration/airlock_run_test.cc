@@ -527,6 +527,23 @@ TEST_F(AirlockRunTest, ALearningRunTreatsItsLearnPathsAsTheEnforcedRunTreatsItsR
   expectLogVerifies();
 }
 
+// A rule whose root covers something the sandbox binds (an exact path's root is its parent
+// directory) leaves what is bound to the kernel: a python worker's own script, or here a
+// read-only path next to the file the rule names, is read as the sandbox shows it.
+TEST_F(AirlockRunTest, ARuleRootOverWhatTheSandboxBindsLeavesItToTheKernel) {
+  ASSERT_EQ(mkdir(dir_.file("lib").c_str(), 0755), 0);
+  dir_.write("lib/module.txt", "bound read-only\n");
+  dir_.write("lib/data.txt", "data\n");
+  writePolicy("[sandbox]\nread_only_paths = [\"" + dir_.file("lib/module.txt") + "\"]\n\n"
+              "[[rule]]\nid = \"stat-data\"\nallow = \"fs.stat\"\npath = \"" +
+              dir_.file("lib/data.txt") + "\"\n");
+  auto ran = run(dir_.path(), {"/bin/cat", dir_.file("lib/module.txt")});
+  EXPECT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_EQ(ran.output, "bound read-only\n");
+  EXPECT_TRUE(recordFor("fs.open", dir_.file("lib/module.txt")).is_null())
+      << readFile(auditLog());
+}
+
 TEST_F(AirlockRunTest, APolicyThatDoesNotLoadRunsNothing) {
   dir_.write("policy.toml", "[unit]\nname = \"run\"\n\n[[rule]]\nid = \"x\"\nallow = \"fs.open\"\n");
   auto result = run(dir_.path(), {"/bin/true"});
