@@ -1,6 +1,7 @@
 #include "sandbox/id_map.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <kj/debug.h>
@@ -23,7 +24,25 @@ void writeProcFile(pid_t child, const char* name, kj::StringPtr content) {
   KJ_REQUIRE(static_cast<size_t>(n) == content.size(), "short write", path);
 }
 
+// The kernel's id for an owner a user namespace does not map, read once.
+uint32_t overflowId(const char* file) {
+  uint32_t id = OVERFLOW_HOST_ID;
+  if (FILE* in = fopen(file, "re")) {
+    unsigned value = 0;
+    if (fscanf(in, "%u", &value) == 1) id = value;
+    fclose(in);
+  }
+  return id;
+}
+
 }  // namespace _
+
+OwnerInside ownerInside(uid_t hostUid, gid_t hostGid, const HostIds& ids) {
+  static const uid_t overflowUid = _::overflowId("/proc/sys/kernel/overflowuid");
+  static const gid_t overflowGid = _::overflowId("/proc/sys/kernel/overflowgid");
+  return {hostUid == ids.uid ? WORKER_ID : overflowUid,
+          hostGid == ids.gid ? WORKER_ID : overflowGid};
+}
 
 HostIds sandboxHostIds(uid_t launcherUid, gid_t launcherGid) {
   if (launcherUid == 0) return {OVERFLOW_HOST_ID, OVERFLOW_HOST_ID, true};

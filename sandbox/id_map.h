@@ -26,6 +26,16 @@ HostIds sandboxHostIds(uid_t launcherUid, gid_t launcherGid);
 // Host ids that WORKER_ID inside the sandbox maps to: 65534 when the launcher is root (no id
 // inside may be host root), else the launcher's own ids (the only ones it may map).
 
+struct OwnerInside {
+  uid_t uid;
+  gid_t gid;
+};
+OwnerInside ownerInside(uid_t hostUid, gid_t hostGid, const HostIds& ids);
+// How the sandbox's kernel shows a host file's owner: the one mapped id as WORKER_ID, any other
+// as the kernel's overflow id (/proc/sys/kernel/overflowuid and overflowgid, 65534 by default).
+// For the broker's answers (a brokered stat), so that they agree with the fstat of a descriptor
+// it passed.
+
 void writeIdMaps(pid_t child, HostIds ids);
 // Broker side, right after clone3 and before releasing the child: writes "deny" to setgroups
 // unless ids.dropSupplementaryGroups, then uid_map and gid_map ("1000 <host id> 1"). Throws

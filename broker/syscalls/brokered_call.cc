@@ -15,12 +15,20 @@
 #include "broker/syscalls/brokered_call_steps.h"
 #include "broker/syscalls/syscall_answer.h"
 #include "broker/syscalls/worker_memory.h"
+#include "sandbox/id_map.h"
 
 namespace airlock::broker::syscalls {
 
 namespace _ {
 
 constexpr char VIA_SYSCALL[] = "syscall";
+
+// The owner a brokered stat reports: as the sandbox's kernel shows it to the program (a passed
+// descriptor's fstat), not the host's ids, under the ids this process's launches map.
+sandbox::OwnerInside ownerInside(uid_t uid, gid_t gid) {
+  static const sandbox::HostIds ids = sandbox::sandboxHostIds(geteuid(), getegid());
+  return sandbox::ownerInside(uid, gid, ids);
+}
 
 policy::OpenModes modesOf(uint64_t flags) {
   policy::OpenModes modes;
@@ -271,6 +279,10 @@ void BrokeredCall::stat(int dirfdArg, int pathArg, int bufArg, bool follow) {
           acted.fail("fstatat", errno);
         } else if (follow && S_ISLNK(st.st_mode)) {
           acted.fail("stat", ELOOP, _::NOT_FOLLOWED);
+        } else {
+          auto owner = _::ownerInside(st.st_uid, st.st_gid);
+          st.st_uid = owner.uid;
+          st.st_gid = owner.gid;
         }
       },
       [&](int& error) {
@@ -293,6 +305,10 @@ void BrokeredCall::statx(int dirfdArg, int pathArg, int flagsArg, int maskArg, i
           acted.fail("statx", errno);
         } else if (follow && S_ISLNK(stx.stx_mode)) {
           acted.fail("statx", ELOOP, _::NOT_FOLLOWED);
+        } else {
+          auto owner = _::ownerInside(stx.stx_uid, stx.stx_gid);
+          stx.stx_uid = owner.uid;
+          stx.stx_gid = owner.gid;
         }
       },
       [&](int& error) {

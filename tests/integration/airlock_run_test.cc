@@ -544,6 +544,27 @@ TEST_F(AirlockRunTest, ARuleRootOverWhatTheSandboxBindsLeavesItToTheKernel) {
       << readFile(auditLog());
 }
 
+// A brokered stat shows a file's owner as the sandbox's kernel shows it in the fstat of a passed
+// descriptor (the one mapped id, or the overflow id), never the host's raw ids: tar and ls see one
+// owner per file whichever way they ask.
+TEST_F(AirlockRunTest, ABrokeredStatShowsTheOwnerAsTheSandboxShowsADescriptors) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  dir_.write("owned.txt", "x");
+  writePolicy("[sandbox]\nsyscalls = [\"system-info\", \"nss-without-daemons\"]\n\n"
+              "[[rule]]\nid = \"read\"\nallow = \"fs.open\"\npath = \"" + dir_.path() +
+              "/**\"\nmode = [\"read\"]\n\n[[rule]]\nid = \"stat\"\nallow = \"fs.stat\"\n"
+              "path = \"" + dir_.path() + "/**\"\n");
+  std::string script =
+      "import os\n"
+      "s = os.stat('owned.txt'); f = os.fstat(os.open('owned.txt', os.O_RDONLY))\n"
+      "print(s.st_uid == f.st_uid, s.st_gid == f.st_gid, s.st_uid)\n";
+  auto inside = run(dir_.path(), {"/usr/bin/python3", "-c", script});
+  EXPECT_EQ(inside.exitCode, 0) << inside.output;
+  EXPECT_EQ(inside.output.rfind("True True ", 0), 0u) << inside.output;
+  EXPECT_EQ(inside.output.find("True True 0\n"), std::string::npos) << "a host id: "
+                                                                     << inside.output;
+}
+
 TEST_F(AirlockRunTest, APolicyThatDoesNotLoadRunsNothing) {
   dir_.write("policy.toml", "[unit]\nname = \"run\"\n\n[[rule]]\nid = \"x\"\nallow = \"fs.open\"\n");
   auto result = run(dir_.path(), {"/bin/true"});
