@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -173,6 +174,33 @@ method = ["echo"]
   EXPECT_EQ(call("other", "echo").errorKind(), CallErrorKind::NO_SUCH_UNIT);
   EXPECT_NE(broker_->waitForRecord({{"event", "worker.exit"}, {"unit", "other"}}), nullptr);
   EXPECT_TRUE(call("probe", "echo").ok());
+}
+
+// A new build installed over the same worker file (a new file renamed into place, as package
+// managers do) restarts the unit on reload though its policy reads the same, so the running
+// workers do not go on serving the old code.
+TEST_F(ReloadTest, ANewBuildInstalledOverTheSameWorkerFileRestartsTheUnit) {
+  TempDir builds;
+  std::string worker = builds.file("probe-worker");
+  auto install = [&]() {
+    ASSERT_EQ(system(("cp " + binDir() + "/test-probe_worker " + worker + ".new && mv " +
+                      worker + ".new " + worker).c_str()),
+              0);
+  };
+  install();
+  std::string policy = probePolicy(R"(["*"])");
+  policy.replace(policy.find("\"test-probe_worker\""), 19, "\"" + worker + "\"");
+  start({{"probe.toml", policy}});
+  ASSERT_TRUE(call("probe", "echo").ok()) << broker_->log();
+  auto before = broker_->auditRecords({{"event", "call"}}).back()["worker_pid"];
+  auto unchanged = reload(1);
+  EXPECT_EQ(unchanged["args"]["units_restarted"], nlohmann::json::array()) << unchanged.dump();
+  install();
+  auto restarted = reload(2);
+  EXPECT_EQ(restarted["args"]["units_restarted"], nlohmann::json::array({"probe"}))
+      << restarted.dump();
+  ASSERT_TRUE(call("probe", "echo").ok()) << broker_->log();
+  EXPECT_NE(broker_->auditRecords({{"event", "call"}}).back()["worker_pid"], before);
 }
 
 TEST_F(ReloadTest, ReloadsUnderLoadDropNoCallAndEveryRecordNamesTheRevisionThatDecidedIt) {

@@ -111,6 +111,15 @@ void readPythonWorker(const toml::table& table, const std::string& script,
                                   "python_worker's interpreter");
 }
 
+// The identity of the file at `path` (UnitPolicy::workerFileIdentity), or "" if it cannot be read.
+std::string fileIdentity(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
 // What the unit runs: a `worker` (an SDK program serving calls), a `python_worker` (a Python
 // script on the SDK), or a `program` (any program, run once per call, its file syscalls
 // brokered). Exactly one; `airlock run` runs the program on its command line, so there none is
@@ -374,6 +383,10 @@ void readUnitSection(const toml::node* node, const LoadOptions& options, Diagnos
     }
   }
   readRunnable(*table, options, diag, unit);
+  if (options.workerCheck == LoadOptions::WorkerCheck::REQUIRE_EXECUTABLE) {
+    unit.workerFileIdentity = fileIdentity(unit.pythonScript.empty() ? unit.workerPath
+                                                                     : unit.pythonScript);
+  }
   unit.instances = static_cast<int>(readBounded(*table, "instances", 1, MAX_INSTANCES, 1, diag));
   unit.callTimeout = std::chrono::milliseconds(
       readBounded(*table, "call_timeout_ms", 1, MAX_CALL_TIMEOUT_MS, 5000, diag));

@@ -337,6 +337,13 @@ struct UnitPolicy {
   std::string programPath;
   // [unit] program: an absolute path run once per Unit.run call (broker/supervisor/program_run.h)
   // instead of a worker; empty for a worker unit. Such a unit has brokerSyscalls set.
+  std::string workerFileIdentity;
+  // The worker's (or python_worker script's) file as loaded: device, inode, size and change
+  // time. A new build installed over the same path changes it, so a reload restarts the unit's
+  // workers (sameWorkers) though the policy reads the same. Not part of the revision, which names
+  // the policy, not the build. Empty when the load did not check the worker (policy check,
+  // policy diff).
+
   int instances = 1;
   std::chrono::milliseconds callTimeout{5000};
   size_t maxPayloadBytes = 1 << 20;

@@ -20,6 +20,8 @@ bool sameProfile(const UnitPolicy& a, const UnitPolicy& b) {
 
 bool sameWorkers(const UnitPolicy& a, const UnitPolicy& b) {
   return sameProfile(a, b) && a.name == b.name && a.workerPath == b.workerPath &&
+         // A new build installed over the same file: the running workers run the old one.
+         a.workerFileIdentity == b.workerFileIdentity &&
          a.pythonScript == b.pythonScript && a.programPath == b.programPath && a.instances == b.instances &&
          a.readOnlyPaths == b.readOnlyPaths && a.landlock == b.landlock && a.limits == b.limits &&
          a.syscalls == b.syscalls && a.onRefusedSyscall == b.onRefusedSyscall &&
