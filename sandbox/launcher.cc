@@ -323,13 +323,13 @@ PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds) {
   process.setOnRefusedSyscall(spec.onRefusedSyscall, spec.profileGrants);
   if (spec.learnSyscalls) process.learnSyscallsBut(groups, spec.profileGrants);
   return PendingLaunch(kj::mv(process), kj::mv(setupErrors.readEnd), spec.brokeredSyscalls,
-                       _::scriptHint(root.programPath));
+                       root.programPath);
 }
 
 PendingLaunch::PendingLaunch(SandboxedProcess process, kj::AutoCloseFd channel,
-                             std::vector<BrokeredSyscall> brokered, std::string execveHint)
+                             std::vector<BrokeredSyscall> brokered, std::string programPath)
     : process_(kj::mv(process)),
-      execveHint_(kj::mv(execveHint)),
+      programPath_(kj::mv(programPath)),
       channel_(kj::mv(channel)),
       brokered_(kj::mv(brokered)) {}
 
@@ -375,8 +375,9 @@ SandboxedProcess PendingLaunch::finish() {
   }
   if (!error.empty()) {
     ExitStatus status = process_.wait();
-    bool execveFailed = error.starts_with("execve:");
-    const std::string hint = execveFailed && !execveHint_.empty() ? execveHint_ : _::HINT;
+    // Only now, on a failed start, is the program's first line read for the script hint.
+    std::string script = error.starts_with("execve:") ? _::scriptHint(programPath_) : "";
+    const std::string hint = script.empty() ? std::string(_::HINT) : script;
     kj::throwFatalException(kj::Exception(
         kj::Exception::Type::FAILED, __FILE__, __LINE__,
         kj::str("sandbox setup failed: ", error, " (child ", status.describe(), "); ", hint)));

@@ -187,10 +187,10 @@ class PendingLaunch {
  private:
   friend PendingLaunch beginLaunch(const SandboxSpec& spec, const ChildFds& fds);
   PendingLaunch(SandboxedProcess process, kj::AutoCloseFd channel,
-                std::vector<BrokeredSyscall> brokered, std::string execveHint);
+                std::vector<BrokeredSyscall> brokered, std::string programPath);
 
   SandboxedProcess process_;
-  std::string execveHint_;  // said instead of the kernel hint when execve fails (scriptHint)
+  std::string programPath_;  // what execve runs: named by the hint if it fails (scriptHint)
   kj::AutoCloseFd channel_;  // the setup channel's parent end
   std::vector<BrokeredSyscall> brokered_;  // applied once the listener is here
   std::string report_;       // what the child sent so far, the listener marker included

@@ -106,8 +106,10 @@ BrokeredCall::Placed BrokeredCall::place(int dirfdArg, int pathArg, std::string&
   // directory (an exact path's root is its parent) must not take the worker's own script, its
   // libraries or its read-only paths away from it, or it cannot start.
   bool bound = broker_.view_.binds(out);
-  for (auto& root : broker_.brokeredRoots_) {
-    if (!bound && isAtOrBeneath(out, root)) return Placed::BROKER;
+  if (!bound) {
+    for (auto& root : broker_.brokeredRoots_) {
+      if (isAtOrBeneath(out, root)) return Placed::BROKER;
+    }
   }
   if (bound || broker_.view_.shows(out)) {
     // The view is read-only; a call that changes metadata (chmod, utimes) is not one Landlock

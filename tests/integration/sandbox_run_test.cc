@@ -22,6 +22,22 @@ TEST(SandboxRunCli, ExitStatusesPassThrough) {
   EXPECT_EQ(missing.exitCode, 127) << missing.output;
 }
 
+// The check of a read-only path's symlinks runs at every start, not only at policy load (a link
+// can be replaced after the policy loaded): --ro-bind, which no loader sees, through a link in a
+// sticky world-writable directory starts nothing and names the link.
+TEST(SandboxRunCli, AReadOnlyPathThroughALinkOthersMayReplaceStartsNothing) {
+  TempDir dir;
+  std::string shared = dir.file("shared");
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(shared.c_str(), 01777), 0);
+  ASSERT_EQ(symlink("/etc", (shared + "/link").c_str()), 0);
+  auto refused = sandboxRun({"--ro-bind", shared + "/link", "--", "/bin/echo", "PROGRAM-RAN"});
+  EXPECT_EQ(refused.exitCode, 125) << refused.output;
+  EXPECT_NE(refused.output.find("resolves through the symlink \"" + shared + "/link\""),
+            std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("PROGRAM-RAN"), std::string::npos) << refused.output;
+}
+
 // Debian programs the default syscall set stops are refused naming the group that would allow
 // them, and run to exit 0 with that group (and the next one each names).
 TEST(SandboxRunCli, ARefusedSyscallNamesTheGroupThatAllowsItAndThatGroupRunsTheProgram) {
